@@ -1,0 +1,92 @@
+//! The JSON API under `/t/<code>/api/v1` (or a tenant host's `/api/v1`) and its OpenAPI document.
+
+use axum::extract::Request;
+use axum::http::{Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use utoipa::OpenApi;
+
+use crate::app::AppState;
+use crate::error::AppError;
+
+pub fn default_page() -> i64 {
+    1
+}
+
+/// Paging facts for templates: current page, pages, previous/next.
+pub fn pager(page: i64, per_page: i64, total: i64) -> Value {
+    let page = page.max(1);
+    let pages = ((total + per_page - 1) / per_page).max(1);
+    json!({"page": page, "pages": pages, "total": total, "per_page": per_page,
+           "prev": (page > 1).then_some(page - 1), "next": (page < pages).then_some(page + 1)})
+}
+
+pub fn routes(_state: AppState) -> Router<AppState> {
+    use crate::auth::handlers as auth;
+    Router::new()
+        .route("/session", post(auth::api_login).delete(auth::api_logout))
+        .route("/me", get(auth::api_me))
+        .route("/me/password", post(auth::api_change_password))
+        .route("/password-resets", post(auth::api_request_reset))
+        .route("/password-resets/confirm", post(auth::api_confirm_reset))
+        .merge(crate::people::api_routes())
+        .merge(crate::orgs::api_routes())
+        .merge(crate::approvals::api_routes())
+        .merge(crate::messages::api_routes())
+        .fallback(|| async { AppError::not_found() })
+        .layer(middleware::from_fn(guard))
+}
+
+/// CSRF wall for the API: a state-changing call from a browser page of another origin is refused.
+/// (Cross-site forms cannot send `application/json`, which the JSON endpoints require; multipart
+/// endpoints rely on this origin check.)
+async fn guard(request: Request, next: Next) -> Response {
+    if !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let host = request.headers().get(header::HOST).and_then(|v| v.to_str().ok());
+        if let Some(origin) = origin {
+            let origin_host = origin.split("://").nth(1).unwrap_or("");
+            if Some(origin_host) != host {
+                return AppError::new(axum::http::StatusCode::FORBIDDEN, "foreign_origin", "不接受来自其他网站的请求").into_response();
+            }
+        }
+    }
+    next.run(request).await
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "jijiao API",
+        description = "继教 multi-tenant continuing-education platform. Every path is also served under a tenant's own host without the /t/{tenant} prefix."
+    ),
+    paths(
+        crate::auth::handlers::api_login,
+        crate::auth::handlers::api_me,
+        crate::people::handlers::api_register,
+        crate::orgs::handlers::api_search,
+        crate::approvals::api_list,
+        crate::approvals::api_decide,
+    ),
+    components(schemas(
+        crate::auth::handlers::LoginInput,
+        crate::auth::handlers::PasswordChange,
+        crate::auth::handlers::ResetRequest,
+        crate::auth::handlers::ResetConfirm,
+        crate::people::StaffRegistration,
+        crate::people::ProfileUpdate,
+        crate::orgs::registration::OrgRegistration,
+        crate::orgs::handlers::NewDepartment,
+        crate::orgs::handlers::StatusInput,
+        crate::approvals::DecisionInput,
+        crate::approvals::Approval,
+    ))
+)]
+pub struct ApiDoc;
+
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

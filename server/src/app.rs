@@ -1,0 +1,162 @@
+//! Application state, the router and the server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::rbac::Rbac;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::mail::Mailer;
+use crate::storage::BlobStore;
+use crate::tenancy::{TenantCtx, Tenants};
+use crate::web::Templates;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub db: Db,
+    pub tenants: Tenants,
+    pub rbac: Rbac,
+    pub templates: Templates,
+    pub blobs: Arc<dyn BlobStore>,
+    pub mailer: Mailer,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects, migrates, syncs tenants if configured and loads everything requests need.
+    pub async fn build(config: Config) -> anyhow::Result<AppState> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let db = Db::connect(&config.database_url()).await?;
+        db.migrate().await?;
+        if config.sync_tenants {
+            crate::tenancy::sync::sync_dir(&db, &config.tenants_dir).await?;
+        }
+        if config.demo {
+            crate::demo::load_if_empty(&db).await?;
+        }
+        Self::from_db(config, db).await
+    }
+
+    pub async fn from_db(config: Config, db: Db) -> anyhow::Result<AppState> {
+        let tenants = Tenants::load(&db).await?;
+        let rbac = Rbac::load(tenants.all().iter().map(|t| t.policy.as_str()).collect::<Vec<_>>()).await?;
+        let templates = Templates::load(&config.tenants_dir, &tenants)?;
+        let blobs = crate::storage::from_config(&config).await?;
+        let mailer = Mailer::from_config(&config)?;
+        Ok(AppState(Arc::new(Inner { config, db, tenants, rbac, templates, blobs, mailer })))
+    }
+}
+
+impl FromRequestParts<AppState> for TenantCtx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<TenantCtx>().cloned().ok_or_else(AppError::not_found)
+    }
+}
+
+/// The client's address: the socket peer, or `X-Forwarded-For` when `trust_proxy` is set.
+#[derive(Clone, Debug)]
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if state.config.trust_proxy
+            && let Some(forwarded) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+            && let Some(first) = forwarded.split(',').next()
+        {
+            return Ok(ClientIp(first.trim().to_owned()));
+        }
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        Ok(ClientIp(peer.unwrap_or_else(|| "unknown".into())))
+    }
+}
+
+/// Every route: global ones, the JSON API and the pages, behind the shared middleware.
+pub fn router(state: AppState) -> Router {
+    let limit = (state.config.upload_limit_mb as usize + 1) * 1024 * 1024;
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(crate::web::global_routes())
+        .nest("/api/v1", crate::api::routes(state.clone()))
+        .merge(crate::web::routes(state.clone()))
+        .layer(middleware::from_fn(crate::auth::csrf::ensure_cookie))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http())
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CompressionLayer::new())
+                .layer(RequestBodyLimitLayer::new(limit))
+                .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+                .layer(security_header("x-content-type-options", "nosniff"))
+                .layer(security_header("x-frame-options", "DENY"))
+                .layer(security_header("referrer-policy", "same-origin"))
+                .layer(security_header(
+                    "content-security-policy",
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
+                )),
+        )
+        .with_state(state)
+}
+
+fn security_header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+}
+
+/// Binds and serves until Ctrl-C.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+/// The router behind tenant resolution. Resolution must run before routing (it rewrites `/t/<code>/…`),
+/// so the routed app is the fallback service of an outer router whose layer resolves the tenant.
+pub fn app(state: AppState) -> Router {
+    let inner = router(state.clone());
+    Router::new().fallback_service(inner).layer(middleware::from_fn_with_state(state, resolve_tenant))
+}
+
+async fn resolve_tenant(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    match crate::tenancy::resolve(&state.tenants, request) {
+        Ok(request) => next.run(request).await,
+        Err(response) => response,
+    }
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
+}

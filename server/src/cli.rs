@@ -1,0 +1,162 @@
+//! The `jijiao` command line: serve, migrate, tenants, demo data, admin bootstrap.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::db::{Db, q};
+
+#[derive(Debug, Parser)]
+#[command(name = "jijiao", version, about = "继教 — multi-tenant continuing-education hour management")]
+pub struct Cli {
+    /// Configuration file (TOML); JIJIAO_* environment variables override it.
+    #[arg(long, global = true, env = "JIJIAO_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrates and, by default, syncs tenants first).
+    Serve {
+        /// Load demo data when the database has no accounts yet.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Load the demo data for every tenant (idempotent) and print the demo accounts.
+    Demo,
+    /// Manage accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Make the database match the tenant folders (idempotent).
+    Sync {
+        /// Folder holding one sub-folder per tenant (default: the configured tenants_dir).
+        dir: Option<PathBuf>,
+    },
+    /// List the tenants in the database.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin account; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        /// The organisation the admin belongs to.
+        #[arg(long)]
+        org: i64,
+        /// staff, unit_admin, institution_admin, authority_admin, hr_admin, province_admin or system_admin
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        id_number: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn connect(config: &Config) -> anyhow::Result<Db> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let db = Db::connect(&config.database_url()).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve { demo } => {
+            config.demo |= demo;
+            let bind = config.bind;
+            let state = AppState::build(config).await?;
+            let listener = tokio::net::TcpListener::bind(bind).await?;
+            tracing::info!("jijiao listening on http://{bind}");
+            for tenant in state.tenants.all() {
+                tracing::info!(
+                    "  {} — http://{bind}/t/{}/  (or http://{}.localhost:{}/)",
+                    tenant.settings.name,
+                    tenant.code(),
+                    tenant.code(),
+                    bind.port()
+                );
+            }
+            crate::app::serve(state, listener).await?;
+        }
+        Command::Migrate => {
+            connect(&config).await?;
+            println!("migrations applied");
+        }
+        Command::Tenant { command: TenantCommand::Sync { dir } } => {
+            let db = connect(&config).await?;
+            let dir = dir.unwrap_or(config.tenants_dir.clone());
+            let report = crate::tenancy::sync::sync_dir(&db, &dir).await?;
+            println!("synced tenants: {}", report.tenants.join(", "));
+        }
+        Command::Tenant { command: TenantCommand::List } => {
+            let db = connect(&config).await?;
+            let rows: Vec<(String, String, String)> = db.all(q("SELECT id, name, hosts FROM tenants ORDER BY id")).await?;
+            for (code, name, hosts) in rows {
+                println!("{code}\t{name}\t{hosts}");
+            }
+        }
+        Command::Demo => {
+            let db = connect(&config).await?;
+            crate::tenancy::sync::sync_dir(&db, &config.tenants_dir).await?;
+            let accounts = crate::demo::load(&db).await?;
+            println!("demo password for every account: {}", crate::demo::DEMO_PASSWORD);
+            for a in accounts {
+                println!("{}\t{}\t{}\t{}\t{}", a.tenant, a.user_type, a.id_number, a.name, a.org);
+            }
+        }
+        Command::Admin { command: AdminCommand::Create { tenant, org, role, id_number, name } } => {
+            let db = connect(&config).await?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let id = crate::auth::admin::create(&db, &tenant, org, &role, &id_number, &name, password).await?;
+            println!("created account {id}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

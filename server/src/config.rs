@@ -1,0 +1,148 @@
+//! Configuration: built-in defaults < `jijiao.toml` < `JIJIAO_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address the HTTP server listens on (`JIJIAO_BIND`).
+    pub bind: SocketAddr,
+    /// Directory for the SQLite file, blobs, the mail outbox and caches (`JIJIAO_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means SQLite in the data dir (`JIJIAO_DATABASE_URL`).
+    pub database_url: String,
+    /// Where tenant folders live (`JIJIAO_TENANTS_DIR`).
+    pub tenants_dir: PathBuf,
+    /// Sync tenants from `tenants_dir` at start (`JIJIAO_SYNC_TENANTS`).
+    pub sync_tenants: bool,
+    /// Load demo data at start when the database has no accounts (`JIJIAO_DEMO`).
+    pub demo: bool,
+    /// Public base URL used in mails and QR codes; empty means derived from the request.
+    pub public_url: String,
+    /// Trust `X-Forwarded-For` for client addresses (only behind a reverse proxy you run).
+    pub trust_proxy: bool,
+    /// Mark cookies `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Idle session lifetime in minutes.
+    pub session_minutes: i64,
+    /// Largest accepted upload, in megabytes.
+    pub upload_limit_mb: u64,
+    /// Per-request timeout, in seconds.
+    pub request_timeout_secs: u64,
+    pub storage: StorageConfig,
+    pub mail: MailConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StorageConfig {
+    /// `local` (a directory under the data dir) or `s3`.
+    pub backend: String,
+    /// For `local`: the directory; empty means `<data_dir>/blobs`.
+    pub dir: PathBuf,
+    pub s3_endpoint: String,
+    pub s3_region: String,
+    pub s3_bucket: String,
+    pub s3_access_key: String,
+    pub s3_secret_key: String,
+    pub s3_path_style: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MailConfig {
+    /// `file` (an outbox directory under the data dir) or `smtp`.
+    pub backend: String,
+    /// For `file`: the directory; empty means `<data_dir>/outbox`.
+    pub outbox_dir: PathBuf,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub smtp_tls: String,
+    pub smtp_username: String,
+    pub smtp_password: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".parse().expect("static address"),
+            data_dir: PathBuf::from("data"),
+            database_url: String::new(),
+            tenants_dir: PathBuf::from("tenants"),
+            sync_tenants: true,
+            demo: false,
+            public_url: String::new(),
+            trust_proxy: false,
+            secure_cookies: false,
+            session_minutes: 120,
+            upload_limit_mb: 20,
+            request_timeout_secs: 30,
+            storage: StorageConfig::default(),
+            mail: MailConfig::default(),
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            backend: "local".into(),
+            dir: PathBuf::new(),
+            s3_endpoint: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_bucket: "jijiao".into(),
+            s3_access_key: String::new(),
+            s3_secret_key: String::new(),
+            s3_path_style: true,
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            backend: "file".into(),
+            outbox_dir: PathBuf::new(),
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: 25,
+            smtp_tls: "none".into(),
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Layers defaults, the TOML file (if it exists) and `JIJIAO_*` variables; nested keys use `__`
+    /// (`JIJIAO_STORAGE__BACKEND=s3`).
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("jijiao.toml"));
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("JIJIAO_").split("__"))
+            .extract()?;
+        Ok(config)
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("jijiao.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        if self.storage.dir.as_os_str().is_empty() { self.data_dir.join("blobs") } else { self.storage.dir.clone() }
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        if self.mail.outbox_dir.as_os_str().is_empty() { self.data_dir.join("outbox") } else { self.mail.outbox_dir.clone() }
+    }
+}

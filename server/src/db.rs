@@ -1,0 +1,379 @@
+//! The one dispatch point between the two backends.
+//!
+//! Every query is written once, in portable SQL with `$n` placeholders, and built as a [`Query`] of
+//! typed [`Value`]s; [`Db`] and [`Tx`] bind those values on whichever pool is configured. Rows decode
+//! through `sqlx::FromRow`, which both backends implement for the same structs. Only migrations and the
+//! rare statement that must differ branch on [`Backend`].
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{FromRow, Postgres, Sqlite, Transaction};
+
+pub type DbResult<T> = Result<T, sqlx::Error>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open transaction on either backend. Dropped without `commit` it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// A row type that decodes from both backends.
+pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+/// A bound parameter. Nulls carry their type because Postgres needs one.
+#[derive(Clone, Debug)]
+pub enum Value {
+    Bool(bool),
+    I64(i64),
+    Text(String),
+    Time(DateTime<Utc>),
+    Date(NaiveDate),
+    Bytes(Vec<u8>),
+    Null(NullKind),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum NullKind {
+    Bool,
+    I64,
+    Text,
+    Time,
+    Date,
+    Bytes,
+}
+
+pub trait ToValue {
+    fn to_value(self) -> Value;
+}
+
+macro_rules! to_value {
+    ($t:ty, $variant:ident, $conv:expr) => {
+        impl ToValue for $t {
+            fn to_value(self) -> Value {
+                #[allow(clippy::redundant_closure_call)]
+                Value::$variant(($conv)(self))
+            }
+        }
+        impl ToValue for Option<$t> {
+            fn to_value(self) -> Value {
+                match self {
+                    #[allow(clippy::redundant_closure_call)]
+                    Some(v) => Value::$variant(($conv)(v)),
+                    None => Value::Null(NullKind::$variant),
+                }
+            }
+        }
+    };
+}
+to_value!(bool, Bool, |v| v);
+to_value!(i64, I64, |v| v);
+to_value!(i32, I64, i64::from);
+to_value!(String, Text, |v| v);
+to_value!(&str, Text, |v: &str| v.to_owned());
+to_value!(&String, Text, |v: &String| v.clone());
+to_value!(DateTime<Utc>, Time, |v| v);
+to_value!(NaiveDate, Date, |v| v);
+to_value!(Vec<u8>, Bytes, |v| v);
+
+/// SQL text plus its parameters, in order.
+#[derive(Clone, Debug)]
+pub struct Query {
+    sql: Cow<'static, str>,
+    args: Vec<Value>,
+}
+
+/// Starts a query: `q("SELECT … WHERE tenant_id = $1").bind(tenant)`.
+pub fn q(sql: impl Into<Cow<'static, str>>) -> Query {
+    Query { sql: sql.into(), args: Vec::new() }
+}
+
+impl Query {
+    pub fn bind(mut self, value: impl ToValue) -> Self {
+        self.args.push(value.to_value());
+        self
+    }
+
+    /// Appends SQL (for optional filters); `next_param` gives the number of the next `$n`.
+    pub fn push_sql(mut self, sql: &str) -> Self {
+        self.sql.to_mut().push_str(sql);
+        self
+    }
+
+    /// A query from SQL and parameters collected while building optional filters.
+    pub fn with_args(sql: impl Into<Cow<'static, str>>, args: Vec<Value>) -> Self {
+        Query { sql: sql.into(), args }
+    }
+
+    pub fn next_param(&self) -> usize {
+        self.args.len() + 1
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+}
+
+/// A `WHERE` clause built from optional filters, for every list with filters and pagination.
+/// Conditions use `?` for their one parameter; it becomes the right `$n`.
+#[derive(Clone, Debug)]
+pub struct Filters {
+    sql: String,
+    args: Vec<Value>,
+}
+
+impl Filters {
+    /// Starts with `<tenant_column> = $1`: every list is scoped by tenant.
+    pub fn tenant(column: &str, tenant: &str) -> Self {
+        Filters { sql: format!("{column} = $1"), args: vec![tenant.to_value()] }
+    }
+
+    pub fn and(&mut self, condition: &str, value: impl ToValue) -> &mut Self {
+        self.args.push(value.to_value());
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&condition.replacen('?', &format!("${}", self.args.len()), 1));
+        self
+    }
+
+    /// A condition without a parameter.
+    pub fn and_sql(&mut self, condition: &str) -> &mut Self {
+        self.sql.push_str(" AND ");
+        self.sql.push_str(condition);
+        self
+    }
+
+    /// `SELECT COUNT(*) <from> WHERE …`
+    pub fn count(&self, from: &str) -> Query {
+        Query::with_args(format!("SELECT COUNT(*) {from} WHERE {}", self.sql), self.args.clone())
+    }
+
+    /// `SELECT <columns> <from> WHERE … ORDER BY <order> LIMIT … OFFSET …`
+    pub fn page(&self, select: &str, order: &str, page: i64, per_page: i64) -> Query {
+        let n = self.args.len();
+        let mut args = self.args.clone();
+        args.push(per_page.to_value());
+        args.push(((page.max(1) - 1) * per_page).to_value());
+        Query::with_args(format!("{select} WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}", self.sql, n + 1, n + 2), args)
+    }
+
+    /// `<select> WHERE … ORDER BY <order>` without a limit (exports, batch actions).
+    pub fn all(&self, select: &str, order: &str) -> Query {
+        Query::with_args(format!("{select} WHERE {} ORDER BY {order}", self.sql), self.args.clone())
+    }
+}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Value::Bool(v) => query.bind(v),
+                Value::I64(v) => query.bind(v),
+                Value::Text(v) => query.bind(v),
+                Value::Time(v) => query.bind(v),
+                Value::Date(v) => query.bind(v),
+                Value::Bytes(v) => query.bind(v),
+                Value::Null(NullKind::Bool) => query.bind(None::<bool>),
+                Value::Null(NullKind::I64) => query.bind(None::<i64>),
+                Value::Null(NullKind::Text) => query.bind(None::<String>),
+                Value::Null(NullKind::Time) => query.bind(None::<DateTime<Utc>>),
+                Value::Null(NullKind::Date) => query.bind(None::<NaiveDate>),
+                Value::Null(NullKind::Bytes) => query.bind(None::<Vec<u8>>),
+            };
+        }
+        query
+    }};
+}
+
+/// Runs one statement on an executor of either backend. SQL text is only ever assembled from fixed
+/// fragments and `$n` placeholders (see [`Filters`]); values are always bound, hence `AssertSqlSafe`.
+/// Runs one statement on an executor of either backend; `$exec` is an expression giving the
+/// executor inside each arm (the pool, or `&mut **tx`).
+macro_rules! dispatch {
+    ($self:expr, $exec:ident, $q:expr, as $t:ty, $method:ident) => {{
+        let Query { sql, args } = $q;
+        match $self {
+            Self::Sqlite($exec) => bind_all!(sqlx::query_as::<Sqlite, $t>(sqlx::AssertSqlSafe(sql)), args).$method(exec!($exec)).await,
+            Self::Postgres($exec) => bind_all!(sqlx::query_as::<Postgres, $t>(sqlx::AssertSqlSafe(sql)), args).$method(exec!($exec)).await,
+        }
+    }};
+    ($self:expr, $exec:ident, $q:expr, execute) => {{
+        let Query { sql, args } = $q;
+        match $self {
+            Self::Sqlite($exec) => {
+                bind_all!(sqlx::query::<Sqlite>(sqlx::AssertSqlSafe(sql)), args).execute(exec!($exec)).await.map(|r| r.rows_affected())
+            }
+            Self::Postgres($exec) => {
+                bind_all!(sqlx::query::<Postgres>(sqlx::AssertSqlSafe(sql)), args).execute(exec!($exec)).await.map(|r| r.rows_affected())
+            }
+        }
+    }};
+}
+
+/// The operations [`Db`] and [`Tx`] share, generated once for both.
+macro_rules! executor_methods {
+    ($($m:tt)?) => {
+        pub async fn all<T: Record>(& $($m)? self, query: Query) -> DbResult<Vec<T>> {
+            dispatch!(self, e, query, as T, fetch_all)
+        }
+
+        pub async fn opt<T: Record>(& $($m)? self, query: Query) -> DbResult<Option<T>> {
+            dispatch!(self, e, query, as T, fetch_optional)
+        }
+
+        pub async fn one<T: Record>(& $($m)? self, query: Query) -> DbResult<T> {
+            dispatch!(self, e, query, as T, fetch_one)
+        }
+
+        /// Runs a statement and returns the number of rows it changed.
+        pub async fn run(& $($m)? self, query: Query) -> DbResult<u64> {
+            dispatch!(self, e, query, execute)
+        }
+
+        /// A single scalar (`SELECT COUNT(*) …`, `INSERT … RETURNING id`).
+        pub async fn scalar(& $($m)? self, query: Query) -> DbResult<i64> {
+            Ok(self.one::<(i64,)>(query).await?.0)
+        }
+
+        pub async fn exists(& $($m)? self, query: Query) -> DbResult<bool> {
+            Ok(self.opt::<(i64,)>(query).await?.is_some())
+        }
+    };
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new().max_connections(20).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+            Ok(Db::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+            Ok(Db::Sqlite(pool))
+        } else {
+            anyhow::bail!("unsupported database URL (want sqlite:// or postgres://): {url}")
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+            Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`) so
+    /// that two writers queue on the busy timeout instead of failing halfway.
+    pub async fn begin(&self) -> DbResult<Tx> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    executor_methods!();
+}
+
+impl Tx {
+    pub async fn commit(self) -> DbResult<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    executor_methods!(mut);
+}
+
+/// Turns what a `match` on `&Db` or `&mut Tx` binds into an sqlx executor.
+macro_rules! exec {
+    ($e:ident) => {
+        IntoExecutor::into_executor($e)
+    };
+}
+use exec;
+
+trait IntoExecutor {
+    type Executor;
+    fn into_executor(self) -> Self::Executor;
+}
+
+impl<'a> IntoExecutor for &'a SqlitePool {
+    type Executor = &'a SqlitePool;
+    fn into_executor(self) -> Self::Executor {
+        self
+    }
+}
+
+impl<'a> IntoExecutor for &'a PgPool {
+    type Executor = &'a PgPool;
+    fn into_executor(self) -> Self::Executor {
+        self
+    }
+}
+
+impl<'a> IntoExecutor for &'a mut Transaction<'static, Sqlite> {
+    type Executor = &'a mut sqlx::SqliteConnection;
+    fn into_executor(self) -> Self::Executor {
+        self
+    }
+}
+
+impl<'a> IntoExecutor for &'a mut Transaction<'static, Postgres> {
+    type Executor = &'a mut sqlx::PgConnection;
+    fn into_executor(self) -> Self::Executor {
+        self
+    }
+}
+
+/// Whether an error is a unique-constraint violation (a duplicate), on either backend.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => db.is_unique_violation(),
+        _ => false,
+    }
+}

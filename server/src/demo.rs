@@ -1,0 +1,252 @@
+//! Demo data for all tenants: a few organisations and one account per role with documented credentials
+//! (see README). Idempotent: everything is keyed, so running it twice adds nothing.
+
+use chrono::Utc;
+use serde::Serialize;
+
+use crate::auth::{NewAccount, insert_account, password};
+use crate::db::{Db, Tx, q};
+use crate::ids::{credit_code_with_check, id_number_with_check};
+use crate::orgs::{NewOrg, insert_org};
+
+/// The demo password of every demo account. Demo only: never used outside `jijiao demo`.
+pub const DEMO_PASSWORD: &str = "Demo2026jj";
+
+#[derive(Debug, Serialize)]
+pub struct DemoAccount {
+    pub tenant: String,
+    pub user_type: &'static str,
+    pub id_number: String,
+    pub name: String,
+    pub org: String,
+}
+
+/// Capital district code and the surname used for demo names, per tenant.
+fn tenant_prefix(tenant: &str) -> (&'static str, &'static str) {
+    match tenant {
+        "hunan" => ("430102", "湘"),
+        "henan" => ("410102", "豫"),
+        "hubei" => ("420102", "鄂"),
+        _ => ("110101", "京"),
+    }
+}
+
+/// The deterministic demo ID number for a tenant and a sequence (documented in README).
+pub fn demo_id_number(tenant: &str, seq: u32) -> String {
+    let (prefix, _) = tenant_prefix(tenant);
+    id_number_with_check(&format!("{prefix}19800101{seq:03}"))
+}
+
+pub async fn load_if_empty(db: &Db) -> anyhow::Result<()> {
+    if db.scalar(q("SELECT COUNT(*) FROM accounts")).await? == 0 {
+        load(db).await?;
+    }
+    Ok(())
+}
+
+pub async fn load(db: &Db) -> anyhow::Result<Vec<DemoAccount>> {
+    let tenants: Vec<(String,)> = db.all(q("SELECT id FROM tenants ORDER BY id")).await?;
+    let hash = password::hash(DEMO_PASSWORD).await?;
+    let mut out = Vec::new();
+    for (tenant,) in tenants {
+        let mut tx = db.begin().await?;
+        out.extend(load_tenant(&mut tx, &tenant, &hash).await?);
+        tx.commit().await?;
+    }
+    Ok(out)
+}
+
+async fn org_by_key(tx: &mut Tx, tenant: &str, key: &str) -> anyhow::Result<Option<i64>> {
+    Ok(tx.opt::<(i64,)>(q("SELECT id FROM orgs WHERE tenant_id = $1 AND ext_key = $2").bind(tenant).bind(key)).await?.map(|r| r.0))
+}
+
+async fn first_org(tx: &mut Tx, tenant: &str, sql: &'static str) -> anyhow::Result<(i64, String, String)> {
+    Ok(tx.one::<(i64, String, String)>(q(sql).bind(tenant)).await?)
+}
+
+async fn ensure_org(tx: &mut Tx, tenant: &str, key: &str, org: NewOrg) -> anyhow::Result<i64> {
+    if let Some(id) = org_by_key(tx, tenant, key).await? {
+        return Ok(id);
+    }
+    Ok(insert_org(tx, tenant, NewOrg { ext_key: Some(key.to_owned()), status: "active".into(), ..org }, Utc::now()).await?)
+}
+
+async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Vec<DemoAccount>> {
+    let (prefix, surname) = tenant_prefix(tenant);
+    let province = first_org(
+        tx,
+        tenant,
+        "SELECT id, name, COALESCE(region_code, '') FROM orgs WHERE tenant_id = $1 AND kind = 'province' ORDER BY id LIMIT 1",
+    )
+    .await?;
+    // The capital is the first city in the regions file.
+    let city = first_org(tx, tenant, "SELECT id, name, COALESCE(region_code, '') FROM orgs WHERE tenant_id = $1 AND kind = 'hr' AND level = 'city' ORDER BY region_code LIMIT 1").await?;
+    let authority = first_org(tx, tenant, "SELECT id, name, COALESCE(region_code, '') FROM orgs WHERE tenant_id = $1 AND kind = 'authority' AND level = 'province' ORDER BY id LIMIT 1").await?;
+    let city_name = city.1.trim_end_matches("人力资源和社会保障局").to_owned();
+    let unit_base = |name: String, parent: i64, code17: &str| NewOrg {
+        kind: "unit".into(),
+        name,
+        credit_code: Some(credit_code_with_check(code17)),
+        level: "city".into(),
+        region_code: Some(city.2.clone()),
+        parent_id: Some(parent),
+        hr_bureau_id: Some(city.0),
+        nature: Some("public_institution".into()),
+        affiliation: Some("city".into()),
+        industry: Some("education".into()),
+        contact_phone: Some("13800000000".into()),
+        address: Some(format!("{city_name}人民路 1 号")),
+        ..Default::default()
+    };
+    let school =
+        ensure_org(tx, tenant, "demo:unit:school", unit_base(format!("{city_name}第一中学"), authority.0, &format!("12{prefix}MB1000001")))
+            .await?;
+    let hospital = ensure_org(
+        tx,
+        tenant,
+        "demo:unit:hospital",
+        NewOrg {
+            industry: Some("health".into()), ..unit_base(format!("{city_name}中心医院"), city.0, &format!("12{prefix}MB2000002"))
+        },
+    )
+    .await?;
+    let teaching = ensure_org(
+        tx,
+        tenant,
+        "demo:dept:teaching",
+        NewOrg {
+            kind: "department".into(),
+            name: "教务处".into(),
+            level: "city".into(),
+            region_code: Some(city.2.clone()),
+            parent_id: Some(school),
+            ..Default::default()
+        },
+    )
+    .await?;
+    ensure_org(
+        tx,
+        tenant,
+        "demo:dept:office",
+        NewOrg {
+            kind: "department".into(),
+            name: "办公室".into(),
+            level: "city".into(),
+            region_code: Some(city.2.clone()),
+            parent_id: Some(school),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let institution = ensure_org(
+        tx,
+        tenant,
+        "demo:institution",
+        NewOrg {
+            kind: "institution".into(),
+            name: format!("{}继续教育培训中心", city_name),
+            credit_code: Some(credit_code_with_check(&format!("52{prefix}MJ3000003"))),
+            level: "city".into(),
+            region_code: Some(city.2.clone()),
+            parent_id: Some(authority.0),
+            hr_bureau_id: Some(city.0),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let platforms: &[&str] = match tenant {
+        // Seed 002 names Hunan's three recognised online training institutions.
+        "hunan" => &["北京思想天下教育科技有限公司", "北京网梯科技发展有限公司", "湖南开放大学"],
+        _ => &["在线学习平台一", "在线学习平台二", "在线学习平台三"],
+    };
+    for (i, name) in platforms.iter().enumerate() {
+        ensure_org(
+            tx,
+            tenant,
+            &format!("demo:platform:{i}"),
+            NewOrg {
+                kind: "platform".into(),
+                name: (*name).into(),
+                level: "province".into(),
+                region_code: Some(province.2.clone()),
+                parent_id: Some(province.0),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+
+    let accounts: [(&str, u32, &str, i64, &str); 9] = [
+        ("staff", 101, "一", school, "male"),
+        ("staff", 102, "二", hospital, "female"),
+        ("unit", 201, "单位", school, ""),
+        ("unit", 202, "医院", hospital, ""),
+        ("institution", 301, "机构", institution, ""),
+        ("authority", 401, "主管", authority.0, ""),
+        ("hr", 501, "人社", city.0, ""),
+        ("province", 601, "省厅", province.0, ""),
+        ("system", 701, "系统", province.0, ""),
+    ];
+    let mut out = Vec::new();
+    for (user_type, seq, label, org_id, _) in accounts {
+        let id_number = demo_id_number(tenant, seq);
+        let name = format!("{surname}{label}");
+        let org_name: (String,) = tx.one(q("SELECT name FROM orgs WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(org_id)).await?;
+        out.push(DemoAccount { tenant: tenant.to_owned(), user_type, id_number: id_number.clone(), name: name.clone(), org: org_name.0 });
+        if tx
+            .exists(
+                q("SELECT 1 FROM accounts WHERE tenant_id = $1 AND user_type = $2 AND id_number = $3")
+                    .bind(tenant)
+                    .bind(user_type)
+                    .bind(&id_number),
+            )
+            .await?
+        {
+            continue;
+        }
+        let person_id = if user_type == "staff" {
+            let gender = crate::ids::gender_of(&id_number);
+            Some(
+                tx.scalar(
+                    q("INSERT INTO people (tenant_id, id_number, name, gender, ethnicity, phone, email, native_place, education, major, school, \
+                       graduated_on, unit_id, department_id, title, title_level, title_date, post, created_at, updated_at) \
+                       VALUES ($1, $2, $3, $4, '01', '13900000000', $5, $6, 'bachelor', '教育学', '师范大学', $7, $8, $9, '中学一级教师', 'intermediate', $10, 'technical', $11, $11) RETURNING id")
+                    .bind(tenant)
+                    .bind(&id_number)
+                    .bind(&name)
+                    .bind(gender)
+                    .bind(format!("staff{seq}@{tenant}.demo.jijiao.local"))
+                    .bind(format!("{surname}"))
+                    .bind(chrono::NaiveDate::from_ymd_opt(2002, 7, 1))
+                    .bind(org_id)
+                    .bind((org_id == school).then_some(teaching))
+                    .bind(chrono::NaiveDate::from_ymd_opt(2015, 9, 1))
+                    .bind(Utc::now()),
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        let role = crate::auth::role_for_user_type(user_type).unwrap_or("staff");
+        insert_account(
+            tx,
+            tenant,
+            NewAccount {
+                user_type,
+                id_number: &id_number,
+                name: &name,
+                phone: Some("13900000000"),
+                email: Some(&format!("{user_type}{seq}@{tenant}.demo.jijiao.local")),
+                org_id: Some(org_id),
+                person_id,
+                role,
+                status: "active",
+                password_hash: hash,
+                must_change_password: false,
+            },
+        )
+        .await?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,22 @@
+//! jijiao (继教): multi-tenant continuing-education hour management.
+//!
+//! One module per domain word (see DESIGN.md): a handler reads "parse → authorize → domain → render".
+
+pub mod api;
+pub mod app;
+pub mod approvals;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod ids;
+pub mod mail;
+pub mod messages;
+pub mod orgs;
+pub mod people;
+pub mod storage;
+pub mod tenancy;
+pub mod web;

@@ -1,0 +1,455 @@
+//! Organisation routes: the public picker search, registration, the tree an admin manages, internal
+//! departments, and the admins below one (enable, disable, one-time reset codes).
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::registration::{OrgRegistration, read_multipart, register_org};
+use super::{NewOrg, Org, SearchQuery, get_in_scope, insert_org, search};
+use crate::app::AppState;
+use crate::audit;
+use crate::auth::csrf::{CsrfForm, verify};
+use crate::auth::{CurrentUser, password, session};
+use crate::db::{Filters, q};
+use crate::error::{AppError, FieldErrors};
+use crate::tenancy::{TenantCtx, form_options};
+use crate::web::Page;
+
+/// `GET /api/v1/orgs` — public: active organisations by kind, name and region, for pickers.
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs", tag = "orgs", params(("kind" = Option<String>, Query), ("q" = Option<String>, Query), ("region" = Option<String>, Query), ("page" = Option<i64>, Query)),
+    responses((status = 200, description = "{items:[{id,name,kind,level,region_code,region_name}], total, page, per_page}")))]
+pub async fn api_search(
+    State(state): State<AppState>,
+    tenant: TenantCtx,
+    Query(query): Query<SearchQuery>,
+) -> Result<Json<Value>, AppError> {
+    let (items, total) = search(&state.db, tenant.code(), &query).await?;
+    Ok(Json(json!({"items": items, "total": total, "page": query.page.max(1), "per_page": query.per_page.unwrap_or(20).clamp(1, 100)})))
+}
+
+/// `POST /api/v1/registrations/orgs` — multipart: the fields of [`OrgRegistration`] and a `licence` file.
+pub async fn api_register(State(state): State<AppState>, tenant: TenantCtx, multipart: Multipart) -> Result<Response, AppError> {
+    let (form, licence, _) = read_multipart(multipart).await?;
+    let done = register_org(&state, &tenant, &form, licence).await?;
+    Ok((StatusCode::CREATED, Json(json!({"status": done.status, "account_id": done.account_id, "approver": done.approver})))
+        .into_response())
+}
+
+fn scope(user: &CurrentUser) -> Result<String, AppError> {
+    user.scope_pattern().ok_or_else(AppError::forbidden)
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ChildrenQuery {
+    pub kind: Option<String>,
+    pub q: Option<String>,
+    pub status: Option<String>,
+    #[serde(default = "crate::api::default_page")]
+    pub page: i64,
+}
+
+#[derive(Debug, serde::Serialize, sqlx::FromRow)]
+pub struct Child {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub level: String,
+    pub region_code: Option<String>,
+    pub status: String,
+    pub credit_code: Option<String>,
+}
+
+/// An org in the caller's subtree with one page of its direct children.
+pub async fn browse(state: &AppState, user: &CurrentUser, id: Option<i64>, query: &ChildrenQuery) -> Result<Value, AppError> {
+    user.authorize(state, "orgs", "read").await?;
+    let tenant = user.tenant_code();
+    let scope = scope(user)?;
+    let id = id.or(user.account.org_id).ok_or_else(AppError::not_found)?;
+    let org = get_in_scope(&state.db, tenant, &scope, id).await?;
+    let mut filters = Filters::tenant("tenant_id", tenant);
+    filters.and("parent_id = ?", org.id);
+    if let Some(kind) = query.kind.as_deref().filter(|k| !k.is_empty()) {
+        filters.and("kind = ?", kind);
+    }
+    if let Some(status) = query.status.as_deref().filter(|k| !k.is_empty()) {
+        filters.and("status = ?", status);
+    }
+    if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        filters.and("name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
+    }
+    let total = state.db.scalar(filters.count("FROM orgs")).await?;
+    let children: Vec<Child> = state
+        .db
+        .all(filters.page("SELECT id, kind, name, level, region_code, status, credit_code FROM orgs", "kind, name, id", query.page, 20))
+        .await?;
+    let ancestors: Vec<(i64, String)> = {
+        let ids: Vec<i64> = org.path.split('/').filter_map(|s| s.parse().ok()).collect();
+        let mut out = Vec::new();
+        let own_root = user.account.org_path.clone().unwrap_or_default();
+        for ancestor in ids {
+            if let Some(a) = super::get(&state.db, tenant, ancestor).await?
+                && a.path.starts_with(&own_root)
+            {
+                out.push((a.id, a.name));
+            }
+        }
+        out
+    };
+    let admins: Vec<AdminRow> =
+        if user.can(state, "accounts", "manage").await { admins_of(state, tenant, org.id).await? } else { Vec::new() };
+    Ok(json!({
+        "org": org, "kind_label": super::kind_label(&org.kind), "children": children, "total": total,
+        "pager": crate::api::pager(query.page, 20, total), "ancestors": ancestors, "admins": admins,
+        "is_own": Some(org.id) == user.account.org_id,
+    }))
+}
+
+#[derive(Debug, serde::Serialize, sqlx::FromRow)]
+pub struct AdminRow {
+    pub id: i64,
+    pub name: String,
+    pub id_number: String,
+    pub role: String,
+    pub status: String,
+    pub phone: Option<String>,
+}
+
+async fn admins_of(state: &AppState, tenant: &str, org_id: i64) -> Result<Vec<AdminRow>, AppError> {
+    let mut rows: Vec<AdminRow> = state
+        .db
+        .all(q("SELECT id, name, id_number, role, status, phone FROM accounts WHERE tenant_id = $1 AND org_id = $2 AND role <> 'staff' ORDER BY id").bind(tenant).bind(org_id))
+        .await?;
+    for row in &mut rows {
+        row.id_number = crate::ids::mask_id_number(&row.id_number);
+    }
+    Ok(rows)
+}
+
+pub async fn api_browse(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<ChildrenQuery>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(browse(&state, &user, Some(id), &query).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewDepartment {
+    pub name: String,
+}
+
+/// Adds an internal department (内设部门) to an org in the caller's subtree.
+pub async fn add_department(state: &AppState, user: &CurrentUser, org_id: i64, input: &NewDepartment) -> Result<i64, AppError> {
+    user.authorize(state, "orgs", "manage").await?;
+    let tenant = user.tenant_code();
+    let parent: Org = get_in_scope(&state.db, tenant, &scope(user)?, org_id).await?;
+    if !matches!(parent.kind.as_str(), "unit" | "authority" | "hr" | "province" | "institution") {
+        return Err(AppError::bad_request("bad_parent", "内设部门只能添加在单位或部门机构下"));
+    }
+    let mut errors = FieldErrors::default();
+    crate::people::required(&mut errors, "name", &input.name, "部门名称", 50);
+    if !errors.is_empty() {
+        return Err(errors.finish().unwrap_err());
+    }
+    let name = input.name.trim();
+    if state
+        .db
+        .exists(
+            q("SELECT 1 FROM orgs WHERE tenant_id = $1 AND parent_id = $2 AND kind = 'department' AND name = $3")
+                .bind(tenant)
+                .bind(org_id)
+                .bind(name),
+        )
+        .await?
+    {
+        errors.add("name", "该部门已存在");
+        return Err(errors.finish().unwrap_err());
+    }
+    let mut tx = state.db.begin().await?;
+    let id = insert_org(
+        &mut tx,
+        tenant,
+        NewOrg {
+            kind: "department".into(),
+            name: name.to_owned(),
+            level: parent.level.clone(),
+            region_code: parent.region_code.clone(),
+            parent_id: Some(parent.id),
+            status: "active".into(),
+            ..Default::default()
+        },
+        Utc::now(),
+    )
+    .await?;
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "org.department.add",
+        "org",
+        Some(id),
+        json!({"parent": parent.id, "name": name}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn api_add_department(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(input): Json<NewDepartment>,
+) -> Result<Response, AppError> {
+    let id = add_department(&state, &user, id, &input).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+}
+
+/// The account if it belongs to an org in the caller's subtree and is not the caller.
+async fn managed_account(state: &AppState, user: &CurrentUser, account_id: i64) -> Result<crate::auth::Account, AppError> {
+    user.authorize(state, "accounts", "manage").await?;
+    let scope = scope(user)?;
+    let account = crate::auth::account_by_id(&state.db, user.tenant_code(), account_id).await?.ok_or_else(AppError::not_found)?;
+    if !account.org_path.as_deref().is_some_and(|p| p.starts_with(scope.trim_end_matches('%'))) {
+        return Err(AppError::not_found());
+    }
+    if account.id == user.account.id {
+        return Err(AppError::bad_request("self", "不能对自己的账号执行此操作"));
+    }
+    Ok(account)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct StatusInput {
+    /// active or disabled
+    pub status: String,
+}
+
+/// Enables or disables an account below the caller; disabling ends its sessions.
+pub async fn set_status(state: &AppState, user: &CurrentUser, account_id: i64, status: &str) -> Result<(), AppError> {
+    let account = managed_account(state, user, account_id).await?;
+    let tenant = user.tenant_code();
+    let from = match status {
+        "disabled" => "active",
+        "active" => "disabled",
+        _ => return Err(AppError::bad_request("bad_status", "状态只能是启用或禁用")),
+    };
+    let mut tx = state.db.begin().await?;
+    let changed = tx
+        .run(
+            q("UPDATE accounts SET status = $3 WHERE tenant_id = $1 AND id = $2 AND status = $4")
+                .bind(tenant)
+                .bind(account.id)
+                .bind(status)
+                .bind(from),
+        )
+        .await?;
+    if changed != 1 {
+        return Err(AppError::conflict("status_unchanged", "该账号当前状态不允许此操作"));
+    }
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        &format!("account.{status}"),
+        "account",
+        Some(account.id),
+        json!({"name": account.name}),
+    )
+    .await?;
+    tx.commit().await?;
+    if status == "disabled" {
+        session::delete_for_account(&state.db, tenant, account.id, None).await?;
+    }
+    Ok(())
+}
+
+pub async fn api_set_status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(input): Json<StatusInput>,
+) -> Result<StatusCode, AppError> {
+    set_status(&state, &user, id, &input.status).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Issues a one-time code in place of the password (never a default password): the holder must set a
+/// new password at the next login.
+pub async fn reset_code(state: &AppState, user: &CurrentUser, account_id: i64) -> Result<String, AppError> {
+    let account = managed_account(state, user, account_id).await?;
+    let tenant = user.tenant_code();
+    let code = password::one_time_code();
+    let hash = password::hash(&code).await?;
+    let mut tx = state.db.begin().await?;
+    tx.run(
+        q("UPDATE accounts SET password_hash = $3, must_change_password = $4 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant)
+            .bind(account.id)
+            .bind(hash)
+            .bind(true),
+    )
+    .await?;
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "account.reset_code",
+        "account",
+        Some(account.id),
+        json!({"name": account.name}),
+    )
+    .await?;
+    tx.commit().await?;
+    session::delete_for_account(&state.db, tenant, account.id, None).await?;
+    Ok(code)
+}
+
+pub async fn api_reset_code(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let code = reset_code(&state, &user, id).await?;
+    Ok(Json(json!({"code": code, "message": "请将一次性密码交给本人，登录后须立即修改密码"})))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/orgs", get(api_search))
+        .route("/orgs/{id}", get(api_browse))
+        .route("/orgs/{id}/departments", post(api_add_department))
+        .route("/registrations/orgs", post(api_register))
+        .route("/accounts/{id}/status", post(api_set_status))
+        .route("/accounts/{id}/reset-code", post(api_reset_code))
+}
+
+// ---- pages ----
+
+pub fn page_routes() -> Router<AppState> {
+    Router::new()
+        .route("/orgs", get(orgs_page))
+        .route("/orgs/{id}/departments", post(department_submit))
+        .route("/accounts/{id}/status", post(status_submit))
+        .route("/accounts/{id}/reset-code", post(reset_code_submit))
+        .route("/register/org", get(register_org_page).post(register_org_submit))
+}
+
+#[derive(Debug, Deserialize)]
+struct OrgsPageQuery {
+    id: Option<i64>,
+    #[serde(flatten)]
+    children: ChildrenQuery,
+}
+
+async fn orgs_page(State(state): State<AppState>, page: Page, Query(query): Query<OrgsPageQuery>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let mut ctx = browse(&state, user, query.id, &query.children).await?;
+    ctx["query"] = json!({"kind": query.children.kind, "q": query.children.q, "status": query.children.status});
+    ctx["can_manage"] = json!(user.can(&state, "orgs", "manage").await);
+    ctx["kinds"] = json!(super::KINDS.iter().map(|(k, l)| json!({"code": k, "label": l})).collect::<Vec<_>>());
+    page.render("orgs.html", ctx)
+}
+
+fn back_to(page: &Page, org: i64, notice: &str) -> Response {
+    Redirect::to(&format!("{}/orgs?id={org}&notice={}", page.tenant.base, urlencoding::encode(notice))).into_response()
+}
+
+async fn department_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<NewDepartment>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match add_department(&state, user, id, &form).await {
+        Ok(_) => Ok(back_to(&page, id, "部门已添加")),
+        Err(err) if err.code == "invalid" => Ok(back_to(&page, id, err.fields.values().next().map_or("输入有误", String::as_str))),
+        Err(err) => Err(err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct AccountActionForm {
+    #[serde(default)]
+    status: String,
+    org: i64,
+}
+
+async fn status_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<AccountActionForm>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    set_status(&state, user, id, &form.status).await?;
+    Ok(back_to(&page, form.org, if form.status == "disabled" { "账号已禁用" } else { "账号已启用" }))
+}
+
+async fn reset_code_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<AccountActionForm>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let code = reset_code(&state, user, id).await?;
+    let mut ctx = browse(&state, user, Some(form.org), &ChildrenQuery::default()).await?;
+    ctx["one_time_code"] = json!(code);
+    ctx["can_manage"] = json!(user.can(&state, "orgs", "manage").await);
+    ctx["kinds"] = json!(super::KINDS.iter().map(|(k, l)| json!({"code": k, "label": l})).collect::<Vec<_>>());
+    page.render("orgs.html", ctx)
+}
+
+const ORG_FORM_LISTS: &[&str] = &["region", "unit_nature", "affiliation", "industry"];
+
+async fn register_org_page(State(state): State<AppState>, page: Page) -> Result<Response, AppError> {
+    render_org_form(&state, &page, &OrgRegistration { kind: "unit".into(), ..Default::default() }, None, StatusCode::OK).await
+}
+
+async fn render_org_form(
+    state: &AppState,
+    page: &Page,
+    form: &OrgRegistration,
+    err: Option<&AppError>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let code = page.tenant.code();
+    let lists = form_options(&state.db, code, ORG_FORM_LISTS).await?;
+    let authorities =
+        search(&state.db, code, &SearchQuery { kind: Some("authority".into()), per_page: Some(100), ..Default::default() }).await?.0;
+    let bureaus = search(&state.db, code, &SearchQuery { kind: Some("hr".into()), per_page: Some(100), ..Default::default() }).await?.0;
+    let mut form = serde_json::to_value(form).map_err(AppError::internal)?;
+    form["admin_password"] = Value::Null;
+    page.render_status(
+        status,
+        "register_org.html",
+        json!({"form": form, "lists": lists, "authorities": authorities, "bureaus": bureaus,
+               "errors": err.map(|e| &e.fields), "error": err.map(|e| &e.message)}),
+    )
+}
+
+async fn register_org_submit(
+    State(state): State<AppState>,
+    page: Page,
+    headers: axum::http::HeaderMap,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    let (form, licence, csrf) = read_multipart(multipart).await?;
+    verify(crate::auth::session::cookie_value(&headers, crate::auth::csrf::COOKIE).as_deref(), csrf.as_deref())?;
+    match register_org(&state, &page.tenant, &form, licence).await {
+        Ok(done) => page.render("registered.html", json!({"status": done.status, "approver": done.approver, "kind": "org"})),
+        Err(err) if err.status == StatusCode::UNPROCESSABLE_ENTITY || err.status == StatusCode::PAYLOAD_TOO_LARGE => {
+            let mut err = err;
+            if err.fields.is_empty() {
+                err.fields.insert("licence".into(), err.message.clone());
+            }
+            render_org_form(&state, &page, &form, Some(&err), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(err) => Err(err),
+    }
+}

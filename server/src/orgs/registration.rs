@@ -1,0 +1,327 @@
+//! Organisation registration: a unit, training institution or industry authority registers itself with
+//! its first admin and a scanned licence; an HR bureau's admin registers for an existing bureau. Both
+//! wait for the approver the province's rule names.
+
+use axum::extract::Multipart;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{NewOrg, Org, bureau_of_region, get};
+use crate::app::AppState;
+use crate::approvals::{self, NewApproval};
+use crate::auth::{self, NewAccount, password};
+use crate::db::{Tx, is_unique_violation, q};
+use crate::error::{AppError, FieldErrors};
+use crate::ids;
+use crate::people::{check_email, check_name, check_phone, required};
+use crate::tenancy::TenantCtx;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct OrgRegistration {
+    /// unit, institution, authority (a new organisation) or hr (an admin for an existing HR bureau)
+    pub kind: String,
+    pub name: String,
+    pub credit_code: String,
+    /// Region code from the tenant's basic data (city or county)
+    pub region_code: String,
+    /// For hr: the existing bureau
+    pub org_id: Option<i64>,
+    /// For units and institutions: the supervising industry authority (optional)
+    pub supervisor_id: Option<i64>,
+    pub nature: Option<String>,
+    pub affiliation: Option<String>,
+    pub industry: Option<String>,
+    pub contact_phone: String,
+    pub address: String,
+    pub admin_id_number: String,
+    pub admin_name: String,
+    pub admin_password: String,
+    pub admin_phone: String,
+    pub admin_email: String,
+}
+
+pub struct Upload {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Reads the registration form (multipart: fields plus the `licence` file) and the CSRF field if any.
+pub async fn read_multipart(mut multipart: Multipart) -> Result<(OrgRegistration, Option<Upload>, Option<String>), AppError> {
+    let mut fields = serde_json::Map::new();
+    let mut upload = None;
+    let mut csrf = None;
+    let bad = |_| AppError::bad_request("bad_form", "表单内容无法读取");
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "licence" {
+            let filename = field.file_name().unwrap_or("licence").to_owned();
+            let bytes = field.bytes().await.map_err(bad)?.to_vec();
+            if !bytes.is_empty() {
+                upload = Some(Upload { filename, bytes });
+            }
+            continue;
+        }
+        let text = field.text().await.map_err(bad)?;
+        if name == crate::auth::csrf::FIELD {
+            csrf = Some(text);
+        } else if matches!(name.as_str(), "org_id" | "supervisor_id") {
+            if let Ok(n) = text.trim().parse::<i64>() {
+                fields.insert(name, json!(n));
+            }
+        } else {
+            fields.insert(name, json!(text));
+        }
+    }
+    let form: OrgRegistration =
+        serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| AppError::bad_request("bad_form", e.to_string()))?;
+    Ok((form, upload, csrf))
+}
+
+fn user_type_of(kind: &str) -> Option<&'static str> {
+    match kind {
+        "unit" => Some("unit"),
+        "institution" => Some("institution"),
+        "authority" => Some("authority"),
+        "hr" => Some("hr"),
+        _ => None,
+    }
+}
+
+/// Validates, then writes org (if new), admin account, licence and approval request in one transaction.
+pub async fn register_org(
+    state: &AppState,
+    tenant: &TenantCtx,
+    input: &OrgRegistration,
+    licence: Option<Upload>,
+) -> Result<crate::people::Registered, AppError> {
+    let code = tenant.code();
+    let db = &state.db;
+    let mut errors = FieldErrors::default();
+    let Some(user_type) = user_type_of(&input.kind) else {
+        errors.add("kind", "请选择注册类型");
+        return Err(errors.finish().unwrap_err());
+    };
+    let new_org = input.kind != "hr";
+    let mut credit_code = None;
+    let mut region = None;
+    let mut existing: Option<Org> = None;
+    if new_org {
+        required(&mut errors, "name", &input.name, "单位名称", 100);
+        match ids::check_credit_code(&input.credit_code) {
+            Ok(c) => {
+                if db.exists(q("SELECT 1 FROM orgs WHERE tenant_id = $1 AND credit_code = $2").bind(code).bind(&c)).await? {
+                    errors.add("credit_code", "该统一社会信用代码已注册");
+                }
+                credit_code = Some(c);
+            }
+            Err(msg) => errors.add("credit_code", if input.credit_code.trim().is_empty() { "请填写统一社会信用代码" } else { msg }),
+        }
+        region = bureau_of_region(db, code, &input.region_code).await?;
+        if region.is_none() {
+            errors.add("region_code", "请选择所属区域");
+        }
+        if licence.is_none() {
+            errors.add("licence", "请上传营业执照或事业单位法人证书扫描件");
+        }
+        check_phone(&mut errors, &input.contact_phone);
+        required(&mut errors, "address", &input.address, "单位地址", 200);
+    } else {
+        existing = match input.org_id {
+            Some(id) => get(db, code, id).await?.filter(|o| o.kind == "hr" && o.status == "active"),
+            None => None,
+        };
+        if existing.is_none() {
+            errors.add("org_id", "请选择所属人社局");
+        }
+    }
+    let supervisor = match (input.supervisor_id, input.kind.as_str()) {
+        (Some(id), "unit" | "institution") => {
+            let s = get(db, code, id).await?.filter(|o| o.kind == "authority" && o.status == "active");
+            if s.is_none() {
+                errors.add("supervisor_id", "主管部门无效");
+            }
+            s
+        }
+        _ => None,
+    };
+    if tenant.tenant.settings.registration.org_approval == "supervisor" && input.kind == "unit" && supervisor.is_none() {
+        errors.add("supervisor_id", "请选择主管部门");
+    }
+    check_name(&mut errors, "admin_name", &input.admin_name);
+    let admin_id = match ids::check_id_number(&input.admin_id_number) {
+        Ok(id) => Some(id),
+        Err(msg) => {
+            errors.add("admin_id_number", msg);
+            None
+        }
+    };
+    if let Err(msg) = password::check_policy(&input.admin_password, admin_id.as_deref().unwrap_or("")) {
+        errors.add("admin_password", msg);
+    }
+    let mut contact = FieldErrors::default();
+    check_phone(&mut contact, &input.admin_phone);
+    check_email(&mut contact, &input.admin_email);
+    for (field, msg) in contact.0 {
+        errors.add(&format!("admin_{field}"), msg);
+    }
+    if let Some(id) = &admin_id
+        && db
+            .exists(
+                q("SELECT 1 FROM accounts WHERE tenant_id = $1 AND user_type = $2 AND id_number = $3").bind(code).bind(user_type).bind(id),
+            )
+            .await?
+    {
+        errors.add("admin_id_number", "该身份证号码已注册为此类管理员");
+    }
+    errors.finish()?;
+    let admin_id = admin_id.unwrap_or_default();
+
+    // The approver and the new org's place in the tree.
+    let rule = tenant.tenant.settings.registration.org_approval.as_str();
+    let approver_id = match (&existing, &region) {
+        (Some(bureau), _) => bureau.parent_id.ok_or_else(|| AppError::bad_request("no_approver", "省级人社部门管理员由系统管理员创建"))?,
+        (None, Some(bureau)) => match (&supervisor, rule) {
+            (Some(s), "supervisor") => s.id,
+            _ => bureau.id,
+        },
+        (None, None) => unreachable!("validated above"),
+    };
+    let hash = password::hash(&input.admin_password).await?;
+    let mut tx = db.begin().await?;
+    let account_id = write(
+        state,
+        &mut tx,
+        code,
+        input,
+        user_type,
+        &admin_id,
+        &hash,
+        credit_code,
+        region.as_ref(),
+        supervisor.as_ref(),
+        existing.as_ref(),
+        approver_id,
+        licence,
+    )
+    .await?;
+    tx.commit().await?;
+    let approver = get(db, code, approver_id).await?.map(|o| o.name);
+    Ok(crate::people::Registered { account_id, status: "pending", approver })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write(
+    state: &AppState,
+    tx: &mut Tx,
+    code: &str,
+    input: &OrgRegistration,
+    user_type: &str,
+    admin_id: &str,
+    hash: &str,
+    credit_code: Option<String>,
+    region: Option<&Org>,
+    supervisor: Option<&Org>,
+    existing: Option<&Org>,
+    approver_id: i64,
+    licence: Option<Upload>,
+) -> Result<i64, AppError> {
+    let now = Utc::now();
+    let org_id = match existing {
+        Some(org) => org.id,
+        None => {
+            let bureau = region.ok_or_else(|| AppError::internal("region checked"))?;
+            let licence_id = match licence {
+                Some(upload) => Some(
+                    crate::storage::store_upload(
+                        state.blobs.as_ref(),
+                        tx,
+                        code,
+                        &upload.filename,
+                        upload.bytes,
+                        crate::storage::DOCUMENT_TYPES,
+                        state.config.upload_limit_mb,
+                    )
+                    .await?,
+                ),
+                None => None,
+            };
+            let level = match bureau.level.as_str() {
+                "province" => "province",
+                "city" => "city",
+                _ => "county",
+            };
+            let org = NewOrg {
+                kind: input.kind.clone(),
+                name: input.name.trim().to_owned(),
+                credit_code,
+                level: level.to_owned(),
+                region_code: Some(input.region_code.clone()),
+                parent_id: Some(supervisor.map_or(bureau.id, |s| s.id)),
+                hr_bureau_id: Some(bureau.id),
+                nature: input.nature.clone().filter(|s| !s.is_empty()),
+                affiliation: input.affiliation.clone().filter(|s| !s.is_empty()),
+                industry: input.industry.clone().filter(|s| !s.is_empty()),
+                contact_name: Some(input.admin_name.trim().to_owned()),
+                contact_phone: Some(input.contact_phone.trim().to_owned()),
+                address: Some(input.address.trim().to_owned()),
+                licence_blob_id: licence_id,
+                status: "pending".into(),
+                ext_key: None,
+            };
+            super::insert_org(tx, code, org, now).await.map_err(duplicate)?
+        }
+    };
+    let role = auth::role_for_user_type(user_type).unwrap_or("staff");
+    let account_id = auth::insert_account(
+        tx,
+        code,
+        NewAccount {
+            user_type,
+            id_number: admin_id,
+            name: input.admin_name.trim(),
+            phone: Some(input.admin_phone.trim()),
+            email: Some(input.admin_email.trim()),
+            org_id: Some(org_id),
+            person_id: None,
+            role,
+            status: "pending",
+            password_hash: hash,
+            must_change_password: false,
+        },
+    )
+    .await
+    .map_err(duplicate)?;
+    let org_name = existing.map_or_else(|| input.name.trim().to_owned(), |o| o.name.clone());
+    let (subject_type, subject_id, summary) = if existing.is_some() {
+        ("account", account_id, format!("{}管理员 {} {}", org_name, input.admin_name.trim(), ids::mask_id_number(admin_id)))
+    } else {
+        ("org", org_id, format!("{}注册：{}（管理员 {}）", super::kind_label(&input.kind), org_name, input.admin_name.trim()))
+    };
+    approvals::open_tx(
+        tx,
+        code,
+        NewApproval {
+            kind: "registration",
+            subject_type,
+            subject_id,
+            summary,
+            applicant_account_id: Some(account_id),
+            approver_org_id: approver_id,
+        },
+    )
+    .await?;
+    crate::audit::record_tx(tx, code, Some(account_id), "registration.org", "org", Some(org_id), json!({"kind": input.kind})).await?;
+    Ok(account_id)
+}
+
+fn duplicate(err: sqlx::Error) -> AppError {
+    if is_unique_violation(&err) {
+        let mut errors = FieldErrors::default();
+        errors.add("credit_code", "该单位或管理员已注册");
+        errors.finish().unwrap_err()
+    } else {
+        err.into()
+    }
+}

@@ -1,0 +1,484 @@
+//! Staff (专业技术人员 / 事业单位工作人员): registration under a unit, profiles.
+
+pub mod handlers;
+
+pub use handlers::{api_routes, page_routes};
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::approvals::{self, NewApproval};
+use crate::auth::{self, NewAccount, password};
+use crate::db::{Db, Tx, q};
+use crate::error::{AppError, FieldErrors};
+use crate::ids;
+use crate::orgs::{self, Org};
+use crate::tenancy::TenantCtx;
+
+pub const TITLE_LEVELS: &[&str] = &["senior", "deputy_senior", "intermediate", "junior", "assistant", "none"];
+pub const POSTS: &[&str] = &["management", "technical", "worker"];
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct StaffRegistration {
+    pub name: String,
+    pub id_number: String,
+    pub password: String,
+    /// male or female
+    pub gender: String,
+    pub ethnicity: Option<String>,
+    pub phone: String,
+    pub email: String,
+    pub native_place: String,
+    pub education: String,
+    pub major: String,
+    pub school: String,
+    /// YYYY-MM-DD
+    pub graduated_on: String,
+    pub unit_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub title: String,
+    /// senior, deputy_senior, intermediate, junior, assistant or none
+    pub title_level: String,
+    pub title_date: Option<String>,
+    /// management, technical or worker
+    pub post: String,
+}
+
+/// Profile fields a person may change themselves: never name, ID number or unit (seed 003).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ProfileUpdate {
+    pub ethnicity: Option<String>,
+    pub phone: String,
+    pub email: String,
+    pub native_place: String,
+    pub education: String,
+    pub major: String,
+    pub school: String,
+    pub graduated_on: String,
+    pub department_id: Option<i64>,
+    pub title: String,
+    pub title_level: String,
+    pub title_date: Option<String>,
+    pub post: String,
+}
+
+pub(crate) fn required(errors: &mut FieldErrors, field: &str, value: &str, label: &str, max: usize) {
+    let len = value.trim().chars().count();
+    if len == 0 {
+        errors.add(field, format!("请填写{label}"));
+    } else if len > max {
+        errors.add(field, format!("{label}不能超过 {max} 个字"));
+    }
+}
+
+pub(crate) fn check_phone(errors: &mut FieldErrors, phone: &str) {
+    let p = phone.trim();
+    if p.is_empty() {
+        errors.add("phone", "请填写手机号码");
+    } else if !(p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit())) {
+        errors.add("phone", "手机号码应为 11 位数字");
+    }
+}
+
+pub(crate) fn check_email(errors: &mut FieldErrors, email: &str) {
+    let e = email.trim();
+    let valid = e.len() <= 100
+        && e.split_once('@')
+            .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
+        && !e.contains(char::is_whitespace);
+    if e.is_empty() {
+        errors.add("email", "请填写电子邮箱");
+    } else if !valid {
+        errors.add("email", "电子邮箱格式不正确");
+    }
+}
+
+pub(crate) fn check_name(errors: &mut FieldErrors, field: &str, name: &str) {
+    let n = name.trim();
+    let len = n.chars().count();
+    if len == 0 {
+        errors.add(field, "请填写姓名");
+    } else if !(2..=30).contains(&len) || n.chars().any(|c| c.is_ascii_digit() || c.is_control()) {
+        errors.add(field, "姓名应为 2 到 30 个字，不能含数字");
+    }
+}
+
+fn parse_past_date(errors: &mut FieldErrors, field: &str, value: &str, label: &str, required: bool) -> Option<NaiveDate> {
+    let v = value.trim();
+    if v.is_empty() {
+        if required {
+            errors.add(field, format!("请填写{label}"));
+        }
+        return None;
+    }
+    match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        Ok(d) if d <= Utc::now().date_naive() && d.year_ce().1 >= 1940 => Some(d),
+        Ok(_) => {
+            errors.add(field, format!("{label}不在有效范围内"));
+            None
+        }
+        Err(_) => {
+            errors.add(field, format!("{label}格式应为 年-月-日，如 2010-07-01"));
+            None
+        }
+    }
+}
+
+use chrono::Datelike;
+
+async fn in_basic_data(db: &Db, tenant: &str, kind: &str, code: &str) -> Result<bool, sqlx::Error> {
+    db.exists(
+        q("SELECT 1 FROM basic_data WHERE tenant_id = $1 AND kind = $2 AND code = $3 AND enabled = $4")
+            .bind(tenant)
+            .bind(kind)
+            .bind(code)
+            .bind(true),
+    )
+    .await
+}
+
+/// Checks the fields a person may edit; shared by registration and profile update.
+async fn check_editable(db: &Db, tenant: &str, p: &ProfileUpdate, unit: Option<&Org>, errors: &mut FieldErrors) -> Result<Dates, AppError> {
+    check_phone(errors, &p.phone);
+    check_email(errors, &p.email);
+    required(errors, "native_place", &p.native_place, "籍贯", 50);
+    required(errors, "major", &p.major, "所学专业", 50);
+    required(errors, "school", &p.school, "毕业院校", 100);
+    required(errors, "title", &p.title, "职称（没有职称请填“无”）", 50);
+    if p.education.trim().is_empty() {
+        errors.add("education", "请选择最高学历");
+    } else if !in_basic_data(db, tenant, "education", &p.education).await? {
+        errors.add("education", "最高学历无效");
+    }
+    if let Some(e) = p.ethnicity.as_deref().filter(|e| !e.is_empty())
+        && !in_basic_data(db, tenant, "ethnicity", e).await?
+    {
+        errors.add("ethnicity", "民族无效");
+    }
+    if !TITLE_LEVELS.contains(&p.title_level.as_str()) {
+        errors.add("title_level", "请选择职称等级");
+    }
+    if !POSTS.contains(&p.post.as_str()) {
+        errors.add("post", "请选择岗位类别");
+    }
+    let graduated_on = parse_past_date(errors, "graduated_on", &p.graduated_on, "毕业时间", true);
+    let title_date = parse_past_date(errors, "title_date", p.title_date.as_deref().unwrap_or(""), "职称获取时间", false);
+    if let (Some(department), Some(unit)) = (p.department_id, unit) {
+        let ok = db
+            .exists(
+                q("SELECT 1 FROM orgs WHERE tenant_id = $1 AND id = $2 AND kind = 'department' AND parent_id = $3 AND status = 'active'")
+                    .bind(tenant)
+                    .bind(department)
+                    .bind(unit.id),
+            )
+            .await?;
+        if !ok {
+            errors.add("department_id", "所选部门不属于该单位");
+        }
+    }
+    Ok(Dates { graduated_on, title_date })
+}
+
+struct Dates {
+    graduated_on: Option<NaiveDate>,
+    title_date: Option<NaiveDate>,
+}
+
+impl StaffRegistration {
+    fn editable(&self) -> ProfileUpdate {
+        ProfileUpdate {
+            ethnicity: self.ethnicity.clone(),
+            phone: self.phone.clone(),
+            email: self.email.clone(),
+            native_place: self.native_place.clone(),
+            education: self.education.clone(),
+            major: self.major.clone(),
+            school: self.school.clone(),
+            graduated_on: self.graduated_on.clone(),
+            department_id: self.department_id,
+            title: self.title.clone(),
+            title_level: self.title_level.clone(),
+            title_date: self.title_date.clone(),
+            post: self.post.clone(),
+        }
+    }
+}
+
+/// The outcome of a registration.
+#[derive(Debug, Serialize)]
+pub struct Registered {
+    pub account_id: i64,
+    pub status: &'static str,
+    pub approver: Option<String>,
+}
+
+/// Registers a staff member under a unit. Everything is validated first; then person, account and (if
+/// the province requires it) the approval request are written in one transaction.
+pub async fn register_staff(state: &AppState, tenant: &TenantCtx, input: &StaffRegistration) -> Result<Registered, AppError> {
+    let code = tenant.code();
+    let db = &state.db;
+    let mut errors = FieldErrors::default();
+    check_name(&mut errors, "name", &input.name);
+    let id_number = match ids::check_id_number(&input.id_number) {
+        Ok(id) => Some(id),
+        Err(msg) => {
+            errors.add("id_number", if input.id_number.trim().is_empty() { "请填写身份证号码" } else { msg });
+            None
+        }
+    };
+    if !matches!(input.gender.as_str(), "male" | "female") {
+        errors.add("gender", "请选择性别");
+    } else if let Some(id) = &id_number
+        && ids::gender_of(id) != input.gender
+    {
+        errors.add("gender", "性别与身份证号码不一致");
+    }
+    if let Err(msg) = password::check_policy(&input.password, id_number.as_deref().unwrap_or("")) {
+        errors.add("password", msg);
+    }
+    let unit = match input.unit_id {
+        Some(id) => orgs::get(db, code, id).await?.filter(|o| o.kind == "unit" && o.status == "active"),
+        None => None,
+    };
+    if unit.is_none() {
+        errors.add("unit_id", "请选择所在单位");
+    }
+    let dates = check_editable(db, code, &input.editable(), unit.as_ref(), &mut errors).await?;
+    if let Some(id) = &id_number
+        && (db.exists(q("SELECT 1 FROM people WHERE tenant_id = $1 AND id_number = $2").bind(code).bind(id)).await?
+            || db
+                .exists(q("SELECT 1 FROM accounts WHERE tenant_id = $1 AND user_type = 'staff' AND id_number = $2").bind(code).bind(id))
+                .await?)
+    {
+        errors.add("id_number", "该身份证号码已注册，请直接登录或找回密码");
+    }
+    errors.finish()?;
+    let (Some(id_number), Some(unit)) = (id_number, unit) else { unreachable!("checked above") };
+
+    let approver = staff_approver(db, tenant, &unit).await?;
+    let status = if approver.is_some() { "pending" } else { "active" };
+    let hash = password::hash(&input.password).await?;
+    let mut tx = db.begin().await?;
+    let result = write_staff(&mut tx, code, input, &id_number, &unit, &dates, status, &hash, approver.as_ref()).await;
+    let account_id = match result {
+        Ok(id) => id,
+        Err(err) if crate::db::is_unique_violation(&err) => {
+            let mut fields = BTreeMap::new();
+            fields.insert("id_number".to_owned(), "该身份证号码已注册，请直接登录或找回密码".to_owned());
+            return Err(AppError::invalid(fields));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    crate::audit::record_tx(
+        &mut tx,
+        code,
+        Some(account_id),
+        "registration.staff",
+        "account",
+        Some(account_id),
+        json!({"unit_id": unit.id, "status": status}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Registered { account_id, status, approver: approver.map(|o| o.name) })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write_staff(
+    tx: &mut Tx,
+    code: &str,
+    input: &StaffRegistration,
+    id_number: &str,
+    unit: &Org,
+    dates: &Dates,
+    status: &str,
+    hash: &str,
+    approver: Option<&Org>,
+) -> Result<i64, sqlx::Error> {
+    let now = Utc::now();
+    let person_id = tx
+        .scalar(
+            q("INSERT INTO people (tenant_id, id_number, name, gender, ethnicity, phone, email, native_place, education, major, school, \
+               graduated_on, unit_id, department_id, title, title_level, title_date, post, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id")
+            .bind(code)
+            .bind(id_number)
+            .bind(input.name.trim())
+            .bind(&input.gender)
+            .bind(input.ethnicity.clone().filter(|e| !e.is_empty()))
+            .bind(input.phone.trim())
+            .bind(input.email.trim())
+            .bind(input.native_place.trim())
+            .bind(&input.education)
+            .bind(input.major.trim())
+            .bind(input.school.trim())
+            .bind(dates.graduated_on)
+            .bind(unit.id)
+            .bind(input.department_id)
+            .bind(input.title.trim())
+            .bind(&input.title_level)
+            .bind(dates.title_date)
+            .bind(&input.post)
+            .bind(now),
+        )
+        .await?;
+    let account_id = auth::insert_account(
+        tx,
+        code,
+        NewAccount {
+            user_type: "staff",
+            id_number,
+            name: input.name.trim(),
+            phone: Some(input.phone.trim()),
+            email: Some(input.email.trim()),
+            org_id: Some(unit.id),
+            person_id: Some(person_id),
+            role: "staff",
+            status,
+            password_hash: hash,
+            must_change_password: false,
+        },
+    )
+    .await?;
+    if let Some(approver) = approver {
+        approvals::open_tx(
+            tx,
+            code,
+            NewApproval {
+                kind: "registration",
+                subject_type: "account",
+                subject_id: account_id,
+                summary: format!("专技人员 {} {}（{}）", input.name.trim(), ids::mask_id_number(id_number), unit.name),
+                applicant_account_id: Some(account_id),
+                approver_org_id: approver.id,
+            },
+        )
+        .await?;
+    }
+    Ok(account_id)
+}
+
+/// Who approves a staff registration, by the tenant's rule: nobody (Hunan), the unit (Henan) or the
+/// unit's supervising authority (Hubei; the HR bureau when the unit has no authority).
+async fn staff_approver(db: &Db, tenant: &TenantCtx, unit: &Org) -> Result<Option<Org>, AppError> {
+    let code = tenant.code();
+    match tenant.tenant.settings.registration.staff_approval.as_str() {
+        "none" => Ok(None),
+        "unit" => Ok(Some(unit.clone())),
+        "supervisor" => {
+            let parent = match unit.parent_id {
+                Some(p) => orgs::get(db, code, p).await?,
+                None => None,
+            };
+            match parent {
+                Some(p) if p.kind == "authority" => Ok(Some(p)),
+                _ => match unit.hr_bureau_id {
+                    Some(b) => Ok(orgs::get(db, code, b).await?),
+                    None => Ok(None),
+                },
+            }
+        }
+        other => Err(AppError::internal(format!("unknown staff_approval rule {other}"))),
+    }
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Profile {
+    pub id: i64,
+    pub id_number: String,
+    pub name: String,
+    pub gender: String,
+    pub ethnicity: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub native_place: Option<String>,
+    pub education: Option<String>,
+    pub major: Option<String>,
+    pub school: Option<String>,
+    pub graduated_on: Option<NaiveDate>,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub department_id: Option<i64>,
+    pub department_name: Option<String>,
+    pub title: Option<String>,
+    pub title_level: String,
+    pub title_date: Option<NaiveDate>,
+    pub post: String,
+}
+
+pub async fn profile(db: &Db, tenant: &str, person_id: i64) -> Result<Option<Profile>, sqlx::Error> {
+    db.opt(
+        q("SELECT p.id, p.id_number, p.name, p.gender, p.ethnicity, p.phone, p.email, p.native_place, p.education, p.major, p.school, \
+           p.graduated_on, p.unit_id, u.name AS unit_name, p.department_id, d.name AS department_name, p.title, p.title_level, p.title_date, p.post \
+           FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
+           LEFT JOIN orgs d ON d.tenant_id = p.tenant_id AND d.id = p.department_id \
+           WHERE p.tenant_id = $1 AND p.id = $2")
+        .bind(tenant)
+        .bind(person_id),
+    )
+    .await
+}
+
+pub async fn profile_json(db: &Db, tenant: &str, person_id: i64) -> Result<serde_json::Value, AppError> {
+    Ok(match profile(db, tenant, person_id).await? {
+        Some(mut p) => {
+            p.id_number = ids::mask_id_number(&p.id_number);
+            serde_json::to_value(p).map_err(AppError::internal)?
+        }
+        None => serde_json::Value::Null,
+    })
+}
+
+/// Saves the editable part of the caller's own profile.
+pub async fn update_profile(state: &AppState, user: &auth::CurrentUser, input: &ProfileUpdate) -> Result<(), AppError> {
+    user.authorize(state, "profile", "update").await?;
+    let code = user.tenant_code();
+    let Some(person_id) = user.account.person_id else {
+        return Err(AppError::bad_request("no_profile", "管理员账号没有个人档案"));
+    };
+    let unit_id: (i64,) = state.db.one(q("SELECT unit_id FROM people WHERE tenant_id = $1 AND id = $2").bind(code).bind(person_id)).await?;
+    let unit = orgs::get(&state.db, code, unit_id.0).await?;
+    let mut errors = FieldErrors::default();
+    let dates = check_editable(&state.db, code, input, unit.as_ref(), &mut errors).await?;
+    errors.finish()?;
+    let mut tx = state.db.begin().await?;
+    tx.run(
+        q("UPDATE people SET ethnicity = $3, phone = $4, email = $5, native_place = $6, education = $7, major = $8, school = $9, \
+           graduated_on = $10, department_id = $11, title = $12, title_level = $13, title_date = $14, post = $15, updated_at = $16 \
+           WHERE tenant_id = $1 AND id = $2")
+        .bind(code)
+        .bind(person_id)
+        .bind(input.ethnicity.clone().filter(|e| !e.is_empty()))
+        .bind(input.phone.trim())
+        .bind(input.email.trim())
+        .bind(input.native_place.trim())
+        .bind(&input.education)
+        .bind(input.major.trim())
+        .bind(input.school.trim())
+        .bind(dates.graduated_on)
+        .bind(input.department_id)
+        .bind(input.title.trim())
+        .bind(&input.title_level)
+        .bind(dates.title_date)
+        .bind(&input.post)
+        .bind(Utc::now()),
+    )
+    .await?;
+    tx.run(
+        q("UPDATE accounts SET phone = $3, email = $4 WHERE tenant_id = $1 AND id = $2")
+            .bind(code)
+            .bind(user.account.id)
+            .bind(input.phone.trim())
+            .bind(input.email.trim()),
+    )
+    .await?;
+    crate::audit::record_tx(&mut tx, code, Some(user.account.id), "profile.update", "person", Some(person_id), json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! Tenants: loaded from `tenants/<code>/` by `jijiao tenant sync`, resolved per request from the Host
+//! header or a `/t/<code>/` path prefix.
+
+pub mod sync;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{Db, q};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TenantSettings {
+    pub code: String,
+    pub name: String,
+    pub short_name: String,
+    pub province: String,
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    pub theme: Theme,
+    pub mail: MailSettings,
+    pub registration: RegistrationRules,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Theme {
+    pub primary: String,
+    pub accent: String,
+    pub logo: String,
+    #[serde(default)]
+    pub banner: String,
+    pub hotline: String,
+    pub footer: String,
+    #[serde(default)]
+    pub welcome: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailSettings {
+    pub sender: String,
+}
+
+/// Who approves a registration. Issue "rules" moves this into the province plugin's `route`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegistrationRules {
+    /// `none` (active at once), `unit` (the unit's admins) or `supervisor` (the supervising authority).
+    pub staff_approval: String,
+    /// `hr_bureau` (the HR bureau at the org's level) or `supervisor` (the supervising authority).
+    pub org_approval: String,
+}
+
+#[derive(Debug)]
+pub struct Tenant {
+    pub settings: TenantSettings,
+    pub policy: String,
+}
+
+impl Tenant {
+    pub fn code(&self) -> &str {
+        &self.settings.code
+    }
+}
+
+/// All tenants this server knows, by code and by host name.
+#[derive(Debug, Default)]
+pub struct Tenants {
+    by_code: HashMap<String, Arc<Tenant>>,
+    by_host: HashMap<String, String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct TenantRow {
+    settings: String,
+    policy: String,
+}
+
+impl Tenants {
+    pub async fn load(db: &Db) -> anyhow::Result<Tenants> {
+        let rows: Vec<TenantRow> = db.all(q("SELECT settings, policy FROM tenants ORDER BY id")).await?;
+        let mut tenants = Tenants::default();
+        for row in rows {
+            let settings: TenantSettings = serde_json::from_str(&row.settings)?;
+            let code = settings.code.clone();
+            tenants.by_host.insert(format!("{code}.localhost"), code.clone());
+            for host in &settings.hosts {
+                tenants.by_host.insert(host.to_ascii_lowercase(), code.clone());
+            }
+            tenants.by_code.insert(code, Arc::new(Tenant { settings, policy: row.policy }));
+        }
+        Ok(tenants)
+    }
+
+    pub fn get(&self, code: &str) -> Option<Arc<Tenant>> {
+        self.by_code.get(code).cloned()
+    }
+
+    pub fn by_host(&self, host: &str) -> Option<Arc<Tenant>> {
+        let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
+        self.by_host.get(&host).and_then(|code| self.get(code))
+    }
+
+    pub fn all(&self) -> Vec<Arc<Tenant>> {
+        let mut all: Vec<_> = self.by_code.values().cloned().collect();
+        all.sort_by(|a, b| a.code().cmp(b.code()));
+        all
+    }
+}
+
+/// The tenant a request is for, and the path prefix its links need (`/t/<code>` or empty).
+#[derive(Clone, Debug)]
+pub struct TenantCtx {
+    pub tenant: Arc<Tenant>,
+    pub base: String,
+}
+
+impl TenantCtx {
+    pub fn code(&self) -> &str {
+        self.tenant.code()
+    }
+}
+
+/// Paths that belong to no tenant.
+fn is_global_path(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/api/openapi.json" | "/favicon.ico")
+        || path.starts_with("/static/")
+        || path == "/"
+}
+
+/// Resolves the tenant before routing: strips a `/t/<code>` prefix (and remembers it as the link base)
+/// or looks up the Host header. Unknown tenants get 404, never another tenant's data.
+pub fn resolve(tenants: &Tenants, mut request: Request) -> Result<Request, Response> {
+    let path = request.uri().path().to_owned();
+    if let Some(rest) = path.strip_prefix("/t/") {
+        let (code, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        let Some(tenant) = tenants.get(code) else {
+            return Err(unknown_tenant());
+        };
+        let new_path = format!("/{tail}");
+        let new_uri = match request.uri().query() {
+            Some(query) => format!("{new_path}?{query}"),
+            None => new_path,
+        };
+        *request.uri_mut() = new_uri.parse::<Uri>().map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
+        request.extensions_mut().insert(TenantCtx { tenant, base: format!("/t/{code}") });
+        return Ok(request);
+    }
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| request.uri().host().map(str::to_owned));
+    match host.and_then(|h| tenants.by_host(&h)) {
+        Some(tenant) => {
+            request.extensions_mut().insert(TenantCtx { tenant, base: String::new() });
+            Ok(request)
+        }
+        None if is_global_path(&path) => Ok(request),
+        None => Err(unknown_tenant()),
+    }
+}
+
+fn unknown_tenant() -> Response {
+    crate::error::AppError::not_found().into_response()
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct BasicItem {
+    pub code: String,
+    pub name: String,
+    pub parent_code: Option<String>,
+}
+
+/// One enabled list of the tenant's basic data (education, ethnicity, region …) in its order.
+pub async fn basic_data(db: &Db, tenant: &str, kind: &str) -> Result<Vec<BasicItem>, sqlx::Error> {
+    db.all(
+        q("SELECT code, name, parent_code FROM basic_data WHERE tenant_id = $1 AND kind = $2 AND enabled = $3 ORDER BY sort, code")
+            .bind(tenant)
+            .bind(kind)
+            .bind(true),
+    )
+    .await
+}
+
+/// The lists the registration and profile forms offer, keyed by kind.
+pub async fn form_options(db: &Db, tenant: &str, kinds: &[&str]) -> Result<serde_json::Value, sqlx::Error> {
+    let mut map = serde_json::Map::new();
+    for kind in kinds {
+        map.insert((*kind).to_owned(), serde_json::to_value(basic_data(db, tenant, kind).await?).unwrap_or_default());
+    }
+    Ok(serde_json::Value::Object(map))
+}

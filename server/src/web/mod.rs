@@ -1,0 +1,287 @@
+//! The page shell: templates (embedded, with per-tenant overrides), the `Page` extractor, static assets,
+//! the platform index and the error page.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use minijinja::Environment;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::auth::csrf::CsrfToken;
+use crate::auth::{CurrentUser, MaybeUser};
+use crate::error::AppError;
+use crate::tenancy::{TenantCtx, Tenants};
+
+/// Templates compiled into the binary; a tenant may override any of them with a file of the same name
+/// in `tenants/<code>/theme/templates/`.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("index.html", include_str!("../../templates/index.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    ("login.html", include_str!("../../templates/login.html")),
+    ("forgot.html", include_str!("../../templates/forgot.html")),
+    ("reset.html", include_str!("../../templates/reset.html")),
+    ("password.html", include_str!("../../templates/password.html")),
+    ("account.html", include_str!("../../templates/account.html")),
+    ("register.html", include_str!("../../templates/register.html")),
+    ("register_org.html", include_str!("../../templates/register_org.html")),
+    ("registered.html", include_str!("../../templates/registered.html")),
+    ("messages.html", include_str!("../../templates/messages.html")),
+    ("approvals.html", include_str!("../../templates/approvals.html")),
+    ("orgs.html", include_str!("../../templates/orgs.html")),
+    ("macros.html", include_str!("../../templates/macros.html")),
+];
+
+pub struct Templates {
+    default: Environment<'static>,
+    by_tenant: HashMap<String, Environment<'static>>,
+}
+
+fn new_env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    env.add_filter("mask_id", |s: String| crate::ids::mask_id_number(&s));
+    env
+}
+
+impl Templates {
+    pub fn load(tenants_dir: &Path, tenants: &Tenants) -> anyhow::Result<Templates> {
+        let mut default = new_env();
+        for (name, source) in TEMPLATES {
+            default.add_template(name, source)?;
+        }
+        let mut by_tenant = HashMap::new();
+        for tenant in tenants.all() {
+            let dir = tenants_dir.join(tenant.code()).join("theme/templates");
+            if !dir.is_dir() {
+                continue;
+            }
+            let mut env = new_env();
+            for (name, source) in TEMPLATES {
+                let override_path = dir.join(name);
+                let text = if override_path.is_file() { std::fs::read_to_string(&override_path)? } else { (*source).to_owned() };
+                env.add_template_owned(name.to_string(), text)?;
+            }
+            by_tenant.insert(tenant.code().to_owned(), env);
+        }
+        Ok(Templates { default, by_tenant })
+    }
+
+    pub fn render(&self, tenant: Option<&str>, name: &str, ctx: &Value) -> Result<String, AppError> {
+        let env = tenant.and_then(|t| self.by_tenant.get(t)).unwrap_or(&self.default);
+        env.get_template(name).and_then(|t| t.render(minijinja::value::Serde(ctx))).map_err(AppError::internal)
+    }
+}
+
+/// What a page handler needs to render: the tenant, the user (if any), the CSRF token and the menu.
+pub struct Page {
+    pub state: AppState,
+    pub tenant: TenantCtx,
+    pub user: Option<CurrentUser>,
+    pub csrf: CsrfToken,
+    nav: Vec<Value>,
+}
+
+/// Menu entries: (path, label, object, action) — shown when casbin allows.
+const NAV: &[(&str, &str, &str, &str)] = &[
+    ("/account", "个人中心", "profile", "read"),
+    ("/messages", "站内消息", "messages", "read"),
+    ("/approvals", "注册审核", "registrations", "review"),
+    ("/orgs", "组织机构", "orgs", "read"),
+    ("/account/password", "修改密码", "password", "change"),
+];
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let tenant = TenantCtx::from_request_parts(parts, state).await?;
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        let csrf = CsrfToken::from_request_parts(parts, state).await?;
+        let mut nav = Vec::new();
+        if let Some(user) = &user {
+            for (path, label, object, action) in NAV {
+                if user.can(state, object, action).await {
+                    nav.push(json!({"href": format!("{}{}", tenant.base, path), "label": label, "path": path}));
+                }
+            }
+        }
+        Ok(Page { state: state.clone(), tenant, user, csrf, nav })
+    }
+}
+
+impl Page {
+    pub fn require_user(&self) -> Result<&CurrentUser, AppError> {
+        self.user.as_ref().ok_or_else(AppError::unauthorized)
+    }
+
+    pub fn render(&self, template: &str, ctx: Value) -> Result<Response, AppError> {
+        self.render_status(StatusCode::OK, template, ctx)
+    }
+
+    pub fn render_status(&self, status: StatusCode, template: &str, mut ctx: Value) -> Result<Response, AppError> {
+        if let Value::Object(map) = &mut ctx {
+            map.insert("tenant".into(), tenant_json(&self.tenant));
+            map.insert("base".into(), json!(self.tenant.base));
+            map.insert("csrf".into(), json!(self.csrf.0));
+            map.insert("nav".into(), json!(self.nav));
+            map.insert(
+                "user".into(),
+                self.user.as_ref().map_or(Value::Null, |u| {
+                    json!({"name": u.account.name, "role": u.account.role, "user_type": u.account.user_type,
+                           "org_name": u.account.org_name, "must_change_password": u.account.must_change_password})
+                }),
+            );
+        }
+        let html = self.state.templates.render(Some(self.tenant.code()), template, &ctx)?;
+        Ok((status, Html(html)).into_response())
+    }
+}
+
+pub fn tenant_json(tenant: &TenantCtx) -> Value {
+    let s = &tenant.tenant.settings;
+    json!({"code": s.code, "name": s.name, "short_name": s.short_name, "province": s.province, "theme": s.theme})
+}
+
+/// `scheme://host` of the request, for links in mails; `public_url` wins when configured.
+pub fn origin(state: &AppState, headers: &HeaderMap) -> String {
+    if !state.config.public_url.is_empty() {
+        return state.config.public_url.trim_end_matches('/').to_owned();
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let scheme = if state.config.secure_cookies { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}
+
+/// Routes that belong to no tenant.
+pub fn global_routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/static/app.css", get(|| async { static_asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }))
+        .route("/static/app.js", get(|| async { static_asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }))
+        .route("/api/openapi.json", get(crate::api::openapi_json))
+}
+
+fn static_asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.scalar(crate::db::q("SELECT COUNT(*) FROM tenants")).await {
+        Ok(n) if n > 0 => "ready".into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response(),
+    }
+}
+
+/// Tenant pages. Errors they return become Chinese error pages (401 redirects to the login page).
+pub fn routes(state: AppState) -> Router<AppState> {
+    use crate::auth::handlers as auth;
+    use axum::routing::post;
+    Router::new()
+        .route("/", get(home))
+        .route("/theme/{file}", get(theme_asset))
+        .route("/theme.css", get(theme_css))
+        .route("/login", get(auth::login_page).post(auth::login_submit))
+        .route("/logout", post(auth::logout_submit))
+        .route("/forgot", get(auth::forgot_page).post(auth::forgot_submit))
+        .route("/reset", get(auth::reset_page).post(auth::reset_submit))
+        .route("/account/password", get(auth::password_page).post(auth::password_submit))
+        .merge(crate::people::page_routes())
+        .merge(crate::orgs::page_routes())
+        .merge(crate::messages::page_routes())
+        .merge(crate::approvals::page_routes())
+        .layer(middleware::from_fn_with_state(state, html_errors))
+}
+
+/// A tenant's home page, or without a tenant the platform's own front page linking every portal.
+async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Response, AppError> {
+    if let Some(page) = page {
+        return page.render("home.html", json!({}));
+    }
+    let tenants: Vec<Value> = state
+        .tenants
+        .all()
+        .iter()
+        .map(|t| json!({"code": t.code(), "name": t.settings.name, "short_name": t.settings.short_name, "theme": t.settings.theme}))
+        .collect();
+    let html = state.templates.render(None, "index.html", &json!({"tenants": tenants}))?;
+    Ok(Html(html).into_response())
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for Page {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
+        if parts.extensions.get::<TenantCtx>().is_none() {
+            return Ok(None);
+        }
+        <Page as FromRequestParts<AppState>>::from_request_parts(parts, state).await.map(Some)
+    }
+}
+
+/// Serves the tenant's theme files (logo, banner): only plain file names with image or CSS types.
+async fn theme_asset(
+    State(state): State<AppState>,
+    tenant: TenantCtx,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Result<Response, AppError> {
+    let content_type = match file.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("css") => "text/css; charset=utf-8",
+        Some("ico") => "image/x-icon",
+        _ => return Err(AppError::not_found()),
+    };
+    if file.contains('/') || file.contains("..") || file.starts_with('.') {
+        return Err(AppError::not_found());
+    }
+    let path = state.config.tenants_dir.join(tenant.code()).join("theme").join(&file);
+    let bytes = tokio::fs::read(&path).await.map_err(|_| AppError::not_found())?;
+    Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], bytes).into_response())
+}
+
+/// The tenant's colours as CSS variables (inline styles are barred by the CSP).
+async fn theme_css(tenant: TenantCtx) -> Response {
+    let theme = &tenant.tenant.settings.theme;
+    let clean = |c: &str| c.chars().filter(|ch| ch.is_ascii_alphanumeric() || *ch == '#').collect::<String>();
+    let css = format!(":root {{ --primary: {}; --accent: {}; }}\n", clean(&theme.primary), clean(&theme.accent));
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], css).into_response()
+}
+
+/// Turns error responses of page routes into pages: 401 goes to the login page, others render
+/// `error.html` with the error's Chinese message.
+async fn html_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let tenant = request.extensions().get::<TenantCtx>().cloned();
+    let path = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let csrf = request.extensions().get::<CsrfToken>().cloned();
+    let response = next.run(request).await;
+    let Some(err) = response.extensions().get::<AppError>().cloned() else {
+        return response;
+    };
+    let Some(tenant) = tenant else {
+        return response;
+    };
+    if err.status == StatusCode::UNAUTHORIZED {
+        let next = format!("{}{}", tenant.base, path);
+        return Redirect::to(&format!("{}/login?next={}", tenant.base, urlencoding::encode(&next))).into_response();
+    }
+    let ctx = json!({
+        "tenant": tenant_json(&tenant), "base": tenant.base, "csrf": csrf.map(|c| c.0), "nav": [], "user": null,
+        "error": {"status": err.status.as_u16(), "code": err.code, "message": err.message, "fields": err.fields},
+    });
+    match state.templates.render(Some(tenant.code()), "error.html", &ctx) {
+        Ok(html) => (err.status, Html(html)).into_response(),
+        Err(_) => response,
+    }
+}

@@ -1,0 +1,1 @@
+//! All end-to-end tests in one binary (link time matters on two cores).
