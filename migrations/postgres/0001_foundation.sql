@@ -1,6 +1,8 @@
 -- Foundation: tenants, basic data, organisations, people, accounts, sessions, approvals, audit, messages.
 -- Every tenant-owned row carries tenant_id; (tenant_id, id) is unique so that foreign keys name both and
 -- a row can never point into another tenant.
+-- Orgs sit in the regional tree (`path`: province → city → county bureau → unit) and, when an industry
+-- authority supervises them, also under it (`supervisor_path`); an admin's scope is either.
 
 CREATE TABLE tenants (
     id          TEXT PRIMARY KEY,
@@ -44,6 +46,8 @@ CREATE TABLE orgs (
     ext_key       TEXT,
     parent_id     BIGINT,
     path          TEXT NOT NULL DEFAULT '',
+    supervisor_id BIGINT,
+    supervisor_path TEXT,
     level         TEXT NOT NULL,
     region_code   TEXT,
     hr_bureau_id  BIGINT,
@@ -60,11 +64,13 @@ CREATE TABLE orgs (
     PRIMARY KEY (tenant_id, id),
     FOREIGN KEY (tenant_id, parent_id) REFERENCES orgs(tenant_id, id),
     FOREIGN KEY (tenant_id, hr_bureau_id) REFERENCES orgs(tenant_id, id),
+    FOREIGN KEY (tenant_id, supervisor_id) REFERENCES orgs(tenant_id, id),
     FOREIGN KEY (tenant_id, licence_blob_id) REFERENCES blobs(tenant_id, id)
 );
 CREATE UNIQUE INDEX orgs_credit_code ON orgs(tenant_id, credit_code) WHERE credit_code IS NOT NULL;
 CREATE UNIQUE INDEX orgs_ext_key ON orgs(tenant_id, ext_key) WHERE ext_key IS NOT NULL;
 CREATE INDEX orgs_path ON orgs(tenant_id, path);
+CREATE INDEX orgs_supervisor_path ON orgs(tenant_id, supervisor_path);
 CREATE INDEX orgs_kind_name ON orgs(tenant_id, kind, name);
 
 CREATE TABLE people (

@@ -109,7 +109,7 @@ fn scope(user: &CurrentUser) -> Result<String, AppError> {
 pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<(Vec<Approval>, i64), AppError> {
     user.authorize(state, object_for(&query.kind)?, "review").await?;
     let mut filters = Filters::tenant("p.tenant_id", user.tenant_code());
-    filters.and("p.kind = ?", query.kind.as_str()).and("o.path LIKE ?", scope(user)?);
+    filters.and("p.kind = ?", query.kind.as_str()).and_same("(o.path LIKE ? OR o.supervisor_path LIKE ?)", scope(user)?);
     match query.status.as_str() {
         "all" => {}
         "pending" | "approved" | "rejected" => {
@@ -173,7 +173,7 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
     let mut notices = Vec::new();
     for id in &ids {
         let item: Option<Approval> = tx
-            .opt(q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.id = $2 AND o.path LIKE $3")).bind(tenant).bind(*id).bind(&scope))
+            .opt(q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.id = $2 AND {}", crate::orgs::in_scope("o", 3))).bind(tenant).bind(*id).bind(&scope))
             .await?;
         let Some(item) = item else {
             return Err(AppError::not_found());

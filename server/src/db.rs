@@ -152,6 +152,14 @@ impl Filters {
         self
     }
 
+    /// A condition whose every `?` is the same value (bound once as `$n`).
+    pub fn and_same(&mut self, condition: &str, value: impl ToValue) -> &mut Self {
+        self.args.push(value.to_value());
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&condition.replace('?', &format!("${}", self.args.len())));
+        self
+    }
+
     /// A condition without a parameter.
     pub fn and_sql(&mut self, condition: &str) -> &mut Self {
         self.sql.push_str(" AND ");
@@ -252,8 +260,11 @@ macro_rules! executor_methods {
             Ok(self.one::<(i64,)>(query).await?.0)
         }
 
+        /// Whether the query returns any row (`SELECT 1 FROM … WHERE …`).
         pub async fn exists(& $($m)? self, query: Query) -> DbResult<bool> {
-            Ok(self.opt::<(i64,)>(query).await?.is_some())
+            let Query { sql, args } = query;
+            let wrapped = Query { sql: format!("SELECT EXISTS ({sql})").into(), args };
+            Ok(self.one::<(bool,)>(wrapped).await?.0)
         }
     };
 }

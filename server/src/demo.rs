@@ -83,13 +83,14 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
     let city = first_org(tx, tenant, "SELECT id, name, COALESCE(region_code, '') FROM orgs WHERE tenant_id = $1 AND kind = 'hr' AND level = 'city' ORDER BY region_code LIMIT 1").await?;
     let authority = first_org(tx, tenant, "SELECT id, name, COALESCE(region_code, '') FROM orgs WHERE tenant_id = $1 AND kind = 'authority' AND level = 'province' ORDER BY id LIMIT 1").await?;
     let city_name = city.1.trim_end_matches("人力资源和社会保障局").to_owned();
-    let unit_base = |name: String, parent: i64, code17: &str| NewOrg {
+    let unit_base = |name: String, supervisor: Option<i64>, code17: &str| NewOrg {
         kind: "unit".into(),
         name,
         credit_code: Some(credit_code_with_check(code17)),
         level: "city".into(),
         region_code: Some(city.2.clone()),
-        parent_id: Some(parent),
+        parent_id: Some(city.0),
+        supervisor_id: supervisor,
         hr_bureau_id: Some(city.0),
         nature: Some("public_institution".into()),
         affiliation: Some("city".into()),
@@ -99,14 +100,14 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
         ..Default::default()
     };
     let school =
-        ensure_org(tx, tenant, "demo:unit:school", unit_base(format!("{city_name}第一中学"), authority.0, &format!("12{prefix}MB1000001")))
+        ensure_org(tx, tenant, "demo:unit:school", unit_base(format!("{city_name}第一中学"), Some(authority.0), &format!("12{prefix}MB1000001")))
             .await?;
     let hospital = ensure_org(
         tx,
         tenant,
         "demo:unit:hospital",
         NewOrg {
-            industry: Some("health".into()), ..unit_base(format!("{city_name}中心医院"), city.0, &format!("12{prefix}MB2000002"))
+            industry: Some("health".into()), ..unit_base(format!("{city_name}中心医院"), None, &format!("12{prefix}MB2000002"))
         },
     )
     .await?;
@@ -148,7 +149,8 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
             credit_code: Some(credit_code_with_check(&format!("52{prefix}MJ3000003"))),
             level: "city".into(),
             region_code: Some(city.2.clone()),
-            parent_id: Some(authority.0),
+            parent_id: Some(city.0),
+            supervisor_id: Some(authority.0),
             hr_bureau_id: Some(city.0),
             ..Default::default()
         },

@@ -1,2 +1,175 @@
 //! Test harness: starts a real jijiao server on a random loopback port, on SQLite or on a fresh
-//! PostgreSQL database, and gives tests an HTTP client with a cookie jar.
+//! PostgreSQL database, and gives tests an HTTP client with its own cookie jar.
+//!
+//! PostgreSQL comes from `JIJIAO_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`);
+//! each test creates its own database and drops it afterwards.
+
+use std::path::PathBuf;
+
+use jijiao::app::AppState;
+use jijiao::config::Config;
+use jijiao::db::{Db, q};
+use reqwest::{Client, Response};
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    pub db: Db,
+    pub state: AppState,
+    pub data_dir: PathBuf,
+    _tmp: tempfile::TempDir,
+    pg_database: Option<String>,
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").to_path_buf()
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("JIJIAO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("postgres URL has a database");
+    format!("{base}/{name}")
+}
+
+async fn admin_exec(sql: &str) {
+    let db = Db::connect(&postgres_admin_url())
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is needed for the Postgres half of the suite ({}): {e}", postgres_admin_url()));
+    db.run(q(sql.to_owned())).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    db.close().await;
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> TestServer {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts a server after letting the test adjust the configuration (mail, storage, limits).
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        // Server errors show in a failing test's output (RUST_LOG widens it).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,sqlx=error".into()))
+            .with_test_writer()
+            .try_init();
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let mut config = Config { data_dir: tmp.path().to_path_buf(), tenants_dir: workspace_root().join("tenants"), demo: true, ..Config::default() };
+        let mut pg_database = None;
+        match backend {
+            Backend::Sqlite => {}
+            Backend::Postgres => {
+                let name = format!("jijiao_test_{}", rand::random::<u64>());
+                admin_exec(&format!("CREATE DATABASE {name}")).await;
+                config.database_url = with_database(&postgres_admin_url(), &name);
+                pg_database = Some(name);
+            }
+        }
+        adjust(&mut config);
+        let state = AppState::build(config).await.expect("server state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let db = state.db.clone();
+        let data_dir = tmp.path().to_path_buf();
+        tokio::spawn(jijiao::app::serve(state.clone(), listener));
+        TestServer { base, db, state, data_dir, _tmp: tmp, pg_database }
+    }
+
+    pub fn url(&self, tenant: &str, path: &str) -> String {
+        format!("{}/t/{tenant}{path}", self.base)
+    }
+
+    pub fn api(&self, tenant: &str, path: &str) -> String {
+        format!("{}/t/{tenant}/api/v1{path}", self.base)
+    }
+
+    /// A client with its own cookie jar that does not follow redirects (tests look at them).
+    pub fn client(&self) -> Client {
+        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+    }
+
+    /// Logs in through the API and returns the client holding the session.
+    pub async fn login(&self, tenant: &str, user_type: &str, id_number: &str, password: &str) -> Client {
+        let client = self.client();
+        let res = client
+            .post(self.api(tenant, "/session"))
+            .json(&serde_json::json!({"user_type": user_type, "id_number": id_number, "password": password}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(res.status(), 200, "login as {user_type} {id_number} in {tenant}: {}", res.text().await.unwrap_or_default());
+        client
+    }
+
+    /// Logs in as a demo account (see README): `seq` 101/102 staff, 201/202 unit, 301 institution,
+    /// 401 authority, 501 hr (capital city), 601 province, 701 system.
+    pub async fn demo(&self, tenant: &str, user_type: &str, seq: u32) -> Client {
+        self.login(tenant, user_type, &jijiao::demo::demo_id_number(tenant, seq), jijiao::demo::DEMO_PASSWORD).await
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.db.scalar(q(sql.to_owned())).await.expect(sql)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_database.take() {
+            let db = self.db.clone();
+            // Dropping happens outside async code: a small runtime of its own closes the pool and drops the database.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(async move {
+                    db.close().await;
+                    admin_exec(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Status and JSON body of a response, for assertions with context.
+pub async fn json_of(res: Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+/// Runs an async test body against a server on each backend: `both!(name, body_fn);` makes
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$body($crate::TestServer::start($crate::Backend::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$body($crate::TestServer::start($crate::Backend::Postgres).await).await
+            }
+        }
+    };
+}
+
+/// A valid resident ID number for tests: region, birth date and sequence, with its check digit.
+pub fn id_number(region: &str, birth: &str, seq: u32) -> String {
+    jijiao::ids::id_number_with_check(&format!("{region}{birth}{seq:03}"))
+}
+
+/// The plain-text body of a raw RFC 5322 message (whatever its transfer encoding).
+pub fn mail_text(raw: &[u8]) -> String {
+    let message = mail_parser::MessageParser::default().parse(raw).expect("a parsable mail");
+    message.body_text(0).map(|b| b.into_owned()).unwrap_or_default()
+}

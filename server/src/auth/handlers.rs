@@ -55,6 +55,8 @@ pub async fn login(state: &AppState, tenant: &TenantCtx, ip: &str, input: &Login
                 _ => false,
             };
             if !solved {
+                // A missing or wrong captcha counts as a failure, so guessing ends in the lock.
+                throttle::record_failure(&state.db, code, &keys).await?;
                 let (code_name, message) = if input.captcha_answer.is_some() {
                     ("bad_captcha", "验证码错误，请重新输入")
                 } else {

@@ -65,11 +65,13 @@ pub struct Account {
     pub must_change_password: bool,
     /// Materialised path of the account's organisation: the root of what it may see.
     pub org_path: Option<String>,
+    /// The org's path under its supervising authority, if any.
+    pub org_supervisor_path: Option<String>,
     pub org_name: Option<String>,
 }
 
 pub const ACCOUNT_COLUMNS: &str = "a.id, a.tenant_id, a.user_type, a.id_number, a.name, a.phone, a.email, a.org_id, \
-     a.person_id, a.role, a.status, a.must_change_password, o.path AS org_path, o.name AS org_name";
+     a.person_id, a.role, a.status, a.must_change_password, o.path AS org_path, o.supervisor_path AS org_supervisor_path, o.name AS org_name";
 
 pub async fn account_by_id(db: &Db, tenant: &str, id: i64) -> Result<Option<Account>, sqlx::Error> {
     db.opt(

@@ -73,7 +73,8 @@ pub async fn browse(state: &AppState, user: &CurrentUser, id: Option<i64>, query
     let id = id.or(user.account.org_id).ok_or_else(AppError::not_found)?;
     let org = get_in_scope(&state.db, tenant, &scope, id).await?;
     let mut filters = Filters::tenant("tenant_id", tenant);
-    filters.and("parent_id = ?", org.id);
+    // Children in the regional tree and, for an authority, the units and institutions it supervises.
+    filters.and_same("(parent_id = ? OR supervisor_id = ?)", org.id);
     if let Some(kind) = query.kind.as_deref().filter(|k| !k.is_empty()) {
         filters.and("kind = ?", kind);
     }
@@ -217,7 +218,9 @@ async fn managed_account(state: &AppState, user: &CurrentUser, account_id: i64) 
     user.authorize(state, "accounts", "manage").await?;
     let scope = scope(user)?;
     let account = crate::auth::account_by_id(&state.db, user.tenant_code(), account_id).await?.ok_or_else(AppError::not_found)?;
-    if !account.org_path.as_deref().is_some_and(|p| p.starts_with(scope.trim_end_matches('%'))) {
+    let root = scope.trim_end_matches('%');
+    let in_scope = [&account.org_path, &account.org_supervisor_path].iter().any(|p| p.as_deref().is_some_and(|p| p.starts_with(root)));
+    if !in_scope {
         return Err(AppError::not_found());
     }
     if account.id == user.account.id {

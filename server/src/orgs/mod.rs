@@ -37,6 +37,8 @@ pub struct NewOrg {
     pub region_code: Option<String>,
     pub parent_id: Option<i64>,
     pub hr_bureau_id: Option<i64>,
+    /// The industry authority supervising a unit or institution, beside its place in the regional tree.
+    pub supervisor_id: Option<i64>,
     pub nature: Option<String>,
     pub affiliation: Option<String>,
     pub industry: Option<String>,
@@ -55,6 +57,8 @@ pub struct Org {
     pub credit_code: Option<String>,
     pub parent_id: Option<i64>,
     pub path: String,
+    pub supervisor_id: Option<i64>,
+    pub supervisor_path: Option<String>,
     pub level: String,
     pub region_code: Option<String>,
     pub hr_bureau_id: Option<i64>,
@@ -68,11 +72,12 @@ pub struct Org {
     pub created_at: DateTime<Utc>,
 }
 
-pub const ORG_COLUMNS: &str = "id, kind, name, credit_code, parent_id, path, level, region_code, hr_bureau_id, nature, \
+pub const ORG_COLUMNS: &str = "id, kind, name, credit_code, parent_id, path, supervisor_id, supervisor_path, level, region_code, hr_bureau_id, nature, \
      affiliation, industry, contact_name, contact_phone, address, status, created_at";
 
-/// Inserts an org and sets its path (parent's path + own id) and HR bureau (itself for bureaus,
-/// otherwise the one given or the parent's).
+/// Inserts an org and sets its paths (parent's path + own id; the supervisor's path + own id, or the
+/// parent's supervisor path for a department) and HR bureau (itself for bureaus, otherwise the one given
+/// or the parent's).
 pub async fn insert_org(tx: &mut Tx, tenant: &str, org: NewOrg, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
     let id = tx
         .scalar(
@@ -98,21 +103,31 @@ pub async fn insert_org(tx: &mut Tx, tenant: &str, org: NewOrg, now: DateTime<Ut
             .bind(now),
         )
         .await?;
-    let (parent_path, parent_bureau) = match org.parent_id {
+    let (parent_path, parent_bureau, parent_supervisor_path) = match org.parent_id {
         Some(parent) => {
-            let row: (String, Option<i64>) =
-                tx.one(q("SELECT path, hr_bureau_id FROM orgs WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(parent)).await?;
+            let row: (String, Option<i64>, Option<String>) = tx
+                .one(q("SELECT path, hr_bureau_id, supervisor_path FROM orgs WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(parent))
+                .await?;
             row
         }
-        None => ("/".to_owned(), None),
+        None => ("/".to_owned(), None, None),
+    };
+    let supervisor_path = match org.supervisor_id {
+        Some(supervisor) => {
+            let (path,): (String,) = tx.one(q("SELECT path FROM orgs WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(supervisor)).await?;
+            Some(format!("{path}{id}/"))
+        }
+        None => parent_supervisor_path.map(|p| format!("{p}{id}/")),
     };
     let bureau = if matches!(org.kind.as_str(), "province" | "hr") { Some(id) } else { org.hr_bureau_id.or(parent_bureau) };
     tx.run(
-        q("UPDATE orgs SET path = $3, hr_bureau_id = $4 WHERE tenant_id = $1 AND id = $2")
+        q("UPDATE orgs SET path = $3, hr_bureau_id = $4, supervisor_id = $5, supervisor_path = $6 WHERE tenant_id = $1 AND id = $2")
             .bind(tenant)
             .bind(id)
             .bind(format!("{parent_path}{id}/"))
-            .bind(bureau),
+            .bind(bureau)
+            .bind(org.supervisor_id)
+            .bind(supervisor_path),
     )
     .await?;
     Ok(id)
@@ -122,10 +137,16 @@ pub async fn get(db: &Db, tenant: &str, id: i64) -> Result<Option<Org>, sqlx::Er
     db.opt(q(format!("SELECT {ORG_COLUMNS} FROM orgs WHERE tenant_id = $1 AND id = $2")).bind(tenant).bind(id)).await
 }
 
+/// The SQL condition "org `alias` lies in the scope bound as `$n`": in the regional tree or under the
+/// supervising authority.
+pub fn in_scope(alias: &str, n: usize) -> String {
+    format!("({alias}.path LIKE ${n} OR {alias}.supervisor_path LIKE ${n})")
+}
+
 /// The org if it lies within `scope` (a `LIKE` pattern on paths); otherwise "not found", so that rows
 /// outside one's scope are indistinguishable from rows that do not exist.
 pub async fn get_in_scope(db: &Db, tenant: &str, scope: &str, id: i64) -> Result<Org, AppError> {
-    db.opt(q(format!("SELECT {ORG_COLUMNS} FROM orgs WHERE tenant_id = $1 AND id = $2 AND path LIKE $3")).bind(tenant).bind(id).bind(scope))
+    db.opt(q(format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE tenant_id = $1 AND id = $2 AND {}", in_scope("o", 3))).bind(tenant).bind(id).bind(scope))
         .await?
         .ok_or_else(AppError::not_found)
 }

@@ -371,19 +371,10 @@ async fn staff_approver(db: &Db, tenant: &TenantCtx, unit: &Org) -> Result<Optio
     match tenant.tenant.settings.registration.staff_approval.as_str() {
         "none" => Ok(None),
         "unit" => Ok(Some(unit.clone())),
-        "supervisor" => {
-            let parent = match unit.parent_id {
-                Some(p) => orgs::get(db, code, p).await?,
-                None => None,
-            };
-            match parent {
-                Some(p) if p.kind == "authority" => Ok(Some(p)),
-                _ => match unit.hr_bureau_id {
-                    Some(b) => Ok(orgs::get(db, code, b).await?),
-                    None => Ok(None),
-                },
-            }
-        }
+        "supervisor" => match unit.supervisor_id.or(unit.hr_bureau_id) {
+            Some(id) => Ok(orgs::get(db, code, id).await?),
+            None => Ok(None),
+        },
         other => Err(AppError::internal(format!("unknown staff_approval rule {other}"))),
     }
 }

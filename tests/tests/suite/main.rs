@@ -1,1 +1,9 @@
-//! All end-to-end tests in one binary (link time matters on two cores).
+//! All end-to-end tests in one binary (link time matters on two cores). Every test runs against a real
+//! server on a random port, on SQLite and on PostgreSQL (`both!`).
+
+mod auth;
+mod browser;
+mod common;
+mod isolation;
+mod orgs;
+mod registration;

@@ -1,0 +1,163 @@
+//! Organisation registration with a licence scan, HR approval, scope of county bureaus, departments and
+//! the admins below one (issue 2 §4–§6).
+
+use jijiao::db::q;
+use jijiao_tests::{TestServer, both, id_number, json_of};
+use reqwest::multipart::{Form, Part};
+use serde_json::json;
+
+use crate::common::*;
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+fn org_form(kind: &str, name: &str, credit: &str, region: &str, admin_id: &str) -> Form {
+    Form::new()
+        .text("kind", kind.to_owned())
+        .text("name", name.to_owned())
+        .text("credit_code", credit.to_owned())
+        .text("region_code", region.to_owned())
+        .text("contact_phone", "13700000000")
+        .text("address", "芙蓉中路 100 号")
+        .text("admin_name", "周敏")
+        .text("admin_id_number", admin_id.to_owned())
+        .text("admin_password", "Admin2026ok")
+        .text("admin_phone", "13700000001")
+        .text("admin_email", "admin@example.com")
+}
+
+async fn bureau(s: &TestServer, tenant: &str, region: &str) -> i64 {
+    s.db.scalar(q("SELECT id FROM orgs WHERE tenant_id = $1 AND ext_key = $2").bind(tenant).bind(format!("hr:{region}"))).await.unwrap()
+}
+
+/// A county bureau's admin, created the way an operator bootstraps admins.
+async fn county_admin(s: &TestServer, tenant: &str, region: &str, seq: u32) -> reqwest::Client {
+    let org = bureau(s, tenant, region).await;
+    let id = id_number(region, "19850505", seq);
+    jijiao::auth::admin::create(&s.db, tenant, org, "hr_admin", &id, "县局管理员", "County2026ok").await.expect("admin create");
+    s.login(tenant, "hr", &id, "County2026ok").await
+}
+
+async fn unit_registration_needs_bureau_approval(s: TestServer) {
+    let credit = jijiao::ids::credit_code_with_check("12430102MB0000999");
+    let admin_id = id_number("430102", "19800808", 11);
+    let orgs_before = s.count("SELECT COUNT(*) FROM orgs").await;
+
+    // Bad credit code, missing licence: 422, nothing stored.
+    let bad = org_form("unit", "长沙市芙蓉区实验小学", &format!("{}0", &credit[..17]), "430102", &admin_id);
+    let (status, body) = json_of(s.client().post(s.api("hunan", "/registrations/orgs")).multipart(bad).send().await.unwrap()).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"]["credit_code"].is_string(), "{body}");
+    assert!(body["fields"]["licence"].is_string(), "{body}");
+    // A licence that is not a document is refused by its bytes, whatever its name says.
+    let fake = org_form("unit", "长沙市芙蓉区实验小学", &credit, "430102", &admin_id)
+        .part("licence", Part::bytes(b"MZ\x90\x00 not a pdf".to_vec()).file_name("licence.pdf"));
+    let (status, body) = json_of(s.client().post(s.api("hunan", "/registrations/orgs")).multipart(fake).send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("bad_file_type")), "{body}");
+    assert_eq!(s.count("SELECT COUNT(*) FROM orgs").await, orgs_before);
+    assert_eq!(s.count("SELECT COUNT(*) FROM blobs").await, 0);
+
+    let good = org_form("unit", "长沙市芙蓉区实验小学", &credit, "430102", &admin_id).part("licence", Part::bytes(PDF.to_vec()).file_name("执照.pdf"));
+    let (status, body) = json_of(s.client().post(s.api("hunan", "/registrations/orgs")).multipart(good).send().await.unwrap()).await;
+    assert_eq!((status, body["status"].as_str()), (201, Some("pending")), "{body}");
+    assert_eq!(s.count("SELECT COUNT(*) FROM blobs").await, 1);
+    let (status, body) = login_status(&s, "hunan", "unit", &admin_id, "Admin2026ok").await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("pending")));
+
+    // The 芙蓉区 bureau approves; the 天心区 bureau (another county) sees nothing and cannot decide.
+    let other_county = county_admin(&s, "hunan", "430103", 21).await;
+    assert!(pending(&other_county, &s, "hunan").await.is_empty());
+    let own_county = county_admin(&s, "hunan", "430102", 22).await;
+    let items = pending(&own_county, &s, "hunan").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let approval = items[0]["id"].as_i64().unwrap();
+    let (status, _) = decide(&other_county, &s, "hunan", &[approval], "approve", None).await;
+    assert_eq!(status, 404);
+    // The city bureau above both sees it too (its subtree).
+    let city = s.demo("hunan", "hr", 501).await;
+    assert_eq!(pending(&city, &s, "hunan").await.len(), 1);
+    let (status, body) = decide(&own_county, &s, "hunan", &[approval], "approve", None).await;
+    assert_eq!(status, 200, "{body}");
+
+    let admin = s.login("hunan", "unit", &admin_id, "Admin2026ok").await;
+    let (_, me) = json_of(admin.get(s.api("hunan", "/me")).send().await.unwrap()).await;
+    assert_eq!(me["account"]["org_name"], "长沙市芙蓉区实验小学");
+    // The new unit now appears in the public picker for staff registration.
+    assert!(org_id(&s, "hunan", "unit", "芙蓉区实验小学").await > 0);
+    // The decision is in the audit trail.
+    assert_eq!(s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'registration.approved'").await, 1);
+}
+both!(unit_registration_needs_bureau_approval, unit_registration_needs_bureau_approval);
+
+/// A batch decision is one transaction: one bad id and nothing changes.
+async fn batch_decisions_are_all_or_nothing(s: TestServer) {
+    let unit = org_id(&s, "henan", "unit", "第一中学").await;
+    for seq in 30..33 {
+        let (status, _) = register_staff(&s, "henan", &staff_form(unit, &new_id(seq), "批量")).await;
+        assert_eq!(status, 201);
+    }
+    let admin = s.demo("henan", "unit", 201).await;
+    let ids: Vec<i64> = pending(&admin, &s, "henan").await.iter().map(|a| a["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), 3);
+    let (status, _) = decide(&admin, &s, "henan", &[ids[0], ids[1], 987_654], "approve", None).await;
+    assert_eq!(status, 404);
+    assert_eq!(pending(&admin, &s, "henan").await.len(), 3, "nothing was decided");
+    let (status, body) = decide(&admin, &s, "henan", &ids, "approve", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["decided"].as_array().unwrap().len(), 3);
+    assert!(pending(&admin, &s, "henan").await.is_empty());
+}
+both!(batch_decisions_are_all_or_nothing, batch_decisions_are_all_or_nothing);
+
+/// Departments, disabling an admin below, and one-time reset codes that force a password change.
+async fn admins_manage_below_them(s: TestServer) {
+    let unit_admin = s.demo("hunan", "unit", 201).await;
+    let (_, me) = json_of(unit_admin.get(s.api("hunan", "/me")).send().await.unwrap()).await;
+    let school = me["account"]["org_id"].as_i64().unwrap();
+    let (status, body) = json_of(unit_admin.post(s.api("hunan", &format!("/orgs/{school}/departments"))).json(&json!({"name": "后勤处"})).send().await.unwrap()).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = json_of(unit_admin.post(s.api("hunan", &format!("/orgs/{school}/departments"))).json(&json!({"name": "  "})).send().await.unwrap()).await;
+    assert_eq!((status, body["fields"]["name"].is_string()), (422, true));
+    let (_, tree) = json_of(unit_admin.get(s.api("hunan", &format!("/orgs/{school}"))).send().await.unwrap()).await;
+    assert!(tree["children"].as_array().unwrap().iter().any(|c| c["name"] == "后勤处"), "{tree}");
+    // A unit admin cannot browse the city bureau above it.
+    let city_bureau = bureau(&s, "hunan", "430100").await;
+    let (status, _) = json_of(unit_admin.get(s.api("hunan", &format!("/orgs/{city_bureau}"))).send().await.unwrap()).await;
+    assert_eq!(status, 404);
+
+    // The city bureau disables the school's admin: the admin's session ends and login is refused.
+    let city = s.demo("hunan", "hr", 501).await;
+    let admin_account = me["account"]["id"].as_i64().unwrap();
+    let (status, _) = json_of(city.post(s.api("hunan", &format!("/accounts/{admin_account}/status"))).json(&json!({"status": "disabled"})).send().await.unwrap()).await;
+    assert_eq!(status, 204);
+    let (status, _) = json_of(unit_admin.get(s.api("hunan", "/me")).send().await.unwrap()).await;
+    assert_eq!(status, 401);
+    let demo_id = jijiao::demo::demo_id_number("hunan", 201);
+    let (status, body) = login_status(&s, "hunan", "unit", &demo_id, jijiao::demo::DEMO_PASSWORD).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("disabled")));
+    let (status, _) = json_of(city.post(s.api("hunan", &format!("/accounts/{admin_account}/status"))).json(&json!({"status": "active"})).send().await.unwrap()).await;
+    assert_eq!(status, 204);
+
+    // A one-time code replaces the password and forces a change at the next login.
+    let (status, body) = json_of(city.post(s.api("hunan", &format!("/accounts/{admin_account}/reset-code"))).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    let code = body["code"].as_str().unwrap().to_owned();
+    let (status, _) = login_status(&s, "hunan", "unit", &demo_id, jijiao::demo::DEMO_PASSWORD).await;
+    assert_eq!(status, 401, "the old password no longer works");
+    let admin = s.login("hunan", "unit", &demo_id, &code).await;
+    let (_, me) = json_of(admin.get(s.api("hunan", "/me")).send().await.unwrap()).await;
+    assert_eq!(me["account"]["must_change_password"], true);
+    let (status, _) = json_of(
+        admin.post(s.api("hunan", "/me/password")).json(&json!({"old_password": code, "new_password": "Fresh2026pass"})).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, me) = json_of(admin.get(s.api("hunan", "/me")).send().await.unwrap()).await;
+    assert_eq!(me["account"]["must_change_password"], false);
+    // Both actions are audited.
+    assert_eq!(s.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('account.disabled', 'account.reset_code')").await, 2);
+    // A staff member cannot manage accounts at all.
+    let staff = s.demo("hunan", "staff", 101).await;
+    let (status, _) = json_of(staff.post(s.api("hunan", &format!("/accounts/{admin_account}/reset-code"))).send().await.unwrap()).await;
+    assert_eq!(status, 403);
+}
+both!(admins_manage_below_them, admins_manage_below_them);

@@ -1,0 +1,126 @@
+//! Registration → (approval) → login → /me, as each province does it (issue 2 §6).
+
+use jijiao_tests::{TestServer, both, json_of};
+use serde_json::json;
+
+use crate::common::*;
+
+/// Hunan (seed 001): staff are active at once.
+async fn hunan_staff_active_at_once(s: TestServer) {
+    let unit = org_id(&s, "hunan", "unit", "第一中学").await;
+    let id = new_id(1);
+    let (status, body) = register_staff(&s, "hunan", &staff_form(unit, &id, "李明")).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "active");
+    let client = s.login("hunan", "staff", &id, "Passw0rd2026").await;
+    let (status, me) = json_of(client.get(s.api("hunan", "/me")).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["account"]["name"], "李明");
+    assert_eq!(me["profile"]["title_level"], "intermediate");
+    assert_eq!(me["profile"]["unit_id"], unit);
+    // Lists and /me never show the whole ID number.
+    assert_ne!(me["account"]["id_number"], json!(id));
+}
+both!(hunan_staff_active_at_once, hunan_staff_active_at_once);
+
+/// Henan (seed 003): staff wait for their unit admin; the applicant learns the outcome in a message.
+async fn henan_staff_wait_for_unit(s: TestServer) {
+    let unit = org_id(&s, "henan", "unit", "第一中学").await;
+    let id = new_id(2);
+    let (status, body) = register_staff(&s, "henan", &staff_form(unit, &id, "王芳")).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "pending");
+    let (status, body) = login_status(&s, "henan", "staff", &id, "Passw0rd2026").await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("pending")));
+
+    // The hospital's admin (another unit) does not see it; the school's admin does.
+    let other_unit = s.demo("henan", "unit", 202).await;
+    assert!(pending(&other_unit, &s, "henan").await.is_empty());
+    let unit_admin = s.demo("henan", "unit", 201).await;
+    let items = pending(&unit_admin, &s, "henan").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let approval = items[0]["id"].as_i64().unwrap();
+    let (status, body) = decide(&other_unit, &s, "henan", &[approval], "approve", None).await;
+    assert_eq!(status, 404, "outside the other unit's scope: {body}");
+    let (status, body) = decide(&unit_admin, &s, "henan", &[approval], "approve", None).await;
+    assert_eq!(status, 200, "{body}");
+    // Deciding again is a conflict, and changes nothing.
+    let (status, _) = decide(&unit_admin, &s, "henan", &[approval], "reject", Some("重复")).await;
+    assert_eq!(status, 409);
+
+    let staff = s.login("henan", "staff", &id, "Passw0rd2026").await;
+    let (_, messages) = json_of(staff.get(s.api("henan", "/messages")).send().await.unwrap()).await;
+    assert_eq!(messages["items"][0]["title"], "注册审核已通过", "{messages}");
+}
+both!(henan_staff_wait_for_unit, henan_staff_wait_for_unit);
+
+/// Hubei (seed 004 §5.1.3): the supervising department audits staff registrations; a rejection
+/// carries its reason to the applicant.
+async fn hubei_staff_wait_for_supervisor(s: TestServer) {
+    let unit = org_id(&s, "hubei", "unit", "第一中学").await;
+    let id = new_id(3);
+    let (status, body) = register_staff(&s, "hubei", &staff_form(unit, &id, "赵强")).await;
+    assert_eq!((status, body["status"].as_str()), (201, Some("pending")), "{body}");
+    // Hubei's unit admins do not review registrations (casbin), the supervising authority does.
+    let unit_admin = s.demo("hubei", "unit", 201).await;
+    let (status, _) = json_of(unit_admin.get(s.api("hubei", "/approvals?kind=registration")).send().await.unwrap()).await;
+    assert_eq!(status, 403);
+    let authority = s.demo("hubei", "authority", 401).await;
+    let items = pending(&authority, &s, "hubei").await;
+    assert_eq!(items.len(), 1);
+    let approval = items[0]["id"].as_i64().unwrap();
+    let (status, body) = decide(&authority, &s, "hubei", &[approval], "reject", None).await;
+    assert_eq!((status, body["fields"]["reason"].is_string()), (422, true), "a rejection needs a reason: {body}");
+    let (status, _) = decide(&authority, &s, "hubei", &[approval], "reject", Some("单位信息不符")).await;
+    assert_eq!(status, 200);
+    let (status, body) = login_status(&s, "hubei", "staff", &id, "Passw0rd2026").await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("rejected")));
+}
+both!(hubei_staff_wait_for_supervisor, hubei_staff_wait_for_supervisor);
+
+/// Invalid input gets 422 with a message per field, and nothing is stored.
+async fn invalid_registrations_store_nothing(s: TestServer) {
+    let unit = org_id(&s, "hunan", "unit", "第一中学").await;
+    let people = s.count("SELECT COUNT(*) FROM people").await;
+    let accounts = s.count("SELECT COUNT(*) FROM accounts").await;
+    let good = staff_form(unit, &new_id(4), "陈静");
+    let mut bad_check = good.clone();
+    let id = good["id_number"].as_str().unwrap();
+    let wrong_digit = if id.ends_with('1') { "2" } else { "1" };
+    bad_check["id_number"] = json!(format!("{}{wrong_digit}", &id[..17]));
+    let mut bad_birth = good.clone();
+    bad_birth["id_number"] = json!(jijiao::ids::id_number_with_check("43010419901332001"));
+    let mut missing = good.clone();
+    for key in ["name", "phone", "education", "title_level", "post"] {
+        missing.as_object_mut().unwrap().remove(key);
+    }
+    let mut bad_unit = good.clone();
+    bad_unit["unit_id"] = json!(999_999);
+    let mut weak = good.clone();
+    weak["password"] = json!("000000");
+    for (form, field) in [(&bad_check, "id_number"), (&bad_birth, "id_number"), (&missing, "phone"), (&bad_unit, "unit_id"), (&weak, "password")] {
+        let (status, body) = register_staff(&s, "hunan", form).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["code"], "invalid");
+        assert!(body["fields"][field].is_string(), "expected an error for {field}: {body}");
+    }
+    let (_, body) = register_staff(&s, "hunan", &missing).await;
+    for key in ["name", "education", "title_level", "post"] {
+        assert!(body["fields"][key].is_string(), "missing {key} not reported: {body}");
+    }
+    assert_eq!(s.count("SELECT COUNT(*) FROM people").await, people);
+    assert_eq!(s.count("SELECT COUNT(*) FROM accounts").await, accounts);
+
+    // Duplicate ID number in the same tenant.
+    let (status, _) = register_staff(&s, "hunan", &good).await;
+    assert_eq!(status, 201);
+    let (status, body) = register_staff(&s, "hunan", &good).await;
+    assert_eq!(status, 422);
+    assert!(body["fields"]["id_number"].as_str().unwrap().contains("已注册"), "{body}");
+    assert_eq!(s.count("SELECT COUNT(*) FROM people").await, people + 1);
+    // The same person may register in another province: tenants are separate.
+    let henan_unit = org_id(&s, "henan", "unit", "第一中学").await;
+    let (status, _) = register_staff(&s, "henan", &staff_form(henan_unit, id, "陈静")).await;
+    assert_eq!(status, 201);
+}
+both!(invalid_registrations_store_nothing, invalid_registrations_store_nothing);
