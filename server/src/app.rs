@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware;
+use axum::response::IntoResponse;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -151,8 +152,8 @@ async fn resolve_tenant(
     next: middleware::Next,
 ) -> axum::response::Response {
     match crate::tenancy::resolve(&state.tenants, request) {
-        Ok(request) => next.run(request).await,
-        Err(response) => response,
+        Some(request) => next.run(request).await,
+        None => AppError::not_found().into_response(),
     }
 }
 

@@ -173,7 +173,12 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
     let mut notices = Vec::new();
     for id in &ids {
         let item: Option<Approval> = tx
-            .opt(q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.id = $2 AND {}", crate::orgs::in_scope("o", 3))).bind(tenant).bind(*id).bind(&scope))
+            .opt(
+                q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.id = $2 AND {}", crate::orgs::in_scope("o", 3)))
+                    .bind(tenant)
+                    .bind(*id)
+                    .bind(&scope),
+            )
             .await?;
         let Some(item) = item else {
             return Err(AppError::not_found());

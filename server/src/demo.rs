@@ -99,16 +99,18 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
         address: Some(format!("{city_name}人民路 1 号")),
         ..Default::default()
     };
-    let school =
-        ensure_org(tx, tenant, "demo:unit:school", unit_base(format!("{city_name}第一中学"), Some(authority.0), &format!("12{prefix}MB1000001")))
-            .await?;
+    let school = ensure_org(
+        tx,
+        tenant,
+        "demo:unit:school",
+        unit_base(format!("{city_name}第一中学"), Some(authority.0), &format!("12{prefix}MB1000001")),
+    )
+    .await?;
     let hospital = ensure_org(
         tx,
         tenant,
         "demo:unit:hospital",
-        NewOrg {
-            industry: Some("health".into()), ..unit_base(format!("{city_name}中心医院"), None, &format!("12{prefix}MB2000002"))
-        },
+        NewOrg { industry: Some("health".into()), ..unit_base(format!("{city_name}中心医院"), None, &format!("12{prefix}MB2000002")) },
     )
     .await?;
     let teaching = ensure_org(
@@ -218,7 +220,7 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
                     .bind(&name)
                     .bind(gender)
                     .bind(format!("staff{seq}@{tenant}.demo.jijiao.local"))
-                    .bind(format!("{surname}"))
+                    .bind(surname.to_string())
                     .bind(chrono::NaiveDate::from_ymd_opt(2002, 7, 1))
                     .bind(org_id)
                     .bind((org_id == school).then_some(teaching))

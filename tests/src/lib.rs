@@ -56,13 +56,15 @@ impl TestServer {
 
     /// Starts a server after letting the test adjust the configuration (mail, storage, limits).
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        install_crypto();
         // Server errors show in a failing test's output (RUST_LOG widens it).
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,sqlx=error".into()))
             .with_test_writer()
             .try_init();
         let tmp = tempfile::tempdir().expect("temp dir");
-        let mut config = Config { data_dir: tmp.path().to_path_buf(), tenants_dir: workspace_root().join("tenants"), demo: true, ..Config::default() };
+        let mut config =
+            Config { data_dir: tmp.path().to_path_buf(), tenants_dir: workspace_root().join("tenants"), demo: true, ..Config::default() };
         let mut pg_database = None;
         match backend {
             Backend::Sqlite => {}
@@ -172,4 +174,9 @@ pub fn id_number(region: &str, birth: &str, seq: u32) -> String {
 pub fn mail_text(raw: &[u8]) -> String {
     let message = mail_parser::MessageParser::default().parse(raw).expect("a parsable mail");
     message.body_text(0).map(|b| b.into_owned()).unwrap_or_default()
+}
+
+/// The test binary links two rustls crypto backends (through reqwest and fantoccini); pick one.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

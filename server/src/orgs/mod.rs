@@ -114,7 +114,8 @@ pub async fn insert_org(tx: &mut Tx, tenant: &str, org: NewOrg, now: DateTime<Ut
     };
     let supervisor_path = match org.supervisor_id {
         Some(supervisor) => {
-            let (path,): (String,) = tx.one(q("SELECT path FROM orgs WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(supervisor)).await?;
+            let (path,): (String,) =
+                tx.one(q("SELECT path FROM orgs WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(supervisor)).await?;
             Some(format!("{path}{id}/"))
         }
         None => parent_supervisor_path.map(|p| format!("{p}{id}/")),
@@ -146,9 +147,14 @@ pub fn in_scope(alias: &str, n: usize) -> String {
 /// The org if it lies within `scope` (a `LIKE` pattern on paths); otherwise "not found", so that rows
 /// outside one's scope are indistinguishable from rows that do not exist.
 pub async fn get_in_scope(db: &Db, tenant: &str, scope: &str, id: i64) -> Result<Org, AppError> {
-    db.opt(q(format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE tenant_id = $1 AND id = $2 AND {}", in_scope("o", 3))).bind(tenant).bind(id).bind(scope))
-        .await?
-        .ok_or_else(AppError::not_found)
+    db.opt(
+        q(format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE tenant_id = $1 AND id = $2 AND {}", in_scope("o", 3)))
+            .bind(tenant)
+            .bind(id)
+            .bind(scope),
+    )
+    .await?
+    .ok_or_else(AppError::not_found)
 }
 
 /// The HR bureau of a region code (the province's department for the province code).

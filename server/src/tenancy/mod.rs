@@ -7,8 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::http::{StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::Uri;
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Db, q};
@@ -131,22 +130,21 @@ fn is_global_path(path: &str) -> bool {
 }
 
 /// Resolves the tenant before routing: strips a `/t/<code>` prefix (and remembers it as the link base)
-/// or looks up the Host header. Unknown tenants get 404, never another tenant's data.
-pub fn resolve(tenants: &Tenants, mut request: Request) -> Result<Request, Response> {
+/// or looks up the Host header. `None` means an unknown tenant: the caller answers 404, never another
+/// tenant's data.
+pub fn resolve(tenants: &Tenants, mut request: Request) -> Option<Request> {
     let path = request.uri().path().to_owned();
     if let Some(rest) = path.strip_prefix("/t/") {
         let (code, tail) = rest.split_once('/').unwrap_or((rest, ""));
-        let Some(tenant) = tenants.get(code) else {
-            return Err(unknown_tenant());
-        };
+        let tenant = tenants.get(code)?;
         let new_path = format!("/{tail}");
         let new_uri = match request.uri().query() {
             Some(query) => format!("{new_path}?{query}"),
             None => new_path,
         };
-        *request.uri_mut() = new_uri.parse::<Uri>().map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
+        *request.uri_mut() = new_uri.parse::<Uri>().ok()?;
         request.extensions_mut().insert(TenantCtx { tenant, base: format!("/t/{code}") });
-        return Ok(request);
+        return Some(request);
     }
     let host = request
         .headers()
@@ -157,15 +155,11 @@ pub fn resolve(tenants: &Tenants, mut request: Request) -> Result<Request, Respo
     match host.and_then(|h| tenants.by_host(&h)) {
         Some(tenant) => {
             request.extensions_mut().insert(TenantCtx { tenant, base: String::new() });
-            Ok(request)
+            Some(request)
         }
-        None if is_global_path(&path) => Ok(request),
-        None => Err(unknown_tenant()),
+        None if is_global_path(&path) => Some(request),
+        None => None,
     }
-}
-
-fn unknown_tenant() -> Response {
-    crate::error::AppError::not_found().into_response()
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

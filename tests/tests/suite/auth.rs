@@ -101,31 +101,54 @@ async fn password_change_and_reset_link(s: TestServer) {
     let id = jijiao::demo::demo_id_number("hubei", 101);
     let staff = s.demo("hubei", "staff", 101).await;
     let change = |old: &str, new: &str| json!({"old_password": old, "new_password": new});
-    let (status, body) = json_of(staff.post(s.api("hubei", "/me/password")).json(&change("wrong", "Better2026x")).send().await.unwrap()).await;
+    let (status, body) =
+        json_of(staff.post(s.api("hubei", "/me/password")).json(&change("wrong", "Better2026x")).send().await.unwrap()).await;
     assert_eq!((status, body["fields"]["old_password"].is_string()), (422, true), "{body}");
-    let (status, body) = json_of(staff.post(s.api("hubei", "/me/password")).json(&change(jijiao::demo::DEMO_PASSWORD, "short")).send().await.unwrap()).await;
+    let (status, body) =
+        json_of(staff.post(s.api("hubei", "/me/password")).json(&change(jijiao::demo::DEMO_PASSWORD, "short")).send().await.unwrap()).await;
     assert_eq!((status, body["fields"]["new_password"].is_string()), (422, true), "{body}");
-    let (status, _) = json_of(staff.post(s.api("hubei", "/me/password")).json(&change(jijiao::demo::DEMO_PASSWORD, "Better2026x")).send().await.unwrap()).await;
+    let (status, _) =
+        json_of(staff.post(s.api("hubei", "/me/password")).json(&change(jijiao::demo::DEMO_PASSWORD, "Better2026x")).send().await.unwrap())
+            .await;
     assert_eq!(status, 204);
     s.login("hubei", "staff", &id, "Better2026x").await;
 
     // Reset by one-time link, delivered through the file outbox.
     let email = "staff101@hubei.demo.jijiao.local";
-    let (status, _) = json_of(s.client().post(s.api("hubei", "/password-resets")).json(&json!({"user_type": "staff", "id_number": id, "email": email})).send().await.unwrap()).await;
+    let (status, _) = json_of(
+        s.client()
+            .post(s.api("hubei", "/password-resets"))
+            .json(&json!({"user_type": "staff", "id_number": id, "email": email}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 202);
     // A wrong e-mail gets the same answer and sends nothing.
-    let (status, _) = json_of(s.client().post(s.api("hubei", "/password-resets")).json(&json!({"user_type": "staff", "id_number": id, "email": "x@y.cn"})).send().await.unwrap()).await;
+    let (status, _) = json_of(
+        s.client()
+            .post(s.api("hubei", "/password-resets"))
+            .json(&json!({"user_type": "staff", "id_number": id, "email": "x@y.cn"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 202);
     let outbox: Vec<_> = std::fs::read_dir(s.data_dir.join("outbox")).unwrap().filter_map(Result::ok).collect();
     assert_eq!(outbox.len(), 1, "exactly one mail");
     let mail = jijiao_tests::mail_text(&std::fs::read(outbox[0].path()).unwrap());
-    let token = regex::Regex::new(r"reset\?token=([A-Za-z0-9_-]+)").unwrap().captures(&mail).expect("a reset link in the mail")[1].to_owned();
+    let token =
+        regex::Regex::new(r"reset\?token=([A-Za-z0-9_-]+)").unwrap().captures(&mail).expect("a reset link in the mail")[1].to_owned();
     let confirm = |password: &str| json!({"token": token, "new_password": password});
-    let (status, _) = json_of(s.client().post(s.api("hubei", "/password-resets/confirm")).json(&confirm("Reset2026ok")).send().await.unwrap()).await;
+    let (status, _) =
+        json_of(s.client().post(s.api("hubei", "/password-resets/confirm")).json(&confirm("Reset2026ok")).send().await.unwrap()).await;
     assert_eq!(status, 204);
     s.login("hubei", "staff", &id, "Reset2026ok").await;
     // The link works once.
-    let (status, body) = json_of(s.client().post(s.api("hubei", "/password-resets/confirm")).json(&confirm("Again2026ok")).send().await.unwrap()).await;
+    let (status, body) =
+        json_of(s.client().post(s.api("hubei", "/password-resets/confirm")).json(&confirm("Again2026ok")).send().await.unwrap()).await;
     assert_eq!((status, body["code"].as_str()), (400, Some("bad_token")));
     // The old session was ended by the reset.
     let (status, _) = json_of(staff.get(s.api("hubei", "/me")).send().await.unwrap()).await;

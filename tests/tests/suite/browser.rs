@@ -28,8 +28,16 @@ pub async fn browser() -> Option<(fantoccini::Client, Driver, tempfile::TempDir)
         eprintln!("skipping browser test: /usr/bin/chromium or /usr/bin/chromedriver missing");
         return None;
     }
+    jijiao_tests::install_crypto();
     let port = free_port();
-    let driver = Driver(Command::new("/usr/bin/chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("chromedriver"));
+    let driver = Driver(
+        Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver"),
+    );
     let profile = tempfile::tempdir().unwrap();
     let args = vec![
         "--headless".to_owned(),
@@ -103,14 +111,14 @@ async fn staff_register_and_login_through_pages() {
     choose(&c, "title_level", "intermediate").await;
     choose(&c, "post", "technical").await;
     c.find(Locator::Css("#register-form button[type=submit]")).await.unwrap().click().await.unwrap();
-    let page = c.source().await.unwrap();
-    assert!(page.contains("身份证号码校验位不正确"), "the form shows the field error");
+    let error = c.wait().for_element(Locator::Css(".field-error[data-field=id_number]")).await.unwrap();
+    assert_eq!(error.text().await.unwrap(), "身份证号码校验位不正确", "the form shows the field error");
     // Fix it; the other fields kept their values, the password must be typed again.
     fill(&c, "id_number", &id).await;
     fill(&c, "password", "Browser2026ok").await;
     c.find(Locator::Css("#register-form button[type=submit]")).await.unwrap().click().await.unwrap();
-    let done = c.find(Locator::Css("[data-status]")).await.unwrap();
-    assert_eq!(done.attr("data-status").await.unwrap().as_deref(), Some("active"));
+    c.wait().for_element(Locator::Css("[data-status]")).await.unwrap();
+    assert!(c.source().await.unwrap().contains("data-status=\"active\""), "Hunan staff are active at once");
 
     // Log in through the login page and land on the account page.
     c.goto(&s.url("hunan", "/login")).await.unwrap();

@@ -26,22 +26,48 @@ async fn other_tenants_get_nothing(s: TestServer) {
         assert_eq!(status, 404, "{user_type} deciding another tenant's approval");
         let (status, _) = json_of(hunan.get(s.api("hunan", &format!("/orgs/{unit}"))).send().await.unwrap()).await;
         assert_eq!(status, 404, "{user_type} browsing another tenant's org");
-        let (status, _) = json_of(hunan.post(s.api("hunan", &format!("/orgs/{unit}/departments"))).json(&json!({"name": "渗透部"})).send().await.unwrap()).await;
+        let (status, _) = json_of(
+            hunan.post(s.api("hunan", &format!("/orgs/{unit}/departments"))).json(&json!({"name": "渗透部"})).send().await.unwrap(),
+        )
+        .await;
         assert!(status == 404 || status == 403, "{user_type} adding a department to another tenant's org: {status}");
         for action in ["/status", "/reset-code"] {
-            let res = hunan.post(s.api("hunan", &format!("/accounts/{henan_account}{action}"))).json(&json!({"status": "disabled"})).send().await.unwrap();
+            let res = hunan
+                .post(s.api("hunan", &format!("/accounts/{henan_account}{action}")))
+                .json(&json!({"status": "disabled"}))
+                .send()
+                .await
+                .unwrap();
             assert!(res.status() == 404 || res.status() == 403, "{user_type} {action} on another tenant's account: {}", res.status());
         }
         // The same session against the other tenant's path is not a session there.
         let (status, _) = json_of(hunan.get(s.api("henan", "/me")).send().await.unwrap()).await;
         assert_eq!(status, 401);
     }
-    let (status, _) = json_of(henan_admin.post(s.api("henan", "/approvals/decisions")).json(&json!({"ids": [approval], "decision": "approve"})).send().await.unwrap()).await;
+    let (status, _) = json_of(
+        henan_admin
+            .post(s.api("henan", "/approvals/decisions"))
+            .json(&json!({"ids": [approval], "decision": "approve"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200, "the approval was untouched by the attempts");
 
     // A session cookie presented to another tenant is worthless even when sent by hand.
     let login = s.client().post(s.api("hunan", "/session")).json(&json!({"user_type": "staff", "id_number": jijiao::demo::demo_id_number("hunan", 101), "password": jijiao::demo::DEMO_PASSWORD})).send().await.unwrap();
-    let cookie = login.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("jijiao_session=")).unwrap().split(';').next().unwrap().to_owned();
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("jijiao_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     let res = s.client().get(s.api("henan", "/me")).header("Cookie", &cookie).send().await.unwrap();
     assert_eq!(res.status(), 401);
     let res = s.client().get(s.api("hunan", "/me")).header("Cookie", &cookie).send().await.unwrap();

@@ -56,7 +56,8 @@ async fn unit_registration_needs_bureau_approval(s: TestServer) {
     assert_eq!(s.count("SELECT COUNT(*) FROM orgs").await, orgs_before);
     assert_eq!(s.count("SELECT COUNT(*) FROM blobs").await, 0);
 
-    let good = org_form("unit", "长沙市芙蓉区实验小学", &credit, "430102", &admin_id).part("licence", Part::bytes(PDF.to_vec()).file_name("执照.pdf"));
+    let good = org_form("unit", "长沙市芙蓉区实验小学", &credit, "430102", &admin_id)
+        .part("licence", Part::bytes(PDF.to_vec()).file_name("执照.pdf"));
     let (status, body) = json_of(s.client().post(s.api("hunan", "/registrations/orgs")).multipart(good).send().await.unwrap()).await;
     assert_eq!((status, body["status"].as_str()), (201, Some("pending")), "{body}");
     assert_eq!(s.count("SELECT COUNT(*) FROM blobs").await, 1);
@@ -113,9 +114,14 @@ async fn admins_manage_below_them(s: TestServer) {
     let unit_admin = s.demo("hunan", "unit", 201).await;
     let (_, me) = json_of(unit_admin.get(s.api("hunan", "/me")).send().await.unwrap()).await;
     let school = me["account"]["org_id"].as_i64().unwrap();
-    let (status, body) = json_of(unit_admin.post(s.api("hunan", &format!("/orgs/{school}/departments"))).json(&json!({"name": "后勤处"})).send().await.unwrap()).await;
+    let (status, body) = json_of(
+        unit_admin.post(s.api("hunan", &format!("/orgs/{school}/departments"))).json(&json!({"name": "后勤处"})).send().await.unwrap(),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
-    let (status, body) = json_of(unit_admin.post(s.api("hunan", &format!("/orgs/{school}/departments"))).json(&json!({"name": "  "})).send().await.unwrap()).await;
+    let (status, body) =
+        json_of(unit_admin.post(s.api("hunan", &format!("/orgs/{school}/departments"))).json(&json!({"name": "  "})).send().await.unwrap())
+            .await;
     assert_eq!((status, body["fields"]["name"].is_string()), (422, true));
     let (_, tree) = json_of(unit_admin.get(s.api("hunan", &format!("/orgs/{school}"))).send().await.unwrap()).await;
     assert!(tree["children"].as_array().unwrap().iter().any(|c| c["name"] == "后勤处"), "{tree}");
@@ -127,14 +133,20 @@ async fn admins_manage_below_them(s: TestServer) {
     // The city bureau disables the school's admin: the admin's session ends and login is refused.
     let city = s.demo("hunan", "hr", 501).await;
     let admin_account = me["account"]["id"].as_i64().unwrap();
-    let (status, _) = json_of(city.post(s.api("hunan", &format!("/accounts/{admin_account}/status"))).json(&json!({"status": "disabled"})).send().await.unwrap()).await;
+    let (status, _) = json_of(
+        city.post(s.api("hunan", &format!("/accounts/{admin_account}/status"))).json(&json!({"status": "disabled"})).send().await.unwrap(),
+    )
+    .await;
     assert_eq!(status, 204);
     let (status, _) = json_of(unit_admin.get(s.api("hunan", "/me")).send().await.unwrap()).await;
     assert_eq!(status, 401);
     let demo_id = jijiao::demo::demo_id_number("hunan", 201);
     let (status, body) = login_status(&s, "hunan", "unit", &demo_id, jijiao::demo::DEMO_PASSWORD).await;
     assert_eq!((status, body["code"].as_str()), (403, Some("disabled")));
-    let (status, _) = json_of(city.post(s.api("hunan", &format!("/accounts/{admin_account}/status"))).json(&json!({"status": "active"})).send().await.unwrap()).await;
+    let (status, _) = json_of(
+        city.post(s.api("hunan", &format!("/accounts/{admin_account}/status"))).json(&json!({"status": "active"})).send().await.unwrap(),
+    )
+    .await;
     assert_eq!(status, 204);
 
     // A one-time code replaces the password and forces a change at the next login.
@@ -147,7 +159,12 @@ async fn admins_manage_below_them(s: TestServer) {
     let (_, me) = json_of(admin.get(s.api("hunan", "/me")).send().await.unwrap()).await;
     assert_eq!(me["account"]["must_change_password"], true);
     let (status, _) = json_of(
-        admin.post(s.api("hunan", "/me/password")).json(&json!({"old_password": code, "new_password": "Fresh2026pass"})).send().await.unwrap(),
+        admin
+            .post(s.api("hunan", "/me/password"))
+            .json(&json!({"old_password": code, "new_password": "Fresh2026pass"}))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, 204);

@@ -98,7 +98,9 @@ async fn invalid_registrations_store_nothing(s: TestServer) {
     bad_unit["unit_id"] = json!(999_999);
     let mut weak = good.clone();
     weak["password"] = json!("000000");
-    for (form, field) in [(&bad_check, "id_number"), (&bad_birth, "id_number"), (&missing, "phone"), (&bad_unit, "unit_id"), (&weak, "password")] {
+    for (form, field) in
+        [(&bad_check, "id_number"), (&bad_birth, "id_number"), (&missing, "phone"), (&bad_unit, "unit_id"), (&weak, "password")]
+    {
         let (status, body) = register_staff(&s, "hunan", form).await;
         assert_eq!(status, 422, "{body}");
         assert_eq!(body["code"], "invalid");
