@@ -135,12 +135,13 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_account ON sessions(tenant_id, account_id);
 
-CREATE TABLE login_attempts (
+-- Fixed-window counters shared by every server process: login failures per account and address,
+-- and rate limits of public endpoints.
+CREATE TABLE throttle_counters (
     tenant_id     TEXT NOT NULL,
     key           TEXT NOT NULL,
-    failures      BIGINT NOT NULL,
+    hits          BIGINT NOT NULL,
     window_start  TIMESTAMPTZ NOT NULL,
-    locked_until  TIMESTAMPTZ,
     PRIMARY KEY (tenant_id, key)
 );
 

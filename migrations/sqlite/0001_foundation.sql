@@ -135,12 +135,13 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_account ON sessions(tenant_id, account_id);
 
-CREATE TABLE login_attempts (
+-- Fixed-window counters shared by every server process: login failures per account and address,
+-- and rate limits of public endpoints.
+CREATE TABLE throttle_counters (
     tenant_id     TEXT NOT NULL,
     key           TEXT NOT NULL,
-    failures      INTEGER NOT NULL,
+    hits          INTEGER NOT NULL,
     window_start  TEXT NOT NULL,
-    locked_until  TEXT,
     PRIMARY KEY (tenant_id, key)
 );
 

@@ -63,6 +63,7 @@ impl AppState {
     }
 
     pub async fn from_db(config: Config, db: Db) -> anyhow::Result<AppState> {
+        metrics_handle();
         let tenants = Tenants::load(&db).await?;
         let rbac = Rbac::load(tenants.all().iter().map(|t| t.policy.as_str()).collect::<Vec<_>>()).await?;
         let templates = Templates::load(&config.tenants_dir, &tenants)?;
@@ -88,15 +89,19 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if state.config.trust_proxy
-            && let Some(forwarded) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
-            && let Some(first) = forwarded.split(',').next()
-        {
-            return Ok(ClientIp(first.trim().to_owned()));
-        }
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(ClientIp(peer.unwrap_or_else(|| "unknown".into())))
+        Ok(ClientIp(client_ip(state, &parts.headers, &parts.extensions)))
     }
+}
+
+pub fn client_ip(state: &AppState, headers: &axum::http::HeaderMap, extensions: &axum::http::Extensions) -> String {
+    if state.config.trust_proxy
+        && let Some(forwarded) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(first) = forwarded.split(',').next()
+    {
+        return first.trim().to_owned();
+    }
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    peer.unwrap_or_else(|| "unknown".into())
 }
 
 /// Every route: global ones, the JSON API and the pages, behind the shared middleware.
@@ -109,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", crate::api::routes(state.clone()))
         .merge(crate::web::routes(state.clone()))
         .layer(middleware::from_fn(crate::auth::csrf::ensure_cookie))
+        .layer(middleware::from_fn(track_metrics))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -126,6 +132,22 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// The process-wide Prometheus recorder (installed once, shared by every server in the process).
+pub fn metrics_handle() -> Option<&'static metrics_exporter_prometheus::PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = std::sync::OnceLock::new();
+    HANDLE.get_or_init(|| metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok()).as_ref()
+}
+
+async fn track_metrics(request: Request, next: middleware::Next) -> axum::response::Response {
+    let method = request.method().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "status" => status).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method).record(started.elapsed().as_secs_f64());
+    response
 }
 
 fn security_header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

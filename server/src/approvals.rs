@@ -8,7 +8,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -341,10 +341,7 @@ async fn approvals_submit(State(state): State<AppState>, page: Page, CsrfForm(fo
     let user = page.require_user()?;
     let input = DecisionInput { ids: form.ids, decision: form.decision, reason: form.reason };
     match decide(&state, user, &input).await {
-        Ok(done) => {
-            let notice = format!("已审核 {} 条", done.len());
-            Ok(Redirect::to(&format!("{}/approvals?notice={}", page.tenant.base, urlencoding::encode(&notice))).into_response())
-        }
+        Ok(done) => Ok(crate::web::done_redirect(&page.tenant.base, "/approvals", "decided", done.len() as i64)),
         Err(err) if err.status.is_client_error() && err.status != StatusCode::FORBIDDEN => {
             let query = ListQuery { kind: default_kind(), status: default_status(), q: None, page: 1, per_page: None };
             let (items, total) = list(&state, user, &query).await?;

@@ -24,18 +24,21 @@ pub fn pager(page: i64, per_page: i64, total: i64) -> Value {
            "prev": (page > 1).then_some(page - 1), "next": (page < pages).then_some(page + 1)})
 }
 
-pub fn routes(_state: AppState) -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     use crate::auth::handlers as auth;
+    use crate::auth::throttle::limited;
     Router::new()
         .route("/session", post(auth::api_login).delete(auth::api_logout))
         .route("/me", get(auth::api_me))
         .route("/me/password", post(auth::api_change_password))
-        .route("/password-resets", post(auth::api_request_reset))
+        .route("/password-resets", post(auth::api_request_reset).layer(limited(&state, "reset")))
         .route("/password-resets/confirm", post(auth::api_confirm_reset))
-        .merge(crate::people::api_routes())
-        .merge(crate::orgs::api_routes())
+        .merge(crate::people::api_routes(&state))
+        .merge(crate::orgs::api_routes(&state))
         .merge(crate::approvals::api_routes())
         .merge(crate::messages::api_routes())
+        .merge(crate::people::admin::api_routes())
+        .merge(crate::tenancy::admin::api_routes())
         .fallback(|| async { AppError::not_found() })
         .layer(middleware::from_fn(guard))
 }

@@ -45,25 +45,27 @@ pub async fn create(db: &Db, tenant: &str, account_id: i64, minutes: i64) -> Res
 struct SessionRow {
     id: String,
     account_id: i64,
+    expires_at: chrono::DateTime<Utc>,
 }
 
-/// The session's id and account, if the token is valid for this tenant and not expired.
-pub async fn lookup(db: &Db, tenant: &str, token: &str) -> Result<Option<(String, i64)>, sqlx::Error> {
+/// The session's id and account, if the token is valid for this tenant and not expired. An active
+/// session slides forward, written at most once per half lifetime to spare the database.
+pub async fn lookup(db: &Db, tenant: &str, token: &str, minutes: i64) -> Result<Option<(String, i64)>, sqlx::Error> {
+    let now = Utc::now();
     let row: Option<SessionRow> = db
         .opt(
-            q("SELECT id, account_id FROM sessions WHERE id = $1 AND tenant_id = $2 AND expires_at > $3")
+            q("SELECT id, account_id, expires_at FROM sessions WHERE id = $1 AND tenant_id = $2 AND expires_at > $3")
                 .bind(token_hash(token))
                 .bind(tenant)
-                .bind(Utc::now()),
+                .bind(now),
         )
         .await?;
+    if let Some(row) = &row
+        && row.expires_at - now < Duration::minutes(minutes / 2)
+    {
+        db.run(q("UPDATE sessions SET expires_at = $2 WHERE id = $1").bind(&row.id).bind(now + Duration::minutes(minutes))).await?;
+    }
     Ok(row.map(|r| (r.id, r.account_id)))
-}
-
-/// Slides the expiry forward on activity.
-pub async fn touch(db: &Db, session_id: &str, minutes: i64) -> Result<(), sqlx::Error> {
-    db.run(q("UPDATE sessions SET expires_at = $2 WHERE id = $1").bind(session_id).bind(Utc::now() + Duration::minutes(minutes))).await?;
-    Ok(())
 }
 
 pub async fn delete(db: &Db, session_id: &str) -> Result<(), sqlx::Error> {

@@ -1,15 +1,17 @@
-//! Login throttling per account and per client address, kept in the database so that every server
-//! process agrees. After 3 failures in 15 minutes a captcha is required; after 10 the key is locked
-//! for 15 minutes.
+//! Throttling kept in the database, so that every server process agrees: login failures per account
+//! and per client address (after 3 failures in 15 minutes a captcha is required, after 10 the key is
+//! locked for the rest of the window), and rate limits on public endpoints.
 
 use base64::Engine;
 use chrono::{Duration, Utc};
 
+use crate::app::AppState;
 use crate::db::{Db, q};
+use crate::error::AppError;
 
 pub const CAPTCHA_AFTER: i64 = 3;
 pub const LOCK_AFTER: i64 = 10;
-const WINDOW_MINUTES: i64 = 15;
+const LOGIN_WINDOW_MINUTES: i64 = 15;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Gate {
@@ -18,24 +20,43 @@ pub enum Gate {
     Locked,
 }
 
-#[derive(sqlx::FromRow)]
-struct Attempts {
-    failures: i64,
+/// Hits of a key in its current window (0 when the window has passed).
+async fn hits(db: &Db, tenant: &str, key: &str, window_minutes: i64) -> Result<i64, sqlx::Error> {
+    let since = Utc::now() - Duration::minutes(window_minutes);
+    let row: Option<(i64,)> = db
+        .opt(
+            q("SELECT hits FROM throttle_counters WHERE tenant_id = $1 AND key = $2 AND window_start > $3")
+                .bind(tenant)
+                .bind(key)
+                .bind(since),
+        )
+        .await?;
+    Ok(row.map_or(0, |r| r.0))
+}
+
+/// Counts one hit: a fixed window that starts again once `window_minutes` have passed. Returns the hits
+/// in the window including this one.
+async fn bump(db: &Db, tenant: &str, key: &str, window_minutes: i64) -> Result<i64, sqlx::Error> {
+    let now = Utc::now();
+    let since = now - Duration::minutes(window_minutes);
+    db.scalar(
+        q("INSERT INTO throttle_counters (tenant_id, key, hits, window_start) VALUES ($1, $2, 1, $3) \
+           ON CONFLICT (tenant_id, key) DO UPDATE SET \
+           hits = CASE WHEN throttle_counters.window_start > $4 THEN throttle_counters.hits + 1 ELSE 1 END, \
+           window_start = CASE WHEN throttle_counters.window_start > $4 THEN throttle_counters.window_start ELSE $3 END \
+           RETURNING hits")
+        .bind(tenant)
+        .bind(key)
+        .bind(now)
+        .bind(since),
+    )
+    .await
 }
 
 pub async fn gate(db: &Db, tenant: &str, keys: &[String]) -> Result<Gate, sqlx::Error> {
-    let since = Utc::now() - Duration::minutes(WINDOW_MINUTES);
     let mut worst = 0;
     for key in keys {
-        let row: Option<Attempts> = db
-            .opt(
-                q("SELECT failures FROM login_attempts WHERE tenant_id = $1 AND key = $2 AND window_start > $3")
-                    .bind(tenant)
-                    .bind(key)
-                    .bind(since),
-            )
-            .await?;
-        worst = worst.max(row.map_or(0, |r| r.failures));
+        worst = worst.max(hits(db, tenant, key, LOGIN_WINDOW_MINUTES).await?);
     }
     Ok(if worst >= LOCK_AFTER {
         Gate::Locked
@@ -47,27 +68,66 @@ pub async fn gate(db: &Db, tenant: &str, keys: &[String]) -> Result<Gate, sqlx::
 }
 
 pub async fn record_failure(db: &Db, tenant: &str, keys: &[String]) -> Result<(), sqlx::Error> {
-    let now = Utc::now();
-    let since = now - Duration::minutes(WINDOW_MINUTES);
     for key in keys {
-        db.run(
-            q("INSERT INTO login_attempts (tenant_id, key, failures, window_start) VALUES ($1, $2, 1, $3) \
-               ON CONFLICT (tenant_id, key) DO UPDATE SET \
-               failures = CASE WHEN login_attempts.window_start > $4 THEN login_attempts.failures + 1 ELSE 1 END, \
-               window_start = CASE WHEN login_attempts.window_start > $4 THEN login_attempts.window_start ELSE $3 END")
-            .bind(tenant)
-            .bind(key)
-            .bind(now)
-            .bind(since),
-        )
-        .await?;
+        bump(db, tenant, key, LOGIN_WINDOW_MINUTES).await?;
     }
     Ok(())
 }
 
 pub async fn clear(db: &Db, tenant: &str, key: &str) -> Result<(), sqlx::Error> {
-    db.run(q("DELETE FROM login_attempts WHERE tenant_id = $1 AND key = $2").bind(tenant).bind(key)).await?;
+    db.run(q("DELETE FROM throttle_counters WHERE tenant_id = $1 AND key = $2").bind(tenant).bind(key)).await?;
     Ok(())
+}
+
+/// Public endpoints and their limits per client address: (name, hits, window in minutes).
+const PUBLIC_LIMITS: &[(&str, i64, i64)] = &[("search", 300, 1), ("register", 30, 60), ("reset", 10, 60)];
+
+/// Counts a call of a public endpoint from `ip`; past its limit the caller gets 429.
+pub async fn limit_public(state: &AppState, tenant: &str, endpoint: &str, ip: &str) -> Result<(), AppError> {
+    let (_, limit, window) = PUBLIC_LIMITS.iter().find(|(name, _, _)| *name == endpoint).copied().unwrap_or((endpoint, 60, 1));
+    if bump(&state.db, tenant, &format!("rate:{endpoint}:{ip}"), window).await? > limit {
+        return Err(AppError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "rate_limited", "操作过于频繁，请稍后再试"));
+    }
+    Ok(())
+}
+
+/// The rate-limit layer for a public route: `get(handler).layer(limited(&state, "search"))`.
+pub fn limited(
+    state: &AppState,
+    endpoint: &'static str,
+) -> axum::middleware::FromFnLayer<
+    fn(
+        axum::extract::State<(AppState, &'static str)>,
+        axum::extract::Request,
+        axum::middleware::Next,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>>,
+    (AppState, &'static str),
+    (axum::extract::State<(AppState, &'static str)>, axum::extract::Request),
+> {
+    fn boxed(
+        state: axum::extract::State<(AppState, &'static str)>,
+        request: axum::extract::Request,
+        next: axum::middleware::Next,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>> {
+        Box::pin(public_limit(state, request, next))
+    }
+    axum::middleware::from_fn_with_state((state.clone(), endpoint), boxed as _)
+}
+
+/// Route middleware for public endpoints: GETs count as "search", other methods as `endpoint`.
+pub async fn public_limit(
+    axum::extract::State((state, endpoint)): axum::extract::State<(AppState, &'static str)>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let tenant = request.extensions().get::<crate::tenancy::TenantCtx>().map(|t| t.code().to_owned()).unwrap_or_default();
+    let ip = crate::app::client_ip(&state, request.headers(), request.extensions());
+    let what = if request.method() == axum::http::Method::GET { "search" } else { endpoint };
+    match limit_public(&state, &tenant, what, &ip).await {
+        Ok(()) => next.run(request).await,
+        Err(err) => err.into_response(),
+    }
 }
 
 /// A new image captcha: its id and the PNG as a data URI. The answer stays in the database.

@@ -3,7 +3,7 @@
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
@@ -15,6 +15,7 @@ use super::{NewOrg, Org, SearchQuery, get_in_scope, insert_org, search};
 use crate::app::AppState;
 use crate::audit;
 use crate::auth::csrf::{CsrfForm, verify};
+use crate::auth::throttle::limited;
 use crate::auth::{CurrentUser, password, session};
 use crate::db::{Filters, q};
 use crate::error::{AppError, FieldErrors};
@@ -320,25 +321,25 @@ pub async fn api_reset_code(State(state): State<AppState>, user: CurrentUser, Pa
     Ok(Json(json!({"code": code, "message": "请将一次性密码交给本人，登录后须立即修改密码"})))
 }
 
-pub fn api_routes() -> Router<AppState> {
+pub fn api_routes(state: &AppState) -> Router<AppState> {
     Router::new()
-        .route("/orgs", get(api_search))
+        .route("/orgs", get(api_search).layer(limited(state, "search")))
         .route("/orgs/{id}", get(api_browse))
         .route("/orgs/{id}/departments", post(api_add_department))
-        .route("/registrations/orgs", post(api_register))
+        .route("/registrations/orgs", post(api_register).layer(limited(state, "register")))
         .route("/accounts/{id}/status", post(api_set_status))
         .route("/accounts/{id}/reset-code", post(api_reset_code))
 }
 
 // ---- pages ----
 
-pub fn page_routes() -> Router<AppState> {
+pub fn page_routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/orgs", get(orgs_page))
         .route("/orgs/{id}/departments", post(department_submit))
         .route("/accounts/{id}/status", post(status_submit))
         .route("/accounts/{id}/reset-code", post(reset_code_submit))
-        .route("/register/org", get(register_org_page).post(register_org_submit))
+        .route("/register/org", get(register_org_page).post(register_org_submit).layer(limited(state, "register")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -353,12 +354,8 @@ async fn orgs_page(State(state): State<AppState>, page: Page, Query(query): Quer
     let mut ctx = browse(&state, user, query.id, &query.children).await?;
     ctx["query"] = json!({"kind": query.children.kind, "q": query.children.q, "status": query.children.status});
     ctx["can_manage"] = json!(user.can(&state, "orgs", "manage").await);
-    ctx["kinds"] = json!(super::KINDS.iter().map(|(k, l)| json!({"code": k, "label": l})).collect::<Vec<_>>());
+    ctx["kinds"] = kinds_json();
     page.render("orgs.html", ctx)
-}
-
-fn back_to(page: &Page, org: i64, notice: &str) -> Response {
-    Redirect::to(&format!("{}/orgs?id={org}&notice={}", page.tenant.base, urlencoding::encode(notice))).into_response()
 }
 
 async fn department_submit(
@@ -369,8 +366,14 @@ async fn department_submit(
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
     match add_department(&state, user, id, &form).await {
-        Ok(_) => Ok(back_to(&page, id, "部门已添加")),
-        Err(err) if err.code == "invalid" => Ok(back_to(&page, id, err.fields.values().next().map_or("输入有误", String::as_str))),
+        Ok(_) => Ok(crate::web::done_redirect(&page.tenant.base, &format!("/orgs?id={id}"), "department_added", 1)),
+        Err(err) if err.code == "invalid" => {
+            let mut ctx = browse(&state, user, Some(id), &ChildrenQuery::default()).await?;
+            ctx["error"] = json!(err.fields.values().next().cloned().unwrap_or(err.message));
+            ctx["can_manage"] = json!(true);
+            ctx["kinds"] = kinds_json();
+            page.render_status(StatusCode::UNPROCESSABLE_ENTITY, "orgs.html", ctx)
+        }
         Err(err) => Err(err),
     }
 }
@@ -379,7 +382,14 @@ async fn department_submit(
 struct AccountActionForm {
     #[serde(default)]
     status: String,
-    org: i64,
+    /// The page to return to (a path of this portal, e.g. `/orgs?id=5` or `/people`).
+    #[serde(default)]
+    back: String,
+}
+
+/// Only paths of this portal are followed back.
+fn back_path(back: &str) -> &str {
+    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') { back } else { "/" }
 }
 
 async fn status_submit(
@@ -390,7 +400,8 @@ async fn status_submit(
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
     set_status(&state, user, id, &form.status).await?;
-    Ok(back_to(&page, form.org, if form.status == "disabled" { "账号已禁用" } else { "账号已启用" }))
+    let done = if form.status == "disabled" { "account_disabled" } else { "account_enabled" };
+    Ok(crate::web::done_redirect(&page.tenant.base, back_path(&form.back), done, 1))
 }
 
 async fn reset_code_submit(
@@ -401,11 +412,12 @@ async fn reset_code_submit(
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let code = reset_code(&state, user, id).await?;
-    let mut ctx = browse(&state, user, Some(form.org), &ChildrenQuery::default()).await?;
-    ctx["one_time_code"] = json!(code);
-    ctx["can_manage"] = json!(user.can(&state, "orgs", "manage").await);
-    ctx["kinds"] = json!(super::KINDS.iter().map(|(k, l)| json!({"code": k, "label": l})).collect::<Vec<_>>());
-    page.render("orgs.html", ctx)
+    let account = crate::auth::account_by_id(&state.db, user.tenant_code(), id).await?.ok_or_else(AppError::not_found)?;
+    page.render("one_time_code.html", json!({"code": code, "name": account.name, "back": back_path(&form.back)}))
+}
+
+fn kinds_json() -> Value {
+    json!(super::KINDS.iter().map(|(k, l)| json!({"code": k, "label": l})).collect::<Vec<_>>())
 }
 
 const ORG_FORM_LISTS: &[&str] = &["region", "unit_nature", "affiliation", "industry"];

@@ -12,6 +12,7 @@ use super::{ProfileUpdate, StaffRegistration, profile, register_staff, update_pr
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
+use crate::auth::throttle::limited;
 use crate::error::AppError;
 use crate::orgs::{self, SearchQuery};
 use crate::tenancy::{TenantCtx, form_options};
@@ -49,12 +50,16 @@ pub async fn api_update_profile(
     Ok(Json(super::profile_json(&state.db, user.tenant_code(), person).await?))
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/registrations/staff", post(api_register)).route("/me/profile", get(api_profile).patch(api_update_profile))
+pub fn api_routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/registrations/staff", post(api_register).layer(limited(state, "register")))
+        .route("/me/profile", get(api_profile).patch(api_update_profile))
 }
 
-pub fn page_routes() -> Router<AppState> {
-    Router::new().route("/register", get(register_page).post(register_submit)).route("/account", get(account_page).post(account_submit))
+pub fn page_routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/register", get(register_page).post(register_submit).layer(limited(state, "register")))
+        .route("/account", get(account_page).post(account_submit))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,5 +1,6 @@
 //! Staff (专业技术人员 / 事业单位工作人员): registration under a unit, profiles.
 
+pub mod admin;
 pub mod handlers;
 
 pub use handlers::{api_routes, page_routes};

@@ -1,6 +1,7 @@
 //! Tenants: loaded from `tenants/<code>/` by `jijiao tenant sync`, resolved per request from the Host
 //! header or a `/t/<code>/` path prefix.
 
+pub mod admin;
 pub mod sync;
 
 use std::collections::HashMap;

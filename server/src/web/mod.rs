@@ -38,6 +38,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("messages.html", include_str!("../../templates/messages.html")),
     ("approvals.html", include_str!("../../templates/approvals.html")),
     ("orgs.html", include_str!("../../templates/orgs.html")),
+    ("one_time_code.html", include_str!("../../templates/one_time_code.html")),
+    ("people.html", include_str!("../../templates/people.html")),
+    ("basic_data.html", include_str!("../../templates/basic_data.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
 ];
 
@@ -89,6 +92,30 @@ pub struct Page {
     pub user: Option<CurrentUser>,
     pub csrf: CsrfToken,
     nav: Vec<Value>,
+    /// A fixed notice code from a redirect after a successful action (`?done=decided&count=3`); codes,
+    /// not text, so that a crafted link cannot put words on the page.
+    done: Option<(String, i64)>,
+}
+
+/// Where an action's page redirects after success: back to `path` with a notice code.
+pub fn done_redirect(base: &str, path: &str, code: &str, count: i64) -> Response {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{base}{path}{sep}done={code}&count={count}")).into_response()
+}
+
+/// Post-redirect notices: `?done=<code>&count=<n>` → text.
+const NOTICES: &[(&str, &str)] = &[
+    ("decided", "已审核 {n} 条记录"),
+    ("department_added", "部门已添加"),
+    ("account_disabled", "账号已禁用"),
+    ("account_enabled", "账号已启用"),
+    ("saved", "已保存"),
+];
+
+#[derive(serde::Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
+    count: Option<i64>,
 }
 
 /// Menu entries: (path, label, object, action) — shown when casbin allows.
@@ -97,6 +124,8 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/messages", "站内消息", "messages", "read"),
     ("/approvals", "注册审核", "registrations", "review"),
     ("/orgs", "组织机构", "orgs", "read"),
+    ("/people", "人员管理", "people", "read"),
+    ("/basic-data", "基础数据", "basic_data", "manage"),
     ("/account/password", "修改密码", "password", "change"),
 ];
 
@@ -115,7 +144,9 @@ impl FromRequestParts<AppState> for Page {
                 }
             }
         }
-        Ok(Page { state: state.clone(), tenant, user, csrf, nav })
+        let done =
+            axum::extract::Query::<DoneQuery>::try_from_uri(&parts.uri).ok().and_then(|q| q.0.done.map(|d| (d, q.0.count.unwrap_or(0))));
+        Ok(Page { state: state.clone(), tenant, user, csrf, nav, done })
     }
 }
 
@@ -134,6 +165,11 @@ impl Page {
             map.insert("base".into(), json!(self.tenant.base));
             map.insert("csrf".into(), json!(self.csrf.0));
             map.insert("nav".into(), json!(self.nav));
+            if let Some((code, n)) = &self.done
+                && let Some((_, text)) = NOTICES.iter().find(|(c, _)| c == code)
+            {
+                map.entry("notice").or_insert_with(|| json!(text.replace("{n}", &n.to_string())));
+            }
             map.insert(
                 "user".into(),
                 self.user.as_ref().map_or(Value::Null, |u| {
@@ -167,6 +203,7 @@ pub fn global_routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/static/app.css", get(|| async { static_asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }))
         .route("/static/app.js", get(|| async { static_asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }))
         .route("/api/openapi.json", get(crate::api::openapi_json))
@@ -174,6 +211,12 @@ pub fn global_routes() -> Router<AppState> {
 
 fn static_asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}
+
+/// Prometheus metrics: request counts and latencies (recorded by `app::track_metrics`).
+async fn metrics() -> Response {
+    let body = crate::app::metrics_handle().map(|h| h.render()).unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -193,12 +236,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/theme.css", get(theme_css))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout_submit))
-        .route("/forgot", get(auth::forgot_page).post(auth::forgot_submit))
+        .route("/forgot", get(auth::forgot_page).post(auth::forgot_submit).layer(crate::auth::throttle::limited(&state, "reset")))
         .route("/reset", get(auth::reset_page).post(auth::reset_submit))
         .route("/account/password", get(auth::password_page).post(auth::password_submit))
-        .merge(crate::people::page_routes())
-        .merge(crate::orgs::page_routes())
+        .merge(crate::people::page_routes(&state))
+        .merge(crate::orgs::page_routes(&state))
         .merge(crate::messages::page_routes())
+        .merge(crate::people::admin::page_routes())
+        .merge(crate::tenancy::admin::page_routes())
         .merge(crate::approvals::page_routes())
         .layer(middleware::from_fn_with_state(state, html_errors))
 }

@@ -1,0 +1,221 @@
+//! Basic data management for the tenant's system administrator (seed 003 "基础数据管理"): unit
+//! natures, affiliations, industries, education levels … may be added, renamed and disabled. Items
+//! listed in `tenants/<code>/data/basic.toml` get their names back from the file at the next sync;
+//! items added here stay.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::audit;
+use crate::auth::CurrentUser;
+use crate::auth::csrf::CsrfForm;
+use crate::db::q;
+use crate::error::{AppError, FieldErrors};
+use crate::web::Page;
+
+/// The lists an administrator may edit, with their Chinese names. Regions are not among them: the HR
+/// bureau tree is built from them, so they change only through the tenant folder.
+pub const EDITABLE: &[(&str, &str)] = &[
+    ("unit_nature", "单位性质"),
+    ("affiliation", "隶属关系"),
+    ("unit_level", "单位级别"),
+    ("industry", "所属行业"),
+    ("institution_level", "施教机构级别"),
+    ("education", "学历"),
+    ("ethnicity", "民族"),
+];
+
+fn check_kind(kind: &str) -> Result<&'static str, AppError> {
+    EDITABLE.iter().find(|(k, _)| *k == kind).map(|(_, label)| *label).ok_or_else(AppError::not_found)
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Item {
+    pub code: String,
+    pub name: String,
+    pub enabled: bool,
+    pub sort: i64,
+}
+
+pub async fn list(state: &AppState, user: &CurrentUser, kind: &str) -> Result<Vec<Item>, AppError> {
+    user.authorize(state, "basic_data", "manage").await?;
+    check_kind(kind)?;
+    Ok(state
+        .db
+        .all(
+            q("SELECT code, name, enabled, sort FROM basic_data WHERE tenant_id = $1 AND kind = $2 ORDER BY sort, code")
+                .bind(user.tenant_code())
+                .bind(kind),
+        )
+        .await?)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ItemInput {
+    /// ASCII letters, digits and underscores; fixed once created
+    #[serde(default)]
+    pub code: String,
+    pub name: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn check_name(name: &str, errors: &mut FieldErrors) {
+    let len = name.trim().chars().count();
+    if len == 0 || len > 50 {
+        errors.add("name", "名称应为 1 到 50 个字");
+    }
+}
+
+/// Adds an item (new code) or renames / enables / disables an existing one.
+pub async fn save(state: &AppState, user: &CurrentUser, kind: &str, existing: Option<&str>, input: &ItemInput) -> Result<(), AppError> {
+    user.authorize(state, "basic_data", "manage").await?;
+    check_kind(kind)?;
+    let tenant = user.tenant_code();
+    let mut errors = FieldErrors::default();
+    check_name(&input.name, &mut errors);
+    let code = existing.unwrap_or(input.code.trim());
+    let exists = state
+        .db
+        .exists(q("SELECT 1 FROM basic_data WHERE tenant_id = $1 AND kind = $2 AND code = $3").bind(tenant).bind(kind).bind(code))
+        .await?;
+    match existing {
+        Some(_) if !exists => return Err(AppError::not_found()),
+        None if code.is_empty() || code.len() > 30 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            errors.add("code", "代码只能包含字母、数字和下划线，最长 30 位")
+        }
+        None if exists => errors.add("code", "该代码已存在"),
+        _ => {}
+    }
+    errors.finish()?;
+    let mut tx = state.db.begin().await?;
+    if existing.is_some() {
+        tx.run(
+            q("UPDATE basic_data SET name = $4, enabled = $5 WHERE tenant_id = $1 AND kind = $2 AND code = $3")
+                .bind(tenant)
+                .bind(kind)
+                .bind(code)
+                .bind(input.name.trim())
+                .bind(input.enabled),
+        )
+        .await?;
+    } else {
+        tx.run(
+            q("INSERT INTO basic_data (tenant_id, kind, code, name, parent_code, sort, enabled) \
+               VALUES ($1, $2, $3, $4, NULL, (SELECT COALESCE(MAX(sort), 0) + 1 FROM basic_data WHERE tenant_id = $1 AND kind = $2), $5)")
+            .bind(tenant)
+            .bind(kind)
+            .bind(code)
+            .bind(input.name.trim())
+            .bind(input.enabled),
+        )
+        .await?;
+    }
+    let action = if existing.is_some() { "basic_data.update" } else { "basic_data.add" };
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        action,
+        "basic_data",
+        None,
+        json!({"kind": kind, "code": code, "name": input.name.trim(), "enabled": input.enabled}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn api_list(State(state): State<AppState>, user: CurrentUser, Path(kind): Path<String>) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({"kind": kind, "items": list(&state, &user, &kind).await?})))
+}
+
+async fn api_add(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(kind): Path<String>,
+    Json(input): Json<ItemInput>,
+) -> Result<Response, AppError> {
+    save(&state, &user, &kind, None, &input).await?;
+    Ok(StatusCode::CREATED.into_response())
+}
+
+async fn api_update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((kind, code)): Path<(String, String)>,
+    Json(input): Json<ItemInput>,
+) -> Result<StatusCode, AppError> {
+    save(&state, &user, &kind, Some(&code), &input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new().route("/basic-data/{kind}", get(api_list).post(api_add)).route("/basic-data/{kind}/{code}", post(api_update))
+}
+
+pub fn page_routes() -> Router<AppState> {
+    Router::new()
+        .route("/basic-data", get(page))
+        .route("/basic-data/{kind}", post(page_add))
+        .route("/basic-data/{kind}/{code}", post(page_update))
+}
+
+#[derive(Debug, Deserialize)]
+struct KindQuery {
+    kind: Option<String>,
+}
+
+async fn render(state: &AppState, page: &Page, kind: &str, err: Option<&AppError>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let items = list(state, user, kind).await?;
+    let kinds: Vec<Value> = EDITABLE.iter().map(|(k, l)| json!({"code": k, "label": l})).collect();
+    let status = err.map_or(StatusCode::OK, |e| e.status);
+    page.render_status(
+        status,
+        "basic_data.html",
+        json!({"kind": kind, "label": check_kind(kind)?, "kinds": kinds, "items": items, "errors": err.map(|e| &e.fields), "error": err.map(|e| &e.message)}),
+    )
+}
+
+async fn page(State(state): State<AppState>, page: Page, Query(query): Query<KindQuery>) -> Result<Response, AppError> {
+    render(&state, &page, query.kind.as_deref().unwrap_or(EDITABLE[0].0), None).await
+}
+
+async fn page_add(
+    State(state): State<AppState>,
+    page: Page,
+    Path(kind): Path<String>,
+    CsrfForm(form): CsrfForm<ItemInput>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match save(&state, user, &kind, None, &form).await {
+        Ok(()) => Ok(crate::web::done_redirect(&page.tenant.base, &format!("/basic-data?kind={kind}"), "saved", 1)),
+        Err(err) if err.code == "invalid" => render(&state, &page, &kind, Some(&err)).await,
+        Err(err) => Err(err),
+    }
+}
+
+async fn page_update(
+    State(state): State<AppState>,
+    page: Page,
+    Path((kind, code)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<ItemInput>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match save(&state, user, &kind, Some(&code), &form).await {
+        Ok(()) => Ok(crate::web::done_redirect(&page.tenant.base, &format!("/basic-data?kind={kind}"), "saved", 1)),
+        Err(err) if err.code == "invalid" => render(&state, &page, &kind, Some(&err)).await,
+        Err(err) => Err(err),
+    }
+}
