@@ -91,19 +91,21 @@ pub async fn limit_public(state: &AppState, tenant: &str, endpoint: &str, ip: &s
     Ok(())
 }
 
-/// The rate-limit layer for a public route: `get(handler).layer(limited(&state, "search"))`.
-pub fn limited(
-    state: &AppState,
-    endpoint: &'static str,
-) -> axum::middleware::FromFnLayer<
-    fn(
-        axum::extract::State<(AppState, &'static str)>,
-        axum::extract::Request,
-        axum::middleware::Next,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>>,
+type BoxedMiddleware = fn(
+    axum::extract::State<(AppState, &'static str)>,
+    axum::extract::Request,
+    axum::middleware::Next,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>>;
+
+/// The layer [`limited`] returns.
+pub type LimitLayer = axum::middleware::FromFnLayer<
+    BoxedMiddleware,
     (AppState, &'static str),
     (axum::extract::State<(AppState, &'static str)>, axum::extract::Request),
-> {
+>;
+
+/// The rate-limit layer for a public route: `get(handler).layer(limited(&state, "search"))`.
+pub fn limited(state: &AppState, endpoint: &'static str) -> LimitLayer {
     fn boxed(
         state: axum::extract::State<(AppState, &'static str)>,
         request: axum::extract::Request,
@@ -111,7 +113,7 @@ pub fn limited(
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>> {
         Box::pin(public_limit(state, request, next))
     }
-    axum::middleware::from_fn_with_state((state.clone(), endpoint), boxed as _)
+    axum::middleware::from_fn_with_state((state.clone(), endpoint), boxed as BoxedMiddleware)
 }
 
 /// Route middleware for public endpoints: GETs count as "search", other methods as `endpoint`.

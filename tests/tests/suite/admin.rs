@@ -4,8 +4,6 @@
 use jijiao_tests::{TestServer, both, json_of};
 use serde_json::json;
 
-use crate::common::*;
-
 async fn people_lists_follow_scope(s: TestServer) {
     // The school's admin sees the school's staff only, with ID numbers masked.
     let school_admin = s.demo("hunan", "unit", 201).await;

@@ -63,6 +63,22 @@ pub async fn browser() -> Option<(fantoccini::Client, Driver, tempfile::TempDir)
     panic!("chromedriver did not start");
 }
 
+/// Finds and clicks, retrying while a navigation replaces the page under the driver's feet.
+async fn click(client: &fantoccini::Client, locator: Locator<'_>) {
+    let mut last = None;
+    for _ in 0..20 {
+        match client.find(locator).await {
+            Ok(element) => match element.click().await {
+                Ok(()) => return,
+                Err(e) => last = Some(e.to_string()),
+            },
+            Err(e) => last = Some(e.to_string()),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not click {locator:?}: {last:?}");
+}
+
 async fn fill(client: &fantoccini::Client, name: &str, value: &str) {
     let field = client.find(Locator::Css(&format!("[name='{name}']"))).await.unwrap_or_else(|e| panic!("field {name}: {e}"));
     field.clear().await.ok();
@@ -90,11 +106,13 @@ async fn staff_register_and_login_through_pages() {
 
     c.goto(&s.url("hunan", "/")).await.unwrap();
     assert!(c.source().await.unwrap().contains("湖南省事业单位工作人员培训管理平台"));
-    c.find(Locator::LinkText("个人注册")).await.unwrap().click().await.unwrap();
+    click(&c, Locator::LinkText("个人注册")).await;
     // Step 1: find the unit.
     fill(&c, "q", "第一中学").await;
-    c.find(Locator::Css("form[role=search] button[type=submit]")).await.unwrap().click().await.unwrap();
-    c.find(Locator::LinkText("选择此单位")).await.unwrap().click().await.unwrap();
+    click(&c, Locator::Css("form[role=search] button[type=submit]")).await;
+    c.wait().for_element(Locator::Css("table.list")).await.unwrap();
+    click(&c, Locator::LinkText("选择此单位")).await;
+    c.wait().for_element(Locator::Css("#register-form")).await.unwrap();
     // Step 2: the form. First submit it with a wrong ID number: the page says what is wrong.
     fill(&c, "name", "浏览器").await;
     fill(&c, "id_number", "430104199003150000").await;
@@ -110,13 +128,13 @@ async fn staff_register_and_login_through_pages() {
     fill(&c, "title", "工程师").await;
     choose(&c, "title_level", "intermediate").await;
     choose(&c, "post", "technical").await;
-    c.find(Locator::Css("#register-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    click(&c, Locator::Css("#register-form button[type=submit]")).await;
     let error = c.wait().for_element(Locator::Css(".field-error[data-field=id_number]")).await.unwrap();
     assert_eq!(error.text().await.unwrap(), "身份证号码校验位不正确", "the form shows the field error");
     // Fix it; the other fields kept their values, the password must be typed again.
     fill(&c, "id_number", &id).await;
     fill(&c, "password", "Browser2026ok").await;
-    c.find(Locator::Css("#register-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    click(&c, Locator::Css("#register-form button[type=submit]")).await;
     c.wait().for_element(Locator::Css("[data-status]")).await.unwrap();
     assert!(c.source().await.unwrap().contains("data-status=\"active\""), "Hunan staff are active at once");
 
@@ -125,7 +143,7 @@ async fn staff_register_and_login_through_pages() {
     choose(&c, "user_type", "staff").await;
     fill(&c, "id_number", &id).await;
     fill(&c, "password", "Browser2026ok").await;
-    c.find(Locator::Css("form.form button[type=submit]")).await.unwrap().click().await.unwrap();
+    click(&c, Locator::Css("form.form button[type=submit]")).await;
     c.wait().for_element(Locator::Css("dl.facts")).await.unwrap();
     let page = c.source().await.unwrap();
     assert!(page.contains("浏览器") && page.contains("第一中学"), "account page shows the person and unit");
