@@ -323,6 +323,7 @@ pub async fn api_reset_code(State(state): State<AppState>, user: CurrentUser, Pa
 
 pub fn api_routes(state: &AppState) -> Router<AppState> {
     Router::new()
+        .merge(super::admins::api_routes())
         .route("/orgs", get(api_search).layer(limited(state, "search")))
         .route("/orgs/{id}", get(api_browse))
         .route("/orgs/{id}/departments", post(api_add_department))
@@ -335,6 +336,7 @@ pub fn api_routes(state: &AppState) -> Router<AppState> {
 
 pub fn page_routes(state: &AppState) -> Router<AppState> {
     Router::new()
+        .merge(super::admins::page_routes())
         .route("/orgs", get(orgs_page))
         .route("/orgs/{id}/departments", post(department_submit))
         .route("/accounts/{id}/status", post(status_submit))

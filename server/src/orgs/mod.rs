@@ -2,6 +2,7 @@
 //! authorities, employer units with departments, training institutions, online platforms). Data scope
 //! is the materialised `path` ("/1/5/12/"): an admin sees the rows whose org path starts with theirs.
 
+pub mod admins;
 pub mod handlers;
 pub mod registration;
 
@@ -68,12 +69,13 @@ pub struct Org {
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
     pub address: Option<String>,
+    pub licence_blob_id: Option<i64>,
     pub status: String,
     pub created_at: DateTime<Utc>,
 }
 
 pub const ORG_COLUMNS: &str = "id, kind, name, credit_code, parent_id, path, supervisor_id, supervisor_path, level, region_code, hr_bureau_id, nature, \
-     affiliation, industry, contact_name, contact_phone, address, status, created_at";
+     affiliation, industry, contact_name, contact_phone, address, licence_blob_id, status, created_at";
 
 /// Inserts an org and sets its paths (parent's path + own id; the supervisor's path + own id, or the
 /// parent's supervisor path for a department) and HR bureau (itself for bureaus, otherwise the one given

@@ -71,6 +71,16 @@ async fn unit_registration_needs_bureau_approval(s: TestServer) {
     let items = pending(&own_county, &s, "hunan").await;
     assert_eq!(items.len(), 1, "{items:?}");
     let approval = items[0]["id"].as_i64().unwrap();
+    // Before deciding, the approver looks at the licence scan; the other county cannot.
+    let new_org = items[0]["subject_id"].as_i64().unwrap();
+    let res = own_county.get(s.api("hunan", &format!("/orgs/{new_org}/licence"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+    let res = other_county.get(s.api("hunan", &format!("/orgs/{new_org}/licence"))).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let henan = s.demo("henan", "province", 601).await;
+    assert_eq!(henan.get(s.api("henan", &format!("/orgs/{new_org}/licence"))).send().await.unwrap().status(), 404);
     let (status, _) = decide(&other_county, &s, "hunan", &[approval], "approve", None).await;
     assert_eq!(status, 404);
     // The city bureau above both sees it too (its subtree).
@@ -172,6 +182,37 @@ async fn admins_manage_below_them(s: TestServer) {
     assert_eq!(me["account"]["must_change_password"], false);
     // Both actions are audited.
     assert_eq!(s.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('account.disabled', 'account.reset_code')").await, 2);
+    // The school's admin adds a second admin: a one-time code, a forced change at first login.
+    let (status, body) = json_of(
+        admin
+            .post(s.api("hunan", &format!("/orgs/{school}/admins")))
+            .json(&json!({"id_number": id_number("430102", "19920202", 55), "name": "副管理员", "phone": "13600000000", "email": "deputy@example.com"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let deputy = s.login("hunan", "unit", &id_number("430102", "19920202", 55), body["code"].as_str().unwrap()).await;
+    let (_, me) = json_of(deputy.get(s.api("hunan", "/me")).send().await.unwrap()).await;
+    assert_eq!((me["account"]["role"].as_str(), me["account"]["must_change_password"].as_bool()), (Some("unit_admin"), Some(true)));
+    let (status, body) = json_of(
+        admin
+            .post(s.api("hunan", &format!("/orgs/{school}/admins")))
+            .json(&json!({"id_number": "123", "name": "", "phone": "1", "email": "x"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
+    for field in ["id_number", "name", "phone", "email"] {
+        assert!(body["fields"][field].is_string(), "{field}: {body}");
+    }
+    // Not into an org outside one's subtree, nor another tenant's.
+    let (status, _) = json_of(admin.post(s.api("hunan", &format!("/orgs/{city_bureau}/admins"))).json(&json!({"id_number": id_number("430102", "19920202", 56), "name": "越权", "phone": "13600000001", "email": "x@example.com"})).send().await.unwrap()).await;
+    assert_eq!(status, 404);
+
     // A staff member cannot manage accounts at all.
     let staff = s.demo("hunan", "staff", 101).await;
     let (status, _) = json_of(staff.post(s.api("hunan", &format!("/accounts/{admin_account}/reset-code"))).send().await.unwrap()).await;
