@@ -293,7 +293,7 @@ pub async fn api_list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    Ok(Json(json!({"items": items, "total": total, "page": query.page.max(1), "per_page": query.per_page.unwrap_or(20).clamp(1, 200)})))
+    Ok(crate::api::page_json(items, total, query.page, query.per_page.unwrap_or(20).clamp(1, 200)))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/approvals/decisions", request_body = DecisionInput, tag = "approvals",

@@ -96,7 +96,7 @@ pub async fn api_list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    Ok(Json(json!({"items": items, "total": total, "page": query.page.max(1), "per_page": 20})))
+    Ok(crate::api::page_json(items, total, query.page, 20))
 }
 
 pub async fn api_mark_read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {

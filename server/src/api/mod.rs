@@ -24,6 +24,11 @@ pub fn pager(page: i64, per_page: i64, total: i64) -> Value {
            "prev": (page > 1).then_some(page - 1), "next": (page < pages).then_some(page + 1)})
 }
 
+/// The JSON shape of every paged list: `{"items", "total", "page", "per_page"}`.
+pub fn page_json(items: impl serde::Serialize, total: i64, page: i64, per_page: i64) -> Json<Value> {
+    Json(json!({"items": items, "total": total, "page": page.max(1), "per_page": per_page}))
+}
+
 pub fn routes(state: AppState) -> Router<AppState> {
     use crate::auth::handlers as auth;
     use crate::auth::throttle::limited;

@@ -31,7 +31,7 @@ pub async fn api_search(
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<Value>, AppError> {
     let (items, total) = search(&state.db, tenant.code(), &query).await?;
-    Ok(Json(json!({"items": items, "total": total, "page": query.page.max(1), "per_page": query.per_page.unwrap_or(20).clamp(1, 100)})))
+    Ok(crate::api::page_json(items, total, query.page, query.per_page.unwrap_or(20).clamp(1, 100)))
 }
 
 /// `POST /api/v1/registrations/orgs` — multipart: the fields of [`OrgRegistration`] and a `licence` file.

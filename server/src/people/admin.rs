@@ -97,7 +97,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &PeopleQuery) -> 
     responses((status = 200, description = "Staff of the units in the caller's subtree"), (status = 403, description = "Not an admin")))]
 pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<PeopleQuery>) -> Result<Json<Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    Ok(Json(json!({"items": items, "total": total, "page": query.page.max(1), "per_page": query.per_page.unwrap_or(20).clamp(1, 200)})))
+    Ok(crate::api::page_json(items, total, query.page, query.per_page.unwrap_or(20).clamp(1, 200)))
 }
 
 pub fn api_routes() -> Router<AppState> {

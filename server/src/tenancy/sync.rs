@@ -81,31 +81,19 @@ pub async fn sync_tenant(db: &Db, folder: &Path) -> anyhow::Result<String> {
     let mut tx = db.begin().await?;
     let settings_json = serde_json::to_string(&settings)?;
     let hosts_json = serde_json::to_string(&settings.hosts)?;
-    let updated = tx
-        .run(
-            q("UPDATE tenants SET name = $2, short_name = $3, hosts = $4, settings = $5, policy = $6, synced_at = $7 WHERE id = $1")
-                .bind(&code)
-                .bind(&settings.name)
-                .bind(&settings.short_name)
-                .bind(&hosts_json)
-                .bind(&settings_json)
-                .bind(&policy)
-                .bind(now),
-        )
-        .await?;
-    if updated == 0 {
-        tx.run(
-            q("INSERT INTO tenants (id, name, short_name, hosts, settings, policy, synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(&code)
-                .bind(&settings.name)
-                .bind(&settings.short_name)
-                .bind(&hosts_json)
-                .bind(&settings_json)
-                .bind(&policy)
-                .bind(now),
-        )
-        .await?;
-    }
+    tx.run(
+        q("INSERT INTO tenants (id, name, short_name, hosts, settings, policy, synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, short_name = excluded.short_name, hosts = excluded.hosts, \
+           settings = excluded.settings, policy = excluded.policy, synced_at = excluded.synced_at")
+        .bind(&code)
+        .bind(&settings.name)
+        .bind(&settings.short_name)
+        .bind(&hosts_json)
+        .bind(&settings_json)
+        .bind(&policy)
+        .bind(now),
+    )
+    .await?;
 
     for (kind, items) in &basic {
         for (sort, item) in items.iter().enumerate() {
@@ -179,6 +167,7 @@ fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Vec<T>>
     Ok(rows)
 }
 
+/// The file wins for the items it lists (name, parent, order); `enabled` stays as administrators set it.
 async fn upsert_basic(
     tx: &mut Tx,
     tenant: &str,
@@ -188,31 +177,18 @@ async fn upsert_basic(
     parent: Option<&str>,
     sort: i64,
 ) -> anyhow::Result<()> {
-    let parent = parent.map(str::to_owned);
-    let changed = tx
-        .run(
-            q("UPDATE basic_data SET name = $4, parent_code = $5, sort = $6 WHERE tenant_id = $1 AND kind = $2 AND code = $3")
-                .bind(tenant)
-                .bind(kind)
-                .bind(code)
-                .bind(name)
-                .bind(parent.clone())
-                .bind(sort),
-        )
-        .await?;
-    if changed == 0 {
-        tx.run(
-            q("INSERT INTO basic_data (tenant_id, kind, code, name, parent_code, sort, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(tenant)
-                .bind(kind)
-                .bind(code)
-                .bind(name)
-                .bind(parent)
-                .bind(sort)
-                .bind(true),
-        )
-        .await?;
-    }
+    tx.run(
+        q("INSERT INTO basic_data (tenant_id, kind, code, name, parent_code, sort, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+           ON CONFLICT (tenant_id, kind, code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, sort = excluded.sort")
+        .bind(tenant)
+        .bind(kind)
+        .bind(code)
+        .bind(name)
+        .bind(parent.map(str::to_owned))
+        .bind(sort)
+        .bind(true),
+    )
+    .await?;
     Ok(())
 }
 
