@@ -307,14 +307,71 @@ pub async fn api_decide(
     Ok(Json(json!({"decided": decided, "decision": input.decision})))
 }
 
+/// One item with what the approver needs to decide it: the applicant's profile (ID number masked) or
+/// the registering organisation, and the item's audit trail.
+pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<serde_json::Value, AppError> {
+    let tenant = user.tenant_code();
+    let item: Approval = state
+        .db
+        .opt(
+            q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.id = $2 AND {}", crate::orgs::in_scope("o", 3)))
+                .bind(tenant)
+                .bind(id)
+                .bind(scope(user)?),
+        )
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    user.authorize(state, object_for(&item.kind)?, "review").await?;
+    let subject = match item.subject_type.as_str() {
+        "org" => serde_json::to_value(crate::orgs::get(&state.db, tenant, item.subject_id).await?).map_err(AppError::internal)?,
+        _ => {
+            let person: Option<(Option<i64>,)> = state
+                .db
+                .opt(q("SELECT person_id FROM accounts WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(item.subject_id))
+                .await?;
+            match person.and_then(|p| p.0) {
+                Some(person_id) => crate::people::profile_json(&state.db, tenant, person_id).await?,
+                None => serde_json::to_value(
+                    crate::auth::account_by_id(&state.db, tenant, item.subject_id).await?.map(|a| crate::auth::handlers::account_json(&a)),
+                )
+                .map_err(AppError::internal)?,
+            }
+        }
+    };
+    let trail = audit::trail(&state.db, tenant, "approval", id).await?;
+    Ok(json!({"approval": item, "subject": subject, "trail": trail}))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/approvals/{id}", tag = "approvals", params(("id" = i64, Path)),
+    responses((status = 200, description = "{approval, subject, trail}"), (status = 404, description = "Outside the caller's scope")))]
+pub async fn api_detail(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    Ok(Json(detail(&state, &user, id).await?))
+}
+
 pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/approvals", get(api_list)).route("/approvals/decisions", post(api_decide))
+    Router::new()
+        .route("/approvals", get(api_list))
+        .route("/approvals/decisions", post(api_decide))
+        .route("/approvals/{id}", get(api_detail))
 }
 
 // ---- pages ----
 
 pub fn page_routes() -> Router<AppState> {
-    Router::new().route("/approvals", get(approvals_page).post(approvals_submit))
+    Router::new().route("/approvals", get(approvals_page).post(approvals_submit)).route("/approvals/{id}", get(detail_page))
+}
+
+async fn detail_page(
+    State(state): State<AppState>,
+    page: Page,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    page.render("approval.html", detail(&state, user, id).await?)
 }
 
 async fn approvals_page(State(state): State<AppState>, page: Page, Query(query): Query<ListQuery>) -> Result<Response, AppError> {

@@ -90,6 +90,7 @@ pub async fn mark_read(state: &AppState, user: &CurrentUser, id: i64) -> Result<
     if n == 0 { Err(AppError::not_found()) } else { Ok(()) }
 }
 
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/messages", tag = "messages", params(("unread" = Option<bool>, Query), ("page" = Option<i64>, Query)), responses((status = 200, description = "The caller's messages, newest first")))]
 pub async fn api_list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -99,6 +100,7 @@ pub async fn api_list(
     Ok(crate::api::page_json(items, total, query.page, 20))
 }
 
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/messages/{id}/read", tag = "messages", params(("id" = i64, Path)), responses((status = 204, description = "Marked read"), (status = 404, description = "Not the caller's message")))]
 pub async fn api_mark_read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     mark_read(&state, &user, id).await?;
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())

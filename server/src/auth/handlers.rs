@@ -129,6 +129,7 @@ pub async fn api_login(
 }
 
 /// `DELETE /api/v1/session`
+#[utoipa::path(delete, path = "/t/{tenant}/api/v1/session", tag = "auth", responses((status = 204, description = "Logged out")))]
 pub async fn api_logout(State(state): State<AppState>, tenant: TenantCtx, user: MaybeUser, jar: CookieJar) -> Result<Response, AppError> {
     if let Some(user) = user.0 {
         session::delete(&state.db, &user.session_id).await?;
@@ -208,6 +209,7 @@ pub async fn change_password(state: &AppState, user: &CurrentUser, input: &Passw
 }
 
 /// `POST /api/v1/me/password`
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/me/password", request_body = PasswordChange, tag = "auth", responses((status = 204, description = "Changed; other sessions ended"), (status = 422, description = "Wrong old password or weak new one")))]
 pub async fn api_change_password(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -313,6 +315,7 @@ pub async fn confirm_reset(state: &AppState, tenant: &TenantCtx, input: &ResetCo
 }
 
 /// `POST /api/v1/password-resets`
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/password-resets", request_body = ResetRequest, tag = "auth", responses((status = 202, description = "A link is mailed if the ID number and e-mail match; the answer is the same either way"), (status = 429, description = "rate_limited")))]
 pub async fn api_request_reset(
     State(state): State<AppState>,
     tenant: TenantCtx,
@@ -324,6 +327,7 @@ pub async fn api_request_reset(
 }
 
 /// `POST /api/v1/password-resets/confirm`
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/password-resets/confirm", request_body = ResetConfirm, tag = "auth", responses((status = 204, description = "Password set"), (status = 400, description = "bad_token")))]
 pub async fn api_confirm_reset(
     State(state): State<AppState>,
     tenant: TenantCtx,

@@ -107,7 +107,8 @@ pub async fn add_admin(state: &AppState, user: &CurrentUser, org_id: i64, input:
     Ok((account_id, code))
 }
 
-async fn api_add_admin(
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/admins", request_body = NewAdmin, tag = "orgs", params(("id" = i64, Path)), responses((status = 201, description = "{id, code}: the one-time code is shown once"), (status = 404, description = "Org outside the caller's subtree")))]
+pub async fn api_add_admin(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,

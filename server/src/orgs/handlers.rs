@@ -35,6 +35,7 @@ pub async fn api_search(
 }
 
 /// `POST /api/v1/registrations/orgs` — multipart: the fields of [`OrgRegistration`] and a `licence` file.
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/registrations/orgs", tag = "registrations", request_body(content = OrgRegistration, content_type = "multipart/form-data", description = "The fields plus a `licence` file"), responses((status = 201, description = "Registered, pending approval"), (status = 422, description = "Invalid fields or file type"), (status = 413, description = "File too large")))]
 pub async fn api_register(State(state): State<AppState>, tenant: TenantCtx, multipart: Multipart) -> Result<Response, AppError> {
     let (form, licence, _) = read_multipart(multipart).await?;
     let done = register_org(&state, &tenant, &form, licence).await?;
@@ -133,6 +134,7 @@ async fn admins_of(state: &AppState, tenant: &str, org_id: i64) -> Result<Vec<Ad
     Ok(rows)
 }
 
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}", tag = "orgs", params(("id" = i64, Path)), responses((status = 200, description = "The org, its children (paged) and admins"), (status = 404, description = "Outside the caller's subtree")))]
 pub async fn api_browse(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -204,6 +206,7 @@ pub async fn add_department(state: &AppState, user: &CurrentUser, org_id: i64, i
     Ok(id)
 }
 
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/departments", request_body = NewDepartment, tag = "orgs", params(("id" = i64, Path)), responses((status = 201, description = "Created"), (status = 422, description = "Invalid or duplicate name")))]
 pub async fn api_add_department(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -275,6 +278,7 @@ pub async fn set_status(state: &AppState, user: &CurrentUser, account_id: i64, s
     Ok(())
 }
 
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/{id}/status", request_body = StatusInput, tag = "orgs", params(("id" = i64, Path)), responses((status = 204, description = "Enabled or disabled"), (status = 404, description = "Outside the caller's subtree"), (status = 409, description = "Already in that state")))]
 pub async fn api_set_status(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -316,6 +320,7 @@ pub async fn reset_code(state: &AppState, user: &CurrentUser, account_id: i64) -
     Ok(code)
 }
 
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/{id}/reset-code", tag = "orgs", params(("id" = i64, Path)), responses((status = 200, description = "{code}: a one-time password that forces a change"), (status = 404, description = "Outside the caller's subtree")))]
 pub async fn api_reset_code(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
     let code = reset_code(&state, &user, id).await?;
     Ok(Json(json!({"code": code, "message": "请将一次性密码交给本人，登录后须立即修改密码"})))

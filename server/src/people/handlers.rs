@@ -32,6 +32,7 @@ pub async fn api_register(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/profile", tag = "people", responses((status = 200, description = "The caller's profile")))]
 pub async fn api_profile(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, AppError> {
     user.authorize(&state, "profile", "read").await?;
     let Some(person) = user.account.person_id else {
@@ -40,6 +41,7 @@ pub async fn api_profile(State(state): State<AppState>, user: CurrentUser) -> Re
     Ok(Json(super::profile_json(&state.db, user.tenant_code(), person).await?))
 }
 
+#[utoipa::path(patch, path = "/t/{tenant}/api/v1/me/profile", request_body = ProfileUpdate, tag = "people", responses((status = 200, description = "Saved; name, ID number and unit never change here"), (status = 422, description = "Invalid fields")))]
 pub async fn api_update_profile(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -136,11 +136,13 @@ pub async fn save(state: &AppState, user: &CurrentUser, kind: &str, existing: Op
     Ok(())
 }
 
-async fn api_list(State(state): State<AppState>, user: CurrentUser, Path(kind): Path<String>) -> Result<Json<Value>, AppError> {
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/basic-data/{kind}", tag = "basic data", params(("kind" = String, Path)), responses((status = 200, description = "All items of a list, disabled ones too")))]
+pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Path(kind): Path<String>) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({"kind": kind, "items": list(&state, &user, &kind).await?})))
 }
 
-async fn api_add(
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/basic-data/{kind}", request_body = ItemInput, tag = "basic data", params(("kind" = String, Path)), responses((status = 201, description = "Added"), (status = 422, description = "Invalid or duplicate code")))]
+pub async fn api_add(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(kind): Path<String>,
@@ -150,7 +152,8 @@ async fn api_add(
     Ok(StatusCode::CREATED.into_response())
 }
 
-async fn api_update(
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/basic-data/{kind}/{code}", request_body = ItemInput, tag = "basic data", params(("kind" = String, Path), ("code" = String, Path)), responses((status = 204, description = "Renamed, enabled or disabled")))]
+pub async fn api_update(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((kind, code)): Path<(String, String)>,

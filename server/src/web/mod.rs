@@ -37,6 +37,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("registered.html", include_str!("../../templates/registered.html")),
     ("messages.html", include_str!("../../templates/messages.html")),
     ("approvals.html", include_str!("../../templates/approvals.html")),
+    ("approval.html", include_str!("../../templates/approval.html")),
     ("orgs.html", include_str!("../../templates/orgs.html")),
     ("one_time_code.html", include_str!("../../templates/one_time_code.html")),
     ("people.html", include_str!("../../templates/people.html")),

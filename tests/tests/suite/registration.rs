@@ -42,8 +42,21 @@ async fn henan_staff_wait_for_unit(s: TestServer) {
     let approval = items[0]["id"].as_i64().unwrap();
     let (status, body) = decide(&other_unit, &s, "henan", &[approval], "approve", None).await;
     assert_eq!(status, 404, "outside the other unit's scope: {body}");
+    // The approver sees the applicant's details (ID number masked); the other unit does not.
+    let (status, detail) = json_of(unit_admin.get(s.api("henan", &format!("/approvals/{approval}"))).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["subject"]["name"], "王芳");
+    assert_eq!(detail["subject"]["title"], "主治医师");
+    assert!(detail["subject"]["id_number"].as_str().unwrap().contains('*'));
+    let (status, _) = json_of(other_unit.get(s.api("henan", &format!("/approvals/{approval}"))).send().await.unwrap()).await;
+    assert_eq!(status, 404);
+    let hunan = s.demo("hunan", "province", 601).await;
+    let (status, _) = json_of(hunan.get(s.api("hunan", &format!("/approvals/{approval}"))).send().await.unwrap()).await;
+    assert_eq!(status, 404);
     let (status, body) = decide(&unit_admin, &s, "henan", &[approval], "approve", None).await;
     assert_eq!(status, 200, "{body}");
+    let (_, detail) = json_of(unit_admin.get(s.api("henan", &format!("/approvals/{approval}"))).send().await.unwrap()).await;
+    assert_eq!(detail["trail"][0]["action"], "registration.approved", "{detail}");
     // Deciding again is a conflict, and changes nothing.
     let (status, _) = decide(&unit_admin, &s, "henan", &[approval], "reject", Some("重复")).await;
     assert_eq!(status, 409);
