@@ -37,6 +37,11 @@ pub enum Command {
     },
     /// Load the demo data for every tenant (idempotent) and print the demo accounts.
     Demo,
+    /// Import data from a province's old system.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Manage accounts.
     Admin {
         #[command(subcommand)]
@@ -53,6 +58,20 @@ pub enum TenantCommand {
     },
     /// List the tenants in the database.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import credit history from CSV or xlsx (columns: id_number, name, year, subject, hours, source,
+    /// reference). Rows are independent and idempotent by reference; exits 1 when any row failed.
+    Credits {
+        #[arg(long)]
+        tenant: String,
+        file: PathBuf,
+        /// Write the per-row report here as CSV.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +166,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("demo password for every account: {}", crate::demo::DEMO_PASSWORD);
             for a in accounts {
                 println!("{}\t{}\t{}\t{}\t{}", a.tenant, a.user_type, a.id_number, a.name, a.org);
+            }
+        }
+        Command::Import { command: ImportCommand::Credits { tenant, file, report } } => {
+            let db = connect(&config).await?;
+            if !db.exists(q("SELECT 1 FROM tenants WHERE id = $1").bind(&tenant)).await? {
+                anyhow::bail!("unknown tenant {tenant:?} (run `jijiao tenant sync` first)");
+            }
+            let rows = crate::hours::import::read_file(&file)?;
+            let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                indicatif::ProgressBar::new(rows.len() as u64)
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            let result = crate::hours::import::import_rows(&db, &tenant, &rows, |done| bar.set_position(done as u64)).await?;
+            bar.finish_and_clear();
+            if let Some(path) = report {
+                let mut writer = csv::Writer::from_path(&path)?;
+                for row in &result.rows {
+                    writer.serialize(row)?;
+                }
+                writer.flush()?;
+            }
+            for row in result.rows.iter().filter(|r| r.status == "error") {
+                eprintln!("row {}: {} {}", row.row, row.code, row.message);
+            }
+            println!("{} imported, {} duplicate, {} failed", result.imported, result.duplicates, result.errors);
+            if result.errors > 0 {
+                return Ok(ExitCode::FAILURE);
             }
         }
         Command::Admin { command: AdminCommand::Create { tenant, org, role, id_number, name } } => {

@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod hours;
 pub mod ids;
 pub mod mail;
 pub mod messages;

@@ -42,6 +42,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::orgs::api_routes(&state))
         .merge(crate::approvals::api_routes())
         .merge(crate::messages::api_routes())
+        .merge(crate::hours::api_routes())
         .merge(crate::people::admin::api_routes())
         .merge(crate::tenancy::admin::api_routes())
         .fallback(|| async { AppError::not_found() })
@@ -92,6 +93,7 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::approvals::api_list,
         crate::approvals::api_decide,
         crate::approvals::api_detail,
+        crate::hours::api_my_credits,
         crate::messages::api_list,
         crate::messages::api_mark_read,
         crate::tenancy::admin::api_list,

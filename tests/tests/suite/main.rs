@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod browser;
 mod common;
+mod hours;
 mod isolation;
 mod orgs;
 mod registration;

@@ -1,0 +1,215 @@
+//! The hours ledger (学时): every credit a person holds — year counted, subject, hours in hundredths,
+//! source and a unique source reference — so that nothing is ever counted twice. Credits are revoked
+//! with a reason, never deleted.
+
+pub mod import;
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::db::{Db, Filters, Tx, q};
+use crate::error::AppError;
+
+pub const SUBJECTS: &[(&str, &str)] = &[("public", "公需科目"), ("professional", "专业科目")];
+pub const SOURCES: &[(&str, &str)] =
+    &[("online", "网络培训"), ("offline", "线下培训"), ("activity", "活动学时"), ("recognized", "学时互认"), ("exemption", "免训")];
+
+/// Parses decimal hours ("12", "12.5", "0.25") into hundredths without floating point.
+pub fn parse_hours(text: &str) -> Result<i64, &'static str> {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("学时应为数字，如 12 或 12.5");
+    }
+    if fraction.len() > 2 {
+        return Err("学时最多保留两位小数");
+    }
+    let whole: i64 = whole.parse().map_err(|_| "学时数值过大")?;
+    let fraction: i64 = format!("{fraction:0<2}").parse().unwrap_or(0);
+    let hundredths = whole.checked_mul(100).and_then(|w| w.checked_add(fraction)).ok_or("学时数值过大")?;
+    if hundredths == 0 {
+        return Err("学时应大于 0");
+    }
+    Ok(hundredths)
+}
+
+/// Hundredths as a decimal string: 1250 → "12.5", 1200 → "12".
+pub fn format_hours(hundredths: i64) -> String {
+    let (whole, fraction) = (hundredths / 100, hundredths % 100);
+    match fraction {
+        0 => whole.to_string(),
+        f if f % 10 == 0 => format!("{whole}.{}", f / 10),
+        f => format!("{whole}.{f:02}"),
+    }
+}
+
+/// Hundredths as a JSON number (hours as decimals at the API, integers inside).
+pub fn hours_json(hundredths: i64) -> Value {
+    serde_json::from_str(&format_hours(hundredths)).unwrap_or(Value::Null)
+}
+
+pub struct NewCredit<'a> {
+    pub person_id: i64,
+    pub year: i64,
+    pub subject: &'a str,
+    pub hours: i64,
+    pub source: &'a str,
+    pub source_ref: &'a str,
+    pub course: Option<&'a str>,
+    pub granted_by: Option<i64>,
+}
+
+/// Records a credit; `None` when its source reference is already in the ledger (the same record sent
+/// again counts once).
+pub async fn grant_tx(tx: &mut Tx, tenant: &str, credit: NewCredit<'_>) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = tx
+        .opt(
+            q("INSERT INTO credits (tenant_id, person_id, year, subject, hours, source, source_ref, course, granted_by, created_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (tenant_id, source_ref) DO NOTHING RETURNING id")
+            .bind(tenant)
+            .bind(credit.person_id)
+            .bind(credit.year)
+            .bind(credit.subject)
+            .bind(credit.hours)
+            .bind(credit.source)
+            .bind(credit.source_ref)
+            .bind(credit.course.map(str::to_owned))
+            .bind(credit.granted_by)
+            .bind(Utc::now()),
+        )
+        .await?;
+    Ok(row.map(|r| r.0))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Credit {
+    pub id: i64,
+    pub year: i64,
+    pub subject: String,
+    #[serde(skip)]
+    pub hours: i64,
+    pub source: String,
+    pub source_ref: String,
+    pub course: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+}
+
+impl Credit {
+    pub fn to_json(&self) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        value["hours"] = hours_json(self.hours);
+        value
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct CreditQuery {
+    pub year: Option<i64>,
+    /// public or professional
+    pub subject: Option<String>,
+    /// online, offline, activity, recognized or exemption
+    pub source: Option<String>,
+    /// Include revoked credits (default: only valid ones)
+    #[serde(default)]
+    pub revoked: bool,
+    #[serde(default = "crate::api::default_page")]
+    pub page: i64,
+    pub per_page: Option<i64>,
+}
+
+/// One page of a person's credits, newest year first, and the total count.
+pub async fn list(db: &Db, tenant: &str, person_id: i64, query: &CreditQuery) -> Result<(Vec<Credit>, i64), AppError> {
+    let mut filters = Filters::tenant("tenant_id", tenant);
+    filters.and("person_id = ?", person_id);
+    if let Some(year) = query.year {
+        filters.and("year = ?", year);
+    }
+    if let Some(subject) = query.subject.as_deref().filter(|s| !s.is_empty()) {
+        if !SUBJECTS.iter().any(|(c, _)| *c == subject) {
+            return Err(AppError::bad_request("bad_subject", "科目类型无效"));
+        }
+        filters.and("subject = ?", subject);
+    }
+    if let Some(source) = query.source.as_deref().filter(|s| !s.is_empty()) {
+        if !SOURCES.iter().any(|(c, _)| *c == source) {
+            return Err(AppError::bad_request("bad_source", "学时来源无效"));
+        }
+        filters.and("source = ?", source);
+    }
+    if !query.revoked {
+        filters.and_sql("revoked_at IS NULL");
+    }
+    let per_page = query.per_page.unwrap_or(50).clamp(1, 500);
+    let total = db.scalar(filters.count("FROM credits")).await?;
+    let items = db
+        .all(filters.page(
+            "SELECT id, year, subject, hours, source, source_ref, course, created_at, revoked_at, revoke_reason FROM credits",
+            "year DESC, id DESC",
+            query.page,
+            per_page,
+        ))
+        .await?;
+    Ok((items, total))
+}
+
+/// Valid hours per subject of one person-year, in hundredths: (public, professional).
+pub async fn totals(db: &Db, tenant: &str, person_id: i64, year: i64) -> Result<(i64, i64), sqlx::Error> {
+    let rows: Vec<(String, i64)> = db
+        .all(
+            q("SELECT subject, CAST(SUM(hours) AS BIGINT) FROM credits WHERE tenant_id = $1 AND person_id = $2 AND year = $3 AND revoked_at IS NULL GROUP BY subject")
+                .bind(tenant)
+                .bind(person_id)
+                .bind(year),
+        )
+        .await?;
+    let get = |s: &str| rows.iter().find(|(subject, _)| subject == s).map_or(0, |r| r.1);
+    Ok((get("public"), get("professional")))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/credits", params(CreditQuery), tag = "hours",
+    responses((status = 200, description = "The caller's credits with hours as decimals"), (status = 403, description = "Not a staff account")))]
+pub async fn api_my_credits(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<CreditQuery>,
+) -> Result<Json<Value>, AppError> {
+    user.authorize(&state, "profile", "read").await?;
+    let person = user.account.person_id.ok_or_else(AppError::forbidden)?;
+    let (items, total) = list(&state.db, user.tenant_code(), person, &query).await?;
+    let items: Vec<Value> = items.iter().map(Credit::to_json).collect();
+    Ok(crate::api::page_json(items, total, query.page, query.per_page.unwrap_or(50).clamp(1, 500)))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new().route("/me/credits", get(api_my_credits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_round_trip_without_floats() {
+        assert_eq!(parse_hours("12"), Ok(1200));
+        assert_eq!(parse_hours("12.5"), Ok(1250));
+        assert_eq!(parse_hours(" 0.25 "), Ok(25));
+        assert_eq!(parse_hours("29.50"), Ok(2950));
+        assert!(parse_hours("1.234").is_err());
+        assert!(parse_hours("-3").is_err());
+        assert!(parse_hours("0").is_err());
+        assert!(parse_hours("abc").is_err());
+        assert!(parse_hours(".5").is_err());
+        assert_eq!(format_hours(1250), "12.5");
+        assert_eq!(format_hours(1200), "12");
+        assert_eq!(format_hours(1205), "12.05");
+        assert_eq!(hours_json(2950), serde_json::json!(29.5));
+    }
+}
