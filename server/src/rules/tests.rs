@@ -1,0 +1,1 @@
+//! Host tests: bad components, the CLI contract, the tenants' case folders.
