@@ -204,22 +204,28 @@ fn test_dir(rules: &Rules, dir: &Path, tenant: Option<&str>, config: Option<&Pat
             .map(str::to_owned)
             .ok_or_else(|| anyhow::anyhow!("无法从 {} 推断租户，请用 --tenant 指定", dir.display()))?,
     };
+    let (passed, failures) = run_cases(rules, dir, &tenant, config)?;
+    for failure in &failures {
+        println!("FAIL {failure}");
+    }
+    println!("{passed} passed, {} failed", failures.len());
+    Ok(if failures.is_empty() && passed > 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Runs every `*.json` case in `dir` (in name order): the number passed and a line per failure.
+pub(super) fn run_cases(rules: &Rules, dir: &Path, tenant: &str, config: Option<&Path>) -> anyhow::Result<(usize, Vec<String>)> {
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
     files.sort();
-    let (mut passed, mut failed) = (0, 0);
+    let mut passed = 0;
+    let mut failures = Vec::new();
     for file in files {
-        let result = run_case(rules, &file, &tenant, config);
-        match result {
+        match run_case(rules, &file, tenant, config) {
             Ok(()) => passed += 1,
-            Err(why) => {
-                failed += 1;
-                println!("FAIL {}: {why}", file.display());
-            }
+            Err(why) => failures.push(format!("{}: {why}", file.display())),
         }
     }
-    println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 && passed > 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok((passed, failures))
 }
 
 fn run_case(rules: &Rules, file: &Path, tenant: &str, config: Option<&Path>) -> Result<(), String> {

@@ -134,13 +134,24 @@ impl Host {
         let component = Component::new(&self.engine, bytes).map_err(|e| RulesError::Compile(format!("{origin}: {e:#}")))?;
         check_api_version(&self.engine, &component)?;
         let pre = self.linker.instantiate_pre(&component).map_err(|e| RulesError::Compile(format!("{origin}: {e:#}")))?;
-        let pre =
-            v0_1::PluginPre::new(pre).map_err(|e| RulesError::ApiMismatch { expected: API_VERSION.into(), found: format!("{e:#}") })?;
-        let mut plugin = Plugin { host: self.clone(), pre, sha256: sha256.clone(), info: None };
-        let info = plugin.call(0, |store, guest| guest.call_describe(store))?;
+        // Identity first, through the export alone: a plugin that reports another API version is refused
+        // with that version named, before the full interface is type-checked.
+        let info = self.run(0, |store| {
+            let instance = pre.instantiate(&mut *store)?;
+            let province = instance
+                .get_export_index(&mut *store, None, &format!("{EXPORT_PREFIX}{API_VERSION}"))
+                .ok_or_else(|| wasmtime::format_err!("no rules export"))?;
+            let describe = instance
+                .get_export_index(&mut *store, Some(&province), "describe")
+                .ok_or_else(|| wasmtime::format_err!("no describe export"))?;
+            let describe = instance.get_typed_func::<(), (wit::PluginInfo,)>(&mut *store, &describe)?;
+            Ok(describe.call(&mut *store, ())?.0)
+        })?;
         if info.api != API_VERSION {
             return Err(RulesError::ApiMismatch { expected: API_VERSION.into(), found: info.api });
         }
+        let pre = v0_1::PluginPre::new(pre).map_err(|e| RulesError::ApiMismatch { expected: API_VERSION.into(), found: format!("{e:#}") })?;
+        let mut plugin = Plugin { host: self.clone(), pre, sha256: sha256.clone(), info: None };
         plugin.info = Some(info);
         let plugin = Arc::new(plugin);
         self.compiled.lock().map_err(|_| RulesError::Setup("plugin cache poisoned".into()))?.insert(sha256, plugin.clone());
@@ -199,21 +210,29 @@ impl Plugin {
         items: usize,
         f: impl FnOnce(&mut Store<CallState>, &v0_1::exports::jijiao::rules::province::Guest) -> wasmtime::Result<R>,
     ) -> Result<R, RulesError> {
-        let limits = &self.host.limits;
+        self.host.run(items, |store| {
+            let instance = self.pre.instantiate(&mut *store)?;
+            f(store, instance.jijiao_rules_province())
+        })
+    }
+}
+
+impl Host {
+    /// Runs `f` in a fresh store bounded by fuel (plus `items` units of work), the epoch deadline and the
+    /// memory cap; the store is dropped afterwards, trapped or not.
+    fn run<R>(&self, items: usize, f: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<R>) -> Result<R, RulesError> {
+        let limits = &self.limits;
         if items > limits.max_items {
             return Err(RulesError::InputTooLarge(format!("一次最多 {} 项，收到 {items} 项", limits.max_items)));
         }
-        let mut store = Store::new(&self.host.engine, CallState { memory_bytes: limits.memory_bytes, memory_refused: false });
+        let mut store = Store::new(&self.engine, CallState { memory_bytes: limits.memory_bytes, memory_refused: false });
         store.limiter(|state| state);
         let fuel = limits.fuel.saturating_add(limits.fuel_per_item.saturating_mul(items as u64));
         let ticks = (limits.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        let outcome = store
-            .set_fuel(fuel)
-            .and_then(|()| {
-                store.set_epoch_deadline(ticks);
-                self.pre.instantiate(&mut store)
-            })
-            .and_then(|instance| f(&mut store, instance.jijiao_rules_province()));
+        let outcome = store.set_fuel(fuel).and_then(|()| {
+            store.set_epoch_deadline(ticks);
+            f(&mut store)
+        });
         outcome.map_err(|error| classify(&error, store.data()))
     }
 }
