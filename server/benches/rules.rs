@@ -69,9 +69,7 @@ fn bench(c: &mut Criterion) {
     let credits = native_credits(&one);
     let person = sdk::Person { post: sdk::Post::Technical, title_level: "intermediate".into() };
     c.bench_function("c_native_year_status_30_credits", |b| {
-        b.iter(|| {
-            black_box(jijiao_plugin_hunan::Hunan::year_status(person.clone(), 2024, black_box(credits.clone()), config.clone()))
-        })
+        b.iter(|| black_box(jijiao_plugin_hunan::Hunan::year_status(person.clone(), 2024, black_box(credits.clone()), config.clone())))
     });
 }
 

@@ -150,7 +150,8 @@ impl Host {
         if info.api != API_VERSION {
             return Err(RulesError::ApiMismatch { expected: API_VERSION.into(), found: info.api });
         }
-        let pre = v0_1::PluginPre::new(pre).map_err(|e| RulesError::ApiMismatch { expected: API_VERSION.into(), found: format!("{e:#}") })?;
+        let pre =
+            v0_1::PluginPre::new(pre).map_err(|e| RulesError::ApiMismatch { expected: API_VERSION.into(), found: format!("{e:#}") })?;
         let mut plugin = Plugin { host: self.clone(), pre, sha256: sha256.clone(), info: None };
         plugin.info = Some(info);
         let plugin = Arc::new(plugin);

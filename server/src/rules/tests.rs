@@ -61,7 +61,8 @@ fn returns_info(api_at: u32, api_len: u32) -> String {
 }
 
 const INFINITE_LOOP: &str = "(loop $forever (br $forever)) (unreachable)";
-const MEMORY_BOMB: &str = "(block $done (loop $grow (br_if $done (i32.eq (memory.grow (i32.const 16)) (i32.const -1))) (br $grow))) (unreachable)";
+const MEMORY_BOMB: &str =
+    "(block $done (loop $grow (br_if $done (i32.eq (memory.grow (i32.const 16)) (i32.const -1))) (br $grow))) (unreachable)";
 const TRAP: &str = "(unreachable)";
 
 fn load(host: &Arc<Host>, wat: &str) -> Result<Arc<super::Plugin>, RulesError> {
@@ -137,7 +138,10 @@ fn person_year(year: u16, credits: &[(Subject, u32)]) -> PersonYear {
     PersonYear {
         year,
         person: Person { post: Post::Technical, title_level: "intermediate".into() },
-        credits: credits.iter().map(|&(subject, hours)| Credit { subject, hours: Hours(hours * 100), source: Source::Online, course: None }).collect(),
+        credits: credits
+            .iter()
+            .map(|&(subject, hours)| Credit { subject, hours: Hours(hours * 100), source: Source::Online, course: None })
+            .collect(),
     }
 }
 
@@ -266,7 +270,8 @@ fn cli_contract_end_to_end() {
 
     // `--config` what-if: a rules file requiring 100 public hours.
     let what_if = tempdir().join("what-if.toml");
-    std::fs::write(&what_if, "[defaults]\nrequirements = [{ title_level = \"*\", public = 100, professional = 0, total = 100 }]\n").unwrap();
+    std::fs::write(&what_if, "[defaults]\nrequirements = [{ title_level = \"*\", public = 100, professional = 0, total = 100 }]\n")
+        .unwrap();
     let (code, out, _) = jijiao(&["rules", "status", "--tenant", "hunan", "--config", what_if.to_str().unwrap()], input);
     assert_eq!((code, &out["required"]["public"]), (0, &serde_json::json!(100)));
 
