@@ -119,7 +119,7 @@ fn value(rate: &Rate, subject: Subject) -> u32 {
 /// A whole-number field (`courses`, `rank`, `years`), already validated as a number.
 fn whole(form: &Form, key: &str, label: &str) -> Result<u32, Vec<FieldError>> {
     let hundredths = form.hours(key);
-    if hundredths == 0 || hundredths % 100 != 0 {
+    if hundredths == 0 || !hundredths.is_multiple_of(100) {
         return Err(field_error(key, format!("{label}须为正整数")));
     }
     Ok(hundredths / 100)

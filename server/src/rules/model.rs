@@ -17,7 +17,7 @@ impl Hours {
         let hundredths = value * 100.0;
         let rounded = hundredths.round();
         let exact = (hundredths - rounded).abs() < 1e-6;
-        (value.is_finite() && value >= 0.0 && exact && rounded <= f64::from(u32::MAX)).then(|| Hours(rounded as u32))
+        (value.is_finite() && value >= 0.0 && exact && rounded <= f64::from(u32::MAX)).then_some(Hours(rounded as u32))
     }
 
     pub fn to_decimal(self) -> f64 {
@@ -28,7 +28,7 @@ impl Hours {
 impl Serialize for Hours {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Whole hours print as integers (90), others as decimals (12.5).
-        if self.0 % 100 == 0 { serializer.serialize_u32(self.0 / 100) } else { serializer.serialize_f64(self.to_decimal()) }
+        if self.0.is_multiple_of(100) { serializer.serialize_u32(self.0 / 100) } else { serializer.serialize_f64(self.to_decimal()) }
     }
 }
 
