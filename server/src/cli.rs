@@ -47,6 +47,13 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Run a tenant's rule plugin on JSON (describe, status, certificate, assess, route, test); see
+    /// `jijiao rules --help`. Its own `--config FILE` is a rules file, so put the global one before `rules`.
+    #[command(disable_help_flag = true)]
+    Rules {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +132,7 @@ async fn connect(config: &Config) -> anyhow::Result<Db> {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
     match cli.command {
+        Command::Rules { args } => return tokio::task::block_in_place(|| crate::rules::cli::run(&config, args)),
         Command::Serve { demo } => {
             config.demo |= demo;
             let bind = config.bind;

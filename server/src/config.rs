@@ -18,6 +18,8 @@ pub struct Config {
     pub database_url: String,
     /// Where tenant folders live (`JIJIAO_TENANTS_DIR`).
     pub tenants_dir: PathBuf,
+    /// Where rule plugin components live; tenant.toml pins are relative to it (`JIJIAO_PLUGINS_DIR`).
+    pub plugins_dir: PathBuf,
     /// Sync tenants from `tenants_dir` at start (`JIJIAO_SYNC_TENANTS`).
     pub sync_tenants: bool,
     /// Load demo data at start when the database has no accounts (`JIJIAO_DEMO`).
@@ -75,6 +77,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             database_url: String::new(),
             tenants_dir: PathBuf::from("tenants"),
+            plugins_dir: PathBuf::from("plugins/dist"),
             sync_tenants: true,
             demo: false,
             public_url: String::new(),

@@ -18,6 +18,7 @@ pub mod mail;
 pub mod messages;
 pub mod orgs;
 pub mod people;
+pub mod rules;
 pub mod storage;
 pub mod tenancy;
 pub mod web;

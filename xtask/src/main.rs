@@ -1,7 +1,8 @@
 //! Developer commands, run as `cargo xtask <command>`:
 //!
 //! - `cargo xtask run`  — build everything (plugins included) and start the platform on SQLite with demo data;
-//! - `cargo xtask test` — run every test, on SQLite and on PostgreSQL.
+//! - `cargo xtask test` — run every test, on SQLite and on PostgreSQL;
+//! - `cargo xtask plugins` — build the rule plugins into `plugins/dist/` (sha256 with `sha256sum plugins/dist/*`).
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -25,7 +26,26 @@ fn status(mut cmd: Command) -> Result<(), String> {
     }
 }
 
-/// Builds the province rule plugins for `wasm32-wasip2` when there are any.
+/// The cargo target directory (`CARGO_TARGET_DIR` or `<root>/target`).
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+/// `version = "…"` of a plugin's Cargo.toml.
+fn package_version(manifest: &std::path::Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("version = \"").and_then(|rest| rest.strip_suffix('"')))
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{}: no version", manifest.display()))
+}
+
+/// Builds the province rule plugins for `wasm32-wasip2` and copies each to `plugins/dist/<name>-<version>.wasm`,
+/// the file tenant.toml pins by sha256.
+///
+/// The build is reproducible across checkouts: paths of the workspace and of cargo's home are remapped and
+/// debug info is left out, so a clean clone elsewhere (CI) produces the same bytes with the same toolchain
+/// and Cargo.lock.
 fn build_plugins() -> Result<(), String> {
     let plugins = root().join("plugins");
     let mut names: Vec<String> = std::fs::read_dir(&plugins)
@@ -43,12 +63,32 @@ fn build_plugins() -> Result<(), String> {
     let mut rustup = Command::new("rustup");
     rustup.args(["target", "add", "wasm32-wasip2"]);
     status(rustup)?;
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .unwrap_or_default();
     let mut cmd = cargo();
-    cmd.args(["build", "--release", "--target", "wasm32-wasip2"]);
+    cmd.args(["build", "--release", "--target", "wasm32-wasip2"])
+        .env(
+            "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
+            format!("--remap-path-prefix={}=/jijiao --remap-path-prefix={}=/cargo", root().display(), cargo_home.display()),
+        )
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_RELEASE_STRIP", "true");
     for name in &names {
         cmd.args(["-p", &format!("jijiao-plugin-{name}")]);
     }
-    status(cmd)
+    status(cmd)?;
+    let dist = plugins.join("dist");
+    std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+    for name in &names {
+        let built = target_dir().join("wasm32-wasip2/release").join(format!("jijiao_plugin_{name}.wasm"));
+        let version = package_version(&plugins.join(name).join("Cargo.toml"))?;
+        let copy = dist.join(format!("{name}-{version}.wasm"));
+        std::fs::copy(&built, &copy).map_err(|e| format!("{} → {}: {e}", built.display(), copy.display()))?;
+        println!("plugin {}", copy.display());
+    }
+    Ok(())
 }
 
 fn run(args: &[String]) -> Result<(), String> {

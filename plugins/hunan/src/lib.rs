@@ -1,0 +1,240 @@
+//! Hunan's continuing-education rules (seeds 001 and 002): 湖南省事业单位工作人员培训管理平台.
+//!
+//! Logic lives here; numbers come from `tenants/hunan/rules.toml`. Params read (with defaults):
+//! - `pre_job_hours` (40 h): public + professional hours for a pre-job certificate (seed 001: 40 学时);
+//! - `in_service_public_hours` (30 h) / `in_service_professional_hours` (60 h): in-service certificate (seed 001);
+//! - `posting_counts_full_year` (1): "both"-subject postings grant the year's whole requirement instead
+//!   of their rate (RULES-NOTES: configurable, no public source gives a number);
+//! - `required_courses_block` (1): a missing required public course keeps the year unmet (seed 002
+//!   calls them 必修内容).
+
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+use jijiao_plugin_sdk::prelude::*;
+use jijiao_plugin_sdk::{
+    API_VERSION, Activity, Claim, Config, Credit, Eligibility, FieldError, Grant, Guest, OrgLevel, Person, PersonYear, PluginInfo,
+    Progress, RequestKind, Role, RouteRequest, Step, Subject, SubjectGroup, count, field_error, fields, grants, param, param_hours, rate,
+    requirement, status, totals,
+};
+
+pub struct Hunan;
+
+// Exported only in the component: natively (tests, benchmark) the export names, which contain ":" and
+// "@", would not link into a shared library, and nothing needs them there.
+#[cfg(target_arch = "wasm32")]
+jijiao_plugin_sdk::export!(Hunan);
+
+/// How an activity type's hours are worked out.
+#[derive(Clone, Copy)]
+enum Valuation {
+    /// The configured rate, whatever the claim says.
+    Fixed,
+    /// The hours on the claim's hour proof, up to the configured rate.
+    Declared,
+    /// A posting: the year's whole requirement, or the configured rate (`posting_counts_full_year`).
+    Posting,
+}
+
+/// Seed 001 §9 "申请活动学时": the activity types and their subjects.
+const TYPES: &[(&str, &str, SubjectGroup, Valuation)] = &[
+    ("management_worker_training", "管理岗、工勤岗培训互认", SubjectGroup::Professional, Valuation::Declared),
+    ("research_project", "课题研究与项目开发", SubjectGroup::Professional, Valuation::Fixed),
+    ("provincial_award", "省部级科技（社科）奖项", SubjectGroup::Professional, Valuation::Fixed),
+    ("prefecture_award", "地厅级科技（社科）奖项", SubjectGroup::Professional, Valuation::Fixed),
+    ("patent", "发明专利", SubjectGroup::Professional, Valuation::Fixed),
+    ("publication", "出版著作（译作）或教材", SubjectGroup::Professional, Valuation::Fixed),
+    ("paper_lead_author", "发表论文（独立或第一作者、通讯作者）", SubjectGroup::Professional, Valuation::Fixed),
+    ("paper_other_author", "发表论文（其他作者）", SubjectGroup::Professional, Valuation::Fixed),
+    ("degree_education", "学历（学位）教育", SubjectGroup::Professional, Valuation::Fixed),
+    ("qualification_exam", "职业资格考试", SubjectGroup::Professional, Valuation::Fixed),
+    ("worker_skill_exam", "工勤技能岗位等级考试", SubjectGroup::Professional, Valuation::Fixed),
+    ("vocational_training", "职业技能培训", SubjectGroup::Professional, Valuation::Declared),
+    ("cadre_training", "干部教育培训", SubjectGroup::Public, Valuation::Declared),
+    ("staff_ce_training", "专业技术人员继续教育培训", SubjectGroup::Public, Valuation::Declared),
+    ("three_aids", "三援（援藏、援疆、援外）", SubjectGroup::Both, Valuation::Posting),
+    ("support_project", "支援省内或省外项目", SubjectGroup::Both, Valuation::Posting),
+    ("east_west_cooperation", "东西部扶贫协作", SubjectGroup::Both, Valuation::Posting),
+    ("village_posting", "驻村帮扶", SubjectGroup::Both, Valuation::Posting),
+    ("visiting", "选派访问", SubjectGroup::Both, Valuation::Posting),
+    ("business_leave", "离岗创办企业", SubjectGroup::Both, Valuation::Posting),
+    ("pre_job_training", "岗前培训", SubjectGroup::Both, Valuation::Declared),
+    ("staff_continuing_education", "专业技术人员继续教育", SubjectGroup::Both, Valuation::Declared),
+];
+
+fn form(group: SubjectGroup, valuation: Valuation) -> Vec<jijiao_plugin_sdk::Field> {
+    let mut form = vec![
+        fields::text("name", "活动名称", 100),
+        fields::optional_text("form", "活动形式", 50),
+        fields::date("start_date", "开始日期"),
+        fields::date("end_date", "结束日期"),
+    ];
+    match (valuation, group) {
+        (Valuation::Declared, SubjectGroup::Both) => {
+            form.push(fields::number("public_hours", "公共科目学时", 9000));
+            form.push(fields::number("professional_hours", "专业科目学时", 9000));
+            form.push(fields::file("hour_proof", "学时证明"));
+        }
+        (Valuation::Declared, _) => {
+            form.push(fields::number("hours", "学时", 9000));
+            form.push(fields::file("hour_proof", "学时证明"));
+        }
+        (Valuation::Posting, _) => form.push(fields::text("place", "派驻地或项目", 100)),
+        (Valuation::Fixed, _) => {}
+    }
+    form.push(fields::file("attachment", "材料附件"));
+    form.push(fields::optional_text("remarks", "备注", 1000));
+    form
+}
+
+/// The activity types the tenant has a rate for this year (removing a rate closes the type).
+fn catalogue(config: &Config) -> Vec<(Activity, Valuation)> {
+    TYPES
+        .iter()
+        .filter(|(code, ..)| rate(config, code, "").is_some())
+        .map(|&(code, name, group, valuation)| {
+            (Activity { code: code.into(), name: name.into(), subject: group, fields: form(group, valuation) }, valuation)
+        })
+        .collect()
+}
+
+/// The year's requirement for the person: the title level's row, else "*".
+fn required(config: &Config, person: &Person) -> (jijiao_plugin_sdk::Totals, Vec<String>) {
+    match requirement(config, &person.title_level) {
+        Some(row) => (jijiao_plugin_sdk::Totals { public: row.public, professional: row.professional, total: row.total }, Vec::new()),
+        None => (totals(0, 0), vec![format!("{}年度未配置学时要求，请联系管理员", config.year)]),
+    }
+}
+
+fn year_status(person: &Person, year: u16, credits: &[Credit], config: &Config) -> Progress {
+    let (required, mut notes) = required(config, person);
+    let (counted, cap_notes) = count(credits, &config.caps);
+    notes.extend(cap_notes);
+    let missing = jijiao_plugin_sdk::missing_courses(credits, config);
+    let blocked = !missing.is_empty() && param(config, "required_courses_block", 1) != 0;
+    if !missing.is_empty() {
+        notes.push(format!("未完成{year}年度公共科目必修内容：{}", missing.join("、")));
+    }
+    status(required, counted, notes, blocked)
+}
+
+fn at(role: Role, level: OrgLevel) -> Step {
+    Step { role, level }
+}
+
+impl Guest for Hunan {
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "jijiao-plugin-hunan".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            api: API_VERSION.into(),
+            province: "hunan".into(),
+        }
+    }
+
+    fn activity_catalogue(_year: u16, config: Config) -> Vec<Activity> {
+        catalogue(&config).into_iter().map(|(activity, _)| activity).collect()
+    }
+
+    fn assess_activity(claim: Claim, config: Config) -> Result<Vec<Grant>, Vec<FieldError>> {
+        let Some((activity, valuation)) = catalogue(&config).into_iter().find(|(a, _)| a.code == claim.activity) else {
+            return Err(field_error("activity", format!("{}年度未开放此活动类型", claim.year)));
+        };
+        let form = jijiao_plugin_sdk::Form::validate(&activity, &claim.fields)?;
+        let Some(value) = rate(&config, &activity.code, "") else {
+            return Err(field_error("activity", "未配置此活动类型的学时"));
+        };
+        let (public, professional) = match valuation {
+            Valuation::Fixed => (value.public, value.professional),
+            Valuation::Declared => match activity.subject {
+                SubjectGroup::Public => (form.hours("hours").min(value.public), 0),
+                SubjectGroup::Both => {
+                    (form.hours("public_hours").min(value.public), form.hours("professional_hours").min(value.professional))
+                }
+                _ => (0, form.hours("hours").min(value.professional)),
+            },
+            Valuation::Posting if param(&config, "posting_counts_full_year", 1) != 0 => {
+                let (year, _) = required(&config, &claim.person);
+                // The whole year: its public part, and the rest of the total as professional.
+                (year.public, year.total.saturating_sub(year.public).max(year.professional))
+            }
+            Valuation::Posting => (value.public, value.professional),
+        };
+        if public == 0 && professional == 0 {
+            let field = if matches!(activity.subject, SubjectGroup::Both) { "public_hours" } else { "hours" };
+            return Err(field_error(field, "可认定学时为 0，请核对学时证明"));
+        }
+        Ok(grants(public, professional))
+    }
+
+    fn route(request: RouteRequest, _config: Config) -> Result<Vec<Step>, Vec<FieldError>> {
+        let level = request.applicant.level;
+        match request.kind {
+            // Seed 001: staff register under their unit and log in at once.
+            RequestKind::StaffRegistration => Ok(Vec::new()),
+            RequestKind::OrgRegistration => Ok(vec![at(Role::HrAdmin, level)]),
+            // Seed 001 §9: "待单位管理员审核无误提交到主管部门审核".
+            RequestKind::ActivityClaim => Ok(vec![at(Role::UnitAdmin, level), at(Role::AuthorityAdmin, level)]),
+            // Seed 002 (offline filing): professional to the supervising department, public to the HR
+            // department at the same level.
+            RequestKind::TrainingPlan | RequestKind::ClassDeclaration => match request.subject {
+                Some(Subject::Professional) => Ok(vec![at(Role::AuthorityAdmin, level)]),
+                Some(Subject::Public) => Ok(vec![at(Role::HrAdmin, level)]),
+                None => Err(field_error("subject", "请选择培训科目：公共科目或专业科目")),
+            },
+        }
+    }
+
+    fn year_status(person: Person, year: u16, credits: Vec<Credit>, config: Config) -> Progress {
+        year_status(&person, year, &credits, &config)
+    }
+
+    fn year_status_batch(items: Vec<PersonYear>, config: Config) -> Vec<Progress> {
+        items.iter().map(|item| year_status(&item.person, item.year, &item.credits, &config)).collect()
+    }
+
+    fn certificate_check(
+        kind: String,
+        _person: Person,
+        year: u16,
+        credits: Vec<Credit>,
+        config: Config,
+    ) -> Result<Eligibility, Vec<FieldError>> {
+        let (counted, _) = count(&credits, &config.caps);
+        let mut reasons = Vec::new();
+        let hours = jijiao_plugin_sdk::decimal;
+        match kind.as_str() {
+            // Seed 001: "岗前证书需满足公共科目+专业科目共 40 学时即可出证".
+            "pre_job" => {
+                let need = param_hours(&config, "pre_job_hours", 4000);
+                if counted.total < need {
+                    reasons.push(format!(
+                        "岗前证书需公共科目与专业科目合计满 {} 学时，{year}年度已有 {} 学时",
+                        hours(need),
+                        hours(counted.total)
+                    ));
+                }
+            }
+            // Seed 001: "在岗证书需满足公共科目30学时+专业科目60学时，共90学时方可出证".
+            "in_service" => {
+                let public = param_hours(&config, "in_service_public_hours", 3000);
+                let professional = param_hours(&config, "in_service_professional_hours", 6000);
+                if counted.public < public {
+                    reasons.push(format!("在岗证书需公共科目满 {} 学时，{year}年度已有 {} 学时", hours(public), hours(counted.public)));
+                }
+                if counted.professional < professional {
+                    reasons.push(format!(
+                        "在岗证书需专业科目满 {} 学时，{year}年度已有 {} 学时",
+                        hours(professional),
+                        hours(counted.professional)
+                    ));
+                }
+                let missing = jijiao_plugin_sdk::missing_courses(&credits, &config);
+                if !missing.is_empty() && param(&config, "required_courses_block", 1) != 0 {
+                    reasons.push(format!("未完成{year}年度公共科目必修内容：{}", missing.join("、")));
+                }
+            }
+            _ => return Err(field_error("kind", "不支持的证书类型（可选：pre_job 岗前证书、in_service 在岗证书）")),
+        }
+        Ok(Eligibility { eligible: reasons.is_empty(), reasons })
+    }
+}

@@ -1,0 +1,255 @@
+//! The wasmtime host: one engine per process, components compiled once (and cached on disk by wasmtime,
+//! keyed by the component's hash and the engine's settings), and a fresh store + instance from an
+//! `InstancePre` for every call, bounded by fuel, an epoch deadline and a memory cap.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store, Trap};
+
+use super::RulesError;
+
+/// Bindings for API version 0.1.0 of `plugins/wit`. A new API version gets its own module next to this one,
+/// so plugins built against older versions keep loading.
+pub mod v0_1 {
+    wasmtime::component::bindgen!({ path: "../plugins/wit", world: "plugin" });
+}
+
+/// The interface's types for the API version the rest of the host speaks.
+pub mod wit {
+    pub use super::v0_1::jijiao::rules::types::*;
+}
+
+/// The API version this host implements, and the component export that carries it.
+pub const API_VERSION: &str = "0.1.0";
+const EXPORT_PREFIX: &str = "jijiao:rules/province@";
+
+/// How long one epoch tick is; deadlines are whole ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Per-call bounds.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Fuel for one call (≈ wasm instructions), plus `fuel_per_item` for every person-year or credit.
+    pub fuel: u64,
+    pub fuel_per_item: u64,
+    /// Wall-clock backstop for one call.
+    pub deadline: Duration,
+    /// Linear memory a call may grow to.
+    pub memory_bytes: usize,
+    /// Most person-years in one batch call, and most credits in one person-year.
+    pub max_items: usize,
+    /// Most bytes of strings in one call's input (claim fields, config tables).
+    pub max_input_bytes: usize,
+    /// Instances alive at once across the process (the pooling allocator's slots).
+    pub concurrent_calls: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            fuel: 20_000_000,
+            fuel_per_item: 20_000,
+            deadline: Duration::from_secs(2),
+            memory_bytes: 64 << 20,
+            max_items: 200_000,
+            max_input_bytes: 1 << 20,
+            concurrent_calls: 64,
+        }
+    }
+}
+
+/// What a store carries: the memory cap, and whether it refused a growth (to tell memory exhaustion apart
+/// from other traps, since a guest usually aborts when an allocation fails).
+pub struct CallState {
+    memory_bytes: usize,
+    memory_refused: bool,
+}
+
+impl ResourceLimiter for CallState {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = desired <= self.memory_bytes;
+        self.memory_refused |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// The process-wide engine and the compiled plugins, by sha256.
+pub struct Host {
+    engine: Engine,
+    linker: Linker<CallState>,
+    limits: Limits,
+    compiled: Mutex<HashMap<String, Arc<Plugin>>>,
+}
+
+impl Host {
+    /// An engine with fuel, epoch interruption and the pooling allocator; `cache_dir` enables wasmtime's
+    /// on-disk compilation cache there.
+    pub fn new(limits: Limits, cache_dir: Option<&Path>) -> Result<Arc<Host>, RulesError> {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(limits.concurrent_calls)
+            .total_core_instances(limits.concurrent_calls * 2)
+            .total_memories(limits.concurrent_calls * 2)
+            .total_tables(limits.concurrent_calls * 2)
+            .max_memory_size(limits.memory_bytes);
+        let mut config = wasmtime::Config::new();
+        config.consume_fuel(true).epoch_interruption(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        if let Some(dir) = cache_dir {
+            let mut cache = wasmtime::CacheConfig::new();
+            cache.with_directory(dir);
+            config.cache(Some(wasmtime::Cache::new(cache).map_err(|e| RulesError::Setup(e.to_string()))?));
+        }
+        let engine = Engine::new(&config).map_err(|e| RulesError::Setup(e.to_string()))?;
+        start_epoch_ticker(&engine);
+        // Plugins import nothing, so the linker stays empty: a component that imports anything fails to
+        // pre-instantiate and is refused.
+        let linker = Linker::new(&engine);
+        Ok(Arc::new(Host { engine, linker, limits, compiled: Mutex::new(HashMap::new()) }))
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Compiles (or reuses) a plugin from its bytes. `expected_sha256` is the tenant's pin; the api
+    /// version is checked from the component's exports before anything runs, then against `describe`.
+    pub fn load(self: &Arc<Self>, bytes: &[u8], expected_sha256: Option<&str>, origin: &str) -> Result<Arc<Plugin>, RulesError> {
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        if let Some(expected) = expected_sha256
+            && !expected.eq_ignore_ascii_case(&sha256)
+        {
+            return Err(RulesError::ShaMismatch { plugin: origin.into(), expected: expected.into(), actual: sha256 });
+        }
+        if let Some(plugin) = self.compiled.lock().map_err(|_| RulesError::Setup("plugin cache poisoned".into()))?.get(&sha256) {
+            return Ok(plugin.clone());
+        }
+        let component = Component::new(&self.engine, bytes).map_err(|e| RulesError::Compile(format!("{origin}: {e:#}")))?;
+        check_api_version(&self.engine, &component)?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| RulesError::Compile(format!("{origin}: {e:#}")))?;
+        // Identity first, through the export alone: a plugin that reports another API version is refused
+        // with that version named, before the full interface is type-checked.
+        let info = self.run(0, |store| {
+            let instance = pre.instantiate(&mut *store)?;
+            let province = instance
+                .get_export_index(&mut *store, None, &format!("{EXPORT_PREFIX}{API_VERSION}"))
+                .ok_or_else(|| wasmtime::format_err!("no rules export"))?;
+            let describe = instance
+                .get_export_index(&mut *store, Some(&province), "describe")
+                .ok_or_else(|| wasmtime::format_err!("no describe export"))?;
+            let describe = instance.get_typed_func::<(), (wit::PluginInfo,)>(&mut *store, &describe)?;
+            Ok(describe.call(&mut *store, ())?.0)
+        })?;
+        if info.api != API_VERSION {
+            return Err(RulesError::ApiMismatch { expected: API_VERSION.into(), found: info.api });
+        }
+        let pre =
+            v0_1::PluginPre::new(pre).map_err(|e| RulesError::ApiMismatch { expected: API_VERSION.into(), found: format!("{e:#}") })?;
+        let mut plugin = Plugin { host: self.clone(), pre, sha256: sha256.clone(), info: None };
+        plugin.info = Some(info);
+        let plugin = Arc::new(plugin);
+        self.compiled.lock().map_err(|_| RulesError::Setup("plugin cache poisoned".into()))?.insert(sha256, plugin.clone());
+        Ok(plugin)
+    }
+}
+
+/// Advances the engine's epoch every tick for as long as the engine lives, so deadlines are wall-clock.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("rules-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .ok();
+}
+
+/// Refuses a component whose rules export carries another API version, naming the version it has.
+fn check_api_version(engine: &Engine, component: &Component) -> Result<(), RulesError> {
+    let ty = component.component_type();
+    let found: Vec<String> = ty.exports(engine).filter_map(|(name, _)| name.strip_prefix(EXPORT_PREFIX).map(str::to_owned)).collect();
+    match found.as_slice() {
+        [version] if version == API_VERSION => Ok(()),
+        [] => Err(RulesError::ApiMismatch { expected: API_VERSION.into(), found: "（未导出 jijiao:rules/province）".into() }),
+        versions => Err(RulesError::ApiMismatch { expected: API_VERSION.into(), found: versions.join(", ") }),
+    }
+}
+
+/// A compiled, pre-linked plugin. Every call gets a fresh store and instance: nothing leaks between calls
+/// or tenants, and a trapped instance is simply dropped.
+pub struct Plugin {
+    host: Arc<Host>,
+    pre: v0_1::PluginPre<CallState>,
+    pub sha256: String,
+    info: Option<wit::PluginInfo>,
+}
+
+impl Plugin {
+    pub fn limits(&self) -> &Limits {
+        &self.host.limits
+    }
+
+    /// The plugin's `describe`, recorded at load.
+    pub fn info(&self) -> &wit::PluginInfo {
+        self.info.as_ref().expect("describe ran at load")
+    }
+
+    /// Runs one export in a fresh instance with fuel for `items` extra units of work.
+    pub(super) fn call<R>(
+        &self,
+        items: usize,
+        f: impl FnOnce(&mut Store<CallState>, &v0_1::exports::jijiao::rules::province::Guest) -> wasmtime::Result<R>,
+    ) -> Result<R, RulesError> {
+        self.host.run(items, |store| {
+            let instance = self.pre.instantiate(&mut *store)?;
+            f(store, instance.jijiao_rules_province())
+        })
+    }
+}
+
+impl Host {
+    /// Runs `f` in a fresh store bounded by fuel (plus `items` units of work), the epoch deadline and the
+    /// memory cap; the store is dropped afterwards, trapped or not.
+    fn run<R>(&self, items: usize, f: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<R>) -> Result<R, RulesError> {
+        let limits = &self.limits;
+        if items > limits.max_items {
+            return Err(RulesError::InputTooLarge(format!("一次最多 {} 项，收到 {items} 项", limits.max_items)));
+        }
+        let mut store = Store::new(&self.engine, CallState { memory_bytes: limits.memory_bytes, memory_refused: false });
+        store.limiter(|state| state);
+        let fuel = limits.fuel.saturating_add(limits.fuel_per_item.saturating_mul(items as u64));
+        let ticks = (limits.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        let outcome = store.set_fuel(fuel).and_then(|()| {
+            store.set_epoch_deadline(ticks);
+            f(&mut store)
+        });
+        outcome.map_err(|error| classify(&error, store.data()))
+    }
+}
+
+/// Turns a wasmtime failure into the error the caller can act on.
+fn classify(error: &wasmtime::Error, state: &CallState) -> RulesError {
+    if state.memory_refused {
+        return RulesError::MemoryExhausted { limit_mb: state.memory_bytes >> 20 };
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => RulesError::FuelExhausted,
+        Some(Trap::Interrupt) => RulesError::DeadlineExceeded,
+        Some(trap) => RulesError::Trap(trap.to_string()),
+        // Not a trap: the canonical ABI could not read what the plugin returned (bad pointer, invalid
+        // UTF-8 or discriminant) or the pooling allocator is out of slots.
+        None if format!("{error:#}").contains("maximum concurrent") => RulesError::Busy,
+        None => RulesError::MalformedOutput(format!("{error:#}")),
+    }
+}

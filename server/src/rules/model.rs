@@ -1,0 +1,387 @@
+//! The rules' Rust and JSON vocabulary: what the CLI reads and prints and what the rest of the server passes
+//! in, converted to and from the plugin interface's compact records (hours in hundredths, enums for codes).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::host::wit;
+
+/// Hours as fixed-point hundredths; JSON carries them as decimal numbers with at most two decimals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hours(pub u32);
+
+impl Hours {
+    /// Parses a decimal with at most two fractional digits.
+    pub fn from_decimal(value: f64) -> Option<Hours> {
+        let hundredths = value * 100.0;
+        let rounded = hundredths.round();
+        let exact = (hundredths - rounded).abs() < 1e-6;
+        (value.is_finite() && value >= 0.0 && exact && rounded <= f64::from(u32::MAX)).then_some(Hours(rounded as u32))
+    }
+
+    pub fn to_decimal(self) -> f64 {
+        f64::from(self.0) / 100.0
+    }
+}
+
+impl Serialize for Hours {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Whole hours print as integers (90), others as decimals (12.5).
+        if self.0.is_multiple_of(100) { serializer.serialize_u32(self.0 / 100) } else { serializer.serialize_f64(self.to_decimal()) }
+    }
+}
+
+impl<'de> Deserialize<'de> for Hours {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = f64::deserialize(deserializer)?;
+        Hours::from_decimal(value).ok_or_else(|| serde::de::Error::custom(format!("学时须为最多两位小数的非负数：{value}")))
+    }
+}
+
+/// Declares a JSON-facing enum (snake_case names) and its two-way mapping to the interface's enum, so the
+/// names are written once.
+macro_rules! wit_enum {
+    ($(#[$meta:meta])* $name:ident <=> $wit:path { $($variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl From<$name> for $wit {
+            fn from(value: $name) -> Self {
+                match value { $($name::$variant => <$wit>::$variant),+ }
+            }
+        }
+
+        impl From<$wit> for $name {
+            fn from(value: $wit) -> Self {
+                match value { $(<$wit>::$variant => $name::$variant),+ }
+            }
+        }
+    };
+}
+
+wit_enum!(
+    /// 公需科目 / 专业科目
+    Subject <=> wit::Subject { Public, Professional }
+);
+wit_enum!(
+    /// Which subjects an activity type grants hours in.
+    SubjectGroup <=> wit::SubjectGroup { Public, Professional, Both, Either }
+);
+wit_enum!(Source <=> wit::Source { Online, Offline, Activity, Recognized });
+wit_enum!(
+    /// 岗位类别
+    Post <=> wit::Post { Management, Technical, Worker }
+);
+wit_enum!(FieldKind <=> wit::FieldKind { Text, Number, Date, Choice, File });
+wit_enum!(RequestKind <=> wit::RequestKind { StaffRegistration, OrgRegistration, ActivityClaim, TrainingPlan, ClassDeclaration });
+wit_enum!(OrgLevel <=> wit::OrgLevel { Province, City, County });
+wit_enum!(Role <=> wit::Role { UnitAdmin, InstitutionAdmin, AuthorityAdmin, HrAdmin, ProvinceAdmin });
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    #[serde(default = "default_post")]
+    pub post: Post,
+    /// Title level code from the tenant's basic data; empty uses the "*" requirement row.
+    #[serde(default)]
+    pub title_level: String,
+}
+
+fn default_post() -> Post {
+    Post::Technical
+}
+
+impl From<&Person> for wit::Person {
+    fn from(person: &Person) -> Self {
+        wit::Person { post: person.post.into(), title_level: person.title_level.clone() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credit {
+    pub subject: Subject,
+    pub hours: Hours,
+    pub source: Source,
+    /// Course name; matched against the year's required courses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course: Option<String>,
+}
+
+/// A person-year: the input of `status` and `certificate`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonYear {
+    pub year: u16,
+    pub person: Person,
+    #[serde(default)]
+    pub credits: Vec<Credit>,
+}
+
+impl PersonYear {
+    /// The interface's record; course names become 1-based indices into the year's required courses.
+    pub(super) fn to_wit(&self, required_courses: &[String]) -> wit::PersonYear {
+        let credits = self
+            .credits
+            .iter()
+            .map(|c| wit::Credit {
+                subject: c.subject.into(),
+                hours: c.hours.0,
+                source: c.source.into(),
+                course: c
+                    .course
+                    .as_deref()
+                    .and_then(|name| required_courses.iter().position(|r| r == name.trim()))
+                    .and_then(|i| u16::try_from(i + 1).ok())
+                    .unwrap_or(0),
+            })
+            .collect();
+        wit::PersonYear { person: (&self.person).into(), year: self.year, credits }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub public: Hours,
+    pub professional: Hours,
+    pub total: Hours,
+}
+
+impl From<wit::Totals> for Totals {
+    fn from(t: wit::Totals) -> Self {
+        Totals { public: Hours(t.public), professional: Hours(t.professional), total: Hours(t.total) }
+    }
+}
+
+/// A person's standing for a year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct YearStatus {
+    pub year: u16,
+    pub met: bool,
+    pub required: Totals,
+    pub counted: Totals,
+    pub shortfall: Totals,
+    pub notes: Vec<String>,
+}
+
+impl YearStatus {
+    pub(super) fn from_wit(year: u16, p: wit::Progress) -> Self {
+        YearStatus {
+            year,
+            met: p.met,
+            required: p.required.into(),
+            counted: p.counted.into(),
+            shortfall: p.shortfall.into(),
+            notes: p.notes,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Certificate {
+    pub kind: String,
+    pub eligible: bool,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PluginIdentity {
+    pub name: String,
+    pub version: String,
+    pub api: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Field {
+    pub key: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// Text: most characters; number: largest value (hours). Absent when unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Choice>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Choice {
+    pub code: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Activity {
+    pub code: String,
+    pub name: String,
+    pub subject: SubjectGroup,
+    pub fields: Vec<Field>,
+}
+
+impl From<wit::Activity> for Activity {
+    fn from(a: wit::Activity) -> Self {
+        let fields = a
+            .fields
+            .into_iter()
+            .map(|f| {
+                let kind = FieldKind::from(f.kind);
+                let max = match (f.max, kind) {
+                    (0, _) => None,
+                    (n, FieldKind::Number) => Some(Hours(n).to_decimal()),
+                    (n, _) => Some(f64::from(n)),
+                };
+                let choices = f.choices.into_iter().map(|(code, label)| Choice { code, label }).collect();
+                Field { key: f.key, label: f.label, kind, required: f.required, max, choices }
+            })
+            .collect();
+        Activity { code: a.code, name: a.name, subject: a.subject.into(), fields }
+    }
+}
+
+/// `jijiao rules describe` output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Description {
+    pub tenant: String,
+    pub plugin: PluginIdentity,
+    pub activities: Vec<Activity>,
+}
+
+/// An activity claim to assess.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimInput {
+    pub year: u16,
+    pub activity: String,
+    /// Form values; numbers may be given as JSON numbers.
+    #[serde(default)]
+    pub fields: BTreeMap<String, serde_json::Value>,
+    #[serde(default = "default_person")]
+    pub person: Person,
+}
+
+fn default_person() -> Person {
+    Person { post: Post::Technical, title_level: String::new() }
+}
+
+impl ClaimInput {
+    pub(super) fn to_wit(&self) -> wit::Claim {
+        let fields = self
+            .fields
+            .iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                (k.clone(), text)
+            })
+            .collect();
+        wit::Claim { year: self.year, activity: self.activity.clone(), fields, person: (&self.person).into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    pub subject: Subject,
+    pub hours: Hours,
+}
+
+/// `jijiao rules assess` output: the grants, or what is wrong per field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Assessment {
+    Granted { ok: True, grants: Vec<Grant> },
+    Rejected { ok: False, errors: BTreeMap<String, String> },
+}
+
+/// `true` in JSON, as a type, so `Assessment` reads `{"ok":true,…}` both ways.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct True;
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct False;
+
+macro_rules! bool_literal {
+    ($name:ident, $value:expr) => {
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_bool($value)
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                if bool::deserialize(deserializer)? == $value { Ok($name) } else { Err(serde::de::Error::custom("unexpected ok")) }
+            }
+        }
+    };
+}
+bool_literal!(True, true);
+bool_literal!(False, false);
+
+impl Assessment {
+    pub(super) fn from_wit(result: Result<Vec<wit::Grant>, Vec<wit::FieldError>>) -> Self {
+        match result {
+            Ok(grants) => Assessment::Granted {
+                ok: True,
+                grants: grants.into_iter().map(|g| Grant { subject: g.subject.into(), hours: Hours(g.hours) }).collect(),
+            },
+            Err(errors) => Assessment::Rejected { ok: False, errors: field_errors(errors) },
+        }
+    }
+}
+
+pub(super) fn field_errors(errors: Vec<wit::FieldError>) -> BTreeMap<String, String> {
+    let mut map = BTreeMap::new();
+    for e in errors {
+        // The first message per field is the one to fix first.
+        map.entry(e.field).or_insert(e.message);
+    }
+    map
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Applicant {
+    pub level: OrgLevel,
+}
+
+/// An approval-route request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteInput {
+    /// Which year's plugin decides (default: this year).
+    #[serde(default)]
+    pub year: Option<u16>,
+    pub kind: RequestKind,
+    #[serde(default)]
+    pub subject: Option<Subject>,
+    pub applicant: Applicant,
+    #[serde(default)]
+    pub choice: Option<String>,
+}
+
+impl From<&RouteInput> for wit::RouteRequest {
+    fn from(r: &RouteInput) -> Self {
+        wit::RouteRequest {
+            kind: r.kind.into(),
+            subject: r.subject.map(Into::into),
+            applicant: wit::Applicant { level: r.applicant.level.into() },
+            choice: r.choice.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub role: Role,
+    pub level: OrgLevel,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    pub steps: Vec<Step>,
+}
