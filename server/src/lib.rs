@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod ids;
+pub mod jobs;
 pub mod mail;
 pub mod messages;
 pub mod orgs;
