@@ -6,5 +6,7 @@ mod auth;
 mod browser;
 mod common;
 mod isolation;
+mod jobs;
 mod orgs;
 mod registration;
+mod storage;
