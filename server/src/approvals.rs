@@ -20,8 +20,8 @@ use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::db::{Filters, Tx, q};
 use crate::error::AppError;
-use crate::messages;
 use crate::web::Page;
+use crate::{mail, messages};
 
 pub struct NewApproval<'a> {
     pub kind: &'a str,
@@ -170,7 +170,6 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
     ids.dedup();
     let mut tx = state.db.begin().await?;
     let mut decided = Vec::new();
-    let mut notices = Vec::new();
     for id in &ids {
         let item: Option<Approval> = tx
             .opt(
@@ -217,12 +216,11 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
                 ("注册审核未通过".to_owned(), format!("您的注册申请（{}）未通过审核。原因：{}", item.summary, reason.unwrap_or("")))
             };
             messages::send_tx(&mut tx, tenant, applicant, &title, &body).await?;
-            notices.push((applicant, title, body));
+            mail::queue_to_account_tx(&mut tx, tenant, applicant, &title, &body).await?;
         }
         decided.push(*id);
     }
     tx.commit().await?;
-    notify_by_mail(state, user, notices).await;
     Ok(decided)
 }
 
@@ -263,24 +261,6 @@ async fn apply(tx: &mut Tx, tenant: &str, item: &Approval, approve: bool) -> Res
         }
     }
     Ok(())
-}
-
-/// Mail is a courtesy on top of the in-app message: a failure is logged, not returned.
-async fn notify_by_mail(state: &AppState, user: &CurrentUser, notices: Vec<(i64, String, String)>) {
-    let sender = &user.tenant.tenant.settings.mail.sender;
-    for (account_id, title, body) in notices {
-        let email: Option<(Option<String>,)> = state
-            .db
-            .opt(q("SELECT email FROM accounts WHERE tenant_id = $1 AND id = $2").bind(user.tenant_code()).bind(account_id))
-            .await
-            .ok()
-            .flatten();
-        if let Some((Some(email),)) = email
-            && let Err(err) = state.mailer.send(sender, &email, &title, &body).await
-        {
-            tracing::warn!(%err, account_id, "approval mail not sent");
-        }
-    }
 }
 
 // ---- API ----

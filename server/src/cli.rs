@@ -1,4 +1,4 @@
-//! The `jijiao` command line: serve, migrate, tenants, demo data, admin bootstrap.
+//! The `jijiao` command line: serve, migrate, tenants, demo data, admin bootstrap, jobs.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -54,6 +54,28 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         args: Vec<String>,
     },
+    /// Inspect and retry background jobs (mail delivery and other work `serve` runs in workers).
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List jobs, newest first.
+    List {
+        /// Only jobs in this state: queued, running, done or failed.
+        #[arg(long)]
+        state: Option<String>,
+        /// Only jobs of this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Make a failed (or waiting) job due now, with a fresh set of attempts.
+    Retry { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +170,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     bind.port()
                 );
             }
+            crate::jobs::spawn_workers(&state);
             crate::app::serve(state, listener).await?;
         }
         Command::Migrate => {
@@ -211,6 +234,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let password = password.trim_end_matches(['\r', '\n']);
             let id = crate::auth::admin::create(&db, &tenant, org, &role, &id_number, &name, password).await?;
             println!("created account {id}");
+        }
+        Command::Jobs { command: JobsCommand::List { state, tenant, limit } } => {
+            let db = connect(&config).await?;
+            let jobs = crate::jobs::list(&db, state.as_deref(), tenant.as_deref(), limit).await?;
+            println!("id\tstate\tkind\ttenant\tattempts\trun_after\tlast_error");
+            for job in jobs {
+                println!("{}", crate::jobs::describe(&job));
+            }
+        }
+        Command::Jobs { command: JobsCommand::Retry { id } } => {
+            let db = connect(&config).await?;
+            let job = crate::jobs::retry(&db, id).await?;
+            println!("job {} queued again", job.id);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -38,6 +38,7 @@ pub struct Config {
     pub request_timeout_secs: u64,
     pub storage: StorageConfig,
     pub mail: MailConfig,
+    pub jobs: JobsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,12 +48,25 @@ pub struct StorageConfig {
     pub backend: String,
     /// For `local`: the directory; empty means `<data_dir>/blobs`.
     pub dir: PathBuf,
+    /// For `s3`: the service URL (`http://127.0.0.1:9000` for MinIO); empty means AWS itself.
     pub s3_endpoint: String,
     pub s3_region: String,
     pub s3_bucket: String,
+    /// Static credentials; empty means the AWS default chain (environment, profile, instance role).
     pub s3_access_key: String,
     pub s3_secret_key: String,
+    /// Address buckets as `endpoint/bucket` rather than `bucket.endpoint` (MinIO, Ceph and moto want it).
     pub s3_path_style: bool,
+    /// Create the bucket at start when it does not exist.
+    pub s3_create_bucket: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobsConfig {
+    /// Background workers each `jijiao serve` process runs (`JIJIAO_JOBS__WORKERS`); 0 leaves the queue
+    /// to other processes.
+    pub workers: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,6 +102,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             storage: StorageConfig::default(),
             mail: MailConfig::default(),
+            jobs: JobsConfig::default(),
         }
     }
 }
@@ -103,7 +118,14 @@ impl Default for StorageConfig {
             s3_access_key: String::new(),
             s3_secret_key: String::new(),
             s3_path_style: true,
+            s3_create_bucket: true,
         }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self { workers: 2 }
     }
 }
 

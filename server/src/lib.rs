@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod hours;
 pub mod ids;
+pub mod jobs;
 pub mod mail;
 pub mod messages;
 pub mod orgs;

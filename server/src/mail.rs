@@ -1,10 +1,54 @@
 //! Outgoing mail through lettre: a file outbox under the data dir by default, SMTP in production.
+//!
+//! Mail is never sent inside a request: [`queue_tx`] enqueues a `mail.send` job in the transaction of
+//! the change it reports, and a jobs worker delivers it with retries, so a slow or unreachable mail
+//! server neither delays nor fails the user's action.
 
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
 
+use crate::app::AppState;
 use crate::config::Config;
+use crate::db::{DbResult, Tx, q};
+use crate::jobs::Job;
+
+/// The job kind that delivers one mail.
+pub const SEND_JOB: &str = "mail.send";
+
+/// A `mail.send` job's payload. The sender is the tenant's, looked up when the mail goes out.
+#[derive(Debug, Serialize, Deserialize)]
+struct Outgoing {
+    to: String,
+    subject: String,
+    body: String,
+}
+
+/// Queues a mail to `to` in the caller's transaction.
+pub async fn queue_tx(tx: &mut Tx, tenant: &str, to: &str, subject: &str, body: &str) -> DbResult<i64> {
+    let mail = Outgoing { to: to.to_owned(), subject: subject.to_owned(), body: body.to_owned() };
+    crate::jobs::enqueue_tx(tx, tenant, SEND_JOB, &serde_json::to_value(mail).expect("plain strings serialise")).await
+}
+
+/// Queues a mail to an account's address on file; accounts without one get none.
+pub async fn queue_to_account_tx(tx: &mut Tx, tenant: &str, account_id: i64, subject: &str, body: &str) -> DbResult<Option<i64>> {
+    let email: Option<(Option<String>,)> =
+        tx.opt(q("SELECT email FROM accounts WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(account_id)).await?;
+    match email {
+        Some((Some(to),)) if !to.trim().is_empty() => Ok(Some(queue_tx(tx, tenant, to.trim(), subject, body).await?)),
+        _ => Ok(None),
+    }
+}
+
+/// Runs a `mail.send` job: sends with the configured [`Mailer`] from the tenant's sender address.
+pub async fn deliver(state: &AppState, job: &Job) -> anyhow::Result<()> {
+    let mail: Outgoing = serde_json::from_str(&job.payload)?;
+    let Some(tenant) = state.tenants.get(&job.tenant_id) else {
+        anyhow::bail!("tenant {:?} is not loaded", job.tenant_id);
+    };
+    state.mailer.send(&tenant.settings.mail.sender, &mail.to, &mail.subject, &mail.body).await
+}
 
 pub enum Mailer {
     File(AsyncFileTransport<Tokio1Executor>),

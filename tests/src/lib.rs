@@ -3,12 +3,18 @@
 //!
 //! PostgreSQL comes from `JIJIAO_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! each test creates its own database and drops it afterwards.
+//!
+//! The server runs no background job workers: a test runs the queue when it wants its effects
+//! (`drain_jobs`), so what it sees never depends on a worker's timing.
+
+pub mod services;
 
 use std::path::PathBuf;
 
 use jijiao::app::AppState;
 use jijiao::config::Config;
 use jijiao::db::{Db, q};
+use jijiao::jobs::Job;
 use reqwest::{Client, Response};
 use serde_json::Value;
 
@@ -117,6 +123,24 @@ impl TestServer {
         self.login(tenant, user_type, &jijiao::demo::demo_id_number(tenant, seq), jijiao::demo::DEMO_PASSWORD).await
     }
 
+    /// Runs every due background job (mail delivery…) in this process, as a worker would; returns how
+    /// many ran. Failed jobs are queued again for later, so this always ends.
+    pub async fn drain_jobs(&self) -> usize {
+        self.run_jobs_at(chrono::Utc::now()).await
+    }
+
+    /// Runs the jobs due at `now` (a later time makes retries due without waiting for them).
+    pub async fn run_jobs_at(&self, now: chrono::DateTime<chrono::Utc>) -> usize {
+        jijiao::jobs::run_due(&self.state, "test-worker", now).await.expect("the jobs queue is reachable")
+    }
+
+    /// Every job, oldest first.
+    pub async fn jobs(&self) -> Vec<Job> {
+        let mut jobs = jijiao::jobs::list(&self.db, None, None, 1000).await.expect("jobs");
+        jobs.reverse();
+        jobs
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         self.db.scalar(q(sql.to_owned())).await.expect(sql)
     }
@@ -160,6 +184,24 @@ macro_rules! both {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 super::$body($crate::TestServer::start($crate::Backend::Postgres).await).await
+            }
+        }
+    };
+}
+
+/// Like [`both!`] for tests that start their own server (configured for S3, SMTP…): the body gets the
+/// backend, `async fn body(backend: Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$body($crate::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$body($crate::Backend::Postgres).await
             }
         }
     };

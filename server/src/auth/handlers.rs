@@ -226,8 +226,9 @@ pub struct ResetRequest {
     pub email: String,
 }
 
-/// Mails a one-time reset link when the ID number and e-mail match an account. The answer is the same
-/// either way, so nobody can probe for accounts.
+/// Queues a mail with a one-time reset link when the ID number and e-mail match an account. The answer
+/// is the same either way, and no mail server is contacted during the request, so neither the answer
+/// nor its timing tells anyone whether an account exists.
 pub async fn request_reset(state: &AppState, tenant: &TenantCtx, origin: &str, input: &ResetRequest) -> Result<(), AppError> {
     let code = tenant.code();
     let row: Option<(i64, String, Option<String>)> = state
@@ -246,22 +247,22 @@ pub async fn request_reset(state: &AppState, tenant: &TenantCtx, origin: &str, i
         return Ok(());
     }
     let (token, id) = password::new_token();
-    state
-        .db
-        .run(
-            q("INSERT INTO password_tokens (id, tenant_id, account_id, kind, expires_at) VALUES ($1, $2, $3, 'link', $4)")
-                .bind(id)
-                .bind(code)
-                .bind(account_id)
-                .bind(Utc::now() + Duration::hours(1)),
-        )
-        .await?;
+    let mut tx = state.db.begin().await?;
+    tx.run(
+        q("INSERT INTO password_tokens (id, tenant_id, account_id, kind, expires_at) VALUES ($1, $2, $3, 'link', $4)")
+            .bind(id)
+            .bind(code)
+            .bind(account_id)
+            .bind(Utc::now() + Duration::hours(1)),
+    )
+    .await?;
     let link = format!("{origin}{}/reset?token={token}", tenant.base);
     let body = format!(
         "{name}，您好：\n\n请在 1 小时内打开以下链接设置新密码（链接只能使用一次）：\n{link}\n\n如果不是您本人操作，请忽略本邮件。\n\n{}",
         tenant.tenant.settings.name
     );
-    state.mailer.send(&tenant.tenant.settings.mail.sender, &email, "重置密码", &body).await?;
+    crate::mail::queue_tx(&mut tx, code, &email, "重置密码", &body).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -136,6 +136,7 @@ async fn password_change_and_reset_link(s: TestServer) {
     )
     .await;
     assert_eq!(status, 202);
+    s.drain_jobs().await;
     let outbox: Vec<_> = std::fs::read_dir(s.data_dir.join("outbox")).unwrap().filter_map(Result::ok).collect();
     assert_eq!(outbox.len(), 1, "exactly one mail");
     let mail = jijiao_tests::mail_text(&std::fs::read(outbox[0].path()).unwrap());

@@ -7,5 +7,7 @@ mod browser;
 mod common;
 mod hours;
 mod isolation;
+mod jobs;
 mod orgs;
 mod registration;
+mod storage;

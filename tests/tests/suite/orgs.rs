@@ -1,41 +1,11 @@
 //! Organisation registration with a licence scan, HR approval, scope of county bureaus, departments and
 //! the admins below one (issue 2 §4–§6).
 
-use jijiao::db::q;
 use jijiao_tests::{TestServer, both, id_number, json_of};
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Part;
 use serde_json::json;
 
 use crate::common::*;
-
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-
-fn org_form(kind: &str, name: &str, credit: &str, region: &str, admin_id: &str) -> Form {
-    Form::new()
-        .text("kind", kind.to_owned())
-        .text("name", name.to_owned())
-        .text("credit_code", credit.to_owned())
-        .text("region_code", region.to_owned())
-        .text("contact_phone", "13700000000")
-        .text("address", "芙蓉中路 100 号")
-        .text("admin_name", "周敏")
-        .text("admin_id_number", admin_id.to_owned())
-        .text("admin_password", "Admin2026ok")
-        .text("admin_phone", "13700000001")
-        .text("admin_email", "admin@example.com")
-}
-
-async fn bureau(s: &TestServer, tenant: &str, region: &str) -> i64 {
-    s.db.scalar(q("SELECT id FROM orgs WHERE tenant_id = $1 AND ext_key = $2").bind(tenant).bind(format!("hr:{region}"))).await.unwrap()
-}
-
-/// A county bureau's admin, created the way an operator bootstraps admins.
-async fn county_admin(s: &TestServer, tenant: &str, region: &str, seq: u32) -> reqwest::Client {
-    let org = bureau(s, tenant, region).await;
-    let id = id_number(region, "19850505", seq);
-    jijiao::auth::admin::create(&s.db, tenant, org, "hr_admin", &id, "县局管理员", "County2026ok").await.expect("admin create");
-    s.login(tenant, "hr", &id, "County2026ok").await
-}
 
 async fn unit_registration_needs_bureau_approval(s: TestServer) {
     let credit = jijiao::ids::credit_code_with_check("12430102MB0000999");

@@ -1,7 +1,13 @@
-//! Attachments and scanned licences through a `BlobStore`: a local directory by default. Uploads are
-//! size-limited and their type is sniffed from the bytes, never trusted from the client.
+//! Attachments and scanned licences through a `BlobStore`: a local directory by default, or an
+//! S3-compatible object store (MinIO, Ceph, OSS, COS, AWS) that several server processes can share.
+//! Uploads are size-limited and their type is sniffed from the bytes, never trusted from the client.
 
-use std::path::PathBuf;
+mod local;
+mod s3;
+
+pub use local::LocalDir;
+pub use s3::S3Bucket;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -19,54 +25,11 @@ pub trait BlobStore: Send + Sync {
     async fn delete(&self, key: &str) -> anyhow::Result<()>;
 }
 
-pub struct LocalDir {
-    root: PathBuf,
-}
-
-impl LocalDir {
-    pub fn new(root: PathBuf) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&root)?;
-        Ok(LocalDir { root })
-    }
-
-    fn path(&self, key: &str) -> anyhow::Result<PathBuf> {
-        if key.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
-            anyhow::bail!("invalid blob key {key:?}");
-        }
-        Ok(self.root.join(key))
-    }
-}
-
-#[async_trait]
-impl BlobStore for LocalDir {
-    async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> anyhow::Result<()> {
-        let path = self.path(key)?;
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
-        // Write then rename, so a crash never leaves half a file under the final name.
-        let tmp = path.with_extension("part");
-        tokio::fs::write(&tmp, bytes).await?;
-        tokio::fs::rename(&tmp, &path).await?;
-        Ok(())
-    }
-
-    async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
-        Ok(tokio::fs::read(self.path(key)?).await?)
-    }
-
-    async fn delete(&self, key: &str) -> anyhow::Result<()> {
-        match tokio::fs::remove_file(self.path(key)?).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
-        }
-    }
-}
-
 pub async fn from_config(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
     match config.storage.backend.as_str() {
         "local" => Ok(Arc::new(LocalDir::new(config.blob_dir())?)),
-        other => anyhow::bail!("storage backend {other:?} is not available (use \"local\")"),
+        "s3" => Ok(Arc::new(S3Bucket::connect(&config.storage).await?)),
+        other => anyhow::bail!("storage backend {other:?} is not available (use \"local\" or \"s3\")"),
     }
 }
 

@@ -1,0 +1,242 @@
+//! Background work through a `jobs` table that every server process shares (DESIGN "Scaling out").
+//!
+//! A job is enqueued inside the transaction of the change that causes it, so it exists exactly when the
+//! change does. Workers (`jobs.workers` tokio tasks per `jijiao serve`) claim one due job at a time; a
+//! claim is one statement that only one worker can win, the one place where the SQL differs per backend.
+//! A failed run is retried with exponential backoff; after `max_attempts` the job stays `failed` with its
+//! last error, for an operator to see (`jijiao jobs list --state failed`) and retry (`jijiao jobs retry`).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::db::{Backend, Db, DbResult, Tx, q};
+
+/// Attempts before a job is left `failed`: with the backoff below, about an hour of retries.
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
+/// Delay before the first retry; each later retry waits twice as long, up to `MAX_BACKOFF_SECS`.
+const FIRST_BACKOFF_SECS: i64 = 30;
+const MAX_BACKOFF_SECS: i64 = 3600;
+/// How long a claim holds a running job. A worker whose process died mid-job never finishes it; after
+/// the lease another worker claims it again (so handlers must tolerate running twice after a crash).
+const LEASE_SECS: i64 = 600;
+/// Idle workers poll at this interval at first, doubling while the queue stays empty.
+const MIN_POLL: Duration = Duration::from_millis(250);
+const MAX_POLL: Duration = Duration::from_secs(5);
+/// Longest error text kept on a job.
+const MAX_ERROR_CHARS: usize = 2000;
+
+pub const STATES: &[&str] = &["queued", "running", "done", "failed"];
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub tenant_id: String,
+    pub kind: String,
+    /// JSON text; each kind's handler decodes its own shape.
+    pub payload: String,
+    pub state: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    /// When a queued job is due; for a running job, when its claim's lease ends.
+    pub run_after: DateTime<Utc>,
+    /// The worker that claimed it last (`<host>-pid<N>-worker<M>`), for tracing a run in the logs.
+    pub worker: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, tenant_id, kind, payload, state, attempts, max_attempts, run_after, worker, last_error, created_at, updated_at";
+
+/// Queues a job in the caller's transaction: it commits or rolls back with the change that caused it.
+pub async fn enqueue_tx(tx: &mut Tx, tenant: &str, kind: &str, payload: &serde_json::Value) -> DbResult<i64> {
+    let now = Utc::now();
+    tx.scalar(
+        q("INSERT INTO jobs (tenant_id, kind, payload, state, attempts, max_attempts, run_after, created_at, updated_at) \
+           VALUES ($1, $2, $3, 'queued', 0, $4, $5, $5, $5) RETURNING id")
+        .bind(tenant)
+        .bind(kind)
+        .bind(payload.to_string())
+        .bind(DEFAULT_MAX_ATTEMPTS)
+        .bind(now),
+    )
+    .await
+}
+
+/// Runs one job of its kind. New kinds get a line here and a handler in their own module.
+async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
+    match job.kind.as_str() {
+        crate::mail::SEND_JOB => crate::mail::deliver(state, job).await,
+        // Retried like any failure rather than failed at once: during a rolling upgrade an older
+        // process may see a kind that only newer processes know.
+        other => anyhow::bail!("unknown job kind {other:?}"),
+    }
+}
+
+/// Claims the most overdue job for `worker`, or none. Only one of several concurrent workers, in this
+/// process or another, can win a job: on Postgres the candidate row is locked and rows locked by other
+/// claims are skipped; on SQLite the write transaction (`BEGIN IMMEDIATE`) serialises claims.
+pub async fn claim(db: &Db, worker: &str, now: DateTime<Utc>) -> DbResult<Option<Job>> {
+    let lock = match db.backend() {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let claim = format!(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, run_after = $2, worker = $3, updated_at = $1 \
+         WHERE id = (SELECT id FROM jobs WHERE state IN ('queued', 'running') AND run_after <= $1 ORDER BY run_after, id LIMIT 1{lock}) \
+         AND state IN ('queued', 'running') AND run_after <= $1 RETURNING {COLUMNS}"
+    );
+    let mut tx = db.begin().await?;
+    let job = tx.opt(q(claim).bind(now).bind(now + chrono::Duration::seconds(LEASE_SECS)).bind(worker)).await?;
+    tx.commit().await?;
+    Ok(job)
+}
+
+/// Claims and runs one due job; returns it as it stands afterwards, or `None` when nothing is due.
+/// `now` is the worker's clock (tests pass a later one to make retries due).
+pub async fn run_next(state: &AppState, worker: &str, now: DateTime<Utc>) -> anyhow::Result<Option<Job>> {
+    let Some(job) = claim(&state.db, worker, now).await? else {
+        return Ok(None);
+    };
+    let outcome = handle(state, &job).await;
+    if let Err(err) = &outcome {
+        tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %format!("{err:#}"), "job failed");
+    }
+    Ok(Some(finish(&state.db, &job, outcome, now).await?))
+}
+
+/// Records a run's outcome, unless the claim was lost meanwhile (its lease ran out and another worker
+/// claimed the job again; that worker's outcome counts).
+async fn finish(db: &Db, job: &Job, outcome: anyhow::Result<()>, now: DateTime<Utc>) -> DbResult<Job> {
+    let update = match outcome {
+        Ok(()) => q(format!(
+            "UPDATE jobs SET state = 'done', updated_at = $3 \
+             WHERE id = $1 AND state = 'running' AND attempts = $2 RETURNING {COLUMNS}"
+        ))
+        .bind(job.id)
+        .bind(job.attempts)
+        .bind(now),
+        Err(err) => {
+            let error: String = format!("{err:#}").chars().take(MAX_ERROR_CHARS).collect();
+            let next_state = if job.attempts >= job.max_attempts { "failed" } else { "queued" };
+            q(format!(
+                "UPDATE jobs SET state = $4, run_after = $5, last_error = $6, updated_at = $3 \
+                 WHERE id = $1 AND state = 'running' AND attempts = $2 RETURNING {COLUMNS}"
+            ))
+            .bind(job.id)
+            .bind(job.attempts)
+            .bind(now)
+            .bind(next_state)
+            .bind(now + backoff(job.attempts))
+            .bind(error)
+        }
+    };
+    match db.opt(update).await? {
+        Some(done) => Ok(done),
+        None => {
+            tracing::warn!(job = job.id, "job outcome dropped: its claim expired and it was claimed again");
+            db.one(q(format!("SELECT {COLUMNS} FROM jobs WHERE id = $1")).bind(job.id)).await
+        }
+    }
+}
+
+/// The wait before the retry that follows attempt number `attempts` (1-based).
+fn backoff(attempts: i64) -> chrono::Duration {
+    let doublings = u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX).min(20);
+    chrono::Duration::seconds(FIRST_BACKOFF_SECS.saturating_mul(1 << doublings).min(MAX_BACKOFF_SECS))
+}
+
+/// Runs jobs due at `now` until none is left; returns how many ran. Jobs that fail are queued again for
+/// later, so this always ends.
+pub async fn run_due(state: &AppState, worker: &str, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let mut ran = 0;
+    while run_next(state, worker, now).await?.is_some() {
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+/// Starts the configured number of workers for this process.
+pub fn spawn_workers(state: &AppState) {
+    for n in 0..state.config.jobs.workers {
+        // Host and pid tell the processes of a deployment apart in the `worker` column and the logs.
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
+        let name = format!("{host}-pid{}-worker{n}", std::process::id());
+        tokio::spawn(work(state.clone(), name));
+    }
+}
+
+/// One worker: runs due jobs back to back, and polls with a growing pause while there are none.
+async fn work(state: AppState, name: String) {
+    let mut pause = MIN_POLL;
+    loop {
+        match run_next(&state, &name, Utc::now()).await {
+            Ok(Some(_)) => {
+                pause = MIN_POLL;
+                continue;
+            }
+            Ok(None) => {}
+            Err(err) => tracing::error!(worker = %name, error = %format!("{err:#}"), "jobs worker cannot reach the queue"),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(MAX_POLL);
+    }
+}
+
+/// Jobs for operators, newest first, optionally by state and tenant.
+pub async fn list(db: &Db, state: Option<&str>, tenant: Option<&str>, limit: i64) -> anyhow::Result<Vec<Job>> {
+    if let Some(state) = state {
+        anyhow::ensure!(STATES.contains(&state), "unknown job state {state:?} (use one of {})", STATES.join(", "));
+    }
+    let jobs = db
+        .all(
+            q(format!(
+                "SELECT {COLUMNS} FROM jobs WHERE ($1 = '' OR state = $1) AND ($2 = '' OR tenant_id = $2) ORDER BY id DESC LIMIT $3"
+            ))
+            .bind(state.unwrap_or(""))
+            .bind(tenant.unwrap_or(""))
+            .bind(limit),
+        )
+        .await?;
+    Ok(jobs)
+}
+
+/// One tab-separated line per job for `jijiao jobs list`; the error on one line.
+pub fn describe(job: &Job) -> String {
+    let error = job.last_error.as_deref().unwrap_or("").replace(['\n', '\t'], " ");
+    format!(
+        "{}\t{}\t{}\t{}\t{}/{}\t{}\t{error}",
+        job.id,
+        job.state,
+        job.kind,
+        job.tenant_id,
+        job.attempts,
+        job.max_attempts,
+        job.run_after.format("%Y-%m-%d %H:%M:%S UTC")
+    )
+}
+
+/// Makes a failed (or waiting) job due now with a fresh set of attempts.
+pub async fn retry(db: &Db, id: i64) -> anyhow::Result<Job> {
+    let retried = db
+        .opt(
+            q(format!(
+                "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $2, updated_at = $2 \
+                 WHERE id = $1 AND state IN ('failed', 'queued') RETURNING {COLUMNS}"
+            ))
+            .bind(id)
+            .bind(Utc::now()),
+        )
+        .await?;
+    if let Some(job) = retried {
+        return Ok(job);
+    }
+    let current: Option<(String,)> = db.opt(q("SELECT state FROM jobs WHERE id = $1").bind(id)).await?;
+    match current {
+        None => anyhow::bail!("no job {id}"),
+        Some((state,)) => anyhow::bail!("job {id} is {state}; only failed or queued jobs can be retried"),
+    }
+}
