@@ -202,7 +202,8 @@ fn jijiao_binary() -> PathBuf {
     let bin = exe.parent().and_then(Path::parent).unwrap().join("jijiao");
     BUILT.call_once(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo).args(["build", "-q", "-p", "jijiao", "--bin", "jijiao"]).current_dir(workspace()).status().unwrap();
+        let status =
+            Command::new(cargo).args(["build", "-q", "-p", "jijiao", "--bin", "jijiao"]).current_dir(workspace()).status().unwrap();
         assert!(status.success());
     });
     bin
