@@ -171,37 +171,28 @@ pub async fn json_of(res: Response) -> (u16, Value) {
     (status, body)
 }
 
-/// Runs an async test body against a server on each backend: `both!(name, body_fn);` makes
-/// `name::sqlite` and `name::postgres`.
+/// Runs an async test body on each backend, as `name::sqlite` and `name::postgres`:
+/// `both!(name, body)` hands the body a started [`TestServer`]; `both!(name, body, backend)` hands it the
+/// [`Backend`], for tests that start their own servers (configured for S3, SMTP …).
 #[macro_export]
 macro_rules! both {
     ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$body($crate::TestServer::start($crate::Backend::Sqlite).await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$body($crate::TestServer::start($crate::Backend::Postgres).await).await
-            }
-        }
+        $crate::both!(@tests $name, |backend| super::$body($crate::TestServer::start(backend).await));
     };
-}
-
-/// Like [`both!`] for tests that start their own server (configured for S3, SMTP…): the body gets the
-/// backend, `async fn body(backend: Backend)`.
-#[macro_export]
-macro_rules! both_backends {
-    ($name:ident, $body:ident) => {
+    ($name:ident, $body:ident, backend) => {
+        $crate::both!(@tests $name, |backend| super::$body(backend));
+    };
+    (@tests $name:ident, |$backend:ident| $call:expr) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$body($crate::Backend::Sqlite).await
+                let $backend = $crate::Backend::Sqlite;
+                $call.await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                super::$body($crate::Backend::Postgres).await
+                let $backend = $crate::Backend::Postgres;
+                $call.await
             }
         }
     };

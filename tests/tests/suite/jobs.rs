@@ -6,7 +6,7 @@
 use jijiao::app::AppState;
 use jijiao::jobs::Job;
 use jijiao_tests::services::{SmtpServer, free_port};
-use jijiao_tests::{Backend, TestServer, both_backends, json_of};
+use jijiao_tests::{Backend, TestServer, both, json_of};
 
 use crate::common::*;
 
@@ -56,7 +56,7 @@ async fn decisions_are_mailed_over_smtp(backend: Backend) {
     assert_eq!(s.drain_jobs().await, 0);
     assert_eq!(smtp.messages().len(), 1);
 }
-both_backends!(decisions_are_mailed_over_smtp, decisions_are_mailed_over_smtp);
+both!(decisions_are_mailed_over_smtp, decisions_are_mailed_over_smtp, backend);
 
 async fn unreachable_smtp_is_retried_then_failed_then_retried_by_hand(backend: Backend) {
     let nobody_listens = free_port();
@@ -120,7 +120,7 @@ async fn unreachable_smtp_is_retried_then_failed_then_retried_by_hand(backend: B
     assert!(jijiao::jobs::retry(&s.db, 999_999).await.is_err());
     assert!(jijiao::jobs::list(&s.db, Some("lost"), None, 10).await.is_err(), "unknown states are refused");
 }
-both_backends!(unreachable_smtp_is_retried_then_failed_then_retried_by_hand, unreachable_smtp_is_retried_then_failed_then_retried_by_hand);
+both!(unreachable_smtp_is_retried_then_failed_then_retried_by_hand, unreachable_smtp_is_retried_then_failed_then_retried_by_hand, backend);
 
 /// Two servers' workers on one database: every job runs exactly once.
 async fn two_workers_never_run_a_job_twice(backend: Backend) {
@@ -146,4 +146,4 @@ async fn two_workers_never_run_a_job_twice(backend: Backend) {
     let outbox = std::fs::read_dir(s.data_dir.join("outbox")).unwrap().count();
     assert_eq!(outbox, JOBS, "one mail per job");
 }
-both_backends!(two_workers_never_run_a_job_twice, two_workers_never_run_a_job_twice);
+both!(two_workers_never_run_a_job_twice, two_workers_never_run_a_job_twice, backend);

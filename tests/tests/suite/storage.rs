@@ -2,7 +2,7 @@
 
 use jijiao::db::q;
 use jijiao_tests::services::S3Server;
-use jijiao_tests::{Backend, TestServer, both_backends, id_number, json_of};
+use jijiao_tests::{Backend, TestServer, both, id_number, json_of};
 use reqwest::multipart::Part;
 
 use crate::common::*;
@@ -36,4 +36,4 @@ async fn licence_scans_are_stored_in_s3(backend: Backend) {
     assert_eq!(object.body.collect().await.unwrap().into_bytes().as_ref(), PDF);
     assert!(!s.data_dir.join("blobs").exists(), "no local blob directory with the S3 backend");
 }
-both_backends!(licence_scans_are_stored_in_s3, licence_scans_are_stored_in_s3);
+both!(licence_scans_are_stored_in_s3, licence_scans_are_stored_in_s3, backend);
