@@ -89,6 +89,28 @@ impl From<anyhow::Error> for AppError {
 
 impl std::error::Error for AppError {}
 
+/// A rules failure fails the request that needed it, with its machine code; the server stays up.
+impl From<crate::rules::RulesError> for AppError {
+    fn from(err: crate::rules::RulesError) -> Self {
+        use crate::rules::RulesError;
+        let status = match &err {
+            RulesError::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            RulesError::InputTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            RulesError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            e if e.is_plugin_failure() => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %err, code = err.code(), "rules call failed");
+        }
+        let mut app = AppError::new(status, err.code(), err.to_string());
+        if let RulesError::InvalidInput(fields) = err {
+            app.fields = fields;
+        }
+        app
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status;

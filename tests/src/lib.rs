@@ -69,8 +69,13 @@ impl TestServer {
             .with_test_writer()
             .try_init();
         let tmp = tempfile::tempdir().expect("temp dir");
-        let mut config =
-            Config { data_dir: tmp.path().to_path_buf(), tenants_dir: workspace_root().join("tenants"), demo: true, ..Config::default() };
+        let mut config = Config {
+            data_dir: tmp.path().to_path_buf(),
+            tenants_dir: workspace_root().join("tenants"),
+            plugins_dir: workspace_root().join("plugins/dist"),
+            demo: true,
+            ..Config::default()
+        };
         let mut pg_database = None;
         match backend {
             Backend::Sqlite => {}

@@ -94,6 +94,7 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::approvals::api_decide,
         crate::approvals::api_detail,
         crate::hours::api_my_credits,
+        crate::hours::api_my_status,
         crate::messages::api_list,
         crate::messages::api_mark_read,
         crate::tenancy::admin::api_list,

@@ -174,6 +174,61 @@ pub async fn totals(db: &Db, tenant: &str, person_id: i64, year: i64) -> Result<
     Ok((get("public"), get("professional")))
 }
 
+/// Reads a stored code ("public", "online", "technical") as the rules model's enum.
+fn as_enum<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
+    serde_json::from_value(Value::String(text.to_owned()))
+}
+
+/// A person's standing for a year, judged by the tenant's rules plugin for that year from the valid
+/// credits in the ledger (the same shape as `jijiao rules status`).
+pub async fn year_status(state: &AppState, tenant: &str, person_id: i64, year: i64) -> Result<crate::rules::model::YearStatus, AppError> {
+    use crate::rules::model::{Credit as RuleCredit, Hours, Person, PersonYear};
+    let year16 =
+        u16::try_from(year).ok().filter(|y| (1990..=2100).contains(y)).ok_or_else(|| AppError::bad_request("bad_year", "年度无效"))?;
+    let (post, title_level): (String, String) =
+        state.db.one(q("SELECT post, title_level FROM people WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(person_id)).await?;
+    let rows: Vec<(String, i64, String, Option<String>)> = state
+        .db
+        .all(
+            q("SELECT subject, hours, source, course FROM credits WHERE tenant_id = $1 AND person_id = $2 AND year = $3 AND revoked_at IS NULL ORDER BY id")
+                .bind(tenant)
+                .bind(person_id)
+                .bind(year),
+        )
+        .await?;
+    let mut credits = Vec::new();
+    for (subject, hours, source, course) in rows {
+        // Exemptions are not hours: the certificate work decides what an exempt year means.
+        let (Ok(subject), Ok(source)) = (as_enum(&subject), as_enum::<crate::rules::model::Source>(&source)) else { continue };
+        let hours = Hours(u32::try_from(hours).map_err(AppError::internal)?);
+        credits.push(RuleCredit { subject, hours, source, course });
+    }
+    let person = Person { post: as_enum(&post).map_err(AppError::internal)?, title_level };
+    let input = PersonYear { year: year16, person, credits };
+    let rules = state.rules.for_tenant_year(tenant, year16)?;
+    Ok(rules.blocking(move |r| r.year_status(&input)).await?)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct YearQuery {
+    /// The year counted (default: this year)
+    pub year: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/status", params(YearQuery), tag = "hours",
+    responses((status = 200, description = "{year, met, required, counted, shortfall, notes}: hours as decimals"), (status = 403, description = "Not a staff account")))]
+pub async fn api_my_status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<YearQuery>,
+) -> Result<Json<Value>, AppError> {
+    user.authorize(&state, "profile", "read").await?;
+    let person = user.account.person_id.ok_or_else(AppError::forbidden)?;
+    let year = query.year.unwrap_or_else(|| i64::from(chrono::Datelike::year(&Utc::now())));
+    let status = year_status(&state, user.tenant_code(), person, year).await?;
+    Ok(Json(serde_json::to_value(status).map_err(AppError::internal)?))
+}
+
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/credits", params(CreditQuery), tag = "hours",
     responses((status = 200, description = "The caller's credits with hours as decimals"), (status = 403, description = "Not a staff account")))]
 pub async fn api_my_credits(
@@ -189,7 +244,7 @@ pub async fn api_my_credits(
 }
 
 pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/me/credits", get(api_my_credits))
+    Router::new().route("/me/credits", get(api_my_credits)).route("/me/status", get(api_my_status))
 }
 
 #[cfg(test)]
