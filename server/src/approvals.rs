@@ -23,6 +23,9 @@ use crate::error::AppError;
 use crate::web::Page;
 use crate::{mail, messages};
 
+/// A queue row to open. A route's first step is `pending`; later steps of a multi-step route are opened
+/// `waiting` and become pending when the step before them approves.
+#[derive(Default)]
 pub struct NewApproval<'a> {
     pub kind: &'a str,
     pub subject_type: &'a str,
@@ -30,12 +33,21 @@ pub struct NewApproval<'a> {
     pub summary: String,
     pub applicant_account_id: Option<i64>,
     pub approver_org_id: i64,
+    /// Resubmissions after a return start a new round (1 when not given).
+    pub round: i64,
+    /// Position on the route (1 when not given).
+    pub step_no: i64,
+    /// The role the route named (`unit_admin`, `authority_admin`, …).
+    pub step_role: Option<&'a str>,
+    /// The organisation the item comes from; reviewers' queues group by it.
+    pub declaring_org_id: Option<i64>,
+    pub waiting: bool,
 }
 
 pub async fn open_tx(tx: &mut Tx, tenant: &str, a: NewApproval<'_>) -> Result<i64, sqlx::Error> {
     tx.scalar(
-        q("INSERT INTO approvals (tenant_id, kind, subject_type, subject_id, summary, applicant_account_id, approver_org_id, status, created_at) \
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8) RETURNING id")
+        q("INSERT INTO approvals (tenant_id, kind, subject_type, subject_id, summary, applicant_account_id, approver_org_id, status, created_at, \
+           round, step_no, step_role, declaring_org_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id")
         .bind(tenant)
         .bind(a.kind)
         .bind(a.subject_type)
@@ -43,7 +55,12 @@ pub async fn open_tx(tx: &mut Tx, tenant: &str, a: NewApproval<'_>) -> Result<i6
         .bind(a.summary)
         .bind(a.applicant_account_id)
         .bind(a.approver_org_id)
-        .bind(Utc::now()),
+        .bind(if a.waiting { "waiting" } else { "pending" })
+        .bind(Utc::now())
+        .bind(a.round.max(1))
+        .bind(a.step_no.max(1))
+        .bind(a.step_role.map(str::to_owned))
+        .bind(a.declaring_org_id),
     )
     .await
 }
@@ -59,39 +76,60 @@ pub struct Approval {
     pub applicant_name: Option<String>,
     pub approver_org_id: i64,
     pub approver_org_name: String,
+    /// pending, waiting (a later step), approved, rejected, returned, withdrawn or cancelled
     pub status: String,
     pub reason: Option<String>,
+    pub decided_by: Option<i64>,
+    pub decided_by_name: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub round: i64,
+    pub step_no: i64,
+    pub step_role: Option<String>,
+    pub declaring_org_id: Option<i64>,
+    pub declaring_org_name: Option<String>,
 }
 
-const SELECT: &str = "SELECT p.id, p.kind, p.subject_type, p.subject_id, p.summary, p.applicant_account_id, a.name AS applicant_name, \
-     p.approver_org_id, o.name AS approver_org_name, p.status, p.reason, p.decided_at, p.created_at";
-const FROM: &str = "FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_id AND o.id = p.approver_org_id \
-     LEFT JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.applicant_account_id";
+pub const SELECT: &str = "SELECT p.id, p.kind, p.subject_type, p.subject_id, p.summary, p.applicant_account_id, a.name AS applicant_name, \
+     p.approver_org_id, o.name AS approver_org_name, p.status, p.reason, p.decided_by, x.name AS decided_by_name, p.decided_at, p.created_at, \
+     p.round, p.step_no, p.step_role, p.declaring_org_id, d.name AS declaring_org_name";
+pub const FROM: &str = "FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_id AND o.id = p.approver_org_id \
+     LEFT JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.applicant_account_id \
+     LEFT JOIN accounts x ON x.tenant_id = p.tenant_id AND x.id = p.decided_by \
+     LEFT JOIN orgs d ON d.tenant_id = p.tenant_id AND d.id = p.declaring_org_id";
 
-pub const KINDS: &[&str] = &["registration"];
+/// What can wait in a queue: (kind, casbin object guarding its decisions, Chinese name).
+pub const KINDS: &[(&str, &str, &str)] = &[("registration", "registrations", "注册审核"), ("claim", "claims", "学时申报审核")];
 
 /// Which casbin object guards decisions of each kind.
 fn object_for(kind: &str) -> Result<&'static str, AppError> {
-    match kind {
-        "registration" => Ok("registrations"),
-        _ => Err(AppError::bad_request("bad_kind", "审核类型无效")),
-    }
+    KINDS.iter().find(|(k, _, _)| *k == kind).map(|(_, object, _)| *object).ok_or_else(|| AppError::bad_request("bad_kind", "审核类型无效"))
 }
+
+/// Statuses a reviewer can list ("all" is every decided or pending one).
+const LISTED: &[&str] = &["pending", "approved", "rejected", "returned"];
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
+    /// registration (default) or claim
     #[serde(default = "default_kind")]
     pub kind: String,
-    /// pending (default), approved, rejected or all
+    /// pending (default), approved, rejected, returned or all
     #[serde(default = "default_status")]
     pub status: String,
     /// Applicant name or summary contains
     pub q: Option<String>,
+    /// Only items declared by this organisation
+    pub org: Option<i64>,
     #[serde(default = "crate::api::default_page")]
     pub page: i64,
     pub per_page: Option<i64>,
+}
+
+impl ListQuery {
+    fn per_page(&self) -> i64 {
+        self.per_page.unwrap_or(20).clamp(1, 200)
+    }
 }
 
 fn default_kind() -> String {
@@ -102,88 +140,177 @@ fn default_status() -> String {
     "pending".into()
 }
 
-fn scope(user: &CurrentUser) -> Result<String, AppError> {
-    user.scope_pattern().ok_or_else(AppError::forbidden)
+/// The rows of `kind` the caller may see and decide. Registrations: anything whose approver lies in the
+/// caller's subtree (a bureau can act for the units below it). Route steps (claims): only the caller's
+/// own organisation — a step is that organisation's review, and a higher level must not skip it.
+async fn queue(state: &AppState, user: &CurrentUser, kind: &str) -> Result<Filters, AppError> {
+    user.authorize(state, object_for(kind)?, "review").await?;
+    let mut filters = Filters::tenant("p.tenant_id", user.tenant_code());
+    filters.and("p.kind = ?", kind);
+    if kind == "registration" {
+        filters.and_same("(o.path LIKE ? OR o.supervisor_path LIKE ?)", user.scope_pattern().ok_or_else(AppError::forbidden)?);
+    } else {
+        filters.and("p.approver_org_id = ?", user.account.org_id.ok_or_else(AppError::forbidden)?);
+    }
+    Ok(filters)
 }
 
-pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<(Vec<Approval>, i64), AppError> {
-    user.authorize(state, object_for(&query.kind)?, "review").await?;
-    let mut filters = Filters::tenant("p.tenant_id", user.tenant_code());
-    filters.and("p.kind = ?", query.kind.as_str()).and_same("(o.path LIKE ? OR o.supervisor_path LIKE ?)", scope(user)?);
+async fn filtered(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<Filters, AppError> {
+    let mut filters = queue(state, user, &query.kind).await?;
     match query.status.as_str() {
-        "all" => {}
-        "pending" | "approved" | "rejected" => {
-            filters.and("p.status = ?", query.status.as_str());
+        "all" => {
+            filters.and_sql("p.status IN ('pending', 'approved', 'rejected', 'returned')");
+        }
+        s if LISTED.contains(&s) => {
+            filters.and("p.status = ?", s);
         }
         _ => return Err(AppError::bad_request("bad_status", "审核状态无效")),
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         filters.and("p.summary LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
     }
-    let per_page = query.per_page.unwrap_or(20).clamp(1, 200);
+    if let Some(org) = query.org {
+        filters.and("p.declaring_org_id = ?", org);
+    }
+    Ok(filters)
+}
+
+pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<(Vec<Approval>, i64), AppError> {
+    let filters = filtered(state, user, query).await?;
     let total = state.db.scalar(filters.count(FROM)).await?;
-    let items = state.db.all(filters.page(&format!("{SELECT} {FROM}"), "p.id DESC", query.page, per_page)).await?;
+    let items = state.db.all(filters.page(&format!("{SELECT} {FROM}"), "p.id DESC", query.page, query.per_page())).await?;
     Ok((items, total))
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Group {
+    pub org_id: Option<i64>,
+    pub org_name: Option<String>,
+    pub pending: i64,
+}
+
+/// Pending items of a kind per declaring organisation (reviewers work through one unit's batch at a
+/// time, seeds 003 and 004).
+pub async fn groups(state: &AppState, user: &CurrentUser, kind: &str) -> Result<Vec<Group>, AppError> {
+    let mut filters = queue(state, user, kind).await?;
+    filters.and_sql("p.status = 'pending'");
+    Ok(state
+        .db
+        .all(filters.grouped(
+            &format!("SELECT p.declaring_org_id AS org_id, MIN(d.name) AS org_name, COUNT(*) AS pending {FROM}"),
+            "p.declaring_org_id",
+            "MIN(d.name), p.declaring_org_id",
+        ))
+        .await?)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DecisionInput {
+    /// The items to decide; or use `all`.
+    #[serde(default)]
     pub ids: Vec<i64>,
-    /// approve or reject
+    /// approve, reject or return (return: claims only, back to the applicant for changes)
     pub decision: String,
     #[serde(default)]
     pub reason: Option<String>,
+    /// Decide every pending item of `kind` in the caller's queue (optionally only those declared by `org`)
+    /// instead of `ids` — "全部通过 / 全部不通过".
+    #[serde(default)]
+    pub all: bool,
+    pub kind: Option<String>,
+    pub org: Option<i64>,
 }
+
+/// What a decision does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject,
+    Return,
+}
+
+impl Decision {
+    fn status(self) -> &'static str {
+        match self {
+            Decision::Approve => "approved",
+            Decision::Reject => "rejected",
+            Decision::Return => "returned",
+        }
+    }
+}
+
+/// A message (and, when `mail`, an e-mail) to the applicant about a decision.
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+    pub mail: bool,
+}
+
+/// Most items one batch decides (one transaction).
+const BATCH_LIMIT: usize = 2000;
 
 /// Decides every listed item, or none: one transaction. Items outside the caller's scope or tenant are
 /// "not found"; items already decided are a conflict.
 pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput) -> Result<Vec<i64>, AppError> {
     let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
     let mut fields = BTreeMap::new();
-    if input.ids.is_empty() {
-        fields.insert("ids".to_owned(), "请至少选择一条记录".to_owned());
-    }
-    if input.ids.len() > 500 {
-        fields.insert("ids".to_owned(), "一次最多审核 500 条".to_owned());
-    }
-    let approve = match input.decision.as_str() {
-        "approve" => true,
-        "reject" => false,
+    let decision = match input.decision.as_str() {
+        "approve" => Some(Decision::Approve),
+        "reject" => Some(Decision::Reject),
+        "return" => Some(Decision::Return),
         _ => {
-            fields.insert("decision".to_owned(), "审核结果只能是通过或不通过".to_owned());
-            true
+            fields.insert("decision".to_owned(), "审核结果只能是通过、不通过或退回修改".to_owned());
+            None
         }
     };
-    if !approve && reason.is_none() {
-        fields.insert("reason".to_owned(), "不通过时请填写原因".to_owned());
+    if decision.is_some_and(|d| d != Decision::Approve) && reason.is_none() {
+        fields.insert("reason".to_owned(), "不通过或退回时请填写原因".to_owned());
     }
     if reason.is_some_and(|r| r.chars().count() > 500) {
         fields.insert("reason".to_owned(), "原因不能超过 500 字".to_owned());
     }
-    if !fields.is_empty() {
-        return Err(AppError::invalid(fields));
+    let mut ids = if input.all {
+        let kind = input.kind.clone().unwrap_or_else(default_kind);
+        let query = ListQuery { kind, status: default_status(), q: None, org: input.org, page: 1, per_page: None };
+        let filters = filtered(state, user, &query).await?;
+        let rows: Vec<(i64,)> = state.db.all(filters.all(&format!("SELECT p.id {FROM}"), "p.id")).await?;
+        rows.into_iter().map(|r| r.0).collect()
+    } else {
+        input.ids.clone()
+    };
+    if ids.is_empty() {
+        fields.insert("ids".to_owned(), if input.all { "没有待审核的记录".to_owned() } else { "请至少选择一条记录".to_owned() });
     }
+    if ids.len() > BATCH_LIMIT {
+        fields.insert("ids".to_owned(), format!("一次最多审核 {BATCH_LIMIT} 条"));
+    }
+    let Some(decision) = decision.filter(|_| fields.is_empty()) else {
+        return Err(AppError::invalid(fields));
+    };
     let tenant = user.tenant_code();
-    let scope = scope(user)?;
-    let mut ids = input.ids.clone();
     ids.sort_unstable();
     ids.dedup();
     let mut tx = state.db.begin().await?;
     let mut decided = Vec::new();
+    let mut queues: BTreeMap<String, Filters> = BTreeMap::new();
     for id in &ids {
-        let item: Option<Approval> = tx
-            .opt(
-                q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.id = $2 AND {}", crate::orgs::in_scope("o", 3)))
-                    .bind(tenant)
-                    .bind(*id)
-                    .bind(&scope),
-            )
-            .await?;
-        let Some(item) = item else {
+        let kind: Option<(String,)> =
+            tx.opt(q("SELECT kind FROM approvals WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(*id)).await?;
+        let Some((kind,)) = kind else { return Err(AppError::not_found()) };
+        if !queues.contains_key(&kind) {
+            let filters =
+                queue(state, user, &kind).await.map_err(|e| if e.status == StatusCode::BAD_REQUEST { AppError::not_found() } else { e })?;
+            queues.insert(kind.clone(), filters);
+        }
+        let mut filters = queues[&kind].clone();
+        filters.and("p.id = ?", *id);
+        let Some(item): Option<Approval> = tx.opt(filters.all(&format!("{SELECT} {FROM}"), "p.id")).await? else {
             return Err(AppError::not_found());
         };
-        user.authorize(state, object_for(&item.kind)?, "review").await?;
-        let status = if approve { "approved" } else { "rejected" };
+        if decision == Decision::Return && item.kind != "claim" {
+            return Err(AppError::invalid([("decision".to_owned(), "注册申请不能退回修改，请选择通过或不通过".to_owned())].into()));
+        }
+        let status = decision.status();
         let changed = tx
             .run(
                 q("UPDATE approvals SET status = $3, reason = $4, decided_by = $5, decided_at = $6 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
@@ -196,9 +323,9 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
             )
             .await?;
         if changed != 1 {
-            return Err(AppError::conflict("already_decided", format!("第 {id} 号申请已被审核，请刷新后重试")));
+            return Err(AppError::conflict("already_decided", format!("第 {id} 号申请已被审核或已撤回，请刷新后重试")));
         }
-        apply(&mut tx, tenant, &item, approve).await?;
+        let notice = apply(&mut tx, tenant, &item, decision, user.account.id, reason).await?;
         audit::record_tx(
             &mut tx,
             tenant,
@@ -206,17 +333,14 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
             &format!("{}.{status}", item.kind),
             "approval",
             Some(*id),
-            json!({"reason": reason, "summary": item.summary}),
+            json!({"reason": reason, "summary": item.summary, "subject_type": item.subject_type, "subject_id": item.subject_id, "step": item.step_no}),
         )
         .await?;
-        if let Some(applicant) = item.applicant_account_id {
-            let (title, body) = if approve {
-                ("注册审核已通过".to_owned(), format!("您的注册申请（{}）已审核通过，现在可以登录了。", item.summary))
-            } else {
-                ("注册审核未通过".to_owned(), format!("您的注册申请（{}）未通过审核。原因：{}", item.summary, reason.unwrap_or("")))
-            };
-            messages::send_tx(&mut tx, tenant, applicant, &title, &body).await?;
-            mail::queue_to_account_tx(&mut tx, tenant, applicant, &title, &body).await?;
+        if let (Some(applicant), Some(notice)) = (item.applicant_account_id, notice) {
+            messages::send_tx(&mut tx, tenant, applicant, &notice.title, &notice.body).await?;
+            if notice.mail {
+                mail::queue_to_account_tx(&mut tx, tenant, applicant, &notice.title, &notice.body).await?;
+            }
         }
         decided.push(*id);
     }
@@ -224,8 +348,16 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
     Ok(decided)
 }
 
-/// What a decision does to its subject.
-async fn apply(tx: &mut Tx, tenant: &str, item: &Approval, approve: bool) -> Result<(), AppError> {
+/// What a decision does to its subject, and what the applicant is told.
+async fn apply(
+    tx: &mut Tx,
+    tenant: &str,
+    item: &Approval,
+    decision: Decision,
+    actor: i64,
+    reason: Option<&str>,
+) -> Result<Option<Notice>, AppError> {
+    let approve = decision == Decision::Approve;
     let status = if approve { "active" } else { "rejected" };
     match item.subject_type.as_str() {
         "account" => {
@@ -256,54 +388,45 @@ async fn apply(tx: &mut Tx, tenant: &str, item: &Approval, approve: bool) -> Res
                 .await?;
             }
         }
+        "claim" => return crate::claims::on_decision(tx, tenant, item, decision, actor, reason).await.map(Some),
         other => {
             return Err(AppError::internal(format!("unknown approval subject {other}")));
         }
     }
-    Ok(())
+    Ok(Some(if approve {
+        Notice {
+            title: "注册审核已通过".to_owned(),
+            body: format!("您的注册申请（{}）已审核通过，现在可以登录了。", item.summary),
+            mail: true,
+        }
+    } else {
+        Notice {
+            title: "注册审核未通过".to_owned(),
+            body: format!("您的注册申请（{}）未通过审核。原因：{}", item.summary, reason.unwrap_or("")),
+            mail: true,
+        }
+    }))
 }
 
-// ---- API ----
-
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/approvals", params(ListQuery), tag = "approvals",
-    responses((status = 200, description = "Items waiting for (or decided by) the caller's subtree"), (status = 403, description = "Not allowed")))]
-pub async fn api_list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let (items, total) = list(&state, &user, &query).await?;
-    Ok(crate::api::page_json(items, total, query.page, query.per_page.unwrap_or(20).clamp(1, 200)))
+/// One queue row the caller may see: in their queue for its kind, else "not found".
+async fn visible(state: &AppState, user: &CurrentUser, id: i64) -> Result<Approval, AppError> {
+    let tenant = user.tenant_code();
+    let kind: Option<(String,)> =
+        state.db.opt(q("SELECT kind FROM approvals WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(id)).await?;
+    let Some((kind,)) = kind else { return Err(AppError::not_found()) };
+    let mut filters = queue(state, user, &kind).await?;
+    filters.and("p.id = ?", id);
+    state.db.opt(filters.all(&format!("{SELECT} {FROM}"), "p.id")).await?.ok_or_else(AppError::not_found)
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/approvals/decisions", request_body = DecisionInput, tag = "approvals",
-    responses((status = 200, description = "All listed items decided"), (status = 404, description = "An item is outside the caller's scope"), (status = 409, description = "An item was already decided"), (status = 422, description = "Invalid input")))]
-pub async fn api_decide(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Json(input): Json<DecisionInput>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let decided = decide(&state, &user, &input).await?;
-    Ok(Json(json!({"decided": decided, "decision": input.decision})))
-}
-
-/// One item with what the approver needs to decide it: the applicant's profile (ID number masked) or
-/// the registering organisation, and the item's audit trail.
+/// One item with what the approver needs to decide it: the applicant's profile (ID number masked), the
+/// registering organisation or the claim (form, hours, attachments, route), and the item's audit trail.
 pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<serde_json::Value, AppError> {
     let tenant = user.tenant_code();
-    let item: Approval = state
-        .db
-        .opt(
-            q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.id = $2 AND {}", crate::orgs::in_scope("o", 3)))
-                .bind(tenant)
-                .bind(id)
-                .bind(scope(user)?),
-        )
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    user.authorize(state, object_for(&item.kind)?, "review").await?;
+    let item = visible(state, user, id).await?;
     let subject = match item.subject_type.as_str() {
         "org" => serde_json::to_value(crate::orgs::get(&state.db, tenant, item.subject_id).await?).map_err(AppError::internal)?,
+        "claim" => crate::claims::detail_json(state, tenant, item.subject_id).await?,
         _ => {
             let person: Option<(Option<i64>,)> = state
                 .db
@@ -322,8 +445,49 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<ser
     Ok(json!({"approval": item, "subject": subject, "trail": trail}))
 }
 
+// ---- API ----
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/approvals", params(ListQuery), tag = "approvals",
+    responses((status = 200, description = "Items waiting for (or decided by) the caller's queue"), (status = 403, description = "Not allowed")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let (items, total) = list(&state, &user, &query).await?;
+    Ok(crate::api::page_json(items, total, query.page, query.per_page()))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct GroupQuery {
+    /// registration (default) or claim
+    #[serde(default = "default_kind")]
+    pub kind: String,
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/approvals/groups", params(GroupQuery), tag = "approvals",
+    responses((status = 200, description = "Pending items per declaring organisation", body = [Group]), (status = 403, description = "Not allowed")))]
+pub async fn api_groups(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<GroupQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    Ok(Json(json!({"items": groups(&state, &user, &query.kind).await?})))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/approvals/decisions", request_body = DecisionInput, tag = "approvals",
+    responses((status = 200, description = "All listed items decided"), (status = 404, description = "An item is outside the caller's queue"), (status = 409, description = "An item was already decided"), (status = 422, description = "Invalid input")))]
+pub async fn api_decide(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(input): Json<DecisionInput>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let decided = decide(&state, &user, &input).await?;
+    Ok(Json(json!({"decided": decided, "decision": input.decision})))
+}
+
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/approvals/{id}", tag = "approvals", params(("id" = i64, Path)),
-    responses((status = 200, description = "{approval, subject, trail}"), (status = 404, description = "Outside the caller's scope")))]
+    responses((status = 200, description = "{approval, subject, trail}"), (status = 404, description = "Outside the caller's queue")))]
 pub async fn api_detail(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -335,6 +499,7 @@ pub async fn api_detail(
 pub fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/approvals", get(api_list))
+        .route("/approvals/groups", get(api_groups))
         .route("/approvals/decisions", post(api_decide))
         .route("/approvals/{id}", get(api_detail))
 }
@@ -354,14 +519,37 @@ async fn detail_page(
     page.render("approval.html", detail(&state, user, id).await?)
 }
 
-async fn approvals_page(State(state): State<AppState>, page: Page, Query(query): Query<ListQuery>) -> Result<Response, AppError> {
+/// The queue page's data: the kinds the user may review (tabs), the groups and one page of items.
+async fn queue_page_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<serde_json::Value, AppError> {
+    let (items, total) = list(state, user, query).await?;
+    let mut kinds = Vec::new();
+    for (kind, object, name) in KINDS {
+        if user.can(state, object, "review").await {
+            kinds.push(json!({"kind": kind, "name": name}));
+        }
+    }
+    let groups = if query.kind == "claim" { groups(state, user, &query.kind).await? } else { Vec::new() };
+    Ok(json!({
+        "items": items,
+        "kinds": kinds,
+        "groups": groups,
+        "query": {"status": query.status, "q": query.q, "kind": query.kind, "org": query.org},
+        "pager": crate::api::pager(query.page, query.per_page(), total),
+    }))
+}
+
+async fn approvals_page(State(state): State<AppState>, page: Page, Query(mut query): Query<ListQuery>) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let (items, total) = list(&state, user, &query).await?;
-    let per_page = query.per_page.unwrap_or(20).clamp(1, 200);
-    page.render(
-        "approvals.html",
-        json!({"items": items, "query": {"status": query.status, "q": query.q, "kind": query.kind}, "pager": crate::api::pager(query.page, per_page, total)}),
-    )
+    // The menu links to /approvals; land on the first kind this user reviews.
+    if !user.can(&state, object_for(&query.kind)?, "review").await {
+        for (kind, object, _) in KINDS {
+            if user.can(&state, object, "review").await {
+                query.kind = (*kind).to_owned();
+                break;
+            }
+        }
+    }
+    page.render("approvals.html", queue_page_data(&state, user, &query).await?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -372,21 +560,41 @@ struct DecisionForm {
     decision: String,
     #[serde(default)]
     reason: Option<String>,
+    #[serde(default = "default_kind")]
+    kind: String,
+    /// "1" for "全部通过 / 全部不通过" over the listed organisation's pending items.
+    #[serde(default)]
+    all: Option<String>,
+    #[serde(default)]
+    org: Option<String>,
+    /// Where to go back to (an item's detail page decides one item).
+    #[serde(default)]
+    back: Option<String>,
 }
 
 async fn approvals_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<DecisionForm>) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let input = DecisionInput { ids: form.ids, decision: form.decision, reason: form.reason };
+    let org = form.org.as_deref().and_then(|o| o.trim().parse::<i64>().ok());
+    let input = DecisionInput {
+        ids: form.ids,
+        decision: form.decision,
+        reason: form.reason,
+        all: form.all.as_deref() == Some("1"),
+        kind: Some(form.kind.clone()),
+        org,
+    };
+    let list_path = format!("/approvals?kind={}{}", form.kind, org.map(|o| format!("&org={o}")).unwrap_or_default());
     match decide(&state, user, &input).await {
-        Ok(done) => Ok(crate::web::done_redirect(&page.tenant.base, "/approvals", "decided", done.len() as i64)),
+        Ok(done) => {
+            let back = form.back.filter(|b| b.starts_with("/approvals/") && b[11..].bytes().all(|c| c.is_ascii_digit()));
+            Ok(crate::web::done_redirect(&page.tenant.base, back.as_deref().unwrap_or(&list_path), "decided", done.len() as i64))
+        }
         Err(err) if err.status.is_client_error() && err.status != StatusCode::FORBIDDEN => {
-            let query = ListQuery { kind: default_kind(), status: default_status(), q: None, page: 1, per_page: None };
-            let (items, total) = list(&state, user, &query).await?;
-            page.render_status(
-                err.status,
-                "approvals.html",
-                json!({"items": items, "query": {"status": "pending"}, "pager": crate::api::pager(1, 20, total), "error": err.message, "errors": err.fields}),
-            )
+            let query = ListQuery { kind: form.kind, status: default_status(), q: None, org, page: 1, per_page: None };
+            let mut data = queue_page_data(&state, user, &query).await?;
+            data["error"] = json!(err.message);
+            data["errors"] = json!(err.fields);
+            page.render_status(err.status, "approvals.html", data)
         }
         Err(err) => Err(err),
     }

@@ -181,6 +181,11 @@ impl Filters {
         Query::with_args(format!("{select} WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}", self.sql, n + 1, n + 2), args)
     }
 
+    /// `<select> WHERE … GROUP BY <group> ORDER BY <order>` (counts per group).
+    pub fn grouped(&self, select: &str, group: &str, order: &str) -> Query {
+        Query::with_args(format!("{select} WHERE {} GROUP BY {group} ORDER BY {order}", self.sql), self.args.clone())
+    }
+
     /// `<select> WHERE … ORDER BY <order>` without a limit (exports, batch actions).
     pub fn all(&self, select: &str, order: &str) -> Query {
         Query::with_args(format!("{select} WHERE {} ORDER BY {order}", self.sql), self.args.clone())

@@ -41,6 +41,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::people::api_routes(&state))
         .merge(crate::orgs::api_routes(&state))
         .merge(crate::approvals::api_routes())
+        .merge(crate::claims::api_routes())
+        .merge(crate::todos::api_routes())
         .merge(crate::messages::api_routes())
         .merge(crate::hours::api_routes())
         .merge(crate::people::admin::api_routes())
@@ -93,6 +95,24 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::approvals::api_list,
         crate::approvals::api_decide,
         crate::approvals::api_detail,
+        crate::approvals::api_groups,
+        crate::claims::handlers::api_activities,
+        crate::claims::handlers::api_list,
+        crate::claims::handlers::api_create,
+        crate::claims::handlers::api_get,
+        crate::claims::handlers::api_update,
+        crate::claims::handlers::api_delete,
+        crate::claims::handlers::api_add_attachment,
+        crate::claims::handlers::download,
+        crate::claims::handlers::api_remove_attachment,
+        crate::claims::handlers::api_submit,
+        crate::claims::handlers::api_withdraw,
+        crate::todos::api_list,
+        crate::todos::api_create,
+        crate::todos::api_detail,
+        crate::todos::api_upload,
+        crate::todos::api_review,
+        crate::todos::download,
         crate::hours::api_my_credits,
         crate::hours::api_my_status,
         crate::messages::api_list,
@@ -115,6 +135,10 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::tenancy::admin::ItemInput,
         crate::approvals::DecisionInput,
         crate::approvals::Approval,
+        crate::approvals::Group,
+        crate::claims::ClaimBody,
+        crate::todos::NewTodo,
+        crate::todos::ReviewInput,
     ))
 )]
 pub struct ApiDoc;

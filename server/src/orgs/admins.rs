@@ -3,7 +3,7 @@
 //! Also the licence scan an approver looks at before deciding an org registration.
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -124,19 +124,10 @@ pub async fn licence(state: &AppState, user: &CurrentUser, org_id: i64) -> Resul
     user.authorize(state, "orgs", "read").await?;
     let tenant = user.tenant_code();
     get_in_scope(&state.db, tenant, &scope(user)?, org_id).await?;
-    let blob: Option<(String, String, String)> = state
-        .db
-        .opt(
-            q("SELECT b.storage_key, b.filename, b.content_type FROM orgs o JOIN blobs b ON b.tenant_id = o.tenant_id AND b.id = o.licence_blob_id \
-               WHERE o.tenant_id = $1 AND o.id = $2")
-            .bind(tenant)
-            .bind(org_id),
-        )
-        .await?;
-    let Some((key, filename, content_type)) = blob else { return Err(AppError::not_found()) };
-    let bytes = state.blobs.get(&key).await?;
-    let disposition = format!("attachment; filename*=UTF-8''{}", urlencoding::encode(&filename));
-    Ok(([(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    let blob: Option<(Option<i64>,)> =
+        state.db.opt(q("SELECT licence_blob_id FROM orgs WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(org_id)).await?;
+    let Some((Some(blob_id),)) = blob else { return Err(AppError::not_found()) };
+    crate::storage::download(state, tenant, blob_id).await
 }
 
 async fn licence_handler(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {

@@ -310,6 +310,7 @@ async fn write(
             summary,
             applicant_account_id: Some(account_id),
             approver_org_id: approver_id,
+            ..Default::default()
         },
     )
     .await?;

@@ -358,6 +358,8 @@ async fn write_staff(
                 summary: format!("专技人员 {} {}（{}）", input.name.trim(), ids::mask_id_number(id_number), unit.name),
                 applicant_account_id: Some(account_id),
                 approver_org_id: approver.id,
+                declaring_org_id: Some(unit.id),
+                ..Default::default()
             },
         )
         .await?;

@@ -33,8 +33,21 @@ pub async fn from_config(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> 
     }
 }
 
-/// File kinds accepted for scans and proofs.
-pub const DOCUMENT_TYPES: &[&str] = &["application/pdf", "image/jpeg", "image/png", "application/zip"];
+/// File kinds accepted for scans (licences): sniffed MIME type and the name users know it by.
+pub const DOCUMENT_TYPES: &[(&str, &str)] =
+    &[("application/pdf", "PDF"), ("image/jpeg", "JPG"), ("image/png", "PNG"), ("application/zip", "ZIP")];
+
+/// File kinds accepted as proof of an activity: scans plus office documents.
+pub const ATTACHMENT_TYPES: &[(&str, &str)] = &[
+    ("application/pdf", "PDF"),
+    ("image/jpeg", "JPG"),
+    ("image/png", "PNG"),
+    ("application/zip", "ZIP"),
+    ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "DOCX"),
+    ("application/msword", "DOC"),
+    ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX"),
+    ("application/vnd.ms-excel", "XLS"),
+];
 
 /// Sniffs, stores and records an upload; returns the blob id. The row is written in `tx`, the bytes
 /// before it: if the transaction rolls back, an unreferenced file is left for cleanup, never a row
@@ -45,7 +58,7 @@ pub async fn store_upload(
     tenant: &str,
     filename: &str,
     bytes: Vec<u8>,
-    allowed: &[&str],
+    allowed: &[(&str, &str)],
     limit_mb: u64,
 ) -> Result<i64, AppError> {
     if bytes.is_empty() {
@@ -55,11 +68,12 @@ pub async fn store_upload(
         return Err(AppError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("文件不能超过 {limit_mb} MB")));
     }
     let content_type = infer::get(&bytes).map(|t| t.mime_type()).unwrap_or("application/octet-stream");
-    if !allowed.contains(&content_type) {
+    if !allowed.iter().any(|(mime, _)| *mime == content_type) {
+        let names: Vec<&str> = allowed.iter().map(|(_, name)| *name).collect();
         return Err(AppError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             "bad_file_type",
-            "文件类型不受支持，请上传 PDF、JPG、PNG 或 ZIP 文件",
+            format!("文件类型不受支持，请上传 {} 文件", names.join("、")),
         ));
     }
     let sha = hex::encode(sha2::Sha256::digest(&bytes));
@@ -83,4 +97,19 @@ pub async fn store_upload(
         )
         .await?;
     Ok(id)
+}
+
+/// A stored blob as a download (`Content-Disposition: attachment`, the original file name). The caller
+/// has checked that the requester may see it.
+pub async fn download(state: &crate::app::AppState, tenant: &str, blob_id: i64) -> Result<axum::response::Response, AppError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let blob: Option<(String, String, String)> = state
+        .db
+        .opt(q("SELECT storage_key, filename, content_type FROM blobs WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(blob_id))
+        .await?;
+    let Some((key, filename, content_type)) = blob else { return Err(AppError::not_found()) };
+    let bytes = state.blobs.get(&key).await?;
+    let disposition = format!("attachment; filename*=UTF-8''{}", urlencoding::encode(&filename));
+    Ok(([(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }

@@ -38,6 +38,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("messages.html", include_str!("../../templates/messages.html")),
     ("approvals.html", include_str!("../../templates/approvals.html")),
     ("approval.html", include_str!("../../templates/approval.html")),
+    ("claims.html", include_str!("../../templates/claims.html")),
+    ("claim.html", include_str!("../../templates/claim.html")),
+    ("claim_form.html", include_str!("../../templates/claim_form.html")),
+    ("todos.html", include_str!("../../templates/todos.html")),
+    ("todo.html", include_str!("../../templates/todo.html")),
     ("orgs.html", include_str!("../../templates/orgs.html")),
     ("one_time_code.html", include_str!("../../templates/one_time_code.html")),
     ("people.html", include_str!("../../templates/people.html")),
@@ -111,6 +116,11 @@ const NOTICES: &[(&str, &str)] = &[
     ("account_disabled", "账号已禁用"),
     ("account_enabled", "账号已启用"),
     ("saved", "已保存"),
+    ("uploaded", "附件已上传"),
+    ("removed", "附件已删除"),
+    ("submitted", "已提交审核"),
+    ("withdrawn", "已撤回，可修改后重新提交"),
+    ("deleted", "已删除"),
 ];
 
 #[derive(serde::Deserialize)]
@@ -123,12 +133,22 @@ struct DoneQuery {
 const NAV: &[(&str, &str, &str, &str)] = &[
     ("/account", "个人中心", "profile", "read"),
     ("/messages", "站内消息", "messages", "read"),
-    ("/approvals", "注册审核", "registrations", "review"),
+    ("/claims", "学时申报", "claims", "apply"),
+    ("/todos", "待办事项", "todos", "read"),
+    ("/todos", "待办事项", "todos", "manage"),
+    ("/approvals?kind=registration", "注册审核", "registrations", "review"),
+    ("/approvals?kind=claim", "学时审核", "claims", "review"),
     ("/orgs", "组织机构", "orgs", "read"),
     ("/people", "人员管理", "people", "read"),
     ("/basic-data", "基础数据", "basic_data", "manage"),
     ("/account/password", "修改密码", "password", "change"),
 ];
+
+/// Claims and to-dos are a person's or their unit admin's: a wildcard grant (system admins) does not
+/// make them useful to others, so the menu leaves them out.
+fn personal_page_fits(path: &str, user: &CurrentUser) -> bool {
+    !matches!(path, "/claims" | "/todos") || user.account.person_id.is_some() || user.account.role == "unit_admin"
+}
 
 impl FromRequestParts<AppState> for Page {
     type Rejection = AppError;
@@ -140,7 +160,11 @@ impl FromRequestParts<AppState> for Page {
         let mut nav = Vec::new();
         if let Some(user) = &user {
             for (path, label, object, action) in NAV {
-                if user.can(state, object, action).await {
+                // One entry per page even when several grants lead to it.
+                if !nav.iter().any(|n: &Value| n["path"] == *path)
+                    && personal_page_fits(path, user)
+                    && user.can(state, object, action).await
+                {
                     nav.push(json!({"href": format!("{}{}", tenant.base, path), "label": label, "path": path}));
                 }
             }
@@ -246,6 +270,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::people::admin::page_routes())
         .merge(crate::tenancy::admin::page_routes())
         .merge(crate::approvals::page_routes())
+        .merge(crate::claims::page_routes())
+        .merge(crate::todos::page_routes())
         .layer(middleware::from_fn_with_state(state, html_errors))
 }
 

@@ -150,3 +150,68 @@ async fn staff_register_and_login_through_pages() {
     assert!(!page.contains(&id), "the ID number is masked");
     c.close().await.unwrap();
 }
+
+async fn login_page(c: &fantoccini::Client, s: &TestServer, tenant: &str, user_type: &str, seq: u32) {
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&s.url(tenant, "/login")).await.unwrap();
+    choose(c, "user_type", user_type).await;
+    fill(c, "id_number", &jijiao::demo::demo_id_number(tenant, seq)).await;
+    fill(c, "password", jijiao::demo::DEMO_PASSWORD).await;
+    click(c, Locator::Css("form.form button[type=submit]")).await;
+    c.wait().for_element(Locator::Css("aside.sidenav")).await.unwrap();
+}
+
+/// Issue 4: a staff member claims hours for a patent with a proof file; the unit admin and the
+/// supervising department approve it through their queues; the claim shows as approved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claim_with_attachment_submitted_and_approved_through_pages() {
+    let Some((c, _driver, _profile)) = browser().await else { return };
+    let s = TestServer::start(Backend::Sqlite).await;
+    login_page(&c, &s, "hunan", "staff", 101).await;
+    click(&c, Locator::LinkText("学时申报")).await;
+    click(&c, Locator::LinkText("新建申报")).await;
+    choose(&c, "year", "2025").await;
+    choose(&c, "activity", "patent").await;
+    click(&c, Locator::Css("form.inline-form button[type=submit]")).await;
+    c.wait().for_element(Locator::Css("[name='f.name']")).await.unwrap();
+    fill(&c, "f.name", "一种教学演示装置").await;
+    set_date(&c, "f.start_date", "2025-03-01").await;
+    set_date(&c, "f.end_date", "2025-03-05").await;
+    click(&c, Locator::Css("form.grid button.primary")).await;
+    c.wait().for_element(Locator::Css("input[type=file]")).await.unwrap();
+    // Submitting without the proof: the page says which file is missing.
+    click(&c, Locator::Css("form[action$='/submit'] button")).await;
+    let error = c.wait().for_element(Locator::Css("li[data-field=attachment]")).await.unwrap();
+    assert!(error.text().await.unwrap().contains("请上传"));
+    let dir = tempfile::tempdir().unwrap();
+    let proof = dir.path().join("专利证书.pdf");
+    std::fs::write(&proof, crate::common::PDF).unwrap();
+    c.find(Locator::Css("input[type=file]")).await.unwrap().send_keys(&proof.display().to_string()).await.unwrap();
+    click(&c, Locator::Css("form[enctype] button[type=submit]")).await;
+    c.wait().for_element(Locator::LinkText("专利证书.pdf")).await.unwrap();
+    click(&c, Locator::Css("form[action$='/submit'] button")).await;
+    c.wait().for_element(Locator::Css("[data-status=submitted]")).await.unwrap();
+
+    // The unit admin passes it on from the queue.
+    login_page(&c, &s, "hunan", "unit", 201).await;
+    click(&c, Locator::LinkText("学时审核")).await;
+    click(&c, Locator::Css("input[name=ids]")).await;
+    click(&c, Locator::Css("button[value=approve].primary")).await;
+    c.wait().for_element(Locator::Css(".notice")).await.unwrap();
+    assert!(c.source().await.unwrap().contains("已审核 1 条记录"));
+
+    // The supervising department opens it, sees the proof, and approves it on its page.
+    login_page(&c, &s, "hunan", "authority", 401).await;
+    click(&c, Locator::LinkText("学时审核")).await;
+    click(&c, Locator::LinkText("详细")).await;
+    c.wait().for_element(Locator::LinkText("专利证书.pdf")).await.unwrap();
+    click(&c, Locator::Css("button[value=approve]")).await;
+    c.wait().for_element(Locator::Css(".notice")).await.unwrap();
+
+    login_page(&c, &s, "hunan", "staff", 101).await;
+    click(&c, Locator::LinkText("学时申报")).await;
+    click(&c, Locator::LinkText("查看")).await;
+    c.wait().for_element(Locator::Css("[data-status=approved]")).await.unwrap();
+    assert_eq!(s.count("SELECT COUNT(*) FROM credits WHERE source = 'activity'").await, 1);
+    c.close().await.unwrap();
+}

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod browser;
+mod claims;
 mod common;
 mod hours;
 mod isolation;
@@ -11,3 +12,4 @@ mod jobs;
 mod orgs;
 mod registration;
 mod storage;
+mod todos;

@@ -1,0 +1,454 @@
+//! Claim routes: the JSON API under `/api/v1` and the pages. Both call the same domain functions.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Datelike;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ClaimBody, ListQuery};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::csrf::{self, CsrfForm};
+use crate::db::q;
+use crate::error::AppError;
+use crate::rules::model::FieldKind;
+use crate::web::{Page, done_redirect};
+
+fn this_year() -> i64 {
+    i64::from(chrono::Utc::now().year())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct YearQuery {
+    /// The year counted (default: this year)
+    pub year: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/activities", params(YearQuery), tag = "claims",
+    responses((status = 200, description = "{year, activities: [{code, name, subject, fields}]}: the rules plugin's catalogue"), (status = 422, description = "Bad year")))]
+pub async fn api_activities(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<YearQuery>,
+) -> Result<Json<Value>, AppError> {
+    user.authorize(&state, "claims", "apply").await?;
+    let year = query.year.unwrap_or_else(this_year);
+    let activities = super::catalogue(&state, user.tenant_code(), year).await?;
+    Ok(Json(json!({"year": year, "activities": activities})))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/claims", params(ListQuery), tag = "claims",
+    responses((status = 200, description = "The caller's claims (a unit admin: the unit's)"), (status = 403, description = "Not allowed")))]
+pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
+    let (items, total) = super::list(&state, &user, &query).await?;
+    let items: Vec<Value> = items.iter().map(super::Claim::to_json).collect();
+    Ok(crate::api::page_json(items, total, query.page, query.per_page()))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/claims", request_body = ClaimBody, tag = "claims",
+    responses((status = 201, description = "The draft claim with the assessed hours"), (status = 422, description = "Per-field errors from the rules plugin; nothing stored"), (status = 404, description = "The person is not the caller's")))]
+pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<ClaimBody>) -> Result<Response, AppError> {
+    let claim = super::create(&state, &user, &body).await?;
+    Ok((StatusCode::CREATED, Json(claim.to_json())).into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/claims/{id}", tag = "claims", params(("id" = i64, Path)),
+    responses((status = 200, description = "{claim, form, attachments, steps, trail}"), (status = 404, description = "Not the caller's, nor on a route they review")))]
+pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    Ok(Json(super::detail(&state, &user, id).await?))
+}
+
+#[utoipa::path(put, path = "/t/{tenant}/api/v1/claims/{id}", request_body = ClaimBody, tag = "claims", params(("id" = i64, Path)),
+    responses((status = 200, description = "The edited claim"), (status = 409, description = "Submitted: withdraw first"), (status = 422, description = "Per-field errors")))]
+pub async fn api_update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(body): Json<ClaimBody>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(super::update(&state, &user, id, &body).await?.to_json()))
+}
+
+#[utoipa::path(delete, path = "/t/{tenant}/api/v1/claims/{id}", tag = "claims", params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = 409, description = "Submitted: withdraw first")))]
+pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    super::delete(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A multipart upload: the `file` part and the optional `field` (which file field of the form it proves)
+/// and, from pages, the CSRF token.
+struct Upload {
+    field: Option<String>,
+    filename: String,
+    bytes: Vec<u8>,
+    csrf: Option<String>,
+}
+
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, AppError> {
+    let bad = |_| AppError::bad_request("bad_form", "上传内容无法读取");
+    let (mut field, mut file, mut csrf_sent) = (None, None, None);
+    while let Some(part) = multipart.next_field().await.map_err(bad)? {
+        match part.name().unwrap_or_default() {
+            "file" => {
+                let name = part.file_name().unwrap_or("file").to_owned();
+                file = Some((name, part.bytes().await.map_err(|e| too_large_or_bad(&e.body_text()))?.to_vec()));
+            }
+            "field" => field = Some(part.text().await.map_err(bad)?),
+            csrf::FIELD => csrf_sent = Some(part.text().await.map_err(bad)?),
+            _ => {}
+        }
+    }
+    let Some((filename, bytes)) = file else {
+        return Err(AppError::invalid([("file".to_owned(), "请选择要上传的文件".to_owned())].into()));
+    };
+    Ok(Upload { field, filename, bytes, csrf: csrf_sent })
+}
+
+/// axum reports a body over the limit as a read error; answer it as 413.
+fn too_large_or_bad(text: &str) -> AppError {
+    if text.contains("length limit") {
+        AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "文件过大")
+    } else {
+        AppError::bad_request("bad_form", "上传内容无法读取")
+    }
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/claims/{id}/attachments", tag = "claims", params(("id" = i64, Path)),
+    request_body(content_type = "multipart/form-data", description = "`file` and optional `field` (the form's file field key)"),
+    responses((status = 201, description = "The stored attachment"), (status = 413, description = "Over the size limit"), (status = 422, description = "Type not allowed")))]
+pub async fn api_add_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    let upload = read_upload(multipart).await?;
+    let attachment = super::add_attachment(&state, &user, id, upload.field.as_deref(), &upload.filename, upload.bytes).await?;
+    Ok((StatusCode::CREATED, Json(attachment)).into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/claims/{id}/attachments/{attachment}", tag = "claims",
+    params(("id" = i64, Path), ("attachment" = i64, Path)),
+    responses((status = 200, description = "The file"), (status = 404, description = "Not the caller's, nor on a route they review")))]
+pub async fn download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, attachment)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    super::download_attachment(&state, &user, id, attachment).await
+}
+
+#[utoipa::path(delete, path = "/t/{tenant}/api/v1/claims/{id}/attachments/{attachment}", tag = "claims",
+    params(("id" = i64, Path), ("attachment" = i64, Path)),
+    responses((status = 204, description = "Removed"), (status = 409, description = "Submitted: withdraw first")))]
+pub async fn api_remove_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, attachment)): Path<(i64, i64)>,
+) -> Result<StatusCode, AppError> {
+    super::remove_attachment(&state, &user, id, attachment).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/claims/{id}/submit", tag = "claims", params(("id" = i64, Path)),
+    responses((status = 200, description = "Submitted: the first step of the plugin's route is in its queue"), (status = 409, description = "Already submitted"), (status = 422, description = "Missing fields or files, or no department to route to")))]
+pub async fn api_submit(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    super::submit(&state, &user, id).await?;
+    Ok(Json(super::detail(&state, &user, id).await?))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/claims/{id}/withdraw", tag = "claims", params(("id" = i64, Path)),
+    responses((status = 200, description = "Back to draft"), (status = 409, description = "Already decided (or not submitted)")))]
+pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    super::withdraw(&state, &user, id).await?;
+    Ok(Json(super::detail(&state, &user, id).await?))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/activities", get(api_activities))
+        .route("/claims", get(api_list).post(api_create))
+        .route("/claims/{id}", get(api_get).put(api_update).delete(api_delete))
+        .route("/claims/{id}/attachments", post(api_add_attachment))
+        .route("/claims/{id}/attachments/{attachment}", get(download).delete(api_remove_attachment))
+        .route("/claims/{id}/submit", post(api_submit))
+        .route("/claims/{id}/withdraw", post(api_withdraw))
+}
+
+// ---- pages ----
+
+pub fn page_routes() -> Router<AppState> {
+    Router::new()
+        .route("/claims", get(list_page))
+        .route("/claims/new", get(new_page).post(new_submit))
+        .route("/claims/{id}", get(detail_page))
+        .route("/claims/{id}/edit", get(edit_page).post(edit_submit))
+        .route("/claims/{id}/attachments", post(attachment_submit))
+        .route("/claims/{id}/attachments/{attachment}", get(download))
+        .route("/claims/{id}/attachments/{attachment}/delete", post(attachment_delete))
+        .route("/claims/{id}/{action}", post(action_submit))
+}
+
+async fn list_page(State(state): State<AppState>, page: Page, Query(query): Query<ListQuery>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let (items, total) = super::list(&state, user, &query).await?;
+    let items: Vec<Value> = items.iter().map(super::Claim::to_json).collect();
+    page.render(
+        "claims.html",
+        json!({
+            "items": items,
+            "statuses": super::STATUSES.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
+            "query": {"year": query.year, "status": query.status, "q": query.q},
+            "on_behalf": user.account.person_id.is_none(),
+            "pager": crate::api::pager(query.page, query.per_page(), total),
+        }),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NewQuery {
+    year: Option<i64>,
+    activity: Option<String>,
+    person_id: Option<i64>,
+}
+
+/// The claim form: the year and activity pickers, and once an activity is chosen its fields as the
+/// plugin defines them. `values`/`errors` refill it after a failed save.
+async fn form_data(
+    state: &AppState,
+    user: &CurrentUser,
+    year: i64,
+    activity: Option<&str>,
+    values: &BTreeMap<String, String>,
+    claim_id: Option<i64>,
+) -> Result<Value, AppError> {
+    let tenant = user.tenant_code();
+    let activities = super::catalogue(state, tenant, year).await?;
+    let chosen = activity.and_then(|code| activities.iter().find(|a| a.code == code));
+    let fields: Vec<Value> = chosen
+        .map(|a| {
+            a.fields
+                .iter()
+                .map(|f| {
+                    let kind = serde_json::to_value(f.kind).unwrap_or_default();
+                    json!({"key": f.key, "label": f.label, "kind": kind, "required": f.required, "max": f.max,
+                           "choices": f.choices, "value": values.get(&f.key), "long": f.kind == FieldKind::Text && f.max.unwrap_or(0.0) > 200.0})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let unit_level = match user.account.org_id {
+        Some(org) => crate::orgs::get(&state.db, tenant, org).await?.map(|o| o.level).unwrap_or_default(),
+        None => String::new(),
+    };
+    let staff: Vec<Value> = if user.account.person_id.is_none() && user.account.role == "unit_admin" {
+        let rows: Vec<(i64, String, String)> = state
+            .db
+            .all(
+                q("SELECT id, name, id_number FROM people WHERE tenant_id = $1 AND unit_id = $2 ORDER BY name, id LIMIT 2000")
+                    .bind(tenant)
+                    .bind(user.account.org_id),
+            )
+            .await?;
+        rows.into_iter()
+            .map(|(id, name, id_number)| json!({"id": id, "name": name, "id_number": crate::ids::mask_id_number(&id_number)}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let this = this_year();
+    Ok(json!({
+        "years": ((this - 5)..=this).rev().collect::<Vec<_>>(),
+        "year": year,
+        "activities": activities.iter().map(|a| json!({"code": a.code, "name": a.name, "subject": a.subject})).collect::<Vec<_>>(),
+        "activity": chosen.map(|a| json!({"code": a.code, "name": a.name, "subject": a.subject})),
+        "fields": fields,
+        "values": values,
+        "staff": staff,
+        "offers_choice": super::offers_choice(state, tenant, year, if unit_level.is_empty() { "city" } else { &unit_level }).await,
+        "claim_id": claim_id,
+    }))
+}
+
+async fn new_page(State(state): State<AppState>, page: Page, Query(query): Query<NewQuery>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    user.authorize(&state, "claims", "apply").await?;
+    let mut values = BTreeMap::new();
+    if let Some(person) = query.person_id {
+        values.insert("person_id".to_owned(), person.to_string());
+    }
+    let data = form_data(&state, user, query.year.unwrap_or_else(this_year), query.activity.as_deref(), &values, None).await?;
+    page.render("claim_form.html", data)
+}
+
+/// The form's flat fields: `year`, `activity`, `person_id`, `choice` and `f.<key>` for the activity's fields.
+fn body_from_form(form: &BTreeMap<String, String>) -> Result<ClaimBody, AppError> {
+    let year = form.get("year").and_then(|y| y.trim().parse().ok()).unwrap_or(0);
+    let fields = form.iter().filter_map(|(k, v)| k.strip_prefix("f.").map(|key| (key.to_owned(), Value::String(v.clone())))).collect();
+    Ok(ClaimBody {
+        year,
+        activity: form.get("activity").cloned().unwrap_or_default(),
+        fields,
+        person_id: form.get("person_id").and_then(|p| p.trim().parse().ok()),
+        choice: form.get("choice").cloned().filter(|c| !c.is_empty()),
+    })
+}
+
+fn form_values(form: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    form.iter().map(|(k, v)| (k.strip_prefix("f.").unwrap_or(k).to_owned(), v.clone())).collect()
+}
+
+/// Renders the form again with the errors of a failed save (client errors only).
+async fn form_again(
+    state: &AppState,
+    page: &Page,
+    form: &BTreeMap<String, String>,
+    claim_id: Option<i64>,
+    err: AppError,
+) -> Result<Response, AppError> {
+    if !err.status.is_client_error() || matches!(err.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) {
+        return Err(err);
+    }
+    let user = page.require_user()?;
+    let body = body_from_form(form)?;
+    let year = if body.year == 0 { this_year() } else { body.year };
+    let mut data = form_data(state, user, year, Some(&body.activity), &form_values(form), claim_id).await?;
+    data["error"] = json!(err.message);
+    data["errors"] = json!(err.fields);
+    page.render_status(err.status, "claim_form.html", data)
+}
+
+async fn new_submit(
+    State(state): State<AppState>,
+    page: Page,
+    CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match super::create(&state, user, &body_from_form(&form)?).await {
+        Ok(claim) => Ok(done_redirect(&page.tenant.base, &format!("/claims/{}", claim.id), "saved", 1)),
+        Err(err) => form_again(&state, &page, &form, None, err).await,
+    }
+}
+
+async fn detail_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let mut data = super::detail(&state, user, id).await?;
+    data["upload_limit_mb"] = json!(state.config.upload_limit_mb);
+    page.render("claim.html", data)
+}
+
+/// The edit form; `?year=&activity=` switches the draft to another year or activity before saving.
+async fn edit_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Query(query): Query<NewQuery>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let claim = super::editable_by(&state, user, id).await?;
+    if !claim.editable() {
+        return Err(AppError::conflict("not_editable", "申报已提交，撤回后才能修改"));
+    }
+    let mut values: BTreeMap<String, String> =
+        claim.form_values().into_iter().map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect();
+    values.insert("person_id".to_owned(), claim.person_id.to_string());
+    if let Some(choice) = &claim.route_choice {
+        values.insert("choice".to_owned(), choice.clone());
+    }
+    let year = query.year.unwrap_or(claim.year);
+    let activity = query.activity.unwrap_or(claim.activity);
+    let data = form_data(&state, user, year, Some(&activity), &values, Some(id)).await?;
+    page.render("claim_form.html", data)
+}
+
+async fn edit_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match super::update(&state, user, id, &body_from_form(&form)?).await {
+        Ok(_) => Ok(done_redirect(&page.tenant.base, &format!("/claims/{id}"), "saved", 1)),
+        Err(err) => form_again(&state, &page, &form, Some(id), err).await,
+    }
+}
+
+/// Renders the claim page with an error (a failed upload, submit or withdrawal) instead of an error page,
+/// so the user sees what to fix next to the claim.
+async fn detail_with_error(state: &AppState, page: &Page, id: i64, err: AppError) -> Result<Response, AppError> {
+    if !err.status.is_client_error() || matches!(err.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) {
+        return Err(err);
+    }
+    let user = page.require_user()?;
+    let mut data = super::detail(state, user, id).await?;
+    data["upload_limit_mb"] = json!(state.config.upload_limit_mb);
+    data["error"] = json!(err.message);
+    data["errors"] = json!(err.fields);
+    page.render_status(err.status, "claim.html", data)
+}
+
+async fn attachment_submit(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let result = match read_upload(multipart).await {
+        Ok(upload) => {
+            csrf::verify(crate::auth::session::cookie_value(&headers, csrf::COOKIE).as_deref(), upload.csrf.as_deref())?;
+            super::add_attachment(&state, user, id, upload.field.as_deref(), &upload.filename, upload.bytes).await.map(|_| ())
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(()) => Ok(done_redirect(&page.tenant.base, &format!("/claims/{id}"), "uploaded", 1)),
+        Err(err) => detail_with_error(&state, &page, id, err).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn attachment_delete(
+    State(state): State<AppState>,
+    page: Page,
+    Path((id, attachment)): Path<(i64, i64)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match super::remove_attachment(&state, user, id, attachment).await {
+        Ok(()) => Ok(done_redirect(&page.tenant.base, &format!("/claims/{id}"), "removed", 1)),
+        Err(err) => detail_with_error(&state, &page, id, err).await,
+    }
+}
+
+/// submit, withdraw and delete buttons on the claim page.
+async fn action_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path((id, action)): Path<(i64, String)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let base = &page.tenant.base;
+    let result = match action.as_str() {
+        "submit" => super::submit(&state, user, id).await.map(|_| done_redirect(base, &format!("/claims/{id}"), "submitted", 1)),
+        "withdraw" => super::withdraw(&state, user, id).await.map(|_| done_redirect(base, &format!("/claims/{id}"), "withdrawn", 1)),
+        "delete" => super::delete(&state, user, id).await.map(|_| done_redirect(base, "/claims", "deleted", 1)),
+        _ => return Err(AppError::not_found()),
+    };
+    match result {
+        Ok(response) => Ok(response),
+        Err(err) => detail_with_error(&state, &page, id, err).await,
+    }
+}

@@ -1,0 +1,581 @@
+//! To-dos (待办事项, seed 001 §5): a unit admin assigns a training or an activity to some of the unit's
+//! staff; each person uploads proof; the admin accepts it or returns it with a reason. Both sides see
+//! every assignee's state.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::csrf::{self, CsrfForm};
+use crate::db::{Filters, q};
+use crate::error::{AppError, FieldErrors};
+use crate::web::{Page, done_redirect};
+use crate::{audit, messages, storage};
+
+pub const KINDS: &[(&str, &str)] = &[("training", "培训"), ("activity", "活动")];
+pub const ITEM_STATUSES: &[(&str, &str)] =
+    &[("open", "待上传"), ("uploaded", "已上传待确认"), ("accepted", "已确认"), ("returned", "已退回")];
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewTodo {
+    /// training or activity
+    pub kind: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// YYYY-MM-DD
+    #[serde(default)]
+    pub due_on: Option<String>,
+    /// People of the admin's unit
+    #[serde(default)]
+    pub person_ids: Vec<i64>,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Todo {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    pub description: String,
+    pub due_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub unit_id: i64,
+    pub assigned: i64,
+    pub uploaded: i64,
+    pub accepted: i64,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Item {
+    pub id: i64,
+    pub todo_id: i64,
+    pub person_id: i64,
+    pub person_name: String,
+    pub status: String,
+    pub blob_id: Option<i64>,
+    pub filename: Option<String>,
+    pub note: Option<String>,
+    pub updated_at: DateTime<Utc>,
+    pub title: String,
+    pub kind: String,
+    pub due_on: Option<NaiveDate>,
+}
+
+const TODO_SELECT: &str = "SELECT t.id, t.kind, t.title, t.description, t.due_on, t.created_at, t.unit_id, \
+     (SELECT COUNT(*) FROM todo_items i WHERE i.tenant_id = t.tenant_id AND i.todo_id = t.id) AS assigned, \
+     (SELECT COUNT(*) FROM todo_items i WHERE i.tenant_id = t.tenant_id AND i.todo_id = t.id AND i.status = 'uploaded') AS uploaded, \
+     (SELECT COUNT(*) FROM todo_items i WHERE i.tenant_id = t.tenant_id AND i.todo_id = t.id AND i.status = 'accepted') AS accepted \
+     FROM todos t";
+const ITEM_SELECT: &str = "SELECT i.id, i.todo_id, i.person_id, p.name AS person_name, i.status, i.blob_id, b.filename, i.note, i.updated_at, \
+     t.title, t.kind, t.due_on FROM todo_items i JOIN todos t ON t.tenant_id = i.tenant_id AND t.id = i.todo_id \
+     JOIN people p ON p.tenant_id = i.tenant_id AND p.id = i.person_id LEFT JOIN blobs b ON b.tenant_id = i.tenant_id AND b.id = i.blob_id";
+
+/// The unit a to-do admin manages (unit admins only).
+async fn admin_unit(state: &AppState, user: &CurrentUser) -> Result<i64, AppError> {
+    user.authorize(state, "todos", "manage").await?;
+    user.account.org_id.filter(|_| user.account.role == "unit_admin").ok_or_else(AppError::forbidden)
+}
+
+/// Assigns a to-do to people of the admin's unit; each gets a message. One transaction.
+pub async fn create(state: &AppState, user: &CurrentUser, input: &NewTodo) -> Result<i64, AppError> {
+    let unit = admin_unit(state, user).await?;
+    let tenant = user.tenant_code();
+    let mut errors = FieldErrors::default();
+    if !KINDS.iter().any(|(k, _)| *k == input.kind) {
+        errors.add("kind", "请选择类型：培训或活动");
+    }
+    let title = input.title.trim();
+    if title.is_empty() || title.chars().count() > 100 {
+        errors.add("title", "请填写名称（不超过 100 字）");
+    }
+    if input.description.chars().count() > 1000 {
+        errors.add("description", "说明不能超过 1000 字");
+    }
+    let due_on = match input.due_on.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => None,
+        Some(text) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Ok(date) => Some(date),
+            Err(_) => {
+                errors.add("due_on", "截止日期格式应为 YYYY-MM-DD");
+                None
+            }
+        },
+    };
+    let mut people = input.person_ids.clone();
+    people.sort_unstable();
+    people.dedup();
+    if people.is_empty() {
+        errors.add("person_ids", "请至少选择一名人员");
+    }
+    errors.finish()?;
+    let mut tx = state.db.begin().await?;
+    let now = Utc::now();
+    let id = tx
+        .scalar(
+            q("INSERT INTO todos (tenant_id, unit_id, created_by, kind, title, description, due_on, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+                .bind(tenant)
+                .bind(unit)
+                .bind(user.account.id)
+                .bind(&input.kind)
+                .bind(title)
+                .bind(input.description.trim())
+                .bind(due_on)
+                .bind(now),
+        )
+        .await?;
+    for person in &people {
+        let account: Option<(i64, Option<i64>)> = tx
+            .opt(
+                q("SELECT p.id, (SELECT MIN(a.id) FROM accounts a WHERE a.tenant_id = p.tenant_id AND a.person_id = p.id) FROM people p \
+                   WHERE p.tenant_id = $1 AND p.id = $2 AND p.unit_id = $3")
+                .bind(tenant)
+                .bind(*person)
+                .bind(unit),
+            )
+            .await?;
+        // Someone outside the unit is not someone the admin can see.
+        let Some((_, account)) = account else {
+            return Err(AppError::invalid([("person_ids".to_owned(), "所选人员不在本单位".to_owned())].into()));
+        };
+        tx.run(
+            q("INSERT INTO todo_items (tenant_id, todo_id, person_id, status, updated_at) VALUES ($1, $2, $3, 'open', $4)")
+                .bind(tenant)
+                .bind(id)
+                .bind(*person)
+                .bind(now),
+        )
+        .await?;
+        if let Some(account) = account {
+            messages::send_tx(&mut tx, tenant, account, "新的待办事项", &format!("单位给您分配了待办事项：{title}，请上传证明材料。"))
+                .await?;
+        }
+    }
+    audit::record_tx(&mut tx, tenant, Some(user.account.id), "todo.created", "todo", Some(id), json!({"people": people.len()})).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// Staff: open, uploaded, accepted or returned
+    pub status: Option<String>,
+    /// Title contains
+    pub q: Option<String>,
+    #[serde(default = "crate::api::default_page")]
+    pub page: i64,
+    pub per_page: Option<i64>,
+}
+
+impl ListQuery {
+    fn per_page(&self) -> i64 {
+        self.per_page.unwrap_or(20).clamp(1, 200)
+    }
+}
+
+/// A unit admin's to-dos with counts, or a person's own items.
+pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<(Value, i64), AppError> {
+    let tenant = user.tenant_code();
+    let text = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| format!("%{}%", t.replace(['%', '_'], "")));
+    if let Some(person) = user.account.person_id {
+        user.authorize(state, "todos", "read").await?;
+        let mut filters = Filters::tenant("i.tenant_id", tenant);
+        filters.and("i.person_id = ?", person);
+        if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
+            if !ITEM_STATUSES.iter().any(|(s, _)| *s == status) {
+                return Err(AppError::bad_request("bad_status", "状态无效"));
+            }
+            filters.and("i.status = ?", status);
+        }
+        if let Some(text) = text {
+            filters.and("t.title LIKE ?", text);
+        }
+        let from = "FROM todo_items i JOIN todos t ON t.tenant_id = i.tenant_id AND t.id = i.todo_id";
+        let total = state.db.scalar(filters.count(from)).await?;
+        let items: Vec<Item> = state.db.all(filters.page(ITEM_SELECT, "i.id DESC", query.page, query.per_page())).await?;
+        return Ok((json!(items), total));
+    }
+    let unit = admin_unit(state, user).await?;
+    let mut filters = Filters::tenant("t.tenant_id", tenant);
+    filters.and("t.unit_id = ?", unit);
+    if let Some(text) = text {
+        filters.and("t.title LIKE ?", text);
+    }
+    let total = state.db.scalar(filters.count("FROM todos t")).await?;
+    let items: Vec<Todo> = state.db.all(filters.page(TODO_SELECT, "t.id DESC", query.page, query.per_page())).await?;
+    Ok((json!(items), total))
+}
+
+/// One to-do: for its unit's admin every assignee's state; for an assignee their own item.
+pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, AppError> {
+    let tenant = user.tenant_code();
+    let todo: Option<Todo> = state.db.opt(q(format!("{TODO_SELECT} WHERE t.tenant_id = $1 AND t.id = $2")).bind(tenant).bind(id)).await?;
+    let Some(todo) = todo else { return Err(AppError::not_found()) };
+    if let Some(person) = user.account.person_id {
+        user.authorize(state, "todos", "read").await?;
+        let item: Option<Item> = state
+            .db
+            .opt(
+                q(format!("{ITEM_SELECT} WHERE i.tenant_id = $1 AND i.todo_id = $2 AND i.person_id = $3"))
+                    .bind(tenant)
+                    .bind(id)
+                    .bind(person),
+            )
+            .await?;
+        let Some(item) = item else { return Err(AppError::not_found()) };
+        return Ok(json!({"todo": todo, "items": [item], "admin": false}));
+    }
+    if admin_unit(state, user).await? != todo.unit_id {
+        return Err(AppError::not_found());
+    }
+    let items: Vec<Item> = state
+        .db
+        .all(q(format!("{ITEM_SELECT} WHERE i.tenant_id = $1 AND i.todo_id = $2 ORDER BY p.name, i.id")).bind(tenant).bind(id))
+        .await?;
+    Ok(json!({"todo": todo, "items": items, "admin": true}))
+}
+
+/// The assignee uploads proof (again, after a return); the item waits for the admin's confirmation.
+pub async fn upload(state: &AppState, user: &CurrentUser, id: i64, filename: &str, bytes: Vec<u8>) -> Result<(), AppError> {
+    user.authorize(state, "todos", "read").await?;
+    let tenant = user.tenant_code();
+    let person = user.account.person_id.ok_or_else(AppError::not_found)?;
+    let item: Option<(i64, String)> = state
+        .db
+        .opt(
+            q("SELECT id, status FROM todo_items WHERE tenant_id = $1 AND todo_id = $2 AND person_id = $3")
+                .bind(tenant)
+                .bind(id)
+                .bind(person),
+        )
+        .await?;
+    let Some((item_id, status)) = item else { return Err(AppError::not_found()) };
+    if status == "accepted" {
+        return Err(AppError::conflict("already_accepted", "单位已确认，无需再上传"));
+    }
+    let mut tx = state.db.begin().await?;
+    let blob =
+        storage::store_upload(&*state.blobs, &mut tx, tenant, filename, bytes, storage::ATTACHMENT_TYPES, state.config.upload_limit_mb)
+            .await?;
+    let changed = tx
+        .run(
+            q("UPDATE todo_items SET status = 'uploaded', blob_id = $3, note = NULL, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND status <> 'accepted'")
+                .bind(tenant)
+                .bind(item_id)
+                .bind(blob)
+                .bind(Utc::now()),
+        )
+        .await?;
+    if changed != 1 {
+        return Err(AppError::conflict("already_accepted", "单位已确认，无需再上传"));
+    }
+    audit::record_tx(&mut tx, tenant, Some(user.account.id), "todo.uploaded", "todo", Some(id), json!({"item": item_id})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ReviewInput {
+    pub item_ids: Vec<i64>,
+    /// accept or return
+    pub decision: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The admin accepts or returns uploaded proofs, all or none.
+pub async fn review(state: &AppState, user: &CurrentUser, id: i64, input: &ReviewInput) -> Result<usize, AppError> {
+    let unit = admin_unit(state, user).await?;
+    let tenant = user.tenant_code();
+    let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let mut errors = FieldErrors::default();
+    let status = match input.decision.as_str() {
+        "accept" => "accepted",
+        "return" => "returned",
+        _ => {
+            errors.add("decision", "请选择确认或退回");
+            ""
+        }
+    };
+    if status == "returned" && reason.is_none() {
+        errors.add("reason", "退回时请填写原因");
+    }
+    if input.item_ids.is_empty() {
+        errors.add("item_ids", "请至少选择一条记录");
+    }
+    errors.finish()?;
+    let owned: Option<(i64,)> =
+        state.db.opt(q("SELECT id FROM todos WHERE tenant_id = $1 AND id = $2 AND unit_id = $3").bind(tenant).bind(id).bind(unit)).await?;
+    if owned.is_none() {
+        return Err(AppError::not_found());
+    }
+    let mut tx = state.db.begin().await?;
+    for item in &input.item_ids {
+        let changed = tx
+            .run(
+                q("UPDATE todo_items SET status = $4, note = $5, updated_at = $6 WHERE tenant_id = $1 AND todo_id = $2 AND id = $3 AND status = 'uploaded'")
+                    .bind(tenant)
+                    .bind(id)
+                    .bind(*item)
+                    .bind(status)
+                    .bind(reason.map(str::to_owned))
+                    .bind(Utc::now()),
+            )
+            .await?;
+        if changed != 1 {
+            return Err(AppError::conflict("not_uploaded", format!("第 {item} 条尚未上传材料或已处理，请刷新后重试")));
+        }
+    }
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        &format!("todo.{status}"),
+        "todo",
+        Some(id),
+        json!({"items": input.item_ids, "reason": reason}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(input.item_ids.len())
+}
+
+/// A proof file: for its uploader and the to-do's unit admin.
+pub async fn proof(state: &AppState, user: &CurrentUser, id: i64, item_id: i64) -> Result<Response, AppError> {
+    let tenant = user.tenant_code();
+    let row: Option<(i64, i64, Option<i64>)> = state
+        .db
+        .opt(
+            q("SELECT i.person_id, t.unit_id, i.blob_id FROM todo_items i JOIN todos t ON t.tenant_id = i.tenant_id AND t.id = i.todo_id \
+               WHERE i.tenant_id = $1 AND i.todo_id = $2 AND i.id = $3")
+            .bind(tenant)
+            .bind(id)
+            .bind(item_id),
+        )
+        .await?;
+    let Some((person, unit, Some(blob))) = row else { return Err(AppError::not_found()) };
+    let allowed = user.account.person_id == Some(person) || (user.account.role == "unit_admin" && user.account.org_id == Some(unit));
+    if !allowed {
+        return Err(AppError::not_found());
+    }
+    storage::download(state, tenant, blob).await
+}
+
+// ---- API ----
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/todos", params(ListQuery), tag = "todos",
+    responses((status = 200, description = "A unit admin's to-dos with counts, or a person's own items")))]
+pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
+    let (items, total) = list(&state, &user, &query).await?;
+    Ok(crate::api::page_json(items, total, query.page, query.per_page()))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/todos", request_body = NewTodo, tag = "todos",
+    responses((status = 201, description = "{id}"), (status = 422, description = "Invalid input; nothing stored")))]
+pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(input): Json<NewTodo>) -> Result<Response, AppError> {
+    let id = create(&state, &user, &input).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/todos/{id}", tag = "todos", params(("id" = i64, Path)),
+    responses((status = 200, description = "{todo, items}"), (status = 404, description = "Not the caller's")))]
+pub async fn api_detail(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    Ok(Json(detail(&state, &user, id).await?))
+}
+
+async fn read_file(mut multipart: Multipart) -> Result<(String, Vec<u8>, Option<String>), AppError> {
+    let bad = |_| AppError::bad_request("bad_form", "上传内容无法读取");
+    let (mut file, mut csrf_sent) = (None, None);
+    while let Some(part) = multipart.next_field().await.map_err(bad)? {
+        match part.name().unwrap_or_default() {
+            "file" => {
+                let name = part.file_name().unwrap_or("file").to_owned();
+                file = Some((name, part.bytes().await.map_err(bad)?.to_vec()));
+            }
+            csrf::FIELD => csrf_sent = Some(part.text().await.map_err(bad)?),
+            _ => {}
+        }
+    }
+    let (name, bytes) = file.ok_or_else(|| AppError::invalid([("file".to_owned(), "请选择要上传的文件".to_owned())].into()))?;
+    Ok((name, bytes, csrf_sent))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/todos/{id}/proof", tag = "todos", params(("id" = i64, Path)),
+    request_body(content_type = "multipart/form-data", description = "`file`"),
+    responses((status = 204, description = "Uploaded"), (status = 413, description = "Too large"), (status = 422, description = "Type not allowed")))]
+pub async fn api_upload(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<StatusCode, AppError> {
+    let (name, bytes, _) = read_file(multipart).await?;
+    upload(&state, &user, id, &name, bytes).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/todos/{id}/review", request_body = ReviewInput, tag = "todos", params(("id" = i64, Path)),
+    responses((status = 200, description = "{reviewed}"), (status = 409, description = "An item has no upload or was already reviewed")))]
+pub async fn api_review(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(input): Json<ReviewInput>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({"reviewed": review(&state, &user, id, &input).await?})))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/todos/{id}/items/{item}/proof", tag = "todos", params(("id" = i64, Path), ("item" = i64, Path)),
+    responses((status = 200, description = "The proof file"), (status = 404, description = "Not the caller's")))]
+pub async fn download(State(state): State<AppState>, user: CurrentUser, Path((id, item)): Path<(i64, i64)>) -> Result<Response, AppError> {
+    proof(&state, &user, id, item).await
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/todos", get(api_list).post(api_create))
+        .route("/todos/{id}", get(api_detail))
+        .route("/todos/{id}/proof", post(api_upload))
+        .route("/todos/{id}/review", post(api_review))
+        .route("/todos/{id}/items/{item}/proof", get(download))
+}
+
+// ---- pages ----
+
+pub fn page_routes() -> Router<AppState> {
+    Router::new()
+        .route("/todos", get(list_page).post(create_submit))
+        .route("/todos/{id}", get(detail_page))
+        .route("/todos/{id}/proof", post(upload_submit))
+        .route("/todos/{id}/review", post(review_submit))
+        .route("/todos/{id}/items/{item}/proof", get(download))
+}
+
+async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<Value, AppError> {
+    let (items, total) = list(state, user, query).await?;
+    let staff: Vec<Value> = if user.account.person_id.is_none() {
+        let rows: Vec<(i64, String)> = state
+            .db
+            .all(
+                q("SELECT id, name FROM people WHERE tenant_id = $1 AND unit_id = $2 ORDER BY name, id LIMIT 2000")
+                    .bind(user.tenant_code())
+                    .bind(user.account.org_id),
+            )
+            .await?;
+        rows.into_iter().map(|(id, name)| json!({"id": id, "name": name})).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(json!({
+        "items": items, "staff": staff, "admin": user.account.person_id.is_none(),
+        "statuses": ITEM_STATUSES.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
+        "kinds": KINDS.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
+        "query": {"status": query.status, "q": query.q},
+        "pager": crate::api::pager(query.page, query.per_page(), total),
+    }))
+}
+
+async fn list_page(State(state): State<AppState>, page: Page, Query(query): Query<ListQuery>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    page.render("todos.html", list_data(&state, user, &query).await?)
+}
+
+#[derive(Debug, Deserialize)]
+struct TodoForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    due_on: Option<String>,
+    #[serde(default)]
+    person_ids: Vec<i64>,
+}
+
+async fn create_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<TodoForm>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let input =
+        NewTodo { kind: form.kind, title: form.title, description: form.description, due_on: form.due_on, person_ids: form.person_ids };
+    match create(&state, user, &input).await {
+        Ok(id) => Ok(done_redirect(&page.tenant.base, &format!("/todos/{id}"), "saved", 1)),
+        Err(err) if err.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let mut data = list_data(&state, user, &ListQuery::default()).await?;
+            data["error"] = json!(err.message);
+            data["errors"] = json!(err.fields);
+            data["form"] = json!({"kind": input.kind, "title": input.title, "description": input.description, "due_on": input.due_on, "person_ids": input.person_ids});
+            page.render_status(err.status, "todos.html", data)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+async fn detail_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    page.render("todo.html", detail(&state, user, id).await?)
+}
+
+async fn upload_submit(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let result = match read_file(multipart).await {
+        Ok((name, bytes, sent)) => {
+            csrf::verify(crate::auth::session::cookie_value(&headers, csrf::COOKIE).as_deref(), sent.as_deref())?;
+            upload(&state, user, id, &name, bytes).await
+        }
+        Err(err) => Err(err),
+    };
+    page_result(&state, &page, id, result.map(|_| 1), "uploaded").await
+}
+
+#[derive(Debug, Deserialize)]
+struct ReviewForm {
+    #[serde(default)]
+    item_ids: Vec<i64>,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn review_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<ReviewForm>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let input = ReviewInput { item_ids: form.item_ids, decision: form.decision, reason: form.reason };
+    let result = review(&state, user, id, &input).await;
+    page_result(&state, &page, id, result, "decided").await
+}
+
+/// After an action on the to-do page: back to it with a notice, or the page again with the error.
+async fn page_result(state: &AppState, page: &Page, id: i64, result: Result<usize, AppError>, done: &str) -> Result<Response, AppError> {
+    match result {
+        Ok(n) => Ok(done_redirect(&page.tenant.base, &format!("/todos/{id}"), done, n as i64)),
+        Err(err)
+            if err.status.is_client_error()
+                && !matches!(err.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) =>
+        {
+            let user = page.require_user()?;
+            let mut data = detail(state, user, id).await?;
+            data["error"] = json!(err.message);
+            data["errors"] = json!(err.fields);
+            page.render_status(err.status, "todo.html", data)
+        }
+        Err(err) => Err(err),
+    }
+}
