@@ -18,10 +18,64 @@ use crate::app::AppState;
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
+use crate::config::Config;
 use crate::db::{Filters, Tx, q};
 use crate::error::AppError;
 use crate::web::Page;
 use crate::{mail, messages};
+
+pub const DIGEST_JOB: &str = "approvals.digest";
+
+/// Makes sure the admins of `org` get a digest mail of their queue within `mail.digest_minutes`: one job
+/// per organisation while one is queued, so a burst of new items gives one mail.
+pub async fn schedule_digest_tx(tx: &mut Tx, config: &Config, tenant: &str, org: i64) -> Result<(), sqlx::Error> {
+    let at = Utc::now() + chrono::Duration::minutes(config.mail.digest_minutes.max(0));
+    crate::jobs::enqueue_once_at_tx(tx, tenant, DIGEST_JOB, &json!({"org_id": org}), at).await
+}
+
+#[derive(Deserialize)]
+struct DigestPayload {
+    org_id: i64,
+}
+
+/// Runs a digest job: mails every active admin of the organisation how many items wait in its queue
+/// per kind. Nothing is sent when the queue was emptied meanwhile.
+pub async fn send_digest(state: &AppState, job: &crate::jobs::Job) -> anyhow::Result<()> {
+    let payload: DigestPayload = serde_json::from_str(&job.payload)?;
+    let tenant = job.tenant_id.as_str();
+    let counts: Vec<(String, i64)> = state
+        .db
+        .all(
+            q("SELECT kind, COUNT(*) FROM approvals WHERE tenant_id = $1 AND approver_org_id = $2 AND status = 'pending' GROUP BY kind ORDER BY kind")
+                .bind(tenant)
+                .bind(payload.org_id),
+        )
+        .await?;
+    if counts.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = counts
+        .iter()
+        .map(|(kind, n)| format!("{}：{n} 条", KINDS.iter().find(|(k, _, _)| k == kind).map_or(kind.as_str(), |(_, _, name)| name)))
+        .collect();
+    let total: i64 = counts.iter().map(|c| c.1).sum();
+    let subject = format!("您有 {total} 条待审核事项");
+    let body = format!("您所在单位的审核队列中有以下待审核事项：\n{}\n请登录平台“审核管理”处理。", lines.join("\n"));
+    let admins: Vec<(i64,)> = state
+        .db
+        .all(
+            q("SELECT id FROM accounts WHERE tenant_id = $1 AND org_id = $2 AND role <> 'staff' AND status = 'active' ORDER BY id")
+                .bind(tenant)
+                .bind(payload.org_id),
+        )
+        .await?;
+    let mut tx = state.db.begin().await?;
+    for (admin,) in admins {
+        mail::queue_to_account_tx(&mut tx, tenant, admin, &subject, &body).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
 
 /// A queue row to open. A route's first step is `pending`; later steps of a multi-step route are opened
 /// `waiting` and become pending when the step before them approves.
@@ -325,7 +379,7 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
         if changed != 1 {
             return Err(AppError::conflict("already_decided", format!("第 {id} 号申请已被审核或已撤回，请刷新后重试")));
         }
-        let notice = apply(&mut tx, tenant, &item, decision, user.account.id, reason).await?;
+        let notice = apply(&mut tx, &state.config, tenant, &item, decision, user.account.id, reason).await?;
         audit::record_tx(
             &mut tx,
             tenant,
@@ -351,6 +405,7 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
 /// What a decision does to its subject, and what the applicant is told.
 async fn apply(
     tx: &mut Tx,
+    config: &Config,
     tenant: &str,
     item: &Approval,
     decision: Decision,
@@ -388,7 +443,7 @@ async fn apply(
                 .await?;
             }
         }
-        "claim" => return crate::claims::on_decision(tx, tenant, item, decision, actor, reason).await.map(Some),
+        "claim" => return crate::claims::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some),
         other => {
             return Err(AppError::internal(format!("unknown approval subject {other}")));
         }

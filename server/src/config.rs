@@ -82,6 +82,9 @@ pub struct MailConfig {
     pub smtp_tls: String,
     pub smtp_username: String,
     pub smtp_password: String,
+    /// Admins get one digest mail of new items in their queue at most this many minutes after the first
+    /// new item (items arriving meanwhile join the same mail).
+    pub digest_minutes: i64,
 }
 
 impl Default for Config {
@@ -139,6 +142,7 @@ impl Default for MailConfig {
             smtp_tls: "none".into(),
             smtp_username: String::new(),
             smtp_password: String::new(),
+            digest_minutes: 15,
         }
     }
 }

@@ -51,6 +51,41 @@ pub struct Job {
 
 const COLUMNS: &str = "id, tenant_id, kind, payload, state, attempts, max_attempts, run_after, worker, last_error, created_at, updated_at";
 
+/// Queues a job due at `run_after` unless the same kind with the same payload is already queued (a
+/// debounce: many causes, one run).
+pub async fn enqueue_once_at_tx(
+    tx: &mut Tx,
+    tenant: &str,
+    kind: &str,
+    payload: &serde_json::Value,
+    run_after: DateTime<Utc>,
+) -> DbResult<()> {
+    let payload = payload.to_string();
+    let queued = tx
+        .exists(
+            q("SELECT 1 FROM jobs WHERE tenant_id = $1 AND kind = $2 AND payload = $3 AND state = 'queued'")
+                .bind(tenant)
+                .bind(kind)
+                .bind(&payload),
+        )
+        .await?;
+    if !queued {
+        let now = Utc::now();
+        tx.run(
+            q("INSERT INTO jobs (tenant_id, kind, payload, state, attempts, max_attempts, run_after, created_at, updated_at) \
+               VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6)")
+            .bind(tenant)
+            .bind(kind)
+            .bind(payload)
+            .bind(DEFAULT_MAX_ATTEMPTS)
+            .bind(run_after)
+            .bind(now),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Queues a job in the caller's transaction: it commits or rolls back with the change that caused it.
 pub async fn enqueue_tx(tx: &mut Tx, tenant: &str, kind: &str, payload: &serde_json::Value) -> DbResult<i64> {
     let now = Utc::now();
@@ -70,6 +105,7 @@ pub async fn enqueue_tx(tx: &mut Tx, tenant: &str, kind: &str, payload: &serde_j
 async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         crate::mail::SEND_JOB => crate::mail::deliver(state, job).await,
+        crate::approvals::DIGEST_JOB => crate::approvals::send_digest(state, job).await,
         // Retried like any failure rather than failed at once: during a rolling upgrade an older
         // process may see a kind that only newer processes know.
         other => anyhow::bail!("unknown job kind {other:?}"),

@@ -721,6 +721,9 @@ pub async fn submit(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cla
         json!({"round": round, "route": steps.iter().map(|(role, org)| json!({"role": role_code(*role), "org": org.name})).collect::<Vec<_>>()}),
     )
     .await?;
+    if let Some((_, first)) = steps.first() {
+        approvals::schedule_digest_tx(&mut tx, &state.config, tenant, first.id).await?;
+    }
     if steps.is_empty() {
         // The route had only the declaring unit's own review: declaring it approves it.
         finish_approved(&mut tx, tenant, id, user.account.id).await?;
@@ -826,6 +829,7 @@ async fn finish_approved(tx: &mut Tx, tenant: &str, id: i64, actor: i64) -> Resu
 /// What a reviewer's decision on one step does to the claim (called inside the deciding transaction).
 pub async fn on_decision(
     tx: &mut Tx,
+    config: &crate::config::Config,
     tenant: &str,
     item: &Approval,
     decision: Decision,
@@ -851,6 +855,10 @@ pub async fn on_decision(
                 .await?;
             match next {
                 Some((next_id, org_name)) => {
+                    let next_org: (i64,) = tx
+                        .one(q("SELECT approver_org_id FROM approvals WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(next_id))
+                        .await?;
+                    approvals::schedule_digest_tx(tx, config, tenant, next_org.0).await?;
                     tx.run(
                         q("UPDATE approvals SET status = 'pending', created_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'waiting'")
                             .bind(tenant)

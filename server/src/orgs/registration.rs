@@ -300,6 +300,7 @@ async fn write(
     } else {
         ("org", org_id, format!("{}注册：{}（管理员 {}）", super::kind_label(&input.kind), org_name, input.admin_name.trim()))
     };
+    approvals::schedule_digest_tx(tx, &state.config, code, approver_id).await?;
     approvals::open_tx(
         tx,
         code,

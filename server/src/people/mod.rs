@@ -286,6 +286,9 @@ pub async fn register_staff(state: &AppState, tenant: &TenantCtx, input: &StaffR
         json!({"unit_id": unit.id, "status": status}),
     )
     .await?;
+    if let Some(approver) = &approver {
+        approvals::schedule_digest_tx(&mut tx, &state.config, code, approver.id).await?;
+    }
     tx.commit().await?;
     Ok(Registered { account_id, status, approver: approver.map(|o| o.name) })
 }

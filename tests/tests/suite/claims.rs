@@ -452,3 +452,25 @@ async fn claim_routes_refuse_other_tenants(s: TestServer) {
     assert_eq!(s.count("SELECT COUNT(*) FROM claim_attachments").await, 2);
 }
 both!(claim_routes_refuse_other_tenants, claim_routes_refuse_other_tenants);
+
+/// Admins get one digest mail of new items in their queue, however many arrive meanwhile.
+async fn reviewers_get_one_digest_of_new_items(s: TestServer) {
+    let staff = s.demo("hunan", "staff", 101).await;
+    for _ in 0..2 {
+        let id = hunan_patent(&staff, &s).await;
+        assert_eq!(act(&staff, &s, "hunan", id, "submit").await.0, 200);
+    }
+    assert_eq!(s.count("SELECT COUNT(*) FROM jobs WHERE kind = 'approvals.digest' AND state = 'queued'").await, 1, "one digest per queue");
+    s.drain_jobs().await;
+    assert_eq!(s.count("SELECT COUNT(*) FROM jobs WHERE kind = 'mail.send'").await, 0, "not before the digest delay");
+    s.run_jobs_at(chrono::Utc::now() + chrono::Duration::hours(1)).await;
+    let outbox: Vec<String> = std::fs::read_dir(s.data_dir.join("outbox"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|entry| std::fs::read(entry.path()).unwrap())
+        .map(|raw| mail_text(&raw))
+        .collect();
+    assert_eq!(outbox.len(), 1, "{outbox:?}");
+    assert!(outbox[0].contains("学时申报审核：2 条"), "{}", outbox[0]);
+}
+both!(reviewers_get_one_digest_of_new_items, reviewers_get_one_digest_of_new_items);
