@@ -43,6 +43,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("people.html", include_str!("../../templates/people.html")),
     ("basic_data.html", include_str!("../../templates/basic_data.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
+    ("hours.html", include_str!("../../templates/hours.html")),
+    ("staff_status.html", include_str!("../../templates/staff_status.html")),
+    ("staff_detail.html", include_str!("../../templates/staff_detail.html")),
+    ("import.html", include_str!("../../templates/import.html")),
+    ("jobs.html", include_str!("../../templates/jobs.html")),
 ];
 
 pub struct Templates {
@@ -111,6 +116,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("account_disabled", "账号已禁用"),
     ("account_enabled", "账号已启用"),
     ("saved", "已保存"),
+    ("job_retried", "任务已重新排队，将尽快运行"),
 ];
 
 #[derive(serde::Deserialize)]
@@ -122,10 +128,14 @@ struct DoneQuery {
 /// Menu entries: (path, label, object, action) — shown when casbin allows.
 const NAV: &[(&str, &str, &str, &str)] = &[
     ("/account", "个人中心", "profile", "read"),
+    ("/hours", "我的学时", "hours", "read"),
     ("/messages", "站内消息", "messages", "read"),
     ("/approvals", "注册审核", "registrations", "review"),
     ("/orgs", "组织机构", "orgs", "read"),
     ("/people", "人员管理", "people", "read"),
+    ("/staff/status", "人员学时", "people", "read"),
+    ("/admin/import", "学时导入", "credits", "import"),
+    ("/admin/jobs", "后台任务", "jobs", "manage"),
     ("/basic-data", "基础数据", "basic_data", "manage"),
     ("/account/password", "修改密码", "password", "change"),
 ];
@@ -246,6 +256,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::people::admin::page_routes())
         .merge(crate::tenancy::admin::page_routes())
         .merge(crate::approvals::page_routes())
+        .merge(crate::hours::page_routes())
+        .merge(crate::jobs::admin::page_routes())
         .layer(middleware::from_fn_with_state(state, html_errors))
 }
 
