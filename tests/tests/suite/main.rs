@@ -9,5 +9,6 @@ mod hours;
 mod isolation;
 mod jobs;
 mod orgs;
+mod progress;
 mod registration;
 mod storage;
