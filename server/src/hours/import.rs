@@ -36,7 +36,7 @@ pub struct Report {
 /// is read as UTF-8 CSV.
 pub fn read_file(path: &Path) -> anyhow::Result<Vec<HashMap<String, String>>> {
     let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("无法读取文件 {}：{e}", path.display()))?;
-    read_bytes(&bytes, &path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned())
+    read_bytes(&bytes, path.file_name().and_then(|n| n.to_str()).unwrap_or_default())
 }
 
 /// The same from an upload's bytes and file name (the admin page): one reader for the CLI and the page.

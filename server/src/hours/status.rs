@@ -188,7 +188,7 @@ pub async fn years(db: &Db, tenant: &str, person_id: i64) -> DbResult<Vec<Stored
             rows.push(pending(person_id, year));
         }
     }
-    rows.sort_by(|a, b| b.year.cmp(&a.year));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.year));
     Ok(rows)
 }
 
