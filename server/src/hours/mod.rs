@@ -270,6 +270,12 @@ pub async fn judge(
     Ok((rules.blocking(move |r| r.year_status(&input)).await?, sha256))
 }
 
+/// [`judge`] on the server's state, without the plugin's identity: a live judgement for callers that
+/// need one now (pages read the stored status through `status::current` instead).
+pub async fn year_status(state: &AppState, tenant: &str, person_id: i64, year: i64) -> Result<crate::rules::model::YearStatus, AppError> {
+    Ok(judge(&state.db, &state.rules, tenant, person_id, year).await?.0)
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct YearQuery {
     /// The year counted (default: this year)
