@@ -30,7 +30,7 @@ pub const DIGEST_JOB: &str = "approvals.digest";
 /// per organisation while one is queued, so a burst of new items gives one mail.
 pub async fn schedule_digest_tx(tx: &mut Tx, config: &Config, tenant: &str, org: i64) -> Result<(), sqlx::Error> {
     let at = Utc::now() + chrono::Duration::minutes(config.mail.digest_minutes.max(0));
-    crate::jobs::enqueue_once_at_tx(tx, tenant, DIGEST_JOB, &json!({"org_id": org}), at).await
+    crate::jobs::enqueue_once_at_tx(tx, tenant, DIGEST_JOB, &json!({"org_id": org}), at).await.map(|_| ())
 }
 
 #[derive(Deserialize)]

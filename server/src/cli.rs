@@ -59,6 +59,24 @@ pub enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Stored yearly status (each person-year as the tenant's rules plugin judged it).
+    Status {
+        #[command(subcommand)]
+        command: StatusCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatusCommand {
+    /// Judge every person of a tenant again, in batches, and store the results (after changing rules
+    /// outside `tenant sync`, or to fill the table after an upgrade). Runs here, not in the workers.
+    Recompute {
+        #[arg(long)]
+        tenant: String,
+        /// Only this year (default: every year with a stored status or a credit, and this year).
+        #[arg(long)]
+        year: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,6 +259,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("id\tstate\tkind\ttenant\tattempts\trun_after\tlast_error");
             for job in jobs {
                 println!("{}", crate::jobs::describe(&job));
+            }
+        }
+        Command::Status { command: StatusCommand::Recompute { tenant, year } } => {
+            let db = connect(&config).await?;
+            if !db.exists(q("SELECT 1 FROM tenants WHERE id = $1").bind(&tenant)).await? {
+                anyhow::bail!("unknown tenant {tenant:?} (run `jijiao tenant sync` first)");
+            }
+            let cache_dir = config.data_dir.join("cache").join("wasmtime");
+            let cache = std::fs::create_dir_all(&cache_dir).is_ok().then_some(cache_dir.as_path());
+            let host = crate::rules::Host::new(crate::rules::Limits::default(), cache).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let rules = crate::rules::Rules::new(host, &config.tenants_dir, &config.plugins_dir);
+            let years = match year {
+                Some(y) => vec![y],
+                None => crate::hours::status::tenant_years(&db, &tenant).await?,
+            };
+            let people = db.scalar(q("SELECT COUNT(*) FROM people WHERE tenant_id = $1").bind(&tenant)).await?;
+            for year in years {
+                let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                    indicatif::ProgressBar::new(people.max(0) as u64)
+                } else {
+                    indicatif::ProgressBar::hidden()
+                };
+                let n = crate::hours::status::recompute_year(&db, &rules, &tenant, year, |done| bar.set_position(done as u64))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{year}: {} ({})", e.message, e.code))?;
+                bar.finish_and_clear();
+                println!("{tenant} {year}: {n} person-years stored");
             }
         }
         Command::Jobs { command: JobsCommand::Retry { id } } => {

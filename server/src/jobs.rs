@@ -51,54 +51,69 @@ pub struct Job {
 
 const COLUMNS: &str = "id, tenant_id, kind, payload, state, attempts, max_attempts, run_after, worker, last_error, created_at, updated_at";
 
-/// Queues a job due at `run_after` unless the same kind with the same payload is already queued (a
-/// debounce: many causes, one run).
+/// Queues a job in the caller's transaction: it commits or rolls back with the change that caused it.
+pub async fn enqueue_tx(tx: &mut Tx, tenant: &str, kind: &str, payload: &serde_json::Value) -> DbResult<i64> {
+    insert_tx(tx, tenant, kind, payload, None, Utc::now()).await
+}
+
+async fn insert_tx(
+    tx: &mut Tx,
+    tenant: &str,
+    kind: &str,
+    payload: &serde_json::Value,
+    dedupe_key: Option<String>,
+    run_after: DateTime<Utc>,
+) -> DbResult<i64> {
+    let now = Utc::now();
+    tx.scalar(
+        q("INSERT INTO jobs (tenant_id, kind, payload, state, attempts, max_attempts, run_after, created_at, updated_at, dedupe_key) \
+           VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6, $7) RETURNING id")
+        .bind(tenant)
+        .bind(kind)
+        .bind(payload.to_string())
+        .bind(DEFAULT_MAX_ATTEMPTS)
+        .bind(run_after)
+        .bind(now)
+        .bind(dedupe_key),
+    )
+    .await
+}
+
+/// Queues a job unless the same one (tenant, kind, payload) is already waiting untouched: repeated
+/// causes, such as many credits of one person-year in one import, then run it once. On Postgres the
+/// waiting job's row is locked until the caller commits, so no worker can start it before it sees the
+/// caller's change (a claim skips locked rows); once a worker has claimed it, a new job is queued. On
+/// SQLite write transactions are serialised, so the same holds.
+pub async fn enqueue_once_tx(tx: &mut Tx, tenant: &str, kind: &str, payload: &serde_json::Value) -> DbResult<i64> {
+    enqueue_once_at_tx(tx, tenant, kind, payload, Utc::now()).await
+}
+
+/// [`enqueue_once_tx`] for a job due later: a debounce (the first cause sets the time, later causes
+/// join the waiting job).
 pub async fn enqueue_once_at_tx(
     tx: &mut Tx,
     tenant: &str,
     kind: &str,
     payload: &serde_json::Value,
     run_after: DateTime<Utc>,
-) -> DbResult<()> {
-    let payload = payload.to_string();
-    let queued = tx
-        .exists(
-            q("SELECT 1 FROM jobs WHERE tenant_id = $1 AND kind = $2 AND payload = $3 AND state = 'queued'")
+) -> DbResult<i64> {
+    use sha2::Digest;
+    let lock = match tx.backend() {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    let key = hex::encode(sha2::Sha256::digest(format!("{kind}\n{payload}")));
+    let waiting: Option<(i64,)> = tx
+        .opt(
+            q(format!("SELECT id FROM jobs WHERE tenant_id = $1 AND dedupe_key = $2 AND state = 'queued' AND attempts = 0 LIMIT 1{lock}"))
                 .bind(tenant)
-                .bind(kind)
-                .bind(&payload),
+                .bind(&key),
         )
         .await?;
-    if !queued {
-        let now = Utc::now();
-        tx.run(
-            q("INSERT INTO jobs (tenant_id, kind, payload, state, attempts, max_attempts, run_after, created_at, updated_at) \
-               VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6)")
-            .bind(tenant)
-            .bind(kind)
-            .bind(payload)
-            .bind(DEFAULT_MAX_ATTEMPTS)
-            .bind(run_after)
-            .bind(now),
-        )
-        .await?;
+    match waiting {
+        Some((id,)) => Ok(id),
+        None => insert_tx(tx, tenant, kind, payload, Some(key), run_after).await,
     }
-    Ok(())
-}
-
-/// Queues a job in the caller's transaction: it commits or rolls back with the change that caused it.
-pub async fn enqueue_tx(tx: &mut Tx, tenant: &str, kind: &str, payload: &serde_json::Value) -> DbResult<i64> {
-    let now = Utc::now();
-    tx.scalar(
-        q("INSERT INTO jobs (tenant_id, kind, payload, state, attempts, max_attempts, run_after, created_at, updated_at) \
-           VALUES ($1, $2, $3, 'queued', 0, $4, $5, $5, $5) RETURNING id")
-        .bind(tenant)
-        .bind(kind)
-        .bind(payload.to_string())
-        .bind(DEFAULT_MAX_ATTEMPTS)
-        .bind(now),
-    )
-    .await
 }
 
 /// Runs one job of its kind. New kinds get a line here and a handler in their own module.
@@ -106,6 +121,7 @@ async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         crate::mail::SEND_JOB => crate::mail::deliver(state, job).await,
         crate::approvals::DIGEST_JOB => crate::approvals::send_digest(state, job).await,
+        crate::hours::status::RECOMPUTE_JOB | crate::hours::status::RECOMPUTE_YEAR_JOB => crate::hours::status::run_job(state, job).await,
         // Retried like any failure rather than failed at once: during a rolling upgrade an older
         // process may see a kind that only newer processes know.
         other => anyhow::bail!("unknown job kind {other:?}"),
@@ -222,22 +238,30 @@ async fn work(state: AppState, name: String) {
     }
 }
 
-/// Jobs for operators, newest first, optionally by state and tenant.
+/// Jobs for operators, newest first, optionally by state and tenant (`jijiao jobs list`).
 pub async fn list(db: &Db, state: Option<&str>, tenant: Option<&str>, limit: i64) -> anyhow::Result<Vec<Job>> {
+    Ok(list_page(db, state, tenant, 0, limit).await?.0)
+}
+
+/// One page of jobs, newest first, and how many match: the query behind `jijiao jobs list` and the
+/// jobs admin page.
+pub async fn list_page(db: &Db, state: Option<&str>, tenant: Option<&str>, offset: i64, limit: i64) -> anyhow::Result<(Vec<Job>, i64)> {
+    let state = state.filter(|s| !s.is_empty());
     if let Some(state) = state {
         anyhow::ensure!(STATES.contains(&state), "unknown job state {state:?} (use one of {})", STATES.join(", "));
     }
+    const WHERE: &str = "WHERE ($1 = '' OR state = $1) AND ($2 = '' OR tenant_id = $2)";
     let jobs = db
         .all(
-            q(format!(
-                "SELECT {COLUMNS} FROM jobs WHERE ($1 = '' OR state = $1) AND ($2 = '' OR tenant_id = $2) ORDER BY id DESC LIMIT $3"
-            ))
-            .bind(state.unwrap_or(""))
-            .bind(tenant.unwrap_or(""))
-            .bind(limit),
+            q(format!("SELECT {COLUMNS} FROM jobs {WHERE} ORDER BY id DESC LIMIT $3 OFFSET $4"))
+                .bind(state.unwrap_or(""))
+                .bind(tenant.unwrap_or(""))
+                .bind(limit)
+                .bind(offset),
         )
         .await?;
-    Ok(jobs)
+    let total = db.scalar(q(format!("SELECT COUNT(*) FROM jobs {WHERE}")).bind(state.unwrap_or("")).bind(tenant.unwrap_or(""))).await?;
+    Ok((jobs, total))
 }
 
 /// One tab-separated line per job for `jijiao jobs list`; the error on one line.
@@ -257,22 +281,169 @@ pub fn describe(job: &Job) -> String {
 
 /// Makes a failed (or waiting) job due now with a fresh set of attempts.
 pub async fn retry(db: &Db, id: i64) -> anyhow::Result<Job> {
+    retry_in(db, None, id).await
+}
+
+/// `retry`, limited to one tenant's jobs when `tenant` is given (the admin page): another tenant's job
+/// is "no job".
+pub async fn retry_in(db: &Db, tenant: Option<&str>, id: i64) -> anyhow::Result<Job> {
+    let tenant = tenant.unwrap_or("");
     let retried = db
         .opt(
             q(format!(
                 "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $2, updated_at = $2 \
-                 WHERE id = $1 AND state IN ('failed', 'queued') RETURNING {COLUMNS}"
+                 WHERE id = $1 AND ($3 = '' OR tenant_id = $3) AND state IN ('failed', 'queued') RETURNING {COLUMNS}"
             ))
             .bind(id)
-            .bind(Utc::now()),
+            .bind(Utc::now())
+            .bind(tenant),
         )
         .await?;
     if let Some(job) = retried {
         return Ok(job);
     }
-    let current: Option<(String,)> = db.opt(q("SELECT state FROM jobs WHERE id = $1").bind(id)).await?;
+    let current: Option<(String,)> =
+        db.opt(q("SELECT state FROM jobs WHERE id = $1 AND ($2 = '' OR tenant_id = $2)").bind(id).bind(tenant)).await?;
     match current {
         None => anyhow::bail!("no job {id}"),
         Some((state,)) => anyhow::bail!("job {id} is {state}; only failed or queued jobs can be retried"),
+    }
+}
+
+/// One job of a tenant, for the admin page.
+pub async fn get_in(db: &Db, tenant: &str, id: i64) -> DbResult<Option<Job>> {
+    db.opt(q(format!("SELECT {COLUMNS} FROM jobs WHERE id = $1 AND tenant_id = $2")).bind(id).bind(tenant)).await
+}
+
+/// What a job kind is, in words for the admin page.
+pub fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        crate::mail::SEND_JOB => "邮件发送",
+        crate::hours::status::RECOMPUTE_JOB => "年度学时计算",
+        crate::hours::status::RECOMPUTE_YEAR_JOB => "年度学时批量重算",
+        _ => "其他任务",
+    }
+}
+
+fn state_label(state: &str) -> &'static str {
+    match state {
+        "queued" => "等待中",
+        "running" => "运行中",
+        "done" => "已完成",
+        "failed" => "失败",
+        _ => "",
+    }
+}
+
+/// A job as the API and the admin page show it: never its payload (mails carry reset links).
+fn job_json(job: &Job) -> serde_json::Value {
+    serde_json::json!({"id": job.id, "kind": job.kind, "kind_label": kind_label(&job.kind), "state": job.state,
+        "state_label": state_label(&job.state), "attempts": job.attempts, "max_attempts": job.max_attempts,
+        "run_after": job.run_after, "last_error": job.last_error, "created_at": job.created_at, "updated_at": job.updated_at,
+        "retryable": matches!(job.state.as_str(), "failed" | "queued")})
+}
+
+pub mod admin {
+    //! The jobs admin page and API for a tenant's system admins (casbin `jobs manage`): the same queries
+    //! as `jijiao jobs`, limited to the tenant's own jobs.
+
+    use axum::extract::{Path, Query, State};
+    use axum::response::Response;
+    use axum::routing::{get, post};
+    use axum::{Json, Router};
+    use serde::Deserialize;
+    use serde_json::{Value, json};
+
+    use super::{STATES, get_in, job_json, list_page, retry_in};
+    use crate::app::AppState;
+    use crate::auth::CurrentUser;
+    use crate::auth::csrf::CsrfForm;
+    use crate::error::AppError;
+    use crate::web::Page;
+
+    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+    pub struct JobsQuery {
+        /// queued, running, done or failed
+        pub state: Option<String>,
+        #[serde(default = "crate::api::default_page")]
+        pub page: i64,
+        pub per_page: Option<i64>,
+    }
+
+    async fn list(state: &AppState, user: &CurrentUser, query: &JobsQuery) -> Result<(Vec<Value>, i64, i64), AppError> {
+        user.authorize(state, "jobs", "manage").await?;
+        let filter = query.state.as_deref().filter(|s| !s.is_empty());
+        if filter.is_some_and(|s| !STATES.contains(&s)) {
+            return Err(AppError::bad_request("bad_state", "任务状态应为 queued、running、done 或 failed"));
+        }
+        let per_page = query.per_page.unwrap_or(30).clamp(1, 200);
+        let offset = (query.page.max(1) - 1) * per_page;
+        let (jobs, total) = list_page(&state.db, filter, Some(user.tenant_code()), offset, per_page).await?;
+        Ok((jobs.iter().map(job_json).collect(), total, per_page))
+    }
+
+    /// Retries a failed or waiting job of the caller's tenant: 404 for another tenant's, 409 for one that
+    /// is running or done.
+    async fn retry(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, AppError> {
+        user.authorize(state, "jobs", "manage").await?;
+        let job = get_in(&state.db, user.tenant_code(), id).await?.ok_or_else(AppError::not_found)?;
+        if !matches!(job.state.as_str(), "failed" | "queued") {
+            return Err(AppError::conflict("not_retryable", "该任务正在运行或已完成，不能重试"));
+        }
+        let job =
+            retry_in(&state.db, Some(user.tenant_code()), id).await.map_err(|e| AppError::conflict("not_retryable", e.to_string()))?;
+        crate::audit::record(&state.db, user.tenant_code(), Some(user.account.id), "job.retry", "job", Some(id), json!({"kind": job.kind}))
+            .await?;
+        Ok(job_json(&job))
+    }
+
+    #[utoipa::path(get, path = "/t/{tenant}/api/v1/jobs", params(JobsQuery), tag = "jobs",
+        responses((status = 200, description = "The tenant's background jobs, newest first, with their last error"), (status = 403, description = "Not a system admin")))]
+    pub async fn api_list(
+        State(state): State<AppState>,
+        user: CurrentUser,
+        Query(query): Query<JobsQuery>,
+    ) -> Result<Json<Value>, AppError> {
+        let (items, total, per_page) = list(&state, &user, &query).await?;
+        Ok(crate::api::page_json(items, total, query.page, per_page))
+    }
+
+    #[utoipa::path(post, path = "/t/{tenant}/api/v1/jobs/{id}/retry", tag = "jobs",
+        params(("id" = i64, Path, description = "A job of the caller's tenant")),
+        responses((status = 200, description = "Queued again, due now, with a fresh set of attempts"), (status = 404, description = "No such job in this tenant"),
+                  (status = 409, description = "Running or done")))]
+    pub async fn api_retry(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+        Ok(Json(retry(&state, &user, id).await?))
+    }
+
+    pub fn api_routes() -> Router<AppState> {
+        Router::new().route("/jobs", get(api_list)).route("/jobs/{id}/retry", post(api_retry))
+    }
+
+    pub fn page_routes() -> Router<AppState> {
+        Router::new().route("/admin/jobs", get(jobs_page)).route("/admin/jobs/{id}/retry", post(retry_submit))
+    }
+
+    async fn jobs_page(State(state): State<AppState>, page: Page, Query(query): Query<JobsQuery>) -> Result<Response, AppError> {
+        let user = page.require_user()?;
+        let (items, total, per_page) = list(&state, user, &query).await?;
+        let filter = query.state.clone().unwrap_or_default();
+        let href = crate::hours::pages::query_href(&format!("{}/admin/jobs", page.tenant.base), &[("state", filter.clone())]);
+        page.render(
+            "jobs.html",
+            json!({"items": items, "state": filter, "pager": crate::api::pager(query.page, per_page, total), "href": href,
+                   "states": [("", "全部"), ("failed", "失败"), ("queued", "等待中"), ("running", "运行中"), ("done", "已完成")]}),
+        )
+    }
+
+    async fn retry_submit(
+        State(state): State<AppState>,
+        page: Page,
+        Path(id): Path<i64>,
+        CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+    ) -> Result<Response, AppError> {
+        let user = page.require_user()?;
+        retry(&state, user, id).await?;
+        Ok(crate::web::done_redirect(&page.tenant.base, "/admin/jobs", "job_retried", 1))
     }
 }

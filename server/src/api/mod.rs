@@ -45,6 +45,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::todos::api_routes())
         .merge(crate::messages::api_routes())
         .merge(crate::hours::api_routes())
+        .merge(crate::jobs::admin::api_routes())
         .merge(crate::people::admin::api_routes())
         .merge(crate::tenancy::admin::api_routes())
         .fallback(|| async { AppError::not_found() })
@@ -115,6 +116,13 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::todos::download,
         crate::hours::api_my_credits,
         crate::hours::api_my_status,
+        crate::hours::pages::api_my_years,
+        crate::hours::admin::api_staff_status,
+        crate::hours::admin::api_staff_years,
+        crate::hours::admin::api_staff_credits,
+        crate::hours::import::api_import,
+        crate::jobs::admin::api_list,
+        crate::jobs::admin::api_retry,
         crate::messages::api_list,
         crate::messages::api_mark_read,
         crate::tenancy::admin::api_list,

@@ -35,23 +35,37 @@ pub struct Report {
 /// Reads the file into rows keyed by column name. `.xlsx`/`.xls`/`.ods` go through calamine, anything else
 /// is read as UTF-8 CSV.
 pub fn read_file(path: &Path) -> anyhow::Result<Vec<HashMap<String, String>>> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("无法读取文件 {}：{e}", path.display()))?;
+    read_bytes(&bytes, path.file_name().and_then(|n| n.to_str()).unwrap_or_default())
+}
+
+/// The same from an upload's bytes and file name (the admin page): one reader for the CLI and the page.
+pub fn read_bytes(bytes: &[u8], filename: &str) -> anyhow::Result<Vec<HashMap<String, String>>> {
+    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     let table: Vec<Vec<String>> = if matches!(ext.as_str(), "xlsx" | "xls" | "ods") {
-        use calamine::{Reader, open_workbook_auto};
-        let mut book = open_workbook_auto(path)?;
-        let sheet = book.sheet_names().first().cloned().ok_or_else(|| anyhow::anyhow!("the workbook has no sheet"))?;
-        let range = book.worksheet_range(&sheet)?;
+        use calamine::{Reader, open_workbook_auto_from_rs};
+        let mut book =
+            open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).map_err(|e| anyhow::anyhow!("无法读取表格文件（{e}）"))?;
+        let sheet = book.sheet_names().first().cloned().ok_or_else(|| anyhow::anyhow!("表格文件中没有工作表"))?;
+        let range = book.worksheet_range(&sheet).map_err(|e| anyhow::anyhow!("无法读取工作表 {sheet}（{e}）"))?;
         range.rows().map(|row| row.iter().map(cell_text).collect()).collect()
     } else {
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_path(path)?;
-        reader.records().map(|r| r.map(|rec| rec.iter().map(str::to_owned).collect())).collect::<Result<_, _>>()?
+        if std::str::from_utf8(bytes).is_err() {
+            anyhow::bail!("CSV 文件应为 UTF-8 编码（可在 Excel 中“另存为 CSV UTF-8”）");
+        }
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+        reader
+            .records()
+            .map(|r| r.map(|rec| rec.iter().map(str::to_owned).collect()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!("CSV 文件格式有误（{e}）"))?
     };
     let mut rows = table.into_iter();
     let header: Vec<String> =
         rows.next().unwrap_or_default().iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect();
     let missing: Vec<&str> = COLUMNS.iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
     if !missing.is_empty() {
-        anyhow::bail!("the file lacks the columns {} (expected: {})", missing.join(", "), COLUMNS.join(", "));
+        anyhow::bail!("文件缺少这些列：{}（第一行应为列名：{}）", missing.join(", "), COLUMNS.join(", "));
     }
     Ok(rows.map(|row| header.iter().cloned().zip(row.into_iter().chain(std::iter::repeat(String::new()))).collect()).collect())
 }
@@ -143,4 +157,126 @@ async fn import_row(db: &Db, tenant: &str, row_number: usize, row: &HashMap<Stri
         Some(_) => RowOutcome { row: row_number, status: "imported", code: "imported", message: String::new() },
         None => RowOutcome { row: row_number, status: "duplicate", code: "duplicate", message: "此编号已导入过".into() },
     })
+}
+
+/// Most rows one upload may carry (larger histories go through `jijiao import credits`).
+pub const UPLOAD_MAX_ROWS: usize = 20_000;
+
+/// An upload from the admin page or the API: authorize (casbin `credits import`: the tenant's province
+/// and system admins, whose scope is the whole tenant), read, import row by row, audit.
+pub async fn import_upload(
+    state: &crate::app::AppState,
+    user: &crate::auth::CurrentUser,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<Report, crate::error::AppError> {
+    use crate::error::AppError;
+    user.authorize(state, "credits", "import").await?;
+    if bytes.is_empty() {
+        return Err(AppError::invalid([("file".to_owned(), "请选择要导入的 CSV 或 Excel 文件".to_owned())].into()));
+    }
+    let rows = read_bytes(bytes, filename).map_err(|e| AppError::invalid([("file".to_owned(), e.to_string())].into()))?;
+    if rows.is_empty() {
+        return Err(AppError::invalid([("file".to_owned(), "文件中除列名外没有数据行".to_owned())].into()));
+    }
+    if rows.len() > UPLOAD_MAX_ROWS {
+        return Err(AppError::invalid(
+            [("file".to_owned(), format!("文件有 {} 行，超过单次上传上限 {UPLOAD_MAX_ROWS} 行，请拆分后上传", rows.len()))].into(),
+        ));
+    }
+    let tenant = user.tenant_code();
+    let report = import_rows(&state.db, tenant, &rows, |_| {}).await?;
+    crate::audit::record(
+        &state.db,
+        tenant,
+        Some(user.account.id),
+        "import.credits",
+        "credits",
+        None,
+        serde_json::json!({"file": filename, "rows": rows.len(), "imported": report.imported, "duplicates": report.duplicates, "errors": report.errors}),
+    )
+    .await?;
+    Ok(report)
+}
+
+/// The `file` part (and the CSRF field, for the page) of a multipart upload.
+async fn read_upload(mut multipart: axum::extract::Multipart) -> Result<(String, Vec<u8>, Option<String>), crate::error::AppError> {
+    let bad = |_| crate::error::AppError::bad_request("bad_form", "上传内容无法读取");
+    let (mut filename, mut bytes, mut csrf) = (String::new(), Vec::new(), None);
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        match field.name().unwrap_or_default() {
+            "file" => {
+                filename = field.file_name().unwrap_or("upload.csv").to_owned();
+                bytes = field.bytes().await.map_err(bad)?.to_vec();
+            }
+            crate::auth::csrf::FIELD => csrf = Some(field.text().await.map_err(bad)?),
+            _ => {}
+        }
+    }
+    Ok((filename, bytes, csrf))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/credits/imports", tag = "hours",
+    request_body(content_type = "multipart/form-data", description = "`file`: CSV (UTF-8) or xlsx with the columns id_number, name, year, subject, hours, source, reference"),
+    responses((status = 200, description = "{imported, duplicates, errors, rows: [{row, status, code, message}]}: each row imported on its own, idempotent by reference"),
+              (status = 422, description = "The file is unreadable, lacks columns or is too long; nothing imported"),
+              (status = 403, description = "Not a province or system admin")))]
+pub async fn api_import(
+    axum::extract::State(state): axum::extract::State<crate::app::AppState>,
+    user: crate::auth::CurrentUser,
+    multipart: axum::extract::Multipart,
+) -> Result<axum::Json<Report>, crate::error::AppError> {
+    user.authorize(&state, "credits", "import").await?;
+    let (filename, bytes, _) = read_upload(multipart).await?;
+    Ok(axum::Json(import_upload(&state, &user, &filename, &bytes).await?))
+}
+
+pub fn api_routes() -> axum::Router<crate::app::AppState> {
+    // The body is capped by the server's upload limit (`upload_limit_mb`), not axum's 2 MB default.
+    axum::Router::new().route("/credits/imports", axum::routing::post(api_import).layer(axum::extract::DefaultBodyLimit::disable()))
+}
+
+pub fn page_routes() -> axum::Router<crate::app::AppState> {
+    axum::Router::new()
+        .route("/admin/import", axum::routing::get(import_page).post(import_submit).layer(axum::extract::DefaultBodyLimit::disable()))
+}
+
+async fn import_page(
+    axum::extract::State(state): axum::extract::State<crate::app::AppState>,
+    page: crate::web::Page,
+) -> Result<axum::response::Response, crate::error::AppError> {
+    let user = page.require_user()?;
+    user.authorize(&state, "credits", "import").await?;
+    page.render("import.html", serde_json::json!({"columns": COLUMNS}))
+}
+
+async fn import_submit(
+    axum::extract::State(state): axum::extract::State<crate::app::AppState>,
+    page: crate::web::Page,
+    headers: axum::http::HeaderMap,
+    multipart: axum::extract::Multipart,
+) -> Result<axum::response::Response, crate::error::AppError> {
+    let user = page.require_user()?;
+    user.authorize(&state, "credits", "import").await?;
+    let (filename, bytes, csrf) = read_upload(multipart).await?;
+    crate::auth::csrf::verify(crate::auth::session::cookie_value(&headers, crate::auth::csrf::COOKIE).as_deref(), csrf.as_deref())?;
+    match import_upload(&state, user, &filename, &bytes).await {
+        Ok(report) => {
+            // Failed rows first: they are what the operator has to fix.
+            let mut rows: Vec<&RowOutcome> = report.rows.iter().collect();
+            rows.sort_by_key(|r| (r.status != "error", r.row));
+            let shown: Vec<&RowOutcome> = rows.into_iter().take(1000).collect();
+            page.render(
+                "import.html",
+                serde_json::json!({"columns": COLUMNS, "filename": filename, "report": {"imported": report.imported,
+                    "duplicates": report.duplicates, "errors": report.errors, "total": report.rows.len()}, "rows": shown}),
+            )
+        }
+        Err(err) if err.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => page.render_status(
+            err.status,
+            "import.html",
+            serde_json::json!({"columns": COLUMNS, "filename": filename, "error": err.fields.get("file").unwrap_or(&err.message)}),
+        ),
+        Err(err) => Err(err),
+    }
 }

@@ -2,7 +2,10 @@
 //! source and a unique source reference — so that nothing is ever counted twice. Credits are revoked
 //! with a reason, never deleted.
 
+pub mod admin;
 pub mod import;
+pub mod pages;
+pub mod status;
 
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -84,7 +87,37 @@ pub async fn grant_tx(tx: &mut Tx, tenant: &str, credit: NewCredit<'_>) -> Resul
             .bind(Utc::now()),
         )
         .await?;
+    if row.is_some() {
+        // The person-year's stored status is stale from here on; its recompute commits with the credit.
+        status::mark_tx(tx, tenant, credit.person_id, credit.year).await?;
+    }
     Ok(row.map(|r| r.0))
+}
+
+/// Revokes a valid credit with a reason (the row stays, with who, when and why) and queues the
+/// recompute of its person-year in the same transaction. `None` when there is no such valid credit.
+pub async fn revoke_tx(
+    tx: &mut Tx,
+    tenant: &str,
+    credit_id: i64,
+    by: Option<i64>,
+    reason: &str,
+) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    let row: Option<(i64, i64)> = tx
+        .opt(
+            q("UPDATE credits SET revoked_at = $3, revoked_by = $4, revoke_reason = $5 \
+               WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING person_id, year")
+            .bind(tenant)
+            .bind(credit_id)
+            .bind(Utc::now())
+            .bind(by)
+            .bind(reason),
+        )
+        .await?;
+    if let Some((person_id, year)) = row {
+        status::mark_tx(tx, tenant, person_id, year).await?;
+    }
+    Ok(row)
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -179,16 +212,51 @@ fn as_enum<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_json::
     serde_json::from_value(Value::String(text.to_owned()))
 }
 
-/// A person's standing for a year, judged by the tenant's rules plugin for that year from the valid
-/// credits in the ledger (the same shape as `jijiao rules status`).
-pub async fn year_status(state: &AppState, tenant: &str, person_id: i64, year: i64) -> Result<crate::rules::model::YearStatus, AppError> {
+/// Checks a year for the rules (the plugin interface counts years in `u16`).
+pub fn check_year(year: i64) -> Result<u16, AppError> {
+    u16::try_from(year).ok().filter(|y| (1990..=2100).contains(y)).ok_or_else(|| AppError::bad_request("bad_year", "年度无效"))
+}
+
+/// This year, as the ledger counts years.
+pub fn this_year() -> i64 {
+    i64::from(chrono::Datelike::year(&Utc::now()))
+}
+
+/// Turns a person's stored post, title level and valid credits of a year into the plugin's input.
+/// Exemptions are not hours (the certificate work decides what an exempt year means), so they are left out.
+pub fn person_year(
+    year: u16,
+    post: &str,
+    title_level: &str,
+    credits: impl IntoIterator<Item = (String, i64, String, Option<String>)>,
+) -> Result<crate::rules::model::PersonYear, AppError> {
     use crate::rules::model::{Credit as RuleCredit, Hours, Person, PersonYear};
-    let year16 =
-        u16::try_from(year).ok().filter(|y| (1990..=2100).contains(y)).ok_or_else(|| AppError::bad_request("bad_year", "年度无效"))?;
-    let (post, title_level): (String, String) =
-        state.db.one(q("SELECT post, title_level FROM people WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(person_id)).await?;
-    let rows: Vec<(String, i64, String, Option<String>)> = state
-        .db
+    let mut out = Vec::new();
+    for (subject, hours, source, course) in credits {
+        let (Ok(subject), Ok(source)) = (as_enum(&subject), as_enum::<crate::rules::model::Source>(&source)) else { continue };
+        let hours = Hours(u32::try_from(hours).map_err(AppError::internal)?);
+        out.push(RuleCredit { subject, hours, source, course });
+    }
+    let person = Person { post: as_enum(post).map_err(AppError::internal)?, title_level: title_level.to_owned() };
+    Ok(PersonYear { year, person, credits: out })
+}
+
+/// A person's standing for a year, judged live by the tenant's rules plugin for that year from the valid
+/// credits in the ledger (the same shape as `jijiao rules status`), and the sha256 of the plugin that
+/// judged it. Pages read the stored result instead (`status`); this is what the recompute runs.
+pub async fn judge(
+    db: &Db,
+    rules: &crate::rules::Rules,
+    tenant: &str,
+    person_id: i64,
+    year: i64,
+) -> Result<(crate::rules::model::YearStatus, String), AppError> {
+    let year16 = check_year(year)?;
+    let (post, title_level): (String, String) = db
+        .opt(q("SELECT post, title_level FROM people WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(person_id))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let rows: Vec<(String, i64, String, Option<String>)> = db
         .all(
             q("SELECT subject, hours, source, course FROM credits WHERE tenant_id = $1 AND person_id = $2 AND year = $3 AND revoked_at IS NULL ORDER BY id")
                 .bind(tenant)
@@ -196,17 +264,16 @@ pub async fn year_status(state: &AppState, tenant: &str, person_id: i64, year: i
                 .bind(year),
         )
         .await?;
-    let mut credits = Vec::new();
-    for (subject, hours, source, course) in rows {
-        // Exemptions are not hours: the certificate work decides what an exempt year means.
-        let (Ok(subject), Ok(source)) = (as_enum(&subject), as_enum::<crate::rules::model::Source>(&source)) else { continue };
-        let hours = Hours(u32::try_from(hours).map_err(AppError::internal)?);
-        credits.push(RuleCredit { subject, hours, source, course });
-    }
-    let person = Person { post: as_enum(&post).map_err(AppError::internal)?, title_level };
-    let input = PersonYear { year: year16, person, credits };
-    let rules = state.rules.for_tenant_year(tenant, year16)?;
-    Ok(rules.blocking(move |r| r.year_status(&input)).await?)
+    let input = person_year(year16, &post, &title_level, rows)?;
+    let rules = rules.for_tenant_year(tenant, year16)?;
+    let sha256 = rules.plugin().sha256;
+    Ok((rules.blocking(move |r| r.year_status(&input)).await?, sha256))
+}
+
+/// [`judge`] on the server's state, without the plugin's identity: a live judgement for callers that
+/// need one now (pages read the stored status through `status::current` instead).
+pub async fn year_status(state: &AppState, tenant: &str, person_id: i64, year: i64) -> Result<crate::rules::model::YearStatus, AppError> {
+    Ok(judge(&state.db, &state.rules, tenant, person_id, year).await?.0)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -216,7 +283,7 @@ pub struct YearQuery {
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/status", params(YearQuery), tag = "hours",
-    responses((status = 200, description = "{year, met, required, counted, shortfall, notes}: hours as decimals"), (status = 403, description = "Not a staff account")))]
+    responses((status = 200, description = "{year, met, required, counted, shortfall, notes}: hours as decimals; the stored status, recomputed first when missing or stale"), (status = 403, description = "Not a staff account")))]
 pub async fn api_my_status(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -224,9 +291,9 @@ pub async fn api_my_status(
 ) -> Result<Json<Value>, AppError> {
     user.authorize(&state, "profile", "read").await?;
     let person = user.account.person_id.ok_or_else(AppError::forbidden)?;
-    let year = query.year.unwrap_or_else(|| i64::from(chrono::Datelike::year(&Utc::now())));
-    let status = year_status(&state, user.tenant_code(), person, year).await?;
-    Ok(Json(serde_json::to_value(status).map_err(AppError::internal)?))
+    let year = query.year.unwrap_or_else(this_year);
+    let status = status::current(&state, user.tenant_code(), person, year).await?;
+    Ok(Json(serde_json::to_value(status.to_model()).map_err(AppError::internal)?))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/credits", params(CreditQuery), tag = "hours",
@@ -244,7 +311,16 @@ pub async fn api_my_credits(
 }
 
 pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/me/credits", get(api_my_credits)).route("/me/status", get(api_my_status))
+    Router::new()
+        .route("/me/credits", get(api_my_credits))
+        .route("/me/status", get(api_my_status))
+        .merge(pages::api_routes())
+        .merge(admin::api_routes())
+        .merge(import::api_routes())
+}
+
+pub fn page_routes() -> Router<AppState> {
+    Router::new().merge(pages::page_routes()).merge(admin::page_routes()).merge(import::page_routes())
 }
 
 #[cfg(test)]

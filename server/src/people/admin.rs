@@ -113,9 +113,10 @@ async fn people_page(State(state): State<AppState>, page: Page, Query(query): Qu
     let (items, total) = list(&state, user, &query).await?;
     let lists = crate::tenancy::form_options(&state.db, user.tenant_code(), &["title_level", "post"]).await?;
     let filter_href = format!(
-        "{}/people?q={}&status={}&title_level={}&",
+        "{}/people?q={}&id_number={}&status={}&title_level={}&",
         page.tenant.base,
         urlencoding::encode(query.q.as_deref().unwrap_or("")),
+        urlencoding::encode(query.id_number.as_deref().unwrap_or("")),
         urlencoding::encode(query.status.as_deref().unwrap_or("")),
         urlencoding::encode(query.title_level.as_deref().unwrap_or(""))
     );

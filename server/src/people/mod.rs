@@ -439,8 +439,11 @@ pub async fn update_profile(state: &AppState, user: &auth::CurrentUser, input: &
     let Some(person_id) = user.account.person_id else {
         return Err(AppError::bad_request("no_profile", "管理员账号没有个人档案"));
     };
-    let unit_id: (i64,) = state.db.one(q("SELECT unit_id FROM people WHERE tenant_id = $1 AND id = $2").bind(code).bind(person_id)).await?;
-    let unit = orgs::get(&state.db, code, unit_id.0).await?;
+    let (unit_id, old_title_level, old_post): (i64, String, String) = state
+        .db
+        .one(q("SELECT unit_id, title_level, post FROM people WHERE tenant_id = $1 AND id = $2").bind(code).bind(person_id))
+        .await?;
+    let unit = orgs::get(&state.db, code, unit_id).await?;
     let mut errors = FieldErrors::default();
     let dates = check_editable(&state.db, code, input, unit.as_ref(), &mut errors).await?;
     errors.finish()?;
@@ -476,6 +479,11 @@ pub async fn update_profile(state: &AppState, user: &auth::CurrentUser, input: &
     )
     .await?;
     crate::audit::record_tx(&mut tx, code, Some(user.account.id), "profile.update", "person", Some(person_id), json!({})).await?;
+    // Title level and post decide the yearly requirement: this year's status is judged again. Past
+    // years keep the judgement made with the title they had then.
+    if input.title_level != old_title_level || input.post != old_post {
+        crate::hours::status::mark_tx(&mut tx, code, person_id, crate::hours::this_year()).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -48,6 +48,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("people.html", include_str!("../../templates/people.html")),
     ("basic_data.html", include_str!("../../templates/basic_data.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
+    ("hours.html", include_str!("../../templates/hours.html")),
+    ("staff_status.html", include_str!("../../templates/staff_status.html")),
+    ("staff_detail.html", include_str!("../../templates/staff_detail.html")),
+    ("import.html", include_str!("../../templates/import.html")),
+    ("jobs.html", include_str!("../../templates/jobs.html")),
 ];
 
 pub struct Templates {
@@ -121,6 +126,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("submitted", "已提交审核"),
     ("withdrawn", "已撤回，可修改后重新提交"),
     ("deleted", "已删除"),
+    ("job_retried", "任务已重新排队，将尽快运行"),
 ];
 
 #[derive(serde::Deserialize)]
@@ -132,6 +138,7 @@ struct DoneQuery {
 /// Menu entries: (path, label, object, action) — shown when casbin allows.
 const NAV: &[(&str, &str, &str, &str)] = &[
     ("/account", "个人中心", "profile", "read"),
+    ("/hours", "我的学时", "hours", "read"),
     ("/messages", "站内消息", "messages", "read"),
     ("/claims", "学时申报", "claims", "apply"),
     ("/todos", "待办事项", "todos", "read"),
@@ -140,14 +147,21 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/approvals?kind=claim", "学时审核", "claims", "review"),
     ("/orgs", "组织机构", "orgs", "read"),
     ("/people", "人员管理", "people", "read"),
+    ("/staff/status", "人员学时", "people", "read"),
+    ("/admin/import", "学时导入", "credits", "import"),
+    ("/admin/jobs", "后台任务", "jobs", "manage"),
     ("/basic-data", "基础数据", "basic_data", "manage"),
     ("/account/password", "修改密码", "password", "change"),
 ];
 
-/// Claims and to-dos are a person's or their unit admin's: a wildcard grant (system admins) does not
+/// Hours, claims and to-dos are a person's (claims and to-dos also their unit admin's): a wildcard grant (system admins) does not
 /// make them useful to others, so the menu leaves them out.
 fn personal_page_fits(path: &str, user: &CurrentUser) -> bool {
-    !matches!(path, "/claims" | "/todos") || user.account.person_id.is_some() || user.account.role == "unit_admin"
+    match path {
+        "/hours" => user.account.person_id.is_some(),
+        "/claims" | "/todos" => user.account.person_id.is_some() || user.account.role == "unit_admin",
+        _ => true,
+    }
 }
 
 impl FromRequestParts<AppState> for Page {
@@ -272,6 +286,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::approvals::page_routes())
         .merge(crate::claims::page_routes())
         .merge(crate::todos::page_routes())
+        .merge(crate::hours::page_routes())
+        .merge(crate::jobs::admin::page_routes())
         .layer(middleware::from_fn_with_state(state, html_errors))
 }
 

@@ -10,6 +10,7 @@ mod hours;
 mod isolation;
 mod jobs;
 mod orgs;
+mod progress;
 mod registration;
 mod storage;
 mod todos;

@@ -1,0 +1,523 @@
+//! Yearly status for admins (issue 4 §2; seed 003 "查看继续教育信息", seed 004 人员查询): the staff of the
+//! units in one's scope with their stored status for a year — a unit admin its own unit, an HR bureau or
+//! industry authority its subtree — with filters, paging, masked ID numbers, an audited xlsx export and a
+//! drill-down to one person's years and credits. Lists read `year_status`; they never call the plugin.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::pages::{empty_as_none, label, pairs, query_href};
+use super::{CreditQuery, SOURCES, SUBJECTS, format_hours, hours_json, status, this_year};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::db::{Filters, q};
+use crate::error::AppError;
+use crate::web::Page;
+
+/// Most rows in one export.
+const EXPORT_LIMIT: i64 = 50_000;
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+pub struct StatusQuery {
+    /// The year (default: this year)
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub year: Option<i64>,
+    /// yes (met), no (not met) or none (not computed yet)
+    pub met: Option<String>,
+    /// Title level code (basic data `title_level`)
+    pub title_level: Option<String>,
+    /// A department (internal org) id
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub department: Option<i64>,
+    /// A unit in the caller's scope
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub unit: Option<i64>,
+    /// Name contains, or an exact ID number
+    pub q: Option<String>,
+    #[serde(default = "crate::api::default_page")]
+    pub page: i64,
+    pub per_page: Option<i64>,
+}
+
+impl StatusQuery {
+    fn year(&self) -> i64 {
+        self.year.unwrap_or_else(this_year)
+    }
+
+    fn per_page(&self) -> i64 {
+        self.per_page.unwrap_or(20).clamp(1, 200)
+    }
+
+    /// The filters as link parameters (without the page).
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+        vec![
+            ("year", self.year().to_string()),
+            ("met", self.met.clone().unwrap_or_default()),
+            ("title_level", self.title_level.clone().unwrap_or_default()),
+            ("department", opt(self.department)),
+            ("unit", opt(self.unit)),
+            ("q", self.q.clone().unwrap_or_default()),
+        ]
+    }
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct StaffStatusRow {
+    pub person_id: i64,
+    pub name: String,
+    pub id_number: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub department_name: Option<String>,
+    pub title: Option<String>,
+    pub title_level: String,
+    pub met: Option<bool>,
+    pub required_public: Option<i64>,
+    pub required_professional: Option<i64>,
+    pub required_total: Option<i64>,
+    pub counted_public: Option<i64>,
+    pub counted_professional: Option<i64>,
+    pub counted_total: Option<i64>,
+    pub shortfall_total: Option<i64>,
+    pub computed_at: Option<DateTime<Utc>>,
+    pub generation: Option<i64>,
+    pub computed_generation: Option<i64>,
+}
+
+impl StaffStatusRow {
+    pub fn state(&self) -> &'static str {
+        match (self.computed_at, self.generation, self.computed_generation) {
+            (None, _, _) => "pending",
+            (Some(_), Some(g), Some(c)) if c < g => "stale",
+            _ => "computed",
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        let h = |v: Option<i64>| hours_json(v.unwrap_or(0));
+        let computed = self.computed_at.is_some();
+        json!({
+            "person_id": self.person_id, "name": self.name, "id_number": self.id_number, "unit_id": self.unit_id,
+            "unit_name": self.unit_name, "department_name": self.department_name, "title": self.title,
+            "title_level": self.title_level, "state": self.state(), "met": if computed { self.met } else { None },
+            "required": {"public": h(self.required_public), "professional": h(self.required_professional), "total": h(self.required_total)},
+            "counted": {"public": h(self.counted_public), "professional": h(self.counted_professional), "total": h(self.counted_total)},
+            "shortfall_total": h(self.shortfall_total), "computed_at": self.computed_at,
+        })
+    }
+}
+
+const FROM: &str = "FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
+     LEFT JOIN orgs d ON d.tenant_id = p.tenant_id AND d.id = p.department_id \
+     LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2";
+
+const SELECT: &str = "SELECT p.id AS person_id, p.name, p.id_number, u.id AS unit_id, u.name AS unit_name, d.name AS department_name, \
+     p.title, p.title_level, s.met, s.required_public, s.required_professional, s.required_total, s.counted_public, \
+     s.counted_professional, s.counted_total, s.shortfall_total, s.computed_at, s.generation, s.computed_generation";
+
+/// Counts of the filtered staff by status (the met filter left out).
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Summary {
+    pub total: i64,
+    pub met: i64,
+    pub not_met: i64,
+}
+
+/// The scope and filters of a list, checked; returns the filters and a summary's filters (without `met`).
+async fn filters(state: &AppState, user: &CurrentUser, query: &StatusQuery) -> Result<(Filters, Filters), AppError> {
+    user.authorize(state, "people", "read").await?;
+    let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
+    let year = query.year();
+    super::check_year(year)?;
+    let mut f = Filters::tenant("p.tenant_id", user.tenant_code());
+    // Binds the year as $2, which the LEFT JOIN on year_status uses (see FROM).
+    f.and("CAST(? AS BIGINT) > 0", year);
+    f.and_same("(u.path LIKE ? OR u.supervisor_path LIKE ?)", scope);
+    if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if let Ok(id) = crate::ids::check_id_number(text) {
+            f.and("p.id_number = ?", id);
+        } else {
+            f.and("p.name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
+        }
+    }
+    if let Some(level) = query.title_level.as_deref().filter(|t| !t.is_empty()) {
+        f.and("p.title_level = ?", level.to_owned());
+    }
+    if let Some(unit) = query.unit {
+        f.and("p.unit_id = ?", unit);
+    }
+    if let Some(department) = query.department {
+        f.and("p.department_id = ?", department);
+    }
+    let summary = f.clone();
+    match query.met.as_deref().unwrap_or("") {
+        "" => {}
+        "yes" => {
+            f.and_sql("s.computed_at IS NOT NULL");
+            f.and("s.met = ?", true);
+        }
+        "no" => {
+            f.and_sql("s.computed_at IS NOT NULL");
+            f.and("s.met = ?", false);
+        }
+        "none" => {
+            f.and_sql("(s.person_id IS NULL OR s.computed_at IS NULL)");
+        }
+        _ => return Err(AppError::bad_request("bad_met", "达标状态应为 yes（已达标）、no（未达标）或 none（未计算）")),
+    }
+    Ok((f, summary))
+}
+
+/// One page of staff with their status for the year, and the total.
+pub async fn list(state: &AppState, user: &CurrentUser, query: &StatusQuery) -> Result<(Vec<StaffStatusRow>, i64, Summary), AppError> {
+    let (f, s) = filters(state, user, query).await?;
+    let total = state.db.scalar(f.count(FROM)).await?;
+    let mut rows: Vec<StaffStatusRow> =
+        state.db.all(f.page(&format!("{SELECT} {FROM}"), "u.name, p.name, p.id", query.page, query.per_page())).await?;
+    for row in &mut rows {
+        row.id_number = crate::ids::mask_id_number(&row.id_number);
+    }
+    let summary: Summary = state
+        .db
+        .one(s.all(
+            &format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) AS total, \
+                 CAST(COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END), 0) AS BIGINT) AS met, \
+                 CAST(COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND NOT s.met THEN 1 ELSE 0 END), 0) AS BIGINT) AS not_met {FROM}"
+            ),
+            "1",
+        ))
+        .await?;
+    Ok((rows, total, summary))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/staff/status", params(StatusQuery), tag = "hours",
+    responses((status = 200, description = "{items, total, page, per_page, summary}: staff in the caller's scope with their stored status for the year (state computed, stale or pending; ID numbers masked)"),
+              (status = 400, description = "bad_met / bad_year"), (status = 403, description = "Not an admin")))]
+pub async fn api_staff_status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<StatusQuery>,
+) -> Result<Json<Value>, AppError> {
+    let (rows, total, summary) = list(&state, &user, &query).await?;
+    let items: Vec<Value> = rows.iter().map(StaffStatusRow::to_json).collect();
+    let Json(mut body) = crate::api::page_json(items, total, query.page, query.per_page());
+    body["year"] = json!(query.year());
+    body["summary"] = json!(summary);
+    Ok(Json(body))
+}
+
+/// A person in the caller's scope, with a masked profile; anyone else is "not found".
+async fn person_in_scope(state: &AppState, user: &CurrentUser, person_id: i64) -> Result<crate::people::Profile, AppError> {
+    user.authorize(state, "people", "read").await?;
+    let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
+    let tenant = user.tenant_code();
+    let visible = state
+        .db
+        .exists(
+            q("SELECT 1 FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
+               WHERE p.tenant_id = $1 AND p.id = $2 AND (u.path LIKE $3 OR u.supervisor_path LIKE $3)")
+            .bind(tenant)
+            .bind(person_id)
+            .bind(scope),
+        )
+        .await?;
+    if !visible {
+        return Err(AppError::not_found());
+    }
+    let mut profile = crate::people::profile(&state.db, tenant, person_id).await?.ok_or_else(AppError::not_found)?;
+    profile.id_number = crate::ids::mask_id_number(&profile.id_number);
+    Ok(profile)
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/staff/{person_id}/years", tag = "hours",
+    params(("person_id" = i64, Path, description = "A person in the caller's scope")),
+    responses((status = 200, description = "{person (masked profile), items: every year's stored status, total}"),
+              (status = 404, description = "No such person in the caller's scope")))]
+pub async fn api_staff_years(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(person_id): Path<i64>,
+) -> Result<Json<Value>, AppError> {
+    let person = person_in_scope(&state, &user, person_id).await?;
+    let years = status::years(&state.db, user.tenant_code(), person_id).await?;
+    let total = years.len() as i64;
+    let items: Vec<Value> = years.iter().map(status::StoredStatus::to_json).collect();
+    let Json(mut body) = crate::api::page_json(items, total, 1, total.max(1));
+    body["person"] = serde_json::to_value(person).map_err(AppError::internal)?;
+    Ok(Json(body))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/staff/{person_id}/credits", tag = "hours",
+    params(("person_id" = i64, Path, description = "A person in the caller's scope"), CreditQuery),
+    responses((status = 200, description = "The person's credits, hours as decimals"), (status = 404, description = "No such person in the caller's scope")))]
+pub async fn api_staff_credits(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(person_id): Path<i64>,
+    Query(query): Query<CreditQuery>,
+) -> Result<Json<Value>, AppError> {
+    person_in_scope(&state, &user, person_id).await?;
+    let (items, total) = super::list(&state.db, user.tenant_code(), person_id, &query).await?;
+    let items: Vec<Value> = items.iter().map(super::Credit::to_json).collect();
+    Ok(crate::api::page_json(items, total, query.page, query.per_page.unwrap_or(50).clamp(1, 500)))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/staff/status", get(api_staff_status))
+        .route("/staff/{person_id}/years", get(api_staff_years))
+        .route("/staff/{person_id}/credits", get(api_staff_credits))
+}
+
+pub fn page_routes() -> Router<AppState> {
+    Router::new()
+        .route("/staff/status", get(status_page))
+        .route("/staff/status.xlsx", get(export_xlsx))
+        .route("/staff/{person_id}", get(detail_page))
+}
+
+/// Units the caller may filter by (none for a unit admin: it sees its own unit only).
+async fn unit_choices(state: &AppState, user: &CurrentUser) -> Result<Vec<Value>, AppError> {
+    if user.account.role == "unit_admin" {
+        return Ok(Vec::new());
+    }
+    let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
+    let rows: Vec<(i64, String)> = state
+        .db
+        .all(
+            q("SELECT o.id, o.name FROM orgs o WHERE o.tenant_id = $1 AND o.kind = 'unit' AND (o.path LIKE $2 OR o.supervisor_path LIKE $2) \
+               ORDER BY o.name, o.id LIMIT 500")
+            .bind(user.tenant_code())
+            .bind(scope),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id, name)| json!({"id": id, "name": name})).collect())
+}
+
+/// Departments of the chosen unit, or of the unit admin's own unit.
+async fn department_choices(state: &AppState, user: &CurrentUser, unit: Option<i64>) -> Result<Vec<Value>, AppError> {
+    let unit = match unit {
+        Some(u) => Some(u),
+        None if user.account.role == "unit_admin" => user.account.org_id,
+        None => None,
+    };
+    let Some(unit) = unit else { return Ok(Vec::new()) };
+    let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
+    let rows: Vec<(i64, String)> = state
+        .db
+        .all(
+            q("SELECT d.id, d.name FROM orgs d JOIN orgs u ON u.tenant_id = d.tenant_id AND u.id = d.parent_id \
+               WHERE d.tenant_id = $1 AND d.kind = 'department' AND d.parent_id = $2 AND (u.path LIKE $3 OR u.supervisor_path LIKE $3) \
+               ORDER BY d.name, d.id")
+            .bind(user.tenant_code())
+            .bind(unit)
+            .bind(scope),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id, name)| json!({"id": id, "name": name})).collect())
+}
+
+/// The year choices of the filter form: this year and the nine before it.
+fn year_choices() -> Vec<i64> {
+    let now = this_year();
+    (now - 9..=now).rev().collect()
+}
+
+async fn status_page(State(state): State<AppState>, page: Page, Query(query): Query<StatusQuery>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let (rows, total, summary) = list(&state, user, &query).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut v = r.to_json();
+            v["required_text"] = json!(format_hours(r.required_total.unwrap_or(0)));
+            v["counted_text"] = json!(format_hours(r.counted_total.unwrap_or(0)));
+            v["shortfall_text"] = json!(format_hours(r.shortfall_total.unwrap_or(0)));
+            v
+        })
+        .collect();
+    let lists = crate::tenancy::form_options(&state.db, user.tenant_code(), &["title_level"]).await?;
+    let base = &page.tenant.base;
+    let pairs = query.pairs();
+    page.render(
+        "staff_status.html",
+        json!({"items": items, "summary": summary, "lists": lists, "year": query.year(), "years": year_choices(),
+               "units": unit_choices(&state, user).await?, "departments": department_choices(&state, user, query.unit).await?,
+               "query": {"met": query.met, "title_level": query.title_level, "department": query.department, "unit": query.unit, "q": query.q},
+               "pager": crate::api::pager(query.page, query.per_page(), total),
+               "href": query_href(&format!("{base}/staff/status"), &pairs),
+               "export_href": query_href(&format!("{base}/staff/status.xlsx"), &pairs)}),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DetailQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    credit_year: Option<i64>,
+    subject: Option<String>,
+    source: Option<String>,
+    #[serde(default = "crate::api::default_page")]
+    page: i64,
+}
+
+/// Seed 003 "查看继续教育信息": one person's profile summary, every year's standing and the credits.
+async fn detail_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(person_id): Path<i64>,
+    Query(query): Query<DetailQuery>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let person = person_in_scope(&state, user, person_id).await?;
+    let tenant = user.tenant_code();
+    let years: Vec<Value> = status::years(&state.db, tenant, person_id).await?.iter().map(status::StoredStatus::view).collect();
+    let credit_query = CreditQuery {
+        year: query.credit_year,
+        subject: query.subject.clone(),
+        source: query.source.clone(),
+        revoked: true,
+        page: query.page,
+        per_page: Some(20),
+    };
+    let (credits, total) = super::list(&state.db, tenant, person_id, &credit_query).await?;
+    let credits: Vec<Value> = credits
+        .iter()
+        .map(|c| {
+            let mut v = c.to_json();
+            v["hours_text"] = json!(format_hours(c.hours));
+            v["subject_label"] = json!(label(SUBJECTS, &c.subject));
+            v["source_label"] = json!(label(SOURCES, &c.source));
+            v
+        })
+        .collect();
+    let lists = crate::tenancy::form_options(&state.db, tenant, &["title_level", "post", "education"]).await?;
+    let href = query_href(
+        &format!("{}/staff/{person_id}", page.tenant.base),
+        &[
+            ("credit_year", query.credit_year.map(|y| y.to_string()).unwrap_or_default()),
+            ("subject", query.subject.clone().unwrap_or_default()),
+            ("source", query.source.clone().unwrap_or_default()),
+        ],
+    );
+    let year_choices: Vec<i64> = years.iter().filter_map(|y| y["year"].as_i64()).collect();
+    page.render(
+        "staff_detail.html",
+        json!({"person": person, "years": years, "year_choices": year_choices, "credits": credits, "lists": lists,
+               "pager": crate::api::pager(query.page, 20, total), "href": href, "subjects": pairs(SUBJECTS), "sources": pairs(SOURCES),
+               "query": {"credit_year": query.credit_year, "subject": query.subject, "source": query.source}}),
+    )
+}
+
+/// The filtered list as an xlsx workbook (every page), recorded in the audit log.
+async fn export_xlsx(State(state): State<AppState>, page: Page, Query(query): Query<StatusQuery>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let (f, _) = filters(&state, user, &query).await?;
+    let total = state.db.scalar(f.count(FROM)).await?;
+    if total > EXPORT_LIMIT {
+        return Err(AppError::bad_request(
+            "export_too_large",
+            format!("符合条件的人员有 {total} 人，超过单次导出上限 {EXPORT_LIMIT} 人，请缩小筛选范围"),
+        ));
+    }
+    let rows: Vec<StaffStatusRow> = state.db.all(f.all(&format!("{SELECT} {FROM}"), "u.name, p.name, p.id")).await?;
+    let levels = crate::tenancy::basic_data(&state.db, user.tenant_code(), "title_level").await?;
+    let year = query.year();
+    let bytes = workbook(year, &rows, |code| levels.iter().find(|l| l.code == code).map_or(code.to_owned(), |l| l.name.clone()))
+        .map_err(AppError::internal)?;
+    crate::audit::record(
+        &state.db,
+        user.tenant_code(),
+        Some(user.account.id),
+        "export.staff_status",
+        "year_status",
+        None,
+        json!({"year": year, "rows": rows.len(), "filters": query.pairs().into_iter().filter(|(_, v)| !v.is_empty()).collect::<std::collections::BTreeMap<_, _>>()}),
+    )
+    .await?;
+    let filename = format!("继续教育学时_{year}.xlsx");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"staff-status-{year}.xlsx\"; filename*=UTF-8''{}", urlencoding::encode(&filename)),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn workbook(year: i64, rows: &[StaffStatusRow], level_name: impl Fn(&str) -> String) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(format!("{year}年度"))?;
+    let bold = Format::new().set_bold();
+    let headers = [
+        "姓名",
+        "身份证号",
+        "单位",
+        "部门",
+        "职称",
+        "职称等级",
+        "年度",
+        "状态",
+        "应修公需",
+        "已修公需",
+        "应修专业",
+        "已修专业",
+        "应修合计",
+        "已修合计",
+        "尚差学时",
+        "计算时间",
+    ];
+    for (col, title) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *title, &bold)?;
+    }
+    let hours = |v: Option<i64>| v.unwrap_or(0) as f64 / 100.0;
+    for (i, r) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        let state = match (r.state(), r.met) {
+            ("pending", _) => "未计算",
+            (_, Some(true)) => "已达标",
+            _ => "未达标",
+        };
+        sheet.write_string(row, 0, &r.name)?;
+        sheet.write_string(row, 1, crate::ids::mask_id_number(&r.id_number))?;
+        sheet.write_string(row, 2, &r.unit_name)?;
+        sheet.write_string(row, 3, r.department_name.as_deref().unwrap_or(""))?;
+        sheet.write_string(row, 4, r.title.as_deref().unwrap_or(""))?;
+        sheet.write_string(row, 5, level_name(&r.title_level))?;
+        sheet.write_number(row, 6, year as f64)?;
+        sheet.write_string(row, 7, state)?;
+        if r.state() != "pending" {
+            for (col, v) in [
+                (8, r.required_public),
+                (9, r.counted_public),
+                (10, r.required_professional),
+                (11, r.counted_professional),
+                (12, r.required_total),
+                (13, r.counted_total),
+                (14, r.shortfall_total),
+            ] {
+                sheet.write_number(row, col, hours(v))?;
+            }
+        }
+        if let Some(at) = r.computed_at {
+            let local = at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"));
+            sheet.write_string(row, 15, local.format("%Y-%m-%d %H:%M").to_string())?;
+        }
+    }
+    sheet.autofit();
+    book.save_to_buffer()
+}

@@ -1,0 +1,144 @@
+//! "我的学时" (seed 001 学时查询, seed 003 继续教育信息): the person's own progress for a year (a bar per
+//! subject, the shortfall and the plugin's notes such as missing required courses), every year's
+//! standing, and the credits with filters.
+
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{CreditQuery, SOURCES, SUBJECTS, status, this_year};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::web::Page;
+
+/// Reads an optional number from a form where "" means "any".
+pub fn empty_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let text: Option<String> = Option::deserialize(d)?;
+    match text.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => t.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("不是有效的数字：{t}"))),
+    }
+}
+
+/// `?a=1&b=x&` for links that keep a list's filters (pager, year links); empty values are left out.
+pub fn query_href(path: &str, pairs: &[(&str, String)]) -> String {
+    let kept: Vec<(&str, &str)> = pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect();
+    let query = serde_urlencoded::to_string(kept).unwrap_or_default();
+    if query.is_empty() { format!("{path}?") } else { format!("{path}?{query}&") }
+}
+
+fn opt(v: Option<i64>) -> String {
+    v.map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// The person behind a staff account, or 403 for admins (they have no ledger of their own).
+fn own_person(user: &CurrentUser) -> Result<i64, AppError> {
+    user.account.person_id.ok_or_else(|| AppError::new(axum::http::StatusCode::FORBIDDEN, "no_person", "管理员账号没有个人学时档案"))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/years", tag = "hours",
+    responses((status = 200, description = "{items: every year with its stored status (state computed, stale or pending; met null until computed), total}"),
+              (status = 403, description = "Not a staff account")))]
+pub async fn api_my_years(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, AppError> {
+    user.authorize(&state, "profile", "read").await?;
+    let person = own_person(&user)?;
+    let years = status::years(&state.db, user.tenant_code(), person).await?;
+    let total = years.len() as i64;
+    let items: Vec<Value> = years.iter().map(status::StoredStatus::to_json).collect();
+    Ok(crate::api::page_json(items, total, 1, total.max(1)))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new().route("/me/years", get(api_my_years))
+}
+
+pub fn page_routes() -> Router<AppState> {
+    Router::new().route("/hours", get(hours_page))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct HoursPageQuery {
+    /// The year whose progress is shown (default: this year).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub year: Option<i64>,
+    /// The credits list's year filter ("" = every year).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub credit_year: Option<i64>,
+    pub subject: Option<String>,
+    pub source: Option<String>,
+    #[serde(default)]
+    pub revoked: Option<String>,
+    #[serde(default = "crate::api::default_page")]
+    pub page: i64,
+}
+
+async fn hours_page(State(state): State<AppState>, page: Page, Query(query): Query<HoursPageQuery>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    user.authorize(&state, "profile", "read").await?;
+    let Some(person) = user.account.person_id else {
+        return page.render("hours.html", json!({"no_person": true}));
+    };
+    let tenant = user.tenant_code();
+    let year = query.year.unwrap_or_else(this_year);
+    super::check_year(year)?;
+    // The person's own page may judge the year now when its stored status is missing or stale.
+    let (current, error) = match status::current(&state, tenant, person, year).await {
+        Ok(s) => (Some(s.view()), None),
+        Err(err) => {
+            // Show what is stored (if anything) beside the error rather than fail the whole page.
+            let stored = status::get(&state.db, tenant, person, year).await?.map(|s| s.view());
+            (stored, Some(err.message))
+        }
+    };
+    let years: Vec<Value> = status::years(&state.db, tenant, person).await?.iter().map(status::StoredStatus::view).collect();
+    let revoked = query.revoked.as_deref() == Some("1");
+    let credit_query = CreditQuery {
+        year: query.credit_year,
+        subject: query.subject.clone(),
+        source: query.source.clone(),
+        revoked,
+        page: query.page,
+        per_page: Some(20),
+    };
+    let (credits, total) = super::list(&state.db, tenant, person, &credit_query).await?;
+    let credits: Vec<Value> = credits
+        .iter()
+        .map(|c| {
+            let mut v = c.to_json();
+            v["hours_text"] = json!(super::format_hours(c.hours));
+            v["subject_label"] = json!(label(SUBJECTS, &c.subject));
+            v["source_label"] = json!(label(SOURCES, &c.source));
+            v
+        })
+        .collect();
+    let href = query_href(
+        &format!("{}/hours", page.tenant.base),
+        &[
+            ("year", year.to_string()),
+            ("credit_year", opt(query.credit_year)),
+            ("subject", query.subject.clone().unwrap_or_default()),
+            ("source", query.source.clone().unwrap_or_default()),
+            ("revoked", if revoked { "1".into() } else { String::new() }),
+        ],
+    );
+    let year_choices: Vec<i64> = years.iter().filter_map(|y| y["year"].as_i64()).collect();
+    page.render(
+        "hours.html",
+        json!({"year": year, "current": current, "error": error, "years": years, "year_choices": year_choices,
+               "credits": credits, "pager": crate::api::pager(query.page, 20, total), "href": href,
+               "subjects": pairs(SUBJECTS), "sources": pairs(SOURCES),
+               "query": {"credit_year": query.credit_year, "subject": query.subject, "source": query.source, "revoked": revoked}}),
+    )
+}
+
+pub fn label(table: &[(&str, &'static str)], code: &str) -> &'static str {
+    table.iter().find(|(c, _)| *c == code).map_or("", |(_, l)| *l)
+}
+
+pub fn pairs(table: &[(&str, &str)]) -> Vec<Value> {
+    table.iter().map(|(code, name)| json!({"code": code, "name": name})).collect()
+}

@@ -1,0 +1,425 @@
+//! Stored yearly status (issue 4 §1): each person-year's standing as the tenant's rules plugin judged it,
+//! kept in `year_status` so that lists and exports never call the plugin per row.
+//!
+//! Every change that can move a judgement — a credit granted or revoked, a new title level or post, new
+//! rules for the tenant — marks the person-year (or the whole year) stale and queues a recompute in the
+//! same transaction (`mark_tx`). Staleness is a counter, not a flag: `generation` grows with each mark,
+//! and a recompute stores the generation it read *before* reading the ledger as `computed_generation`. A
+//! recompute that raced a newer change thus leaves the row stale for the job queued by that change.
+//! A pending recompute of the same person-year is queued only once.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::{check_year, format_hours, hours_json, judge, person_year};
+use crate::app::AppState;
+use crate::db::{Db, DbResult, Tx, q};
+use crate::error::AppError;
+use crate::jobs::Job;
+use crate::rules::Rules;
+use crate::rules::model::{Hours, Totals, YearStatus};
+
+/// Recompute one person-year: payload `{"person_id", "year"}`.
+pub const RECOMPUTE_JOB: &str = "status.recompute";
+/// Recompute a whole tenant-year in batches (after the tenant's rules changed): payload `{"year"}`.
+pub const RECOMPUTE_YEAR_JOB: &str = "status.recompute_year";
+/// Person-years per plugin call in a tenant-year recompute.
+const BATCH: i64 = 500;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PersonYearJob {
+    person_id: i64,
+    year: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct TenantYearJob {
+    year: i64,
+}
+
+/// One stored row; hours in hundredths.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StoredStatus {
+    pub person_id: i64,
+    pub year: i64,
+    pub met: bool,
+    pub required_public: i64,
+    pub required_professional: i64,
+    pub required_total: i64,
+    pub counted_public: i64,
+    pub counted_professional: i64,
+    pub counted_total: i64,
+    pub shortfall_public: i64,
+    pub shortfall_professional: i64,
+    pub shortfall_total: i64,
+    /// JSON array of the plugin's notes.
+    pub notes: String,
+    pub plugin_sha256: Option<String>,
+    pub computed_at: Option<DateTime<Utc>>,
+    pub generation: i64,
+    pub computed_generation: i64,
+}
+
+pub const COLUMNS: &str = "person_id, year, met, required_public, required_professional, required_total, counted_public, \
+     counted_professional, counted_total, shortfall_public, shortfall_professional, shortfall_total, notes, plugin_sha256, \
+     computed_at, generation, computed_generation";
+
+impl StoredStatus {
+    /// `computed` (current), `stale` (numbers from before a change; a recompute is queued) or `pending`
+    /// (never computed yet).
+    pub fn state(&self) -> &'static str {
+        match self.computed_at {
+            None => "pending",
+            Some(_) if self.computed_generation < self.generation => "stale",
+            Some(_) => "computed",
+        }
+    }
+
+    pub fn notes(&self) -> Vec<String> {
+        serde_json::from_str(&self.notes).unwrap_or_default()
+    }
+
+    /// The rules' shape (`jijiao rules status`), for `GET /me/status`.
+    pub fn to_model(&self) -> YearStatus {
+        let h = |v: i64| Hours(u32::try_from(v).unwrap_or(0));
+        let totals = |p, f, t| Totals { public: h(p), professional: h(f), total: h(t) };
+        YearStatus {
+            year: u16::try_from(self.year).unwrap_or(0),
+            met: self.met,
+            required: totals(self.required_public, self.required_professional, self.required_total),
+            counted: totals(self.counted_public, self.counted_professional, self.counted_total),
+            shortfall: totals(self.shortfall_public, self.shortfall_professional, self.shortfall_total),
+            notes: self.notes(),
+        }
+    }
+
+    /// The API's shape: hours as decimals, `met` null until computed, with its state and provenance.
+    pub fn to_json(&self) -> Value {
+        let totals = |p: i64, f: i64, t: i64| json!({"public": hours_json(p), "professional": hours_json(f), "total": hours_json(t)});
+        let computed = self.computed_at.is_some();
+        json!({
+            "year": self.year,
+            "state": self.state(),
+            "met": computed.then_some(self.met),
+            "required": totals(self.required_public, self.required_professional, self.required_total),
+            "counted": totals(self.counted_public, self.counted_professional, self.counted_total),
+            "shortfall": totals(self.shortfall_public, self.shortfall_professional, self.shortfall_total),
+            "notes": self.notes(),
+            "plugin_sha256": self.plugin_sha256,
+            "computed_at": self.computed_at,
+        })
+    }
+
+    /// What pages show: the API's shape plus one bar per subject (percent of the requirement, capped at
+    /// 100) and hours as text.
+    pub fn view(&self) -> Value {
+        let bar = |key: &str, label: &str, required: i64, counted: i64, shortfall: i64| {
+            let percent = if required <= 0 { 100 } else { (counted.saturating_mul(100) / required).clamp(0, 100) };
+            json!({"key": key, "label": label, "required": format_hours(required), "counted": format_hours(counted),
+                   "shortfall": format_hours(shortfall), "short": shortfall > 0, "percent": percent})
+        };
+        let mut value = self.to_json();
+        value["bars"] = json!([
+            bar("public", "公需科目", self.required_public, self.counted_public, self.shortfall_public),
+            bar("professional", "专业科目", self.required_professional, self.counted_professional, self.shortfall_professional),
+            bar("total", "合计", self.required_total, self.counted_total, self.shortfall_total),
+        ]);
+        value["computed_at_text"] =
+            json!(self.computed_at.map(|t| {
+                t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).format("%Y-%m-%d %H:%M").to_string()
+            }));
+        value
+    }
+}
+
+/// Marks a person-year stale and queues its recompute, in the caller's transaction (so the recompute
+/// exists exactly when the change does). A recompute already waiting for the same person-year serves.
+pub async fn mark_tx(tx: &mut Tx, tenant: &str, person_id: i64, year: i64) -> DbResult<()> {
+    tx.run(
+        q("INSERT INTO year_status (tenant_id, person_id, year, generation, computed_generation) VALUES ($1, $2, $3, 1, 0) \
+           ON CONFLICT (tenant_id, person_id, year) DO UPDATE SET generation = year_status.generation + 1")
+        .bind(tenant)
+        .bind(person_id)
+        .bind(year),
+    )
+    .await?;
+    let payload = serde_json::to_value(PersonYearJob { person_id, year }).unwrap_or_default();
+    crate::jobs::enqueue_once_tx(tx, tenant, RECOMPUTE_JOB, &payload).await?;
+    Ok(())
+}
+
+/// Marks every stored row of a tenant-year stale and queues one batched recompute of the year.
+pub async fn mark_year_tx(tx: &mut Tx, tenant: &str, year: i64) -> DbResult<()> {
+    tx.run(q("UPDATE year_status SET generation = generation + 1 WHERE tenant_id = $1 AND year = $2").bind(tenant).bind(year)).await?;
+    let payload = serde_json::to_value(TenantYearJob { year }).unwrap_or_default();
+    crate::jobs::enqueue_once_tx(tx, tenant, RECOMPUTE_YEAR_JOB, &payload).await?;
+    Ok(())
+}
+
+/// The stored row of a person-year, if any.
+pub async fn get(db: &Db, tenant: &str, person_id: i64, year: i64) -> DbResult<Option<StoredStatus>> {
+    db.opt(
+        q(format!("SELECT {COLUMNS} FROM year_status WHERE tenant_id = $1 AND person_id = $2 AND year = $3"))
+            .bind(tenant)
+            .bind(person_id)
+            .bind(year),
+    )
+    .await
+}
+
+/// A person's stored year rows, newest first, with a pending row for every year that has credits but
+/// no row yet (e.g. history imported before statuses were stored) and for this year.
+pub async fn years(db: &Db, tenant: &str, person_id: i64) -> DbResult<Vec<StoredStatus>> {
+    let mut rows: Vec<StoredStatus> = db
+        .all(
+            q(format!("SELECT {COLUMNS} FROM year_status WHERE tenant_id = $1 AND person_id = $2 ORDER BY year DESC"))
+                .bind(tenant)
+                .bind(person_id),
+        )
+        .await?;
+    let credit_years: Vec<(i64,)> =
+        db.all(q("SELECT DISTINCT year FROM credits WHERE tenant_id = $1 AND person_id = $2").bind(tenant).bind(person_id)).await?;
+    for year in credit_years.into_iter().map(|y| y.0).chain([super::this_year()]) {
+        if !rows.iter().any(|r| r.year == year) {
+            rows.push(pending(person_id, year));
+        }
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse(r.year));
+    Ok(rows)
+}
+
+fn pending(person_id: i64, year: i64) -> StoredStatus {
+    StoredStatus {
+        person_id,
+        year,
+        met: false,
+        required_public: 0,
+        required_professional: 0,
+        required_total: 0,
+        counted_public: 0,
+        counted_professional: 0,
+        counted_total: 0,
+        shortfall_public: 0,
+        shortfall_professional: 0,
+        shortfall_total: 0,
+        notes: "[]".into(),
+        plugin_sha256: None,
+        computed_at: None,
+        generation: 1,
+        computed_generation: 0,
+    }
+}
+
+/// The person-year's status for the person's own pages: the stored row when it is current, otherwise
+/// judged now (and stored). Lists never call this; they read the table.
+pub async fn current(state: &AppState, tenant: &str, person_id: i64, year: i64) -> Result<StoredStatus, AppError> {
+    check_year(year)?;
+    if let Some(row) = get(&state.db, tenant, person_id, year).await?
+        && row.state() == "computed"
+    {
+        return Ok(row);
+    }
+    recompute(&state.db, &state.rules, tenant, person_id, year).await
+}
+
+/// Judges a person-year now and stores the result; returns the stored row.
+pub async fn recompute(db: &Db, rules: &Rules, tenant: &str, person_id: i64, year: i64) -> Result<StoredStatus, AppError> {
+    // Read the generation before the ledger: a change committed after this point marks a newer one.
+    let generation = generation(db, tenant, person_id, year).await?;
+    let (status, sha256) = judge(db, rules, tenant, person_id, year).await?;
+    let mut tx = db.begin().await?;
+    store_tx(&mut tx, tenant, person_id, &status, &sha256, generation, Utc::now()).await?;
+    tx.commit().await?;
+    get(db, tenant, person_id, year).await?.ok_or_else(|| AppError::internal("stored status vanished"))
+}
+
+async fn generation(db: &Db, tenant: &str, person_id: i64, year: i64) -> DbResult<i64> {
+    let row: Option<(i64,)> = db
+        .opt(
+            q("SELECT generation FROM year_status WHERE tenant_id = $1 AND person_id = $2 AND year = $3")
+                .bind(tenant)
+                .bind(person_id)
+                .bind(year),
+        )
+        .await?;
+    Ok(row.map_or(0, |r| r.0))
+}
+
+/// Writes a judgement made at `generation`; never overwrites one made at a later generation.
+async fn store_tx(
+    tx: &mut Tx,
+    tenant: &str,
+    person_id: i64,
+    status: &YearStatus,
+    sha256: &str,
+    generation: i64,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    let h = |hours: Hours| i64::from(hours.0);
+    tx.run(
+        q("INSERT INTO year_status (tenant_id, person_id, year, met, required_public, required_professional, required_total, \
+           counted_public, counted_professional, counted_total, shortfall_public, shortfall_professional, shortfall_total, \
+           notes, plugin_sha256, computed_at, generation, computed_generation) \
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
+           ON CONFLICT (tenant_id, person_id, year) DO UPDATE SET met = excluded.met, \
+           required_public = excluded.required_public, required_professional = excluded.required_professional, \
+           required_total = excluded.required_total, counted_public = excluded.counted_public, \
+           counted_professional = excluded.counted_professional, counted_total = excluded.counted_total, \
+           shortfall_public = excluded.shortfall_public, shortfall_professional = excluded.shortfall_professional, \
+           shortfall_total = excluded.shortfall_total, notes = excluded.notes, plugin_sha256 = excluded.plugin_sha256, \
+           computed_at = excluded.computed_at, computed_generation = excluded.computed_generation \
+           WHERE year_status.computed_generation <= excluded.computed_generation")
+        .bind(tenant)
+        .bind(person_id)
+        .bind(i64::from(status.year))
+        .bind(status.met)
+        .bind(h(status.required.public))
+        .bind(h(status.required.professional))
+        .bind(h(status.required.total))
+        .bind(h(status.counted.public))
+        .bind(h(status.counted.professional))
+        .bind(h(status.counted.total))
+        .bind(h(status.shortfall.public))
+        .bind(h(status.shortfall.professional))
+        .bind(h(status.shortfall.total))
+        .bind(serde_json::to_string(&status.notes).unwrap_or_else(|_| "[]".into()))
+        .bind(sha256)
+        .bind(now)
+        .bind(generation),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Recomputes every person of a tenant for a year, `BATCH` person-years per plugin call and per
+/// transaction; `progress` is told the running count. Returns how many person-years were stored.
+pub async fn recompute_year(db: &Db, rules: &Rules, tenant: &str, year: i64, mut progress: impl FnMut(usize)) -> Result<usize, AppError> {
+    let year16 = check_year(year)?;
+    let year_rules = rules.for_tenant_year(tenant, year16)?;
+    let sha256 = year_rules.plugin().sha256;
+    let mut after = 0i64;
+    let mut done = 0usize;
+    loop {
+        let people: Vec<(i64, String, String)> = db
+            .all(
+                q("SELECT id, post, title_level FROM people WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+                    .bind(tenant)
+                    .bind(after)
+                    .bind(BATCH),
+            )
+            .await?;
+        let (Some(first), Some(last)) = (people.first().map(|p| p.0), people.last().map(|p| p.0)) else { break };
+        after = last;
+        // Generations first, then the ledger (see the module comment).
+        let generations: Vec<(i64, i64)> = db
+            .all(
+                q("SELECT person_id, generation FROM year_status WHERE tenant_id = $1 AND year = $2 AND person_id >= $3 AND person_id <= $4")
+                    .bind(tenant)
+                    .bind(year)
+                    .bind(first)
+                    .bind(last),
+            )
+            .await?;
+        let credits: Vec<(i64, String, i64, String, Option<String>)> = db
+            .all(
+                q("SELECT person_id, subject, hours, source, course FROM credits WHERE tenant_id = $1 AND year = $2 \
+                   AND person_id >= $3 AND person_id <= $4 AND revoked_at IS NULL ORDER BY person_id, id")
+                .bind(tenant)
+                .bind(year)
+                .bind(first)
+                .bind(last),
+            )
+            .await?;
+        let mut ids = Vec::with_capacity(people.len());
+        let mut inputs = Vec::with_capacity(people.len());
+        for (id, post, title_level) in &people {
+            let own = credits.iter().filter(|c| c.0 == *id).map(|c| (c.1.clone(), c.2, c.3.clone(), c.4.clone()));
+            match person_year(year16, post, title_level, own) {
+                Ok(input) => {
+                    ids.push(*id);
+                    inputs.push(input);
+                }
+                Err(err) => tracing::warn!(tenant, person = id, error = %err, "person left out of the yearly recompute"),
+            }
+        }
+        let results = year_rules.clone().blocking(move |r| r.year_status_batch(&inputs)).await?;
+        let now = Utc::now();
+        let mut tx = db.begin().await?;
+        for (id, status) in ids.iter().zip(&results) {
+            let generation = generations.iter().find(|g| g.0 == *id).map_or(0, |g| g.1);
+            store_tx(&mut tx, tenant, *id, status, &sha256, generation, now).await?;
+        }
+        tx.commit().await?;
+        done += results.len();
+        progress(done);
+    }
+    Ok(done)
+}
+
+/// The years worth recomputing for a tenant: every year with a stored status or a credit, and this year.
+pub async fn tenant_years(db: &Db, tenant: &str) -> DbResult<Vec<i64>> {
+    let rows: Vec<(i64,)> = db
+        .all(q("SELECT year FROM year_status WHERE tenant_id = $1 UNION SELECT year FROM credits WHERE tenant_id = $1").bind(tenant))
+        .await?;
+    let mut years: Vec<i64> = rows.into_iter().map(|r| r.0).chain([super::this_year()]).collect();
+    years.sort_unstable();
+    years.dedup();
+    Ok(years)
+}
+
+/// Runs a recompute job (see `jobs::handle`).
+pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
+    match job.kind.as_str() {
+        RECOMPUTE_JOB => {
+            let p: PersonYearJob = serde_json::from_str(&job.payload)?;
+            recompute(&state.db, &state.rules, &job.tenant_id, p.person_id, p.year).await?;
+        }
+        RECOMPUTE_YEAR_JOB => {
+            let p: TenantYearJob = serde_json::from_str(&job.payload)?;
+            let n = recompute_year(&state.db, &state.rules, &job.tenant_id, p.year, |_| {}).await?;
+            tracing::info!(tenant = %job.tenant_id, year = p.year, people = n, "yearly status recomputed");
+        }
+        other => anyhow::bail!("not a status job: {other}"),
+    }
+    Ok(())
+}
+
+/// A digest of what judges a tenant's years: `rules.toml` and the plugin pins (`[[rules]]` in
+/// tenant.toml, each with its sha256).
+pub fn rules_digest(folder: &Path) -> anyhow::Result<String> {
+    let rules = std::fs::read(folder.join("rules.toml")).unwrap_or_default();
+    let tenant: toml::Table = toml::from_str(&std::fs::read_to_string(folder.join("tenant.toml"))?)?;
+    let pins = tenant.get("rules").map(|v| v.to_string()).unwrap_or_default();
+    let mut hash = Sha256::new();
+    hash.update(&rules);
+    hash.update([0]);
+    hash.update(pins.as_bytes());
+    Ok(hex::encode(hash.finalize()))
+}
+
+/// Called by `tenant sync` inside its transaction: when the tenant's rules changed since the stored
+/// statuses were judged, every stored year is marked stale and queued for a batched recompute.
+pub async fn after_sync_tx(tx: &mut Tx, tenant: &str, folder: &Path) -> anyhow::Result<()> {
+    let digest = rules_digest(folder)?;
+    let stored: Option<(String,)> = tx.opt(q("SELECT digest FROM year_status_config WHERE tenant_id = $1").bind(tenant)).await?;
+    if stored.as_ref().is_some_and(|s| s.0 == digest) {
+        return Ok(());
+    }
+    tx.run(
+        q("INSERT INTO year_status_config (tenant_id, digest, updated_at) VALUES ($1, $2, $3) \
+           ON CONFLICT (tenant_id) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at")
+        .bind(tenant)
+        .bind(&digest)
+        .bind(Utc::now()),
+    )
+    .await?;
+    let years: Vec<(i64,)> = tx.all(q("SELECT DISTINCT year FROM year_status WHERE tenant_id = $1 ORDER BY year").bind(tenant)).await?;
+    for (year,) in years {
+        mark_year_tx(tx, tenant, year).await?;
+    }
+    Ok(())
+}
