@@ -60,6 +60,12 @@ impl AppError {
         self
     }
 
+    /// A mistake the user can fix on the page they came from (bad input, a conflict), as opposed to
+    /// "not yours", "log in first" or a server fault, which get the error page.
+    pub fn fixable_on_page(&self) -> bool {
+        self.status.is_client_error() && !matches!(self.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED)
+    }
+
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, "internal error");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "系统繁忙，请稍后再试")

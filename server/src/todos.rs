@@ -389,23 +389,6 @@ pub async fn api_detail(State(state): State<AppState>, user: CurrentUser, Path(i
     Ok(Json(detail(&state, &user, id).await?))
 }
 
-async fn read_file(mut multipart: Multipart) -> Result<(String, Vec<u8>, Option<String>), AppError> {
-    let bad = |_| AppError::bad_request("bad_form", "上传内容无法读取");
-    let (mut file, mut csrf_sent) = (None, None);
-    while let Some(part) = multipart.next_field().await.map_err(bad)? {
-        match part.name().unwrap_or_default() {
-            "file" => {
-                let name = part.file_name().unwrap_or("file").to_owned();
-                file = Some((name, part.bytes().await.map_err(bad)?.to_vec()));
-            }
-            csrf::FIELD => csrf_sent = Some(part.text().await.map_err(bad)?),
-            _ => {}
-        }
-    }
-    let (name, bytes) = file.ok_or_else(|| AppError::invalid([("file".to_owned(), "请选择要上传的文件".to_owned())].into()))?;
-    Ok((name, bytes, csrf_sent))
-}
-
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/todos/{id}/proof", tag = "todos", params(("id" = i64, Path)),
     request_body(content_type = "multipart/form-data", description = "`file`"),
     responses((status = 204, description = "Uploaded"), (status = 413, description = "Too large"), (status = 422, description = "Type not allowed")))]
@@ -415,8 +398,8 @@ pub async fn api_upload(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> Result<StatusCode, AppError> {
-    let (name, bytes, _) = read_file(multipart).await?;
-    upload(&state, &user, id, &name, bytes).await?;
+    let file = storage::read_form_upload(multipart).await?;
+    upload(&state, &user, id, &file.filename, file.bytes).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -530,10 +513,10 @@ async fn upload_submit(
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let result = match read_file(multipart).await {
-        Ok((name, bytes, sent)) => {
-            csrf::verify(crate::auth::session::cookie_value(&headers, csrf::COOKIE).as_deref(), sent.as_deref())?;
-            upload(&state, user, id, &name, bytes).await
+    let result = match storage::read_form_upload(multipart).await {
+        Ok(file) => {
+            csrf::verify(crate::auth::session::cookie_value(&headers, csrf::COOKIE).as_deref(), file.csrf.as_deref())?;
+            upload(&state, user, id, &file.filename, file.bytes).await
         }
         Err(err) => Err(err),
     };
@@ -566,10 +549,7 @@ async fn review_submit(
 async fn page_result(state: &AppState, page: &Page, id: i64, result: Result<usize, AppError>, done: &str) -> Result<Response, AppError> {
     match result {
         Ok(n) => Ok(done_redirect(&page.tenant.base, &format!("/todos/{id}"), done, n as i64)),
-        Err(err)
-            if err.status.is_client_error()
-                && !matches!(err.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) =>
-        {
+        Err(err) if err.fixable_on_page() => {
             let user = page.require_user()?;
             let mut data = detail(state, user, id).await?;
             data["error"] = json!(err.message);

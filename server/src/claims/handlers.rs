@@ -82,44 +82,6 @@ pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(i
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A multipart upload: the `file` part and the optional `field` (which file field of the form it proves)
-/// and, from pages, the CSRF token.
-struct Upload {
-    field: Option<String>,
-    filename: String,
-    bytes: Vec<u8>,
-    csrf: Option<String>,
-}
-
-async fn read_upload(mut multipart: Multipart) -> Result<Upload, AppError> {
-    let bad = |_| AppError::bad_request("bad_form", "上传内容无法读取");
-    let (mut field, mut file, mut csrf_sent) = (None, None, None);
-    while let Some(part) = multipart.next_field().await.map_err(bad)? {
-        match part.name().unwrap_or_default() {
-            "file" => {
-                let name = part.file_name().unwrap_or("file").to_owned();
-                file = Some((name, part.bytes().await.map_err(|e| too_large_or_bad(&e.body_text()))?.to_vec()));
-            }
-            "field" => field = Some(part.text().await.map_err(bad)?),
-            csrf::FIELD => csrf_sent = Some(part.text().await.map_err(bad)?),
-            _ => {}
-        }
-    }
-    let Some((filename, bytes)) = file else {
-        return Err(AppError::invalid([("file".to_owned(), "请选择要上传的文件".to_owned())].into()));
-    };
-    Ok(Upload { field, filename, bytes, csrf: csrf_sent })
-}
-
-/// axum reports a body over the limit as a read error; answer it as 413.
-fn too_large_or_bad(text: &str) -> AppError {
-    if text.contains("length limit") {
-        AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "文件过大")
-    } else {
-        AppError::bad_request("bad_form", "上传内容无法读取")
-    }
-}
-
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/claims/{id}/attachments", tag = "claims", params(("id" = i64, Path)),
     request_body(content_type = "multipart/form-data", description = "`file` and optional `field` (the form's file field key)"),
     responses((status = 201, description = "The stored attachment"), (status = 413, description = "Over the size limit"), (status = 422, description = "Type not allowed")))]
@@ -129,7 +91,7 @@ pub async fn api_add_attachment(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let upload = read_upload(multipart).await?;
+    let upload = crate::storage::read_form_upload(multipart).await?;
     let attachment = super::add_attachment(&state, &user, id, upload.field.as_deref(), &upload.filename, upload.bytes).await?;
     Ok((StatusCode::CREATED, Json(attachment)).into_response())
 }
@@ -313,7 +275,7 @@ async fn form_again(
     claim_id: Option<i64>,
     err: AppError,
 ) -> Result<Response, AppError> {
-    if !err.status.is_client_error() || matches!(err.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) {
+    if !err.fixable_on_page() {
         return Err(err);
     }
     let user = page.require_user()?;
@@ -384,7 +346,7 @@ async fn edit_submit(
 /// Renders the claim page with an error (a failed upload, submit or withdrawal) instead of an error page,
 /// so the user sees what to fix next to the claim.
 async fn detail_with_error(state: &AppState, page: &Page, id: i64, err: AppError) -> Result<Response, AppError> {
-    if !err.status.is_client_error() || matches!(err.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) {
+    if !err.fixable_on_page() {
         return Err(err);
     }
     let user = page.require_user()?;
@@ -403,7 +365,7 @@ async fn attachment_submit(
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let result = match read_upload(multipart).await {
+    let result = match crate::storage::read_form_upload(multipart).await {
         Ok(upload) => {
             csrf::verify(crate::auth::session::cookie_value(&headers, csrf::COOKIE).as_deref(), upload.csrf.as_deref())?;
             super::add_attachment(&state, user, id, upload.field.as_deref(), &upload.filename, upload.bytes).await.map(|_| ())

@@ -760,13 +760,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<C
     if first != 1 {
         return Err(too_late());
     }
-    tx.run(
-        q("UPDATE approvals SET status = 'withdrawn' WHERE tenant_id = $1 AND subject_type = 'claim' AND subject_id = $2 AND round = $3 AND status = 'waiting'")
-            .bind(tenant)
-            .bind(id)
-            .bind(claim.round),
-    )
-    .await?;
+    close_waiting_steps(&mut tx, tenant, id, claim.round, "withdrawn").await?;
     let changed = tx
         .run(
             q("UPDATE claims SET status = 'draft', declared_by = NULL, updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'submitted'")
@@ -781,6 +775,19 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<C
     audit::record_tx(&mut tx, tenant, Some(user.account.id), "claim.withdrawn", "claim", Some(id), json!({"round": claim.round})).await?;
     tx.commit().await?;
     get(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)
+}
+
+/// The later steps of a round that will never be reached (the claim was withdrawn, rejected or returned).
+async fn close_waiting_steps(tx: &mut Tx, tenant: &str, id: i64, round: i64, status: &str) -> Result<(), sqlx::Error> {
+    tx.run(
+        q("UPDATE approvals SET status = $4 WHERE tenant_id = $1 AND subject_type = 'claim' AND subject_id = $2 AND round = $3 AND status = 'waiting'")
+            .bind(tenant)
+            .bind(id)
+            .bind(round)
+            .bind(status),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Grants the claim's hours and marks it approved, inside the deciding transaction: a crash between
@@ -896,13 +903,7 @@ pub async fn on_decision(
         Decision::Reject | Decision::Return => {
             let (status, action) =
                 if decision == Decision::Reject { ("rejected", "claim.rejected") } else { ("returned", "claim.returned") };
-            tx.run(
-                q("UPDATE approvals SET status = 'cancelled' WHERE tenant_id = $1 AND subject_type = 'claim' AND subject_id = $2 AND round = $3 AND status = 'waiting'")
-                    .bind(tenant)
-                    .bind(id)
-                    .bind(item.round),
-            )
-            .await?;
+            close_waiting_steps(tx, tenant, id, item.round, "cancelled").await?;
             let changed = tx
                 .run(
                     q("UPDATE claims SET status = $3, decided_at = $4, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'submitted'")

@@ -99,6 +99,43 @@ pub async fn store_upload(
     Ok(id)
 }
 
+/// One uploaded file from a multipart form: the `file` part, an optional `field` (which form field it
+/// belongs to) and, from pages, the CSRF token (checked by the caller).
+pub struct FormUpload {
+    pub field: Option<String>,
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    pub csrf: Option<String>,
+}
+
+/// Reads a [`FormUpload`]; a missing file is a field error, a body over the server's limit is 413.
+pub async fn read_form_upload(mut multipart: axum::extract::Multipart) -> Result<FormUpload, AppError> {
+    let bad = |_| AppError::bad_request("bad_form", "上传内容无法读取");
+    let (mut field, mut file, mut csrf) = (None, None, None);
+    while let Some(part) = multipart.next_field().await.map_err(bad)? {
+        match part.name().unwrap_or_default() {
+            "file" => {
+                let name = part.file_name().unwrap_or("file").to_owned();
+                let bytes = part.bytes().await.map_err(|e| {
+                    if e.body_text().contains("length limit") {
+                        AppError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too_large", "文件过大")
+                    } else {
+                        AppError::bad_request("bad_form", "上传内容无法读取")
+                    }
+                })?;
+                file = Some((name, bytes.to_vec()));
+            }
+            "field" => field = Some(part.text().await.map_err(bad)?),
+            crate::auth::csrf::FIELD => csrf = Some(part.text().await.map_err(bad)?),
+            _ => {}
+        }
+    }
+    let Some((filename, bytes)) = file else {
+        return Err(AppError::invalid([("file".to_owned(), "请选择要上传的文件".to_owned())].into()));
+    };
+    Ok(FormUpload { field, filename, bytes, csrf })
+}
+
 /// A stored blob as a download (`Content-Disposition: attachment`, the original file name). The caller
 /// has checked that the requester may see it.
 pub async fn download(state: &crate::app::AppState, tenant: &str, blob_id: i64) -> Result<axum::response::Response, AppError> {
