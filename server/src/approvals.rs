@@ -19,8 +19,10 @@ use crate::audit;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::config::Config;
-use crate::db::{Filters, Tx, q};
+use crate::db::{Db, Filters, Tx, q};
 use crate::error::AppError;
+use crate::orgs::{self, Org};
+use crate::rules::model::{OrgLevel, Role};
 use crate::web::Page;
 use crate::{mail, messages};
 
@@ -498,6 +500,71 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<ser
     };
     let trail = audit::trail(&state.db, tenant, "approval", id).await?;
     Ok(json!({"approval": item, "subject": subject, "trail": trail}))
+}
+
+pub fn role_code(role: Role) -> &'static str {
+    match role {
+        Role::UnitAdmin => "unit_admin",
+        Role::InstitutionAdmin => "institution_admin",
+        Role::AuthorityAdmin => "authority_admin",
+        Role::HrAdmin => "hr_admin",
+        Role::ProvinceAdmin => "province_admin",
+    }
+}
+
+pub fn org_level(level: &str) -> OrgLevel {
+    match level {
+        "province" => OrgLevel::Province,
+        "county" => OrgLevel::County,
+        _ => OrgLevel::City,
+    }
+}
+
+fn level_code(level: OrgLevel) -> &'static str {
+    match level {
+        OrgLevel::Province => "province",
+        OrgLevel::City => "city",
+        OrgLevel::County => "county",
+    }
+}
+
+/// Which organisation takes a route step for an applicant's unit: the unit itself, its supervising
+/// authority (its HR bureau when it has none), the HR bureau of the step's level on the unit's regional path (the unit's own bureau when
+/// the path has none of that level), or the provincial department.
+pub async fn resolve_step(db: &Db, tenant: &str, unit: &Org, step: &crate::rules::model::Step) -> Result<Org, AppError> {
+    let unresolved = |message: &str| AppError::invalid([("route".to_owned(), message.to_owned())].into());
+    let id = match step.role {
+        Role::UnitAdmin => Some(unit.id),
+        // A unit without a supervising authority answers to its HR bureau.
+        Role::AuthorityAdmin => unit.supervisor_id.or(unit.hr_bureau_id),
+        Role::HrAdmin => {
+            let ancestors: Vec<i64> = unit.path.split('/').filter_map(|p| p.parse().ok()).collect();
+            let mut found = None;
+            for ancestor in ancestors.iter().rev() {
+                let row: Option<(i64,)> = db
+                    .opt(
+                        q("SELECT id FROM orgs WHERE tenant_id = $1 AND id = $2 AND kind IN ('hr', 'province') AND level = $3")
+                            .bind(tenant)
+                            .bind(*ancestor)
+                            .bind(level_code(step.level)),
+                    )
+                    .await?;
+                if let Some((id,)) = row {
+                    found = Some(id);
+                    break;
+                }
+            }
+            found.or(unit.hr_bureau_id)
+        }
+        Role::ProvinceAdmin => {
+            let row: Option<(i64,)> =
+                db.opt(q("SELECT id FROM orgs WHERE tenant_id = $1 AND kind = 'province' ORDER BY id LIMIT 1").bind(tenant)).await?;
+            row.map(|r| r.0)
+        }
+        Role::InstitutionAdmin => return Err(unresolved("活动学时申报不经过施教机构审核")),
+    };
+    let Some(id) = id else { return Err(unresolved("找不到审核部门，请联系管理员")) };
+    orgs::get(db, tenant, id).await?.ok_or_else(|| unresolved("找不到审核部门，请联系管理员"))
 }
 
 // ---- API ----

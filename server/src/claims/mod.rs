@@ -23,8 +23,8 @@ use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
 use crate::hours::{self, NewCredit};
-use crate::orgs::{self, Org};
-use crate::rules::model::{self, Activity, Assessment, ClaimInput, FieldKind, OrgLevel, Person, RequestKind, Role, RouteInput, Subject};
+use crate::orgs;
+use crate::rules::model::{self, Activity, Assessment, ClaimInput, FieldKind, Person, RequestKind, RouteInput, Subject};
 use crate::{audit, storage};
 
 pub const STATUSES: &[(&str, &str)] =
@@ -531,73 +531,6 @@ pub async fn download_attachment(
     storage::download(state, tenant, blob_id).await
 }
 
-fn role_code(role: Role) -> &'static str {
-    match role {
-        Role::UnitAdmin => "unit_admin",
-        Role::InstitutionAdmin => "institution_admin",
-        Role::AuthorityAdmin => "authority_admin",
-        Role::HrAdmin => "hr_admin",
-        Role::ProvinceAdmin => "province_admin",
-    }
-}
-
-fn org_level(level: &str) -> OrgLevel {
-    match level {
-        "province" => OrgLevel::Province,
-        "county" => OrgLevel::County,
-        _ => OrgLevel::City,
-    }
-}
-
-fn level_code(level: OrgLevel) -> &'static str {
-    match level {
-        OrgLevel::Province => "province",
-        OrgLevel::City => "city",
-        OrgLevel::County => "county",
-    }
-}
-
-/// Which organisation takes a route step for an applicant's unit: the unit itself, its supervising
-/// authority, the HR bureau of the step's level on the unit's regional path (the unit's own bureau when
-/// the path has none of that level), or the provincial department.
-pub async fn resolve_step(db: &Db, tenant: &str, unit: &Org, step: &model::Step) -> Result<Org, AppError> {
-    let unresolved = |message: &str| AppError::invalid([("route".to_owned(), message.to_owned())].into());
-    let id = match step.role {
-        Role::UnitAdmin => Some(unit.id),
-        Role::AuthorityAdmin => match unit.supervisor_id {
-            Some(id) => Some(id),
-            None => return Err(unresolved("所在单位未设置主管部门，无法送审，请联系单位管理员完善单位信息")),
-        },
-        Role::HrAdmin => {
-            let ancestors: Vec<i64> = unit.path.split('/').filter_map(|p| p.parse().ok()).collect();
-            let mut found = None;
-            for ancestor in ancestors.iter().rev() {
-                let row: Option<(i64,)> = db
-                    .opt(
-                        q("SELECT id FROM orgs WHERE tenant_id = $1 AND id = $2 AND kind IN ('hr', 'province') AND level = $3")
-                            .bind(tenant)
-                            .bind(*ancestor)
-                            .bind(level_code(step.level)),
-                    )
-                    .await?;
-                if let Some((id,)) = row {
-                    found = Some(id);
-                    break;
-                }
-            }
-            found.or(unit.hr_bureau_id)
-        }
-        Role::ProvinceAdmin => {
-            let row: Option<(i64,)> =
-                db.opt(q("SELECT id FROM orgs WHERE tenant_id = $1 AND kind = 'province' ORDER BY id LIMIT 1").bind(tenant)).await?;
-            row.map(|r| r.0)
-        }
-        Role::InstitutionAdmin => return Err(unresolved("活动学时申报不经过施教机构审核")),
-    };
-    let Some(id) = id else { return Err(unresolved("找不到审核部门，请联系管理员")) };
-    orgs::get(db, tenant, id).await?.ok_or_else(|| unresolved("找不到审核部门，请联系管理员"))
-}
-
 /// The subject a claim is about, for routing: the one subject its grants are in, if only one.
 fn routed_subject(grants: &[StoredGrant]) -> Option<Subject> {
     let first = grants.first()?.subject;
@@ -612,7 +545,7 @@ pub async fn offers_choice(state: &AppState, tenant: &str, year: i64, level: &st
         year: None,
         kind: RequestKind::ActivityClaim,
         subject: Some(Subject::Professional),
-        applicant: model::Applicant { level: org_level(level) },
+        applicant: model::Applicant { level: approvals::org_level(level) },
         choice: None,
     };
     matches!(rules.blocking(move |r| r.route(&request)).await, Err(crate::rules::RulesError::InvalidInput(f)) if f.contains_key("choice"))
@@ -648,13 +581,13 @@ pub async fn submit(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cla
         year: Some(year),
         kind: RequestKind::ActivityClaim,
         subject: routed_subject(&grants),
-        applicant: model::Applicant { level: org_level(&unit.level) },
+        applicant: model::Applicant { level: approvals::org_level(&unit.level) },
         choice: claim.route_choice.clone(),
     };
     let route = rules.blocking(move |r| r.route(&request)).await?;
     let mut steps = Vec::new();
     for step in &route.steps {
-        steps.push((step.role, resolve_step(&state.db, tenant, &unit, step).await?));
+        steps.push((step.role, approvals::resolve_step(&state.db, tenant, &unit, step).await?));
     }
     // Declaring for one's own staff: the unit's review is the declaration itself.
     let declared = user.account.role == "unit_admin" && user.account.org_id == Some(unit.id);
@@ -703,7 +636,7 @@ pub async fn submit(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cla
                 approver_org_id: org.id,
                 round,
                 step_no: index as i64 + 1,
-                step_role: Some(role_code(*role)),
+                step_role: Some(approvals::role_code(*role)),
                 declaring_org_id: Some(unit.id),
                 waiting: index > 0,
             },
@@ -718,7 +651,7 @@ pub async fn submit(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cla
         action,
         "claim",
         Some(id),
-        json!({"round": round, "route": steps.iter().map(|(role, org)| json!({"role": role_code(*role), "org": org.name})).collect::<Vec<_>>()}),
+        json!({"round": round, "route": steps.iter().map(|(role, org)| json!({"role": approvals::role_code(*role), "org": org.name})).collect::<Vec<_>>()}),
     )
     .await?;
     if let Some((_, first)) = steps.first() {

@@ -262,7 +262,7 @@ pub async fn register_staff(state: &AppState, tenant: &TenantCtx, input: &StaffR
     errors.finish()?;
     let (Some(id_number), Some(unit)) = (id_number, unit) else { unreachable!("checked above") };
 
-    let approver = staff_approver(db, tenant, &unit).await?;
+    let approver = staff_approver(state, code, &unit).await?;
     let status = if approver.is_some() { "pending" } else { "active" };
     let hash = password::hash(&input.password).await?;
     let mut tx = db.begin().await?;
@@ -370,18 +370,23 @@ async fn write_staff(
     Ok(account_id)
 }
 
-/// Who approves a staff registration, by the tenant's rule: nobody (Hunan), the unit (Henan) or the
-/// unit's supervising authority (Hubei; the HR bureau when the unit has no authority).
-async fn staff_approver(db: &Db, tenant: &TenantCtx, unit: &Org) -> Result<Option<Org>, AppError> {
-    let code = tenant.code();
-    match tenant.tenant.settings.registration.staff_approval.as_str() {
-        "none" => Ok(None),
-        "unit" => Ok(Some(unit.clone())),
-        "supervisor" => match unit.supervisor_id.or(unit.hr_bureau_id) {
-            Some(id) => Ok(orgs::get(db, code, id).await?),
-            None => Ok(None),
-        },
-        other => Err(AppError::internal(format!("unknown staff_approval rule {other}"))),
+/// Who approves a staff registration: the first step of the route the tenant's rules plugin gives for
+/// this year (Hunan: nobody, active at once; Henan: the unit; Hubei: the supervising authority).
+async fn staff_approver(state: &AppState, code: &str, unit: &Org) -> Result<Option<Org>, AppError> {
+    use crate::rules::model::{Applicant, RequestKind, RouteInput};
+    let year = u16::try_from(chrono::Datelike::year(&chrono::Utc::now())).map_err(AppError::internal)?;
+    let rules = state.rules.for_tenant_year(code, year)?;
+    let request = RouteInput {
+        year: None,
+        kind: RequestKind::StaffRegistration,
+        subject: None,
+        applicant: Applicant { level: approvals::org_level(&unit.level) },
+        choice: None,
+    };
+    let route = rules.blocking(move |r| r.route(&request)).await?;
+    match route.steps.first() {
+        None => Ok(None),
+        Some(step) => Ok(Some(approvals::resolve_step(&state.db, code, unit, step).await?)),
     }
 }
 

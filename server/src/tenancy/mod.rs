@@ -44,11 +44,9 @@ pub struct MailSettings {
     pub sender: String,
 }
 
-/// Who approves a registration. Issue "rules" moves this into the province plugin's `route`.
+/// Who approves an organisation's registration (staff registrations follow the rules plugin's route).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RegistrationRules {
-    /// `none` (active at once), `unit` (the unit's admins) or `supervisor` (the supervising authority).
-    pub staff_approval: String,
     /// `hr_bureau` (the HR bureau at the org's level) or `supervisor` (the supervising authority).
     pub org_approval: String,
 }
