@@ -7,6 +7,7 @@ pub mod app;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod certificates;
 pub mod claims;
 pub mod cli;
 pub mod config;

@@ -43,6 +43,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::approvals::api_routes())
         .merge(crate::claims::api_routes())
         .merge(crate::todos::api_routes())
+        .merge(crate::certificates::api_routes(&state))
         .merge(crate::messages::api_routes())
         .merge(crate::hours::api_routes())
         .merge(crate::jobs::admin::api_routes())
@@ -114,6 +115,9 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::todos::api_upload,
         crate::todos::api_review,
         crate::todos::download,
+        crate::certificates::api_apply,
+        crate::certificates::api_mine,
+        crate::certificates::api_verify,
         crate::hours::api_my_credits,
         crate::hours::api_my_status,
         crate::hours::pages::api_my_years,
@@ -147,6 +151,7 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::claims::ClaimBody,
         crate::todos::NewTodo,
         crate::todos::ReviewInput,
+        crate::certificates::Application,
     ))
 )]
 pub struct ApiDoc;

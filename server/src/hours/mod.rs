@@ -251,6 +251,15 @@ pub async fn judge(
     person_id: i64,
     year: i64,
 ) -> Result<(crate::rules::model::YearStatus, String), AppError> {
+    let input = ledger_input(db, tenant, person_id, year).await?;
+    let rules = rules.for_tenant_year(tenant, input.year)?;
+    let sha256 = rules.plugin().sha256;
+    Ok((rules.blocking(move |r| r.year_status(&input)).await?, sha256))
+}
+
+/// A person-year as the rules plugin reads it: the person's post and title level and the year's valid
+/// credits from the ledger.
+pub async fn ledger_input(db: &Db, tenant: &str, person_id: i64, year: i64) -> Result<crate::rules::model::PersonYear, AppError> {
     let year16 = check_year(year)?;
     let (post, title_level): (String, String) = db
         .opt(q("SELECT post, title_level FROM people WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(person_id))
@@ -264,10 +273,7 @@ pub async fn judge(
                 .bind(year),
         )
         .await?;
-    let input = person_year(year16, &post, &title_level, rows)?;
-    let rules = rules.for_tenant_year(tenant, year16)?;
-    let sha256 = rules.plugin().sha256;
-    Ok((rules.blocking(move |r| r.year_status(&input)).await?, sha256))
+    person_year(year16, &post, &title_level, rows)
 }
 
 /// [`judge`] on the server's state, without the plugin's identity: a live judgement for callers that

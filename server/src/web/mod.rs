@@ -43,6 +43,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("claim_form.html", include_str!("../../templates/claim_form.html")),
     ("todos.html", include_str!("../../templates/todos.html")),
     ("todo.html", include_str!("../../templates/todo.html")),
+    ("certificates.html", include_str!("../../templates/certificates.html")),
+    ("verify.html", include_str!("../../templates/verify.html")),
     ("orgs.html", include_str!("../../templates/orgs.html")),
     ("one_time_code.html", include_str!("../../templates/one_time_code.html")),
     ("people.html", include_str!("../../templates/people.html")),
@@ -142,6 +144,7 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/messages", "站内消息", "messages", "read"),
     ("/claims", "学时申报", "claims", "apply"),
     ("/todos", "待办事项", "todos", "read"),
+    ("/certificates", "我的证书", "certificates", "apply"),
     ("/todos", "待办事项", "todos", "manage"),
     ("/approvals?kind=registration", "注册审核", "registrations", "review"),
     ("/approvals?kind=claim", "学时审核", "claims", "review"),
@@ -158,7 +161,7 @@ const NAV: &[(&str, &str, &str, &str)] = &[
 /// make them useful to others, so the menu leaves them out.
 fn personal_page_fits(path: &str, user: &CurrentUser) -> bool {
     match path {
-        "/hours" => user.account.person_id.is_some(),
+        "/hours" | "/certificates" => user.account.person_id.is_some(),
         "/claims" | "/todos" => user.account.person_id.is_some() || user.account.role == "unit_admin",
         _ => true,
     }
@@ -286,6 +289,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::approvals::page_routes())
         .merge(crate::claims::page_routes())
         .merge(crate::todos::page_routes())
+        .merge(crate::certificates::page_routes(&state))
         .merge(crate::hours::page_routes())
         .merge(crate::jobs::admin::page_routes())
         .layer(middleware::from_fn_with_state(state, html_errors))

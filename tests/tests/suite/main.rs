@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod browser;
+mod certificates;
 mod claims;
 mod common;
 mod hours;
