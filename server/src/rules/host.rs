@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, ComponentType, InstancePre, Lift, Linker};
+use wasmtime::component::{Component, ComponentExportIndex, ComponentNamedList, ComponentType, InstancePre, Lift, Linker, Lower};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store, Trap};
 
 use super::RulesError;
@@ -161,8 +161,22 @@ impl Host {
         let mismatch = |e: wasmtime::Error| RulesError::ApiMismatch { expected: api.into(), found: format!("{e:#}") };
         let pre = match api {
             "0.1.0" => Pre::V0_1(v0_1::PluginPre::new(pre).map_err(mismatch)?),
-            _ => Pre::V0_2(v0_2::PluginPre::new(pre).map_err(mismatch)?),
+            _ => {
+                let hot = HotExports::new(&component, api).map_err(mismatch)?;
+                Pre::V0_2(v0_2::PluginPre::new(pre).map_err(mismatch)?, hot)
+            }
         };
+        // Type-check every export once now (bindgen's instantiate does), so a plugin whose interface does
+        // not match is refused at load rather than on its first call.
+        self.run(0, |store| match &pre {
+            Pre::V0_1(pre) => pre.instantiate(store).map(drop),
+            Pre::V0_2(pre, _) => pre.instantiate(store).map(drop),
+        })
+        .map_err(|e| match e {
+            // Not a trap: an export's type differs from the interface's.
+            RulesError::MalformedOutput(why) => RulesError::ApiMismatch { expected: api.into(), found: why },
+            other => other,
+        })?;
         let plugin = Arc::new(Plugin { host: self.clone(), pre, sha256: sha256.clone(), info });
         self.compiled.lock().map_err(|_| RulesError::Setup("plugin cache poisoned".into()))?.insert(sha256, plugin.clone());
         Ok(plugin)
@@ -250,7 +264,28 @@ pub enum ApiVersion {
 /// The pre-linked component, typed by the API version it exports.
 enum Pre {
     V0_1(v0_1::PluginPre<CallState>),
-    V0_2(v0_2::PluginPre<CallState>),
+    V0_2(v0_2::PluginPre<CallState>, HotExports),
+}
+
+/// Where an API 0.2 plugin's per-person functions are. Bindgen's `instantiate` type-checks all seven
+/// exports on every new instance; calling these through their index type-checks only the one called.
+pub(super) struct HotExports {
+    pub(super) year_status: ComponentExportIndex,
+    pub(super) year_status_batch: ComponentExportIndex,
+    pub(super) certificate_check: ComponentExportIndex,
+}
+
+impl HotExports {
+    fn new(component: &Component, api: &str) -> wasmtime::Result<HotExports> {
+        let province =
+            component.get_export_index(None, format!("{EXPORT_PREFIX}{api}")).ok_or_else(|| wasmtime::format_err!("no rules export"))?;
+        let func = |name: &str| component.get_export_index(Some(&province), name).ok_or_else(|| wasmtime::format_err!("no export {name}"));
+        Ok(HotExports {
+            year_status: func("year-status")?,
+            year_status_batch: func("year-status-batch")?,
+            certificate_check: func("certificate-check")?,
+        })
+    }
 }
 
 /// A compiled, pre-linked plugin. Every call gets a fresh store and instance: nothing leaks between calls
@@ -276,7 +311,7 @@ impl Plugin {
     pub fn api_version(&self) -> ApiVersion {
         match self.pre {
             Pre::V0_1(_) => ApiVersion::V0_1,
-            Pre::V0_2(_) => ApiVersion::V0_2,
+            Pre::V0_2(..) => ApiVersion::V0_2,
         }
     }
 
@@ -304,10 +339,26 @@ impl Plugin {
         items: usize,
         f: impl FnOnce(&mut Store<CallState>, &v0_2::exports::jijiao::rules::province::Guest) -> wasmtime::Result<R>,
     ) -> Result<R, RulesError> {
-        let Pre::V0_2(pre) = &self.pre else { return Err(self.wrong_api()) };
+        let Pre::V0_2(pre, _) = &self.pre else { return Err(self.wrong_api()) };
         self.host.run(items, |store| {
             let instance = pre.instantiate(&mut *store)?;
             f(store, instance.jijiao_rules_province())
+        })
+    }
+
+    /// Calls one of an API 0.2 plugin's per-person exports (`pick` chooses which) in a fresh instance, with
+    /// fuel for `items` extra units of work, type-checking only that function.
+    pub(super) fn call_hot<P, R>(&self, items: usize, pick: fn(&HotExports) -> &ComponentExportIndex, params: P) -> Result<R, RulesError>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentNamedList + Lift + Send + Sync + 'static,
+    {
+        let Pre::V0_2(pre, hot) = &self.pre else { return Err(self.wrong_api()) };
+        self.host.run(items, |store| {
+            let instance = pre.instance_pre().instantiate(&mut *store)?;
+            let func = instance.get_typed_func::<P, R>(&mut *store, pick(hot))?;
+            // No post-return: the instance is dropped with the store.
+            func.call(&mut *store, params)
         })
     }
 }

@@ -92,12 +92,13 @@ impl Prepared {
     pub(crate) fn year_status(&self, plugin: &Plugin, input: &crate::rules::model::PersonYear) -> Result<YearStatus, RulesError> {
         let person = self.person(&input.person);
         let credits = self.credits(&input.credits);
-        let progress = plugin.call_v0_2(credits.len(), |store, guest| guest.call_year_status(store, &person, &credits, self.figures()))?;
+        let (progress,): (w::Progress,) =
+            plugin.call_hot(credits.len(), |hot| &hot.year_status, (&person, credits.as_slice(), self.figures()))?;
         Ok((input.year, progress).into())
     }
 
     pub(crate) fn year_status_batch(&self, plugin: &Plugin, items: &[w::PersonYear], work: usize) -> Result<Vec<YearStatus>, RulesError> {
-        let results = plugin.call_v0_2(work, |store, guest| guest.call_year_status_batch(store, items, self.figures()))?;
+        let (results,): (Vec<w::Progress>,) = plugin.call_hot(work, |hot| &hot.year_status_batch, (items, self.figures()))?;
         Ok(results.into_iter().map(|p| (self.tables.year, p).into()).collect())
     }
 
@@ -109,8 +110,8 @@ impl Prepared {
     ) -> Result<Certificate, RulesError> {
         let person = self.person(&input.person);
         let credits = self.credits(&input.credits);
-        let result =
-            plugin.call_v0_2(credits.len(), |store, guest| guest.call_certificate_check(store, kind, &person, &credits, self.figures()))?;
+        let (result,): (Result<w::Eligibility, Vec<w::FieldError>>,) =
+            plugin.call_hot(credits.len(), |hot| &hot.certificate_check, (kind, &person, credits.as_slice(), self.figures()))?;
         super::certificate(kind, result)
     }
 }
