@@ -25,14 +25,15 @@ fn person_year() -> PersonYear {
     PersonYear { year: 2024, person: Person { post: Post::Technical, title_level: "intermediate".into() }, credits }
 }
 
-fn native_config() -> sdk::Config {
-    sdk::Config {
+/// Hunan 2024's figures as the host prepares them: the default row only, no caps or required courses,
+/// the plugin's five params at their defaults.
+fn native_figures() -> sdk::Figures {
+    sdk::Figures {
         year: 2024,
-        requirements: vec![sdk::Requirement { title_level: "*".into(), public: 3000, professional: 6000, total: 9000 }],
+        requirements: vec![sdk::Requirement { title_level: 0, public: 3000, professional: 6000, total: 9000 }],
         caps: vec![],
         required_courses: vec![],
-        rates: vec![],
-        params: vec![],
+        params: jijiao_plugin_hunan::PARAMS.iter().map(|p| p.default).collect(),
     }
 }
 
@@ -65,11 +66,14 @@ fn bench(c: &mut Criterion) {
     group.bench_function("year_status_batch_10000", |b| b.iter(|| black_box(hunan.year_status_batch_raw(black_box(&batch)).unwrap())));
     group.finish();
 
-    let config = native_config();
+    // Natively through the same export signature the component has (owned arguments, as the canonical ABI
+    // hands them over), so the figure includes building the inputs, not only the arithmetic.
+    let figures = native_figures();
     let credits = native_credits(&one);
-    let person = sdk::Person { post: sdk::Post::Technical, title_level: "intermediate".into() };
+    // Hunan's table has only the default row, so the person's level is "unlisted" and its code crosses.
+    let person = sdk::Person { post: sdk::Post::Technical, title_level: 0, unlisted_title_level: Some("intermediate".into()) };
     c.bench_function("c_native_year_status_30_credits", |b| {
-        b.iter(|| black_box(jijiao_plugin_hunan::Hunan::year_status(person.clone(), 2024, black_box(credits.clone()), config.clone())))
+        b.iter(|| black_box(jijiao_plugin_hunan::Hunan::year_status(person.clone(), black_box(credits.clone()), figures.clone())))
     });
 }
 

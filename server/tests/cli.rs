@@ -57,7 +57,7 @@ fn cli_contract_end_to_end() {
 
     let (code, out, _) = jijiao(&["rules", "describe", "--tenant", "henan", "--year", "2024"], "");
     assert_eq!(code, 0);
-    assert_eq!(out["plugin"]["api"], "0.1.0");
+    assert_eq!(out["plugin"]["api"], "0.2.0");
     assert_eq!(out["plugin"]["sha256"].as_str().map(str::len), Some(64));
     assert_eq!(out["activities"].as_array().map(Vec::len), Some(15));
 

@@ -13,17 +13,14 @@
 
 use jijiao_plugin_sdk::prelude::*;
 use jijiao_plugin_sdk::{
-    API_VERSION, Activity, Claim, Config, Credit, Eligibility, Field, FieldError, Form, Grant, Guest, OrgLevel, Person, PersonYear,
-    PluginInfo, Progress, Rate, RequestKind, Role, RouteRequest, Step, Subject, SubjectGroup, Totals, count, eligibility_when_met,
-    field_error, fields, grants, rate, requirement, status, subject_label,
+    Activity, Claim, Config, Credit, Eligibility, Field, FieldError, Figures, Form, Grant, Person, Progress, Province, Rate, RequestKind,
+    Role, RouteRequest, Step, Subject, SubjectGroup, Totals, count, eligibility_when_met, field_error, fields, grants, rate, requirement,
+    status, step, subject_label,
 };
 
 pub struct Henan;
 
-// Exported only in the component: natively (tests, benchmark) the export names, which contain ":" and
-// "@", would not link into a shared library, and nothing needs them there.
-#[cfg(target_arch = "wasm32")]
-jijiao_plugin_sdk::export!(Henan);
+jijiao_plugin_sdk::plugin!(Henan, province = "henan");
 
 /// How a type's hours are worked out from its form.
 #[derive(Clone, Copy)]
@@ -157,28 +154,25 @@ fn hours(valuation: Valuation, code: &str, form: &Form, subject: Subject, config
     }
 }
 
-fn year_status(person: &Person, year: u16, credits: &[Credit], config: &Config) -> Progress {
+fn year_status(person: &Person, credits: &[Credit], figures: &Figures) -> Progress {
+    let year = figures.year;
     let mut notes = Vec::new();
-    let required = match requirement(config, &person.title_level) {
+    let required = match requirement(figures, person) {
         Some(row) => {
-            if row.title_level != person.title_level {
-                notes.push(format!("{year}年度未配置职称等级“{}”的学时要求，按默认要求计算", person.title_level));
+            if let Some(level) = &person.unlisted_title_level {
+                notes.push(format!("{year}年度未配置职称等级“{level}”的学时要求，按默认要求计算"));
             }
-            Totals { public: row.public, professional: row.professional, total: row.total }
+            Totals::from(row)
         }
         None => {
             notes.push(format!("{year}年度未配置学时要求，请联系系统管理员"));
             Totals { public: 0, professional: 0, total: 0 }
         }
     };
-    let (counted, cap_notes) = count(credits, &config.caps);
+    let (counted, cap_notes) = count(credits, &figures.caps);
     notes.extend(cap_notes);
     let unconfigured = required.total == 0 && required.public == 0 && required.professional == 0;
     status(required, counted, notes, unconfigured)
-}
-
-fn at(role: Role, level: OrgLevel) -> Step {
-    Step { role, level }
 }
 
 /// Seed 003: public items go to the same-level HR bureau only; professional ones to the industry
@@ -187,37 +181,28 @@ fn decider(request: &RouteRequest) -> Result<Step, Vec<FieldError>> {
     let level = request.applicant.level;
     match (request.subject, request.choice.as_deref()) {
         (None, _) => Err(field_error("subject", "请选择科目类型：公需科目或专业科目")),
-        (Some(Subject::Public), None | Some("hr_bureau")) => Ok(at(Role::HrAdmin, level)),
+        (Some(Subject::Public), None | Some("hr_bureau")) => Ok(step(Role::HrAdmin, level)),
         (Some(Subject::Public), Some(_)) => Err(field_error("choice", "公需科目只能送往同级人社部门审批")),
-        (Some(Subject::Professional), Some("authority")) => Ok(at(Role::AuthorityAdmin, level)),
-        (Some(Subject::Professional), Some("hr_bureau")) => Ok(at(Role::HrAdmin, level)),
+        (Some(Subject::Professional), Some("authority")) => Ok(step(Role::AuthorityAdmin, level)),
+        (Some(Subject::Professional), Some("hr_bureau")) => Ok(step(Role::HrAdmin, level)),
         (Some(Subject::Professional), _) => {
             Err(field_error("choice", "请选择审批部门：authority（行业主管部门）或 hr_bureau（同级人社部门）"))
         }
     }
 }
 
-impl Guest for Henan {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "jijiao-plugin-henan".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            api: API_VERSION.into(),
-            province: "henan".into(),
-        }
+impl Province for Henan {
+    fn catalogue(config: &Config) -> Vec<Activity> {
+        catalogue(config).into_iter().map(|(activity, _)| activity).collect()
     }
 
-    fn activity_catalogue(_year: u16, config: Config) -> Vec<Activity> {
-        catalogue(&config).into_iter().map(|(activity, _)| activity).collect()
-    }
-
-    fn assess_activity(claim: Claim, config: Config) -> Result<Vec<Grant>, Vec<FieldError>> {
-        let Some((activity, valuation)) = catalogue(&config).into_iter().find(|(a, _)| a.code == claim.activity) else {
+    fn assess(claim: &Claim, config: &Config) -> Result<Vec<Grant>, Vec<FieldError>> {
+        let Some((activity, valuation)) = catalogue(config).into_iter().find(|(a, _)| a.code == claim.activity) else {
             return Err(field_error("activity", format!("{}年度未开放此继续教育类型", claim.year)));
         };
         let form = Form::validate(&activity, &claim.fields)?;
         let subject = if form.get("subject") == Some("public") { Subject::Public } else { Subject::Professional };
-        let granted = hours(valuation, &activity.code, &form, subject, &config)?;
+        let granted = hours(valuation, &activity.code, &form, subject, config)?;
         if granted == 0 {
             return Err(field_error("activity", format!("此类型的{}可认定学时为 0", subject_label(subject))));
         }
@@ -227,37 +212,27 @@ impl Guest for Henan {
         })
     }
 
-    fn route(request: RouteRequest, _config: Config) -> Result<Vec<Step>, Vec<FieldError>> {
+    fn route(request: &RouteRequest, _config: &Config) -> Result<Vec<Step>, Vec<FieldError>> {
         let level = request.applicant.level;
         match request.kind {
             // Seed 003: "请耐心等待所属单位审批".
-            RequestKind::StaffRegistration => Ok(vec![at(Role::UnitAdmin, level)]),
+            RequestKind::StaffRegistration => Ok(vec![step(Role::UnitAdmin, level)]),
             // Seed 003: units, institutions and authorities "等待所属人社部门审批".
-            RequestKind::OrgRegistration => Ok(vec![at(Role::HrAdmin, level)]),
+            RequestKind::OrgRegistration => Ok(vec![step(Role::HrAdmin, level)]),
             // The unit reviews and declares, then the chosen department approves.
-            RequestKind::ActivityClaim => Ok(vec![at(Role::UnitAdmin, level), decider(&request)?]),
-            RequestKind::TrainingPlan | RequestKind::ClassDeclaration => Ok(vec![decider(&request)?]),
+            RequestKind::ActivityClaim => Ok(vec![step(Role::UnitAdmin, level), decider(request)?]),
+            RequestKind::TrainingPlan | RequestKind::ClassDeclaration => Ok(vec![decider(request)?]),
         }
     }
 
-    fn year_status(person: Person, year: u16, credits: Vec<Credit>, config: Config) -> Progress {
-        year_status(&person, year, &credits, &config)
+    fn year_status(person: &Person, credits: &[Credit], figures: &Figures) -> Progress {
+        year_status(person, credits, figures)
     }
 
-    fn year_status_batch(items: Vec<PersonYear>, config: Config) -> Vec<Progress> {
-        items.iter().map(|item| year_status(&item.person, item.year, &item.credits, &config)).collect()
-    }
-
-    fn certificate_check(
-        kind: String,
-        person: Person,
-        year: u16,
-        credits: Vec<Credit>,
-        config: Config,
-    ) -> Result<Eligibility, Vec<FieldError>> {
+    fn certificate(kind: &str, person: &Person, credits: &[Credit], figures: &Figures) -> Result<Eligibility, Vec<FieldError>> {
         if kind != "qualified" {
             return Err(field_error("kind", "不支持的证书类型（可选：qualified 继续教育合格证书）"));
         }
-        Ok(eligibility_when_met(year, year_status(&person, year, &credits, &config)))
+        Ok(eligibility_when_met(figures.year, year_status(person, credits, figures)))
     }
 }

@@ -12,17 +12,13 @@
 
 use jijiao_plugin_sdk::prelude::*;
 use jijiao_plugin_sdk::{
-    API_VERSION, Activity, Claim, Config, Credit, Eligibility, FieldError, Form, Grant, Guest, OrgLevel, Person, PersonYear, PluginInfo,
-    Progress, Role, RouteRequest, Step, SubjectGroup, Totals, count, eligibility_when_met, field_error, fields, grants, rate, requirement,
-    status,
+    Activity, Claim, Config, Credit, Eligibility, FieldError, Figures, Form, Grant, Person, Progress, Province, Role, RouteRequest, Step,
+    SubjectGroup, Totals, count, eligibility_when_met, field_error, fields, grants, rate, requirement, status, step,
 };
 
 pub struct Hubei;
 
-// Exported only in the component: natively (tests, benchmark) the export names, which contain ":" and
-// "@", would not link into a shared library, and nothing needs them there.
-#[cfg(target_arch = "wasm32")]
-jijiao_plugin_sdk::export!(Hubei);
+jijiao_plugin_sdk::plugin!(Hubei, province = "hubei");
 
 const TYPES: &[(&str, &str)] = &[("training", "继续教育培训（线下）"), ("academic_exchange", "学术交流"), ("other", "其他")];
 
@@ -48,41 +44,32 @@ fn catalogue(config: &Config) -> Vec<Activity> {
         .collect()
 }
 
-fn year_status(person: &Person, year: u16, credits: &[Credit], config: &Config) -> Progress {
+fn year_status(person: &Person, credits: &[Credit], figures: &Figures) -> Progress {
     let mut notes = Vec::new();
-    let required = match requirement(config, &person.title_level) {
-        Some(row) => Totals { public: row.public, professional: row.professional, total: row.total },
+    let required = match requirement(figures, person) {
+        Some(row) => Totals::from(row),
         None => {
-            notes.push(format!("{year}年度未配置学时要求，请联系管理员"));
+            notes.push(format!("{}年度未配置学时要求，请联系管理员", figures.year));
             Totals { public: 0, professional: 0, total: 0 }
         }
     };
-    let (counted, cap_notes) = count(credits, &config.caps);
+    let (counted, cap_notes) = count(credits, &figures.caps);
     notes.extend(cap_notes);
     let unconfigured = required.total == 0;
     status(required, counted, notes, unconfigured)
 }
 
-impl Guest for Hubei {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "jijiao-plugin-hubei".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            api: API_VERSION.into(),
-            province: "hubei".into(),
-        }
+impl Province for Hubei {
+    fn catalogue(config: &Config) -> Vec<Activity> {
+        catalogue(config)
     }
 
-    fn activity_catalogue(_year: u16, config: Config) -> Vec<Activity> {
-        catalogue(&config)
-    }
-
-    fn assess_activity(claim: Claim, config: Config) -> Result<Vec<Grant>, Vec<FieldError>> {
-        let Some(activity) = catalogue(&config).into_iter().find(|a| a.code == claim.activity) else {
+    fn assess(claim: &Claim, config: &Config) -> Result<Vec<Grant>, Vec<FieldError>> {
+        let Some(activity) = catalogue(config).into_iter().find(|a| a.code == claim.activity) else {
             return Err(field_error("activity", format!("{}年度未开放此学时类型", claim.year)));
         };
         let form = Form::validate(&activity, &claim.fields)?;
-        let Some(limit) = rate(&config, &activity.code, "") else { return Err(field_error("activity", "未配置此学时类型")) };
+        let Some(limit) = rate(config, &activity.code, "") else { return Err(field_error("activity", "未配置此学时类型")) };
         // Hours as declared, up to the type's per-claim limit for the subject.
         Ok(if form.get("subject") == Some("public") {
             grants(form.hours("hours").min(limit.public), 0)
@@ -91,31 +78,20 @@ impl Guest for Hubei {
         })
     }
 
-    fn route(request: RouteRequest, _config: Config) -> Result<Vec<Step>, Vec<FieldError>> {
+    fn route(request: &RouteRequest, _config: &Config) -> Result<Vec<Step>, Vec<FieldError>> {
         // Seed 004 §5.1.3, §5.1.5, §5.2: every registration, plan, declaration and hour claim under a
         // supervising department is audited by it.
-        let level: OrgLevel = request.applicant.level;
-        Ok(vec![Step { role: Role::AuthorityAdmin, level }])
+        Ok(vec![step(Role::AuthorityAdmin, request.applicant.level)])
     }
 
-    fn year_status(person: Person, year: u16, credits: Vec<Credit>, config: Config) -> Progress {
-        year_status(&person, year, &credits, &config)
+    fn year_status(person: &Person, credits: &[Credit], figures: &Figures) -> Progress {
+        year_status(person, credits, figures)
     }
 
-    fn year_status_batch(items: Vec<PersonYear>, config: Config) -> Vec<Progress> {
-        items.iter().map(|item| year_status(&item.person, item.year, &item.credits, &config)).collect()
-    }
-
-    fn certificate_check(
-        kind: String,
-        person: Person,
-        year: u16,
-        credits: Vec<Credit>,
-        config: Config,
-    ) -> Result<Eligibility, Vec<FieldError>> {
+    fn certificate(kind: &str, person: &Person, credits: &[Credit], figures: &Figures) -> Result<Eligibility, Vec<FieldError>> {
         if kind != "qualified" {
             return Err(field_error("kind", "不支持的证书类型（可选：qualified 电子证书）"));
         }
-        Ok(eligibility_when_met(year, year_status(&person, year, &credits, &config)))
+        Ok(eligibility_when_met(figures.year, year_status(person, credits, figures)))
     }
 }

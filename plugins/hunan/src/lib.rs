@@ -1,6 +1,7 @@
 //! Hunan's continuing-education rules (seeds 001 and 002): 湖南省事业单位工作人员培训管理平台.
 //!
-//! Logic lives here; numbers come from `tenants/hunan/rules.toml`. Params read (with defaults):
+//! Logic lives here; numbers come from `tenants/hunan/rules.toml`. Params read (declared below with their
+//! defaults, which `describe` reports to the host):
 //! - `pre_job_hours` (40 h): public + professional hours for a pre-job certificate (seed 001: 40 学时);
 //! - `in_service_public_hours` (30 h) / `in_service_professional_hours` (60 h): in-service certificate (seed 001);
 //! - `posting_counts_full_year` (1): "both"-subject postings grant the year's whole requirement instead
@@ -12,17 +13,26 @@
 
 use jijiao_plugin_sdk::prelude::*;
 use jijiao_plugin_sdk::{
-    API_VERSION, Activity, Claim, Config, Credit, Eligibility, FieldError, Grant, Guest, OrgLevel, Person, PersonYear, PluginInfo,
-    Progress, RequestKind, Role, RouteRequest, Step, Subject, SubjectGroup, count, field_error, fields, grants, param, param_hours, rate,
-    requirement, status, totals,
+    Activity, Claim, Config, Credit, Eligibility, FieldError, Figures, Grant, Person, Progress, Province, RequestKind, Role, RouteRequest,
+    Step, Subject, SubjectGroup, Totals, count, field_error, fields, grants, h, param, param_hours, rate, requirement, status, step,
+    totals,
 };
 
 pub struct Hunan;
 
-// Exported only in the component: natively (tests, benchmark) the export names, which contain ":" and
-// "@", would not link into a shared library, and nothing needs them there.
-#[cfg(target_arch = "wasm32")]
-jijiao_plugin_sdk::export!(Hunan);
+jijiao_plugin_sdk::plugin!(Hunan, province = "hunan", params = PARAMS);
+
+jijiao_plugin_sdk::params! {
+    /// Seed 001: "岗前证书需满足公共科目+专业科目共 40 学时即可出证".
+    PRE_JOB_HOURS = "pre_job_hours", h(40);
+    /// Seed 001: "在岗证书需满足公共科目30学时+专业科目60学时".
+    IN_SERVICE_PUBLIC_HOURS = "in_service_public_hours", h(30);
+    IN_SERVICE_PROFESSIONAL_HOURS = "in_service_professional_hours", h(60);
+    /// RULES-NOTES.md: postings may count as the full year (1) or their rate (0).
+    POSTING_COUNTS_FULL_YEAR = "posting_counts_full_year", 1;
+    /// Seed 002: a missing required public course keeps the year unmet (1) or only adds a note (0).
+    REQUIRED_COURSES_BLOCK = "required_courses_block", 1;
+}
 
 /// How an activity type's hours are worked out.
 #[derive(Clone, Copy)]
@@ -97,50 +107,36 @@ fn catalogue(config: &Config) -> Vec<(Activity, Valuation)> {
         .collect()
 }
 
-/// The year's requirement for the person: the title level's row, else "*".
-fn required(config: &Config, person: &Person) -> (jijiao_plugin_sdk::Totals, Vec<String>) {
-    match requirement(config, &person.title_level) {
-        Some(row) => (jijiao_plugin_sdk::Totals { public: row.public, professional: row.professional, total: row.total }, Vec::new()),
-        None => (totals(0, 0), vec![format!("{}年度未配置学时要求，请联系管理员", config.year)]),
+/// The year's requirement for the person: the title level's row, else the default row.
+fn required(figures: &Figures, person: &Person) -> (Totals, Vec<String>) {
+    match requirement(figures, person) {
+        Some(row) => (row.into(), Vec::new()),
+        None => (totals(0, 0), vec![format!("{}年度未配置学时要求，请联系管理员", figures.year)]),
     }
 }
 
-fn year_status(person: &Person, year: u16, credits: &[Credit], config: &Config) -> Progress {
-    let (required, mut notes) = required(config, person);
-    let (counted, cap_notes) = count(credits, &config.caps);
-    notes.extend(cap_notes);
-    let missing = jijiao_plugin_sdk::missing_courses(credits, config);
-    let blocked = !missing.is_empty() && param(config, "required_courses_block", 1) != 0;
-    if !missing.is_empty() {
-        notes.push(format!("未完成{year}年度公共科目必修内容：{}", missing.join("、")));
+/// Names of the year's required courses no credit covers, when that keeps the year unmet (the note
+/// is raised either way).
+fn missing_courses(credits: &[Credit], figures: &Figures) -> (Option<String>, bool) {
+    let missing = jijiao_plugin_sdk::missing_courses(credits, figures);
+    if missing.is_empty() {
+        return (None, false);
     }
-    status(required, counted, notes, blocked)
+    let note = format!("未完成{}年度公共科目必修内容：{}", figures.year, missing.join("、"));
+    (Some(note), param(figures, REQUIRED_COURSES_BLOCK) != 0)
 }
 
-fn at(role: Role, level: OrgLevel) -> Step {
-    Step { role, level }
-}
-
-impl Guest for Hunan {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "jijiao-plugin-hunan".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            api: API_VERSION.into(),
-            province: "hunan".into(),
-        }
+impl Province for Hunan {
+    fn catalogue(config: &Config) -> Vec<Activity> {
+        catalogue(config).into_iter().map(|(activity, _)| activity).collect()
     }
 
-    fn activity_catalogue(_year: u16, config: Config) -> Vec<Activity> {
-        catalogue(&config).into_iter().map(|(activity, _)| activity).collect()
-    }
-
-    fn assess_activity(claim: Claim, config: Config) -> Result<Vec<Grant>, Vec<FieldError>> {
-        let Some((activity, valuation)) = catalogue(&config).into_iter().find(|(a, _)| a.code == claim.activity) else {
+    fn assess(claim: &Claim, config: &Config) -> Result<Vec<Grant>, Vec<FieldError>> {
+        let Some((activity, valuation)) = catalogue(config).into_iter().find(|(a, _)| a.code == claim.activity) else {
             return Err(field_error("activity", format!("{}年度未开放此活动类型", claim.year)));
         };
         let form = jijiao_plugin_sdk::Form::validate(&activity, &claim.fields)?;
-        let Some(value) = rate(&config, &activity.code, "") else {
+        let Some(value) = rate(config, &activity.code, "") else {
             return Err(field_error("activity", "未配置此活动类型的学时"));
         };
         let (public, professional) = match valuation {
@@ -152,8 +148,8 @@ impl Guest for Hunan {
                 }
                 _ => (0, form.hours("hours").min(value.professional)),
             },
-            Valuation::Posting if param(&config, "posting_counts_full_year", 1) != 0 => {
-                let (year, _) = required(&config, &claim.person);
+            Valuation::Posting if param(&config.figures, POSTING_COUNTS_FULL_YEAR) != 0 => {
+                let (year, _) = required(&config.figures, &claim.person);
                 // The whole year: its public part, and the rest of the total as professional.
                 (year.public, year.total.saturating_sub(year.public).max(year.professional))
             }
@@ -166,46 +162,42 @@ impl Guest for Hunan {
         Ok(grants(public, professional))
     }
 
-    fn route(request: RouteRequest, _config: Config) -> Result<Vec<Step>, Vec<FieldError>> {
+    fn route(request: &RouteRequest, _config: &Config) -> Result<Vec<Step>, Vec<FieldError>> {
         let level = request.applicant.level;
         match request.kind {
             // Seed 001: staff register under their unit and log in at once.
             RequestKind::StaffRegistration => Ok(Vec::new()),
-            RequestKind::OrgRegistration => Ok(vec![at(Role::HrAdmin, level)]),
+            RequestKind::OrgRegistration => Ok(vec![step(Role::HrAdmin, level)]),
             // Seed 001 §9: "待单位管理员审核无误提交到主管部门审核".
-            RequestKind::ActivityClaim => Ok(vec![at(Role::UnitAdmin, level), at(Role::AuthorityAdmin, level)]),
+            RequestKind::ActivityClaim => Ok(vec![step(Role::UnitAdmin, level), step(Role::AuthorityAdmin, level)]),
             // Seed 002 (offline filing): professional to the supervising department, public to the HR
             // department at the same level.
             RequestKind::TrainingPlan | RequestKind::ClassDeclaration => match request.subject {
-                Some(Subject::Professional) => Ok(vec![at(Role::AuthorityAdmin, level)]),
-                Some(Subject::Public) => Ok(vec![at(Role::HrAdmin, level)]),
+                Some(Subject::Professional) => Ok(vec![step(Role::AuthorityAdmin, level)]),
+                Some(Subject::Public) => Ok(vec![step(Role::HrAdmin, level)]),
                 None => Err(field_error("subject", "请选择培训科目：公共科目或专业科目")),
             },
         }
     }
 
-    fn year_status(person: Person, year: u16, credits: Vec<Credit>, config: Config) -> Progress {
-        year_status(&person, year, &credits, &config)
+    fn year_status(person: &Person, credits: &[Credit], figures: &Figures) -> Progress {
+        let (required, mut notes) = required(figures, person);
+        let (counted, cap_notes) = count(credits, &figures.caps);
+        notes.extend(cap_notes);
+        let (missing, blocked) = missing_courses(credits, figures);
+        notes.extend(missing);
+        status(required, counted, notes, blocked)
     }
 
-    fn year_status_batch(items: Vec<PersonYear>, config: Config) -> Vec<Progress> {
-        items.iter().map(|item| year_status(&item.person, item.year, &item.credits, &config)).collect()
-    }
-
-    fn certificate_check(
-        kind: String,
-        _person: Person,
-        year: u16,
-        credits: Vec<Credit>,
-        config: Config,
-    ) -> Result<Eligibility, Vec<FieldError>> {
-        let (counted, _) = count(&credits, &config.caps);
+    fn certificate(kind: &str, _person: &Person, credits: &[Credit], figures: &Figures) -> Result<Eligibility, Vec<FieldError>> {
+        let year = figures.year;
+        let (counted, _) = count(credits, &figures.caps);
         let mut reasons = Vec::new();
         let hours = jijiao_plugin_sdk::decimal;
-        match kind.as_str() {
+        match kind {
             // Seed 001: "岗前证书需满足公共科目+专业科目共 40 学时即可出证".
             "pre_job" => {
-                let need = param_hours(&config, "pre_job_hours", 4000);
+                let need = param_hours(figures, PRE_JOB_HOURS);
                 if counted.total < need {
                     reasons.push(format!(
                         "岗前证书需公共科目与专业科目合计满 {} 学时，{year}年度已有 {} 学时",
@@ -216,8 +208,8 @@ impl Guest for Hunan {
             }
             // Seed 001: "在岗证书需满足公共科目30学时+专业科目60学时，共90学时方可出证".
             "in_service" => {
-                let public = param_hours(&config, "in_service_public_hours", 3000);
-                let professional = param_hours(&config, "in_service_professional_hours", 6000);
+                let public = param_hours(figures, IN_SERVICE_PUBLIC_HOURS);
+                let professional = param_hours(figures, IN_SERVICE_PROFESSIONAL_HOURS);
                 if counted.public < public {
                     reasons.push(format!("在岗证书需公共科目满 {} 学时，{year}年度已有 {} 学时", hours(public), hours(counted.public)));
                 }
@@ -228,9 +220,8 @@ impl Guest for Hunan {
                         hours(counted.professional)
                     ));
                 }
-                let missing = jijiao_plugin_sdk::missing_courses(&credits, &config);
-                if !missing.is_empty() && param(&config, "required_courses_block", 1) != 0 {
-                    reasons.push(format!("未完成{year}年度公共科目必修内容：{}", missing.join("、")));
+                if let (Some(missing), true) = missing_courses(credits, figures) {
+                    reasons.push(missing);
                 }
             }
             _ => return Err(field_error("kind", "不支持的证书类型（可选：pre_job 岗前证书、in_service 在岗证书）")),

@@ -1,7 +1,9 @@
-//! Helpers for jijiao rule plugins: the bindings to `plugins/wit/rules.wit` and the arithmetic every
-//! province shares (requirement look-up, caps, shortfalls, form validation, decimal hours).
+//! Helpers for jijiao rule plugins: the bindings to `plugins/wit/0.2.0/rules.wit`, the glue every plugin
+//! shares, and the arithmetic every province shares (requirement look-up, caps, shortfalls, form
+//! validation, decimal hours).
 //!
-//! A plugin implements [`Guest`] and calls `jijiao_plugin_sdk::export!(MyProvince);`.
+//! A plugin implements [`Province`] and declares itself with [`plugin!`]; the SDK turns that into the
+//! interface's exports (identity from the crate's Cargo.toml, the batch form, the declared params).
 //!
 //! Built for wasm the SDK and the plugins are `no_std` (+ `alloc`): std would make the component import
 //! WASI for panic messages, and a rules plugin must import nothing. Plugins write
@@ -59,7 +61,7 @@ pub unsafe extern "C" fn cabi_realloc(old: *mut u8, old_len: usize, align: usize
 static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 wit_bindgen::generate!({
-    path: "../wit",
+    path: "../wit/0.2.0",
     world: "plugin",
     pub_export_macro: true,
     export_macro_name: "export",
@@ -69,22 +71,135 @@ wit_bindgen::generate!({
 pub use exports::jijiao::rules::province::Guest;
 pub use jijiao::rules::types::*;
 
-/// The API version this SDK implements; `describe` must report it.
-pub const API_VERSION: &str = "0.1.0";
+/// The API version this SDK implements; the identity [`plugin!`] builds reports it.
+pub const API_VERSION: &str = "0.2.0";
+
+/// A province's rules: what a plugin implements. Inputs are borrowed; [`plugin!`] connects these to the
+/// interface's exports (and derives `year-status-batch` from [`Province::year_status`]).
+pub trait Province {
+    /// Activity types open for claims in `config.figures.year`.
+    fn catalogue(config: &Config) -> Vec<Activity>;
+    /// Hours granted for a claim, or the fields that are wrong.
+    fn assess(claim: &Claim, config: &Config) -> Result<Vec<Grant>, Vec<FieldError>>;
+    /// Ordered approval steps (empty: approved at once).
+    fn route(request: &RouteRequest, config: &Config) -> Result<Vec<Step>, Vec<FieldError>>;
+    /// The person's standing for `figures.year`.
+    fn year_status(person: &Person, credits: &[Credit], figures: &Figures) -> Progress;
+    /// Certificate eligibility; an unknown kind is a field error on "kind".
+    fn certificate(kind: &str, person: &Person, credits: &[Credit], figures: &Figures) -> Result<Eligibility, Vec<FieldError>>;
+}
+
+/// Who a plugin is; [`plugin!`] implements it from the crate's Cargo.toml.
+pub trait Identity {
+    const NAME: &'static str;
+    const VERSION: &'static str;
+    /// Province code (`hunan`).
+    const PROVINCE: &'static str;
+    /// The params the plugin reads (see [`params!`]).
+    const PARAMS: &'static [Param];
+}
+
+impl<T: Province + Identity> Guest for T {
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: T::NAME.into(),
+            version: T::VERSION.into(),
+            api: API_VERSION.into(),
+            province: T::PROVINCE.into(),
+            params: T::PARAMS.iter().map(|p| ParamSpec { key: p.key.into(), default: p.default }).collect(),
+        }
+    }
+
+    fn activity_catalogue(config: Config) -> Vec<Activity> {
+        <T as Province>::catalogue(&config)
+    }
+
+    fn assess_activity(claim: Claim, config: Config) -> Result<Vec<Grant>, Vec<FieldError>> {
+        <T as Province>::assess(&claim, &config)
+    }
+
+    fn route(request: RouteRequest, config: Config) -> Result<Vec<Step>, Vec<FieldError>> {
+        <T as Province>::route(&request, &config)
+    }
+
+    fn year_status(person: Person, credits: Vec<Credit>, figures: Figures) -> Progress {
+        <T as Province>::year_status(&person, &credits, &figures)
+    }
+
+    fn year_status_batch(items: Vec<PersonYear>, figures: Figures) -> Vec<Progress> {
+        items.iter().map(|item| <T as Province>::year_status(&item.person, &item.credits, &figures)).collect()
+    }
+
+    fn certificate_check(kind: String, person: Person, credits: Vec<Credit>, figures: Figures) -> Result<Eligibility, Vec<FieldError>> {
+        <T as Province>::certificate(&kind, &person, &credits, &figures)
+    }
+}
+
+/// Declares a plugin: `jijiao_plugin_sdk::plugin!(Hunan, province = "hunan", params = PARAMS);` (params
+/// optional). Its name and version come from the crate's Cargo.toml. In the component this also exports
+/// the interface; natively (tests, the host's benchmark) the export names, which contain ":" and "@", would
+/// not link into a shared library, and nothing needs them there.
+#[macro_export]
+macro_rules! plugin {
+    ($ty:ident, province = $province:literal $(, params = $params:expr)? $(,)?) => {
+        impl $crate::Identity for $ty {
+            const NAME: &'static str = env!("CARGO_PKG_NAME");
+            const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+            const PROVINCE: &'static str = $province;
+            const PARAMS: &'static [$crate::Param] = $crate::plugin!(@params $($params)?);
+        }
+
+        #[cfg(target_arch = "wasm32")]
+        $crate::export!($ty);
+    };
+    (@params) => { &[] };
+    (@params $params:expr) => { $params };
+}
+
+/// A named integer setting a plugin reads from `params` in rules.toml, with its default (hundredths for
+/// keys ending in `_hours`). Declare them with [`params!`]; read them with [`param`] and [`param_hours`].
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// Position in the plugin's declared list, which is where `figures.params` carries the value.
+    pub index: usize,
+    pub key: &'static str,
+    pub default: i64,
+}
+
+/// Declares a plugin's params in order, one constant each, and `PARAMS`, the list [`plugin!`] reports:
+///
+/// ```ignore
+/// jijiao_plugin_sdk::params! {
+///     /// Seed 001: a pre-job certificate needs 40 h.
+///     PRE_JOB_HOURS = "pre_job_hours", h(40);
+///     REQUIRED_COURSES_BLOCK = "required_courses_block", 1;
+/// }
+/// ```
+#[macro_export]
+macro_rules! params {
+    ($($(#[$meta:meta])* $name:ident = $key:literal, $default:expr;)+) => {
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        enum __ParamIndex { $($name),+ }
+        $($(#[$meta])* #[allow(clippy::unnecessary_cast)] pub const $name: $crate::Param =
+            $crate::Param { index: __ParamIndex::$name as usize, key: $key, default: ($default) as i64 };)+
+        /// The params this plugin reads, in the order `figures.params` carries them.
+        pub const PARAMS: &[$crate::Param] = &[$($name),+];
+    };
+}
 
 /// Hours in hundredths.
 pub const fn h(whole_hours: u32) -> Hours {
     whole_hours * 100
 }
 
-/// Looks up a named integer setting, falling back to the plugin's documented default.
-pub fn param(config: &Config, key: &str, default: i64) -> i64 {
-    config.params.iter().find(|p| p.key == key).map_or(default, |p| p.value)
+/// A param's value for the year: the tenant's, else the plugin's declared default.
+pub fn param(figures: &Figures, param: Param) -> i64 {
+    figures.params.get(param.index).copied().unwrap_or(param.default)
 }
 
 /// A param holding hours in hundredths, clamped into range.
-pub fn param_hours(config: &Config, key: &str, default: Hours) -> Hours {
-    Hours::try_from(param(config, key, i64::from(default)).max(0)).unwrap_or(Hours::MAX)
+pub fn param_hours(figures: &Figures, param: Param) -> Hours {
+    Hours::try_from(self::param(figures, param).max(0)).unwrap_or(Hours::MAX)
 }
 
 /// The rate of `activity` (and `tier`, "" for the base value), if the tenant configured one.
@@ -92,9 +207,22 @@ pub fn rate<'a>(config: &'a Config, activity: &str, tier: &str) -> Option<&'a Ra
     config.rates.iter().find(|r| r.activity == activity && r.tier == tier)
 }
 
-/// The requirement row for a title level, else the "*" row; `None` when the tenant configured neither.
-pub fn requirement<'a>(config: &'a Config, title_level: &str) -> Option<&'a Requirement> {
-    config.requirements.iter().find(|r| r.title_level == title_level).or_else(|| config.requirements.iter().find(|r| r.title_level == "*"))
+/// The requirement row for the person's title level, else the default row; `None` when the tenant
+/// configured neither.
+pub fn requirement<'a>(figures: &'a Figures, person: &Person) -> Option<&'a Requirement> {
+    let own = (person.title_level != 0).then(|| figures.requirements.iter().find(|r| r.title_level == person.title_level)).flatten();
+    own.or_else(|| figures.requirements.iter().find(|r| r.title_level == 0))
+}
+
+impl From<&Requirement> for Totals {
+    fn from(row: &Requirement) -> Totals {
+        Totals { public: row.public, professional: row.professional, total: row.total }
+    }
+}
+
+/// One approval step.
+pub fn step(role: Role, level: OrgLevel) -> Step {
+    Step { role, level }
 }
 
 pub fn totals(public: Hours, professional: Hours) -> Totals {
@@ -164,8 +292,8 @@ pub fn eligibility_when_met(year: u16, progress: Progress) -> Eligibility {
 }
 
 /// Names of the year's required courses that no credit covers.
-pub fn missing_courses<'a>(credits: &[Credit], config: &'a Config) -> Vec<&'a str> {
-    config
+pub fn missing_courses<'a>(credits: &[Credit], figures: &'a Figures) -> Vec<&'a str> {
+    figures
         .required_courses
         .iter()
         .enumerate()

@@ -8,28 +8,35 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{Component, ComponentExportIndex, ComponentNamedList, ComponentType, InstancePre, Lift, Linker, Lower};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store, Trap};
 
 use super::RulesError;
 
-/// Bindings for API version 0.1.0 of `plugins/wit`. A new API version gets its own module next to this one,
-/// so plugins built against older versions keep loading.
+/// Bindings for API version 0.1.0 (`plugins/wit/0.1.0`), kept so plugins built against it keep loading
+/// and judging the years they are pinned to. Never edited: a published API version is frozen.
 pub mod v0_1 {
-    wasmtime::component::bindgen!({ path: "../plugins/wit", world: "plugin" });
+    wasmtime::component::bindgen!({ path: "../plugins/wit/0.1.0", world: "plugin" });
 }
 
-/// The interface's types for the API version the rest of the host speaks.
-pub mod wit {
-    pub use super::v0_1::jijiao::rules::types::*;
+/// Bindings for API version 0.2.0 (`plugins/wit/0.2.0`), the current one. A new API version gets its own
+/// module next to these, and `super::api` an adapter for it.
+pub mod v0_2 {
+    wasmtime::component::bindgen!({ path: "../plugins/wit/0.2.0", world: "plugin" });
 }
 
-/// The API version this host implements, and the component export that carries it.
-pub const API_VERSION: &str = "0.1.0";
+/// The newest API version this host implements (what the SDK builds against).
+pub const API_VERSION: &str = "0.2.0";
+/// Every API version this host loads, newest first.
+pub const API_VERSIONS: &[&str] = &["0.2.0", "0.1.0"];
 const EXPORT_PREFIX: &str = "jijiao:rules/province@";
 
 /// How long one epoch tick is; deadlines are whole ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Most bytes of each memory and table slot reset in place (dirty pages only) when an instance ends; a Rust
+/// plugin's stack ends at 1 MiB and its data and heap follow.
+const KEEP_RESIDENT: usize = 4 << 20;
 
 /// Per-call bounds.
 #[derive(Debug, Clone)]
@@ -100,6 +107,13 @@ impl Host {
             .total_memories(limits.concurrent_calls * 2)
             .total_tables(limits.concurrent_calls * 2)
             .max_memory_size(limits.memory_bytes);
+        // A call dirties a few pages (stack top, data, a small heap). Where Linux can tell which
+        // (PAGEMAP_SCAN, 6.7+), reset just those with memset and keep them mapped, rather than madvise the
+        // slot and take fresh page faults on the next call. Without it keeping pages resident would memset
+        // the whole amount on every call, so the default (madvise) stays.
+        if PoolingAllocationConfig::is_pagemap_scan_available() {
+            pool.pagemap_scan(wasmtime::Enabled::Yes).linear_memory_keep_resident(KEEP_RESIDENT).table_keep_resident(KEEP_RESIDENT);
+        }
         let mut config = wasmtime::Config::new();
         config.consume_fuel(true).epoch_interruption(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         if let Some(dir) = cache_dir {
@@ -120,7 +134,8 @@ impl Host {
     }
 
     /// Compiles (or reuses) a plugin from its bytes. `expected_sha256` is the tenant's pin; the api
-    /// version is checked from the component's exports before anything runs, then against `describe`.
+    /// version is read from the component's exports before anything runs, then checked against
+    /// `describe`, then the whole interface of that version is type-checked.
     pub fn load(self: &Arc<Self>, bytes: &[u8], expected_sha256: Option<&str>, origin: &str) -> Result<Arc<Plugin>, RulesError> {
         let sha256 = hex::encode(Sha256::digest(bytes));
         if let Some(expected) = expected_sha256
@@ -132,31 +147,78 @@ impl Host {
             return Ok(plugin.clone());
         }
         let component = Component::new(&self.engine, bytes).map_err(|e| RulesError::Compile(format!("{origin}: {e:#}")))?;
-        check_api_version(&self.engine, &component)?;
+        let api = exported_api_version(&self.engine, &component)?;
         let pre = self.linker.instantiate_pre(&component).map_err(|e| RulesError::Compile(format!("{origin}: {e:#}")))?;
         // Identity first, through the export alone: a plugin that reports another API version is refused
         // with that version named, before the full interface is type-checked.
-        let info = self.run(0, |store| {
+        let info: PluginInfo = match api {
+            "0.1.0" => self.describe::<v0_1::jijiao::rules::types::PluginInfo>(&pre, api)?.into(),
+            _ => self.describe::<v0_2::jijiao::rules::types::PluginInfo>(&pre, api)?.into(),
+        };
+        if info.api != api {
+            return Err(RulesError::ApiMismatch { expected: api.into(), found: info.api });
+        }
+        let mismatch = |e: wasmtime::Error| RulesError::ApiMismatch { expected: api.into(), found: format!("{e:#}") };
+        let pre = match api {
+            "0.1.0" => Pre::V0_1(v0_1::PluginPre::new(pre).map_err(mismatch)?),
+            _ => {
+                let hot = HotExports::new(&component, api).map_err(mismatch)?;
+                Pre::V0_2(v0_2::PluginPre::new(pre).map_err(mismatch)?, hot)
+            }
+        };
+        // Type-check every export once now (bindgen's instantiate does), so a plugin whose interface does
+        // not match is refused at load rather than on its first call.
+        self.run(0, |store| match &pre {
+            Pre::V0_1(pre) => pre.instantiate(store).map(drop),
+            Pre::V0_2(pre, _) => pre.instantiate(store).map(drop),
+        })
+        .map_err(|e| match e {
+            // Not a trap: an export's type differs from the interface's.
+            RulesError::MalformedOutput(why) => RulesError::ApiMismatch { expected: api.into(), found: why },
+            other => other,
+        })?;
+        let plugin = Arc::new(Plugin { host: self.clone(), pre, sha256: sha256.clone(), info });
+        self.compiled.lock().map_err(|_| RulesError::Setup("plugin cache poisoned".into()))?.insert(sha256, plugin.clone());
+        Ok(plugin)
+    }
+
+    /// Runs the `describe` export of API version `api` with its `plugin-info` type `T`.
+    fn describe<T: ComponentType + Lift + Send + Sync + 'static>(&self, pre: &InstancePre<CallState>, api: &str) -> Result<T, RulesError> {
+        self.run(0, |store| {
             let instance = pre.instantiate(&mut *store)?;
             let province = instance
-                .get_export_index(&mut *store, None, &format!("{EXPORT_PREFIX}{API_VERSION}"))
+                .get_export_index(&mut *store, None, &format!("{EXPORT_PREFIX}{api}"))
                 .ok_or_else(|| wasmtime::format_err!("no rules export"))?;
             let describe = instance
                 .get_export_index(&mut *store, Some(&province), "describe")
                 .ok_or_else(|| wasmtime::format_err!("no describe export"))?;
-            let describe = instance.get_typed_func::<(), (wit::PluginInfo,)>(&mut *store, &describe)?;
+            let describe = instance.get_typed_func::<(), (T,)>(&mut *store, &describe)?;
             Ok(describe.call(&mut *store, ())?.0)
-        })?;
-        if info.api != API_VERSION {
-            return Err(RulesError::ApiMismatch { expected: API_VERSION.into(), found: info.api });
-        }
-        let pre =
-            v0_1::PluginPre::new(pre).map_err(|e| RulesError::ApiMismatch { expected: API_VERSION.into(), found: format!("{e:#}") })?;
-        let mut plugin = Plugin { host: self.clone(), pre, sha256: sha256.clone(), info: None };
-        plugin.info = Some(info);
-        let plugin = Arc::new(plugin);
-        self.compiled.lock().map_err(|_| RulesError::Setup("plugin cache poisoned".into()))?.insert(sha256, plugin.clone());
-        Ok(plugin)
+        })
+    }
+}
+
+/// A plugin's identity as its `describe` reported it, in the host's own terms (any API version).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginInfo {
+    pub name: String,
+    pub version: String,
+    pub api: String,
+    pub province: String,
+    /// The params the plugin declared (API 0.2 on), with their defaults; values are passed in this order.
+    pub params: Vec<(String, i64)>,
+}
+
+impl From<v0_1::jijiao::rules::types::PluginInfo> for PluginInfo {
+    fn from(i: v0_1::jijiao::rules::types::PluginInfo) -> Self {
+        PluginInfo { name: i.name, version: i.version, api: i.api, province: i.province, params: Vec::new() }
+    }
+}
+
+impl From<v0_2::jijiao::rules::types::PluginInfo> for PluginInfo {
+    fn from(i: v0_2::jijiao::rules::types::PluginInfo) -> Self {
+        let params = i.params.into_iter().map(|p| (p.key, p.default)).collect();
+        PluginInfo { name: i.name, version: i.version, api: i.api, province: i.province, params }
     }
 }
 
@@ -175,14 +237,54 @@ fn start_epoch_ticker(engine: &Engine) {
         .ok();
 }
 
-/// Refuses a component whose rules export carries another API version, naming the version it has.
-fn check_api_version(engine: &Engine, component: &Component) -> Result<(), RulesError> {
+/// The API version of the component's rules export, if the host supports it; otherwise refuses the
+/// component, naming what it exports.
+fn exported_api_version(engine: &Engine, component: &Component) -> Result<&'static str, RulesError> {
     let ty = component.component_type();
     let found: Vec<String> = ty.exports(engine).filter_map(|(name, _)| name.strip_prefix(EXPORT_PREFIX).map(str::to_owned)).collect();
+    let supported = || API_VERSIONS.join("、");
     match found.as_slice() {
-        [version] if version == API_VERSION => Ok(()),
-        [] => Err(RulesError::ApiMismatch { expected: API_VERSION.into(), found: "（未导出 jijiao:rules/province）".into() }),
-        versions => Err(RulesError::ApiMismatch { expected: API_VERSION.into(), found: versions.join(", ") }),
+        [version] => API_VERSIONS
+            .iter()
+            .find(|v| *v == version)
+            .copied()
+            .ok_or_else(|| RulesError::ApiMismatch { expected: supported(), found: version.clone() }),
+        [] => Err(RulesError::ApiMismatch { expected: supported(), found: "（未导出 jijiao:rules/province）".into() }),
+        versions => Err(RulesError::ApiMismatch { expected: supported(), found: versions.join(", ") }),
+    }
+}
+
+/// An API version the host speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    V0_1,
+    V0_2,
+}
+
+/// The pre-linked component, typed by the API version it exports.
+enum Pre {
+    V0_1(v0_1::PluginPre<CallState>),
+    V0_2(v0_2::PluginPre<CallState>, HotExports),
+}
+
+/// Where an API 0.2 plugin's per-person functions are. Bindgen's `instantiate` type-checks all seven
+/// exports on every new instance; calling these through their index type-checks only the one called.
+pub(super) struct HotExports {
+    pub(super) year_status: ComponentExportIndex,
+    pub(super) year_status_batch: ComponentExportIndex,
+    pub(super) certificate_check: ComponentExportIndex,
+}
+
+impl HotExports {
+    fn new(component: &Component, api: &str) -> wasmtime::Result<HotExports> {
+        let province =
+            component.get_export_index(None, format!("{EXPORT_PREFIX}{api}")).ok_or_else(|| wasmtime::format_err!("no rules export"))?;
+        let func = |name: &str| component.get_export_index(Some(&province), name).ok_or_else(|| wasmtime::format_err!("no export {name}"));
+        Ok(HotExports {
+            year_status: func("year-status")?,
+            year_status_batch: func("year-status-batch")?,
+            certificate_check: func("certificate-check")?,
+        })
     }
 }
 
@@ -190,9 +292,9 @@ fn check_api_version(engine: &Engine, component: &Component) -> Result<(), Rules
 /// or tenants, and a trapped instance is simply dropped.
 pub struct Plugin {
     host: Arc<Host>,
-    pre: v0_1::PluginPre<CallState>,
+    pre: Pre,
     pub sha256: String,
-    info: Option<wit::PluginInfo>,
+    info: PluginInfo,
 }
 
 impl Plugin {
@@ -201,19 +303,62 @@ impl Plugin {
     }
 
     /// The plugin's `describe`, recorded at load.
-    pub fn info(&self) -> &wit::PluginInfo {
-        self.info.as_ref().expect("describe ran at load")
+    pub fn info(&self) -> &PluginInfo {
+        &self.info
     }
 
-    /// Runs one export in a fresh instance with fuel for `items` extra units of work.
-    pub(super) fn call<R>(
+    /// The API version the plugin exports (and its `describe` reports).
+    pub fn api_version(&self) -> ApiVersion {
+        match self.pre {
+            Pre::V0_1(_) => ApiVersion::V0_1,
+            Pre::V0_2(..) => ApiVersion::V0_2,
+        }
+    }
+
+    /// An adapter called a plugin through another API version than it speaks (a host bug).
+    fn wrong_api(&self) -> RulesError {
+        RulesError::Setup(format!("rules plugin {} speaks API {}, called through another", self.info.name, self.info.api))
+    }
+
+    /// Runs one export of an API 0.1 plugin in a fresh instance with fuel for `items` extra units of work.
+    pub(super) fn call_v0_1<R>(
         &self,
         items: usize,
         f: impl FnOnce(&mut Store<CallState>, &v0_1::exports::jijiao::rules::province::Guest) -> wasmtime::Result<R>,
     ) -> Result<R, RulesError> {
+        let Pre::V0_1(pre) = &self.pre else { return Err(self.wrong_api()) };
         self.host.run(items, |store| {
-            let instance = self.pre.instantiate(&mut *store)?;
+            let instance = pre.instantiate(&mut *store)?;
             f(store, instance.jijiao_rules_province())
+        })
+    }
+
+    /// Runs one export of an API 0.2 plugin in a fresh instance with fuel for `items` extra units of work.
+    pub(super) fn call_v0_2<R>(
+        &self,
+        items: usize,
+        f: impl FnOnce(&mut Store<CallState>, &v0_2::exports::jijiao::rules::province::Guest) -> wasmtime::Result<R>,
+    ) -> Result<R, RulesError> {
+        let Pre::V0_2(pre, _) = &self.pre else { return Err(self.wrong_api()) };
+        self.host.run(items, |store| {
+            let instance = pre.instantiate(&mut *store)?;
+            f(store, instance.jijiao_rules_province())
+        })
+    }
+
+    /// Calls one of an API 0.2 plugin's per-person exports (`pick` chooses which) in a fresh instance, with
+    /// fuel for `items` extra units of work, type-checking only that function.
+    pub(super) fn call_hot<P, R>(&self, items: usize, pick: fn(&HotExports) -> &ComponentExportIndex, params: P) -> Result<R, RulesError>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentNamedList + Lift + Send + Sync + 'static,
+    {
+        let Pre::V0_2(pre, hot) = &self.pre else { return Err(self.wrong_api()) };
+        self.host.run(items, |store| {
+            let instance = pre.instance_pre().instantiate(&mut *store)?;
+            let func = instance.get_typed_func::<P, R>(&mut *store, pick(hot))?;
+            // No post-return: the instance is dropped with the store.
+            func.call(&mut *store, params)
         })
     }
 }

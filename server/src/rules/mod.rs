@@ -6,6 +6,7 @@
 //! … on it. Calls are synchronous and CPU-bound: from async code run them through
 //! [`YearRules::blocking`] (a tokio blocking thread), never on the async executor.
 
+mod api;
 pub mod cli;
 pub mod host;
 pub mod model;
@@ -17,9 +18,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use host::wit;
-pub use host::{API_VERSION, Host, Limits, Plugin};
-use model::{Assessment, Certificate, ClaimInput, Description, PersonYear, PluginIdentity, Route, RouteInput, Step, YearStatus};
+pub use api::Batch;
+use api::{BatchItems, Prepared};
+pub use host::{API_VERSION, API_VERSIONS, ApiVersion, Host, Limits, Plugin};
+use model::{Assessment, Certificate, ClaimInput, Description, PersonYear, PluginIdentity, Route, RouteInput, YearStatus};
 use tenant::RulesFile;
 
 /// Why a rules call did not produce an answer. Messages are for the person who sees them (Chinese);
@@ -98,20 +100,38 @@ pub struct Rules {
     plugins_dir: PathBuf,
     /// Parsed rules.toml per tenant (tests and `--config` runs bypass it with [`Rules::with_config`]).
     files: Mutex<HashMap<String, Arc<RulesFile>>>,
+    /// Resolved rules per tenant and year: the pin read, the plugin file hashed and loaded, the year's tables
+    /// prepared for the plugin's API version — once per process, so hot paths pay a map look-up. Like
+    /// rules.toml, tenant.toml pins and plugin files are read once: a change takes a restart.
+    years: Mutex<HashMap<String, HashMap<u16, YearRules>>>,
 }
 
 impl Rules {
     pub fn new(host: Arc<Host>, tenants_dir: impl Into<PathBuf>, plugins_dir: impl Into<PathBuf>) -> Rules {
-        Rules { host, tenants_dir: tenants_dir.into(), plugins_dir: plugins_dir.into(), files: Mutex::new(HashMap::new()) }
+        Rules {
+            host,
+            tenants_dir: tenants_dir.into(),
+            plugins_dir: plugins_dir.into(),
+            files: Mutex::new(HashMap::new()),
+            years: Mutex::new(HashMap::new()),
+        }
     }
 
-    /// The plugin and numbers that judge `tenant`'s `year`.
+    /// The plugin and numbers that judge `tenant`'s `year` (cached after the first call).
     pub fn for_tenant_year(&self, tenant: &str, year: u16) -> Result<YearRules, RulesError> {
+        let poisoned = || RulesError::Setup("rules cache poisoned".into());
+        if let Some(rules) = self.years.lock().map_err(|_| poisoned())?.get(tenant).and_then(|years| years.get(&year)) {
+            return Ok(rules.clone());
+        }
+        // Resolved outside the lock (file reads, maybe a compile); two threads racing here build the same
+        // thing and the second insert wins.
         let file = self.rules_file(tenant)?;
-        self.with_config(tenant, year, &file)
+        let rules = self.with_config(tenant, year, &file)?;
+        self.years.lock().map_err(|_| poisoned())?.entry(tenant.to_owned()).or_default().insert(year, rules.clone());
+        Ok(rules)
     }
 
-    /// Like [`Rules::for_tenant_year`] with another rules file (an author's what-if run).
+    /// Like [`Rules::for_tenant_year`] with another rules file (an author's what-if run); never cached.
     pub fn with_config(&self, tenant: &str, year: u16, file: &RulesFile) -> Result<YearRules, RulesError> {
         let dir = self.tenant_dir(tenant)?;
         let pin = tenant::pin_for_year(&dir, year)?;
@@ -119,7 +139,10 @@ impl Rules {
         let bytes = std::fs::read(&path)
             .map_err(|e| RulesError::Config(format!("无法读取规则插件 {}：{e}（先运行 cargo xtask plugins 构建插件）", path.display())))?;
         let plugin = self.host.load(&bytes, Some(&pin.sha256), &pin.path.display().to_string())?;
-        Ok(YearRules { tenant: tenant.into(), year, plugin, config: Arc::new(file.for_year(year)?) })
+        let tables = file.for_year(year)?;
+        let input_bytes = tables.input_bytes();
+        let prepared = Arc::new(Prepared::new(&plugin, tables));
+        Ok(YearRules { tenant: tenant.into(), year, plugin, prepared, input_bytes })
     }
 
     fn tenant_dir(&self, tenant: &str) -> Result<PathBuf, RulesError> {
@@ -144,13 +167,26 @@ impl Rules {
     }
 }
 
-/// One tenant's rules for one year: the pinned plugin and that year's numbers. Cheap to clone.
+/// One tenant's rules for one year: the pinned plugin and that year's numbers, prepared for the plugin's
+/// API version. Cheap to clone.
 #[derive(Clone)]
 pub struct YearRules {
     pub tenant: String,
     pub year: u16,
     plugin: Arc<Plugin>,
-    config: Arc<wit::Config>,
+    prepared: Arc<Prepared>,
+    /// Bytes of strings and rows the year's tables put in every call, for the input-size cap.
+    input_bytes: usize,
+}
+
+/// Calls the adapter of the plugin's API version: `dispatch!(self, p => p.method(args))`.
+macro_rules! dispatch {
+    ($self:ident, $p:ident => $call:expr) => {
+        match &*$self.prepared {
+            Prepared::V0_1($p) => $call,
+            Prepared::V0_2($p) => $call,
+        }
+    };
 }
 
 impl YearRules {
@@ -175,82 +211,71 @@ impl YearRules {
 
     pub fn catalogue(&self) -> Result<Vec<model::Activity>, RulesError> {
         self.check_config_size()?;
-        let activities = self.plugin.call(0, |store, guest| guest.call_activity_catalogue(store, self.year, &self.config))?;
-        Ok(activities.into_iter().map(Into::into).collect())
+        dispatch!(self, p => p.catalogue(&self.plugin))
     }
 
     pub fn assess(&self, claim: &ClaimInput) -> Result<Assessment, RulesError> {
         self.check_year(claim.year)?;
         self.check_config_size()?;
-        let claim = claim.to_wit();
-        let size: usize = claim.fields.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let fields = claim.field_texts();
+        let size: usize = fields.iter().map(|(k, v)| k.len() + v.len()).sum();
         if size > self.plugin_limits().max_input_bytes {
             return Err(RulesError::InputTooLarge(format!("表单内容共 {size} 字节")));
         }
-        let result = self.plugin.call(claim.fields.len(), |store, guest| guest.call_assess_activity(store, &claim, &self.config))?;
-        Ok(Assessment::from_wit(result))
+        dispatch!(self, p => p.assess(&self.plugin, claim, fields))
     }
 
     pub fn route(&self, request: &RouteInput) -> Result<Route, RulesError> {
-        let request = wit::RouteRequest::from(request);
-        let steps = self.plugin.call(0, |store, guest| guest.call_route(store, &request, &self.config))?;
-        match steps {
-            Ok(steps) => Ok(Route { steps: steps.into_iter().map(|s| Step { role: s.role.into(), level: s.level.into() }).collect() }),
-            Err(errors) => Err(RulesError::InvalidInput(model::field_errors(errors))),
-        }
+        dispatch!(self, p => p.route(&self.plugin, request))
     }
 
     pub fn year_status(&self, input: &PersonYear) -> Result<YearStatus, RulesError> {
         self.check_year(input.year)?;
         self.check_config_size()?;
-        let item = input.to_wit(&self.config.required_courses);
-        let progress = self
-            .plugin
-            .call(item.credits.len(), |store, guest| guest.call_year_status(store, &item.person, item.year, &item.credits, &self.config))?;
-        Ok(YearStatus::from_wit(input.year, progress))
+        dispatch!(self, p => p.year_status(&self.plugin, input))
     }
 
     /// Many person-years of this year in one call (a province-wide recompute).
     pub fn year_status_batch(&self, inputs: &[PersonYear]) -> Result<Vec<YearStatus>, RulesError> {
-        let items = self.batch_items(inputs)?;
-        let work = items.iter().map(|i| 1 + i.credits.len()).sum();
-        let results = self.plugin.call(work, |store, guest| guest.call_year_status_batch(store, &items, &self.config))?;
+        let batch = self.batch_items(inputs)?;
+        let results = self.run_batch(&batch)?;
         if results.len() != inputs.len() {
             return Err(RulesError::MalformedOutput(format!("批量计算应返回 {} 项，实际返回 {} 项", inputs.len(), results.len())));
         }
-        Ok(results.into_iter().map(|p| YearStatus::from_wit(self.year, p)).collect())
+        Ok(results)
     }
 
     /// The interface records for a batch, checked for year and size; exposed for the benchmark.
-    pub fn batch_items(&self, inputs: &[PersonYear]) -> Result<Vec<wit::PersonYear>, RulesError> {
+    pub fn batch_items(&self, inputs: &[PersonYear]) -> Result<Batch, RulesError> {
         self.check_config_size()?;
-        inputs
-            .iter()
-            .map(|input| {
-                self.check_year(input.year)?;
-                Ok(input.to_wit(&self.config.required_courses))
-            })
-            .collect()
+        for input in inputs {
+            self.check_year(input.year)?;
+        }
+        Ok(Batch(match &*self.prepared {
+            Prepared::V0_1(p) => BatchItems::V0_1(inputs.iter().map(|i| p.person_year(i)).collect()),
+            Prepared::V0_2(p) => BatchItems::V0_2(inputs.iter().map(|i| p.person_year(i)).collect()),
+        }))
     }
 
-    /// `year_status_batch` on records already in interface form (no conversion), for the benchmark.
-    pub fn year_status_batch_raw(&self, items: &[wit::PersonYear]) -> Result<usize, RulesError> {
-        let work = items.iter().map(|i| 1 + i.credits.len()).sum();
-        let results = self.plugin.call(work, |store, guest| guest.call_year_status_batch(store, items, &self.config))?;
-        Ok(results.len())
+    /// `year_status_batch` on records already in interface form (no input conversion), for the benchmark;
+    /// the number of results.
+    pub fn year_status_batch_raw(&self, batch: &Batch) -> Result<usize, RulesError> {
+        Ok(self.run_batch(batch)?.len())
+    }
+
+    fn run_batch(&self, batch: &Batch) -> Result<Vec<YearStatus>, RulesError> {
+        let work = batch.work();
+        match (&*self.prepared, &batch.0) {
+            (Prepared::V0_1(p), BatchItems::V0_1(items)) => p.year_status_batch(&self.plugin, items, work),
+            (Prepared::V0_2(p), BatchItems::V0_2(items)) => p.year_status_batch(&self.plugin, items, work),
+            _ => Err(RulesError::Setup("batch prepared for another API version".into())),
+        }
     }
 
     pub fn certificate_check(&self, kind: &str, input: &PersonYear) -> Result<Certificate, RulesError> {
         self.check_year(input.year)?;
         self.check_config_size()?;
-        let item = input.to_wit(&self.config.required_courses);
-        let result = self.plugin.call(item.credits.len(), |store, guest| {
-            guest.call_certificate_check(store, kind, &item.person, item.year, &item.credits, &self.config)
-        })?;
-        match result {
-            Ok(e) => Ok(Certificate { kind: kind.into(), eligible: e.eligible, reasons: e.reasons }),
-            Err(errors) => Err(RulesError::InvalidInput(model::field_errors(errors))),
-        }
+        dispatch!(self, p => p.certificate_check(&self.plugin, kind, input))
     }
 
     fn plugin_limits(&self) -> &Limits {
@@ -267,12 +292,7 @@ impl YearRules {
     }
 
     fn check_config_size(&self) -> Result<(), RulesError> {
-        let c = &self.config;
-        let size = c.requirements.iter().map(|r| r.title_level.len() + 12).sum::<usize>()
-            + c.required_courses.iter().map(String::len).sum::<usize>()
-            + c.rates.iter().map(|r| r.activity.len() + r.tier.len() + 8).sum::<usize>()
-            + c.params.iter().map(|p| p.key.len() + 8).sum::<usize>()
-            + c.caps.len() * 8;
+        let size = self.input_bytes;
         if size > self.plugin_limits().max_input_bytes {
             return Err(RulesError::InputTooLarge(format!("规则配置共 {size} 字节")));
         }

@@ -1,11 +1,13 @@
 //! The rules' Rust and JSON vocabulary: what the CLI reads and prints and what the rest of the server passes
-//! in, converted to and from the plugin interface's compact records (hours in hundredths, enums for codes).
+//! in, converted to and from the plugin interface's compact records (hours in hundredths, enums for codes)
+//! of every API version the host supports.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::host::wit;
+use super::host::v0_1::jijiao::rules::types as w1;
+use super::host::v0_2::jijiao::rules::types as w2;
 
 /// Hours as fixed-point hundredths; JSON carries them as decimal numbers with at most two decimals.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,15 +41,19 @@ impl<'de> Deserialize<'de> for Hours {
     }
 }
 
-/// Declares a JSON-facing enum (snake_case names) and its two-way mapping to the interface's enum, so the
-/// names are written once.
+/// Declares a JSON-facing enum (snake_case names) and its two-way mapping to the interface's enum of every
+/// API version, so the names are written once.
 macro_rules! wit_enum {
-    ($(#[$meta:meta])* $name:ident <=> $wit:path { $($variant:ident),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident <=> $wit:ident { $($variant:ident),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
+        wit_enum!(@map $name, w1::$wit, $($variant),+);
+        wit_enum!(@map $name, w2::$wit, $($variant),+);
+    };
+    (@map $name:ident, $wit:path, $($variant:ident),+) => {
         impl From<$name> for $wit {
             fn from(value: $name) -> Self {
                 match value { $($name::$variant => <$wit>::$variant),+ }
@@ -64,21 +70,117 @@ macro_rules! wit_enum {
 
 wit_enum!(
     /// 公需科目 / 专业科目
-    Subject <=> wit::Subject { Public, Professional }
+    Subject <=> Subject { Public, Professional }
 );
 wit_enum!(
     /// Which subjects an activity type grants hours in.
-    SubjectGroup <=> wit::SubjectGroup { Public, Professional, Both, Either }
+    SubjectGroup <=> SubjectGroup { Public, Professional, Both, Either }
 );
-wit_enum!(Source <=> wit::Source { Online, Offline, Activity, Recognized });
+wit_enum!(Source <=> Source { Online, Offline, Activity, Recognized });
 wit_enum!(
     /// 岗位类别
-    Post <=> wit::Post { Management, Technical, Worker }
+    Post <=> Post { Management, Technical, Worker }
 );
-wit_enum!(FieldKind <=> wit::FieldKind { Text, Number, Date, Choice, File });
-wit_enum!(RequestKind <=> wit::RequestKind { StaffRegistration, OrgRegistration, ActivityClaim, TrainingPlan, ClassDeclaration });
-wit_enum!(OrgLevel <=> wit::OrgLevel { Province, City, County });
-wit_enum!(Role <=> wit::Role { UnitAdmin, InstitutionAdmin, AuthorityAdmin, HrAdmin, ProvinceAdmin });
+wit_enum!(FieldKind <=> FieldKind { Text, Number, Date, Choice, File });
+wit_enum!(RequestKind <=> RequestKind { StaffRegistration, OrgRegistration, ActivityClaim, TrainingPlan, ClassDeclaration });
+wit_enum!(OrgLevel <=> OrgLevel { Province, City, County });
+wit_enum!(Role <=> Role { UnitAdmin, InstitutionAdmin, AuthorityAdmin, HrAdmin, ProvinceAdmin });
+
+/// Conversions between the model and the records that have the same shape in every API version.
+macro_rules! common_records {
+    ($w:ident) => {
+        impl $w::Credit {
+            /// The interface's credit; the course name becomes its 1-based index among the year's required
+            /// courses (0: not one of them).
+            pub(super) fn from_model(credit: &Credit, course: u16) -> Self {
+                $w::Credit { subject: credit.subject.into(), hours: credit.hours.0, source: credit.source.into(), course }
+            }
+        }
+
+        impl From<$w::Totals> for Totals {
+            fn from(t: $w::Totals) -> Self {
+                Totals { public: Hours(t.public), professional: Hours(t.professional), total: Hours(t.total) }
+            }
+        }
+
+        impl From<(u16, $w::Progress)> for YearStatus {
+            fn from((year, p): (u16, $w::Progress)) -> Self {
+                YearStatus {
+                    year,
+                    met: p.met,
+                    required: p.required.into(),
+                    counted: p.counted.into(),
+                    shortfall: p.shortfall.into(),
+                    notes: p.notes,
+                }
+            }
+        }
+
+        impl From<$w::Activity> for Activity {
+            fn from(a: $w::Activity) -> Self {
+                let fields = a
+                    .fields
+                    .into_iter()
+                    .map(|f| {
+                        let kind = FieldKind::from(f.kind);
+                        let max = match (f.max, kind) {
+                            (0, _) => None,
+                            (n, FieldKind::Number) => Some(Hours(n).to_decimal()),
+                            (n, _) => Some(f64::from(n)),
+                        };
+                        let choices = f.choices.into_iter().map(|(code, label)| Choice { code, label }).collect();
+                        Field { key: f.key, label: f.label, kind, required: f.required, max, choices }
+                    })
+                    .collect();
+                Activity { code: a.code, name: a.name, subject: a.subject.into(), fields }
+            }
+        }
+
+        impl From<Result<Vec<$w::Grant>, Vec<$w::FieldError>>> for Assessment {
+            fn from(result: Result<Vec<$w::Grant>, Vec<$w::FieldError>>) -> Self {
+                match result {
+                    Ok(grants) => Assessment::Granted {
+                        ok: True,
+                        grants: grants.into_iter().map(|g| Grant { subject: g.subject.into(), hours: Hours(g.hours) }).collect(),
+                    },
+                    Err(errors) => Assessment::Rejected { ok: False, errors: field_errors(errors) },
+                }
+            }
+        }
+
+        impl From<$w::FieldError> for (String, String) {
+            fn from(e: $w::FieldError) -> Self {
+                (e.field, e.message)
+            }
+        }
+
+        impl From<&RouteInput> for $w::RouteRequest {
+            fn from(r: &RouteInput) -> Self {
+                $w::RouteRequest {
+                    kind: r.kind.into(),
+                    subject: r.subject.map(Into::into),
+                    applicant: $w::Applicant { level: r.applicant.level.into() },
+                    choice: r.choice.clone(),
+                }
+            }
+        }
+
+        impl From<$w::Step> for Step {
+            fn from(s: $w::Step) -> Self {
+                Step { role: s.role.into(), level: s.level.into() }
+            }
+        }
+
+        impl From<$w::Eligibility> for (bool, Vec<String>) {
+            fn from(e: $w::Eligibility) -> Self {
+                (e.eligible, e.reasons)
+            }
+        }
+    };
+}
+
+common_records!(w1);
+common_records!(w2);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,12 +194,6 @@ pub struct Person {
 
 fn default_post() -> Post {
     Post::Technical
-}
-
-impl From<&Person> for wit::Person {
-    fn from(person: &Person) -> Self {
-        wit::Person { post: person.post.into(), title_level: person.title_level.clone() }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,39 +217,11 @@ pub struct PersonYear {
     pub credits: Vec<Credit>,
 }
 
-impl PersonYear {
-    /// The interface's record; course names become 1-based indices into the year's required courses.
-    pub(super) fn to_wit(&self, required_courses: &[String]) -> wit::PersonYear {
-        let credits = self
-            .credits
-            .iter()
-            .map(|c| wit::Credit {
-                subject: c.subject.into(),
-                hours: c.hours.0,
-                source: c.source.into(),
-                course: c
-                    .course
-                    .as_deref()
-                    .and_then(|name| required_courses.iter().position(|r| r == name.trim()))
-                    .and_then(|i| u16::try_from(i + 1).ok())
-                    .unwrap_or(0),
-            })
-            .collect();
-        wit::PersonYear { person: (&self.person).into(), year: self.year, credits }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub public: Hours,
     pub professional: Hours,
     pub total: Hours,
-}
-
-impl From<wit::Totals> for Totals {
-    fn from(t: wit::Totals) -> Self {
-        Totals { public: Hours(t.public), professional: Hours(t.professional), total: Hours(t.total) }
-    }
 }
 
 /// A person's standing for a year.
@@ -165,19 +233,6 @@ pub struct YearStatus {
     pub counted: Totals,
     pub shortfall: Totals,
     pub notes: Vec<String>,
-}
-
-impl YearStatus {
-    pub(super) fn from_wit(year: u16, p: wit::Progress) -> Self {
-        YearStatus {
-            year,
-            met: p.met,
-            required: p.required.into(),
-            counted: p.counted.into(),
-            shortfall: p.shortfall.into(),
-            notes: p.notes,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -222,26 +277,6 @@ pub struct Activity {
     pub fields: Vec<Field>,
 }
 
-impl From<wit::Activity> for Activity {
-    fn from(a: wit::Activity) -> Self {
-        let fields = a
-            .fields
-            .into_iter()
-            .map(|f| {
-                let kind = FieldKind::from(f.kind);
-                let max = match (f.max, kind) {
-                    (0, _) => None,
-                    (n, FieldKind::Number) => Some(Hours(n).to_decimal()),
-                    (n, _) => Some(f64::from(n)),
-                };
-                let choices = f.choices.into_iter().map(|(code, label)| Choice { code, label }).collect();
-                Field { key: f.key, label: f.label, kind, required: f.required, max, choices }
-            })
-            .collect();
-        Activity { code: a.code, name: a.name, subject: a.subject.into(), fields }
-    }
-}
-
 /// `jijiao rules describe` output.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Description {
@@ -268,9 +303,9 @@ fn default_person() -> Person {
 }
 
 impl ClaimInput {
-    pub(super) fn to_wit(&self) -> wit::Claim {
-        let fields = self
-            .fields
+    /// The form's values as the interface carries them: strings (numbers as their JSON text).
+    pub(super) fn field_texts(&self) -> Vec<(String, String)> {
+        self.fields
             .iter()
             .map(|(k, v)| {
                 let text = match v {
@@ -280,8 +315,7 @@ impl ClaimInput {
                 };
                 (k.clone(), text)
             })
-            .collect();
-        wit::Claim { year: self.year, activity: self.activity.clone(), fields, person: (&self.person).into() }
+            .collect()
     }
 }
 
@@ -322,23 +356,11 @@ macro_rules! bool_literal {
 bool_literal!(True, true);
 bool_literal!(False, false);
 
-impl Assessment {
-    pub(super) fn from_wit(result: Result<Vec<wit::Grant>, Vec<wit::FieldError>>) -> Self {
-        match result {
-            Ok(grants) => Assessment::Granted {
-                ok: True,
-                grants: grants.into_iter().map(|g| Grant { subject: g.subject.into(), hours: Hours(g.hours) }).collect(),
-            },
-            Err(errors) => Assessment::Rejected { ok: False, errors: field_errors(errors) },
-        }
-    }
-}
-
-pub(super) fn field_errors(errors: Vec<wit::FieldError>) -> BTreeMap<String, String> {
+/// A plugin's field errors by field; the first message per field is the one to fix first.
+pub(super) fn field_errors<E: Into<(String, String)>>(errors: Vec<E>) -> BTreeMap<String, String> {
     let mut map = BTreeMap::new();
-    for e in errors {
-        // The first message per field is the one to fix first.
-        map.entry(e.field).or_insert(e.message);
+    for (field, message) in errors.into_iter().map(Into::into) {
+        map.entry(field).or_insert(message);
     }
     map
 }
@@ -362,17 +384,6 @@ pub struct RouteInput {
     pub applicant: Applicant,
     #[serde(default)]
     pub choice: Option<String>,
-}
-
-impl From<&RouteInput> for wit::RouteRequest {
-    fn from(r: &RouteInput) -> Self {
-        wit::RouteRequest {
-            kind: r.kind.into(),
-            subject: r.subject.map(Into::into),
-            applicant: wit::Applicant { level: r.applicant.level.into() },
-            choice: r.choice.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

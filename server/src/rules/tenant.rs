@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::RulesError;
-use super::host::wit;
 use super::model::Hours;
 
 /// One `[[rules]]` entry of tenant.toml: which plugin judges which years.
@@ -107,15 +106,11 @@ impl RulesFile {
         parsed.map_err(|e| RulesError::Config(format!("{} 格式错误：{e}", path.display())))
     }
 
-    /// The plugin's `config` for `year`.
-    pub fn for_year(&self, year: u16) -> Result<wit::Config, RulesError> {
+    /// The tables in force for `year`: each one from `[years.N]` when that sets it, else `[defaults]`.
+    /// Each API version's adapter turns this into its interface's records.
+    pub fn for_year(&self, year: u16) -> Result<YearConfig, RulesError> {
         let over = self.years.get(&year);
-        let requirements = layered(over, &self.defaults, |t| &t.requirements);
-        let caps = layered(over, &self.defaults, |t| &t.caps);
-        let courses = layered(over, &self.defaults, |t| &t.required_courses);
-        let rates = layered(over, &self.defaults, |t| &t.rates);
-        let params = layered(over, &self.defaults, |t| &t.params);
-        let params = params
+        let params = layered(over, &self.defaults, |t| &t.params)
             .into_iter()
             .flatten()
             .map(|(key, written)| {
@@ -124,41 +119,51 @@ impl RulesFile {
                 } else {
                     (written.fract() == 0.0).then_some(*written as i64)
                 };
-                value
-                    .map(|value| wit::Param { key: key.clone(), value })
-                    .ok_or_else(|| RulesError::Config(format!("params.{key} 的取值无效：{written}")))
+                value.map(|value| (key.clone(), value)).ok_or_else(|| RulesError::Config(format!("params.{key} 的取值无效：{written}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(wit::Config {
+        fn table<T: Clone>(t: Option<&Vec<T>>) -> Vec<T> {
+            t.cloned().unwrap_or_default()
+        }
+        Ok(YearConfig {
             year,
-            requirements: requirements
-                .into_iter()
-                .flatten()
-                .map(|r| wit::Requirement {
-                    title_level: r.title_level.clone(),
-                    public: r.public.0,
-                    professional: r.professional.0,
-                    total: r.total.0,
-                })
-                .collect(),
-            caps: caps
-                .into_iter()
-                .flatten()
-                .map(|c| wit::Cap { source: c.source.into(), subject: c.subject.into(), max: c.max.0 })
-                .collect(),
-            required_courses: courses.cloned().unwrap_or_default(),
-            rates: rates
-                .into_iter()
-                .flatten()
-                .map(|r| wit::Rate {
-                    activity: r.activity.clone(),
-                    tier: r.tier.clone(),
-                    public: r.public.0,
-                    professional: r.professional.0,
-                })
-                .collect(),
+            requirements: table(layered(over, &self.defaults, |t| &t.requirements)),
+            caps: table(layered(over, &self.defaults, |t| &t.caps)),
+            required_courses: table(layered(over, &self.defaults, |t| &t.required_courses)),
+            rates: table(layered(over, &self.defaults, |t| &t.rates)),
             params,
         })
+    }
+}
+
+/// One year's tables, resolved from a [`RulesFile`]; params already in the plugin's units (hundredths for
+/// keys ending in `_hours`).
+#[derive(Debug, Clone, Default)]
+pub struct YearConfig {
+    pub year: u16,
+    pub requirements: Vec<RequirementRow>,
+    pub caps: Vec<CapRow>,
+    pub required_courses: Vec<String>,
+    pub rates: Vec<RateRow>,
+    pub params: Vec<(String, i64)>,
+}
+
+impl YearConfig {
+    /// Bytes of strings and rows a call carries, for the input-size cap.
+    pub fn input_bytes(&self) -> usize {
+        self.requirements.iter().map(|r| r.title_level.len() + 12).sum::<usize>()
+            + self.required_courses.iter().map(String::len).sum::<usize>()
+            + self.rates.iter().map(|r| r.activity.len() + r.tier.len() + 8).sum::<usize>()
+            + self.params.iter().map(|(key, _)| key.len() + 8).sum::<usize>()
+            + self.caps.len() * 8
+    }
+
+    /// 1-based index of a course name among the year's required courses, 0 when it is not one.
+    pub fn course_index(&self, course: Option<&str>) -> u16 {
+        course
+            .and_then(|name| self.required_courses.iter().position(|r| r == name.trim()))
+            .and_then(|i| u16::try_from(i + 1).ok())
+            .unwrap_or(0)
     }
 }
 

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::model::{Credit, Hours, Person, PersonYear, Post, Source, Subject};
-use super::{Host, Limits, Rules, RulesError};
+use super::model::{Assessment, ClaimInput, Credit, Hours, OrgLevel, Person, PersonYear, Post, RequestKind, Source, Subject};
+use super::{ApiVersion, Host, Limits, Rules, RulesError};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("server lives in the workspace").to_path_buf()
@@ -16,7 +16,7 @@ fn workspace() -> PathBuf {
 
 fn rules(limits: Limits) -> Rules {
     let dist = workspace().join("plugins/dist");
-    assert!(dist.join("hunan-0.1.0.wasm").is_file(), "plugins not built: run `cargo xtask plugins` (or `cargo xtask test`)");
+    assert!(dist.join("hunan-0.2.0.wasm").is_file(), "plugins not built: run `cargo xtask plugins` (or `cargo xtask test`)");
     Rules::new(Host::new(limits, None).expect("engine"), workspace().join("tenants"), dist)
 }
 
@@ -105,9 +105,9 @@ fn trap_is_a_trap_error() {
 #[test]
 fn wrong_api_version_is_refused() {
     let host = Host::new(small_limits(), None).unwrap();
-    // Exported under another interface version: refused before anything runs.
-    let err = load(&host, &describe_only("0.2.0", &returns_info(25, 5))).err().expect("refused");
-    assert!(matches!(&err, RulesError::ApiMismatch { found, .. } if found == "0.2.0"), "{err:?}");
+    // Exported under an interface version the host does not know: refused before anything runs.
+    let err = load(&host, &describe_only("0.9.0", &returns_info(25, 5))).err().expect("refused");
+    assert!(matches!(&err, RulesError::ApiMismatch { found, .. } if found == "0.9.0"), "{err:?}");
     // Right export name, but `describe` reports another api version ("9.9.9" at offset 32).
     let err = load(&host, &describe_only("0.1.0", &returns_info(32, 5))).err().expect("refused");
     assert!(matches!(&err, RulesError::ApiMismatch { found, .. } if found == "9.9.9"), "{err:?}");
@@ -127,8 +127,8 @@ fn malformed_output_is_its_own_error() {
 #[test]
 fn sha_pin_mismatch_is_refused() {
     let host = Host::new(small_limits(), None).unwrap();
-    let bytes = std::fs::read(workspace().join("plugins/dist/hunan-0.1.0.wasm")).expect("run cargo xtask plugins");
-    let err = host.load(&bytes, Some(&"0".repeat(64)), "hunan-0.1.0.wasm").err().expect("refused");
+    let bytes = std::fs::read(workspace().join("plugins/dist/hunan-0.2.0.wasm")).expect("run cargo xtask plugins");
+    let err = host.load(&bytes, Some(&"0".repeat(64)), "hunan-0.2.0.wasm").err().expect("refused");
     assert!(matches!(err, RulesError::ShaMismatch { .. }), "{err:?}");
     assert!(err.to_string().contains("sha256"));
 }
@@ -191,4 +191,109 @@ fn every_tenant_case_folder_passes() {
         let (passed, failed) = super::cli::run_cases(&rules, &dir, tenant, None).unwrap();
         assert_eq!((passed, failed.len()), (count, 0), "{tenant}: {failed:#?}");
     }
+}
+
+#[test]
+fn year_rules_are_resolved_once_per_tenant_and_year() {
+    let rules = rules(Limits::default());
+    let first = rules.for_tenant_year("hunan", 2024).unwrap();
+    let again = rules.for_tenant_year("hunan", 2024).unwrap();
+    assert!(Arc::ptr_eq(&first.prepared, &again.prepared), "the second call should come from the cache");
+    let other = rules.for_tenant_year("hunan", 2021).unwrap();
+    assert!(!Arc::ptr_eq(&first.prepared, &other.prepared));
+    assert!(Arc::ptr_eq(&first.plugin, &other.plugin), "one compiled plugin serves both years");
+    // What-if runs are never cached.
+    let file = super::tenant::RulesFile::read(&workspace().join("tenants/hunan/rules.toml")).unwrap();
+    let what_if = rules.with_config("hunan", 2024, &file).unwrap();
+    assert!(!Arc::ptr_eq(&first.prepared, &what_if.prepared));
+}
+
+#[test]
+fn declared_params_take_the_tenants_value_or_their_default() {
+    let rules = rules(Limits::default());
+    let hunan = rules.for_tenant_year("hunan", 2024).unwrap();
+    assert_eq!(hunan.plugin().api, super::API_VERSION);
+    let info = hunan.plugin.info();
+    assert!(info.params.iter().any(|(key, default)| key == "pre_job_hours" && *default == 4000), "{:?}", info.params);
+    let thirty_public = person_year(2024, &[(Subject::Public, 30), (Subject::Professional, 15)]);
+    assert!(hunan.certificate_check("pre_job", &thirty_public).unwrap().eligible);
+    // A what-if file that sets the param (and one no plugin declares, which is not passed on).
+    let file: super::tenant::RulesFile = toml::from_str(
+        "[defaults]\nrequirements = [{ title_level = \"*\", public = 30, professional = 60, total = 90 }]\n\
+         [defaults.params]\npre_job_hours = 50\nunknown_param = 3\n",
+    )
+    .unwrap();
+    let stricter = rules.with_config("hunan", 2024, &file).unwrap();
+    let certificate = stricter.certificate_check("pre_job", &thirty_public).unwrap();
+    assert!(!certificate.eligible);
+    assert!(certificate.reasons[0].contains("50"), "{:?}", certificate.reasons);
+}
+
+/// The API 0.1.0 fixture: the hand-written core module spliced into its generated component wrapper.
+fn legacy_plugin() -> String {
+    let core = include_str!("fixtures/legacy-0.1.0.core.wat").replacen("(module", "(core module", 1);
+    let wrapper = include_str!("fixtures/legacy-0.1.0.component.wat");
+    let marker = ";; CORE MODULE: legacy-0.1.0.core.wat goes here (the test splices it in)";
+    assert!(wrapper.contains(marker));
+    wrapper.replace(marker, &core)
+}
+
+#[test]
+fn plugins_built_against_api_0_1_still_load_and_answer() {
+    use sha2::Digest;
+    let root = std::env::temp_dir().join(format!("jijiao-legacy-{}-{}", std::process::id(), rand::random::<u32>()));
+    let (tenants, dist) = (root.join("tenants"), root.join("dist"));
+    std::fs::create_dir_all(tenants.join("legacy")).unwrap();
+    std::fs::create_dir_all(&dist).unwrap();
+    let component = legacy_plugin();
+    std::fs::write(dist.join("legacy-0.1.0.wasm"), &component).unwrap();
+    let sha = hex::encode(sha2::Sha256::digest(component.as_bytes()));
+    std::fs::write(
+        tenants.join("legacy/tenant.toml"),
+        format!("[[rules]]\nfrom = 2015\npath = \"legacy-0.1.0.wasm\"\nsha256 = \"{sha}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        tenants.join("legacy/rules.toml"),
+        "[defaults]\nrequirements = [{ title_level = \"*\", public = 24, professional = 60, total = 90 }]\n",
+    )
+    .unwrap();
+    let host = Host::new(Limits::default(), None).unwrap();
+    let legacy = Rules::new(host.clone(), &tenants, &dist).for_tenant_year("legacy", 2024).expect("a 0.1.0 plugin loads");
+    assert_eq!(legacy.plugin.api_version(), ApiVersion::V0_1);
+    let identity = legacy.plugin();
+    assert_eq!((identity.name.as_str(), identity.api.as_str()), ("jijiao-plugin-legacy", "0.1.0"));
+
+    // The requirement comes from the 0.1.0 config the host passed: 24 public, 60 professional, 90 in all.
+    let met = person_year(2024, &[(Subject::Public, 24), (Subject::Professional, 66)]);
+    let status = legacy.year_status(&met).unwrap();
+    assert!(status.met, "{status:?}");
+    assert_eq!((status.required.public, status.required.total), (Hours(2400), Hours(9000)));
+    let short = person_year(2024, &[(Subject::Public, 20), (Subject::Professional, 60)]);
+    let status = legacy.year_status(&short).unwrap();
+    assert!(!status.met);
+    assert_eq!((status.shortfall.public, status.shortfall.total), (Hours(400), Hours(1000)));
+
+    let batch = legacy.year_status_batch(&[met.clone(), short.clone(), met.clone()]).unwrap();
+    assert_eq!(batch.iter().map(|s| s.met).collect::<Vec<_>>(), [true, false, true]);
+    assert_eq!(batch[1], legacy.year_status(&short).unwrap());
+    assert!(legacy.certificate_check("any", &met).unwrap().eligible);
+    assert!(!legacy.certificate_check("any", &short).unwrap().eligible);
+    assert!(legacy.describe().unwrap().activities.is_empty());
+    let claim: ClaimInput = serde_json::from_str(r#"{"year":2024,"activity":"x","fields":{"name":"n"}}"#).unwrap();
+    assert!(matches!(legacy.assess(&claim).unwrap(), Assessment::Granted { grants, .. } if grants.is_empty()));
+    let request = super::model::RouteInput {
+        year: Some(2024),
+        kind: RequestKind::ActivityClaim,
+        subject: Some(Subject::Public),
+        applicant: super::model::Applicant { level: OrgLevel::City },
+        choice: None,
+    };
+    assert!(legacy.route(&request).unwrap().steps.is_empty());
+
+    // The current plugins, loaded by the same host beside it, speak 0.2.0.
+    let current = Rules::new(host, workspace().join("tenants"), workspace().join("plugins/dist"));
+    let hunan = current.for_tenant_year("hunan", 2024).unwrap();
+    assert_eq!(hunan.plugin.api_version(), ApiVersion::V0_2);
+    std::fs::remove_dir_all(&root).ok();
 }
