@@ -260,9 +260,7 @@ pub async fn upload(state: &AppState, user: &CurrentUser, id: i64, filename: &st
         return Err(AppError::conflict("already_accepted", "单位已确认，无需再上传"));
     }
     let mut tx = state.db.begin().await?;
-    let blob =
-        storage::store_upload(&*state.blobs, &mut tx, tenant, filename, bytes, storage::ATTACHMENT_TYPES, state.config.upload_limit_mb)
-            .await?;
+    let blob = storage::store_attachment(state, &mut tx, tenant, filename, bytes).await?;
     let changed = tx
         .run(
             q("UPDATE todo_items SET status = 'uploaded', blob_id = $3, note = NULL, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND status <> 'accepted'")

@@ -452,9 +452,7 @@ pub async fn add_attachment(
         return Err(AppError::invalid([("file".to_owned(), format!("每条申报最多上传 {MAX_ATTACHMENTS} 个附件"))].into()));
     }
     let mut tx = state.db.begin().await?;
-    let blob_id =
-        storage::store_upload(&*state.blobs, &mut tx, tenant, filename, bytes, storage::ATTACHMENT_TYPES, state.config.upload_limit_mb)
-            .await?;
+    let blob_id = storage::store_attachment(state, &mut tx, tenant, filename, bytes).await?;
     let attachment_id = tx
         .scalar(
             q("INSERT INTO claim_attachments (tenant_id, claim_id, field, blob_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")

@@ -136,6 +136,17 @@ pub async fn read_form_upload(mut multipart: axum::extract::Multipart) -> Result
     Ok(FormUpload { field, filename, bytes, csrf })
 }
 
+/// Stores a proof attachment (documents and images, the configured size limit) in `tx`; returns the blob id.
+pub async fn store_attachment(
+    state: &crate::app::AppState,
+    tx: &mut Tx,
+    tenant: &str,
+    filename: &str,
+    bytes: Vec<u8>,
+) -> Result<i64, AppError> {
+    store_upload(&*state.blobs, tx, tenant, filename, bytes, ATTACHMENT_TYPES, state.config.upload_limit_mb).await
+}
+
 /// A stored blob as a download (`Content-Disposition: attachment`, the original file name). The caller
 /// has checked that the requester may see it.
 pub async fn download(state: &crate::app::AppState, tenant: &str, blob_id: i64) -> Result<axum::response::Response, AppError> {
