@@ -4,7 +4,8 @@
 //! so verification cannot enumerate people); the record shows the name partly masked.
 //!
 //! Not yet here (issue 5): PDFs with QR codes and signatures, yearly recognition proofs, exemptions,
-//! admin batch printing, revocation on credit revocation, Open Badges export.
+//! admin batch printing, Open Badges export. Revoking a credit revokes the certificates of its
+//! person-year ([`revoke_dependent_tx`], called by `hours::revoke_tx`).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -199,6 +200,20 @@ pub async fn apply(state: &AppState, user: &CurrentUser, input: &Application) ->
         valid_one(state, tenant, person, &input.kind, year).await?.ok_or_else(|| AppError::internal("certificate vanished"))?;
     let created = certificate.number == number;
     Ok((certificate, created))
+}
+
+/// Revokes the valid certificates a person-year's hours backed, when one of its credits is revoked: the
+/// certificate no longer stands on the ledger. The person may apply again if the year still qualifies.
+pub async fn revoke_dependent_tx(tx: &mut crate::db::Tx, tenant: &str, person: i64, year: i64, reason: &str) -> Result<u64, sqlx::Error> {
+    tx.run(
+        q("UPDATE certificates SET status = 'revoked', voided_at = $4, void_reason = $5 WHERE tenant_id = $1 AND person_id = $2 AND year = $3 AND status = 'valid'")
+            .bind(tenant)
+            .bind(person)
+            .bind(year)
+            .bind(Utc::now())
+            .bind(format!("所依据的学时已撤销：{reason}")),
+    )
+    .await
 }
 
 pub async fn mine(state: &AppState, user: &CurrentUser) -> Result<Vec<Certificate>, AppError> {

@@ -94,8 +94,8 @@ pub async fn grant_tx(tx: &mut Tx, tenant: &str, credit: NewCredit<'_>) -> Resul
     Ok(row.map(|r| r.0))
 }
 
-/// Revokes a valid credit with a reason (the row stays, with who, when and why) and queues the
-/// recompute of its person-year in the same transaction. `None` when there is no such valid credit.
+/// Revokes a valid credit with a reason (the row stays, with who, when and why), queues the recompute of
+/// its person-year and revokes the certificates that year's hours backed, in the same transaction. `None` when there is no such valid credit.
 pub async fn revoke_tx(
     tx: &mut Tx,
     tenant: &str,
@@ -116,6 +116,7 @@ pub async fn revoke_tx(
         .await?;
     if let Some((person_id, year)) = row {
         status::mark_tx(tx, tenant, person_id, year).await?;
+        crate::certificates::revoke_dependent_tx(tx, tenant, person_id, year, reason).await?;
     }
     Ok(row)
 }

@@ -76,6 +76,18 @@ async fn hunan_in_service_boundaries_one_valid_and_public_verification(s: TestSe
     let henan = s.demo("henan", "staff", 101).await;
     let (_, theirs) = json_of(henan.get(s.api("henan", "/me/certificates")).send().await.unwrap()).await;
     assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
+    // Revoking a credit the certificate stood on revokes it, and verification says so; applying again
+    // is judged on what is left.
+    let credit_id: i64 =
+        s.db.one(q("SELECT id FROM credits WHERE tenant_id = 'hunan' AND source_ref = 't:3'")).await.map(|r: (i64,)| r.0).unwrap();
+    let mut tx = s.db.begin().await.unwrap();
+    jijiao::hours::revoke_tx(&mut tx, "hunan", credit_id, None, "重复登记").await.unwrap();
+    tx.commit().await.unwrap();
+    let (_, record) = json_of(s.client().get(s.api("hunan", &format!("/certificates/{number}"))).send().await.unwrap()).await;
+    assert_eq!((record["valid"].as_bool(), record["status"].as_str()), (Some(false), Some("revoked")), "{record}");
+    assert!(record["void_reason"].as_str().unwrap().contains("重复登记"), "{record}");
+    let (status, body) = json_of(staff.post(&url).json(&apply("in_service")).send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("not_eligible")), "29.5 public again: {body}");
     // Admins without a person of their own do not apply.
     let unit = s.demo("hunan", "unit", 201).await;
     assert_eq!(unit.post(&url).json(&apply("in_service")).send().await.unwrap().status(), 403);
