@@ -23,21 +23,12 @@ use crate::db::q;
 use crate::error::AppError;
 use crate::hours;
 use crate::rules::model::Subject;
+use crate::tenancy::TenantCtx;
 use crate::web::{Page, done_redirect};
 
-/// Certificate kinds the provinces' plugins know, with their Chinese names.
-pub const KINDS: &[(&str, &str)] = &[("pre_job", "岗前培训证书"), ("in_service", "在岗培训证书"), ("qualified", "继续教育合格证书")];
-
-/// The kinds offered per tenant (the plugin refuses others).
-fn kinds_of(tenant: &str) -> &'static [&'static str] {
-    match tenant {
-        "hunan" => &["pre_job", "in_service"],
-        _ => &["qualified"],
-    }
-}
-
-fn kind_name(kind: &str) -> &'static str {
-    KINDS.iter().find(|(k, _)| *k == kind).map_or("证书", |(_, n)| n)
+/// The Chinese name of a tenant's certificate kind (tenant.toml `[[certificates.kinds]]`), if it offers it.
+fn kind_name(tenant: &TenantCtx, kind: &str) -> Option<String> {
+    tenant.tenant.settings.certificates.kinds.iter().find(|k| k.code == kind).map(|k| k.name.clone())
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -83,17 +74,22 @@ impl Certificate {
                "total": hours::hours_json(self.public_hours + self.professional_hours)})
     }
 
+    fn kind_name(&self, tenant: &TenantCtx) -> String {
+        kind_name(tenant, &self.kind).unwrap_or_else(|| self.kind.clone())
+    }
+
     /// The owner's view.
-    pub fn to_json(&self) -> Value {
-        json!({"number": self.number, "kind": self.kind, "kind_name": kind_name(&self.kind), "year": self.year, "status": self.status,
+    pub fn to_json(&self, tenant: &TenantCtx) -> Value {
+        json!({"number": self.number, "kind": self.kind, "kind_name": self.kind_name(tenant), "year": self.year, "status": self.status,
                "person_name": self.person_name, "unit_name": self.unit_name, "hours": self.hours_json(), "issued_at": self.issued_at,
                "voided_at": self.voided_at, "void_reason": self.void_reason})
     }
 
     /// What anyone holding the number may see: the full record with the name partly masked.
-    pub fn public_json(&self, issuer: &str) -> Value {
+    pub fn public_json(&self, tenant: &TenantCtx) -> Value {
+        let issuer = &tenant.tenant.settings.name;
         json!({"number": self.number, "valid": self.status == "valid", "status": self.status, "kind": self.kind,
-               "kind_name": kind_name(&self.kind), "year": self.year, "person_name": mask_name(&self.person_name),
+               "kind_name": self.kind_name(tenant), "year": self.year, "person_name": mask_name(&self.person_name),
                "unit_name": self.unit_name, "issuer": issuer, "hours": self.hours_json(), "issued_at": self.issued_at,
                "voided_at": self.voided_at, "void_reason": self.void_reason})
     }
@@ -126,7 +122,7 @@ pub async fn apply(state: &AppState, user: &CurrentUser, input: &Application) ->
     user.authorize(state, "certificates", "apply").await?;
     let tenant = user.tenant_code();
     let person = user.account.person_id.ok_or_else(AppError::forbidden)?;
-    if !kinds_of(tenant).contains(&input.kind.as_str()) {
+    if kind_name(&user.tenant, &input.kind).is_none() {
         return Err(AppError::invalid([("kind".to_owned(), "请选择本省的证书类型".to_owned())].into()));
     }
     let year = input.year;
@@ -250,25 +246,21 @@ pub async fn by_number(state: &AppState, tenant: &str, number: &str) -> Result<C
 pub async fn api_apply(State(state): State<AppState>, user: CurrentUser, Json(input): Json<Application>) -> Result<Response, AppError> {
     let (certificate, created) = apply(&state, &user, &input).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(certificate.to_json())).into_response())
+    Ok((status, Json(certificate.to_json(&user.tenant))).into_response())
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/certificates", tag = "certificates", responses((status = 200, description = "{items: […]}")))]
 pub async fn api_mine(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, AppError> {
-    let items: Vec<Value> = mine(&state, &user).await?.iter().map(Certificate::to_json).collect();
+    let items: Vec<Value> = mine(&state, &user).await?.iter().map(|c| c.to_json(&user.tenant)).collect();
     Ok(Json(json!({"items": items})))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/certificates/{number}", tag = "certificates", params(("number" = String, Path)),
     responses((status = 200, description = "Public verification: {number, valid, status, kind, year, person_name (masked), unit_name, issuer, hours, …}"),
               (status = 404, description = "No such certificate in this tenant")))]
-pub async fn api_verify(
-    State(state): State<AppState>,
-    tenant: crate::tenancy::TenantCtx,
-    Path(number): Path<String>,
-) -> Result<Json<Value>, AppError> {
+pub async fn api_verify(State(state): State<AppState>, tenant: TenantCtx, Path(number): Path<String>) -> Result<Json<Value>, AppError> {
     let certificate = by_number(&state, tenant.code(), &number).await?;
-    Ok(Json(certificate.public_json(&tenant.tenant.settings.name)))
+    Ok(Json(certificate.public_json(&tenant)))
 }
 
 pub fn api_routes(state: &AppState) -> Router<AppState> {
@@ -287,9 +279,10 @@ pub fn page_routes(state: &AppState) -> Router<AppState> {
 }
 
 async fn list_data(state: &AppState, user: &CurrentUser) -> Result<Value, AppError> {
-    let items: Vec<Value> = mine(state, user).await?.iter().map(Certificate::to_json).collect();
     let this = hours::this_year();
-    let kinds: Vec<Value> = kinds_of(user.tenant_code()).iter().map(|k| json!({"code": k, "name": kind_name(k)})).collect();
+    let kinds: Vec<Value> =
+        user.tenant.tenant.settings.certificates.kinds.iter().map(|k| json!({"code": k.code, "name": k.name})).collect();
+    let items: Vec<Value> = mine(state, user).await?.iter().map(|c| c.to_json(&user.tenant)).collect();
     Ok(json!({"items": items, "kinds": kinds, "years": ((this - 5)..=this).rev().collect::<Vec<_>>()}))
 }
 
@@ -333,7 +326,7 @@ async fn verify_page(State(state): State<AppState>, page: Page, Query(query): Qu
         Value::Null
     } else {
         match by_number(&state, page.tenant.code(), &number).await {
-            Ok(certificate) => certificate.public_json(&page.tenant.tenant.settings.name),
+            Ok(certificate) => certificate.public_json(&page.tenant),
             Err(err) if err.status == StatusCode::NOT_FOUND => json!({"missing": true}),
             Err(err) => return Err(err),
         }

@@ -24,6 +24,22 @@ pub struct TenantSettings {
     pub theme: Theme,
     pub mail: MailSettings,
     pub registration: RegistrationRules,
+    #[serde(default)]
+    pub certificates: CertificateSettings,
+}
+
+/// The certificate kinds a tenant offers (codes its rules plugin's `certificate-check` knows).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CertificateSettings {
+    #[serde(default)]
+    pub kinds: Vec<CertificateKind>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertificateKind {
+    pub code: String,
+    /// Chinese name on pages and certificates.
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
