@@ -276,6 +276,7 @@ pub fn page_routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/certificates", get(list_page).post(apply_submit))
         .route("/verify", get(verify_page).layer(crate::auth::throttle::limited(state, "search")))
+        .route("/verify/person", post(lookup_submit).layer(crate::auth::throttle::limited(state, "search")))
 }
 
 async fn list_data(state: &AppState, user: &CurrentUser) -> Result<Value, AppError> {
@@ -319,6 +320,13 @@ struct VerifyQuery {
     number: Option<String>,
 }
 
+/// The verification page's data: the number look-up's result (if any) and a fresh captcha for the
+/// look-up by ID number and name.
+async fn verify_data(state: &AppState, tenant: &TenantCtx, number: &str, result: Value) -> Result<Value, AppError> {
+    let (captcha_id, captcha_image) = crate::auth::throttle::new_captcha(&state.db, tenant.code()).await?;
+    Ok(json!({"number": number, "result": result, "captcha": {"id": captcha_id, "image": captcha_image}}))
+}
+
 /// The public verification page (the QR code's target): no login needed.
 async fn verify_page(State(state): State<AppState>, page: Page, Query(query): Query<VerifyQuery>) -> Result<Response, AppError> {
     let number = query.number.unwrap_or_default();
@@ -331,5 +339,48 @@ async fn verify_page(State(state): State<AppState>, page: Page, Query(query): Qu
             Err(err) => return Err(err),
         }
     };
-    page.render("verify.html", json!({"number": number.trim(), "result": result}))
+    page.render("verify.html", verify_data(&state, &page.tenant, number.trim(), result).await?)
+}
+
+#[derive(Debug, Deserialize)]
+struct LookupForm {
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    captcha_id: String,
+    #[serde(default)]
+    captcha_answer: String,
+}
+
+/// Seed 001 §12 档案查询: a person's certificates by their full ID number together with their exact name,
+/// behind a captcha and the public rate limit. Partial input finds nothing, so nobody can be listed.
+async fn lookup_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<LookupForm>) -> Result<Response, AppError> {
+    let tenant = page.tenant.code();
+    if !crate::auth::throttle::check_captcha(&state.db, tenant, &form.captcha_id, &form.captcha_answer).await? {
+        let mut data = verify_data(&state, &page.tenant, "", Value::Null).await?;
+        data["lookup_error"] = json!("验证码不正确，请重新输入");
+        return page.render_status(StatusCode::UNPROCESSABLE_ENTITY, "verify.html", data);
+    }
+    let id_number = form.id_number.trim().to_uppercase();
+    let name = form.name.trim();
+    let found: Vec<Certificate> = if id_number.len() == 18 && !name.is_empty() {
+        state
+            .db
+            .all(
+                q("SELECT c.id, c.number, c.person_id, c.kind, c.year, c.status, c.person_name, c.unit_name, c.public_hours, c.professional_hours, \
+                   c.plugin_sha256, c.issued_at, c.voided_at, c.void_reason FROM certificates c JOIN people p ON p.tenant_id = c.tenant_id AND p.id = c.person_id \
+                   WHERE c.tenant_id = $1 AND p.id_number = $2 AND p.name = $3 ORDER BY c.year DESC, c.id DESC")
+                .bind(tenant)
+                .bind(&id_number)
+                .bind(name),
+            )
+            .await?
+    } else {
+        Vec::new()
+    };
+    let mut data = verify_data(&state, &page.tenant, "", Value::Null).await?;
+    data["lookup"] = json!(found.iter().map(|c| c.public_json(&page.tenant)).collect::<Vec<_>>());
+    page.render("verify.html", data)
 }
