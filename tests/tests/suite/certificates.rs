@@ -77,7 +77,11 @@ async fn hunan_in_service_boundaries_one_valid_and_public_verification(s: TestSe
     let (_, theirs) = json_of(henan.get(s.api("henan", "/me/certificates")).send().await.unwrap()).await;
     assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
     // Seed 001 §12: the record by full ID number and exact name, behind a captcha; a wrong name finds nothing.
-    let id_number: String = s.db.one(q("SELECT id_number FROM people WHERE tenant_id = 'hunan' AND id = $1").bind(person)).await.map(|r: (String,)| r.0).unwrap();
+    let id_number: String =
+        s.db.one(q("SELECT id_number FROM people WHERE tenant_id = 'hunan' AND id = $1").bind(person))
+            .await
+            .map(|r: (String,)| r.0)
+            .unwrap();
     for (name_given, captcha_right, expect) in [(name.as_str(), true, "found"), ("李四", true, "none"), (name.as_str(), false, "error")] {
         let visitor = s.client();
         let page = visitor.get(s.url("hunan", "/verify")).send().await.unwrap().text().await.unwrap();
@@ -89,7 +93,13 @@ async fn hunan_in_service_boundaries_one_valid_and_public_verification(s: TestSe
         let (csrf, captcha) = (field("csrf_token"), field("captcha_id"));
         let answer: String = s.db.one(q("SELECT answer FROM captchas WHERE id = $1").bind(&captcha)).await.map(|r: (String,)| r.0).unwrap();
         let answer = if captcha_right { answer } else { "WRONG".to_owned() };
-        let form = [("csrf_token", csrf.as_str()), ("captcha_id", &captcha), ("captcha_answer", &answer), ("id_number", &id_number), ("name", name_given)];
+        let form = [
+            ("csrf_token", csrf.as_str()),
+            ("captcha_id", &captcha),
+            ("captcha_answer", &answer),
+            ("id_number", &id_number),
+            ("name", name_given),
+        ];
         let res = visitor.post(s.url("hunan", "/verify/person")).form(&form).send().await.unwrap();
         let body = res.text().await.unwrap();
         assert!(body.contains(&format!("data-lookup=\"{expect}\"")), "{name_given} {captcha_right}: {body}");
