@@ -238,7 +238,63 @@ pub async fn by_number(state: &AppState, tenant: &str, number: &str) -> Result<C
         .ok_or_else(AppError::not_found)
 }
 
+/// Seed 001 §12 档案查询: the certificates of the person with exactly this ID number and name. Partial
+/// input finds nothing, so nobody can be listed; callers put it behind a captcha and the rate limit.
+pub async fn lookup(state: &AppState, tenant: &str, id_number: &str, name: &str) -> Result<Vec<Certificate>, AppError> {
+    let id_number = id_number.trim().to_uppercase();
+    let name = name.trim();
+    if id_number.len() != 18 || name.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(state
+        .db
+        .all(
+            q("SELECT c.id, c.number, c.person_id, c.kind, c.year, c.status, c.person_name, c.unit_name, c.public_hours, c.professional_hours, \
+               c.plugin_sha256, c.issued_at, c.voided_at, c.void_reason FROM certificates c JOIN people p ON p.tenant_id = c.tenant_id AND p.id = c.person_id \
+               WHERE c.tenant_id = $1 AND p.id_number = $2 AND p.name = $3 ORDER BY c.year DESC, c.id DESC")
+            .bind(tenant)
+            .bind(&id_number)
+            .bind(name),
+        )
+        .await?)
+}
+
 // ---- API ----
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct LookupInput {
+    pub id_number: String,
+    pub name: String,
+    /// From the `captcha` of a previous 422 answer
+    #[serde(default)]
+    pub captcha_id: Option<String>,
+    #[serde(default)]
+    pub captcha_answer: Option<String>,
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/lookup", request_body = LookupInput, tag = "certificates",
+    responses((status = 200, description = "{items: [public records]}: empty unless ID number and name both match"),
+              (status = 422, description = "captcha_required or bad_captcha, with a new {captcha: {id, image}}")))]
+pub async fn api_lookup(State(state): State<AppState>, tenant: TenantCtx, Json(input): Json<LookupInput>) -> Result<Json<Value>, AppError> {
+    let code = tenant.code();
+    let solved = match (&input.captcha_id, &input.captcha_answer) {
+        (Some(id), Some(answer)) => crate::auth::throttle::check_captcha(&state.db, code, id, answer).await?,
+        _ => false,
+    };
+    if !solved {
+        let (id, image) = crate::auth::throttle::new_captcha(&state.db, code).await?;
+        let (error, message) = if input.captcha_answer.is_some() {
+            ("bad_captcha", "验证码错误，请重新输入")
+        } else {
+            ("captcha_required", "请输入验证码")
+        };
+        return Err(
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, error, message).with_extra(json!({"captcha": {"id": id, "image": image}}))
+        );
+    }
+    let items: Vec<Value> = lookup(&state, code, &input.id_number, &input.name).await?.iter().map(|c| c.public_json(&tenant)).collect();
+    Ok(Json(json!({"items": items})))
+}
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/applications", request_body = Application, tag = "certificates",
     responses((status = 201, description = "Issued: {number, kind, year, status, hours, …}"), (status = 200, description = "Already issued: the valid certificate"),
@@ -267,6 +323,7 @@ pub fn api_routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/certificates/applications", post(api_apply))
         .route("/me/certificates", get(api_mine))
+        .route("/certificates/lookup", post(api_lookup).layer(crate::auth::throttle::limited(state, "search")))
         .route("/certificates/{number}", get(api_verify).layer(crate::auth::throttle::limited(state, "search")))
 }
 
@@ -363,23 +420,7 @@ async fn lookup_submit(State(state): State<AppState>, page: Page, CsrfForm(form)
         data["lookup_error"] = json!("验证码不正确，请重新输入");
         return page.render_status(StatusCode::UNPROCESSABLE_ENTITY, "verify.html", data);
     }
-    let id_number = form.id_number.trim().to_uppercase();
-    let name = form.name.trim();
-    let found: Vec<Certificate> = if id_number.len() == 18 && !name.is_empty() {
-        state
-            .db
-            .all(
-                q("SELECT c.id, c.number, c.person_id, c.kind, c.year, c.status, c.person_name, c.unit_name, c.public_hours, c.professional_hours, \
-                   c.plugin_sha256, c.issued_at, c.voided_at, c.void_reason FROM certificates c JOIN people p ON p.tenant_id = c.tenant_id AND p.id = c.person_id \
-                   WHERE c.tenant_id = $1 AND p.id_number = $2 AND p.name = $3 ORDER BY c.year DESC, c.id DESC")
-                .bind(tenant)
-                .bind(&id_number)
-                .bind(name),
-            )
-            .await?
-    } else {
-        Vec::new()
-    };
+    let found = lookup(&state, tenant, &form.id_number, &form.name).await?;
     let mut data = verify_data(&state, &page.tenant, "", Value::Null).await?;
     data["lookup"] = json!(found.iter().map(|c| c.public_json(&page.tenant)).collect::<Vec<_>>());
     page.render("verify.html", data)

@@ -118,6 +118,7 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::certificates::api_apply,
         crate::certificates::api_mine,
         crate::certificates::api_verify,
+        crate::certificates::api_lookup,
         crate::hours::api_my_credits,
         crate::hours::api_my_status,
         crate::hours::pages::api_my_years,
@@ -152,6 +153,7 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::todos::NewTodo,
         crate::todos::ReviewInput,
         crate::certificates::Application,
+        crate::certificates::LookupInput,
     ))
 )]
 pub struct ApiDoc;

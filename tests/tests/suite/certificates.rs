@@ -106,6 +106,36 @@ async fn hunan_in_service_boundaries_one_valid_and_public_verification(s: TestSe
         assert_eq!(body.contains(&number), expect == "found");
     }
 
+    // The same through the API: the captcha comes with the first refusal.
+    let api = s.client();
+    let url_lookup = s.api("hunan", "/certificates/lookup");
+    let (status, body) = json_of(api.post(&url_lookup).json(&json!({"id_number": id_number, "name": name})).send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("captcha_required")), "{body}");
+    for (name_given, found) in [("李四", 0), (name.as_str(), 2)] {
+        let captcha = body["captcha"]["id"].as_str().unwrap().to_owned();
+        let (status, body) = json_of(
+            api.post(&url_lookup)
+                .json(&json!({"id_number": id_number, "name": name_given, "captcha_id": captcha, "captcha_answer": "WRONG"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("bad_captcha")), "{body}");
+        let captcha = body["captcha"]["id"].as_str().unwrap().to_owned();
+        let answer: String = s.db.one(q("SELECT answer FROM captchas WHERE id = $1").bind(&captcha)).await.map(|r: (String,)| r.0).unwrap();
+        let (status, result) = json_of(
+            api.post(&url_lookup)
+                .json(&json!({"id_number": id_number, "name": name_given, "captcha_id": captcha, "captcha_answer": answer}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200, "{result}");
+        assert_eq!(result["items"].as_array().unwrap().len(), found, "{name_given}: {result}");
+    }
+
     // Revoking a credit the certificate stood on revokes it, and verification says so; applying again
     // is judged on what is left.
     let credit_id: i64 =
