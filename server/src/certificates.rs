@@ -95,11 +95,14 @@ impl Certificate {
     }
 }
 
-/// A fresh, unguessable certificate number: the tenant's prefix, the year and ten random characters.
-fn new_number(tenant: &str, year: i64) -> String {
+/// A fresh, unguessable certificate number: the tenant's prefix (tenant.toml `certificates.number_prefix`,
+/// else its code), the year and ten random characters.
+fn new_number(tenant: &TenantCtx, year: i64) -> String {
     let (token, _) = crate::auth::password::new_token();
     let random: String = token.chars().filter(char::is_ascii_alphanumeric).take(10).collect::<String>().to_uppercase();
-    let prefix: String = tenant.chars().take(2).collect::<String>().to_uppercase();
+    let configured = &tenant.tenant.settings.certificates.number_prefix;
+    let prefix = if configured.is_empty() { tenant.code() } else { configured.as_str() };
+    let prefix: String = prefix.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_uppercase();
     format!("{prefix}{year}{random}")
 }
 
@@ -154,7 +157,7 @@ pub async fn apply(state: &AppState, user: &CurrentUser, input: &Application) ->
         .await?;
     let counted =
         |subject: Subject| i64::from(if subject == Subject::Public { status.counted.public.0 } else { status.counted.professional.0 });
-    let number = new_number(tenant, year);
+    let number = new_number(&user.tenant, year);
     let mut tx = state.db.begin().await?;
     let inserted = tx
         .run(

@@ -7,8 +7,13 @@
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
+/// The workspace of the checkout being worked on. `cargo run` sets `CARGO_MANIFEST_DIR` for the process;
+/// the path baked in at compile time is only the fallback, since a build cache shared between checkouts
+/// may run an xtask binary compiled in another one.
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 fn cargo() -> Command {

@@ -31,6 +31,9 @@ pub struct TenantSettings {
 /// The certificate kinds a tenant offers (codes its rules plugin's `certificate-check` knows).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CertificateSettings {
+    /// Start of every certificate number (letters and digits), before the year and a random part.
+    #[serde(default)]
+    pub number_prefix: String,
     #[serde(default)]
     pub kinds: Vec<CertificateKind>,
 }
