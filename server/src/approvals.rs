@@ -184,7 +184,7 @@ pub struct ListQuery {
 
 impl ListQuery {
     fn per_page(&self) -> i64 {
-        self.per_page.unwrap_or(20).clamp(1, 200)
+        crate::api::per_page(self.per_page)
     }
 }
 

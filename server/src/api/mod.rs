@@ -16,6 +16,11 @@ pub fn default_page() -> i64 {
     1
 }
 
+/// A list's page size: 20 unless asked, at most 200.
+pub fn per_page(asked: Option<i64>) -> i64 {
+    asked.unwrap_or(20).clamp(1, 200)
+}
+
 /// Paging facts for templates: current page, pages, previous/next.
 pub fn pager(page: i64, per_page: i64, total: i64) -> Value {
     let page = page.max(1);

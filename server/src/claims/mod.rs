@@ -105,6 +105,12 @@ impl Claim {
         value
     }
 
+    /// Its person, whoever created it, or an admin of its unit: those who may change it.
+    fn applicant_side(&self, user: &CurrentUser) -> bool {
+        let own = user.account.person_id == Some(self.person_id) || user.account.id == self.created_by;
+        own || (user.account.role == "unit_admin" && user.account.org_id == Some(self.unit_id))
+    }
+
     fn editable(&self) -> bool {
         matches!(self.status.as_str(), "draft" | "returned")
     }
@@ -295,9 +301,7 @@ pub async fn get(db: &Db, tenant: &str, id: i64) -> Result<Option<Claim>, sqlx::
 async fn editable_by(state: &AppState, user: &CurrentUser, id: i64) -> Result<Claim, AppError> {
     user.authorize(state, "claims", "apply").await?;
     let claim = get(&state.db, user.tenant_code(), id).await?.ok_or_else(AppError::not_found)?;
-    let own = user.account.person_id == Some(claim.person_id) || user.account.id == claim.created_by;
-    let unit_admin = user.account.role == "unit_admin" && user.account.org_id == Some(claim.unit_id);
-    if own || unit_admin { Ok(claim) } else { Err(AppError::not_found()) }
+    if claim.applicant_side(user) { Ok(claim) } else { Err(AppError::not_found()) }
 }
 
 /// Whether the caller may see the claim: those who may change it, and admins of any organisation on its
@@ -305,9 +309,7 @@ async fn editable_by(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cl
 async fn readable_by(state: &AppState, user: &CurrentUser, id: i64) -> Result<Claim, AppError> {
     let tenant = user.tenant_code();
     let claim = get(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)?;
-    let own = user.account.person_id == Some(claim.person_id) || user.account.id == claim.created_by;
-    let unit_admin = user.account.role == "unit_admin" && user.account.org_id == Some(claim.unit_id);
-    if own || unit_admin {
+    if claim.applicant_side(user) {
         return Ok(claim);
     }
     if let Some(org) = user.account.org_id
@@ -951,10 +953,9 @@ pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Valu
 pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, AppError> {
     let claim = readable_by(state, user, id).await?;
     let mut value = detail_json(state, user.tenant_code(), id).await?;
-    let own = user.account.person_id == Some(claim.person_id) || user.account.id == claim.created_by;
-    let unit_admin = user.account.role == "unit_admin" && user.account.org_id == Some(claim.unit_id);
-    value["can_edit"] = json!((own || unit_admin) && claim.editable());
-    value["can_withdraw"] = json!((own || unit_admin) && claim.status == "submitted");
+    let applicant_side = claim.applicant_side(user);
+    value["can_edit"] = json!(applicant_side && claim.editable());
+    value["can_withdraw"] = json!(applicant_side && claim.status == "submitted");
     Ok(value)
 }
 
@@ -972,7 +973,7 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub fn per_page(&self) -> i64 {
-        self.per_page.unwrap_or(20).clamp(1, 200)
+        crate::api::per_page(self.per_page)
     }
 }
 

@@ -51,7 +51,7 @@ impl StatusQuery {
     }
 
     fn per_page(&self) -> i64 {
-        self.per_page.unwrap_or(20).clamp(1, 200)
+        crate::api::per_page(self.per_page)
     }
 
     /// The filters as link parameters (without the page).

@@ -73,7 +73,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &PeopleQuery) -> 
     let from = "FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
                 LEFT JOIN orgs d ON d.tenant_id = p.tenant_id AND d.id = p.department_id \
                 LEFT JOIN accounts a ON a.tenant_id = p.tenant_id AND a.person_id = p.id AND a.user_type = 'staff'";
-    let per_page = query.per_page.unwrap_or(20).clamp(1, 200);
+    let per_page = crate::api::per_page(query.per_page);
     let total = state.db.scalar(filters.count(from)).await?;
     let mut rows: Vec<PersonRow> = state
         .db
@@ -97,7 +97,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &PeopleQuery) -> 
     responses((status = 200, description = "Staff of the units in the caller's subtree"), (status = 403, description = "Not an admin")))]
 pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<PeopleQuery>) -> Result<Json<Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    Ok(crate::api::page_json(items, total, query.page, query.per_page.unwrap_or(20).clamp(1, 200)))
+    Ok(crate::api::page_json(items, total, query.page, crate::api::per_page(query.per_page)))
 }
 
 pub fn api_routes() -> Router<AppState> {
@@ -122,7 +122,7 @@ async fn people_page(State(state): State<AppState>, page: Page, Query(query): Qu
     );
     page.render(
         "people.html",
-        json!({"items": items, "lists": lists, "pager": crate::api::pager(query.page, query.per_page.unwrap_or(20).clamp(1, 200), total),
+        json!({"items": items, "lists": lists, "pager": crate::api::pager(query.page, crate::api::per_page(query.per_page), total),
                "query": {"q": query.q, "status": query.status, "title_level": query.title_level, "id_number": query.id_number},
                "href": filter_href, "can_manage": user.can(&state, "accounts", "manage").await}),
     )
