@@ -136,6 +136,21 @@ async fn hunan_in_service_boundaries_one_valid_and_public_verification(s: TestSe
         assert_eq!(result["items"].as_array().unwrap().len(), found, "{name_given}: {result}");
     }
 
+    // The same person and name asked of another tenant: nothing.
+    let url_henan = s.api("henan", "/certificates/lookup");
+    let (_, body) = json_of(api.post(&url_henan).json(&json!({"id_number": id_number, "name": name})).send().await.unwrap()).await;
+    let captcha = body["captcha"]["id"].as_str().unwrap().to_owned();
+    let answer: String = s.db.one(q("SELECT answer FROM captchas WHERE id = $1").bind(&captcha)).await.map(|r: (String,)| r.0).unwrap();
+    let (status, result) = json_of(
+        api.post(&url_henan)
+            .json(&json!({"id_number": id_number, "name": name, "captcha_id": captcha, "captcha_answer": answer}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, result["items"].as_array().map(Vec::len)), (200, Some(0)), "{result}");
+
     // Revoking a credit the certificate stood on revokes it, and verification says so; applying again
     // is judged on what is left.
     let credit_id: i64 =
