@@ -40,6 +40,8 @@ pub struct Inner {
     pub mailer: Mailer,
     /// The province rule plugins (compiled once, instantiated per call).
     pub rules: crate::rules::Rules,
+    /// The certificate PDF renderer, loaded (font parsed) on first use.
+    pub certificate_renderer: std::sync::OnceLock<Result<Arc<crate::certificates::pdf::Renderer>, String>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -75,7 +77,17 @@ impl AppState {
         let cache = std::fs::create_dir_all(&cache_dir).is_ok().then_some(cache_dir.as_path());
         let host = crate::rules::Host::new(crate::rules::Limits::default(), cache).map_err(|e| anyhow::anyhow!("{e}"))?;
         let rules = crate::rules::Rules::new(host, &config.tenants_dir, &config.plugins_dir);
-        Ok(AppState(Arc::new(Inner { config, db, tenants, rbac, templates, blobs, mailer, rules })))
+        Ok(AppState(Arc::new(Inner {
+            config,
+            db,
+            tenants,
+            rbac,
+            templates,
+            blobs,
+            mailer,
+            rules,
+            certificate_renderer: Default::default(),
+        })))
     }
 }
 

@@ -155,7 +155,8 @@ pub const FROM: &str = "FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_i
      LEFT JOIN orgs d ON d.tenant_id = p.tenant_id AND d.id = p.declaring_org_id";
 
 /// What can wait in a queue: (kind, casbin object guarding its decisions, Chinese name).
-pub const KINDS: &[(&str, &str, &str)] = &[("registration", "registrations", "注册审核"), ("claim", "claims", "学时申报审核")];
+pub const KINDS: &[(&str, &str, &str)] =
+    &[("registration", "registrations", "注册审核"), ("claim", "claims", "学时申报审核"), ("exemption", "exemptions", "免训审核")];
 
 /// Which casbin object guards decisions of each kind.
 fn object_for(kind: &str) -> Result<&'static str, AppError> {
@@ -446,6 +447,7 @@ async fn apply(
             }
         }
         "claim" => return crate::claims::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some),
+        "exemption" => return crate::certificates::exemptions::on_decision(tx, tenant, item, decision, reason).await.map(Some),
         other => {
             return Err(AppError::internal(format!("unknown approval subject {other}")));
         }
@@ -484,6 +486,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<ser
     let subject = match item.subject_type.as_str() {
         "org" => serde_json::to_value(crate::orgs::get(&state.db, tenant, item.subject_id).await?).map_err(AppError::internal)?,
         "claim" => crate::claims::detail_json(state, tenant, item.subject_id).await?,
+        "exemption" => crate::certificates::exemptions::detail_json(state, tenant, item.subject_id).await?,
         _ => {
             let person: Option<(Option<i64>,)> = state
                 .db

@@ -64,6 +64,32 @@ pub enum Command {
         #[command(subcommand)]
         command: StatusCommand,
     },
+    /// Certificates: check signatures, print and rotate the signing keys.
+    Cert {
+        #[command(subcommand)]
+        command: CertCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Check a certificate's signature. With `--keys` offline: INPUT is a certificate PDF, the URL of
+    /// its QR code or the bare proof, checked against a JWK set (from `jijiao cert public-key` or
+    /// `GET /t/<code>/api/v1/keys`). With `--tenant` instead: INPUT is a certificate number, checked
+    /// against the database (its record, status and stored signature). Exit 1 when not valid.
+    Verify {
+        input: String,
+        /// A JWK set file with the tenant's public keys (offline check)
+        #[arg(long, conflicts_with = "tenant")]
+        keys: Option<std::path::PathBuf>,
+        /// The tenant whose database record to check the number against
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Print a tenant's certificate signing keys (public halves) as a JWK set.
+    PublicKey { tenant: String },
+    /// Start signing a tenant's certificates with a new key; earlier keys stay published for checking.
+    RotateKey { tenant: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -287,6 +313,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bar.finish_and_clear();
                 println!("{tenant} {year}: {n} person-years stored");
             }
+        }
+        Command::Cert { command: CertCommand::Verify { input, keys, tenant } } => {
+            let valid = match (keys, tenant) {
+                (Some(keys), _) => crate::certificates::cli::verify_offline(&input, &keys)?,
+                (None, Some(tenant)) => crate::certificates::cli::verify_number(&connect(&config).await?, &tenant, &input).await?,
+                (None, None) => anyhow::bail!("give --keys FILE (offline) or --tenant CODE (against the database)"),
+            };
+            return Ok(if valid { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+        Command::Cert { command: CertCommand::PublicKey { tenant } } => {
+            let db = connect(&config).await?;
+            crate::keys::current(&db, &tenant, crate::keys::CERTIFICATES).await?;
+            println!("{}", serde_json::to_string_pretty(&crate::keys::jwks(&db, &tenant, crate::keys::CERTIFICATES).await?)?);
+        }
+        Command::Cert { command: CertCommand::RotateKey { tenant } } => {
+            let db = connect(&config).await?;
+            let kid = crate::keys::rotate(&db, &tenant, crate::keys::CERTIFICATES).await?;
+            println!("{tenant}: certificates are now signed with key {kid}");
         }
         Command::Jobs { command: JobsCommand::Retry { id } } => {
             let db = connect(&config).await?;

@@ -36,6 +36,10 @@ pub struct Config {
     pub upload_limit_mb: u64,
     /// Per-request timeout, in seconds.
     pub request_timeout_secs: u64,
+    /// The CJK font certificates are set in (TrueType/OpenType, `.ttc` collections too); empty means the
+    /// first of the known Debian paths that exists (`fonts-wqy-microhei`, `fonts-wqy-zenhei`,
+    /// `fonts-noto-cjk`) (`JIJIAO_CERTIFICATE_FONT`).
+    pub certificate_font: PathBuf,
     pub storage: StorageConfig,
     pub mail: MailConfig,
     pub jobs: JobsConfig,
@@ -103,6 +107,7 @@ impl Default for Config {
             session_minutes: 120,
             upload_limit_mb: 20,
             request_timeout_secs: 30,
+            certificate_font: PathBuf::new(),
             storage: StorageConfig::default(),
             mail: MailConfig::default(),
             jobs: JobsConfig::default(),

@@ -17,6 +17,7 @@ pub mod error;
 pub mod hours;
 pub mod ids;
 pub mod jobs;
+pub mod keys;
 pub mod mail;
 pub mod messages;
 pub mod orgs;

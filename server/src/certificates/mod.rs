@@ -1,34 +1,62 @@
-//! Certificates (issue 5, first part): a person applies for a kind and year, the tenant's rules plugin
-//! (`certificate-check`) decides eligibility from the ledger, and the database keeps one valid
-//! certificate per person, kind and year. Anyone may verify a certificate by its number (unguessable,
-//! so verification cannot enumerate people); the record shows the name partly masked.
+//! Certificates (issue 5). A person applies for a kind and year (or the platform issues it by itself
+//! when the tenant says so), the tenant's rules plugin (`certificate-check`) decides eligibility from the
+//! ledger, and the database keeps one valid certificate per person, kind and year. Every certificate is
+//! signed (a compact JWS over its fields with the tenant's Ed25519 key, carried in the QR code's
+//! verification URL) and rendered to a PDF by a background job ([`RENDER_JOB`]).
 //!
-//! Not yet here (issue 5): PDFs with QR codes and signatures, yearly recognition proofs, exemptions,
-//! admin batch printing, Open Badges export. Revoking a credit revokes the certificates of its
+//! Besides the plugin's kinds: the yearly CE hour recognition proof ([`RECOGNITION`], current year,
+//! reissuing voids the previous one, online hours from recognised platforms only) and the exemption
+//! proof ([`EXEMPTION`], issued when the superior approves a unit's filing, see [`exemptions`]).
+//! Anyone may verify a certificate by its number (unguessable, so verification cannot enumerate
+//! people); the record shows the name partly masked. Revoking a credit revokes the certificates of its
 //! person-year ([`revoke_dependent_tx`], called by `hours::revoke_tx`).
 
-use axum::extract::{Path, Query, State};
+pub mod badge;
+pub mod cli;
+pub mod exemptions;
+pub mod handlers;
+pub mod pdf;
+
+use std::sync::Arc;
+
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+pub use handlers::{api_routes, page_routes};
+
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::auth::csrf::CsrfForm;
-use crate::db::q;
+use crate::db::{Filters, Tx, q};
 use crate::error::AppError;
 use crate::hours;
 use crate::rules::model::Subject;
-use crate::tenancy::TenantCtx;
-use crate::web::{Page, done_redirect};
+use crate::tenancy::TenantSettings;
 
-/// The Chinese name of a tenant's certificate kind (tenant.toml `[[certificates.kinds]]`), if it offers it.
-fn kind_name(tenant: &TenantCtx, kind: &str) -> Option<String> {
-    tenant.tenant.settings.certificates.kinds.iter().find(|k| k.code == kind).map(|k| k.name.clone())
+/// The background job that renders a certificate's PDF.
+pub const RENDER_JOB: &str = "certificates.render";
+/// The yearly CE hour recognition proof (继教学时互认证明).
+pub const RECOGNITION: &str = "recognition";
+/// The exemption proof (免训证明).
+pub const EXEMPTION: &str = "exemption";
+/// The most certificates one print batch puts into one PDF.
+pub const PRINT_LIMIT: usize = 1000;
+
+/// The Chinese name of a kind the tenant offers: its plugin's kinds (tenant.toml
+/// `[[certificates.kinds]]`) and the proofs it has switched on.
+pub fn kind_name(settings: &TenantSettings, kind: &str) -> Option<String> {
+    let c = &settings.certificates;
+    match kind {
+        RECOGNITION if c.recognition_proof => Some("继教学时互认证明".to_owned()),
+        EXEMPTION if c.exemption_proof => Some("免训证明".to_owned()),
+        _ => c.kinds.iter().find(|k| k.code == kind).map(|k| k.name.clone()),
+    }
+}
+
+/// Who the certificates name as issuer (and the seal says).
+pub fn issuer(settings: &TenantSettings) -> &str {
+    if settings.certificates.issuer.is_empty() { &settings.name } else { &settings.certificates.issuer }
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -54,10 +82,20 @@ pub struct Certificate {
     pub issued_at: DateTime<Utc>,
     pub voided_at: Option<DateTime<Utc>>,
     pub void_reason: Option<String>,
+    pub document_state: String,
+    pub document_blob_id: Option<i64>,
+    pub document_error: Option<String>,
+    pub proof: Option<String>,
+    pub detail: Option<String>,
 }
 
-const SELECT: &str = "SELECT id, number, person_id, kind, year, status, person_name, unit_name, public_hours, professional_hours, \
-     plugin_sha256, issued_at, voided_at, void_reason FROM certificates";
+const COLUMNS: &str = "c.id, c.number, c.person_id, c.kind, c.year, c.status, c.person_name, c.unit_name, c.public_hours, \
+     c.professional_hours, c.plugin_sha256, c.issued_at, c.voided_at, c.void_reason, c.document_state, c.document_blob_id, \
+     c.document_error, c.proof, c.detail";
+
+fn select() -> String {
+    format!("SELECT {COLUMNS} FROM certificates c")
+}
 
 /// "张三" → "张*", "欧阳娜娜" → "欧***": enough to recognise, not enough to look someone up.
 pub fn mask_name(name: &str) -> String {
@@ -68,40 +106,100 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
+/// China Standard Time: issue dates are printed as people in the provinces read them.
+fn china() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("static offset")
+}
+
 impl Certificate {
     fn hours_json(&self) -> Value {
         json!({"public": hours::hours_json(self.public_hours), "professional": hours::hours_json(self.professional_hours),
                "total": hours::hours_json(self.public_hours + self.professional_hours)})
     }
 
-    fn kind_name(&self, tenant: &TenantCtx) -> String {
-        kind_name(tenant, &self.kind).unwrap_or_else(|| self.kind.clone())
+    pub fn kind_name(&self, settings: &TenantSettings) -> String {
+        kind_name(settings, &self.kind).unwrap_or_else(|| self.kind.clone())
     }
 
-    /// The owner's view.
-    pub fn to_json(&self, tenant: &TenantCtx) -> Value {
-        json!({"number": self.number, "kind": self.kind, "kind_name": self.kind_name(tenant), "year": self.year, "status": self.status,
+    /// The history page's state: revoked, void (superseded), or for valid ones where the PDF stands.
+    pub fn state(&self) -> &'static str {
+        match (self.status.as_str(), self.document_state.as_str()) {
+            ("revoked", _) => "revoked",
+            ("void", _) => "void",
+            (_, "ready") => "ready",
+            (_, "failed") => "failed",
+            _ => "generating",
+        }
+    }
+
+    pub fn state_label(&self) -> &'static str {
+        match self.state() {
+            "revoked" => "已撤销",
+            "void" => "已作废",
+            "ready" => "可下载",
+            "failed" => "生成失败",
+            _ => "生成中",
+        }
+    }
+
+    fn detail_json(&self) -> Value {
+        self.detail.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or(Value::Null)
+    }
+
+    /// The owner's (and admins') view.
+    pub fn to_json(&self, settings: &TenantSettings) -> Value {
+        json!({"number": self.number, "kind": self.kind, "kind_name": self.kind_name(settings), "year": self.year, "status": self.status,
+               "state": self.state(), "state_label": self.state_label(), "downloadable": self.state() == "ready",
                "person_name": self.person_name, "unit_name": self.unit_name, "hours": self.hours_json(), "issued_at": self.issued_at,
-               "voided_at": self.voided_at, "void_reason": self.void_reason})
+               "voided_at": self.voided_at, "void_reason": self.void_reason, "detail": self.detail_json()})
     }
 
     /// What anyone holding the number may see: the full record with the name partly masked.
-    pub fn public_json(&self, tenant: &TenantCtx) -> Value {
-        let issuer = &tenant.tenant.settings.name;
-        json!({"number": self.number, "valid": self.status == "valid", "status": self.status, "kind": self.kind,
-               "kind_name": self.kind_name(tenant), "year": self.year, "person_name": mask_name(&self.person_name),
-               "unit_name": self.unit_name, "issuer": issuer, "hours": self.hours_json(), "issued_at": self.issued_at,
-               "voided_at": self.voided_at, "void_reason": self.void_reason})
+    pub fn public_json(&self, settings: &TenantSettings) -> Value {
+        let detail = self.detail_json();
+        let courses = detail.get("courses").map_or(0, |c| c.as_array().map_or(0, Vec::len));
+        json!({"number": self.number, "valid": self.status == "valid", "status": self.status, "state": self.state(),
+               "state_label": self.state_label(), "kind": self.kind, "kind_name": self.kind_name(settings), "year": self.year,
+               "person_name": mask_name(&self.person_name), "unit_name": self.unit_name, "issuer": issuer(settings),
+               "hours": self.hours_json(), "courses": courses, "issued_at": self.issued_at, "voided_at": self.voided_at,
+               "void_reason": self.void_reason})
     }
+
+    /// The fields the signature covers. Everything a printed certificate states, so that a verifier
+    /// holding only the QR code and the tenant's public key can tell a genuine paper from an edited one.
+    pub fn signed_claims(&self, tenant: &str) -> Value {
+        json!({"iss": tenant, "num": self.number, "kind": self.kind, "year": self.year, "name": self.person_name,
+               "unit": self.unit_name, "pub": self.public_hours, "pro": self.professional_hours, "iat": self.issued_at.timestamp()})
+    }
+
+    /// The QR code's target: the public verification page with the number and the signed proof.
+    pub fn verify_url(&self, origin: &str, tenant: &str) -> String {
+        let mut url = format!("{}/t/{tenant}/verify?number={}", origin.trim_end_matches('/'), self.number);
+        if let Some(proof) = &self.proof {
+            url.push_str("&proof=");
+            url.push_str(proof);
+        }
+        url
+    }
+}
+
+/// Where verification links point when no request says it: `public_url`, else the tenant's first host
+/// name on the configured port.
+pub fn default_origin(state: &AppState, settings: &TenantSettings) -> String {
+    if !state.config.public_url.is_empty() {
+        return state.config.public_url.trim_end_matches('/').to_owned();
+    }
+    let host = settings.hosts.first().cloned().unwrap_or_else(|| "localhost".to_owned());
+    format!("http://{host}:{}", state.config.bind.port())
 }
 
 /// A fresh, unguessable certificate number: the tenant's prefix (tenant.toml `certificates.number_prefix`,
 /// else its code), the year and ten random characters.
-fn new_number(tenant: &TenantCtx, year: i64) -> String {
+fn new_number(settings: &TenantSettings, year: i64) -> String {
     let (token, _) = crate::auth::password::new_token();
     let random: String = token.chars().filter(char::is_ascii_alphanumeric).take(10).collect::<String>().to_uppercase();
-    let configured = &tenant.tenant.settings.certificates.number_prefix;
-    let prefix = if configured.is_empty() { tenant.code() } else { configured.as_str() };
+    let configured = &settings.certificates.number_prefix;
+    let prefix = if configured.is_empty() { settings.code.as_str() } else { configured.as_str() };
     let prefix: String = prefix.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_uppercase();
     format!("{prefix}{year}{random}")
 }
@@ -110,7 +208,7 @@ async fn valid_one(state: &AppState, tenant: &str, person: i64, kind: &str, year
     state
         .db
         .opt(
-            q(format!("{SELECT} WHERE tenant_id = $1 AND person_id = $2 AND kind = $3 AND year = $4 AND status = 'valid'"))
+            q(format!("{} WHERE c.tenant_id = $1 AND c.person_id = $2 AND c.kind = $3 AND c.year = $4 AND c.status = 'valid'", select()))
                 .bind(tenant)
                 .bind(person)
                 .bind(kind)
@@ -119,98 +217,307 @@ async fn valid_one(state: &AppState, tenant: &str, person: i64, kind: &str, year
         .await
 }
 
-/// Applies for a certificate: the existing valid one if there is one (`false`), otherwise a new one when
-/// the plugin finds the year eligible (`true`), otherwise 422 `not_eligible` with the plugin's reasons.
-pub async fn apply(state: &AppState, user: &CurrentUser, input: &Application) -> Result<(Certificate, bool), AppError> {
-    user.authorize(state, "certificates", "apply").await?;
-    let tenant = user.tenant_code();
-    let person = user.account.person_id.ok_or_else(AppError::forbidden)?;
-    if kind_name(&user.tenant, &input.kind).is_none() {
-        return Err(AppError::invalid([("kind".to_owned(), "请选择本省的证书类型".to_owned())].into()));
+/// What a new certificate states; [`issue`] adds the number, names, signature and PDF job.
+pub struct NewCertificate<'a> {
+    pub person_id: i64,
+    pub kind: &'a str,
+    pub year: i64,
+    pub public_hours: i64,
+    pub professional_hours: i64,
+    pub plugin_sha256: String,
+    pub issued_by: Option<i64>,
+    pub detail: Option<Value>,
+    /// Void the valid certificate of the same person, kind and year first (recognition proofs).
+    pub supersede: bool,
+}
+
+/// Issues a certificate in its own transaction: signs it, records it and queues its PDF. `None` when a
+/// simultaneous issue of the same person, kind and year won (the unique index decides).
+pub async fn issue(
+    state: &AppState,
+    settings: &TenantSettings,
+    origin: &str,
+    new: NewCertificate<'_>,
+) -> Result<Option<Certificate>, AppError> {
+    let tenant = settings.code.as_str();
+    let key = crate::keys::current(&state.db, tenant, crate::keys::CERTIFICATES).await?;
+    let (person_name, unit_name): (String, String) = state
+        .db
+        .one(
+            q("SELECT p.name, u.name FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id WHERE p.tenant_id = $1 AND p.id = $2")
+                .bind(tenant)
+                .bind(new.person_id),
+        )
+        .await?;
+    // Whole seconds: the signed `iat` and the stored time must say the same on both backends.
+    let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_else(Utc::now);
+    let mut certificate = Certificate {
+        id: 0,
+        number: new_number(settings, new.year),
+        person_id: new.person_id,
+        kind: new.kind.to_owned(),
+        year: new.year,
+        status: "valid".into(),
+        person_name,
+        unit_name,
+        public_hours: new.public_hours,
+        professional_hours: new.professional_hours,
+        plugin_sha256: new.plugin_sha256,
+        issued_at: now,
+        voided_at: None,
+        void_reason: None,
+        document_state: "generating".into(),
+        document_blob_id: None,
+        document_error: None,
+        proof: None,
+        detail: new.detail.map(|d| d.to_string()),
+    };
+    certificate.proof = Some(key.sign_jws(&certificate.signed_claims(tenant)));
+    let mut tx = state.db.begin().await?;
+    if new.supersede {
+        tx.run(
+            q("UPDATE certificates SET status = 'void', voided_at = $5, void_reason = '已开具新的证明，此证明作废' \
+               WHERE tenant_id = $1 AND person_id = $2 AND kind = $3 AND year = $4 AND status = 'valid'")
+            .bind(tenant)
+            .bind(new.person_id)
+            .bind(new.kind)
+            .bind(new.year)
+            .bind(now),
+        )
+        .await?;
     }
-    let year = input.year;
-    hours::check_year(year).map_err(|_| AppError::invalid([("year".to_owned(), "请选择有效的年度".to_owned())].into()))?;
-    if let Some(existing) = valid_one(state, tenant, person, &input.kind, year).await? {
-        return Ok((existing, false));
+    let inserted = tx
+        .scalar(
+            q("INSERT INTO certificates (tenant_id, number, person_id, kind, year, status, person_name, unit_name, public_hours, professional_hours, \
+               plugin_sha256, issued_by, issued_at, document_state, proof, detail) \
+               VALUES ($1, $2, $3, $4, $5, 'valid', $6, $7, $8, $9, $10, $11, $12, 'generating', $13, $14) RETURNING id")
+            .bind(tenant)
+            .bind(&certificate.number)
+            .bind(certificate.person_id)
+            .bind(&certificate.kind)
+            .bind(certificate.year)
+            .bind(&certificate.person_name)
+            .bind(&certificate.unit_name)
+            .bind(certificate.public_hours)
+            .bind(certificate.professional_hours)
+            .bind(&certificate.plugin_sha256)
+            .bind(new.issued_by)
+            .bind(now)
+            .bind(certificate.proof.clone())
+            .bind(certificate.detail.clone()),
+        )
+        .await;
+    match inserted {
+        Ok(id) => certificate.id = id,
+        // A simultaneous issue won: its certificate is the valid one.
+        Err(err) if crate::db::is_unique_violation(&err) => return Ok(None),
+        Err(err) => return Err(err.into()),
     }
+    crate::audit::record_tx(
+        &mut tx,
+        tenant,
+        new.issued_by,
+        "certificate.issued",
+        "person",
+        Some(certificate.person_id),
+        json!({"number": certificate.number, "kind": certificate.kind, "year": certificate.year}),
+    )
+    .await?;
+    crate::jobs::enqueue_tx(&mut tx, tenant, RENDER_JOB, &json!({"certificate_id": certificate.id, "origin": origin})).await?;
+    tx.commit().await?;
+    Ok(Some(certificate))
+}
+
+/// The plugin's verdict on a kind for a person-year, with the counted hours and the plugin that judged.
+async fn check(state: &AppState, tenant: &str, person: i64, kind: &str, year: i64) -> Result<Judgement, AppError> {
     let person_year = hours::ledger_input(&state.db, tenant, person, year).await?;
     let rules = state.rules.for_tenant_year(tenant, person_year.year)?;
     let sha = rules.plugin().sha256;
-    let kind = input.kind.clone();
+    let kind = kind.to_owned();
     let (check, status) = rules
         .blocking(move |r| {
             let check = r.certificate_check(&kind, &person_year)?;
             Ok((check, r.year_status(&person_year)?))
         })
         .await?;
-    if !check.eligible {
-        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_eligible", "学时尚未达到申请条件")
-            .with_extra(json!({"reasons": check.reasons})));
-    }
-    let (person_name, unit_name): (String, String) = state
-        .db
-        .one(
-            q("SELECT p.name, u.name FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id WHERE p.tenant_id = $1 AND p.id = $2")
-                .bind(tenant)
-                .bind(person),
-        )
-        .await?;
     let counted =
         |subject: Subject| i64::from(if subject == Subject::Public { status.counted.public.0 } else { status.counted.professional.0 });
-    let number = new_number(&user.tenant, year);
-    let mut tx = state.db.begin().await?;
-    let inserted = tx
-        .run(
-            q("INSERT INTO certificates (tenant_id, number, person_id, kind, year, status, person_name, unit_name, public_hours, professional_hours, \
-               plugin_sha256, issued_by, issued_at) VALUES ($1, $2, $3, $4, $5, 'valid', $6, $7, $8, $9, $10, $11, $12)")
-            .bind(tenant)
-            .bind(&number)
-            .bind(person)
-            .bind(&input.kind)
-            .bind(year)
-            .bind(&person_name)
-            .bind(&unit_name)
-            .bind(counted(Subject::Public))
-            .bind(counted(Subject::Professional))
-            .bind(&sha)
-            .bind(user.account.id)
-            .bind(Utc::now()),
-        )
-        .await;
-    match inserted {
-        Ok(_) => {
-            crate::audit::record_tx(
-                &mut tx,
-                tenant,
-                Some(user.account.id),
-                "certificate.issued",
-                "person",
-                Some(person),
-                json!({"number": number, "kind": input.kind, "year": year}),
-            )
-            .await?;
-            tx.commit().await?;
-        }
-        // A simultaneous application won: its certificate is this one.
-        Err(err) if crate::db::is_unique_violation(&err) => drop(tx),
-        Err(err) => return Err(err.into()),
+    Ok(Judgement {
+        eligible: check.eligible,
+        reasons: check.reasons,
+        public: counted(Subject::Public),
+        professional: counted(Subject::Professional),
+        sha,
+    })
+}
+
+struct Judgement {
+    eligible: bool,
+    reasons: Vec<String>,
+    public: i64,
+    professional: i64,
+    sha: String,
+}
+
+/// Issues `kind` for a person-year when the plugin finds it eligible and none is valid yet; returns the
+/// valid certificate and whether it is new, or 422 `not_eligible` with the plugin's reasons.
+async fn issue_if_eligible(
+    state: &AppState,
+    settings: &TenantSettings,
+    origin: &str,
+    person: i64,
+    kind: &str,
+    year: i64,
+    issued_by: Option<i64>,
+) -> Result<(Certificate, bool), AppError> {
+    let tenant = settings.code.as_str();
+    if let Some(existing) = valid_one(state, tenant, person, kind, year).await? {
+        return Ok((existing, false));
     }
-    let certificate =
-        valid_one(state, tenant, person, &input.kind, year).await?.ok_or_else(|| AppError::internal("certificate vanished"))?;
-    let created = certificate.number == number;
-    Ok((certificate, created))
+    let judged = check(state, tenant, person, kind, year).await?;
+    if !judged.eligible {
+        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_eligible", "学时尚未达到申请条件")
+            .with_extra(json!({"reasons": judged.reasons})));
+    }
+    let new = NewCertificate {
+        person_id: person,
+        kind,
+        year,
+        public_hours: judged.public,
+        professional_hours: judged.professional,
+        plugin_sha256: judged.sha,
+        issued_by,
+        detail: None,
+        supersede: false,
+    };
+    match issue(state, settings, origin, new).await? {
+        Some(created) => Ok((created, true)),
+        None => {
+            let winner = valid_one(state, tenant, person, kind, year).await?.ok_or_else(|| AppError::internal("certificate vanished"))?;
+            Ok((winner, false))
+        }
+    }
+}
+
+/// Applies for a certificate: the existing valid one if there is one (`false`), otherwise a new one when
+/// the plugin finds the year eligible (`true`), otherwise 422 `not_eligible` with the plugin's reasons.
+pub async fn apply(state: &AppState, user: &CurrentUser, origin: &str, input: &Application) -> Result<(Certificate, bool), AppError> {
+    user.authorize(state, "certificates", "apply").await?;
+    let person = user.account.person_id.ok_or_else(AppError::forbidden)?;
+    let settings = &user.tenant.tenant.settings;
+    // The proofs have their own ways in; only the plugin's kinds are applied for.
+    if !settings.certificates.kinds.iter().any(|k| k.code == input.kind) {
+        return Err(AppError::invalid([("kind".to_owned(), "请选择本省的证书类型".to_owned())].into()));
+    }
+    hours::check_year(input.year).map_err(|_| AppError::invalid([("year".to_owned(), "请选择有效的年度".to_owned())].into()))?;
+    issue_if_eligible(state, settings, origin, person, &input.kind, input.year, Some(user.account.id)).await
+}
+
+/// Seed 002: the platform issues the tenant's `auto_issue` kinds by itself once a person-year
+/// qualifies. Called after a person-year's status is recomputed; a kind that does not qualify (yet)
+/// is simply not issued.
+pub async fn auto_issue(state: &AppState, tenant: &str, person: i64, year: i64) -> Result<Vec<Certificate>, AppError> {
+    let Some(t) = state.tenants.get(tenant) else { return Ok(Vec::new()) };
+    let settings = &t.settings;
+    let mut issued = Vec::new();
+    for kind in &settings.certificates.auto_issue {
+        match issue_if_eligible(state, settings, &default_origin(state, settings), person, kind, year, None).await {
+            Ok((certificate, true)) => issued.push(certificate),
+            Ok((_, false)) => {}
+            Err(err) if err.code == "not_eligible" => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(issued)
+}
+
+/// One online course behind a recognition proof.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+struct OnlineCourse {
+    source: String,
+    course: Option<String>,
+    subject: String,
+    hours: i64,
+    created_at: DateTime<Utc>,
+}
+
+/// Seed 001 §10 继教学时互认证明: a proof of this year's online training hours, counting only credits
+/// from the province's recognised platforms. May be requested again; the newest stays valid and earlier
+/// ones become void.
+pub async fn recognition(state: &AppState, user: &CurrentUser, origin: &str) -> Result<Certificate, AppError> {
+    user.authorize(state, "certificates", "apply").await?;
+    let settings = &user.tenant.tenant.settings;
+    if !settings.certificates.recognition_proof {
+        return Err(AppError::not_found());
+    }
+    let tenant = user.tenant_code();
+    let person = user.account.person_id.ok_or_else(AppError::forbidden)?;
+    let year = hours::this_year();
+    let courses: Vec<OnlineCourse> = state
+        .db
+        .all(
+            q(format!(
+                "SELECT c.source, c.course, c.subject, c.hours, c.created_at FROM credits c WHERE c.tenant_id = $1 AND c.person_id = $2 \
+                 AND c.year = $3 AND c.revoked_at IS NULL AND {} ORDER BY c.created_at, c.id",
+                recognised_platform_credit("c")
+            ))
+            .bind(tenant)
+            .bind(person)
+            .bind(year),
+        )
+        .await?;
+    if courses.is_empty() {
+        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_online_hours", "本年度还没有在省厅认可的培训机构完成的线上学时"));
+    }
+    let sum = |subject: &str| courses.iter().filter(|c| c.subject == subject).map(|c| c.hours).sum::<i64>();
+    let detail: Vec<Value> = courses
+        .iter()
+        .map(|c| {
+            json!({"platform": platform_name(settings, &c.source), "course": c.course, "subject": c.subject,
+                   "hours": hours::hours_json(c.hours), "completed_on": c.created_at.with_timezone(&china()).date_naive()})
+        })
+        .collect();
+    let new = NewCertificate {
+        person_id: person,
+        kind: RECOGNITION,
+        year,
+        public_hours: sum("public"),
+        professional_hours: sum("professional"),
+        plugin_sha256: String::new(),
+        issued_by: Some(user.account.id),
+        detail: Some(json!({"courses": detail})),
+        supersede: true,
+    };
+    if let Some(created) = issue(state, settings, origin, new).await? {
+        return Ok(created);
+    }
+    // Two requests at once: the other one's proof is the valid one.
+    valid_one(state, tenant, person, RECOGNITION, year).await?.ok_or_else(|| AppError::internal("recognition proof vanished"))
+}
+
+/// The SQL condition "credit `alias` came from a recognised online platform": the platforms report
+/// with `source = 'platform:<code>'` (issue 6).
+fn recognised_platform_credit(alias: &str) -> String {
+    format!("{alias}.source LIKE 'platform:%'")
+}
+
+fn platform_name(_settings: &TenantSettings, source: &str) -> String {
+    source.strip_prefix("platform:").unwrap_or(source).to_owned()
 }
 
 /// Revokes the valid certificates a person-year's hours backed, when one of its credits is revoked: the
 /// certificate no longer stands on the ledger. The person may apply again if the year still qualifies.
-pub async fn revoke_dependent_tx(tx: &mut crate::db::Tx, tenant: &str, person: i64, year: i64, reason: &str) -> Result<u64, sqlx::Error> {
+/// Exemption proofs do not stand on hours and stay.
+pub async fn revoke_dependent_tx(tx: &mut Tx, tenant: &str, person: i64, year: i64, reason: &str) -> Result<u64, sqlx::Error> {
     tx.run(
-        q("UPDATE certificates SET status = 'revoked', voided_at = $4, void_reason = $5 WHERE tenant_id = $1 AND person_id = $2 AND year = $3 AND status = 'valid'")
-            .bind(tenant)
-            .bind(person)
-            .bind(year)
-            .bind(Utc::now())
-            .bind(format!("所依据的学时已撤销：{reason}")),
+        q("UPDATE certificates SET status = 'revoked', voided_at = $4, void_reason = $5 \
+           WHERE tenant_id = $1 AND person_id = $2 AND year = $3 AND status = 'valid' AND kind <> $6")
+        .bind(tenant)
+        .bind(person)
+        .bind(year)
+        .bind(Utc::now())
+        .bind(format!("所依据的学时已撤销：{reason}"))
+        .bind(EXEMPTION),
     )
     .await
 }
@@ -221,7 +528,7 @@ pub async fn mine(state: &AppState, user: &CurrentUser) -> Result<Vec<Certificat
     Ok(state
         .db
         .all(
-            q(format!("{SELECT} WHERE tenant_id = $1 AND person_id = $2 ORDER BY year DESC, id DESC"))
+            q(format!("{} WHERE c.tenant_id = $1 AND c.person_id = $2 ORDER BY c.year DESC, c.id DESC", select()))
                 .bind(user.tenant_code())
                 .bind(person),
         )
@@ -236,9 +543,35 @@ pub async fn by_number(state: &AppState, tenant: &str, number: &str) -> Result<C
     }
     state
         .db
-        .opt(q(format!("{SELECT} WHERE tenant_id = $1 AND number = $2")).bind(tenant).bind(number))
+        .opt(q(format!("{} WHERE c.tenant_id = $1 AND c.number = $2", select())).bind(tenant).bind(number))
         .await?
         .ok_or_else(AppError::not_found)
+}
+
+/// A certificate the caller may hold a copy of: their own, or one of a person in the admin's scope
+/// (with the print permission). Anything else is "not found".
+pub async fn accessible(state: &AppState, user: &CurrentUser, number: &str) -> Result<Certificate, AppError> {
+    let certificate = by_number(state, user.tenant_code(), number).await?;
+    if user.account.person_id == Some(certificate.person_id) {
+        return Ok(certificate);
+    }
+    let Some(scope) = user.scope_pattern() else { return Err(AppError::not_found()) };
+    if !user.can(state, "certificates", "print").await {
+        return Err(AppError::not_found());
+    }
+    let in_scope = state
+        .db
+        .exists(
+            q(format!(
+                "SELECT 1 FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id WHERE p.tenant_id = $1 AND p.id = $2 AND {}",
+                crate::orgs::in_scope("u", 3)
+            ))
+            .bind(user.tenant_code())
+            .bind(certificate.person_id)
+            .bind(scope),
+        )
+        .await?;
+    if in_scope { Ok(certificate) } else { Err(AppError::not_found()) }
 }
 
 /// Seed 001 §12 档案查询: the certificates of the person with exactly this ID number and name. Partial
@@ -252,9 +585,11 @@ pub async fn lookup(state: &AppState, tenant: &str, id_number: &str, name: &str)
     Ok(state
         .db
         .all(
-            q("SELECT c.id, c.number, c.person_id, c.kind, c.year, c.status, c.person_name, c.unit_name, c.public_hours, c.professional_hours, \
-               c.plugin_sha256, c.issued_at, c.voided_at, c.void_reason FROM certificates c JOIN people p ON p.tenant_id = c.tenant_id AND p.id = c.person_id \
-               WHERE c.tenant_id = $1 AND p.id_number = $2 AND p.name = $3 ORDER BY c.year DESC, c.id DESC")
+            q(format!(
+                "{} JOIN people p ON p.tenant_id = c.tenant_id AND p.id = c.person_id \
+                 WHERE c.tenant_id = $1 AND p.id_number = $2 AND p.name = $3 ORDER BY c.year DESC, c.id DESC",
+                select()
+            ))
             .bind(tenant)
             .bind(&id_number)
             .bind(name),
@@ -262,169 +597,335 @@ pub async fn lookup(state: &AppState, tenant: &str, id_number: &str, name: &str)
         .await?)
 }
 
-// ---- API ----
+// ---- signatures ----
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct LookupInput {
-    pub id_number: String,
-    pub name: String,
-    /// From the `captcha` of a previous 422 answer
-    #[serde(default)]
-    pub captcha_id: Option<String>,
-    #[serde(default)]
-    pub captcha_answer: Option<String>,
+/// What a certificate's signature says, for the verification page and `jijiao cert verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ProofCheck {
+    /// Signed by the tenant and stating exactly what the record says.
+    Valid,
+    /// Genuinely signed, but the record now says something else (it was changed after signing).
+    Mismatch,
+    /// Not signed by any of the tenant's keys, or altered.
+    Invalid(String),
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/lookup", request_body = LookupInput, tag = "certificates",
-    responses((status = 200, description = "{items: [public records]}: empty unless ID number and name both match"),
-              (status = 422, description = "captcha_required or bad_captcha, with a new {captcha: {id, image}}")))]
-pub async fn api_lookup(State(state): State<AppState>, tenant: TenantCtx, Json(input): Json<LookupInput>) -> Result<Json<Value>, AppError> {
-    let code = tenant.code();
-    let solved = match (&input.captcha_id, &input.captcha_answer) {
-        (Some(id), Some(answer)) => crate::auth::throttle::check_captcha(&state.db, code, id, answer).await?,
-        _ => false,
-    };
-    if !solved {
-        let (id, image) = crate::auth::throttle::new_captcha(&state.db, code).await?;
-        let (error, message) = if input.captcha_answer.is_some() {
-            ("bad_captcha", "验证码错误，请重新输入")
-        } else {
-            ("captcha_required", "请输入验证码")
-        };
-        return Err(
-            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, error, message).with_extra(json!({"captcha": {"id": id, "image": image}}))
-        );
-    }
-    let items: Vec<Value> = lookup(&state, code, &input.id_number, &input.name).await?.iter().map(|c| c.public_json(&tenant)).collect();
-    Ok(Json(json!({"items": items})))
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/applications", request_body = Application, tag = "certificates",
-    responses((status = 201, description = "Issued: {number, kind, year, status, hours, …}"), (status = 200, description = "Already issued: the valid certificate"),
-              (status = 422, description = "{code: not_eligible, reasons: […]} or field errors")))]
-pub async fn api_apply(State(state): State<AppState>, user: CurrentUser, Json(input): Json<Application>) -> Result<Response, AppError> {
-    let (certificate, created) = apply(&state, &user, &input).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(certificate.to_json(&user.tenant))).into_response())
-}
-
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/certificates", tag = "certificates", responses((status = 200, description = "{items: […]}")))]
-pub async fn api_mine(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, AppError> {
-    let items: Vec<Value> = mine(&state, &user).await?.iter().map(|c| c.to_json(&user.tenant)).collect();
-    Ok(Json(json!({"items": items})))
-}
-
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/certificates/{number}", tag = "certificates", params(("number" = String, Path)),
-    responses((status = 200, description = "Public verification: {number, valid, status, kind, year, person_name (masked), unit_name, issuer, hours, …}"),
-              (status = 404, description = "No such certificate in this tenant")))]
-pub async fn api_verify(State(state): State<AppState>, tenant: TenantCtx, Path(number): Path<String>) -> Result<Json<Value>, AppError> {
-    let certificate = by_number(&state, tenant.code(), &number).await?;
-    Ok(Json(certificate.public_json(&tenant)))
-}
-
-pub fn api_routes(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/certificates/applications", post(api_apply))
-        .route("/me/certificates", get(api_mine))
-        .route("/certificates/lookup", post(api_lookup).layer(crate::auth::throttle::limited(state, "search")))
-        .route("/certificates/{number}", get(api_verify).layer(crate::auth::throttle::limited(state, "search")))
-}
-
-// ---- pages ----
-
-pub fn page_routes(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/certificates", get(list_page).post(apply_submit))
-        .route("/verify", get(verify_page).layer(crate::auth::throttle::limited(state, "search")))
-        .route("/verify/person", post(lookup_submit).layer(crate::auth::throttle::limited(state, "search")))
-}
-
-async fn list_data(state: &AppState, user: &CurrentUser) -> Result<Value, AppError> {
-    let this = hours::this_year();
-    let kinds: Vec<Value> =
-        user.tenant.tenant.settings.certificates.kinds.iter().map(|k| json!({"code": k.code, "name": k.name})).collect();
-    let items: Vec<Value> = mine(state, user).await?.iter().map(|c| c.to_json(&user.tenant)).collect();
-    Ok(json!({"items": items, "kinds": kinds, "years": ((this - 5)..=this).rev().collect::<Vec<_>>()}))
-}
-
-async fn list_page(State(state): State<AppState>, page: Page) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    page.render("certificates.html", list_data(&state, user).await?)
-}
-
-#[derive(Debug, Deserialize)]
-struct ApplyForm {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    year: i64,
-}
-
-async fn apply_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<ApplyForm>) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    match apply(&state, user, &Application { kind: form.kind, year: form.year }).await {
-        Ok(_) => Ok(done_redirect(&page.tenant.base, "/certificates", "saved", 1)),
-        Err(err) if err.fixable_on_page() => {
-            let mut data = list_data(&state, user).await?;
-            data["error"] = json!(err.message);
-            data["reasons"] = err.extra.as_ref().and_then(|e| e.get("reasons")).cloned().unwrap_or(json!([]));
-            data["errors"] = json!(err.fields);
-            page.render_status(err.status, "certificates.html", data)
+impl ProofCheck {
+    pub fn label(&self) -> &'static str {
+        match self {
+            ProofCheck::Valid => "签名有效：二维码中的信息由发证机构签发，与证书记录一致",
+            ProofCheck::Mismatch => "签名有效，但与当前证书记录不一致",
+            ProofCheck::Invalid(_) => "签名无效：二维码中的信息不是发证机构签发的，或已被篡改",
         }
-        Err(err) => Err(err),
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct VerifyQuery {
-    number: Option<String>,
+/// Checks a proof (compact JWS) against the tenant's public keys and, when the record is known, that
+/// it states what the record says.
+pub fn check_proof(proof: &str, keys: &[crate::keys::PublicKey], record: Option<(&Certificate, &str)>) -> (ProofCheck, Option<Value>) {
+    match crate::keys::verify_jws(proof, keys) {
+        Err(err) => (ProofCheck::Invalid(err.to_string()), None),
+        Ok(claims) => match record {
+            Some((certificate, tenant)) if certificate.signed_claims(tenant) != claims => (ProofCheck::Mismatch, Some(claims)),
+            _ => (ProofCheck::Valid, Some(claims)),
+        },
+    }
 }
 
-/// The verification page's data: the number look-up's result (if any) and a fresh captcha for the
-/// look-up by ID number and name.
-async fn verify_data(state: &AppState, tenant: &TenantCtx, number: &str, result: Value) -> Result<Value, AppError> {
-    let (captcha_id, captcha_image) = crate::auth::throttle::new_captcha(&state.db, tenant.code()).await?;
-    Ok(json!({"number": number, "result": result, "captcha": {"id": captcha_id, "image": captcha_image}}))
+// ---- documents ----
+
+/// The renderer, loaded on first use; its error (no CJK font) is the same for every later call.
+pub fn renderer(state: &AppState) -> Result<Arc<pdf::Renderer>, AppError> {
+    let font = (!state.config.certificate_font.as_os_str().is_empty()).then_some(state.config.certificate_font.as_path());
+    state
+        .certificate_renderer
+        .get_or_init(|| pdf::Renderer::load(font).map(Arc::new).map_err(|e| e.to_string()))
+        .clone()
+        .map_err(|message| AppError::new(StatusCode::SERVICE_UNAVAILABLE, "no_font", format!("证书字体不可用：{message}")))
 }
 
-/// The public verification page (the QR code's target): no login needed.
-async fn verify_page(State(state): State<AppState>, page: Page, Query(query): Query<VerifyQuery>) -> Result<Response, AppError> {
-    let number = query.number.unwrap_or_default();
-    let result = if number.trim().is_empty() {
-        Value::Null
+pub fn branding(settings: &TenantSettings) -> pdf::Branding {
+    pdf::Branding::new(issuer(settings), settings.name.clone(), &settings.theme.primary)
+}
+
+/// What the PDF of a certificate shows.
+pub fn document(certificate: &Certificate, settings: &TenantSettings, origin: &str) -> pdf::Document {
+    let h = |hundredths: i64| format!("{} 学时", hours::format_hours(hundredths));
+    let mut fields = vec![("姓名".to_owned(), certificate.person_name.clone()), ("工作单位".to_owned(), certificate.unit_name.clone())];
+    fields.push(("年度".to_owned(), format!("{} 年度", certificate.year)));
+    let detail = certificate.detail_json();
+    let mut body = None;
+    let mut table = None;
+    if certificate.kind == EXEMPTION {
+        body = Some(format!(
+            "经单位申请、主管部门审核，同意{}同志免于参加 {} 年度继续教育培训。免训事由：{}",
+            certificate.person_name,
+            certificate.year,
+            detail.get("reason").and_then(Value::as_str).unwrap_or("")
+        ));
     } else {
-        match by_number(&state, page.tenant.code(), &number).await {
-            Ok(certificate) => certificate.public_json(&page.tenant),
-            Err(err) if err.status == StatusCode::NOT_FOUND => json!({"missing": true}),
-            Err(err) => return Err(err),
-        }
-    };
-    page.render("verify.html", verify_data(&state, &page.tenant, number.trim(), result).await?)
+        fields.push(("公共科目".to_owned(), h(certificate.public_hours)));
+        fields.push(("专业科目".to_owned(), h(certificate.professional_hours)));
+        fields.push(("合计".to_owned(), h(certificate.public_hours + certificate.professional_hours)));
+    }
+    if let Some(courses) = detail.get("courses").and_then(Value::as_array) {
+        body = Some(format!(
+            "兹证明{}同志 {} 年度在省厅认可的线上培训机构完成以下培训，学时予以互认。",
+            certificate.person_name, certificate.year
+        ));
+        let text = |c: &Value, key: &str| match c.get(key) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        let rows = courses
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let subject = if text(c, "subject") == "public" { "公共科目" } else { "专业科目" };
+                vec![
+                    (i + 1).to_string(),
+                    text(c, "platform"),
+                    text(c, "course"),
+                    subject.to_owned(),
+                    text(c, "hours"),
+                    text(c, "completed_on"),
+                ]
+            })
+            .collect();
+        table = Some(pdf::Table {
+            header: ["序号", "培训机构", "课程", "科目", "学时", "完成日期"].iter().map(|s| (*s).to_owned()).collect(),
+            rows,
+        });
+    }
+    pdf::Document {
+        title: certificate.kind_name(settings),
+        number: certificate.number.clone(),
+        fields,
+        body,
+        detail: table,
+        issue_date: certificate.issued_at.with_timezone(&china()).date_naive(),
+        verify_url: certificate.verify_url(origin, &settings.code),
+    }
+}
+
+/// Renders certificates into one PDF on a blocking thread.
+pub async fn render(state: &AppState, settings: &TenantSettings, docs: Vec<pdf::Document>) -> Result<Vec<u8>, AppError> {
+    let renderer = renderer(state)?;
+    let branding = branding(settings);
+    tokio::task::spawn_blocking(move || renderer.render(&branding, &docs))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| AppError::internal(format!("certificate PDF: {e}")))
 }
 
 #[derive(Debug, Deserialize)]
-struct LookupForm {
-    #[serde(default)]
-    id_number: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    captcha_id: String,
-    #[serde(default)]
-    captcha_answer: String,
+struct RenderJob {
+    certificate_id: i64,
+    origin: String,
 }
 
-/// Seed 001 §12 档案查询: a person's certificates by their full ID number together with their exact name,
-/// behind a captcha and the public rate limit. Partial input finds nothing, so nobody can be listed.
-async fn lookup_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<LookupForm>) -> Result<Response, AppError> {
-    let tenant = page.tenant.code();
-    if !crate::auth::throttle::check_captcha(&state.db, tenant, &form.captcha_id, &form.captcha_answer).await? {
-        let mut data = verify_data(&state, &page.tenant, "", Value::Null).await?;
-        data["lookup_error"] = json!("验证码不正确，请重新输入");
-        return page.render_status(StatusCode::UNPROCESSABLE_ENTITY, "verify.html", data);
+/// Renders a certificate's PDF and stores it (see `jobs::handle`). A missing font marks the certificate
+/// `failed` with the reason and fails the job (retried: installing the font fixes it).
+pub async fn run_render_job(state: &AppState, job: &crate::jobs::Job) -> anyhow::Result<()> {
+    let payload: RenderJob = serde_json::from_str(&job.payload)?;
+    let tenant = job.tenant_id.as_str();
+    let Some(certificate) = state
+        .db
+        .opt::<Certificate>(q(format!("{} WHERE c.tenant_id = $1 AND c.id = $2", select())).bind(tenant).bind(payload.certificate_id))
+        .await?
+    else {
+        anyhow::bail!("no certificate {}", payload.certificate_id);
+    };
+    if certificate.document_state == "ready" {
+        return Ok(());
     }
-    let found = lookup(&state, tenant, &form.id_number, &form.name).await?;
-    let mut data = verify_data(&state, &page.tenant, "", Value::Null).await?;
-    data["lookup"] = json!(found.iter().map(|c| c.public_json(&page.tenant)).collect::<Vec<_>>());
-    page.render("verify.html", data)
+    let t = state.tenants.get(tenant).ok_or_else(|| anyhow::anyhow!("unknown tenant {tenant}"))?;
+    let rendered = render(state, &t.settings, vec![document(&certificate, &t.settings, &payload.origin)]).await;
+    let bytes = match rendered {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            state
+                .db
+                .run(
+                    q("UPDATE certificates SET document_state = 'failed', document_error = $3 WHERE tenant_id = $1 AND id = $2 AND document_state <> 'ready'")
+                        .bind(tenant)
+                        .bind(certificate.id)
+                        .bind(err.message.clone()),
+                )
+                .await?;
+            anyhow::bail!("{}", err.message);
+        }
+    };
+    let mut tx = state.db.begin().await?;
+    let filename = format!("{}-{}.pdf", certificate.kind_name(&t.settings), certificate.number);
+    let blob = crate::storage::store_upload(&*state.blobs, &mut tx, tenant, &filename, bytes, &[("application/pdf", "PDF")], 200).await?;
+    tx.run(
+        q("UPDATE certificates SET document_state = 'ready', document_blob_id = $3, document_error = NULL WHERE tenant_id = $1 AND id = $2 AND document_state <> 'ready'")
+            .bind(tenant)
+            .bind(certificate.id)
+            .bind(blob),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---- admins: lists and batch printing ----
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminQuery {
+    pub year: Option<i64>,
+    /// Name (part) or full ID number
+    pub q: Option<String>,
+    pub department: Option<i64>,
+    pub unit: Option<i64>,
+    pub kind: Option<String>,
+    /// valid (default), void, revoked or all
+    pub status: Option<String>,
+    #[serde(default = "first_page")]
+    pub page: i64,
+    pub per_page: Option<i64>,
+}
+
+fn first_page() -> i64 {
+    1
+}
+
+const ADMIN_FROM: &str = "FROM certificates c JOIN people p ON p.tenant_id = c.tenant_id AND p.id = c.person_id \
+     JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id LEFT JOIN orgs d ON d.tenant_id = p.tenant_id AND d.id = p.department_id";
+
+/// A certificate in an admin's list: the record plus where the person works now.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct AdminRow {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub certificate: Certificate,
+    pub department_name: Option<String>,
+}
+
+/// The certificates of people in the admin's scope, filtered (seed 003 证书打印: by year, name,
+/// department; seed 004 电子证书查询打印).
+fn admin_filters(user: &CurrentUser, query: &AdminQuery) -> Result<Filters, AppError> {
+    let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
+    let mut f = Filters::tenant("c.tenant_id", user.tenant_code());
+    f.and_same("(u.path LIKE ? OR u.supervisor_path LIKE ?)", scope);
+    if let Some(year) = query.year.filter(|y| *y > 0) {
+        f.and("c.year = ?", year);
+    }
+    if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if let Ok(id) = crate::ids::check_id_number(text) {
+            f.and("p.id_number = ?", id);
+        } else {
+            f.and("c.person_name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
+        }
+    }
+    if let Some(department) = query.department {
+        f.and("p.department_id = ?", department);
+    }
+    if let Some(unit) = query.unit {
+        f.and("p.unit_id = ?", unit);
+    }
+    if let Some(kind) = query.kind.as_deref().filter(|k| !k.is_empty()) {
+        f.and("c.kind = ?", kind.to_owned());
+    }
+    match query.status.as_deref().unwrap_or("valid") {
+        "all" => {}
+        status @ ("valid" | "void" | "revoked") => {
+            f.and("c.status = ?", status.to_owned());
+        }
+        _ => return Err(AppError::bad_request("bad_status", "状态应为 valid（有效）、void（作废）、revoked（撤销）或 all（全部）")),
+    }
+    Ok(f)
+}
+
+fn admin_select() -> String {
+    format!("SELECT {COLUMNS}, d.name AS department_name {ADMIN_FROM}")
+}
+
+pub async fn admin_list(state: &AppState, user: &CurrentUser, query: &AdminQuery) -> Result<(Vec<AdminRow>, i64), AppError> {
+    user.authorize(state, "certificates", "print").await?;
+    let f = admin_filters(user, query)?;
+    let total = state.db.scalar(f.count(ADMIN_FROM)).await?;
+    let rows = state
+        .db
+        .all(f.page(&admin_select(), "c.year DESC, u.name, c.person_name, c.id", query.page, crate::api::per_page(query.per_page)))
+        .await?;
+    Ok((rows, total))
+}
+
+/// What to print: chosen numbers, or everything the filters find.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct PrintInput {
+    #[serde(default)]
+    pub numbers: Vec<String>,
+    /// Print every valid certificate the filters find (at most 1,000)
+    #[serde(default)]
+    pub all: bool,
+    pub year: Option<i64>,
+    pub q: Option<String>,
+    pub department: Option<i64>,
+    pub unit: Option<i64>,
+    pub kind: Option<String>,
+}
+
+/// Seed 003 证书打印: many certificates into one PDF for an admin to print. Only valid certificates of
+/// people in the caller's scope; a chosen number outside it is "not found".
+pub async fn print(state: &AppState, user: &CurrentUser, origin: &str, input: &PrintInput) -> Result<Vec<u8>, AppError> {
+    user.authorize(state, "certificates", "print").await?;
+    let certificates: Vec<AdminRow> = if input.all {
+        let query = AdminQuery {
+            year: input.year,
+            q: input.q.clone(),
+            department: input.department,
+            unit: input.unit,
+            kind: input.kind.clone(),
+            status: Some("valid".into()),
+            ..AdminQuery::default()
+        };
+        let f = admin_filters(user, &query)?;
+        let total = state.db.scalar(f.count(ADMIN_FROM)).await?;
+        if total as usize > PRINT_LIMIT {
+            return Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too_many",
+                format!("符合条件的证书有 {total} 份，一次最多打印 {PRINT_LIMIT} 份，请缩小筛选范围"),
+            ));
+        }
+        state.db.all(f.all(&admin_select(), "u.name, c.person_name, c.id")).await?
+    } else {
+        if input.numbers.is_empty() {
+            return Err(AppError::invalid([("numbers".to_owned(), "请选择要打印的证书".to_owned())].into()));
+        }
+        if input.numbers.len() > PRINT_LIMIT {
+            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "too_many", format!("一次最多打印 {PRINT_LIMIT} 份证书")));
+        }
+        let mut rows = Vec::with_capacity(input.numbers.len());
+        for number in &input.numbers {
+            let query = AdminQuery { status: Some("valid".into()), ..AdminQuery::default() };
+            let mut f = admin_filters(user, &query)?;
+            f.and("c.number = ?", number.trim().to_uppercase());
+            let row: Option<AdminRow> = state.db.opt(f.all(&admin_select(), "c.id")).await?;
+            rows.push(row.ok_or_else(AppError::not_found)?);
+        }
+        rows
+    };
+    if certificates.is_empty() {
+        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_print", "没有符合条件的有效证书"));
+    }
+    let settings = &user.tenant.tenant.settings;
+    let docs = certificates.iter().map(|row| document(&row.certificate, settings, origin)).collect();
+    let bytes = render(state, settings, docs).await?;
+    crate::audit::record(
+        &state.db,
+        user.tenant_code(),
+        Some(user.account.id),
+        "certificate.printed",
+        "org",
+        user.account.org_id,
+        json!({"count": certificates.len()}),
+    )
+    .await?;
+    Ok(bytes)
 }

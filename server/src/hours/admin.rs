@@ -303,7 +303,7 @@ async fn unit_choices(state: &AppState, user: &CurrentUser) -> Result<Vec<Value>
 }
 
 /// Departments of the chosen unit, or of the unit admin's own unit.
-async fn department_choices(state: &AppState, user: &CurrentUser, unit: Option<i64>) -> Result<Vec<Value>, AppError> {
+pub async fn department_choices(state: &AppState, user: &CurrentUser, unit: Option<i64>) -> Result<Vec<Value>, AppError> {
     let unit = match unit {
         Some(u) => Some(u),
         None if user.account.role == "unit_admin" => user.account.org_id,

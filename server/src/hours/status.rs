@@ -376,7 +376,11 @@ pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         RECOMPUTE_JOB => {
             let p: PersonYearJob = serde_json::from_str(&job.payload)?;
-            recompute(&state.db, &state.rules, &job.tenant_id, p.person_id, p.year).await?;
+            let status = recompute(&state.db, &state.rules, &job.tenant_id, p.person_id, p.year).await?;
+            // Seed 002: where the tenant says so, the platform issues the certificate once the year qualifies.
+            if status.met {
+                crate::certificates::auto_issue(state, &job.tenant_id, p.person_id, p.year).await?;
+            }
         }
         RECOMPUTE_YEAR_JOB => {
             let p: TenantYearJob = serde_json::from_str(&job.payload)?;

@@ -36,6 +36,19 @@ pub struct CertificateSettings {
     pub number_prefix: String,
     #[serde(default)]
     pub kinds: Vec<CertificateKind>,
+    /// Who signs the certificates (the seal's text); empty means the platform's name.
+    #[serde(default)]
+    pub issuer: String,
+    /// Kinds the platform issues by itself as soon as a person-year qualifies (seed 002: Hunan's platform
+    /// generates the certificate when the hours are reached); the others are applied for.
+    #[serde(default)]
+    pub auto_issue: Vec<String>,
+    /// Offers the yearly CE hour recognition proof (继教学时互认证明, seed 001 §10).
+    #[serde(default)]
+    pub recognition_proof: bool,
+    /// Offers exemption proofs (免训证明, seed 001 §11): unit admins file, the superior approves.
+    #[serde(default)]
+    pub exemption_proof: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -45,6 +45,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("todo.html", include_str!("../../templates/todo.html")),
     ("certificates.html", include_str!("../../templates/certificates.html")),
     ("verify.html", include_str!("../../templates/verify.html")),
+    ("certificates_manage.html", include_str!("../../templates/certificates_manage.html")),
+    ("exemptions.html", include_str!("../../templates/exemptions.html")),
     ("orgs.html", include_str!("../../templates/orgs.html")),
     ("one_time_code.html", include_str!("../../templates/one_time_code.html")),
     ("people.html", include_str!("../../templates/people.html")),
@@ -145,6 +147,9 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/claims", "学时申报", "claims", "apply"),
     ("/todos", "待办事项", "todos", "read"),
     ("/certificates", "我的证书", "certificates", "apply"),
+    ("/certificates/manage", "证书打印", "certificates", "print"),
+    ("/exemptions", "免训申请", "exemptions", "file"),
+    ("/approvals?kind=exemption", "免训审核", "exemptions", "review"),
     ("/todos", "待办事项", "todos", "manage"),
     ("/approvals?kind=registration", "注册审核", "registrations", "review"),
     ("/approvals?kind=claim", "学时审核", "claims", "review"),
@@ -163,6 +168,8 @@ fn personal_page_fits(path: &str, user: &CurrentUser) -> bool {
     match path {
         "/hours" | "/certificates" => user.account.person_id.is_some(),
         "/claims" | "/todos" => user.account.person_id.is_some() || user.account.role == "unit_admin",
+        // Exemptions are offered where the tenant says so (Hunan); the menu follows.
+        "/exemptions" | "/approvals?kind=exemption" => user.tenant.tenant.settings.certificates.exemption_proof,
         _ => true,
     }
 }

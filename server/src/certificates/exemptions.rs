@@ -1,0 +1,270 @@
+//! Exemptions (免训证明, seed 001 §11): a unit admin files a person's exemption from a year's training
+//! with the reason; the superior (the unit's supervising authority, else its HR bureau) approves it in
+//! the approvals engine (kind `exemption`); the approval issues an exemption proof (a certificate of kind
+//! [`super::EXEMPTION`]) that the person downloads from their certificates.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::approvals::{self, Decision, NewApproval, Notice};
+use crate::auth::CurrentUser;
+use crate::db::{Filters, Tx, q};
+use crate::error::{AppError, FieldErrors};
+use crate::rules::model::{OrgLevel, Role, Step};
+
+/// The job that issues the proof of an approved exemption (it needs the signing key and the tenant's
+/// settings, which the deciding transaction does not have).
+pub const ISSUE_JOB: &str = "exemptions.issue";
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct Filing {
+    /// The person's full ID number (a person of the caller's unit)
+    pub id_number: String,
+    pub year: i64,
+    /// Why the person is exempt (e.g. 长期病假、援外、脱产学习)
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Exemption {
+    pub id: i64,
+    pub person_id: i64,
+    pub person_name: String,
+    pub year: i64,
+    pub reason: String,
+    pub status: String,
+    pub certificate_number: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+const SELECT: &str = "SELECT e.id, e.person_id, p.name AS person_name, e.year, e.reason, e.status, c.number AS certificate_number, \
+     e.created_at, e.decided_at FROM exemptions e JOIN people p ON p.tenant_id = e.tenant_id AND p.id = e.person_id \
+     JOIN orgs u ON u.tenant_id = e.tenant_id AND u.id = e.unit_id \
+     LEFT JOIN certificates c ON c.tenant_id = e.tenant_id AND c.id = e.certificate_id";
+
+impl Exemption {
+    pub fn to_json(&self) -> Value {
+        let label = match self.status.as_str() {
+            "pending" => "审核中",
+            "approved" => "已通过",
+            "rejected" => "未通过",
+            _ => "",
+        };
+        json!({"id": self.id, "person_id": self.person_id, "person_name": self.person_name, "year": self.year, "reason": self.reason,
+               "status": self.status, "status_label": label, "certificate_number": self.certificate_number,
+               "created_at": self.created_at, "decided_at": self.decided_at})
+    }
+}
+
+fn offered(user: &CurrentUser) -> Result<(), AppError> {
+    if user.tenant.tenant.settings.certificates.exemption_proof { Ok(()) } else { Err(AppError::not_found()) }
+}
+
+/// Files an exemption for a person of the caller's unit and routes it to the superior. One open or
+/// approved exemption per person and year (409 `already_filed`).
+pub async fn file(state: &AppState, user: &CurrentUser, input: &Filing) -> Result<i64, AppError> {
+    offered(user)?;
+    user.authorize(state, "exemptions", "file").await?;
+    let tenant = user.tenant_code();
+    let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
+    let mut errors = FieldErrors::default();
+    let reason = input.reason.trim();
+    if reason.is_empty() {
+        errors.add("reason", "请填写免训事由");
+    } else if reason.chars().count() > 500 {
+        errors.add("reason", "免训事由不能超过 500 字");
+    }
+    if crate::hours::check_year(input.year).is_err() {
+        errors.add("year", "请选择有效的年度");
+    }
+    let person: Option<(i64, i64, String)> = match crate::ids::check_id_number(input.id_number.trim()) {
+        Ok(id_number) => {
+            state
+                .db
+                .opt(
+                    q(format!(
+                        "SELECT p.id, p.unit_id, p.name FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
+                         WHERE p.tenant_id = $1 AND p.id_number = $2 AND {}",
+                        crate::orgs::in_scope("u", 3)
+                    ))
+                    .bind(tenant)
+                    .bind(id_number)
+                    .bind(scope),
+                )
+                .await?
+        }
+        Err(_) => None,
+    };
+    if person.is_none() {
+        errors.add("id_number", "本单位没有这个身份证号的人员");
+    }
+    errors.finish()?;
+    let (person_id, unit_id, name) = person.expect("checked above");
+    let unit = crate::orgs::get(&state.db, tenant, unit_id).await?.ok_or_else(AppError::not_found)?;
+    // Seed 001 §11: the superior approves — the supervising authority, else the unit's HR bureau.
+    let approver = approvals::resolve_step(&state.db, tenant, &unit, &Step { role: Role::AuthorityAdmin, level: OrgLevel::City }).await?;
+    let now = Utc::now();
+    let mut tx = state.db.begin().await?;
+    let inserted = tx
+        .scalar(
+            q("INSERT INTO exemptions (tenant_id, person_id, unit_id, year, reason, status, filed_by, created_at) \
+               VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7) RETURNING id")
+            .bind(tenant)
+            .bind(person_id)
+            .bind(unit_id)
+            .bind(input.year)
+            .bind(reason)
+            .bind(user.account.id)
+            .bind(now),
+        )
+        .await;
+    let id = match inserted {
+        Ok(id) => id,
+        Err(err) if crate::db::is_unique_violation(&err) => {
+            return Err(AppError::conflict("already_filed", format!("{name} 的 {} 年度免训申请已提交过", input.year)));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    approvals::open_tx(
+        &mut tx,
+        tenant,
+        NewApproval {
+            kind: "exemption",
+            subject_type: "exemption",
+            subject_id: id,
+            summary: format!("{name} {} 年度免训申请", input.year),
+            applicant_account_id: Some(user.account.id),
+            approver_org_id: approver.id,
+            step_role: Some("authority_admin"),
+            declaring_org_id: Some(unit_id),
+            ..NewApproval::default()
+        },
+    )
+    .await?;
+    approvals::schedule_digest_tx(&mut tx, &state.config, tenant, approver.id).await?;
+    crate::audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "exemption.filed",
+        "person",
+        Some(person_id),
+        json!({"year": input.year}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The exemptions filed for people in the caller's scope (unit admins: their unit).
+pub async fn list(state: &AppState, user: &CurrentUser, page: i64, per_page: Option<i64>) -> Result<(Vec<Exemption>, i64), AppError> {
+    offered(user)?;
+    user.authorize(state, "exemptions", "file").await?;
+    let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
+    let mut f = Filters::tenant("e.tenant_id", user.tenant_code());
+    f.and_same("(u.path LIKE ? OR u.supervisor_path LIKE ?)", scope);
+    let from = "FROM exemptions e JOIN orgs u ON u.tenant_id = e.tenant_id AND u.id = e.unit_id";
+    let total = state.db.scalar(f.count(from)).await?;
+    let rows = state.db.all(f.page(SELECT, "e.created_at DESC, e.id DESC", page, crate::api::per_page(per_page))).await?;
+    Ok((rows, total))
+}
+
+/// What the approver sees of an exemption.
+pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Value, AppError> {
+    let row: Exemption = state
+        .db
+        .opt(q(format!("{SELECT} WHERE e.tenant_id = $1 AND e.id = $2")).bind(tenant).bind(id))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let mut value = row.to_json();
+    value["person"] = crate::people::profile_json(&state.db, tenant, row.person_id).await?;
+    Ok(value)
+}
+
+/// The approvals engine's decision on an exemption: approved ones get their proof issued by a job.
+pub async fn on_decision(
+    tx: &mut Tx,
+    tenant: &str,
+    item: &approvals::Approval,
+    decision: Decision,
+    reason: Option<&str>,
+) -> Result<Notice, AppError> {
+    let approve = decision == Decision::Approve;
+    let changed = tx
+        .run(
+            q("UPDATE exemptions SET status = $3, decided_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
+                .bind(tenant)
+                .bind(item.subject_id)
+                .bind(if approve { "approved" } else { "rejected" })
+                .bind(Utc::now()),
+        )
+        .await?;
+    if changed == 0 {
+        return Err(AppError::conflict("already_decided", "该申请已被处理"));
+    }
+    if approve {
+        crate::jobs::enqueue_tx(tx, tenant, ISSUE_JOB, &json!({"exemption_id": item.subject_id})).await?;
+        Ok(Notice {
+            title: "免训申请已通过".into(),
+            body: format!("{}已审核通过，免训证明可在“我的证书”中下载。", item.summary),
+            mail: true,
+        })
+    } else {
+        Ok(Notice {
+            title: "免训申请未通过".into(),
+            body: format!("{}未通过审核。原因：{}", item.summary, reason.unwrap_or("")),
+            mail: true,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct IssueJob {
+    exemption_id: i64,
+}
+
+/// Issues the proof of an approved exemption (once: the exemption remembers its certificate).
+pub async fn run_issue_job(state: &AppState, job: &crate::jobs::Job) -> anyhow::Result<()> {
+    let payload: IssueJob = serde_json::from_str(&job.payload)?;
+    let tenant = job.tenant_id.as_str();
+    let row: Option<(i64, i64, String, Option<i64>, String)> = state
+        .db
+        .opt(
+            q("SELECT person_id, year, reason, certificate_id, status FROM exemptions WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant)
+                .bind(payload.exemption_id),
+        )
+        .await?;
+    let Some((person_id, year, reason, certificate, status)) = row else { anyhow::bail!("no exemption {}", payload.exemption_id) };
+    if certificate.is_some() || status != "approved" {
+        return Ok(());
+    }
+    let t = state.tenants.get(tenant).ok_or_else(|| anyhow::anyhow!("unknown tenant {tenant}"))?;
+    let new = super::NewCertificate {
+        person_id,
+        kind: super::EXEMPTION,
+        year,
+        public_hours: 0,
+        professional_hours: 0,
+        plugin_sha256: String::new(),
+        issued_by: None,
+        detail: Some(json!({"reason": reason, "exemption_id": payload.exemption_id})),
+        supersede: true,
+    };
+    let certificate = super::issue(state, &t.settings, &super::default_origin(state, &t.settings), new)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("a simultaneous exemption proof was issued"))?;
+    state
+        .db
+        .run(
+            q("UPDATE exemptions SET certificate_id = $3 WHERE tenant_id = $1 AND id = $2 AND certificate_id IS NULL")
+                .bind(tenant)
+                .bind(payload.exemption_id)
+                .bind(certificate.id),
+        )
+        .await?;
+    Ok(())
+}

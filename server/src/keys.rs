@@ -1,0 +1,221 @@
+//! Signing keys per tenant (Ed25519): certificates carry a compact JWS (RFC 7515, `alg: EdDSA` per
+//! RFC 8037) over their fields, and anyone holding the tenant's public keys (`GET /keys`, or
+//! `jijiao cert public-key`) can check it offline. Keys are created on first use and rotated with
+//! `jijiao keys rotate`; retired keys stay published so that what they signed still verifies.
+//!
+//! The private key lives in the database like the rest of the tenant's secrets; every server process of
+//! a deployment signs with the same key.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde_json::{Value, json};
+
+use crate::db::{Db, DbResult, q};
+
+/// What a key signs: certificates today; the OpenID Connect provider's ID tokens later.
+pub const CERTIFICATES: &str = "certificates";
+
+#[derive(Clone)]
+pub struct Key {
+    pub kid: String,
+    signing: SigningKey,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct KeyRow {
+    kid: String,
+    public_key: String,
+    private_key: String,
+    created_at: DateTime<Utc>,
+    retired_at: Option<DateTime<Utc>>,
+}
+
+/// A public key as a JWK (`kty: OKP`, `crv: Ed25519`), with the tenant and dates for people reading it.
+#[derive(Debug, Clone)]
+pub struct PublicKey {
+    pub kid: String,
+    pub key: VerifyingKey,
+}
+
+impl PublicKey {
+    pub fn to_jwk(&self) -> Value {
+        json!({"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": self.kid, "x": B64.encode(self.key.as_bytes())})
+    }
+
+    pub fn from_jwk(jwk: &Value) -> Option<PublicKey> {
+        if jwk.get("kty")?.as_str()? != "OKP" || jwk.get("crv")?.as_str()? != "Ed25519" {
+            return None;
+        }
+        let bytes: [u8; 32] = B64.decode(jwk.get("x")?.as_str()?).ok()?.try_into().ok()?;
+        Some(PublicKey { kid: jwk.get("kid")?.as_str()?.to_owned(), key: VerifyingKey::from_bytes(&bytes).ok()? })
+    }
+}
+
+impl KeyRow {
+    fn public(&self) -> Option<PublicKey> {
+        let bytes: [u8; 32] = B64.decode(&self.public_key).ok()?.try_into().ok()?;
+        Some(PublicKey { kid: self.kid.clone(), key: VerifyingKey::from_bytes(&bytes).ok()? })
+    }
+}
+
+/// The key that signs for `purpose` now: the newest unretired one, created when there is none.
+pub async fn current(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<Key> {
+    if let Some(key) = newest(db, tenant, purpose).await? {
+        return Ok(key);
+    }
+    create(db, tenant, purpose).await?;
+    newest(db, tenant, purpose).await?.ok_or_else(|| anyhow::anyhow!("signing key vanished"))
+}
+
+async fn newest(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<Option<Key>> {
+    let row: Option<KeyRow> = db
+        .opt(
+            q("SELECT kid, public_key, private_key, created_at, retired_at FROM signing_keys \
+               WHERE tenant_id = $1 AND purpose = $2 AND retired_at IS NULL ORDER BY created_at DESC, kid DESC LIMIT 1")
+            .bind(tenant)
+            .bind(purpose),
+        )
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let secret: [u8; 32] = B64.decode(&row.private_key)?.try_into().map_err(|_| anyhow::anyhow!("signing key {} is malformed", row.kid))?;
+    Ok(Some(Key { kid: row.kid, signing: SigningKey::from_bytes(&secret) }))
+}
+
+/// A new key for `purpose`; earlier ones are retired (they still verify).
+pub async fn rotate(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<String> {
+    let mut tx = db.begin().await?;
+    tx.run(
+        q("UPDATE signing_keys SET retired_at = $3 WHERE tenant_id = $1 AND purpose = $2 AND retired_at IS NULL")
+            .bind(tenant)
+            .bind(purpose)
+            .bind(Utc::now()),
+    )
+    .await?;
+    tx.commit().await?;
+    create(db, tenant, purpose).await
+}
+
+async fn create(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<String> {
+    let signing = SigningKey::generate(&mut rand::rngs::OsRng);
+    let public = B64.encode(signing.verifying_key().as_bytes());
+    // The key id is derived from the public key, so two processes racing to create the first key
+    // produce different ids and both rows are valid keys (the newest signs).
+    let kid =
+        format!("{purpose}-{}", &hex::encode(sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &public)))[..16]);
+    db.run(
+        q("INSERT INTO signing_keys (tenant_id, kid, purpose, algorithm, public_key, private_key, created_at) VALUES ($1, $2, $3, 'Ed25519', $4, $5, $6)")
+            .bind(tenant)
+            .bind(&kid)
+            .bind(purpose)
+            .bind(public)
+            .bind(B64.encode(signing.to_bytes()))
+            .bind(Utc::now()),
+    )
+    .await?;
+    Ok(kid)
+}
+
+/// Every key of the tenant for `purpose`, current and retired: what verifiers need.
+pub async fn public_keys(db: &Db, tenant: &str, purpose: &str) -> DbResult<Vec<PublicKey>> {
+    let rows: Vec<KeyRow> = db
+        .all(
+            q("SELECT kid, public_key, private_key, created_at, retired_at FROM signing_keys WHERE tenant_id = $1 AND purpose = $2 ORDER BY created_at, kid")
+                .bind(tenant)
+                .bind(purpose),
+        )
+        .await?;
+    Ok(rows.iter().filter_map(KeyRow::public).collect())
+}
+
+/// The tenant's public keys as a JWK set, with each key's dates (extra members are allowed in JWKs).
+pub async fn jwks(db: &Db, tenant: &str, purpose: &str) -> DbResult<Value> {
+    let rows: Vec<KeyRow> = db
+        .all(
+            q("SELECT kid, public_key, private_key, created_at, retired_at FROM signing_keys WHERE tenant_id = $1 AND purpose = $2 ORDER BY created_at, kid")
+                .bind(tenant)
+                .bind(purpose),
+        )
+        .await?;
+    let keys: Vec<Value> = rows
+        .iter()
+        .filter_map(|row| {
+            let mut jwk = row.public()?.to_jwk();
+            jwk["created_at"] = json!(row.created_at);
+            jwk["retired_at"] = json!(row.retired_at);
+            Some(jwk)
+        })
+        .collect();
+    Ok(json!({"keys": keys}))
+}
+
+impl Key {
+    /// A compact JWS of `claims`: `header.payload.signature`, all base64url.
+    pub fn sign_jws(&self, claims: &Value) -> String {
+        let header = json!({"alg": "EdDSA", "kid": self.kid});
+        let signing_input = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
+        let signature = self.signing.sign(signing_input.as_bytes());
+        format!("{signing_input}.{}", B64.encode(signature.to_bytes()))
+    }
+
+    /// A raw Ed25519 signature (for Data Integrity proofs).
+    pub fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        self.signing.sign(message).to_bytes()
+    }
+
+    pub fn public(&self) -> PublicKey {
+        PublicKey { kid: self.kid.clone(), key: self.signing.verifying_key() }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum JwsError {
+    #[error("not a compact JWS")]
+    Malformed,
+    #[error("signed by an unknown key {0:?}")]
+    UnknownKey(String),
+    #[error("the signature does not match the content")]
+    BadSignature,
+}
+
+/// Checks a compact JWS against `keys` (by its `kid`) and returns its claims.
+pub fn verify_jws(token: &str, keys: &[PublicKey]) -> Result<Value, JwsError> {
+    let mut parts = token.trim().split('.');
+    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(JwsError::Malformed);
+    };
+    let decode = |part: &str| B64.decode(part).map_err(|_| JwsError::Malformed);
+    let header: Value = serde_json::from_slice(&decode(header)?).map_err(|_| JwsError::Malformed)?;
+    if header.get("alg").and_then(Value::as_str) != Some("EdDSA") {
+        return Err(JwsError::Malformed);
+    }
+    let kid = header.get("kid").and_then(Value::as_str).unwrap_or_default();
+    let key = keys.iter().find(|k| k.kid == kid).ok_or_else(|| JwsError::UnknownKey(kid.to_owned()))?;
+    let signature = Signature::from_slice(&decode(signature)?).map_err(|_| JwsError::Malformed)?;
+    let signing_input = &token.trim()[..token.trim().rfind('.').unwrap_or(0)];
+    key.key.verify(signing_input.as_bytes(), &signature).map_err(|_| JwsError::BadSignature)?;
+    serde_json::from_slice(&decode(payload)?).map_err(|_| JwsError::Malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jws_round_trip_and_tamper() {
+        let key = Key { kid: "k1".into(), signing: SigningKey::from_bytes(&[7; 32]) };
+        let token = key.sign_jws(&json!({"n": "HN2026X", "h": [3000, 6000]}));
+        let keys = [key.public()];
+        assert_eq!(verify_jws(&token, &keys).unwrap()["n"], "HN2026X");
+        let parts: Vec<&str> = token.split('.').collect();
+        let forged = format!("{}.{}.{}", parts[0], B64.encode(json!({"n": "HN2026X", "h": [9000, 6000]}).to_string()), parts[2]);
+        assert_eq!(verify_jws(&forged, &keys), Err(JwsError::BadSignature));
+        let other = PublicKey { kid: "k1".into(), key: SigningKey::from_bytes(&[8; 32]).verifying_key() };
+        assert_eq!(verify_jws(&token, &[other]), Err(JwsError::BadSignature));
+        assert_eq!(verify_jws("a.b", &keys), Err(JwsError::Malformed));
+        assert!(matches!(verify_jws(&token, &[]), Err(JwsError::UnknownKey(_))));
+        let jwk = keys[0].to_jwk();
+        assert_eq!(PublicKey::from_jwk(&jwk).unwrap().key, keys[0].key);
+    }
+}
