@@ -102,8 +102,8 @@ async fn create(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<String> 
     let public = B64.encode(signing.verifying_key().as_bytes());
     // The key id is derived from the public key, so two processes racing to create the first key
     // produce different ids and both rows are valid keys (the newest signs).
-    let kid =
-        format!("{purpose}-{}", &hex::encode(sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &public)))[..16]);
+    // Short: it travels in every QR code.
+    let kid = hex::encode(sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &public)))[..12].to_owned();
     db.run(
         q("INSERT INTO signing_keys (tenant_id, kid, purpose, algorithm, public_key, private_key, created_at) VALUES ($1, $2, $3, 'Ed25519', $4, $5, $6)")
             .bind(tenant)
