@@ -7,6 +7,8 @@
 //! admin batch printing, Open Badges export. Revoking a credit revokes the certificates of its
 //! person-year ([`revoke_dependent_tx`], called by `hours::revoke_tx`).
 
+pub mod pdf;
+
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
