@@ -7,6 +7,7 @@
 //! The server runs no background job workers: a test runs the queue when it wants its effects
 //! (`drain_jobs`), so what it sees never depends on a worker's timing.
 
+pub mod pdf;
 pub mod services;
 
 use std::path::PathBuf;

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod browser;
 mod certificates;
+mod certificates_pdf;
 mod claims;
 mod common;
 mod hours;
