@@ -121,7 +121,9 @@ async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         crate::mail::SEND_JOB => crate::mail::deliver(state, job).await,
         crate::approvals::DIGEST_JOB => crate::approvals::send_digest(state, job).await,
-        crate::hours::status::RECOMPUTE_JOB | crate::hours::status::RECOMPUTE_YEAR_JOB => crate::hours::status::run_job(state, job).await,
+        crate::hours::status::RECOMPUTE_JOB | crate::hours::status::RECOMPUTE_YEAR_JOB | crate::hours::status::RECOMPUTE_MANY_JOB => {
+            crate::hours::status::run_job(state, job).await
+        }
         // Retried like any failure rather than failed at once: during a rolling upgrade an older
         // process may see a kind that only newer processes know.
         other => anyhow::bail!("unknown job kind {other:?}"),
@@ -321,6 +323,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         crate::mail::SEND_JOB => "邮件发送",
         crate::hours::status::RECOMPUTE_JOB => "年度学时计算",
         crate::hours::status::RECOMPUTE_YEAR_JOB => "年度学时批量重算",
+        crate::hours::status::RECOMPUTE_MANY_JOB => "平台学时入账后计算",
         _ => "其他任务",
     }
 }
