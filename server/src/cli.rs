@@ -64,6 +64,31 @@ pub enum Command {
         #[command(subcommand)]
         command: StatusCommand,
     },
+    /// Online training platforms (configured in tenant.toml [[platforms]]): list them, issue API keys.
+    Platform {
+        #[command(subcommand)]
+        command: PlatformCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlatformCommand {
+    /// List a tenant's platforms with their recognised years and current key id.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Issue a platform's API credentials and print the key id and secret (shown this once only).
+    Credentials {
+        #[arg(long)]
+        tenant: String,
+        /// The platform's code in tenant.toml.
+        #[arg(long)]
+        platform: String,
+        /// Replace the current key (it stops working at once); without this a platform that has a key is refused.
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -287,6 +312,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bar.finish_and_clear();
                 println!("{tenant} {year}: {n} person-years stored");
             }
+        }
+        Command::Platform { command: PlatformCommand::List { tenant } } => {
+            let db = connect(&config).await?;
+            let keys: Vec<(i64, String)> = db
+                .all(q("SELECT platform_id, key_id FROM platform_keys WHERE tenant_id = $1 AND revoked_at IS NULL").bind(&tenant))
+                .await?;
+            println!("code\tname\tsite\tphone\tyears\tkey_id");
+            for p in crate::training::platforms::list(&db, &tenant).await? {
+                let key = keys.iter().find(|k| k.0 == p.id).map_or("-", |k| k.1.as_str());
+                let years = if p.enabled { p.years_text() } else { "disabled".into() };
+                println!("{}\t{}\t{}\t{}\t{years}\t{key}", p.code, p.name, p.site, p.phone);
+            }
+        }
+        Command::Platform { command: PlatformCommand::Credentials { tenant, platform, rotate } } => {
+            let db = connect(&config).await?;
+            let issued = crate::training::platforms::issue(&db, &tenant, &platform, rotate, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{} ({})", e.message, e.code))?;
+            println!("platform: {}/{}", tenant, issued.platform);
+            println!("key id:   {}", issued.key_id);
+            println!("secret:   {}", issued.secret);
+            eprintln!("The secret is shown only this once: hand it to the platform over a safe channel.");
         }
         Command::Jobs { command: JobsCommand::Retry { id } } => {
             let db = connect(&config).await?;
