@@ -417,3 +417,27 @@ async fn tenant_sync_keeps_platforms_in_step(s: TestServer) {
     assert_eq!(statuses(&body), ["rejected:year_not_recognised"]);
 }
 both!(tenant_sync_keeps_platforms_in_step, tenant_sync_keeps_platforms_in_step);
+
+async fn a_batch_sent_twice_at_once_counts_once(s: TestServer) {
+    // A platform that timed out and retried while the first request was still running: one of the two
+    // takes each record, the other answers it as a duplicate, and the ledger holds each once.
+    let p = platform(&s, "hunan", "webtrn").await;
+    let (one, two) = (demo_id_number("hunan", 101), demo_id_number("hunan", 102));
+    let records: Vec<Value> = (0..60)
+        .map(|i| {
+            if i % 2 == 0 {
+                record(&format!("t-{i}"), &one, "湘一", "public", json!(1))
+            } else {
+                record(&format!("t-{i}"), &two, "湘二", "professional", json!(2))
+            }
+        })
+        .collect();
+    let batch = json!({"records": records});
+    let ((s1, a), (s2, b)) = tokio::join!(p.post(&s, "/platform/completions", &batch), p.post(&s, "/platform/completions", &batch));
+    assert_eq!((s1, s2), (200, 200), "{a} {b}");
+    assert_eq!(a["accepted"].as_i64().unwrap() + b["accepted"].as_i64().unwrap(), 60, "{a} {b}");
+    assert_eq!(a["duplicates"].as_i64().unwrap() + b["duplicates"].as_i64().unwrap(), 60, "{a} {b}");
+    assert_eq!(s.count("SELECT COUNT(*) FROM credits WHERE source_ref LIKE 'platform:webtrn:%'").await, 60);
+    assert_eq!(s.count("SELECT COUNT(*) FROM platform_completions").await, 60);
+}
+both!(a_batch_sent_twice_at_once_counts_once, a_batch_sent_twice_at_once_counts_once);
