@@ -241,6 +241,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for a in accounts {
                 println!("{}\t{}\t{}\t{}\t{}", a.tenant, a.user_type, a.id_number, a.name, a.org);
             }
+            // Demo platforms get API keys too; a secret is shown once, so only keys issued now are printed.
+            let keyless: Vec<(String, String)> = db
+                .all(
+                    q("SELECT p.tenant_id, p.code FROM platforms p WHERE p.enabled = $1 AND NOT EXISTS (SELECT 1 FROM platform_keys k \
+                        WHERE k.tenant_id = p.tenant_id AND k.platform_id = p.id AND k.revoked_at IS NULL) ORDER BY p.tenant_id, p.id")
+                    .bind(true),
+                )
+                .await?;
+            if !keyless.is_empty() {
+                println!("platform API keys issued now (key id, secret; shown this once):");
+            }
+            for (tenant, code) in keyless {
+                let issued = crate::training::platforms::issue(&db, &tenant, &code, false, None)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{} ({})", e.message, e.code))?;
+                println!("{tenant}\t{code}\t{}\t{}", issued.key_id, issued.secret);
+            }
         }
         Command::Import { command: ImportCommand::Credits { tenant, file, report } } => {
             let db = connect(&config).await?;
