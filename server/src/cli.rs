@@ -69,6 +69,11 @@ pub enum Command {
         #[command(subcommand)]
         command: CertCommand,
     },
+    /// Online training platforms (configured in tenant.toml [[platforms]]): list them, issue API keys.
+    Platform {
+        #[command(subcommand)]
+        command: PlatformCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +95,26 @@ pub enum CertCommand {
     PublicKey { tenant: String },
     /// Start signing a tenant's certificates with a new key; earlier keys stay published for checking.
     RotateKey { tenant: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlatformCommand {
+    /// List a tenant's platforms with their recognised years and current key id.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Issue a platform's API credentials and print the key id and secret (shown this once only).
+    Credentials {
+        #[arg(long)]
+        tenant: String,
+        /// The platform's code in tenant.toml.
+        #[arg(long)]
+        platform: String,
+        /// Replace the current key (it stops working at once); without this a platform that has a key is refused.
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -242,6 +267,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for a in accounts {
                 println!("{}\t{}\t{}\t{}\t{}", a.tenant, a.user_type, a.id_number, a.name, a.org);
             }
+            // Demo platforms get API keys too; a secret is shown once, so only keys issued now are printed.
+            let keyless: Vec<(String, String)> = db
+                .all(
+                    q("SELECT p.tenant_id, p.code FROM platforms p WHERE p.enabled = $1 AND NOT EXISTS (SELECT 1 FROM platform_keys k \
+                        WHERE k.tenant_id = p.tenant_id AND k.platform_id = p.id AND k.revoked_at IS NULL) ORDER BY p.tenant_id, p.id")
+                    .bind(true),
+                )
+                .await?;
+            if !keyless.is_empty() {
+                println!("platform API keys issued now (key id, secret; shown this once):");
+            }
+            for (tenant, code) in keyless {
+                let issued = crate::training::platforms::issue(&db, &tenant, &code, false, None)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{} ({})", e.message, e.code))?;
+                println!("{tenant}\t{code}\t{}\t{}", issued.key_id, issued.secret);
+            }
         }
         Command::Import { command: ImportCommand::Credits { tenant, file, report } } => {
             let db = connect(&config).await?;
@@ -331,6 +373,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = connect(&config).await?;
             let kid = crate::keys::rotate(&db, &tenant, crate::keys::CERTIFICATES).await?;
             println!("{tenant}: certificates are now signed with key {kid}");
+        }
+        Command::Platform { command: PlatformCommand::List { tenant } } => {
+            let db = connect(&config).await?;
+            let keys: Vec<(i64, String)> = db
+                .all(q("SELECT platform_id, key_id FROM platform_keys WHERE tenant_id = $1 AND revoked_at IS NULL").bind(&tenant))
+                .await?;
+            println!("code\tname\tsite\tphone\tyears\tkey_id");
+            for p in crate::training::platforms::list(&db, &tenant).await? {
+                let key = keys.iter().find(|k| k.0 == p.id).map_or("-", |k| k.1.as_str());
+                let years = if p.enabled { p.years_text() } else { "disabled".into() };
+                println!("{}\t{}\t{}\t{}\t{years}\t{key}", p.code, p.name, p.site, p.phone);
+            }
+        }
+        Command::Platform { command: PlatformCommand::Credentials { tenant, platform, rotate } } => {
+            let db = connect(&config).await?;
+            let issued = crate::training::platforms::issue(&db, &tenant, &platform, rotate, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{} ({})", e.message, e.code))?;
+            println!("platform: {}/{}", tenant, issued.platform);
+            println!("key id:   {}", issued.key_id);
+            println!("secret:   {}", issued.secret);
+            eprintln!("The secret is shown only this once: hand it to the platform over a safe channel.");
         }
         Command::Jobs { command: JobsCommand::Retry { id } } => {
             let db = connect(&config).await?;

@@ -121,7 +121,9 @@ async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         crate::mail::SEND_JOB => crate::mail::deliver(state, job).await,
         crate::approvals::DIGEST_JOB => crate::approvals::send_digest(state, job).await,
-        crate::hours::status::RECOMPUTE_JOB | crate::hours::status::RECOMPUTE_YEAR_JOB => crate::hours::status::run_job(state, job).await,
+        crate::hours::status::RECOMPUTE_JOB | crate::hours::status::RECOMPUTE_YEAR_JOB | crate::hours::status::RECOMPUTE_MANY_JOB => {
+            crate::hours::status::run_job(state, job).await
+        }
         crate::certificates::RENDER_JOB => crate::certificates::run_render_job(state, job).await,
         crate::certificates::exemptions::ISSUE_JOB => crate::certificates::exemptions::run_issue_job(state, job).await,
         // Retried like any failure rather than failed at once: during a rolling upgrade an older
@@ -325,6 +327,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         crate::hours::status::RECOMPUTE_YEAR_JOB => "年度学时批量重算",
         crate::certificates::RENDER_JOB => "证书生成",
         crate::certificates::exemptions::ISSUE_JOB => "免训证明开具",
+        crate::hours::status::RECOMPUTE_MANY_JOB => "平台学时入账后计算",
         _ => "其他任务",
     }
 }

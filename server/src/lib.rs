@@ -26,4 +26,5 @@ pub mod rules;
 pub mod storage;
 pub mod tenancy;
 pub mod todos;
+pub mod training;
 pub mod web;

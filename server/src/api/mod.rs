@@ -51,6 +51,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::certificates::api_routes(&state))
         .merge(crate::messages::api_routes())
         .merge(crate::hours::api_routes())
+        .merge(crate::training::api_routes())
         .merge(crate::jobs::admin::api_routes())
         .merge(crate::people::admin::api_routes())
         .merge(crate::tenancy::admin::api_routes())
@@ -139,6 +140,11 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::hours::admin::api_staff_years,
         crate::hours::admin::api_staff_credits,
         crate::hours::import::api_import,
+        crate::training::completions::api_completions,
+        crate::training::orders::api_orders,
+        crate::training::orders::api_my_orders,
+        crate::training::reconciliation::api_reconciliation,
+        crate::training::reconciliation::api_rejections,
         crate::jobs::admin::api_list,
         crate::jobs::admin::api_retry,
         crate::messages::api_list,
@@ -169,6 +175,7 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::certificates::handlers::LookupInput,
         crate::certificates::PrintInput,
         crate::certificates::exemptions::Filing,
+        crate::training::completions::Batch,
     ))
 )]
 pub struct ApiDoc;

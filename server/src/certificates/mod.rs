@@ -434,11 +434,11 @@ pub async fn auto_issue(state: &AppState, tenant: &str, person: i64, year: i64) 
 /// One online course behind a recognition proof.
 #[derive(Debug, Serialize, sqlx::FromRow)]
 struct OnlineCourse {
-    source: String,
+    platform: String,
     course: Option<String>,
     subject: String,
     hours: i64,
-    created_at: DateTime<Utc>,
+    completed_at: DateTime<Utc>,
 }
 
 /// Seed 001 §10 继教学时互认证明: a proof of this year's online training hours, counting only credits
@@ -453,14 +453,15 @@ pub async fn recognition(state: &AppState, user: &CurrentUser, origin: &str) -> 
     let tenant = user.tenant_code();
     let person = user.account.person_id.ok_or_else(AppError::forbidden)?;
     let year = hours::this_year();
+    // Seed 001 §10: only courses taken at the platforms the province recognises for the year.
     let courses: Vec<OnlineCourse> = state
         .db
         .all(
-            q(format!(
-                "SELECT c.source, c.course, c.subject, c.hours, c.created_at FROM credits c WHERE c.tenant_id = $1 AND c.person_id = $2 \
-                 AND c.year = $3 AND c.revoked_at IS NULL AND {} ORDER BY c.created_at, c.id",
-                recognised_platform_credit("c")
-            ))
+            q("SELECT pl.name AS platform, c.course, c.subject, c.hours, pc.completed_at FROM credits c \
+               JOIN platform_completions pc ON pc.tenant_id = c.tenant_id AND pc.credit_id = c.id \
+               JOIN platforms pl ON pl.tenant_id = pc.tenant_id AND pl.id = pc.platform_id \
+               WHERE c.tenant_id = $1 AND c.person_id = $2 AND c.year = $3 AND c.revoked_at IS NULL \
+               AND pl.year_from <= c.year AND (pl.year_to IS NULL OR pl.year_to >= c.year) ORDER BY pc.completed_at, c.id")
             .bind(tenant)
             .bind(person)
             .bind(year),
@@ -473,8 +474,8 @@ pub async fn recognition(state: &AppState, user: &CurrentUser, origin: &str) -> 
     let detail: Vec<Value> = courses
         .iter()
         .map(|c| {
-            json!({"platform": platform_name(settings, &c.source), "course": c.course, "subject": c.subject,
-                   "hours": hours::hours_json(c.hours), "completed_on": c.created_at.with_timezone(&china()).date_naive()})
+            json!({"platform": c.platform, "course": c.course, "subject": c.subject,
+                   "hours": hours::hours_json(c.hours), "completed_on": c.completed_at.with_timezone(&china()).date_naive()})
         })
         .collect();
     let new = NewCertificate {
@@ -493,16 +494,6 @@ pub async fn recognition(state: &AppState, user: &CurrentUser, origin: &str) -> 
     }
     // Two requests at once: the other one's proof is the valid one.
     valid_one(state, tenant, person, RECOGNITION, year).await?.ok_or_else(|| AppError::internal("recognition proof vanished"))
-}
-
-/// The SQL condition "credit `alias` came from a recognised online platform": the platforms report
-/// with `source = 'platform:<code>'` (issue 6).
-fn recognised_platform_credit(alias: &str) -> String {
-    format!("{alias}.source LIKE 'platform:%'")
-}
-
-fn platform_name(_settings: &TenantSettings, source: &str) -> String {
-    source.strip_prefix("platform:").unwrap_or(source).to_owned()
 }
 
 /// Revokes the valid certificates a person-year's hours backed, when one of its credits is revoked: the

@@ -27,6 +27,8 @@ use crate::rules::model::{Hours, Totals, YearStatus};
 pub const RECOMPUTE_JOB: &str = "status.recompute";
 /// Recompute a whole tenant-year in batches (after the tenant's rules changed): payload `{"year"}`.
 pub const RECOMPUTE_YEAR_JOB: &str = "status.recompute_year";
+/// Recompute a list of person-years (a platform batch's): payload `{"items": [[person_id, year], …]}`.
+pub const RECOMPUTE_MANY_JOB: &str = "status.recompute_many";
 /// Person-years per plugin call in a tenant-year recompute.
 const BATCH: i64 = 500;
 
@@ -34,6 +36,11 @@ const BATCH: i64 = 500;
 struct PersonYearJob {
     person_id: i64,
     year: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ManyJob {
+    items: Vec<(i64, i64)>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -149,6 +156,31 @@ pub async fn mark_tx(tx: &mut Tx, tenant: &str, person_id: i64, year: i64) -> Db
     .await?;
     let payload = serde_json::to_value(PersonYearJob { person_id, year }).unwrap_or_default();
     crate::jobs::enqueue_once_tx(tx, tenant, RECOMPUTE_JOB, &payload).await?;
+    Ok(())
+}
+
+/// [`mark_tx`] for many person-years at once (a platform's batch of completions): one multi-row upsert
+/// and one queued job for them all. Pass them sorted, so that concurrent batches lock rows in one order.
+pub async fn mark_many_tx(tx: &mut Tx, tenant: &str, person_years: &[(i64, i64)]) -> DbResult<()> {
+    if person_years.is_empty() {
+        return Ok(());
+    }
+    for chunk in person_years.chunks(500) {
+        let mut sql = String::from("INSERT INTO year_status (tenant_id, person_id, year, generation, computed_generation) VALUES ");
+        let mut query_args = vec![crate::db::ToValue::to_value(tenant)];
+        for (i, (person, year)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            query_args.push(crate::db::ToValue::to_value(*person));
+            query_args.push(crate::db::ToValue::to_value(*year));
+            sql.push_str(&format!("($1, ${}, ${}, 1, 0)", query_args.len() - 1, query_args.len()));
+        }
+        sql.push_str(" ON CONFLICT (tenant_id, person_id, year) DO UPDATE SET generation = year_status.generation + 1");
+        tx.run(crate::db::Query::with_args(sql, query_args)).await?;
+    }
+    let payload = serde_json::to_value(ManyJob { items: person_years.to_vec() }).unwrap_or_default();
+    crate::jobs::enqueue_tx(tx, tenant, RECOMPUTE_MANY_JOB, &payload).await?;
     Ok(())
 }
 
@@ -380,6 +412,12 @@ pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
             // Seed 002: where the tenant says so, the platform issues the certificate once the year qualifies.
             if status.met {
                 crate::certificates::auto_issue(state, &job.tenant_id, p.person_id, p.year).await?;
+            }
+        }
+        RECOMPUTE_MANY_JOB => {
+            let p: ManyJob = serde_json::from_str(&job.payload)?;
+            for (person_id, year) in p.items {
+                recompute(&state.db, &state.rules, &job.tenant_id, person_id, year).await?;
             }
         }
         RECOMPUTE_YEAR_JOB => {

@@ -26,6 +26,12 @@ pub struct TenantSettings {
     pub registration: RegistrationRules,
     #[serde(default)]
     pub certificates: CertificateSettings,
+    /// The online training platforms the province recognises (`[[platforms]]`).
+    #[serde(default)]
+    pub platforms: Vec<crate::training::platforms::PlatformSettings>,
+    /// When a year stops taking platform completions (`[completions]`).
+    #[serde(default)]
+    pub completions: crate::training::completions::CompletionSettings,
 }
 
 /// The certificate kinds a tenant offers (codes its rules plugin's `certificate-check` knows).

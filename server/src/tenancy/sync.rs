@@ -145,6 +145,8 @@ pub async fn sync_tenant(db: &Db, folder: &Path) -> anyhow::Result<String> {
         )
         .await?;
     }
+    settings.completions.check()?;
+    crate::training::platforms::sync_tx(&mut tx, &code, &settings.platforms, now).await?;
     // New rules (rules.toml or plugin pins) queue a recompute of the stored yearly statuses.
     crate::hours::status::after_sync_tx(&mut tx, &code, folder).await?;
     tx.commit().await?;

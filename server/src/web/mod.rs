@@ -57,6 +57,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("staff_detail.html", include_str!("../../templates/staff_detail.html")),
     ("import.html", include_str!("../../templates/import.html")),
     ("jobs.html", include_str!("../../templates/jobs.html")),
+    ("platforms.html", include_str!("../../templates/platforms.html")),
+    ("platform_days.html", include_str!("../../templates/platform_days.html")),
+    ("orders.html", include_str!("../../templates/orders.html")),
 ];
 
 pub struct Templates {
@@ -150,6 +153,7 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/certificates/manage", "证书打印", "certificates", "print"),
     ("/exemptions", "免训申请", "exemptions", "file"),
     ("/approvals?kind=exemption", "免训审核", "exemptions", "review"),
+    ("/orders", "我的订单", "orders", "read"),
     ("/todos", "待办事项", "todos", "manage"),
     ("/approvals?kind=registration", "注册审核", "registrations", "review"),
     ("/approvals?kind=claim", "学时审核", "claims", "review"),
@@ -157,6 +161,7 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/people", "人员管理", "people", "read"),
     ("/staff/status", "人员学时", "people", "read"),
     ("/admin/import", "学时导入", "credits", "import"),
+    ("/admin/platforms", "培训平台", "platforms", "manage"),
     ("/admin/jobs", "后台任务", "jobs", "manage"),
     ("/basic-data", "基础数据", "basic_data", "manage"),
     ("/account/password", "修改密码", "password", "change"),
@@ -166,7 +171,7 @@ const NAV: &[(&str, &str, &str, &str)] = &[
 /// make them useful to others, so the menu leaves them out.
 fn personal_page_fits(path: &str, user: &CurrentUser) -> bool {
     match path {
-        "/hours" | "/certificates" => user.account.person_id.is_some(),
+        "/hours" | "/certificates" | "/orders" => user.account.person_id.is_some(),
         "/claims" | "/todos" => user.account.person_id.is_some() || user.account.role == "unit_admin",
         // Exemptions are offered where the tenant says so (Hunan); the menu follows.
         "/exemptions" | "/approvals?kind=exemption" => user.tenant.tenant.settings.certificates.exemption_proof,
@@ -299,6 +304,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::certificates::page_routes(&state))
         .merge(crate::hours::page_routes())
         .merge(crate::jobs::admin::page_routes())
+        .merge(crate::training::page_routes())
         .layer(middleware::from_fn_with_state(state, html_errors))
 }
 

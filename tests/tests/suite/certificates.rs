@@ -311,9 +311,25 @@ async fn recognition_proof_counts_recognised_platforms_and_voids_the_previous(s:
     let url = s.api("hunan", "/certificates/recognition");
     let (status, body) = json_of(staff.post(&url).send().await.unwrap()).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("no_online_hours")), "{body}");
-    // Only hours from recognised platforms count: an imported credit does not.
-    credit_from(&s, "hunan", person, year, "public", 1200, "platform:hnrsks", "p:1").await;
-    credit_from(&s, "hunan", person, year, "professional", 2050, "platform:hnrsks", "p:2").await;
+    // A recognised platform reports two courses (through its signed API); an imported credit of the
+    // same year does not count.
+    let keys = jijiao::training::platforms::issue(&s.db, "hunan", "ischinese", true, None).await.unwrap();
+    let name: String =
+        s.db.one(q("SELECT name FROM people WHERE tenant_id = 'hunan' AND id = $1").bind(person)).await.map(|r: (String,)| r.0).unwrap();
+    let record = |id: &str, subject: &str, hours: f64| {
+        json!({"record_id": id, "id_number": jijiao::demo::demo_id_number("hunan", 101), "name": name, "course_code": format!("C-{id}"),
+               "course_title": format!("网络课程{id}"), "subject": subject, "hours": hours,
+               "completed_at": (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339(), "year": year})
+    };
+    let body = json!({"records": [record("r1", "public", 12.0), record("r2", "professional", 20.5)]}).to_string().into_bytes();
+    let path = "/t/hunan/api/v1/platform/completions";
+    let mut req = s.client().post(format!("{}{path}", s.base)).header("content-type", "application/json");
+    for (header, value) in jijiao::training::platforms::signed_headers(&keys.key_id, &keys.secret, "POST", path, &body) {
+        req = req.header(header, value);
+    }
+    let (status, answer) = json_of(req.body(body).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["results"].as_array().unwrap().iter().all(|r| r["status"] == "accepted"), "{answer}");
     credit_from(&s, "hunan", person, year, "professional", 5000, "import", "i:1").await;
     let (status, first) = json_of(staff.post(&url).send().await.unwrap()).await;
     assert_eq!(status, 201, "{first}");
@@ -339,7 +355,7 @@ async fn recognition_proof_counts_recognised_platforms_and_voids_the_previous(s:
             .await;
     assert_eq!(status, 200);
     let text = pdf_text(&pdf);
-    assert!(text.contains("继教学时互认证明") && text.contains("hnrsks") && text.contains("20.5"), "{text}");
+    assert!(text.contains("继教学时互认证明") && text.contains("网络课程r2") && text.contains("20.5"), "{text}");
     let page = staff.get(s.url("hunan", "/certificates")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("data-recognition") && page.contains("已作废"), "{page}");
     // Provinces without the proof: not found.

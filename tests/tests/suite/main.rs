@@ -12,6 +12,7 @@ mod hours;
 mod isolation;
 mod jobs;
 mod orgs;
+mod platforms;
 mod progress;
 mod registration;
 mod storage;

@@ -1,0 +1,31 @@
+//! Training (DESIGN: plans, classes, scores, platform ingest). So far the online training platforms
+//! (网络培训机构): their configuration and credentials (`platforms`), the signed completions API that
+//! turns completed courses into ledger credits (`completions`), purchases shown to staff (`orders`), and
+//! the per-day reconciliation for platforms and operators (`reconciliation`).
+
+pub mod completions;
+pub mod orders;
+pub mod platforms;
+pub mod reconciliation;
+
+use axum::Router;
+use chrono::{DateTime, Utc};
+
+use crate::app::AppState;
+
+/// A time as shown to people: China time, to the minute.
+pub fn china_time(at: DateTime<Utc>) -> String {
+    (at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .merge(platforms::api_routes())
+        .merge(completions::api_routes())
+        .merge(orders::api_routes())
+        .merge(reconciliation::api_routes())
+}
+
+pub fn page_routes() -> Router<AppState> {
+    Router::new().merge(platforms::page_routes()).merge(orders::page_routes()).merge(reconciliation::page_routes())
+}
