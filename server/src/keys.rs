@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::db::{Db, DbResult, q};
 
-/// What a key signs: certificates today; the OpenID Connect provider's ID tokens later.
+/// What a key signs: certificates (Ed25519) and the OpenID Connect provider's ID tokens (RSA, see [`rsa`]).
 pub const CERTIFICATES: &str = "certificates";
 
 #[derive(Clone)]
@@ -196,6 +196,118 @@ pub fn verify_jws(token: &str, keys: &[PublicKey]) -> Result<Value, JwsError> {
     let signing_input = &token.trim()[..token.trim().rfind('.').unwrap_or(0)];
     key.key.verify(signing_input.as_bytes(), &signature).map_err(|_| JwsError::BadSignature)?;
     serde_json::from_slice(&decode(payload)?).map_err(|_| JwsError::Malformed)
+}
+
+/// RS256 keys for the OpenID Connect provider's ID tokens (`purpose = 'oidc'`, `algorithm = 'RS256'`):
+/// RS256 is the one algorithm OIDC Discovery requires every provider to offer. A 2048-bit key is created
+/// on first use; the private key is stored as PKCS#8 PEM, the public key as SPKI PEM. Rotation works as
+/// for certificates: the new key signs, retired keys stay in the JWK set so tokens they signed verify.
+pub mod rsa {
+    use ::rsa::pkcs1v15::SigningKey;
+    use ::rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+    use ::rsa::sha2::Sha256;
+    use ::rsa::signature::{SignatureEncoding, Signer};
+    use ::rsa::traits::PublicKeyParts;
+    use ::rsa::{RsaPrivateKey, RsaPublicKey};
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use chrono::Utc;
+    use serde_json::{Value, json};
+
+    use crate::db::{Db, q};
+
+    pub const OIDC: &str = "oidc";
+
+    pub struct RsaKey {
+        pub kid: String,
+        private: RsaPrivateKey,
+    }
+
+    impl RsaKey {
+        /// A compact JWS (a JWT) of `claims` with `alg: RS256`.
+        pub fn sign_jwt(&self, claims: &Value) -> String {
+            let header = json!({"alg": "RS256", "typ": "JWT", "kid": self.kid});
+            let input = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
+            let signature = SigningKey::<Sha256>::new(self.private.clone()).sign(input.as_bytes());
+            format!("{input}.{}", B64.encode(signature.to_bytes()))
+        }
+    }
+
+    /// The RSA key that signs for `purpose` now, created (2048 bits) when there is none.
+    pub async fn current(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<RsaKey> {
+        if let Some(key) = newest(db, tenant, purpose).await? {
+            return Ok(key);
+        }
+        create(db, tenant, purpose).await?;
+        newest(db, tenant, purpose).await?.ok_or_else(|| anyhow::anyhow!("signing key vanished"))
+    }
+
+    async fn newest(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<Option<RsaKey>> {
+        let row: Option<(String, String)> = db
+            .opt(
+                q("SELECT kid, private_key FROM signing_keys WHERE tenant_id = $1 AND purpose = $2 AND algorithm = 'RS256' \
+                   AND retired_at IS NULL ORDER BY created_at DESC, kid DESC LIMIT 1")
+                .bind(tenant)
+                .bind(purpose),
+            )
+            .await?;
+        let Some((kid, pem)) = row else { return Ok(None) };
+        Ok(Some(RsaKey { kid, private: RsaPrivateKey::from_pkcs8_pem(&pem)? }))
+    }
+
+    /// A new key for `purpose`; earlier ones are retired (still published).
+    pub async fn rotate(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<String> {
+        db.run(
+            q("UPDATE signing_keys SET retired_at = $3 WHERE tenant_id = $1 AND purpose = $2 AND retired_at IS NULL")
+                .bind(tenant)
+                .bind(purpose)
+                .bind(Utc::now()),
+        )
+        .await?;
+        create(db, tenant, purpose).await
+    }
+
+    async fn create(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<String> {
+        // Key generation takes a noticeable moment: off the async workers.
+        let (private_pem, public_pem) = tokio::task::spawn_blocking(|| -> anyhow::Result<(String, String)> {
+            let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)?;
+            Ok((key.to_pkcs8_pem(LineEnding::LF)?.to_string(), key.to_public_key().to_public_key_pem(LineEnding::LF)?))
+        })
+        .await??;
+        // Derived from the public key, so racing processes create distinct valid keys (the newest signs).
+        let kid = hex::encode(sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &public_pem)))[..16].to_owned();
+        db.run(
+            q("INSERT INTO signing_keys (tenant_id, kid, purpose, algorithm, public_key, private_key, created_at) VALUES ($1, $2, $3, 'RS256', $4, $5, $6)")
+                .bind(tenant)
+                .bind(&kid)
+                .bind(purpose)
+                .bind(public_pem)
+                .bind(private_pem)
+                .bind(Utc::now()),
+        )
+        .await?;
+        Ok(kid)
+    }
+
+    /// Every RSA key of the tenant for `purpose`, current and retired, as a JWK set.
+    pub async fn jwks(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<Value> {
+        let rows: Vec<(String, String)> = db
+            .all(
+                q("SELECT kid, public_key FROM signing_keys WHERE tenant_id = $1 AND purpose = $2 AND algorithm = 'RS256' ORDER BY created_at, kid")
+                    .bind(tenant)
+                    .bind(purpose),
+            )
+            .await?;
+        let keys: Vec<Value> = rows
+            .iter()
+            .filter_map(|(kid, pem)| {
+                let key = RsaPublicKey::from_public_key_pem(pem).ok()?;
+                Some(json!({"kty": "RSA", "alg": "RS256", "use": "sig", "kid": kid,
+                            "n": B64.encode(key.n().to_bytes_be()), "e": B64.encode(key.e().to_bytes_be())}))
+            })
+            .collect();
+        Ok(json!({"keys": keys}))
+    }
 }
 
 #[cfg(test)]

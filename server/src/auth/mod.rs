@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod csrf;
 pub mod handlers;
+pub mod oidc;
 pub mod password;
 pub mod rbac;
 pub mod session;

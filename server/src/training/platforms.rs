@@ -55,6 +55,13 @@ pub struct PlatformSettings {
     /// Last recognised year; absent while it is still recognised.
     #[serde(default)]
     pub to: Option<i64>,
+    /// Where the OpenID Connect provider may send staff back with a code (exact match).
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// The OpenID Connect scopes the platform is granted: `openid`, `profile` (name, unit),
+    /// `id_number` (the resident ID number).
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -98,11 +105,17 @@ pub async fn sync_tx(tx: &mut Tx, tenant: &str, platforms: &[PlatformSettings], 
         if p.name.trim().is_empty() || !(1990..=2100).contains(&p.from) || p.to.is_some_and(|to| to < p.from || to > 2100) {
             anyhow::bail!("[[platforms]] {}: needs a name and recognised years 1990 ≤ from ≤ to ≤ 2100", p.code);
         }
+        if let Some(scope) = p.scopes.iter().find(|s| !crate::auth::oidc::SCOPES.contains(&s.as_str())) {
+            anyhow::bail!("[[platforms]] {}: unknown scope {scope:?} (known: {:?})", p.code, crate::auth::oidc::SCOPES);
+        }
+        if let Some(uri) = p.redirect_uris.iter().find(|u| !(u.starts_with("https://") || u.starts_with("http://")) || u.contains('#')) {
+            anyhow::bail!("[[platforms]] {}: redirect URI {uri:?} must be an absolute http(s) URL without a fragment", p.code);
+        }
         tx.run(
-            q("INSERT INTO platforms (tenant_id, code, name, site, phone, year_from, year_to, enabled, synced_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, \
+            q("INSERT INTO platforms (tenant_id, code, name, site, phone, year_from, year_to, enabled, synced_at, redirect_uris, scopes) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, \
                site = excluded.site, phone = excluded.phone, year_from = excluded.year_from, year_to = excluded.year_to, \
-               enabled = excluded.enabled, synced_at = excluded.synced_at")
+               enabled = excluded.enabled, synced_at = excluded.synced_at, redirect_uris = excluded.redirect_uris, scopes = excluded.scopes")
             .bind(tenant)
             .bind(&p.code)
             .bind(&p.name)
@@ -111,7 +124,9 @@ pub async fn sync_tx(tx: &mut Tx, tenant: &str, platforms: &[PlatformSettings], 
             .bind(p.from)
             .bind(p.to)
             .bind(true)
-            .bind(now),
+            .bind(now)
+            .bind(serde_json::to_string(&p.redirect_uris)?)
+            .bind(serde_json::to_string(&p.scopes)?),
         )
         .await?;
     }

@@ -305,6 +305,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::hours::page_routes())
         .merge(crate::jobs::admin::page_routes())
         .merge(crate::training::page_routes())
+        .merge(crate::auth::oidc::routes())
         .layer(middleware::from_fn_with_state(state, html_errors))
 }
 

@@ -11,6 +11,7 @@ mod common;
 mod hours;
 mod isolation;
 mod jobs;
+mod oidc;
 mod orgs;
 mod platforms;
 mod progress;
