@@ -74,6 +74,17 @@ pub enum Command {
         #[command(subcommand)]
         command: PlatformCommand,
     },
+    /// The OpenID Connect provider of the training platforms (single sign-on).
+    Oidc {
+        #[command(subcommand)]
+        command: OidcCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OidcCommand {
+    /// Start signing a tenant's ID tokens with a new RS256 key; earlier keys stay in the JWK set.
+    RotateKey { tenant: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -368,6 +379,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = connect(&config).await?;
             crate::keys::current(&db, &tenant, crate::keys::CERTIFICATES).await?;
             println!("{}", serde_json::to_string_pretty(&crate::keys::jwks(&db, &tenant, crate::keys::CERTIFICATES).await?)?);
+        }
+        Command::Oidc { command: OidcCommand::RotateKey { tenant } } => {
+            let db = connect(&config).await?;
+            let kid = crate::keys::rsa::rotate(&db, &tenant, crate::keys::rsa::OIDC).await?;
+            println!("{tenant}: ID tokens are now signed with key {kid}");
         }
         Command::Cert { command: CertCommand::RotateKey { tenant } } => {
             let db = connect(&config).await?;

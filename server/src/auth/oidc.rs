@@ -207,21 +207,23 @@ fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
 }
 
 /// The client's credentials from `Authorization: Basic` or the form (not both).
-fn client_credentials(headers: &HeaderMap, form: &std::collections::HashMap<String, String>) -> Result<(String, String), Response> {
+type TokenError = (StatusCode, &'static str, &'static str);
+
+fn client_credentials(headers: &HeaderMap, form: &std::collections::HashMap<String, String>) -> Result<(String, String), TokenError> {
     let basic = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Basic "));
     let in_form = form.get("client_secret").is_some();
     match basic {
-        Some(_) if in_form => Err(token_error(StatusCode::BAD_REQUEST, "invalid_request", "use one client authentication method")),
+        Some(_) if in_form => Err((StatusCode::BAD_REQUEST, "invalid_request", "use one client authentication method")),
         Some(b) => {
             let decoded = STANDARD.decode(b.trim()).ok().and_then(|d| String::from_utf8(d).ok());
             let pair = decoded.as_deref().and_then(|d| d.split_once(':')).and_then(|(id, secret)| {
                 Some((urlencoding::decode(id).ok()?.into_owned(), urlencoding::decode(secret).ok()?.into_owned()))
             });
-            pair.ok_or_else(|| token_error(StatusCode::UNAUTHORIZED, "invalid_client", "malformed client credentials"))
+            pair.ok_or((StatusCode::UNAUTHORIZED, "invalid_client", "malformed client credentials"))
         }
         None => match (form.get("client_id"), form.get("client_secret")) {
             (Some(id), Some(secret)) => Ok((id.clone(), secret.clone())),
-            _ => Err(token_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication is required")),
+            _ => Err((StatusCode::UNAUTHORIZED, "invalid_client", "client authentication is required")),
         },
     }
 }
@@ -245,7 +247,7 @@ async fn token(State(state): State<AppState>, tenant: TenantCtx, headers: Header
     };
     let (client_id, secret) = match client_credentials(&headers, &form) {
         Ok(c) => c,
-        Err(response) => return Ok(response),
+        Err((status, error, description)) => return Ok(token_error(status, error, description)),
     };
     let code_tenant = tenant.code();
     let secrets: Vec<(i64, String)> = state
@@ -360,18 +362,18 @@ async fn userinfo(State(state): State<AppState>, tenant: TenantCtx, headers: Hea
     let Some(token) = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer ")) else {
         return Ok(unauthorized());
     };
-    let row: Option<(i64, String, DateTime<Utc>)> = state
+    let row: Option<(i64, String)> = state
         .db
         .opt(
-            q("SELECT account_id, scope, expires_at FROM oidc_tokens WHERE tenant_id = $1 AND token_hash = $2")
+            q("SELECT account_id, scope FROM oidc_tokens WHERE tenant_id = $1 AND token_hash = $2 AND expires_at > $3")
                 .bind(tenant.code())
-                .bind(hash(token.trim())),
+                .bind(hash(token.trim()))
+                .bind(Utc::now()),
         )
         .await?;
-    let Some((account_id, scope, expires_at)) = row.filter(|r| r.2 > Utc::now()) else {
+    let Some((account_id, scope)) = row else {
         return Ok(unauthorized());
     };
-    let _ = expires_at;
     let Some(account) = crate::auth::account_by_id(&state.db, tenant.code(), account_id).await? else {
         return Ok(unauthorized());
     };

@@ -312,7 +312,15 @@ pub fn routes(state: AppState) -> Router<AppState> {
 /// A tenant's home page, or without a tenant the platform's own front page linking every portal.
 async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Response, AppError> {
     if let Some(page) = page {
-        return page.render("home.html", json!({}));
+        // 进入培训平台 (seed 001 §4): staff go to a platform's site, which signs them in through
+        // the OpenID Connect provider (auth::oidc).
+        let platforms = match &page.user {
+            Some(user) if user.account.user_type == "staff" => {
+                crate::training::platforms::list(&state.db, page.tenant.code()).await?.into_iter().filter(|p| p.enabled).collect()
+            }
+            _ => Vec::new(),
+        };
+        return page.render("home.html", json!({"platforms": platforms}));
     }
     let tenants: Vec<Value> = state
         .tenants

@@ -72,6 +72,12 @@ async fn code_flow_with_openidconnect(s: TestServer) {
     assert!(!location.as_deref().unwrap_or_default().starts_with(ISCHINESE_CB), "{location:?}");
 
     let staff = s.demo("hunan", "staff", 101).await;
+    // The portal shows the platforms as tiles (进入培训平台) linking to their sites.
+    let home = staff.get(s.url("hunan", "/")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        home.contains("进入培训平台") && home.contains("href=\"http:&#x2f;&#x2f;hn.ischinese.cn\"") && home.contains("4008434678"),
+        "{home}"
+    );
     let (status, location) = authorize(&staff, url.as_str()).await;
     assert!((300..400).contains(&status), "{status} {location:?}");
     let location = location.unwrap();
