@@ -56,11 +56,17 @@ pub fn pdf_pages(bytes: &[u8]) -> usize {
     pdf_info(bytes, "Pages").and_then(|p| p.parse().ok()).expect("pdfinfo reports the page count")
 }
 
-/// The content of every QR code found, page by page (pages without one give nothing).
+/// The content of every QR code found, page by page (pages without one give nothing), with the pages
+/// rendered at 150 dpi.
 pub fn pdf_qrs(bytes: &[u8]) -> Vec<String> {
+    pdf_qrs_at(bytes, 150)
+}
+
+fn pdf_qrs_at(bytes: &[u8], dpi: u32) -> Vec<String> {
     let dir = tempfile::tempdir().expect("temp dir");
     let prefix = dir.path().join("page");
-    poppler(bytes, "pdftoppm", &["-r", "150", "-png"], |c, file| {
+    let resolution = dpi.to_string();
+    poppler(bytes, "pdftoppm", &["-r", &resolution, "-png"], |c, file| {
         c.arg(file).arg(&prefix);
     });
     let mut pages: Vec<_> = std::fs::read_dir(dir.path())
@@ -73,9 +79,11 @@ pub fn pdf_qrs(bytes: &[u8]) -> Vec<String> {
     pages.iter().flat_map(|page| decode_qrs(page)).collect()
 }
 
-/// The content of the first QR code in the PDF; panics when there is none.
+/// The content of the first QR code in the PDF; panics when there is none. A signed verification URL
+/// makes a dense code: when the 150 dpi rendering does not decode, a 300 dpi one (still coarser than a
+/// phone camera) must.
 pub fn pdf_qr(bytes: &[u8]) -> String {
-    pdf_qrs(bytes).into_iter().next().expect("a QR code in the PDF")
+    pdf_qrs(bytes).into_iter().next().or_else(|| pdf_qrs_at(bytes, 300).into_iter().next()).expect("a QR code in the PDF")
 }
 
 fn decode_qrs(png: &Path) -> Vec<String> {
