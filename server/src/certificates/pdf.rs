@@ -734,7 +734,7 @@ impl Pen<'_, '_> {
 
         let mut pb = PathBuilder::new();
         push_circle(&mut pb, cx, cy, r);
-        push_circle(&mut pb, cx, cy, r - 3.2);
+        push_circle(&mut pb, cx, cy, r - 3.5);
         // The star: ten points alternating between the outer and inner radius.
         let (outer, inner) = (r * 0.32, r * 0.32 * 0.382);
         for k in 0..10 {
@@ -753,15 +753,18 @@ impl Pen<'_, '_> {
             self.s.draw_path(&path);
         }
 
-        // The issuer's name along the upper arc, each character upright to the ring.
+        // The issuer's name along the upper arc, each character upright to the ring: a long name spreads
+        // over 240° with smaller characters, a short one keeps its natural spacing around the top.
         let chars: Vec<char> = issuer.chars().filter(|c| !c.is_whitespace()).collect();
         if !chars.is_empty() {
-            let size = if chars.len() > 14 { 9.0 } else { 10.5 };
-            let text_r = r - 5.5 - size * 0.85;
-            let step = (size * 1.08 / text_r).min(0.42);
-            let span = step * (chars.len() - 1) as f32;
-            let span = span.min(std::f32::consts::PI * 1.4);
-            let step = if chars.len() > 1 { span / (chars.len() - 1) as f32 } else { 0.0 };
+            let n = chars.len() as f32;
+            let max_span = 240f32.to_radians();
+            // The character size whose natural spacing fills the arc, between 7 and 12 points.
+            let size = ((r - 10.0) * max_span / n / 1.1).clamp(7.0, 12.0);
+            // The characters' centres run on this radius, just inside the ring.
+            let text_r = r - 5.0 - size * 0.55;
+            let step = (size * 1.1 / text_r).min(max_span / (n - 1.0).max(1.0));
+            let span = step * (n - 1.0);
             let mut buf = [0u8; 4];
             for (i, c) in chars.iter().enumerate() {
                 let angle = -span / 2.0 + step * i as f32;
@@ -771,7 +774,8 @@ impl Pen<'_, '_> {
                 let w = self.r.width(text, size);
                 self.s.set_fill(Some(red.clone()));
                 self.s.draw_text(
-                    Point::from_xy(-w / 2.0, -text_r + size * 0.42),
+                    // A CJK glyph's middle sits about 0.38 em above its baseline.
+                    Point::from_xy(-w / 2.0, -text_r + size * 0.38),
                     self.r.font.clone(),
                     size,
                     text,
