@@ -67,7 +67,8 @@ CREATE TABLE platform_completions (
     FOREIGN KEY (tenant_id, credit_id) REFERENCES credits(tenant_id, id)
 );
 CREATE INDEX platform_completions_credit ON platform_completions(tenant_id, credit_id);
-CREATE INDEX platform_completions_order ON platform_completions(tenant_id, platform_id, order_id);
+-- A person's completions (the hours under each order on 我的订单).
+CREATE INDEX platform_completions_person ON platform_completions(tenant_id, person_id);
 
 -- Rejected records as received (the JSON of the record), with the code and message they were answered
 -- with, for the platform's and the operator's reconciliation.
