@@ -220,13 +220,14 @@ impl Renderer {
         if docs.is_empty() {
             return Err(PdfError::NoDocuments);
         }
-        let mut pdf = krilla::Document::new();
+        // No tag tree is written, so krilla need not track tagged content.
+        let mut pdf = krilla::Document::new_with(krilla::SerializeSettings { enable_tagging: false, ..Default::default() });
         let style = Style::new(branding);
         // The frame and the seal are the same on every page: drawn once as graphics (PDF form XObjects)
         // that each page refers to, which keeps a batch small and quick to write.
         let mut shared: Option<(Graphic, Graphic)> = None;
         for doc in docs {
-            let qr = qr_path(&doc.verify_url, QR_SIZE)?;
+            let qr = qr_path(&doc.verify_url)?;
             let pages = self.paginate(doc);
             let count = pages.len();
             for (i, page) in pages.iter().enumerate() {
@@ -568,13 +569,12 @@ fn push_circle(pb: &mut PathBuilder, cx: f32, cy: f32, r: f32) {
     pb.close();
 }
 
-/// The QR code of `url` as one path of dark modules (runs of a row merged into one rectangle), `size`
-/// points wide with its quiet zone, its origin at the top left.
-fn qr_path(url: &str, size: f32) -> Result<PdfPath, PdfError> {
+/// The QR code of `url` as one path of dark modules (the runs of a row merged into one rectangle), in
+/// module units with the quiet zone included: the caller scales it. Whole-number
+/// coordinates keep the content stream short.
+fn qr_path(url: &str) -> Result<(PdfPath, usize), PdfError> {
     let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::L).map_err(|e| PdfError::Qr(e.to_string()))?;
     let n = code.width();
-    let quiet = 4;
-    let module = size / (n + 2 * quiet) as f32;
     let colours = code.to_colors();
     let mut pb = PathBuilder::new();
     for row in 0..n {
@@ -588,16 +588,18 @@ fn qr_path(url: &str, size: f32) -> Result<PdfPath, PdfError> {
             while x < n && colours[row * n + x] == qrcode::Color::Dark {
                 x += 1;
             }
-            // A hair taller than a module so that rows touch without a seam when rasterised.
-            if let Some(rect) =
-                Rect::from_xywh((start + quiet) as f32 * module, (row + quiet) as f32 * module, (x - start) as f32 * module, module + 0.05)
-            {
+            // One path for the whole code: touching rectangles fill without seams when rasterised.
+            if let Some(rect) = Rect::from_xywh((start + QR_QUIET) as f32, (row + QR_QUIET) as f32, (x - start) as f32, 1.0) {
                 pb.push_rect(rect);
             }
         }
     }
-    pb.finish().ok_or_else(|| PdfError::Qr("empty QR code".into()))
+    let path = pb.finish().ok_or_else(|| PdfError::Qr("empty QR code".into()))?;
+    Ok((path, n + 2 * QR_QUIET))
 }
+
+/// The quiet zone around a QR code, in modules.
+const QR_QUIET: usize = 4;
 
 /// Draws on one page.
 struct Pen<'a, 'b> {
@@ -709,11 +711,12 @@ impl Pen<'_, '_> {
 
     /// The QR code with the number under it (bottom left), the issuer and date (bottom right); the seal
     /// is stamped over them afterwards.
-    fn footer(&mut self, branding: &Branding, doc: &Document, qr: &PdfPath) {
+    fn footer(&mut self, branding: &Branding, doc: &Document, qr: &(PdfPath, usize)) {
         let qr_x = 60.0;
         let qr_y = PAGE_H - 64.0 - QR_SIZE - 14.0;
-        self.s.push_transform(&Transform::from_translate(qr_x, qr_y));
-        self.fill_ref(qr, (0, 0, 0));
+        let module = QR_SIZE / qr.1 as f32;
+        self.s.push_transform(&Transform::from_row(module, 0.0, 0.0, module, qr_x, qr_y));
+        self.fill_ref(&qr.0, (0, 0, 0));
         self.s.pop();
         self.text(&format!("编号：{}", doc.number), qr_x + 8.0, qr_y + QR_SIZE + 10.0, 9.0, BLACK);
         self.text("扫码核验", qr_x + 8.0, qr_y - 2.0, 8.0, GREY);
