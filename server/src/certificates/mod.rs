@@ -431,16 +431,6 @@ pub async fn auto_issue(state: &AppState, tenant: &str, person: i64, year: i64) 
     Ok(issued)
 }
 
-/// One online course behind a recognition proof.
-#[derive(Debug, Serialize, sqlx::FromRow)]
-struct OnlineCourse {
-    platform: String,
-    course: Option<String>,
-    subject: String,
-    hours: i64,
-    completed_at: DateTime<Utc>,
-}
-
 /// Seed 001 §10 继教学时互认证明: a proof of this year's online training hours, counting only credits
 /// from the province's recognised platforms. May be requested again; the newest stays valid and earlier
 /// ones become void.
@@ -454,23 +444,11 @@ pub async fn recognition(state: &AppState, user: &CurrentUser, origin: &str) -> 
     let person = user.account.person_id.ok_or_else(AppError::forbidden)?;
     let year = hours::this_year();
     // Seed 001 §10: only courses taken at the platforms the province recognises for the year.
-    let courses: Vec<OnlineCourse> = state
-        .db
-        .all(
-            q("SELECT pl.name AS platform, c.course, c.subject, c.hours, pc.completed_at FROM credits c \
-               JOIN platform_completions pc ON pc.tenant_id = c.tenant_id AND pc.credit_id = c.id \
-               JOIN platforms pl ON pl.tenant_id = pc.tenant_id AND pl.id = pc.platform_id \
-               WHERE c.tenant_id = $1 AND c.person_id = $2 AND c.year = $3 AND c.revoked_at IS NULL \
-               AND pl.year_from <= c.year AND (pl.year_to IS NULL OR pl.year_to >= c.year) ORDER BY pc.completed_at, c.id")
-            .bind(tenant)
-            .bind(person)
-            .bind(year),
-        )
-        .await?;
+    let courses = crate::training::platforms::recognised_courses(&state.db, tenant, person, year).await?;
     if courses.is_empty() {
         return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_online_hours", "本年度还没有在省厅认可的培训机构完成的线上学时"));
     }
-    let sum = |subject: &str| courses.iter().filter(|c| c.subject == subject).map(|c| c.hours).sum::<i64>();
+    let (public_hours, professional_hours) = crate::training::platforms::sum_by_subject(&courses);
     let detail: Vec<Value> = courses
         .iter()
         .map(|c| {
@@ -482,8 +460,8 @@ pub async fn recognition(state: &AppState, user: &CurrentUser, origin: &str) -> 
         person_id: person,
         kind: RECOGNITION,
         year,
-        public_hours: sum("public"),
-        professional_hours: sum("professional"),
+        public_hours,
+        professional_hours,
         plugin_sha256: String::new(),
         issued_by: Some(user.account.id),
         detail: Some(json!({"courses": detail})),

@@ -343,23 +343,42 @@ pub async fn authenticate(
     })
 }
 
+/// One valid credit a person holds for a year from a platform the province recognises for that year.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RecognisedCourse {
+    pub platform: String,
+    pub course: Option<String>,
+    pub subject: String,
+    pub hours: i64,
+    pub completed_at: DateTime<Utc>,
+}
+
+/// The courses behind a person's recognised online hours for a year (the recognition proof's detail),
+/// oldest first. Only valid credits that came in through the completions API count.
+pub async fn recognised_courses(db: &Db, tenant: &str, person_id: i64, year: i64) -> Result<Vec<RecognisedCourse>, sqlx::Error> {
+    db.all(
+        q("SELECT p.name AS platform, c.course, c.subject, c.hours, pc.completed_at FROM credits c \
+           JOIN platform_completions pc ON pc.tenant_id = c.tenant_id AND pc.credit_id = c.id \
+           JOIN platforms p ON p.tenant_id = pc.tenant_id AND p.id = pc.platform_id \
+           WHERE c.tenant_id = $1 AND c.person_id = $2 AND c.year = $3 AND c.revoked_at IS NULL \
+           AND p.year_from <= c.year AND (p.year_to IS NULL OR c.year <= p.year_to) ORDER BY pc.completed_at, c.id")
+        .bind(tenant)
+        .bind(person_id)
+        .bind(year),
+    )
+    .await
+}
+
 /// The hours a person holds for a year from platforms the province recognises for that year, in
-/// hundredths: (public, professional). Only valid credits that came in through the completions API count.
+/// hundredths: (public, professional).
 pub async fn recognised_hours(db: &Db, tenant: &str, person_id: i64, year: i64) -> Result<(i64, i64), sqlx::Error> {
-    let rows: Vec<(String, i64)> = db
-        .all(
-            q("SELECT c.subject, CAST(SUM(c.hours) AS BIGINT) FROM credits c \
-               JOIN platform_completions pc ON pc.tenant_id = c.tenant_id AND pc.credit_id = c.id \
-               JOIN platforms p ON p.tenant_id = pc.tenant_id AND p.id = pc.platform_id \
-               WHERE c.tenant_id = $1 AND c.person_id = $2 AND c.year = $3 AND c.revoked_at IS NULL \
-               AND p.year_from <= c.year AND (p.year_to IS NULL OR c.year <= p.year_to) GROUP BY c.subject")
-            .bind(tenant)
-            .bind(person_id)
-            .bind(year),
-        )
-        .await?;
-    let get = |s: &str| rows.iter().find(|(subject, _)| subject == s).map_or(0, |r| r.1);
-    Ok((get("public"), get("professional")))
+    Ok(sum_by_subject(&recognised_courses(db, tenant, person_id, year).await?))
+}
+
+/// (public, professional) hours of some courses, in hundredths.
+pub fn sum_by_subject(courses: &[RecognisedCourse]) -> (i64, i64) {
+    let sum = |subject: &str| courses.iter().filter(|c| c.subject == subject).map(|c| c.hours).sum::<i64>();
+    (sum("public"), sum("professional"))
 }
 
 // ---- the operator's page: platforms and their keys ------------------------------------------------
