@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::AppError;
 use crate::orgs::{self, Org};
-use crate::rules::model::{OrgLevel, Role};
+use crate::rules::model::{Applicant, OrgLevel, RequestKind, Role, RouteInput, Subject};
 use crate::web::Page;
 use crate::{mail, messages};
 
@@ -81,7 +81,7 @@ pub async fn send_digest(state: &AppState, job: &crate::jobs::Job) -> anyhow::Re
 
 /// A queue row to open. A route's first step is `pending`; later steps of a multi-step route are opened
 /// `waiting` and become pending when the step before them approves.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct NewApproval<'a> {
     pub kind: &'a str,
     pub subject_type: &'a str,
@@ -121,6 +121,109 @@ pub async fn open_tx(tx: &mut Tx, tenant: &str, a: NewApproval<'_>) -> Result<i6
     .await
 }
 
+/// Asks the tenant's rules plugin for the route of a request from `unit` and resolves every step to the
+/// organisation that takes it. Plugin answers such as "choose the deciding department" come back as
+/// field errors (422).
+pub async fn route_for(
+    state: &AppState,
+    tenant: &str,
+    unit: &Org,
+    year: u16,
+    kind: RequestKind,
+    subject: Option<Subject>,
+    choice: Option<String>,
+) -> Result<Vec<(Role, Org)>, AppError> {
+    let rules = state.rules.for_tenant_year(tenant, year)?;
+    let request = RouteInput { year: Some(year), kind, subject, applicant: Applicant { level: org_level(&unit.level) }, choice };
+    let route = rules.blocking(move |r| r.route(&request)).await?;
+    let mut steps = Vec::new();
+    for step in &route.steps {
+        steps.push((step.role, resolve_step(&state.db, tenant, unit, step).await?));
+    }
+    Ok(steps)
+}
+
+/// Opens every step of a route as queue rows (the first pending, the rest waiting), from `template`
+/// (its step fields are filled in here), and schedules the first approver's digest mail.
+pub async fn open_route_tx(
+    tx: &mut Tx,
+    config: &Config,
+    tenant: &str,
+    steps: &[(Role, Org)],
+    template: NewApproval<'_>,
+) -> Result<(), sqlx::Error> {
+    for (index, (role, org)) in steps.iter().enumerate() {
+        open_tx(
+            tx,
+            tenant,
+            NewApproval {
+                summary: template.summary.clone(),
+                approver_org_id: org.id,
+                step_no: index as i64 + 1,
+                step_role: Some(role_code(*role)),
+                waiting: index > 0,
+                ..template.clone()
+            },
+        )
+        .await?;
+    }
+    if let Some((_, first)) = steps.first() {
+        schedule_digest_tx(tx, config, tenant, first.id).await?;
+    }
+    Ok(())
+}
+
+/// After `item`'s step approved: makes the next step of its round pending and returns the name of the
+/// organisation that takes it, or `None` when `item` was the last step.
+pub async fn advance_tx(tx: &mut Tx, config: &Config, tenant: &str, item: &Approval) -> Result<Option<String>, sqlx::Error> {
+    let next: Option<(i64, i64, String)> = tx
+        .opt(
+            q("SELECT p.id, p.approver_org_id, o.name FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_id AND o.id = p.approver_org_id \
+               WHERE p.tenant_id = $1 AND p.subject_type = $2 AND p.subject_id = $3 AND p.round = $4 AND p.step_no = $5 AND p.status = 'waiting'")
+            .bind(tenant)
+            .bind(item.subject_type.as_str())
+            .bind(item.subject_id)
+            .bind(item.round)
+            .bind(item.step_no + 1),
+        )
+        .await?;
+    let Some((next_id, next_org, org_name)) = next else { return Ok(None) };
+    schedule_digest_tx(tx, config, tenant, next_org).await?;
+    tx.run(
+        q("UPDATE approvals SET status = 'pending', created_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'waiting'")
+            .bind(tenant)
+            .bind(next_id)
+            .bind(Utc::now()),
+    )
+    .await?;
+    Ok(Some(org_name))
+}
+
+/// Closes the steps of a subject's round that are still open (`statuses`, e.g. waiting steps after a
+/// rejection, or the pending one too when the applicant withdraws or edits); returns how many closed.
+pub async fn close_open_steps_tx(
+    tx: &mut Tx,
+    tenant: &str,
+    subject_type: &str,
+    subject_id: i64,
+    round: i64,
+    statuses: &[&str],
+    status: &str,
+) -> Result<u64, sqlx::Error> {
+    let listed = statuses.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+    tx.run(
+        q(format!(
+            "UPDATE approvals SET status = $5 WHERE tenant_id = $1 AND subject_type = $2 AND subject_id = $3 AND round = $4 AND status IN ({listed})"
+        ))
+        .bind(tenant)
+        .bind(subject_type)
+        .bind(subject_id)
+        .bind(round)
+        .bind(status),
+    )
+    .await
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Approval {
     pub id: i64,
@@ -155,8 +258,14 @@ pub const FROM: &str = "FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_i
      LEFT JOIN orgs d ON d.tenant_id = p.tenant_id AND d.id = p.declaring_org_id";
 
 /// What can wait in a queue: (kind, casbin object guarding its decisions, Chinese name).
-pub const KINDS: &[(&str, &str, &str)] =
-    &[("registration", "registrations", "注册审核"), ("claim", "claims", "学时申报审核"), ("exemption", "exemptions", "免训审核")];
+pub const KINDS: &[(&str, &str, &str)] = &[
+    ("registration", "registrations", "注册审核"),
+    ("claim", "claims", "学时申报审核"),
+    ("exemption", "exemptions", "免训审核"),
+    ("plan", "plans", "培训计划审核"),
+    ("declaration", "declarations", "培训班学时审核"),
+    ("filing", "filings", "线下培训备案审核"),
+];
 
 /// Which casbin object guards decisions of each kind.
 fn object_for(kind: &str) -> Result<&'static str, AppError> {

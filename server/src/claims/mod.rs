@@ -575,20 +575,17 @@ pub async fn submit(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cla
     let (_, _, grants) = assess(state, tenant, &person, &body, Some(&files)).await?;
     let unit = orgs::get(&state.db, tenant, claim.unit_id).await?.ok_or_else(AppError::not_found)?;
     let year = year_u16(claim.year)?;
-    let rules = state.rules.for_tenant_year(tenant, year)?;
-    let sha = rules.plugin().sha256;
-    let request = RouteInput {
-        year: Some(year),
-        kind: RequestKind::ActivityClaim,
-        subject: routed_subject(&grants),
-        applicant: model::Applicant { level: approvals::org_level(&unit.level) },
-        choice: claim.route_choice.clone(),
-    };
-    let route = rules.blocking(move |r| r.route(&request)).await?;
-    let mut steps = Vec::new();
-    for step in &route.steps {
-        steps.push((step.role, approvals::resolve_step(&state.db, tenant, &unit, step).await?));
-    }
+    let sha = state.rules.for_tenant_year(tenant, year)?.plugin().sha256;
+    let mut steps = approvals::route_for(
+        state,
+        tenant,
+        &unit,
+        year,
+        RequestKind::ActivityClaim,
+        routed_subject(&grants),
+        claim.route_choice.clone(),
+    )
+    .await?;
     // Declaring for one's own staff: the unit's review is the declaration itself.
     let declared = user.account.role == "unit_admin" && user.account.org_id == Some(unit.id);
     if declared {
@@ -623,26 +620,23 @@ pub async fn submit(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cla
     }
     let summary =
         format!("{} · {} · {} 学时（{} 年度）", claim.person_name, claim.activity_name, hours::format_hours(hours_total), claim.year);
-    for (index, (role, org)) in steps.iter().enumerate() {
-        approvals::open_tx(
-            &mut tx,
-            tenant,
-            NewApproval {
-                kind: "claim",
-                subject_type: "claim",
-                subject_id: id,
-                summary: summary.clone(),
-                applicant_account_id: applicant_account.map(|a| a.0),
-                approver_org_id: org.id,
-                round,
-                step_no: index as i64 + 1,
-                step_role: Some(approvals::role_code(*role)),
-                declaring_org_id: Some(unit.id),
-                waiting: index > 0,
-            },
-        )
-        .await?;
-    }
+    approvals::open_route_tx(
+        &mut tx,
+        &state.config,
+        tenant,
+        &steps,
+        NewApproval {
+            kind: "claim",
+            subject_type: "claim",
+            subject_id: id,
+            summary,
+            applicant_account_id: applicant_account.map(|a| a.0),
+            round,
+            declaring_org_id: Some(unit.id),
+            ..Default::default()
+        },
+    )
+    .await?;
     let action = if declared { "claim.declared" } else { "claim.submitted" };
     audit::record_tx(
         &mut tx,
@@ -654,9 +648,6 @@ pub async fn submit(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cla
         json!({"round": round, "route": steps.iter().map(|(role, org)| json!({"role": approvals::role_code(*role), "org": org.name})).collect::<Vec<_>>()}),
     )
     .await?;
-    if let Some((_, first)) = steps.first() {
-        approvals::schedule_digest_tx(&mut tx, &state.config, tenant, first.id).await?;
-    }
     if steps.is_empty() {
         // The route had only the declaring unit's own review: declaring it approves it.
         finish_approved(&mut tx, tenant, id, user.account.id).await?;
@@ -693,7 +684,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<C
     if first != 1 {
         return Err(too_late());
     }
-    close_waiting_steps(&mut tx, tenant, id, claim.round, "withdrawn").await?;
+    approvals::close_open_steps_tx(&mut tx, tenant, "claim", id, claim.round, &["waiting"], "withdrawn").await?;
     let changed = tx
         .run(
             q("UPDATE claims SET status = 'draft', declared_by = NULL, updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'submitted'")
@@ -708,19 +699,6 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<C
     audit::record_tx(&mut tx, tenant, Some(user.account.id), "claim.withdrawn", "claim", Some(id), json!({"round": claim.round})).await?;
     tx.commit().await?;
     get(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)
-}
-
-/// The later steps of a round that will never be reached (the claim was withdrawn, rejected or returned).
-async fn close_waiting_steps(tx: &mut Tx, tenant: &str, id: i64, round: i64, status: &str) -> Result<(), sqlx::Error> {
-    tx.run(
-        q("UPDATE approvals SET status = $4 WHERE tenant_id = $1 AND subject_type = 'claim' AND subject_id = $2 AND round = $3 AND status = 'waiting'")
-            .bind(tenant)
-            .bind(id)
-            .bind(round)
-            .bind(status),
-    )
-    .await?;
-    Ok(())
 }
 
 /// Grants the claim's hours and marks it approved, inside the deciding transaction: a crash between
@@ -783,29 +761,9 @@ pub async fn on_decision(
     let reason_text = reason.unwrap_or("");
     let notice = match decision {
         Decision::Approve => {
-            let next: Option<(i64, String)> = tx
-                .opt(
-                    q("SELECT p.id, o.name FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_id AND o.id = p.approver_org_id \
-                       WHERE p.tenant_id = $1 AND p.subject_type = 'claim' AND p.subject_id = $2 AND p.round = $3 AND p.step_no = $4 AND p.status = 'waiting'")
-                    .bind(tenant)
-                    .bind(id)
-                    .bind(item.round)
-                    .bind(item.step_no + 1),
-                )
-                .await?;
+            let next = approvals::advance_tx(tx, config, tenant, item).await?;
             match next {
-                Some((next_id, org_name)) => {
-                    let next_org: (i64,) = tx
-                        .one(q("SELECT approver_org_id FROM approvals WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(next_id))
-                        .await?;
-                    approvals::schedule_digest_tx(tx, config, tenant, next_org.0).await?;
-                    tx.run(
-                        q("UPDATE approvals SET status = 'pending', created_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'waiting'")
-                            .bind(tenant)
-                            .bind(next_id)
-                            .bind(Utc::now()),
-                    )
-                    .await?;
+                Some(org_name) => {
                     audit::record_tx(
                         tx,
                         tenant,
@@ -836,7 +794,7 @@ pub async fn on_decision(
         Decision::Reject | Decision::Return => {
             let (status, action) =
                 if decision == Decision::Reject { ("rejected", "claim.rejected") } else { ("returned", "claim.returned") };
-            close_waiting_steps(tx, tenant, id, item.round, "cancelled").await?;
+            approvals::close_open_steps_tx(tx, tenant, "claim", id, item.round, &["waiting"], "cancelled").await?;
             let changed = tx
                 .run(
                     q("UPDATE claims SET status = $3, decided_at = $4, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'submitted'")
