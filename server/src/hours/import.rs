@@ -41,6 +41,18 @@ pub fn read_file(path: &Path) -> anyhow::Result<Vec<HashMap<String, String>>> {
 
 /// The same from an upload's bytes and file name (the admin page): one reader for the CLI and the page.
 pub fn read_bytes(bytes: &[u8], filename: &str) -> anyhow::Result<Vec<HashMap<String, String>>> {
+    read_table(bytes, filename, COLUMNS, &[])
+}
+
+/// Reads a spreadsheet or CSV upload into rows keyed by column name. The first row names the columns;
+/// `aliases` map other headers (such as Chinese ones, "身份证号" → "id_number") to those names, and every
+/// `required` column must be present.
+pub fn read_table(
+    bytes: &[u8],
+    filename: &str,
+    required: &[&str],
+    aliases: &[(&str, &str)],
+) -> anyhow::Result<Vec<HashMap<String, String>>> {
     let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     let table: Vec<Vec<String>> = if matches!(ext.as_str(), "xlsx" | "xls" | "ods") {
         use calamine::{Reader, open_workbook_auto_from_rs};
@@ -61,11 +73,22 @@ pub fn read_bytes(bytes: &[u8], filename: &str) -> anyhow::Result<Vec<HashMap<St
             .map_err(|e| anyhow::anyhow!("CSV 文件格式有误（{e}）"))?
     };
     let mut rows = table.into_iter();
-    let header: Vec<String> =
-        rows.next().unwrap_or_default().iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect();
-    let missing: Vec<&str> = COLUMNS.iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
+    let header: Vec<String> = rows
+        .next()
+        .unwrap_or_default()
+        .iter()
+        .map(|h| {
+            let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+            aliases.iter().find(|(_, alias)| *alias == h).map_or(h, |(name, _)| (*name).to_owned())
+        })
+        .collect();
+    let missing: Vec<&str> = required.iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
     if !missing.is_empty() {
-        anyhow::bail!("文件缺少这些列：{}（第一行应为列名：{}）", missing.join(", "), COLUMNS.join(", "));
+        let named: Vec<&str> =
+            required.iter().map(|c| aliases.iter().find(|(name, _)| name == c).map_or(*c, |(_, alias)| *alias)).collect();
+        let missing: Vec<&str> =
+            missing.iter().map(|c| aliases.iter().find(|(name, _)| name == c).map_or(*c, |(_, alias)| *alias)).collect();
+        anyhow::bail!("文件缺少这些列：{}（第一行应为列名：{}）", missing.join(", "), named.join(", "));
     }
     Ok(rows.map(|row| header.iter().cloned().zip(row.into_iter().chain(std::iter::repeat(String::new()))).collect()).collect())
 }

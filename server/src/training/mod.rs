@@ -3,8 +3,12 @@
 //! turns completed courses into ledger credits (`completions`), purchases shown to staff (`orders`), and
 //! the per-day reconciliation for platforms and operators (`reconciliation`).
 
+pub mod class_pages;
+pub mod classes;
 pub mod completions;
+pub mod declarations;
 pub mod orders;
+pub mod plans;
 pub mod platforms;
 pub mod reconciliation;
 
@@ -24,8 +28,14 @@ pub fn api_routes() -> Router<AppState> {
         .merge(completions::api_routes())
         .merge(orders::api_routes())
         .merge(reconciliation::api_routes())
+        .merge(classes::api_routes())
+        .merge(declarations::api_routes())
 }
 
 pub fn page_routes() -> Router<AppState> {
-    Router::new().merge(platforms::page_routes()).merge(orders::page_routes()).merge(reconciliation::page_routes())
+    Router::new()
+        .merge(platforms::page_routes())
+        .merge(orders::page_routes())
+        .merge(reconciliation::page_routes())
+        .merge(class_pages::page_routes())
 }

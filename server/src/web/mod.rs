@@ -134,6 +134,8 @@ const NOTICES: &[(&str, &str)] = &[
     ("withdrawn", "已撤回，可修改后重新提交"),
     ("deleted", "已删除"),
     ("job_retried", "任务已重新排队，将尽快运行"),
+    ("imported", "已导入 {n} 条成绩"),
+    ("marked", "已标记 {n} 名学员"),
 ];
 
 #[derive(serde::Deserialize)]
@@ -162,6 +164,8 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/staff/status", "人员学时", "people", "read"),
     ("/admin/import", "学时导入", "credits", "import"),
     ("/admin/platforms", "培训平台", "platforms", "manage"),
+    ("/classes", "培训班管理", "classes", "manage"),
+    ("/approvals?kind=declaration", "培训班学时审核", "declarations", "review"),
     ("/admin/jobs", "后台任务", "jobs", "manage"),
     ("/basic-data", "基础数据", "basic_data", "manage"),
     ("/account/password", "修改密码", "password", "change"),
