@@ -143,6 +143,14 @@ pub async fn route_for(
     Ok(steps)
 }
 
+/// Whether the tenant's route for `kind` on `subject` in `year` asks the applicant to choose the deciding
+/// department (Henan's professional subjects): forms show the choice only then.
+pub async fn route_asks_choice(state: &AppState, tenant: &str, year: i64, level: &str, kind: RequestKind, subject: Subject) -> bool {
+    let Ok(rules) = state.rules.for_tenant_year(tenant, crate::hours::check_year(year).unwrap_or(2024)) else { return false };
+    let request = RouteInput { year: None, kind, subject: Some(subject), applicant: Applicant { level: org_level(level) }, choice: None };
+    matches!(rules.blocking(move |r| r.route(&request)).await, Err(crate::rules::RulesError::InvalidInput(f)) if f.contains_key("choice"))
+}
+
 /// Opens every step of a route as queue rows (the first pending, the rest waiting), from `template`
 /// (its step fields are filled in here), and schedules the first approver's digest mail.
 pub async fn open_route_tx(
@@ -557,6 +565,7 @@ async fn apply(
         }
         "claim" => return crate::claims::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some),
         "exemption" => return crate::certificates::exemptions::on_decision(tx, tenant, item, decision, reason).await.map(Some),
+        "training_plan" => return crate::training::plans::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some),
         other => {
             return Err(AppError::internal(format!("unknown approval subject {other}")));
         }
@@ -596,6 +605,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<ser
         "org" => serde_json::to_value(crate::orgs::get(&state.db, tenant, item.subject_id).await?).map_err(AppError::internal)?,
         "claim" => crate::claims::detail_json(state, tenant, item.subject_id).await?,
         "exemption" => crate::certificates::exemptions::detail_json(state, tenant, item.subject_id).await?,
+        "training_plan" => crate::training::plans::detail_json(state, tenant, item.subject_id).await?,
         _ => {
             let person: Option<(Option<i64>,)> = state
                 .db

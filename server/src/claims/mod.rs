@@ -24,7 +24,7 @@ use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
 use crate::hours::{self, NewCredit};
 use crate::orgs;
-use crate::rules::model::{self, Activity, Assessment, ClaimInput, FieldKind, Person, RequestKind, RouteInput, Subject};
+use crate::rules::model::{Activity, Assessment, ClaimInput, FieldKind, Person, RequestKind, Subject};
 use crate::{audit, storage};
 
 pub const STATUSES: &[(&str, &str)] =
@@ -540,15 +540,7 @@ fn routed_subject(grants: &[StoredGrant]) -> Option<Subject> {
 /// Whether the tenant's route for claims in `year` asks the unit to choose the deciding department (the
 /// form shows the choice only then).
 pub async fn offers_choice(state: &AppState, tenant: &str, year: i64, level: &str) -> bool {
-    let Ok(rules) = state.rules.for_tenant_year(tenant, year_u16(year).unwrap_or(2024)) else { return false };
-    let request = RouteInput {
-        year: None,
-        kind: RequestKind::ActivityClaim,
-        subject: Some(Subject::Professional),
-        applicant: model::Applicant { level: approvals::org_level(level) },
-        choice: None,
-    };
-    matches!(rules.blocking(move |r| r.route(&request)).await, Err(crate::rules::RulesError::InvalidInput(f)) if f.contains_key("choice"))
+    approvals::route_asks_choice(state, tenant, year, level, RequestKind::ActivityClaim, Subject::Professional).await
 }
 
 /// Submits a draft or returned claim: the full form with its files is assessed again, the plugin returns
@@ -576,16 +568,9 @@ pub async fn submit(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cla
     let unit = orgs::get(&state.db, tenant, claim.unit_id).await?.ok_or_else(AppError::not_found)?;
     let year = year_u16(claim.year)?;
     let sha = state.rules.for_tenant_year(tenant, year)?.plugin().sha256;
-    let mut steps = approvals::route_for(
-        state,
-        tenant,
-        &unit,
-        year,
-        RequestKind::ActivityClaim,
-        routed_subject(&grants),
-        claim.route_choice.clone(),
-    )
-    .await?;
+    let mut steps =
+        approvals::route_for(state, tenant, &unit, year, RequestKind::ActivityClaim, routed_subject(&grants), claim.route_choice.clone())
+            .await?;
     // Declaring for one's own staff: the unit's review is the declaration itself.
     let declared = user.account.role == "unit_admin" && user.account.org_id == Some(unit.id);
     if declared {
