@@ -145,6 +145,17 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::training::orders::api_my_orders,
         crate::training::reconciliation::api_reconciliation,
         crate::training::reconciliation::api_rejections,
+        crate::training::subjects::api_list,
+        crate::training::subjects::api_create,
+        crate::training::subjects::api_get,
+        crate::training::subjects::api_update,
+        crate::training::subjects::api_set_status,
+        crate::training::plans::api_list,
+        crate::training::plans::api_create,
+        crate::training::plans::api_get,
+        crate::training::plans::api_update,
+        crate::training::plans::api_delete,
+        crate::training::plans::api_delete_many,
         crate::jobs::admin::api_list,
         crate::jobs::admin::api_retry,
         crate::messages::api_list,
@@ -176,6 +187,10 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::certificates::PrintInput,
         crate::certificates::exemptions::Filing,
         crate::training::completions::Batch,
+        crate::training::subjects::SubjectBody,
+        crate::training::subjects::StatusInput,
+        crate::training::plans::PlanBody,
+        crate::training::plans::DeleteInput,
     ))
 )]
 pub struct ApiDoc;

@@ -60,6 +60,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("platforms.html", include_str!("../../templates/platforms.html")),
     ("platform_days.html", include_str!("../../templates/platform_days.html")),
     ("orders.html", include_str!("../../templates/orders.html")),
+    ("subjects.html", include_str!("../../templates/subjects.html")),
+    ("plans.html", include_str!("../../templates/plans.html")),
+    ("plan.html", include_str!("../../templates/plan.html")),
+    ("plan_form.html", include_str!("../../templates/plan_form.html")),
+    ("plan_facts.html", include_str!("../../templates/plan_facts.html")),
 ];
 
 pub struct Templates {
@@ -134,6 +139,8 @@ const NOTICES: &[(&str, &str)] = &[
     ("withdrawn", "已撤回，可修改后重新提交"),
     ("deleted", "已删除"),
     ("job_retried", "任务已重新排队，将尽快运行"),
+    ("subjects_enabled", "已启用 {n} 个科目"),
+    ("subjects_disabled", "已停用 {n} 个科目"),
 ];
 
 #[derive(serde::Deserialize)]
@@ -162,6 +169,9 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/staff/status", "人员学时", "people", "read"),
     ("/admin/import", "学时导入", "credits", "import"),
     ("/admin/platforms", "培训平台", "platforms", "manage"),
+    ("/subjects", "培训科目", "subjects", "manage"),
+    ("/plans", "培训计划", "plans", "manage"),
+    ("/approvals?kind=plan", "计划审核", "plans", "review"),
     ("/admin/jobs", "后台任务", "jobs", "manage"),
     ("/basic-data", "基础数据", "basic_data", "manage"),
     ("/account/password", "修改密码", "password", "change"),
@@ -175,6 +185,8 @@ fn personal_page_fits(path: &str, user: &CurrentUser) -> bool {
         "/claims" | "/todos" => user.account.person_id.is_some() || user.account.role == "unit_admin",
         // Exemptions are offered where the tenant says so (Hunan); the menu follows.
         "/exemptions" | "/approvals?kind=exemption" => user.tenant.tenant.settings.certificates.exemption_proof,
+        // Plans are an institution's own (a wildcard grant does not make one an institution).
+        "/plans" => user.account.role == "institution_admin",
         _ => true,
     }
 }
