@@ -36,6 +36,11 @@ async fn plans_stored(s: &TestServer) -> i64 {
 }
 
 async fn subjects_per_role(s: TestServer) {
+    // The demo catalogue and plan load idempotently.
+    let (subjects, plans) = (s.count("SELECT COUNT(*) FROM training_subjects").await, plans_stored(&s).await);
+    assert!(subjects >= 15 && plans >= 3, "five subjects for two years and one approved plan per tenant: {subjects}, {plans}");
+    jijiao::demo::load(&s.db).await.unwrap();
+    assert_eq!((s.count("SELECT COUNT(*) FROM training_subjects").await, plans_stored(&s).await), (subjects, plans));
     let province = s.demo("henan", "province", 601).await;
     let authority = s.demo("henan", "authority", 401).await;
     let before = s.count("SELECT COUNT(*) FROM training_subjects").await;
