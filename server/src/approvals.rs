@@ -143,10 +143,10 @@ pub async fn route_for(
     Ok(steps)
 }
 
-/// Whether the tenant's route for `kind` and `subject` in `year` asks the applicant to choose the deciding
-/// department (forms show the choice only then).
-pub async fn route_offers_choice(state: &AppState, tenant: &str, year: i64, level: &str, kind: RequestKind, subject: Subject) -> bool {
-    let Ok(rules) = state.rules.for_tenant_year(tenant, u16::try_from(year).unwrap_or(2024)) else { return false };
+/// Whether the tenant's route for `kind` on `subject` in `year` asks the applicant to choose the deciding
+/// department (Henan's professional subjects): forms show the choice only then.
+pub async fn route_asks_choice(state: &AppState, tenant: &str, year: i64, level: &str, kind: RequestKind, subject: Subject) -> bool {
+    let Ok(rules) = state.rules.for_tenant_year(tenant, crate::hours::check_year(year).unwrap_or(2024)) else { return false };
     let request = RouteInput { year: None, kind, subject: Some(subject), applicant: Applicant { level: org_level(level) }, choice: None };
     matches!(rules.blocking(move |r| r.route(&request)).await, Err(crate::rules::RulesError::InvalidInput(f)) if f.contains_key("choice"))
 }
@@ -568,6 +568,7 @@ async fn apply(
         "class_declaration" => {
             return crate::training::declarations::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some);
         }
+        "training_plan" => return crate::training::plans::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some),
         other => {
             return Err(AppError::internal(format!("unknown approval subject {other}")));
         }
@@ -608,6 +609,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<ser
         "claim" => crate::claims::detail_json(state, tenant, item.subject_id).await?,
         "exemption" => crate::certificates::exemptions::detail_json(state, tenant, item.subject_id).await?,
         "class_declaration" => crate::training::declarations::detail_json(state, tenant, item.subject_id).await?,
+        "training_plan" => crate::training::plans::detail_json(state, tenant, item.subject_id).await?,
         _ => {
             let person: Option<(Option<i64>,)> = state
                 .db

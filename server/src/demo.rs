@@ -252,5 +252,89 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
         )
         .await?;
     }
+    training_demo(tx, tenant, province.0, authority.0, institution).await?;
     Ok(out)
+}
+
+/// The demo account of a user type and sequence (created above).
+async fn demo_account(tx: &mut Tx, tenant: &str, user_type: &str, seq: u32) -> anyhow::Result<i64> {
+    Ok(tx
+        .scalar(
+            q("SELECT id FROM accounts WHERE tenant_id = $1 AND user_type = $2 AND id_number = $3")
+                .bind(tenant)
+                .bind(user_type)
+                .bind(demo_id_number(tenant, seq)),
+        )
+        .await?)
+}
+
+/// Subject catalogues for this year and last (public ones kept by the province, professional ones by
+/// the demo authority) and one approved plan of the demo institution, so classes can be run at once.
+async fn training_demo(tx: &mut Tx, tenant: &str, province: i64, authority: i64, institution: i64) -> anyhow::Result<()> {
+    let this = crate::hours::this_year();
+    let now = Utc::now();
+    let province_admin = demo_account(tx, tenant, "province", 601).await?;
+    let authority_admin = demo_account(tx, tenant, "authority", 401).await?;
+    let institution_admin = demo_account(tx, tenant, "institution", 301).await?;
+    let public = ["专业技术人员职业道德", "法治建设与依法行政", "数字经济与创新驱动"];
+    let professional = [("新课程标准与课堂教学", "教育"), ("信息技术与学科教学融合", "教育")];
+    for year in [this - 1, this] {
+        let rows = public
+            .iter()
+            .map(|name| (province, province_admin, "public", *name, None))
+            .chain(professional.iter().map(|(name, major)| (authority, authority_admin, "professional", *name, Some(*major))));
+        for (owner, creator, kind, name, major) in rows {
+            tx.run(
+                q("INSERT INTO training_subjects (tenant_id, owner_org_id, kind, name, year, major, suggestion, enabled, created_by, created_at, updated_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $9) ON CONFLICT (tenant_id, owner_org_id, year, kind, name) DO NOTHING")
+                .bind(tenant)
+                .bind(owner)
+                .bind(kind)
+                .bind(name)
+                .bind(year)
+                .bind(major)
+                .bind(true)
+                .bind(creator)
+                .bind(now),
+            )
+            .await?;
+        }
+    }
+    let plan_name = format!("{this} 年度专业技术人员职业道德培训");
+    if tx
+        .exists(
+            q("SELECT 1 FROM training_plans WHERE tenant_id = $1 AND institution_id = $2 AND name = $3")
+                .bind(tenant)
+                .bind(institution)
+                .bind(&plan_name),
+        )
+        .await?
+    {
+        return Ok(());
+    }
+    let subject = tx
+        .scalar(
+            q("SELECT id FROM training_subjects WHERE tenant_id = $1 AND owner_org_id = $2 AND kind = 'public' AND year = $3 AND name = $4")
+                .bind(tenant)
+                .bind(province)
+                .bind(this)
+                .bind(public[0]),
+        )
+        .await?;
+    tx.run(
+        q("INSERT INTO training_plans (tenant_id, institution_id, name, subject_kind, subject_id, year, credit_year, mode, planned_count, hours, \
+           start_date, end_date, place, remark, route_choice, status, round, created_by, created_at, updated_at, decided_at) \
+           VALUES ($1, $2, $3, 'public', $4, $5, $5, 'face_to_face', 100, 1200, $6, $7, '培训中心一号教室', NULL, NULL, 'approved', 1, $8, $9, $9, $9)")
+        .bind(tenant)
+        .bind(institution)
+        .bind(&plan_name)
+        .bind(subject)
+        .bind(this)
+        .bind(format!("{this}-03-01"))
+        .bind(format!("{this}-12-31"))
+        .bind(institution_admin)
+        .bind(now),
+    )
+    .await?;
+    Ok(())
 }

@@ -9,6 +9,7 @@
 
 pub mod pdf;
 pub mod services;
+pub mod training;
 
 use std::path::PathBuf;
 

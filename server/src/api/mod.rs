@@ -159,6 +159,17 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::training::declarations::api_get,
         crate::training::declarations::api_students,
         crate::training::declarations::api_mark,
+        crate::training::subjects::api_list,
+        crate::training::subjects::api_create,
+        crate::training::subjects::api_get,
+        crate::training::subjects::api_update,
+        crate::training::subjects::api_set_status,
+        crate::training::plans::api_list,
+        crate::training::plans::api_create,
+        crate::training::plans::api_get,
+        crate::training::plans::api_update,
+        crate::training::plans::api_delete,
+        crate::training::plans::api_delete_many,
         crate::jobs::admin::api_list,
         crate::jobs::admin::api_retry,
         crate::messages::api_list,
@@ -197,6 +208,10 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::training::classes::RowError,
         crate::training::declarations::DeclareBody,
         crate::training::declarations::VerdictBody,
+        crate::training::subjects::SubjectBody,
+        crate::training::subjects::StatusInput,
+        crate::training::plans::PlanBody,
+        crate::training::plans::DeleteInput,
     ))
 )]
 pub struct ApiDoc;

@@ -540,7 +540,7 @@ fn routed_subject(grants: &[StoredGrant]) -> Option<Subject> {
 /// Whether the tenant's route for claims in `year` asks the unit to choose the deciding department (the
 /// form shows the choice only then).
 pub async fn offers_choice(state: &AppState, tenant: &str, year: i64, level: &str) -> bool {
-    approvals::route_offers_choice(state, tenant, year, level, RequestKind::ActivityClaim, Subject::Professional).await
+    approvals::route_asks_choice(state, tenant, year, level, RequestKind::ActivityClaim, Subject::Professional).await
 }
 
 /// Submits a draft or returned claim: the full form with its files is assessed again, the plugin returns

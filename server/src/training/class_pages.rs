@@ -329,7 +329,7 @@ async fn roster_data(state: &AppState, user: &CurrentUser, id: i64) -> Result<Va
     let institution = crate::orgs::get(&state.db, tenant, class.institution_id).await?.ok_or_else(AppError::not_found)?;
     let subject = if plan.subject_kind == "public" { Subject::Public } else { Subject::Professional };
     let offers_choice =
-        crate::approvals::route_offers_choice(state, tenant, plan.credit_year, &institution.level, RequestKind::ClassDeclaration, subject)
+        crate::approvals::route_asks_choice(state, tenant, plan.credit_year, &institution.level, RequestKind::ClassDeclaration, subject)
             .await;
     Ok(json!({
         "class": class.to_json(),

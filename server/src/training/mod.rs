@@ -1,7 +1,9 @@
 //! Training (DESIGN: plans, classes, scores, platform ingest). So far the online training platforms
 //! (网络培训机构): their configuration and credentials (`platforms`), the signed completions API that
 //! turns completed courses into ledger credits (`completions`), purchases shown to staff (`orders`), and
-//! the per-day reconciliation for platforms and operators (`reconciliation`).
+//! the per-day reconciliation for platforms and operators (`reconciliation`). For training institutions
+//! (施教机构): the subject catalogues kept by the province HR department and the industry authorities
+//! (`subjects`) and the institutions' training plans routed for approval (`plans`).
 
 pub mod class_pages;
 pub mod classes;
@@ -11,6 +13,7 @@ pub mod orders;
 pub mod plans;
 pub mod platforms;
 pub mod reconciliation;
+pub mod subjects;
 
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -30,6 +33,8 @@ pub fn api_routes() -> Router<AppState> {
         .merge(reconciliation::api_routes())
         .merge(classes::api_routes())
         .merge(declarations::api_routes())
+        .merge(subjects::api_routes())
+        .merge(plans::api_routes())
 }
 
 pub fn page_routes() -> Router<AppState> {
@@ -38,4 +43,6 @@ pub fn page_routes() -> Router<AppState> {
         .merge(orders::page_routes())
         .merge(reconciliation::page_routes())
         .merge(class_pages::page_routes())
+        .merge(subjects::page_routes())
+        .merge(plans::page_routes())
 }

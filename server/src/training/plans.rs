@@ -1,10 +1,48 @@
-//! STUB until the plans branch lands (interface only).
-use serde::Serialize;
+//! Training plans (培训计划, seed 003 施教机构 培训计划管理, seed 004 §5.1.5): an institution files a
+//! plan for an enabled subject of the plan's kind and year; it is routed at once along the rules
+//! plugin's route for `training-plan` (Henan: public → the HR bureau, professional → the authority or the
+//! HR bureau as the institution chooses) through the approval queue (kind `plan`, subject type
+//! `training_plan`). While pending or rejected the institution edits it (a new round: the open step is
+//! withdrawn and the new route opened) or deletes it (kept as `deleted` for the audit trail); approved
+//! plans are final and carry the institution's classes.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{self, post};
+use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::db::{Db, q};
+use super::subjects::{self, kind_label};
+use crate::app::AppState;
+use crate::approvals::{self, Approval, Decision, NewApproval, Notice};
+use crate::auth::CurrentUser;
+use crate::auth::csrf::CsrfForm;
+use crate::db::{Db, Filters, Tx, q};
+use crate::error::{AppError, FieldErrors};
+use crate::orgs::{self, Org};
+use crate::rules::model::{RequestKind, Subject as RuleSubject};
+use crate::web::{Page, done_redirect};
+use crate::{audit, hours, messages};
 
+/// 培训形式: (code, Chinese label).
 pub const MODES: &[(&str, &str)] = &[("face_to_face", "面授"), ("online", "网络"), ("blended", "混合")];
+
+pub const STATUSES: &[(&str, &str)] = &[("pending", "待审核"), ("approved", "已通过"), ("rejected", "未通过")];
+
+/// Where Henan lets the institution send a professional plan: (code, Chinese label).
+pub const CHOICES: &[(&str, &str)] = &[("authority", "同级行业主管部门"), ("hr_bureau", "同级人社部门")];
+
+/// Most hours one plan may carry, in hundredths.
+const MAX_HOURS: i64 = 100_000;
+
+fn label(table: &[(&str, &'static str)], code: &str) -> &'static str {
+    table.iter().find(|(c, _)| *c == code).map_or("", |(_, l)| l)
+}
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Plan {
@@ -15,40 +53,1007 @@ pub struct Plan {
     pub subject_kind: String,
     pub subject_id: i64,
     pub subject_name: String,
+    /// 培训年度
     pub year: i64,
+    /// 继续教育年度: the year the hours count towards
     pub credit_year: i64,
     pub mode: String,
     pub planned_count: i64,
+    /// Hundredths of an hour
     pub hours: i64,
     pub start_date: String,
     pub end_date: String,
     pub place: Option<String>,
+    pub remark: Option<String>,
+    pub route_choice: Option<String>,
+    /// pending, approved, rejected (deleted ones are never returned)
     pub status: String,
     pub round: i64,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
 }
 
 const SELECT: &str = "SELECT p.id, p.institution_id, i.name AS institution_name, p.name, p.subject_kind, p.subject_id, s.name AS subject_name, \
-     p.year, p.credit_year, p.mode, p.planned_count, p.hours, p.start_date, p.end_date, p.place, p.status, p.round FROM training_plans p \
-     JOIN orgs i ON i.tenant_id = p.tenant_id AND i.id = p.institution_id JOIN training_subjects s ON s.tenant_id = p.tenant_id AND s.id = p.subject_id";
+     p.year, p.credit_year, p.mode, p.planned_count, p.hours, p.start_date, p.end_date, p.place, p.remark, p.route_choice, p.status, p.round, \
+     p.created_by, p.created_at, p.updated_at, p.decided_at";
+const FROM: &str = "FROM training_plans p JOIN orgs i ON i.tenant_id = p.tenant_id AND i.id = p.institution_id \
+     JOIN training_subjects s ON s.tenant_id = p.tenant_id AND s.id = p.subject_id";
 
 impl Plan {
     pub fn to_json(&self) -> Value {
-        let mut v = serde_json::to_value(self).unwrap_or_default();
-        v["hours"] = crate::hours::hours_json(self.hours);
-        v["mode_label"] = json!(MODES.iter().find(|(k, _)| *k == self.mode).map_or("", |(_, l)| l));
-        v
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        value["hours"] = hours::hours_json(self.hours);
+        value["mode_label"] = json!(label(MODES, &self.mode));
+        value["subject_kind_label"] = json!(kind_label(&self.subject_kind));
+        value["status_label"] = json!(if self.status == "deleted" { "已删除" } else { label(STATUSES, &self.status) });
+        value["route_choice_label"] = json!(self.route_choice.as_deref().map(|c| label(CHOICES, c)));
+        value["editable"] = json!(self.editable());
+        value
+    }
+
+    pub fn editable(&self) -> bool {
+        matches!(self.status.as_str(), "pending" | "rejected")
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} · {} · {}（{} 年度，{} 学时）",
+            self.institution_name,
+            self.name,
+            self.subject_name,
+            self.year,
+            hours::format_hours(self.hours)
+        )
     }
 }
 
+/// A plan that has not been deleted.
 pub async fn get(db: &Db, tenant: &str, id: i64) -> Result<Option<Plan>, sqlx::Error> {
-    db.opt(q(format!("{SELECT} WHERE p.tenant_id = $1 AND p.id = $2")).bind(tenant).bind(id)).await
+    db.opt(q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.id = $2 AND p.status <> 'deleted'")).bind(tenant).bind(id)).await
 }
 
+/// An institution's approved plans, newest first (what classes are run under).
 pub async fn approved_for(db: &Db, tenant: &str, institution_id: i64) -> Result<Vec<Plan>, sqlx::Error> {
     db.all(
-        q(format!("{SELECT} WHERE p.tenant_id = $1 AND p.institution_id = $2 AND p.status = 'approved' ORDER BY p.id DESC"))
+        q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.institution_id = $2 AND p.status = 'approved' ORDER BY p.id DESC"))
             .bind(tenant)
             .bind(institution_id),
     )
     .await
+}
+
+/// The request body of `POST /plans` and `PUT /plans/{id}`. Missing or mistyped values come back as
+/// per-field errors.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct PlanBody {
+    #[serde(default)]
+    pub name: String,
+    /// public or professional
+    #[serde(default)]
+    pub subject_kind: String,
+    /// An enabled subject of `subject_kind` and `year` (`GET /subjects?kind=&year=&enabled=yes`)
+    pub subject_id: Option<i64>,
+    /// 培训年度
+    pub year: Option<i64>,
+    /// 继续教育年度
+    pub credit_year: Option<i64>,
+    /// face_to_face, online or blended
+    #[serde(default)]
+    pub mode: String,
+    pub planned_count: Option<i64>,
+    /// A number or decimal string, > 0, at most 1000, two decimals at most
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub hours: Value,
+    /// YYYY-MM-DD
+    #[serde(default)]
+    pub start_date: String,
+    /// YYYY-MM-DD, not before `start_date`
+    #[serde(default)]
+    pub end_date: String,
+    #[serde(default)]
+    pub place: Option<String>,
+    #[serde(default)]
+    pub remark: Option<String>,
+    /// Where the province lets the institution choose the deciding department (Henan, professional
+    /// subjects: `authority` or `hr_bureau`)
+    #[serde(default)]
+    pub choice: Option<String>,
+}
+
+/// A checked plan.
+struct Clean {
+    name: String,
+    subject: subjects::Subject,
+    year: i64,
+    credit_year: i64,
+    mode: String,
+    planned_count: i64,
+    hours: i64,
+    start_date: String,
+    end_date: String,
+    place: Option<String>,
+    remark: Option<String>,
+    choice: Option<String>,
+}
+
+fn year_ok(year: Option<i64>) -> Option<i64> {
+    year.filter(|y| (1990..=2100).contains(y))
+}
+
+fn date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
+
+fn text_at_most(errors: &mut FieldErrors, field: &str, text: Option<&str>, max: usize, what: &str) -> Option<String> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+    if text.as_ref().is_some_and(|t| t.chars().count() > max) {
+        errors.add(field, format!("{what}不能超过 {max} 字"));
+    }
+    text
+}
+
+/// Every field checked, with a message per field; the subject must exist in the tenant, be enabled,
+/// and be of the plan's kind and year (the kind limits the subjects offered).
+async fn check(db: &Db, tenant: &str, body: &PlanBody) -> Result<Clean, AppError> {
+    let mut errors = FieldErrors::default();
+    let name = body.name.trim().to_owned();
+    if name.is_empty() {
+        errors.add("name", "请填写计划名称");
+    } else if name.chars().count() > 100 {
+        errors.add("name", "计划名称不能超过 100 字");
+    }
+    let kind_ok = !kind_label(&body.subject_kind).is_empty();
+    if !kind_ok {
+        errors.add("subject_kind", "请选择科目类型：公需科目或专业科目");
+    }
+    let year = year_ok(body.year);
+    if year.is_none() {
+        errors.add("year", "请选择有效的培训年度");
+    }
+    let credit_year = year_ok(body.credit_year);
+    if credit_year.is_none() {
+        errors.add("credit_year", "请选择有效的继续教育年度");
+    }
+    if label(MODES, &body.mode).is_empty() {
+        errors.add("mode", "请选择培训形式：面授、网络或混合");
+    }
+    let planned_count = body.planned_count.filter(|n| (1..=100_000).contains(n));
+    if planned_count.is_none() {
+        errors.add("planned_count", "计划培训人数应为 1 到 100000 的整数");
+    }
+    let hours_text = match &body.hours {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        _ => None,
+    };
+    let hours = match hours_text.as_deref().map(hours::parse_hours) {
+        None => {
+            errors.add("hours", "请填写计划学时");
+            None
+        }
+        Some(Err(message)) => {
+            errors.add("hours", message);
+            None
+        }
+        Some(Ok(h)) if h > MAX_HOURS => {
+            errors.add("hours", "计划学时不能超过 1000");
+            None
+        }
+        Some(Ok(h)) => Some(h),
+    };
+    let start = date(&body.start_date);
+    let end = date(&body.end_date);
+    if start.is_none() {
+        errors.add("start_date", "请填写开始日期（YYYY-MM-DD）");
+    }
+    if end.is_none() {
+        errors.add("end_date", "请填写结束日期（YYYY-MM-DD）");
+    }
+    if let (Some(start), Some(end)) = (start, end)
+        && end < start
+    {
+        errors.add("end_date", "结束日期不能早于开始日期");
+    }
+    let place = text_at_most(&mut errors, "place", body.place.as_deref(), 200, "培训地点");
+    let remark = text_at_most(&mut errors, "remark", body.remark.as_deref(), 500, "备注");
+    let choice = body.choice.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+    if choice.as_deref().is_some_and(|c| label(CHOICES, c).is_empty()) {
+        errors.add("choice", "送审部门无效：只能是 authority（行业主管部门）或 hr_bureau（人社部门）");
+    }
+    let subject = match body.subject_id {
+        None => {
+            errors.add("subject_id", "请选择培训科目");
+            None
+        }
+        Some(id) => match subjects::get(db, tenant, id).await? {
+            None => {
+                errors.add("subject_id", "培训科目不存在");
+                None
+            }
+            Some(s) if kind_ok && s.kind != body.subject_kind => {
+                errors.add("subject_id", format!("所选科目不是{}", kind_label(&body.subject_kind)));
+                None
+            }
+            Some(s) if year.is_some_and(|y| y != s.year) => {
+                errors.add("subject_id", format!("所选科目不属于 {} 年度", year.unwrap_or_default()));
+                None
+            }
+            Some(s) if !s.enabled => {
+                errors.add("subject_id", "所选科目已停用");
+                None
+            }
+            Some(s) => Some(s),
+        },
+    };
+    errors.finish()?;
+    let missing = || AppError::internal("plan checked without a value");
+    Ok(Clean {
+        name,
+        subject: subject.ok_or_else(missing)?,
+        year: year.ok_or_else(missing)?,
+        credit_year: credit_year.ok_or_else(missing)?,
+        mode: body.mode.clone(),
+        planned_count: planned_count.ok_or_else(missing)?,
+        hours: hours.ok_or_else(missing)?,
+        start_date: start.ok_or_else(missing)?.format("%Y-%m-%d").to_string(),
+        end_date: end.ok_or_else(missing)?.format("%Y-%m-%d").to_string(),
+        place,
+        remark,
+        choice,
+    })
+}
+
+/// The caller's institution: plans are filed by institution admins for their own institution only.
+async fn institution(state: &AppState, user: &CurrentUser) -> Result<Org, AppError> {
+    user.authorize(state, "plans", "manage").await?;
+    let org = match user.account.org_id {
+        Some(id) => orgs::get(&state.db, user.tenant_code(), id).await?,
+        None => None,
+    };
+    org.filter(|o| o.kind == "institution").ok_or_else(AppError::forbidden)
+}
+
+/// The plugin's route for a checked plan (its field errors, such as a missing `choice`, are 422).
+async fn route(
+    state: &AppState,
+    tenant: &str,
+    institution: &Org,
+    clean: &Clean,
+) -> Result<Vec<(crate::rules::model::Role, Org)>, AppError> {
+    let subject = if clean.subject.kind == "public" { RuleSubject::Public } else { RuleSubject::Professional };
+    let year = hours::check_year(clean.year)?;
+    approvals::route_for(state, tenant, institution, year, RequestKind::TrainingPlan, Some(subject), clean.choice.clone()).await
+}
+
+/// Opens the route's queue rows for the plan's round; a route without steps approves it at once.
+async fn open_round(
+    tx: &mut Tx,
+    state: &AppState,
+    tenant: &str,
+    plan: &Plan,
+    steps: &[(crate::rules::model::Role, Org)],
+    applicant: i64,
+) -> Result<(), AppError> {
+    approvals::open_route_tx(
+        tx,
+        &state.config,
+        tenant,
+        steps,
+        NewApproval {
+            kind: "plan",
+            subject_type: "training_plan",
+            subject_id: plan.id,
+            summary: plan.summary(),
+            applicant_account_id: Some(applicant),
+            round: plan.round,
+            declaring_org_id: Some(plan.institution_id),
+            ..Default::default()
+        },
+    )
+    .await?;
+    if steps.is_empty() {
+        tx.run(
+            q("UPDATE training_plans SET status = 'approved', decided_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
+                .bind(tenant)
+                .bind(plan.id)
+                .bind(Utc::now()),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn route_json(steps: &[(crate::rules::model::Role, Org)]) -> Value {
+    steps.iter().map(|(role, org)| json!({"role": approvals::role_code(*role), "org": org.name})).collect::<Vec<_>>().into()
+}
+
+async fn get_tx(tx: &mut Tx, tenant: &str, id: i64) -> Result<Plan, AppError> {
+    tx.opt(q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.id = $2")).bind(tenant).bind(id)).await?.ok_or_else(AppError::not_found)
+}
+
+/// Files a plan and routes it for approval at once. Bad input → 422 and nothing stored.
+pub async fn create(state: &AppState, user: &CurrentUser, body: &PlanBody) -> Result<Plan, AppError> {
+    let tenant = user.tenant_code();
+    let institution = institution(state, user).await?;
+    let clean = check(&state.db, tenant, body).await?;
+    let steps = route(state, tenant, &institution, &clean).await?;
+    let now = Utc::now();
+    let mut tx = state.db.begin().await?;
+    let id = tx
+        .scalar(
+            q("INSERT INTO training_plans (tenant_id, institution_id, name, subject_kind, subject_id, year, credit_year, mode, planned_count, hours, \
+               start_date, end_date, place, remark, route_choice, status, round, created_by, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', 1, $16, $17, $17) RETURNING id")
+            .bind(tenant)
+            .bind(institution.id)
+            .bind(&clean.name)
+            .bind(&clean.subject.kind)
+            .bind(clean.subject.id)
+            .bind(clean.year)
+            .bind(clean.credit_year)
+            .bind(&clean.mode)
+            .bind(clean.planned_count)
+            .bind(clean.hours)
+            .bind(&clean.start_date)
+            .bind(&clean.end_date)
+            .bind(clean.place.clone())
+            .bind(clean.remark.clone())
+            .bind(clean.choice.clone())
+            .bind(user.account.id)
+            .bind(now),
+        )
+        .await?;
+    let plan = get_tx(&mut tx, tenant, id).await?;
+    open_round(&mut tx, state, tenant, &plan, &steps, user.account.id).await?;
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "plan.created",
+        "training_plan",
+        Some(id),
+        json!({"name": plan.name, "round": 1, "route": route_json(&steps)}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)
+}
+
+/// One of the caller's institution's plans; anyone else's is "not found".
+async fn own(state: &AppState, user: &CurrentUser, id: i64) -> Result<(Org, Plan), AppError> {
+    let institution = institution(state, user).await?;
+    let plan =
+        get(&state.db, user.tenant_code(), id).await?.filter(|p| p.institution_id == institution.id).ok_or_else(AppError::not_found)?;
+    Ok((institution, plan))
+}
+
+fn not_editable() -> AppError {
+    AppError::conflict("not_editable", "培训计划已审核通过，不能修改或删除")
+}
+
+/// Edits a pending or rejected plan (same checks as filing it) and submits it again as a new round:
+/// the open step of the old round is withdrawn, the new route opened.
+pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &PlanBody) -> Result<Plan, AppError> {
+    let tenant = user.tenant_code();
+    let (institution, plan) = own(state, user, id).await?;
+    if !plan.editable() {
+        return Err(not_editable());
+    }
+    let clean = check(&state.db, tenant, body).await?;
+    let steps = route(state, tenant, &institution, &clean).await?;
+    let mut tx = state.db.begin().await?;
+    approvals::close_open_steps_tx(&mut tx, tenant, "training_plan", id, plan.round, &["pending", "waiting"], "withdrawn").await?;
+    let changed = tx
+        .run(
+            q("UPDATE training_plans SET name = $4, subject_kind = $5, subject_id = $6, year = $7, credit_year = $8, mode = $9, planned_count = $10, \
+               hours = $11, start_date = $12, end_date = $13, place = $14, remark = $15, route_choice = $16, status = 'pending', round = $3 + 1, \
+               decided_at = NULL, updated_at = $17 WHERE tenant_id = $1 AND id = $2 AND round = $3 AND status IN ('pending', 'rejected')")
+            .bind(tenant)
+            .bind(id)
+            .bind(plan.round)
+            .bind(&clean.name)
+            .bind(&clean.subject.kind)
+            .bind(clean.subject.id)
+            .bind(clean.year)
+            .bind(clean.credit_year)
+            .bind(&clean.mode)
+            .bind(clean.planned_count)
+            .bind(clean.hours)
+            .bind(&clean.start_date)
+            .bind(&clean.end_date)
+            .bind(clean.place.clone())
+            .bind(clean.remark.clone())
+            .bind(clean.choice.clone())
+            .bind(Utc::now()),
+        )
+        .await?;
+    if changed != 1 {
+        return Err(AppError::conflict("already_decided", "培训计划状态已变化，请刷新后重试"));
+    }
+    let updated = get_tx(&mut tx, tenant, id).await?;
+    open_round(&mut tx, state, tenant, &updated, &steps, user.account.id).await?;
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "plan.updated",
+        "training_plan",
+        Some(id),
+        json!({"name": updated.name, "round": updated.round, "route": route_json(&steps)}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)
+}
+
+/// Deletes pending or rejected plans of the caller's institution: all or none (one transaction). An
+/// approved plan → 409, another institution's → 404; nothing is deleted then. Deleted plans stay as
+/// `deleted` rows for the audit trail; their open steps are withdrawn.
+pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result<usize, AppError> {
+    let tenant = user.tenant_code();
+    let institution = institution(state, user).await?;
+    if ids.is_empty() {
+        return Err(AppError::invalid([("ids".to_owned(), "请至少选择一个培训计划".to_owned())].into()));
+    }
+    if ids.len() > 1000 {
+        return Err(AppError::invalid([("ids".to_owned(), "一次最多删除 1000 个培训计划".to_owned())].into()));
+    }
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut tx = state.db.begin().await?;
+    for id in &ids {
+        let row: Option<(String, i64, String)> = tx
+            .opt(
+                q("SELECT status, round, name FROM training_plans WHERE tenant_id = $1 AND id = $2 AND institution_id = $3 AND status <> 'deleted'")
+                    .bind(tenant)
+                    .bind(*id)
+                    .bind(institution.id),
+            )
+            .await?;
+        let Some((status, round, name)) = row else { return Err(AppError::not_found()) };
+        if !matches!(status.as_str(), "pending" | "rejected") {
+            return Err(AppError::conflict("not_editable", format!("培训计划“{name}”已审核通过，不能删除")));
+        }
+        approvals::close_open_steps_tx(&mut tx, tenant, "training_plan", *id, round, &["pending", "waiting"], "withdrawn").await?;
+        let changed = tx
+            .run(
+                q("UPDATE training_plans SET status = 'deleted', updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND round = $3 \
+                   AND status IN ('pending', 'rejected')")
+                .bind(tenant)
+                .bind(*id)
+                .bind(round)
+                .bind(Utc::now()),
+            )
+            .await?;
+        if changed != 1 {
+            return Err(AppError::conflict("already_decided", "培训计划状态已变化，请刷新后重试"));
+        }
+        audit::record_tx(&mut tx, tenant, Some(user.account.id), "plan.deleted", "training_plan", Some(*id), json!({"name": name})).await?;
+    }
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
+/// Messages every other active admin of the institution (the applicant gets the queue's own notice).
+async fn tell_institution(tx: &mut Tx, tenant: &str, institution_id: i64, except: Option<i64>, notice: &Notice) -> Result<(), sqlx::Error> {
+    let admins: Vec<(i64,)> = tx
+        .all(
+            q("SELECT id FROM accounts WHERE tenant_id = $1 AND org_id = $2 AND role = 'institution_admin' AND status = 'active' ORDER BY id")
+                .bind(tenant)
+                .bind(institution_id),
+        )
+        .await?;
+    for (admin,) in admins.into_iter().filter(|(a,)| Some(*a) != except) {
+        messages::send_tx(tx, tenant, admin, &notice.title, &notice.body).await?;
+    }
+    Ok(())
+}
+
+/// What a reviewer's decision on one step does to the plan (inside the deciding transaction): the last
+/// step's approval approves it; a rejection rejects it (the institution may edit and resubmit).
+pub async fn on_decision(
+    tx: &mut Tx,
+    config: &crate::config::Config,
+    tenant: &str,
+    item: &Approval,
+    decision: Decision,
+    actor: i64,
+    reason: Option<&str>,
+) -> Result<Notice, AppError> {
+    let id = item.subject_id;
+    let plan = get_tx(tx, tenant, id).await?;
+    let changed_elsewhere = || AppError::conflict("already_decided", "培训计划状态已变化，请刷新后重试");
+    if plan.status != "pending" || plan.round != item.round {
+        return Err(changed_elsewhere());
+    }
+    let what = format!("“{}”（{}，{} 年度）", plan.name, plan.subject_name, plan.year);
+    let notice = if decision == Decision::Approve {
+        match approvals::advance_tx(tx, config, tenant, item).await? {
+            Some(next) => {
+                audit::record_tx(
+                    tx,
+                    tenant,
+                    Some(actor),
+                    "plan.step_approved",
+                    "training_plan",
+                    Some(id),
+                    json!({"step": item.step_no, "next": next}),
+                )
+                .await?;
+                Notice {
+                    title: "培训计划已通过一级审核".to_owned(),
+                    body: format!("培训计划{what}已通过{}审核，已提交{next}审核。", item.approver_org_name),
+                    mail: false,
+                }
+            }
+            None => {
+                tx.run(
+                    q("UPDATE training_plans SET status = 'approved', decided_at = $3, updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
+                        .bind(tenant)
+                        .bind(id)
+                        .bind(Utc::now()),
+                )
+                .await?;
+                audit::record_tx(tx, tenant, Some(actor), "plan.approved", "training_plan", Some(id), json!({"step": item.step_no}))
+                    .await?;
+                Notice {
+                    title: "培训计划已审核通过".to_owned(),
+                    body: format!("培训计划{what}已由{}审核通过，可以在此计划下开设培训班。", item.approver_org_name),
+                    mail: true,
+                }
+            }
+        }
+    } else {
+        approvals::close_open_steps_tx(tx, tenant, "training_plan", id, item.round, &["waiting"], "cancelled").await?;
+        tx.run(
+            q("UPDATE training_plans SET status = 'rejected', decided_at = $3, updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
+                .bind(tenant)
+                .bind(id)
+                .bind(Utc::now()),
+        )
+        .await?;
+        audit::record_tx(
+            tx,
+            tenant,
+            Some(actor),
+            "plan.rejected",
+            "training_plan",
+            Some(id),
+            json!({"step": item.step_no, "reason": reason}),
+        )
+        .await?;
+        Notice {
+            title: "培训计划未通过审核".to_owned(),
+            body: format!("培训计划{what}未通过{}审核。原因：{}。可修改后重新提交。", item.approver_org_name, reason.unwrap_or("")),
+            mail: true,
+        }
+    };
+    tell_institution(tx, tenant, plan.institution_id, item.applicant_account_id, &notice).await?;
+    Ok(notice)
+}
+
+/// Audit actions on a plan, as its trail shows them.
+const ACTIONS: &[(&str, &str)] = &[
+    ("plan.created", "新增计划并送审"),
+    ("plan.updated", "修改计划并重新送审"),
+    ("plan.deleted", "删除计划"),
+    ("plan.step_approved", "审核通过，送下一级"),
+    ("plan.approved", "审核通过"),
+    ("plan.rejected", "审核不通过"),
+];
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct StepView {
+    pub approval_id: i64,
+    pub step_no: i64,
+    pub step_role: Option<String>,
+    pub org_name: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub decided_by_name: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// Everything about one plan (deleted ones too, for reviewers' history): the plan, its current round's
+/// steps and the audit trail. The caller has checked visibility.
+pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Value, AppError> {
+    let plan: Plan = state
+        .db
+        .opt(q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.id = $2")).bind(tenant).bind(id))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let steps: Vec<StepView> = state
+        .db
+        .all(
+            q("SELECT p.id AS approval_id, p.step_no, p.step_role, o.name AS org_name, p.status, p.reason, x.name AS decided_by_name, p.decided_at \
+               FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_id AND o.id = p.approver_org_id \
+               LEFT JOIN accounts x ON x.tenant_id = p.tenant_id AND x.id = p.decided_by \
+               WHERE p.tenant_id = $1 AND p.subject_type = 'training_plan' AND p.subject_id = $2 AND p.round = $3 ORDER BY p.step_no")
+            .bind(tenant)
+            .bind(id)
+            .bind(plan.round),
+        )
+        .await?;
+    let trail: Vec<Value> = audit::trail(&state.db, tenant, "training_plan", id)
+        .await?
+        .into_iter()
+        .map(|entry| {
+            let label = ACTIONS.iter().find(|(a, _)| *a == entry.action).map_or(entry.action.as_str(), |(_, l)| l).to_owned();
+            let detail: Value = serde_json::from_str(&entry.detail).unwrap_or_default();
+            json!({"created_at": entry.created_at, "actor_name": entry.actor_name, "action": entry.action, "label": label, "reason": detail.get("reason")})
+        })
+        .collect();
+    let mut value = plan.to_json();
+    value["steps"] = json!(steps);
+    value["trail"] = json!(trail);
+    Ok(value)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// pending, approved or rejected
+    pub status: Option<String>,
+    /// 培训年度
+    pub year: Option<i64>,
+    /// 继续教育年度
+    pub credit_year: Option<i64>,
+    /// public or professional
+    pub subject_kind: Option<String>,
+    /// Plan or subject name contains
+    pub q: Option<String>,
+    #[serde(default = "crate::api::default_page")]
+    pub page: i64,
+    pub per_page: Option<i64>,
+}
+
+impl ListQuery {
+    pub fn per_page(&self) -> i64 {
+        crate::api::per_page(self.per_page)
+    }
+}
+
+/// The caller's institution's plans.
+pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<(Vec<Plan>, i64), AppError> {
+    let institution = institution(state, user).await?;
+    let mut filters = Filters::tenant("p.tenant_id", user.tenant_code());
+    filters.and("p.institution_id = ?", institution.id);
+    filters.and_sql("p.status <> 'deleted'");
+    if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
+        if label(STATUSES, status).is_empty() {
+            return Err(AppError::bad_request("bad_status", "审核状态无效"));
+        }
+        filters.and("p.status = ?", status);
+    }
+    if let Some(year) = query.year {
+        filters.and("p.year = ?", year);
+    }
+    if let Some(year) = query.credit_year {
+        filters.and("p.credit_year = ?", year);
+    }
+    if let Some(kind) = query.subject_kind.as_deref().filter(|k| !k.is_empty()) {
+        if kind_label(kind).is_empty() {
+            return Err(AppError::bad_request("bad_filter", "科目类型无效"));
+        }
+        filters.and("p.subject_kind = ?", kind);
+    }
+    if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        filters.and_same("(p.name LIKE ? OR s.name LIKE ?)", format!("%{}%", text.replace(['%', '_'], "")));
+    }
+    let total = state.db.scalar(filters.count(FROM)).await?;
+    let items = state.db.all(filters.page(&format!("{SELECT} {FROM}"), "p.id DESC", query.page, query.per_page())).await?;
+    Ok((items, total))
+}
+
+/// One plan for its institution, with its route and trail.
+pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, AppError> {
+    own(state, user, id).await?;
+    detail_json(state, user.tenant_code(), id).await
+}
+
+// ---- API ----
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/plans", params(ListQuery), tag = "training",
+    responses((status = 200, description = "The caller's institution's plans, paged"), (status = 403, description = "Not an institution admin")))]
+pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
+    let (items, total) = list(&state, &user, &query).await?;
+    let items: Vec<Value> = items.iter().map(Plan::to_json).collect();
+    Ok(crate::api::page_json(items, total, query.page, query.per_page()))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/plans", request_body = PlanBody, tag = "training",
+    responses((status = 201, description = "The plan, pending in its first approver's queue"), (status = 403, description = "Not an institution admin"),
+        (status = 422, description = "Per-field errors (the route's too, e.g. `choice`); nothing stored")))]
+pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<PlanBody>) -> Result<Response, AppError> {
+    let plan = create(&state, &user, &body).await?;
+    Ok((StatusCode::CREATED, Json(plan.to_json())).into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/plans/{id}", tag = "training", params(("id" = i64, Path)),
+    responses((status = 200, description = "The plan with its route `steps` and audit `trail`"), (status = 404, description = "Not the caller's institution's")))]
+pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    Ok(Json(detail(&state, &user, id).await?))
+}
+
+#[utoipa::path(put, path = "/t/{tenant}/api/v1/plans/{id}", request_body = PlanBody, tag = "training", params(("id" = i64, Path)),
+    responses((status = 200, description = "The edited plan, resubmitted as a new round"), (status = 404, description = "Not the caller's institution's"),
+        (status = 409, description = "Already approved"), (status = 422, description = "Per-field errors")))]
+pub async fn api_update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(body): Json<PlanBody>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(update(&state, &user, id, &body).await?.to_json()))
+}
+
+#[utoipa::path(delete, path = "/t/{tenant}/api/v1/plans/{id}", tag = "training", params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not the caller's institution's"), (status = 409, description = "Already approved")))]
+pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    delete(&state, &user, &[id]).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct DeleteInput {
+    pub ids: Vec<i64>,
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/plans/delete", request_body = DeleteInput, tag = "training",
+    responses((status = 200, description = "{deleted}: all deleted"), (status = 404, description = "A plan is not the caller's institution's; nothing deleted"),
+        (status = 409, description = "A plan is approved; nothing deleted")))]
+pub async fn api_delete_many(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(input): Json<DeleteInput>,
+) -> Result<Json<Value>, AppError> {
+    let deleted = delete(&state, &user, &input.ids).await?;
+    Ok(Json(json!({"deleted": deleted})))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/plans", routing::get(api_list).post(api_create))
+        .route("/plans/delete", post(api_delete_many))
+        .route("/plans/{id}", routing::get(api_get).put(api_update).delete(api_delete))
+}
+
+// ---- pages ----
+
+pub fn page_routes() -> Router<AppState> {
+    Router::new()
+        .route("/plans", routing::get(list_page))
+        .route("/plans/delete", post(delete_submit))
+        .route("/plans/new", routing::get(new_page).post(new_submit))
+        .route("/plans/{id}", routing::get(detail_page))
+        .route("/plans/{id}/edit", routing::get(edit_page).post(edit_submit))
+        .route("/plans/{id}/delete", post(delete_one_submit))
+}
+
+fn codes(table: &[(&str, &str)]) -> Vec<Value> {
+    table.iter().map(|(c, l)| json!({"code": c, "name": l})).collect()
+}
+
+async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<Value, AppError> {
+    let (items, total) = list(state, user, query).await?;
+    Ok(json!({
+        "items": items.iter().map(Plan::to_json).collect::<Vec<_>>(),
+        "statuses": codes(STATUSES),
+        "kinds": codes(subjects::KINDS),
+        "query": {"status": query.status, "year": query.year, "credit_year": query.credit_year, "subject_kind": query.subject_kind, "q": query.q},
+        "pager": crate::api::pager(query.page, query.per_page(), total),
+    }))
+}
+
+async fn list_page(State(state): State<AppState>, page: Page, Query(query): Query<ListQuery>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    page.render("plans.html", list_data(&state, user, &query).await?)
+}
+
+#[derive(Debug, Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    ids: Vec<i64>,
+}
+
+async fn delete_with(state: &AppState, page: &Page, ids: &[i64]) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match delete(state, user, ids).await {
+        Ok(n) => Ok(done_redirect(&page.tenant.base, "/plans", "deleted", n as i64)),
+        Err(err) if err.fixable_on_page() => {
+            let mut data = list_data(state, user, &ListQuery { page: 1, ..Default::default() }).await?;
+            data["error"] = json!(err.fields.get("ids").cloned().unwrap_or(err.message));
+            page.render_status(err.status, "plans.html", data)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+async fn delete_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<DeleteForm>) -> Result<Response, AppError> {
+    delete_with(&state, &page, &form.ids).await
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn delete_one_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    delete_with(&state, &page, &[id]).await
+}
+
+async fn detail_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    page.render("plan.html", json!({"plan": detail(&state, user, id).await?}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FormQuery {
+    subject_kind: Option<String>,
+    year: Option<i64>,
+}
+
+/// The plan form: kind and year pick the subjects offered (a reload), then the plan's fields. `values`
+/// and `errors` refill it after a failed save.
+async fn form_data(
+    state: &AppState,
+    user: &CurrentUser,
+    values: &BTreeMap<String, String>,
+    plan_id: Option<i64>,
+) -> Result<Value, AppError> {
+    let tenant = user.tenant_code();
+    let institution = institution(state, user).await?;
+    let this = hours::this_year();
+    let kind = values.get("subject_kind").filter(|k| !kind_label(k).is_empty()).cloned().unwrap_or_else(|| "public".to_owned());
+    let year = values.get("year").and_then(|y| y.trim().parse().ok()).and_then(|y| year_ok(Some(y))).unwrap_or(this);
+    let offered = subjects::offered(&state.db, tenant, &kind, year).await?;
+    let asks_choice = kind == "professional"
+        && approvals::route_asks_choice(state, tenant, year, &institution.level, RequestKind::TrainingPlan, RuleSubject::Professional)
+            .await;
+    let mut values = values.clone();
+    values.entry("credit_year".to_owned()).or_insert_with(|| year.to_string());
+    Ok(json!({
+        "plan_id": plan_id,
+        "kind": kind,
+        "kind_label": kind_label(&kind),
+        "year": year,
+        "kinds": codes(subjects::KINDS),
+        "years": ((this - 3)..=(this + 1)).rev().collect::<Vec<_>>(),
+        "subjects": offered.iter().map(|s| json!({"id": s.id.to_string(), "name": s.name, "major": s.major, "owner_name": s.owner_name})).collect::<Vec<_>>(),
+        "modes": codes(MODES),
+        "choices": codes(CHOICES),
+        "asks_choice": asks_choice,
+        "values": values,
+    }))
+}
+
+fn plan_values(plan: &Plan) -> BTreeMap<String, String> {
+    let mut values = BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        values.insert(k.to_owned(), v);
+    };
+    put("name", plan.name.clone());
+    put("subject_kind", plan.subject_kind.clone());
+    put("subject_id", plan.subject_id.to_string());
+    put("year", plan.year.to_string());
+    put("credit_year", plan.credit_year.to_string());
+    put("mode", plan.mode.clone());
+    put("planned_count", plan.planned_count.to_string());
+    put("hours", hours::format_hours(plan.hours));
+    put("start_date", plan.start_date.clone());
+    put("end_date", plan.end_date.clone());
+    put("place", plan.place.clone().unwrap_or_default());
+    put("remark", plan.remark.clone().unwrap_or_default());
+    put("choice", plan.route_choice.clone().unwrap_or_default());
+    values
+}
+
+fn query_values(query: &FormQuery, mut values: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    if let Some(kind) = &query.subject_kind {
+        if values.get("subject_kind") != Some(kind) {
+            values.remove("subject_id");
+            values.remove("choice");
+        }
+        values.insert("subject_kind".to_owned(), kind.clone());
+    }
+    if let Some(year) = query.year {
+        if values.get("year") != Some(&year.to_string()) {
+            values.remove("subject_id");
+            values.insert("credit_year".to_owned(), year.to_string());
+        }
+        values.insert("year".to_owned(), year.to_string());
+    }
+    values
+}
+
+async fn new_page(State(state): State<AppState>, page: Page, Query(query): Query<FormQuery>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let values = query_values(&query, BTreeMap::new());
+    page.render("plan_form.html", form_data(&state, user, &values, None).await?)
+}
+
+/// The form's flat fields as the API body.
+fn body_from_form(form: &BTreeMap<String, String>) -> PlanBody {
+    let text = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let number = |k: &str| form.get(k).and_then(|v| v.trim().parse::<i64>().ok());
+    PlanBody {
+        name: text("name"),
+        subject_kind: text("subject_kind"),
+        subject_id: number("subject_id"),
+        year: number("year"),
+        credit_year: number("credit_year"),
+        mode: text("mode"),
+        planned_count: number("planned_count"),
+        hours: Value::String(text("hours")),
+        start_date: text("start_date"),
+        end_date: text("end_date"),
+        place: form.get("place").cloned(),
+        remark: form.get("remark").cloned(),
+        choice: form.get("choice").cloned(),
+    }
+}
+
+async fn form_again(
+    state: &AppState,
+    page: &Page,
+    form: &BTreeMap<String, String>,
+    plan_id: Option<i64>,
+    err: AppError,
+) -> Result<Response, AppError> {
+    if !err.fixable_on_page() {
+        return Err(err);
+    }
+    let user = page.require_user()?;
+    let mut values = form.clone();
+    values.remove("csrf_token");
+    let mut data = form_data(state, user, &values, plan_id).await?;
+    data["error"] = json!(err.message);
+    data["errors"] = json!(err.fields);
+    page.render_status(err.status, "plan_form.html", data)
+}
+
+async fn new_submit(
+    State(state): State<AppState>,
+    page: Page,
+    CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match create(&state, user, &body_from_form(&form)).await {
+        Ok(plan) => Ok(done_redirect(&page.tenant.base, &format!("/plans/{}", plan.id), "submitted", 1)),
+        Err(err) => form_again(&state, &page, &form, None, err).await,
+    }
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Query(query): Query<FormQuery>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let (_, plan) = own(&state, user, id).await?;
+    if !plan.editable() {
+        return Err(not_editable());
+    }
+    let values = query_values(&query, plan_values(&plan));
+    page.render("plan_form.html", form_data(&state, user, &values, Some(id)).await?)
+}
+
+async fn edit_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match update(&state, user, id, &body_from_form(&form)).await {
+        Ok(_) => Ok(done_redirect(&page.tenant.base, &format!("/plans/{id}"), "submitted", 1)),
+        Err(err) => form_again(&state, &page, &form, Some(id), err).await,
+    }
 }

@@ -60,6 +60,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("platforms.html", include_str!("../../templates/platforms.html")),
     ("platform_days.html", include_str!("../../templates/platform_days.html")),
     ("orders.html", include_str!("../../templates/orders.html")),
+    ("subjects.html", include_str!("../../templates/subjects.html")),
+    ("plans.html", include_str!("../../templates/plans.html")),
+    ("plan.html", include_str!("../../templates/plan.html")),
+    ("plan_form.html", include_str!("../../templates/plan_form.html")),
+    ("plan_facts.html", include_str!("../../templates/plan_facts.html")),
 ];
 
 pub struct Templates {
@@ -136,6 +141,8 @@ const NOTICES: &[(&str, &str)] = &[
     ("job_retried", "任务已重新排队，将尽快运行"),
     ("imported", "已导入 {n} 条成绩"),
     ("marked", "已标记 {n} 名学员"),
+    ("subjects_enabled", "已启用 {n} 个科目"),
+    ("subjects_disabled", "已停用 {n} 个科目"),
 ];
 
 #[derive(serde::Deserialize)]
@@ -166,6 +173,9 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/admin/platforms", "培训平台", "platforms", "manage"),
     ("/classes", "培训班管理", "classes", "manage"),
     ("/approvals?kind=declaration", "培训班学时审核", "declarations", "review"),
+    ("/subjects", "培训科目", "subjects", "manage"),
+    ("/plans", "培训计划", "plans", "manage"),
+    ("/approvals?kind=plan", "计划审核", "plans", "review"),
     ("/admin/jobs", "后台任务", "jobs", "manage"),
     ("/basic-data", "基础数据", "basic_data", "manage"),
     ("/account/password", "修改密码", "password", "change"),
@@ -179,6 +189,8 @@ fn personal_page_fits(path: &str, user: &CurrentUser) -> bool {
         "/claims" | "/todos" => user.account.person_id.is_some() || user.account.role == "unit_admin",
         // Exemptions are offered where the tenant says so (Hunan); the menu follows.
         "/exemptions" | "/approvals?kind=exemption" => user.tenant.tenant.settings.certificates.exemption_proof,
+        // Plans are an institution's own (a wildcard grant does not make one an institution).
+        "/plans" | "/classes" => user.account.role == "institution_admin",
         _ => true,
     }
 }

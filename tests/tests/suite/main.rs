@@ -13,6 +13,7 @@ mod isolation;
 mod jobs;
 mod oidc;
 mod orgs;
+mod plans;
 mod platforms;
 mod progress;
 mod registration;
