@@ -27,7 +27,6 @@ pub struct Key {
 struct KeyRow {
     kid: String,
     public_key: String,
-    private_key: String,
     created_at: DateTime<Utc>,
     retired_at: Option<DateTime<Utc>>,
 }
@@ -60,68 +59,110 @@ impl KeyRow {
     }
 }
 
-/// The key that signs for `purpose` now: the newest unretired one, created when there is none.
-pub async fn current(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<Key> {
-    if let Some(key) = newest(db, tenant, purpose).await? {
-        return Ok(key);
-    }
-    create(db, tenant, purpose).await?;
-    newest(db, tenant, purpose).await?.ok_or_else(|| anyhow::anyhow!("signing key vanished"))
+/// A signature algorithm whose keys live in `signing_keys`: how to make a key pair and load the private
+/// half. Getting the current key, creating and rotating are written once for every algorithm.
+pub trait Algorithm: Sized + Send + 'static {
+    /// The `algorithm` column.
+    const NAME: &'static str;
+    /// How many hex characters of the public key's SHA-256 make its key id.
+    const KID_LEN: usize;
+    /// A new key pair as stored: (public, private).
+    fn generate() -> anyhow::Result<(String, String)>;
+    /// The signing key from its stored private half.
+    fn load(kid: String, private: &str) -> anyhow::Result<Self>;
 }
 
-async fn newest(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<Option<Key>> {
-    let row: Option<KeyRow> = db
+/// The key that signs for `purpose` now: the newest unretired one, created when there is none.
+pub async fn current_key<A: Algorithm>(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<A> {
+    if let Some(key) = newest::<A>(db, tenant, purpose).await? {
+        return Ok(key);
+    }
+    create::<A>(db, tenant, purpose).await?;
+    newest::<A>(db, tenant, purpose).await?.ok_or_else(|| anyhow::anyhow!("signing key vanished"))
+}
+
+async fn newest<A: Algorithm>(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<Option<A>> {
+    let row: Option<(String, String)> = db
         .opt(
-            q("SELECT kid, public_key, private_key, created_at, retired_at FROM signing_keys \
-               WHERE tenant_id = $1 AND purpose = $2 AND retired_at IS NULL ORDER BY created_at DESC, kid DESC LIMIT 1")
+            q("SELECT kid, private_key FROM signing_keys WHERE tenant_id = $1 AND purpose = $2 AND algorithm = $3 \
+               AND retired_at IS NULL ORDER BY created_at DESC, kid DESC LIMIT 1")
             .bind(tenant)
-            .bind(purpose),
+            .bind(purpose)
+            .bind(A::NAME),
         )
         .await?;
-    let Some(row) = row else { return Ok(None) };
-    let secret: [u8; 32] = B64.decode(&row.private_key)?.try_into().map_err(|_| anyhow::anyhow!("signing key {} is malformed", row.kid))?;
-    Ok(Some(Key { kid: row.kid, signing: SigningKey::from_bytes(&secret) }))
+    row.map(|(kid, private)| A::load(kid, &private)).transpose()
 }
 
 /// A new key for `purpose`; earlier ones are retired (they still verify).
-pub async fn rotate(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<String> {
-    let mut tx = db.begin().await?;
-    tx.run(
+pub async fn rotate_key<A: Algorithm>(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<String> {
+    db.run(
         q("UPDATE signing_keys SET retired_at = $3 WHERE tenant_id = $1 AND purpose = $2 AND retired_at IS NULL")
             .bind(tenant)
             .bind(purpose)
             .bind(Utc::now()),
     )
     .await?;
-    tx.commit().await?;
-    create(db, tenant, purpose).await
+    create::<A>(db, tenant, purpose).await
 }
 
-async fn create(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<String> {
-    let signing = SigningKey::generate(&mut rand::rngs::OsRng);
-    let public = B64.encode(signing.verifying_key().as_bytes());
+async fn create<A: Algorithm>(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<String> {
+    // Key generation can take a noticeable moment (RSA): off the async workers.
+    let (public, private) = tokio::task::spawn_blocking(A::generate).await??;
     // The key id is derived from the public key, so two processes racing to create the first key
-    // produce different ids and both rows are valid keys (the newest signs).
-    // Short: it travels in every QR code.
-    let kid = hex::encode(sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &public)))[..12].to_owned();
+    // produce different ids and both rows are valid keys (the newest signs). Short: it travels in QR codes.
+    let kid = hex::encode(sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &public)))[..A::KID_LEN].to_owned();
     db.run(
-        q("INSERT INTO signing_keys (tenant_id, kid, purpose, algorithm, public_key, private_key, created_at) VALUES ($1, $2, $3, 'Ed25519', $4, $5, $6)")
+        q("INSERT INTO signing_keys (tenant_id, kid, purpose, algorithm, public_key, private_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(tenant)
             .bind(&kid)
             .bind(purpose)
+            .bind(A::NAME)
             .bind(public)
-            .bind(B64.encode(signing.to_bytes()))
+            .bind(private)
             .bind(Utc::now()),
     )
     .await?;
     Ok(kid)
 }
 
+/// A compact JWS (RFC 7515): base64url header and claims, signed by `sign` over `header.claims`.
+fn compact_jws(header: &Value, claims: &Value, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> String {
+    let signing_input = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
+    let signature = sign(signing_input.as_bytes());
+    format!("{signing_input}.{}", B64.encode(signature))
+}
+
+impl Algorithm for Key {
+    const NAME: &'static str = "Ed25519";
+    const KID_LEN: usize = 12;
+
+    fn generate() -> anyhow::Result<(String, String)> {
+        let signing = SigningKey::generate(&mut rand::rngs::OsRng);
+        Ok((B64.encode(signing.verifying_key().as_bytes()), B64.encode(signing.to_bytes())))
+    }
+
+    fn load(kid: String, private: &str) -> anyhow::Result<Key> {
+        let secret: [u8; 32] = B64.decode(private)?.try_into().map_err(|_| anyhow::anyhow!("signing key {kid} is malformed"))?;
+        Ok(Key { kid, signing: SigningKey::from_bytes(&secret) })
+    }
+}
+
+/// The Ed25519 key that signs for `purpose` now.
+pub async fn current(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<Key> {
+    current_key(db, tenant, purpose).await
+}
+
+/// A new Ed25519 key for `purpose`.
+pub async fn rotate(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<String> {
+    rotate_key::<Key>(db, tenant, purpose).await
+}
+
 /// Every key of the tenant for `purpose`, current and retired: what verifiers need.
 pub async fn public_keys(db: &Db, tenant: &str, purpose: &str) -> DbResult<Vec<PublicKey>> {
     let rows: Vec<KeyRow> = db
         .all(
-            q("SELECT kid, public_key, private_key, created_at, retired_at FROM signing_keys WHERE tenant_id = $1 AND purpose = $2 ORDER BY created_at, kid")
+            q("SELECT kid, public_key, created_at, retired_at FROM signing_keys WHERE tenant_id = $1 AND purpose = $2 ORDER BY created_at, kid")
                 .bind(tenant)
                 .bind(purpose),
         )
@@ -133,7 +174,7 @@ pub async fn public_keys(db: &Db, tenant: &str, purpose: &str) -> DbResult<Vec<P
 pub async fn jwks(db: &Db, tenant: &str, purpose: &str) -> DbResult<Value> {
     let rows: Vec<KeyRow> = db
         .all(
-            q("SELECT kid, public_key, private_key, created_at, retired_at FROM signing_keys WHERE tenant_id = $1 AND purpose = $2 ORDER BY created_at, kid")
+            q("SELECT kid, public_key, created_at, retired_at FROM signing_keys WHERE tenant_id = $1 AND purpose = $2 ORDER BY created_at, kid")
                 .bind(tenant)
                 .bind(purpose),
         )
@@ -153,10 +194,7 @@ pub async fn jwks(db: &Db, tenant: &str, purpose: &str) -> DbResult<Value> {
 impl Key {
     /// A compact JWS of `claims`: `header.payload.signature`, all base64url.
     pub fn sign_jws(&self, claims: &Value) -> String {
-        let header = json!({"alg": "EdDSA", "kid": self.kid});
-        let signing_input = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
-        let signature = self.signing.sign(signing_input.as_bytes());
-        format!("{signing_input}.{}", B64.encode(signature.to_bytes()))
+        compact_jws(&json!({"alg": "EdDSA", "kid": self.kid}), claims, |input| self.signing.sign(input).to_bytes().to_vec())
     }
 
     /// A raw Ed25519 signature (for Data Integrity proofs).
@@ -211,7 +249,6 @@ pub mod rsa {
     use ::rsa::{RsaPrivateKey, RsaPublicKey};
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-    use chrono::Utc;
     use serde_json::{Value, json};
 
     use crate::db::{Db, q};
@@ -227,66 +264,33 @@ pub mod rsa {
         /// A compact JWS (a JWT) of `claims` with `alg: RS256`.
         pub fn sign_jwt(&self, claims: &Value) -> String {
             let header = json!({"alg": "RS256", "typ": "JWT", "kid": self.kid});
-            let input = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
-            let signature = SigningKey::<Sha256>::new(self.private.clone()).sign(input.as_bytes());
-            format!("{input}.{}", B64.encode(signature.to_bytes()))
+            super::compact_jws(&header, claims, |input| SigningKey::<Sha256>::new(self.private.clone()).sign(input).to_vec())
         }
     }
 
-    /// The RSA key that signs for `purpose` now, created (2048 bits) when there is none.
-    pub async fn current(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<RsaKey> {
-        if let Some(key) = newest(db, tenant, purpose).await? {
-            return Ok(key);
-        }
-        create(db, tenant, purpose).await?;
-        newest(db, tenant, purpose).await?.ok_or_else(|| anyhow::anyhow!("signing key vanished"))
-    }
+    impl super::Algorithm for RsaKey {
+        const NAME: &'static str = "RS256";
+        const KID_LEN: usize = 16;
 
-    async fn newest(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<Option<RsaKey>> {
-        let row: Option<(String, String)> = db
-            .opt(
-                q("SELECT kid, private_key FROM signing_keys WHERE tenant_id = $1 AND purpose = $2 AND algorithm = 'RS256' \
-                   AND retired_at IS NULL ORDER BY created_at DESC, kid DESC LIMIT 1")
-                .bind(tenant)
-                .bind(purpose),
-            )
-            .await?;
-        let Some((kid, pem)) = row else { return Ok(None) };
-        Ok(Some(RsaKey { kid, private: RsaPrivateKey::from_pkcs8_pem(&pem)? }))
-    }
-
-    /// A new key for `purpose`; earlier ones are retired (still published).
-    pub async fn rotate(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<String> {
-        db.run(
-            q("UPDATE signing_keys SET retired_at = $3 WHERE tenant_id = $1 AND purpose = $2 AND retired_at IS NULL")
-                .bind(tenant)
-                .bind(purpose)
-                .bind(Utc::now()),
-        )
-        .await?;
-        create(db, tenant, purpose).await
-    }
-
-    async fn create(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<String> {
-        // Key generation takes a noticeable moment: off the async workers.
-        let (private_pem, public_pem) = tokio::task::spawn_blocking(|| -> anyhow::Result<(String, String)> {
+        /// 2048 bits; the public key as SPKI PEM, the private key as PKCS#8 PEM.
+        fn generate() -> anyhow::Result<(String, String)> {
             let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)?;
-            Ok((key.to_pkcs8_pem(LineEnding::LF)?.to_string(), key.to_public_key().to_public_key_pem(LineEnding::LF)?))
-        })
-        .await??;
-        // Derived from the public key, so racing processes create distinct valid keys (the newest signs).
-        let kid = hex::encode(sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &public_pem)))[..16].to_owned();
-        db.run(
-            q("INSERT INTO signing_keys (tenant_id, kid, purpose, algorithm, public_key, private_key, created_at) VALUES ($1, $2, $3, 'RS256', $4, $5, $6)")
-                .bind(tenant)
-                .bind(&kid)
-                .bind(purpose)
-                .bind(public_pem)
-                .bind(private_pem)
-                .bind(Utc::now()),
-        )
-        .await?;
-        Ok(kid)
+            Ok((key.to_public_key().to_public_key_pem(LineEnding::LF)?, key.to_pkcs8_pem(LineEnding::LF)?.to_string()))
+        }
+
+        fn load(kid: String, private: &str) -> anyhow::Result<RsaKey> {
+            Ok(RsaKey { kid, private: RsaPrivateKey::from_pkcs8_pem(private)? })
+        }
+    }
+
+    /// The RSA key that signs for `purpose` now, created when there is none.
+    pub async fn current(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<RsaKey> {
+        super::current_key(db, tenant, purpose).await
+    }
+
+    /// A new RSA key for `purpose`; earlier ones are retired (still published).
+    pub async fn rotate(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<String> {
+        super::rotate_key::<RsaKey>(db, tenant, purpose).await
     }
 
     /// Every RSA key of the tenant for `purpose`, current and retired, as a JWK set.

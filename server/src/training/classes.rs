@@ -26,7 +26,7 @@ use crate::{audit, ids};
 pub const MAX_CAPACITY: i64 = 2000;
 
 /// The score at or above which a student passes unless the institution says otherwise.
-pub const PASS_MARK: i64 = 60_00;
+pub const PASS_MARK: i64 = 6_000;
 
 /// Spreadsheet columns of a score import: canonical name and the Chinese header institutions use.
 pub const IMPORT_COLUMNS: &[(&str, &str)] =
@@ -130,7 +130,7 @@ pub fn parse_score(text: &str) -> Result<i64, &'static str> {
     let whole: i64 = whole.parse().map_err(|_| "成绩应为 0 到 100 之间的数字")?;
     let fraction: i64 = format!("{fraction:0<2}").parse().unwrap_or(0);
     let score = whole.saturating_mul(100).saturating_add(fraction);
-    if score > 100_00 {
+    if score > 10_000 {
         return Err("成绩应为 0 到 100 之间的数字");
     }
     Ok(score)

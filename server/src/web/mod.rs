@@ -65,6 +65,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("plan.html", include_str!("../../templates/plan.html")),
     ("plan_form.html", include_str!("../../templates/plan_form.html")),
     ("plan_facts.html", include_str!("../../templates/plan_facts.html")),
+    ("classes.html", include_str!("../../templates/classes.html")),
+    ("class_form.html", include_str!("../../templates/class_form.html")),
+    ("class.html", include_str!("../../templates/class.html")),
+    ("roster.html", include_str!("../../templates/roster.html")),
+    ("declaration.html", include_str!("../../templates/declaration.html")),
 ];
 
 pub struct Templates {

@@ -9,6 +9,7 @@ mod certificates_pdf;
 mod claims;
 mod common;
 mod hours;
+mod institutions;
 mod isolation;
 mod jobs;
 mod oidc;
