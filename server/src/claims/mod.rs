@@ -576,16 +576,9 @@ pub async fn submit(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cla
     let unit = orgs::get(&state.db, tenant, claim.unit_id).await?.ok_or_else(AppError::not_found)?;
     let year = year_u16(claim.year)?;
     let sha = state.rules.for_tenant_year(tenant, year)?.plugin().sha256;
-    let mut steps = approvals::route_for(
-        state,
-        tenant,
-        &unit,
-        year,
-        RequestKind::ActivityClaim,
-        routed_subject(&grants),
-        claim.route_choice.clone(),
-    )
-    .await?;
+    let mut steps =
+        approvals::route_for(state, tenant, &unit, year, RequestKind::ActivityClaim, routed_subject(&grants), claim.route_choice.clone())
+            .await?;
     // Declaring for one's own staff: the unit's review is the declaration itself.
     let declared = user.account.role == "unit_admin" && user.account.org_id == Some(unit.id);
     if declared {
