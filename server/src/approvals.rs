@@ -474,7 +474,7 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
             return Err(AppError::not_found());
         };
         if decision == Decision::Return && item.kind != "claim" {
-            return Err(AppError::invalid([("decision".to_owned(), "注册申请不能退回修改，请选择通过或不通过".to_owned())].into()));
+            return Err(AppError::invalid([("decision".to_owned(), "只有学时申报可以退回修改，请选择通过或不通过".to_owned())].into()));
         }
         let status = decision.status();
         let changed = tx
