@@ -557,6 +557,7 @@ async fn apply(
         }
         "claim" => return crate::claims::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some),
         "exemption" => return crate::certificates::exemptions::on_decision(tx, tenant, item, decision, reason).await.map(Some),
+        "filing" => return crate::training::filings::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some),
         other => {
             return Err(AppError::internal(format!("unknown approval subject {other}")));
         }
@@ -596,6 +597,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<ser
         "org" => serde_json::to_value(crate::orgs::get(&state.db, tenant, item.subject_id).await?).map_err(AppError::internal)?,
         "claim" => crate::claims::detail_json(state, tenant, item.subject_id).await?,
         "exemption" => crate::certificates::exemptions::detail_json(state, tenant, item.subject_id).await?,
+        "filing" => crate::training::filings::detail_json(state, tenant, item.subject_id).await?,
         _ => {
             let person: Option<(Option<i64>,)> = state
                 .db

@@ -145,6 +145,13 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::training::orders::api_my_orders,
         crate::training::reconciliation::api_reconciliation,
         crate::training::reconciliation::api_rejections,
+        crate::training::filings::api_list,
+        crate::training::filings::api_create,
+        crate::training::filings::api_get,
+        crate::training::filings::api_update,
+        crate::training::filings::api_delete,
+        crate::training::filings::api_withdraw,
+        crate::training::filings::api_delete_many,
         crate::jobs::admin::api_list,
         crate::jobs::admin::api_retry,
         crate::messages::api_list,
@@ -176,6 +183,8 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::certificates::PrintInput,
         crate::certificates::exemptions::Filing,
         crate::training::completions::Batch,
+        crate::training::filings::FilingBody,
+        crate::training::filings::DeleteInput,
     ))
 )]
 pub struct ApiDoc;

@@ -1,9 +1,11 @@
 //! Training (DESIGN: plans, classes, scores, platform ingest). So far the online training platforms
 //! (网络培训机构): their configuration and credentials (`platforms`), the signed completions API that
 //! turns completed courses into ledger credits (`completions`), purchases shown to staff (`orders`), and
-//! the per-day reconciliation for platforms and operators (`reconciliation`).
+//! the per-day reconciliation for platforms and operators (`reconciliation`); offline training filings
+//! by units and authorities (`filings`, seed 002 备案表).
 
 pub mod completions;
+pub mod filings;
 pub mod orders;
 pub mod platforms;
 pub mod reconciliation;
@@ -24,8 +26,13 @@ pub fn api_routes() -> Router<AppState> {
         .merge(completions::api_routes())
         .merge(orders::api_routes())
         .merge(reconciliation::api_routes())
+        .merge(filings::api_routes())
 }
 
 pub fn page_routes() -> Router<AppState> {
-    Router::new().merge(platforms::page_routes()).merge(orders::page_routes()).merge(reconciliation::page_routes())
+    Router::new()
+        .merge(platforms::page_routes())
+        .merge(orders::page_routes())
+        .merge(reconciliation::page_routes())
+        .merge(filings::page_routes())
 }

@@ -60,6 +60,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("platforms.html", include_str!("../../templates/platforms.html")),
     ("platform_days.html", include_str!("../../templates/platform_days.html")),
     ("orders.html", include_str!("../../templates/orders.html")),
+    ("filings.html", include_str!("../../templates/filings.html")),
+    ("filing.html", include_str!("../../templates/filing.html")),
+    ("filing_form.html", include_str!("../../templates/filing_form.html")),
+    ("filing_fields.html", include_str!("../../templates/filing_fields.html")),
+    ("filing_sheet.html", include_str!("../../templates/filing_sheet.html")),
 ];
 
 pub struct Templates {
@@ -157,6 +162,8 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/todos", "待办事项", "todos", "manage"),
     ("/approvals?kind=registration", "注册审核", "registrations", "review"),
     ("/approvals?kind=claim", "学时审核", "claims", "review"),
+    ("/filings", "线下培训备案", "filings", "file"),
+    ("/approvals?kind=filing", "备案审核", "filings", "review"),
     ("/orgs", "组织机构", "orgs", "read"),
     ("/people", "人员管理", "people", "read"),
     ("/staff/status", "人员学时", "people", "read"),
@@ -175,6 +182,8 @@ fn personal_page_fits(path: &str, user: &CurrentUser) -> bool {
         "/claims" | "/todos" => user.account.person_id.is_some() || user.account.role == "unit_admin",
         // Exemptions are offered where the tenant says so (Hunan); the menu follows.
         "/exemptions" | "/approvals?kind=exemption" => user.tenant.tenant.settings.certificates.exemption_proof,
+        // Filings are filed by units and authorities (seed 002 申报单位), not by a wildcard grant.
+        "/filings" => matches!(user.account.role.as_str(), "unit_admin" | "authority_admin"),
         _ => true,
     }
 }
