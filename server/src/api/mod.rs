@@ -184,7 +184,7 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::certificates::exemptions::Filing,
         crate::training::completions::Batch,
         crate::training::filings::FilingBody,
-        crate::training::filings::DeleteInput,
+        crate::training::filings::FilingIds,
     ))
 )]
 pub struct ApiDoc;

@@ -855,18 +855,18 @@ pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path
 
 /// The body of `POST /filings/deletions`.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-pub struct DeleteInput {
+pub struct FilingIds {
     #[serde(default)]
     pub ids: Vec<i64>,
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/deletions", request_body = DeleteInput, tag = "filings",
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/deletions", request_body = FilingIds, tag = "filings",
     responses((status = 200, description = "{deleted: n}: every listed filing deleted"), (status = 404, description = "A filing is not the caller's organisation's; nothing deleted"),
               (status = 409, description = "A filing is accepted; nothing deleted"), (status = 422, description = "No ids")))]
 pub async fn api_delete_many(
     State(state): State<AppState>,
     user: CurrentUser,
-    Json(input): Json<DeleteInput>,
+    Json(input): Json<FilingIds>,
 ) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({"deleted": delete(&state, &user, &input.ids).await?})))
 }
