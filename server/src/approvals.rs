@@ -151,6 +151,11 @@ pub async fn route_asks_choice(state: &AppState, tenant: &str, year: i64, level:
     matches!(rules.blocking(move |r| r.route(&request)).await, Err(crate::rules::RulesError::InvalidInput(f)) if f.contains_key("choice"))
 }
 
+/// A route's steps as the audit trail records them: role and organisation name.
+pub fn route_json(steps: &[(Role, Org)]) -> serde_json::Value {
+    steps.iter().map(|(role, org)| json!({"role": role_code(*role), "org": org.name})).collect::<Vec<_>>().into()
+}
+
 /// Opens every step of a route as queue rows (the first pending, the rest waiting), from `template`
 /// (its step fields are filled in here), and schedules the first approver's digest mail.
 pub async fn open_route_tx(
@@ -482,7 +487,7 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
             return Err(AppError::not_found());
         };
         if decision == Decision::Return && item.kind != "claim" {
-            return Err(AppError::invalid([("decision".to_owned(), "注册申请不能退回修改，请选择通过或不通过".to_owned())].into()));
+            return Err(AppError::invalid([("decision".to_owned(), "只有学时申报可以退回修改，请选择通过或不通过".to_owned())].into()));
         }
         let status = decision.status();
         let changed = tx
@@ -569,6 +574,7 @@ async fn apply(
             return crate::training::declarations::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some);
         }
         "training_plan" => return crate::training::plans::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some),
+        "filing" => return crate::training::filings::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some),
         other => {
             return Err(AppError::internal(format!("unknown approval subject {other}")));
         }
@@ -610,6 +616,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<ser
         "exemption" => crate::certificates::exemptions::detail_json(state, tenant, item.subject_id).await?,
         "class_declaration" => crate::training::declarations::detail_json(state, tenant, item.subject_id).await?,
         "training_plan" => crate::training::plans::detail_json(state, tenant, item.subject_id).await?,
+        "filing" => crate::training::filings::detail_json(state, tenant, item.subject_id).await?,
         _ => {
             let person: Option<(Option<i64>,)> = state
                 .db

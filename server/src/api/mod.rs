@@ -170,6 +170,13 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::training::plans::api_update,
         crate::training::plans::api_delete,
         crate::training::plans::api_delete_many,
+        crate::training::filings::api_list,
+        crate::training::filings::api_create,
+        crate::training::filings::api_get,
+        crate::training::filings::api_update,
+        crate::training::filings::api_delete,
+        crate::training::filings::api_withdraw,
+        crate::training::filings::api_delete_many,
         crate::jobs::admin::api_list,
         crate::jobs::admin::api_retry,
         crate::messages::api_list,
@@ -212,6 +219,8 @@ async fn guard(request: Request, next: Next) -> Response {
         crate::training::subjects::StatusInput,
         crate::training::plans::PlanBody,
         crate::training::plans::DeleteInput,
+        crate::training::filings::FilingBody,
+        crate::training::filings::FilingIds,
     ))
 )]
 pub struct ApiDoc;

@@ -630,7 +630,7 @@ pub async fn submit(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cla
         action,
         "claim",
         Some(id),
-        json!({"round": round, "route": steps.iter().map(|(role, org)| json!({"role": approvals::role_code(*role), "org": org.name})).collect::<Vec<_>>()}),
+        json!({"round": round, "route": approvals::route_json(&steps)}),
     )
     .await?;
     if steps.is_empty() {

@@ -218,7 +218,7 @@ pub async fn declare(state: &AppState, user: &CurrentUser, class_id: i64, body: 
         "class.declared",
         "class",
         Some(class_id),
-        json!({"declaration": id, "students": copied, "route": steps.iter().map(|(role, org)| json!({"role": approvals::role_code(*role), "org": org.name})).collect::<Vec<_>>()}),
+        json!({"declaration": id, "students": copied, "route": approvals::route_json(&steps)}),
     )
     .await?;
     if steps.is_empty() {

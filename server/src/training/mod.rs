@@ -1,14 +1,17 @@
 //! Training (DESIGN: plans, classes, scores, platform ingest). So far the online training platforms
 //! (网络培训机构): their configuration and credentials (`platforms`), the signed completions API that
 //! turns completed courses into ledger credits (`completions`), purchases shown to staff (`orders`), and
-//! the per-day reconciliation for platforms and operators (`reconciliation`). For training institutions
-//! (施教机构): the subject catalogues kept by the province HR department and the industry authorities
-//! (`subjects`) and the institutions' training plans routed for approval (`plans`).
+//! the per-day reconciliation for platforms and operators (`reconciliation`); offline training filings
+//! by units and authorities (`filings`, seed 002 备案表). For training institutions (施教机构): the subject
+//! catalogues kept by the province HR department and the industry authorities (`subjects`), the
+//! institutions' training plans routed for approval (`plans`), classes and scores (`classes`), and the
+//! declarations audited per student (`declarations`), with their pages (`class_pages`).
 
 pub mod class_pages;
 pub mod classes;
 pub mod completions;
 pub mod declarations;
+pub mod filings;
 pub mod orders;
 pub mod plans;
 pub mod platforms;
@@ -35,6 +38,7 @@ pub fn api_routes() -> Router<AppState> {
         .merge(declarations::api_routes())
         .merge(subjects::api_routes())
         .merge(plans::api_routes())
+        .merge(filings::api_routes())
 }
 
 pub fn page_routes() -> Router<AppState> {
@@ -45,4 +49,5 @@ pub fn page_routes() -> Router<AppState> {
         .merge(class_pages::page_routes())
         .merge(subjects::page_routes())
         .merge(plans::page_routes())
+        .merge(filings::page_routes())
 }

@@ -366,10 +366,6 @@ async fn open_round(
     Ok(())
 }
 
-fn route_json(steps: &[(crate::rules::model::Role, Org)]) -> Value {
-    steps.iter().map(|(role, org)| json!({"role": approvals::role_code(*role), "org": org.name})).collect::<Vec<_>>().into()
-}
-
 async fn get_tx(tx: &mut Tx, tenant: &str, id: i64) -> Result<Plan, AppError> {
     tx.opt(q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.id = $2")).bind(tenant).bind(id)).await?.ok_or_else(AppError::not_found)
 }
@@ -415,7 +411,7 @@ pub async fn create(state: &AppState, user: &CurrentUser, body: &PlanBody) -> Re
         "plan.created",
         "training_plan",
         Some(id),
-        json!({"name": plan.name, "round": 1, "route": route_json(&steps)}),
+        json!({"name": plan.name, "round": 1, "route": approvals::route_json(&steps)}),
     )
     .await?;
     tx.commit().await?;
@@ -482,7 +478,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &PlanBo
         "plan.updated",
         "training_plan",
         Some(id),
-        json!({"name": updated.name, "round": updated.round, "route": route_json(&steps)}),
+        json!({"name": updated.name, "round": updated.round, "route": approvals::route_json(&steps)}),
     )
     .await?;
     tx.commit().await?;

@@ -70,6 +70,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("class.html", include_str!("../../templates/class.html")),
     ("roster.html", include_str!("../../templates/roster.html")),
     ("declaration.html", include_str!("../../templates/declaration.html")),
+    ("filings.html", include_str!("../../templates/filings.html")),
+    ("filing.html", include_str!("../../templates/filing.html")),
+    ("filing_form.html", include_str!("../../templates/filing_form.html")),
+    ("filing_fields.html", include_str!("../../templates/filing_fields.html")),
+    ("filing_sheet.html", include_str!("../../templates/filing_sheet.html")),
 ];
 
 pub struct Templates {
@@ -171,6 +176,8 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/todos", "待办事项", "todos", "manage"),
     ("/approvals?kind=registration", "注册审核", "registrations", "review"),
     ("/approvals?kind=claim", "学时审核", "claims", "review"),
+    ("/filings", "线下培训备案", "filings", "file"),
+    ("/approvals?kind=filing", "备案审核", "filings", "review"),
     ("/orgs", "组织机构", "orgs", "read"),
     ("/people", "人员管理", "people", "read"),
     ("/staff/status", "人员学时", "people", "read"),
@@ -196,6 +203,8 @@ fn personal_page_fits(path: &str, user: &CurrentUser) -> bool {
         "/exemptions" | "/approvals?kind=exemption" => user.tenant.tenant.settings.certificates.exemption_proof,
         // Plans are an institution's own (a wildcard grant does not make one an institution).
         "/plans" | "/classes" => user.account.role == "institution_admin",
+        // Filings are filed by units and authorities (seed 002 申报单位), not by a wildcard grant.
+        "/filings" => matches!(user.account.role.as_str(), "unit_admin" | "authority_admin"),
         _ => true,
     }
 }

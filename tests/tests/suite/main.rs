@@ -8,6 +8,7 @@ mod certificates;
 mod certificates_pdf;
 mod claims;
 mod common;
+mod filings;
 mod hours;
 mod institutions;
 mod isolation;

@@ -1,0 +1,1067 @@
+//! Offline training filings (线下培训备案, seed 002 《事业单位工作人员线下培训备案表》): a unit or an industry
+//! authority files an offline training with the form's fields; the tenant's rules plugin routes it
+//! (request kind training-plan) — in Hunan professional trainings to the supervising department and
+//! public ones to the HR department at the filer's level — and the reviewer accepts (approves) or rejects
+//! it in the approvals queue (kind `filing`).
+//!
+//! Lifecycle: pending → accepted | rejected. The filer may withdraw a pending filing, edit one that is
+//! not accepted (the edit resubmits it as a new round: the open step closes, the route opens again) and
+//! delete it; an accepted filing is final (409). Deleted filings stay in the table as `deleted` for the
+//! audit trail and the queue rows that name them.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::approvals::{self, Approval, Decision, NewApproval, Notice};
+use crate::auth::CurrentUser;
+use crate::auth::csrf::CsrfForm;
+use crate::config::Config;
+use crate::db::{Db, Filters, Tx, q};
+use crate::error::{AppError, FieldErrors};
+use crate::rules::model::{RequestKind, Subject};
+use crate::web::{Page, done_redirect};
+use crate::{audit, orgs};
+
+/// Statuses a filer can filter by (`deleted` ones are never listed).
+pub const STATUSES: &[(&str, &str)] = &[("pending", "待受理"), ("accepted", "已受理"), ("rejected", "未通过"), ("withdrawn", "已撤回")];
+
+/// 培训科目 as the seed's form names them.
+pub const SUBJECTS: &[(&str, &str)] = &[("public", "公共科目"), ("professional", "专业科目")];
+
+/// Where a province lets the filer choose the deciding department (Henan, professional subjects).
+const CHOICES: &[(&str, &str)] = &[("authority", "行业主管部门"), ("hr_bureau", "同级人社部门")];
+
+/// Statuses the filer may still change (edit, delete).
+const CHANGEABLE: &[&str] = &["pending", "rejected", "withdrawn"];
+
+/// Most filings one batch deletes (one transaction).
+const BATCH_LIMIT: usize = 500;
+
+fn label(table: &[(&'static str, &'static str)], code: &str) -> &'static str {
+    table.iter().find(|(c, _)| *c == code).map_or("", |(_, l)| l)
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Filing {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    pub subject: String,
+    pub institution: String,
+    pub institution_address: String,
+    pub postcode: String,
+    pub email: Option<String>,
+    pub leader_name: String,
+    pub leader_title: String,
+    pub leader_phone: String,
+    pub contact_name: String,
+    pub contact_title: String,
+    pub contact_phone: String,
+    pub name: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub year: i64,
+    pub place: String,
+    pub scope: String,
+    pub participants: i64,
+    pub plan: String,
+    pub route_choice: Option<String>,
+    pub status: String,
+    pub round: i64,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+const SELECT: &str = "SELECT f.id, f.org_id, o.name AS org_name, f.subject, f.institution, f.institution_address, f.postcode, f.email, \
+     f.leader_name, f.leader_title, f.leader_phone, f.contact_name, f.contact_title, f.contact_phone, f.name, f.start_date, f.end_date, \
+     f.year, f.place, f.scope, f.participants, f.plan, f.route_choice, f.status, f.round, f.created_by, f.created_at, f.updated_at, f.decided_at";
+const FROM: &str = "FROM training_filings f JOIN orgs o ON o.tenant_id = f.tenant_id AND o.id = f.org_id";
+
+impl Filing {
+    pub fn to_json(&self) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        value["subject_label"] = json!(label(SUBJECTS, &self.subject));
+        value["status_label"] = json!(if self.status == "deleted" { "已删除" } else { label(STATUSES, &self.status) });
+        value["choice_label"] = json!(self.route_choice.as_deref().map(|c| label(CHOICES, c)));
+        value["changeable"] = json!(self.changeable());
+        value
+    }
+
+    fn changeable(&self) -> bool {
+        CHANGEABLE.contains(&self.status.as_str())
+    }
+
+    /// The queue's one-line description of the filing.
+    fn summary(&self) -> String {
+        format!(
+            "{} · {}（{}，{} 至 {}，{} 人）",
+            self.org_name,
+            self.name,
+            label(SUBJECTS, &self.subject),
+            self.start_date,
+            self.end_date,
+            self.participants
+        )
+    }
+}
+
+/// The request body of `POST /filings` and `PUT /filings/{id}`: the seed's form. 申报单位 is the caller's
+/// organisation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct FilingBody {
+    /// 培训科目: `public` (公共科目) or `professional` (专业科目)
+    pub subject: String,
+    /// 培训机构
+    pub institution: String,
+    /// 培训机构地址
+    pub institution_address: String,
+    /// 邮编 (6 digits)
+    pub postcode: String,
+    /// E-mail (optional)
+    pub email: Option<String>,
+    /// 培训负责人, 职务, 电话 (mobile or landline with area code)
+    pub leader_name: String,
+    pub leader_title: String,
+    pub leader_phone: String,
+    /// 培训联系人, 职务, 电话
+    pub contact_name: String,
+    pub contact_title: String,
+    pub contact_phone: String,
+    /// 培训名称
+    pub name: String,
+    /// 培训时间: first and last day, YYYY-MM-DD (the end not before the start)
+    pub start_date: String,
+    pub end_date: String,
+    /// 培训地点
+    pub place: String,
+    /// 培训范围 (who is trained)
+    pub scope: String,
+    /// 人数: 1 to 100000
+    pub participants: Option<i64>,
+    /// 培训计划, at most 2000 characters
+    pub plan: String,
+    /// Where the province lets the filer choose the deciding department (Henan, professional subjects):
+    /// `authority` or `hr_bureau`.
+    pub choice: Option<String>,
+}
+
+/// A form that passed every check: trimmed texts and parsed values.
+struct Checked {
+    subject: Subject,
+    year: i64,
+    body: FilingBody,
+}
+
+fn subject_code(subject: Subject) -> &'static str {
+    match subject {
+        Subject::Public => "public",
+        Subject::Professional => "professional",
+    }
+}
+
+/// Mobile numbers (11 digits from 13x), landlines with an area code (0731-82821099, 073184900106,
+/// optionally an extension), 400/800 service numbers and local 7–8 digit numbers.
+fn valid_phone(phone: &str) -> bool {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let hyphens = phone.matches('-').count();
+    if !phone.chars().all(|c| c.is_ascii_digit() || c == '-') || phone.starts_with('-') || phone.ends_with('-') || phone.contains("--") {
+        return false;
+    }
+    let n = digits.len();
+    let mobile = n == 11 && hyphens == 0 && digits.starts_with('1') && matches!(digits.as_bytes()[1], b'3'..=b'9');
+    let landline = digits.starts_with('0') && (10..=16).contains(&n) && hyphens <= 2;
+    let service = (digits.starts_with("400") || digits.starts_with("800")) && n == 10 && hyphens <= 2;
+    let local = (7..=8).contains(&n) && hyphens == 0 && !digits.starts_with('0') && !digits.starts_with('1');
+    mobile || landline || service || local
+}
+
+fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && email.chars().all(|c| c.is_ascii_graphic())
+        && email.len() <= 100
+}
+
+fn date(text: &str) -> Option<NaiveDate> {
+    (text.len() == 10).then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()).flatten()
+}
+
+/// Checks every field of the form; bad input is one 422 with a Chinese message per field.
+fn check(body: &FilingBody) -> Result<Checked, AppError> {
+    let mut errors = FieldErrors::default();
+    let mut text = |key: &str, value: &str, name: &str, max: usize| -> String {
+        let value = value.trim();
+        if value.is_empty() {
+            errors.add(key, format!("请填写{name}"));
+        } else if value.chars().count() > max {
+            errors.add(key, format!("{name}不能超过 {max} 字"));
+        }
+        value.to_owned()
+    };
+    let cleaned = FilingBody {
+        subject: body.subject.trim().to_owned(),
+        institution: text("institution", &body.institution, "培训机构", 100),
+        institution_address: text("institution_address", &body.institution_address, "培训机构地址", 200),
+        postcode: text("postcode", &body.postcode, "邮编", 20),
+        email: body.email.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned),
+        leader_name: text("leader_name", &body.leader_name, "培训负责人", 50),
+        leader_title: text("leader_title", &body.leader_title, "培训负责人职务", 50),
+        leader_phone: text("leader_phone", &body.leader_phone, "培训负责人电话", 20),
+        contact_name: text("contact_name", &body.contact_name, "培训联系人", 50),
+        contact_title: text("contact_title", &body.contact_title, "培训联系人职务", 50),
+        contact_phone: text("contact_phone", &body.contact_phone, "培训联系人电话", 20),
+        name: text("name", &body.name, "培训名称", 100),
+        start_date: text("start_date", &body.start_date, "培训开始日期", 20),
+        end_date: text("end_date", &body.end_date, "培训结束日期", 20),
+        place: text("place", &body.place, "培训地点", 200),
+        scope: text("scope", &body.scope, "培训范围", 500),
+        participants: body.participants,
+        plan: text("plan", &body.plan, "培训计划", 2000),
+        choice: body.choice.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned),
+    };
+    let subject = match cleaned.subject.as_str() {
+        "public" => Some(Subject::Public),
+        "professional" => Some(Subject::Professional),
+        _ => {
+            errors.add("subject", "请选择培训科目：公共科目或专业科目");
+            None
+        }
+    };
+    let postcode_ok = cleaned.postcode.len() == 6 && cleaned.postcode.bytes().all(|b| b.is_ascii_digit());
+    if !cleaned.postcode.is_empty() && !postcode_ok {
+        errors.add("postcode", "邮编应为 6 位数字");
+    }
+    if cleaned.email.as_deref().is_some_and(|e| !valid_email(e)) {
+        errors.add("email", "E-mail 格式不正确");
+    }
+    for (key, value, name) in
+        [("leader_phone", &cleaned.leader_phone, "培训负责人电话"), ("contact_phone", &cleaned.contact_phone, "培训联系人电话")]
+    {
+        if !value.is_empty() && !valid_phone(value) {
+            errors.add(key, format!("{name}格式不正确，请填写手机号或带区号的固定电话"));
+        }
+    }
+    let this = crate::hours::this_year();
+    let (first, last) = (this - 5, this + 1);
+    let start = date(&cleaned.start_date);
+    let end = date(&cleaned.end_date);
+    for (key, value, parsed) in [("start_date", &cleaned.start_date, start), ("end_date", &cleaned.end_date, end)] {
+        match parsed {
+            None if !value.is_empty() => errors.add(key, "日期格式应为 YYYY-MM-DD"),
+            Some(d) if !(first..=last).contains(&i64::from(d.year())) => errors.add(key, format!("培训时间应在 {first} 至 {last} 年之间")),
+            _ => {}
+        }
+    }
+    if let (Some(start), Some(end)) = (start, end)
+        && end < start
+    {
+        errors.add("end_date", "结束日期不能早于开始日期");
+    }
+    match cleaned.participants {
+        None => errors.add("participants", "请填写培训人数"),
+        Some(n) if !(1..=100_000).contains(&n) => errors.add("participants", "培训人数应为 1 至 100000 的整数"),
+        Some(_) => {}
+    }
+    if let Some(choice) = cleaned.choice.as_deref().filter(|c| !CHOICES.iter().any(|(code, _)| code == c)) {
+        errors.add("choice", format!("审批部门无效：{choice}"));
+    }
+    errors.finish()?;
+    let year = start.map(|d| i64::from(d.year())).expect("checked above");
+    Ok(Checked { subject: subject.expect("checked above"), year, body: cleaned })
+}
+
+/// The caller's organisation if it may file: casbin's `filings file`, and an employer unit or an
+/// industry authority (the seed's 申报单位).
+async fn filing_org(state: &AppState, user: &CurrentUser) -> Result<orgs::Org, AppError> {
+    user.authorize(state, "filings", "file").await?;
+    let org_id = user.account.org_id.ok_or_else(AppError::forbidden)?;
+    let org = orgs::get(&state.db, user.tenant_code(), org_id).await?.ok_or_else(AppError::forbidden)?;
+    if matches!(org.kind.as_str(), "unit" | "authority") { Ok(org) } else { Err(AppError::forbidden()) }
+}
+
+/// Asks the tenant's rules plugin where the filing goes. Its answers such as "choose the deciding
+/// department" come back as field errors (422).
+async fn route(
+    state: &AppState,
+    tenant: &str,
+    org: &orgs::Org,
+    checked: &Checked,
+) -> Result<Vec<(crate::rules::model::Role, orgs::Org)>, AppError> {
+    let year = crate::hours::check_year(checked.year)?;
+    approvals::route_for(state, tenant, org, year, RequestKind::TrainingPlan, Some(checked.subject), checked.body.choice.clone()).await
+}
+
+/// Opens the route of a filing's round in the queue; a route without steps (a province that wants no
+/// review) accepts the filing at once.
+async fn open_round_tx(
+    tx: &mut Tx,
+    config: &Config,
+    tenant: &str,
+    filing: &Filing,
+    steps: &[(crate::rules::model::Role, orgs::Org)],
+    actor: i64,
+) -> Result<(), AppError> {
+    approvals::open_route_tx(
+        tx,
+        config,
+        tenant,
+        steps,
+        NewApproval {
+            kind: "filing",
+            subject_type: "filing",
+            subject_id: filing.id,
+            summary: filing.summary(),
+            applicant_account_id: Some(actor),
+            round: filing.round,
+            declaring_org_id: Some(filing.org_id),
+            ..Default::default()
+        },
+    )
+    .await?;
+    if steps.is_empty() {
+        tx.run(
+            q("UPDATE training_filings SET status = 'accepted', decided_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
+                .bind(tenant)
+                .bind(filing.id)
+                .bind(Utc::now()),
+        )
+        .await?;
+        audit::record_tx(
+            tx,
+            tenant,
+            Some(actor),
+            "filing.accepted",
+            "filing",
+            Some(filing.id),
+            json!({"round": filing.round, "route": []}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn fetch_tx(tx: &mut Tx, tenant: &str, id: i64) -> Result<Option<Filing>, sqlx::Error> {
+    tx.opt(q(format!("{SELECT} {FROM} WHERE f.tenant_id = $1 AND f.id = $2")).bind(tenant).bind(id)).await
+}
+
+/// A filing of the tenant, deleted ones included (the queue still names them).
+pub async fn fetch(db: &Db, tenant: &str, id: i64) -> Result<Option<Filing>, sqlx::Error> {
+    db.opt(q(format!("{SELECT} {FROM} WHERE f.tenant_id = $1 AND f.id = $2")).bind(tenant).bind(id)).await
+}
+
+/// Files an offline training for the caller's organisation and routes it. Bad input → 422 per field and
+/// nothing stored.
+pub async fn create(state: &AppState, user: &CurrentUser, body: &FilingBody) -> Result<Filing, AppError> {
+    let tenant = user.tenant_code();
+    let org = filing_org(state, user).await?;
+    let checked = check(body)?;
+    let steps = route(state, tenant, &org, &checked).await?;
+    let b = &checked.body;
+    let now = Utc::now();
+    let mut tx = state.db.begin().await?;
+    let id = tx
+        .scalar(
+            q("INSERT INTO training_filings (tenant_id, org_id, subject, institution, institution_address, postcode, email, leader_name, \
+               leader_title, leader_phone, contact_name, contact_title, contact_phone, name, start_date, end_date, year, place, scope, \
+               participants, plan, route_choice, status, round, created_by, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 'pending', 1, $23, $24, $24) \
+               RETURNING id")
+            .bind(tenant)
+            .bind(org.id)
+            .bind(subject_code(checked.subject))
+            .bind(&b.institution)
+            .bind(&b.institution_address)
+            .bind(&b.postcode)
+            .bind(b.email.clone())
+            .bind(&b.leader_name)
+            .bind(&b.leader_title)
+            .bind(&b.leader_phone)
+            .bind(&b.contact_name)
+            .bind(&b.contact_title)
+            .bind(&b.contact_phone)
+            .bind(&b.name)
+            .bind(&b.start_date)
+            .bind(&b.end_date)
+            .bind(checked.year)
+            .bind(&b.place)
+            .bind(&b.scope)
+            .bind(b.participants.unwrap_or_default())
+            .bind(&b.plan)
+            .bind(b.choice.clone())
+            .bind(user.account.id)
+            .bind(now),
+        )
+        .await?;
+    let filing = fetch_tx(&mut tx, tenant, id).await?.ok_or_else(AppError::not_found)?;
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "filing.created",
+        "filing",
+        Some(id),
+        json!({"route": approvals::route_json(&steps)}),
+    )
+    .await?;
+    open_round_tx(&mut tx, &state.config, tenant, &filing, &steps, user.account.id).await?;
+    tx.commit().await?;
+    fetch(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)
+}
+
+/// The filing if it belongs to the caller's organisation (and the caller may file); anyone else's is
+/// "not found".
+async fn own(state: &AppState, user: &CurrentUser, id: i64) -> Result<Filing, AppError> {
+    let org = filing_org(state, user).await?;
+    match fetch(&state.db, user.tenant_code(), id).await? {
+        Some(filing) if filing.org_id == org.id && filing.status != "deleted" => Ok(filing),
+        _ => Err(AppError::not_found()),
+    }
+}
+
+/// Whether the caller may see the filing: its organisation's filers, and admins of an organisation on
+/// its route once their step is open (a reviewer sees what they decide and what they decided).
+async fn readable_by(state: &AppState, user: &CurrentUser, id: i64) -> Result<(Filing, bool), AppError> {
+    let tenant = user.tenant_code();
+    let files = user.can(state, "filings", "file").await;
+    let reviews = user.can(state, "filings", "review").await;
+    if !files && !reviews {
+        return Err(AppError::forbidden());
+    }
+    let filing = fetch(&state.db, tenant, id).await?.filter(|f| f.status != "deleted").ok_or_else(AppError::not_found)?;
+    let Some(org) = user.account.org_id else { return Err(AppError::not_found()) };
+    if files && filing.org_id == org {
+        return Ok((filing, true));
+    }
+    if reviews
+        && state
+            .db
+            .exists(
+                q("SELECT 1 FROM approvals WHERE tenant_id = $1 AND subject_type = 'filing' AND subject_id = $2 AND approver_org_id = $3 \
+                   AND status <> 'waiting'")
+                .bind(tenant)
+                .bind(id)
+                .bind(org),
+            )
+            .await?
+    {
+        return Ok((filing, false));
+    }
+    Err(AppError::not_found())
+}
+
+fn not_changeable(filing: &Filing) -> AppError {
+    match filing.status.as_str() {
+        "accepted" => AppError::conflict("already_accepted", format!("备案“{}”已受理，不能再修改、撤回或删除", filing.name)),
+        _ => AppError::conflict("not_changeable", format!("备案“{}”当前状态不能执行此操作，请刷新后重试", filing.name)),
+    }
+}
+
+/// Edits a filing that is not accepted and resubmits it as a new round: the open step closes and the
+/// route (asked again: the subject may have changed) opens anew.
+pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &FilingBody) -> Result<Filing, AppError> {
+    let tenant = user.tenant_code();
+    let filing = own(state, user, id).await?;
+    if !filing.changeable() {
+        return Err(not_changeable(&filing));
+    }
+    let org = orgs::get(&state.db, tenant, filing.org_id).await?.ok_or_else(AppError::not_found)?;
+    let checked = check(body)?;
+    let steps = route(state, tenant, &org, &checked).await?;
+    let b = &checked.body;
+    let mut tx = state.db.begin().await?;
+    // The queue rows first, then the filing: the same lock order as a decision, so the two exclude
+    // each other without deadlocking.
+    approvals::close_open_steps_tx(&mut tx, tenant, "filing", id, filing.round, &["pending", "waiting"], "withdrawn").await?;
+    let changed = tx
+        .run(
+            q("UPDATE training_filings SET subject = $4, institution = $5, institution_address = $6, postcode = $7, email = $8, \
+               leader_name = $9, leader_title = $10, leader_phone = $11, contact_name = $12, contact_title = $13, contact_phone = $14, \
+               name = $15, start_date = $16, end_date = $17, year = $18, place = $19, scope = $20, participants = $21, plan = $22, \
+               route_choice = $23, status = 'pending', round = round + 1, updated_at = $24, decided_at = NULL \
+               WHERE tenant_id = $1 AND id = $2 AND round = $3 AND status IN ('pending', 'rejected', 'withdrawn')")
+            .bind(tenant)
+            .bind(id)
+            .bind(filing.round)
+            .bind(subject_code(checked.subject))
+            .bind(&b.institution)
+            .bind(&b.institution_address)
+            .bind(&b.postcode)
+            .bind(b.email.clone())
+            .bind(&b.leader_name)
+            .bind(&b.leader_title)
+            .bind(&b.leader_phone)
+            .bind(&b.contact_name)
+            .bind(&b.contact_title)
+            .bind(&b.contact_phone)
+            .bind(&b.name)
+            .bind(&b.start_date)
+            .bind(&b.end_date)
+            .bind(checked.year)
+            .bind(&b.place)
+            .bind(&b.scope)
+            .bind(b.participants.unwrap_or_default())
+            .bind(&b.plan)
+            .bind(b.choice.clone())
+            .bind(Utc::now()),
+        )
+        .await?;
+    if changed != 1 {
+        return Err(not_changeable(&fetch_tx(&mut tx, tenant, id).await?.unwrap_or(filing)));
+    }
+    let updated = fetch_tx(&mut tx, tenant, id).await?.ok_or_else(AppError::not_found)?;
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "filing.updated",
+        "filing",
+        Some(id),
+        json!({"round": updated.round, "route": approvals::route_json(&steps)}),
+    )
+    .await?;
+    open_round_tx(&mut tx, &state.config, tenant, &updated, &steps, user.account.id).await?;
+    tx.commit().await?;
+    fetch(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)
+}
+
+/// Takes a pending filing back from the reviewers; it can be edited (resubmitted) or deleted later.
+pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<Filing, AppError> {
+    let tenant = user.tenant_code();
+    let filing = own(state, user, id).await?;
+    if filing.status != "pending" {
+        return Err(if filing.status == "accepted" {
+            not_changeable(&filing)
+        } else {
+            AppError::conflict("not_pending", format!("备案“{}”不在受理中，无需撤回", filing.name))
+        });
+    }
+    let mut tx = state.db.begin().await?;
+    approvals::close_open_steps_tx(&mut tx, tenant, "filing", id, filing.round, &["pending", "waiting"], "withdrawn").await?;
+    let changed = tx
+        .run(
+            q("UPDATE training_filings SET status = 'withdrawn', updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND round = $3 AND status = 'pending'")
+                .bind(tenant)
+                .bind(id)
+                .bind(filing.round)
+                .bind(Utc::now()),
+        )
+        .await?;
+    if changed != 1 {
+        return Err(not_changeable(&fetch_tx(&mut tx, tenant, id).await?.unwrap_or(filing)));
+    }
+    audit::record_tx(&mut tx, tenant, Some(user.account.id), "filing.withdrawn", "filing", Some(id), json!({"round": filing.round}))
+        .await?;
+    tx.commit().await?;
+    fetch(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)
+}
+
+/// Deletes the caller's organisation's filings, all or none (one transaction): a filing that is not the
+/// caller's is "not found", an accepted one a conflict. Returns how many were deleted.
+pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result<usize, AppError> {
+    let tenant = user.tenant_code();
+    let org = filing_org(state, user).await?;
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(AppError::invalid([("ids".to_owned(), "请至少选择一条备案".to_owned())].into()));
+    }
+    if ids.len() > BATCH_LIMIT {
+        return Err(AppError::invalid([("ids".to_owned(), format!("一次最多删除 {BATCH_LIMIT} 条"))].into()));
+    }
+    let mut tx = state.db.begin().await?;
+    for id in &ids {
+        let filing = match fetch_tx(&mut tx, tenant, *id).await? {
+            Some(f) if f.org_id == org.id && f.status != "deleted" => f,
+            _ => return Err(AppError::not_found()),
+        };
+        if !filing.changeable() {
+            return Err(not_changeable(&filing));
+        }
+        approvals::close_open_steps_tx(&mut tx, tenant, "filing", *id, filing.round, &["pending", "waiting"], "withdrawn").await?;
+        let changed = tx
+            .run(
+                q("UPDATE training_filings SET status = 'deleted', updated_at = $3 WHERE tenant_id = $1 AND id = $2 \
+                   AND status IN ('pending', 'rejected', 'withdrawn')")
+                .bind(tenant)
+                .bind(*id)
+                .bind(Utc::now()),
+            )
+            .await?;
+        if changed != 1 {
+            return Err(not_changeable(&filing));
+        }
+        audit::record_tx(&mut tx, tenant, Some(user.account.id), "filing.deleted", "filing", Some(*id), json!({"status": filing.status}))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
+/// What a reviewer's decision on one step does to the filing (inside the deciding transaction): the
+/// last step's approval accepts it, a rejection ends the round.
+pub async fn on_decision(
+    tx: &mut Tx,
+    config: &Config,
+    tenant: &str,
+    item: &Approval,
+    decision: Decision,
+    actor: i64,
+    reason: Option<&str>,
+) -> Result<Notice, AppError> {
+    let id = item.subject_id;
+    let filing = fetch_tx(tx, tenant, id).await?.ok_or_else(AppError::not_found)?;
+    let what = format!("“{}”（{}，{} 至 {}）", filing.name, label(SUBJECTS, &filing.subject), filing.start_date, filing.end_date);
+    let changed_status = |status: &'static str| {
+        q("UPDATE training_filings SET status = $4, decided_at = $5, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND round = $3 AND status = 'pending'")
+            .bind(tenant)
+            .bind(id)
+            .bind(item.round)
+            .bind(status)
+            .bind(Utc::now())
+    };
+    let stale = || AppError::conflict("already_decided", "备案状态已变化，请刷新后重试");
+    match decision {
+        Decision::Approve => {
+            if let Some(next) = approvals::advance_tx(tx, config, tenant, item).await? {
+                audit::record_tx(
+                    tx,
+                    tenant,
+                    Some(actor),
+                    "filing.step_accepted",
+                    "filing",
+                    Some(id),
+                    json!({"step": item.step_no, "next": next}),
+                )
+                .await?;
+                return Ok(Notice {
+                    title: "线下培训备案已通过一级审核".to_owned(),
+                    body: format!("您单位的线下培训备案{what}已通过{}审核，已提交{next}受理。", item.approver_org_name),
+                    mail: false,
+                });
+            }
+            if tx.run(changed_status("accepted")).await? != 1 {
+                return Err(stale());
+            }
+            audit::record_tx(tx, tenant, Some(actor), "filing.accepted", "filing", Some(id), json!({"step": item.step_no})).await?;
+            Ok(Notice {
+                title: "线下培训备案已受理".to_owned(),
+                body: format!("您单位的线下培训备案{what}已由{}受理。", item.approver_org_name),
+                mail: false,
+            })
+        }
+        Decision::Reject | Decision::Return => {
+            approvals::close_open_steps_tx(tx, tenant, "filing", id, item.round, &["waiting"], "cancelled").await?;
+            if tx.run(changed_status("rejected")).await? != 1 {
+                return Err(stale());
+            }
+            audit::record_tx(
+                tx,
+                tenant,
+                Some(actor),
+                "filing.rejected",
+                "filing",
+                Some(id),
+                json!({"step": item.step_no, "reason": reason}),
+            )
+            .await?;
+            Ok(Notice {
+                title: "线下培训备案未通过".to_owned(),
+                body: format!(
+                    "您单位的线下培训备案{what}未通过{}审核。原因：{}。可修改后重新提交。",
+                    item.approver_org_name,
+                    reason.unwrap_or("")
+                ),
+                mail: false,
+            })
+        }
+    }
+}
+
+/// Audit actions on a filing, as its trail shows them.
+const ACTIONS: &[(&str, &str)] = &[
+    ("filing.created", "提交备案"),
+    ("filing.updated", "修改并重新提交"),
+    ("filing.withdrawn", "撤回备案"),
+    ("filing.deleted", "删除备案"),
+    ("filing.step_accepted", "审核通过，送下一级"),
+    ("filing.accepted", "已受理"),
+    ("filing.rejected", "审核不通过"),
+];
+
+/// Everything about one filing: the form, the current round's route and the audit trail. The caller
+/// has checked visibility.
+pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Value, AppError> {
+    let filing = fetch(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)?;
+    let steps: Vec<crate::claims::StepView> = state
+        .db
+        .all(
+            q("SELECT p.id AS approval_id, p.step_no, p.step_role, o.name AS org_name, p.status, p.reason, x.name AS decided_by_name, p.decided_at \
+               FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_id AND o.id = p.approver_org_id \
+               LEFT JOIN accounts x ON x.tenant_id = p.tenant_id AND x.id = p.decided_by \
+               WHERE p.tenant_id = $1 AND p.subject_type = 'filing' AND p.subject_id = $2 AND p.round = $3 ORDER BY p.step_no")
+            .bind(tenant)
+            .bind(id)
+            .bind(filing.round),
+        )
+        .await?;
+    let trail: Vec<Value> = audit::trail(&state.db, tenant, "filing", id)
+        .await?
+        .into_iter()
+        .map(|entry| {
+            let label = ACTIONS.iter().find(|(a, _)| *a == entry.action).map_or(entry.action.as_str(), |(_, l)| l).to_owned();
+            let detail: Value = serde_json::from_str(&entry.detail).unwrap_or_default();
+            json!({"created_at": entry.created_at, "actor_name": entry.actor_name, "action": entry.action, "label": label, "reason": detail.get("reason")})
+        })
+        .collect();
+    Ok(json!({"filing": filing.to_json(), "steps": steps, "trail": trail}))
+}
+
+/// A filing for its organisation's filers or a reviewer on its route, with what the caller may do.
+pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, AppError> {
+    let (filing, filer) = readable_by(state, user, id).await?;
+    let mut value = detail_json(state, user.tenant_code(), id).await?;
+    value["filer"] = json!(filer);
+    value["can_edit"] = json!(filer && filing.changeable());
+    value["can_withdraw"] = json!(filer && filing.status == "pending");
+    value["can_delete"] = json!(filer && filing.changeable());
+    Ok(value)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// The training's year (its start date's)
+    pub year: Option<i64>,
+    /// public or professional
+    pub subject: Option<String>,
+    /// pending, accepted, rejected or withdrawn
+    pub status: Option<String>,
+    /// 培训名称 contains
+    pub q: Option<String>,
+    #[serde(default = "crate::api::default_page")]
+    pub page: i64,
+    pub per_page: Option<i64>,
+}
+
+impl ListQuery {
+    pub fn per_page(&self) -> i64 {
+        crate::api::per_page(self.per_page)
+    }
+}
+
+/// The caller's organisation's filings, newest first.
+pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<(Vec<Filing>, i64), AppError> {
+    let org = filing_org(state, user).await?;
+    let mut filters = Filters::tenant("f.tenant_id", user.tenant_code());
+    filters.and("f.org_id = ?", org.id).and_sql("f.status <> 'deleted'");
+    if let Some(year) = query.year {
+        filters.and("f.year = ?", year);
+    }
+    if let Some(subject) = query.subject.as_deref().filter(|s| !s.is_empty()) {
+        if !SUBJECTS.iter().any(|(s, _)| *s == subject) {
+            return Err(AppError::bad_request("bad_subject", "培训科目无效"));
+        }
+        filters.and("f.subject = ?", subject);
+    }
+    if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
+        if !STATUSES.iter().any(|(s, _)| *s == status) {
+            return Err(AppError::bad_request("bad_status", "备案状态无效"));
+        }
+        filters.and("f.status = ?", status);
+    }
+    if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        filters.and("f.name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
+    }
+    let total = state.db.scalar(filters.count(FROM)).await?;
+    let items = state.db.all(filters.page(&format!("{SELECT} {FROM}"), "f.id DESC", query.page, query.per_page())).await?;
+    Ok((items, total))
+}
+
+// ---- API ----
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/filings", params(ListQuery), tag = "filings",
+    responses((status = 200, description = "The caller's organisation's offline training filings"), (status = 403, description = "Not a unit or authority admin")))]
+pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
+    let (items, total) = list(&state, &user, &query).await?;
+    Ok(crate::api::page_json(items.iter().map(Filing::to_json).collect::<Vec<_>>(), total, query.page, query.per_page()))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings", request_body = FilingBody, tag = "filings",
+    responses((status = 201, description = "Filed: {filing, steps, trail}; the first step of the plugin's route is in its queue"),
+              (status = 422, description = "Per-field errors (also the plugin's, e.g. `choice`); nothing stored"), (status = 403, description = "Not allowed")))]
+pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<FilingBody>) -> Result<Response, AppError> {
+    let filing = create(&state, &user, &body).await?;
+    Ok((StatusCode::CREATED, Json(detail(&state, &user, filing.id).await?)).into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/filings/{id}", tag = "filings", params(("id" = i64, Path)),
+    responses((status = 200, description = "{filing, steps, trail, can_edit, can_withdraw, can_delete}"), (status = 404, description = "Not the caller's organisation's, nor on a route they review")))]
+pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    Ok(Json(detail(&state, &user, id).await?))
+}
+
+#[utoipa::path(put, path = "/t/{tenant}/api/v1/filings/{id}", request_body = FilingBody, tag = "filings", params(("id" = i64, Path)),
+    responses((status = 200, description = "Edited and resubmitted as a new round"), (status = 409, description = "Accepted: final"), (status = 422, description = "Per-field errors")))]
+pub async fn api_update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(body): Json<FilingBody>,
+) -> Result<Json<Value>, AppError> {
+    update(&state, &user, id, &body).await?;
+    Ok(Json(detail(&state, &user, id).await?))
+}
+
+#[utoipa::path(delete, path = "/t/{tenant}/api/v1/filings/{id}", tag = "filings", params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = 409, description = "Accepted: final"), (status = 404, description = "Not the caller's organisation's")))]
+pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    delete(&state, &user, &[id]).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/{id}/withdraw", tag = "filings", params(("id" = i64, Path)),
+    responses((status = 200, description = "Withdrawn from the reviewers' queue"), (status = 409, description = "Not pending")))]
+pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    withdraw(&state, &user, id).await?;
+    Ok(Json(detail(&state, &user, id).await?))
+}
+
+/// The body of `POST /filings/deletions`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct FilingIds {
+    #[serde(default)]
+    pub ids: Vec<i64>,
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/deletions", request_body = FilingIds, tag = "filings",
+    responses((status = 200, description = "{deleted: n}: every listed filing deleted"), (status = 404, description = "A filing is not the caller's organisation's; nothing deleted"),
+              (status = 409, description = "A filing is accepted; nothing deleted"), (status = 422, description = "No ids")))]
+pub async fn api_delete_many(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(input): Json<FilingIds>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({"deleted": delete(&state, &user, &input.ids).await?})))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/filings", get(api_list).post(api_create))
+        .route("/filings/deletions", post(api_delete_many))
+        .route("/filings/{id}", get(api_get).put(api_update).delete(api_delete))
+        .route("/filings/{id}/withdraw", post(api_withdraw))
+}
+
+// ---- pages ----
+
+pub fn page_routes() -> Router<AppState> {
+    Router::new()
+        .route("/filings", get(list_page).post(create_submit))
+        .route("/filings/delete", post(delete_submit))
+        .route("/filings/{id}", get(detail_page))
+        .route("/filings/{id}/edit", get(edit_page).post(edit_submit))
+        .route("/filings/{id}/{action}", post(action_submit))
+}
+
+/// What the form needs besides its values: the filer's organisation (申报单位), the subjects and, where
+/// the province asks for it, the choice of the deciding department.
+async fn form_data(state: &AppState, user: &CurrentUser, values: &Value) -> Result<Value, AppError> {
+    let org = filing_org(state, user).await?;
+    Ok(json!({
+        "org_name": org.name,
+        "subjects": SUBJECTS.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
+        "choices": CHOICES.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
+        "offers_choice": approvals::route_asks_choice(state, user.tenant_code(), crate::hours::this_year(), &org.level, RequestKind::TrainingPlan, Subject::Professional).await,
+        "values": values,
+    }))
+}
+
+/// The list page with the new-filing form below it; `values`/`error` refill the form after a failed save.
+async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery, values: &Value) -> Result<Value, AppError> {
+    let (items, total) = list(state, user, query).await?;
+    let this = crate::hours::this_year();
+    let mut data = form_data(state, user, values).await?;
+    data["items"] = json!(items.iter().map(Filing::to_json).collect::<Vec<_>>());
+    data["statuses"] = json!(STATUSES.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>());
+    data["years"] = json!(((this - 5)..=(this + 1)).rev().collect::<Vec<_>>());
+    data["query"] = json!({"year": query.year, "subject": query.subject, "status": query.status, "q": query.q});
+    data["pager"] = crate::api::pager(query.page, query.per_page(), total);
+    Ok(data)
+}
+
+async fn list_page(State(state): State<AppState>, page: Page, Query(query): Query<ListQuery>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    page.render("filings.html", list_data(&state, user, &query, &json!({})).await?)
+}
+
+/// The form's flat text fields as the body (人数 from text: something that is no number is out of range).
+fn body_from_form(form: &BTreeMap<String, String>) -> FilingBody {
+    let text = |key: &str| form.get(key).cloned().unwrap_or_default();
+    let participants = form.get("participants").map(|p| p.trim()).filter(|p| !p.is_empty()).map(|p| p.parse().unwrap_or(-1));
+    FilingBody {
+        subject: text("subject"),
+        institution: text("institution"),
+        institution_address: text("institution_address"),
+        postcode: text("postcode"),
+        email: form.get("email").cloned(),
+        leader_name: text("leader_name"),
+        leader_title: text("leader_title"),
+        leader_phone: text("leader_phone"),
+        contact_name: text("contact_name"),
+        contact_title: text("contact_title"),
+        contact_phone: text("contact_phone"),
+        name: text("name"),
+        start_date: text("start_date"),
+        end_date: text("end_date"),
+        place: text("place"),
+        scope: text("scope"),
+        participants,
+        plan: text("plan"),
+        choice: form.get("choice").cloned(),
+    }
+}
+
+fn with_error(mut data: Value, err: &AppError) -> Value {
+    data["error"] = json!(err.message);
+    data["errors"] = json!(err.fields);
+    data
+}
+
+async fn create_submit(
+    State(state): State<AppState>,
+    page: Page,
+    CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match create(&state, user, &body_from_form(&form)).await {
+        Ok(filing) => Ok(done_redirect(&page.tenant.base, &format!("/filings/{}", filing.id), "submitted", 1)),
+        Err(err) if err.fixable_on_page() => {
+            let data = list_data(&state, user, &ListQuery { page: 1, ..Default::default() }, &json!(form)).await?;
+            page.render_status(err.status, "filings.html", with_error(data, &err))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    ids: Vec<i64>,
+}
+
+/// 批量删除 from the list's check boxes.
+async fn delete_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<DeleteForm>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match delete(&state, user, &form.ids).await {
+        Ok(n) => Ok(done_redirect(&page.tenant.base, "/filings", "deleted", n as i64)),
+        Err(err) if err.fixable_on_page() => {
+            let data = list_data(&state, user, &ListQuery { page: 1, ..Default::default() }, &json!({})).await?;
+            page.render_status(err.status, "filings.html", with_error(data, &err))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+async fn detail_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    page.render("filing.html", detail(&state, user, id).await?)
+}
+
+async fn edit_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let filing = own(&state, user, id).await?;
+    if !filing.changeable() {
+        return Err(not_changeable(&filing));
+    }
+    let mut values = serde_json::to_value(&filing).map_err(AppError::internal)?;
+    values["choice"] = json!(filing.route_choice);
+    let mut data = form_data(&state, user, &values).await?;
+    data["filing"] = filing.to_json();
+    page.render("filing_form.html", data)
+}
+
+async fn edit_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match update(&state, user, id, &body_from_form(&form)).await {
+        Ok(_) => Ok(done_redirect(&page.tenant.base, &format!("/filings/{id}"), "submitted", 1)),
+        Err(err) if err.fixable_on_page() => {
+            let filing = own(&state, user, id).await?;
+            let mut data = form_data(&state, user, &json!(form)).await?;
+            data["filing"] = filing.to_json();
+            page.render_status(err.status, "filing_form.html", with_error(data, &err))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+/// 撤回 and 删除 on the filing's page; a refusal shows on the page itself.
+async fn action_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path((id, action)): Path<(i64, String)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let base = &page.tenant.base;
+    let result = match action.as_str() {
+        "withdraw" => withdraw(&state, user, id).await.map(|_| done_redirect(base, &format!("/filings/{id}"), "withdrawn", 1)),
+        "delete" => delete(&state, user, &[id]).await.map(|n| done_redirect(base, "/filings", "deleted", n as i64)),
+        _ => return Err(AppError::not_found()),
+    };
+    match result {
+        Ok(response) => Ok(response),
+        Err(err) if err.fixable_on_page() => {
+            let data = detail(&state, user, id).await?;
+            page.render_status(err.status, "filing.html", with_error(data, &err))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones() {
+        for ok in ["13812345678", "0731-82821099", "073184900106", "84900400", "4008434678", "400-843-4678", "0731-8282109-123"] {
+            assert!(valid_phone(ok), "{ok}");
+        }
+        for bad in ["", "12345", "1381234567", "23812345678", "0731--8282", "-0731828210", "0731 82821099", "电话", "12812345678"] {
+            assert!(!valid_phone(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert!(valid_email("rstsgc2017@163.com"));
+        for bad in ["a@b", "@163.com", "a@.com", "a@b..com", "a b@c.com", "a@b@c.com", "甲@163.com"] {
+            assert!(!valid_email(bad), "{bad}");
+        }
+    }
+}
