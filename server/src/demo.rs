@@ -321,10 +321,11 @@ async fn training_demo(tx: &mut Tx, tenant: &str, province: i64, authority: i64,
                 .bind(public[0]),
         )
         .await?;
-    tx.run(
+    let plan = tx.scalar(
         q("INSERT INTO training_plans (tenant_id, institution_id, name, subject_kind, subject_id, year, credit_year, mode, planned_count, hours, \
            start_date, end_date, place, remark, route_choice, status, round, created_by, created_at, updated_at, decided_at) \
-           VALUES ($1, $2, $3, 'public', $4, $5, $5, 'face_to_face', 100, 1200, $6, $7, '培训中心一号教室', NULL, NULL, 'approved', 1, $8, $9, $9, $9)")
+           VALUES ($1, $2, $3, 'public', $4, $5, $5, 'face_to_face', 100, 1200, $6, $7, '培训中心一号教室', NULL, NULL, 'approved', 1, $8, $9, $9, $9) \
+           RETURNING id")
         .bind(tenant)
         .bind(institution)
         .bind(&plan_name)
@@ -336,5 +337,35 @@ async fn training_demo(tx: &mut Tx, tenant: &str, province: i64, authority: i64,
         .bind(now),
     )
     .await?;
+    // A class under it with the two demo staff's scores, not yet declared: the roster and the declaration
+    // can be tried at once.
+    let class = tx
+        .scalar(
+            q("INSERT INTO training_classes (tenant_id, plan_id, institution_id, name, capacity, start_date, end_date, place, teacher, created_by, \
+               created_at, updated_at) VALUES ($1, $2, $3, $4, 50, $5, $6, '培训中心一号教室', NULL, $7, $8, $8) RETURNING id")
+            .bind(tenant)
+            .bind(plan)
+            .bind(institution)
+            .bind(format!("{this} 年度职业道德培训第一期"))
+            .bind(format!("{this}-04-10"))
+            .bind(format!("{this}-04-12"))
+            .bind(institution_admin)
+            .bind(now),
+        )
+        .await?;
+    for (seq, score) in [(101, 9_200), (102, 5_500)] {
+        tx.run(
+            q("INSERT INTO class_scores (tenant_id, class_id, person_id, score, passed, remark, created_by, created_at, updated_at) \
+               SELECT $1, $2, id, $3, $4, NULL, $5, $6, $6 FROM people WHERE tenant_id = $1 AND id_number = $7")
+            .bind(tenant)
+            .bind(class)
+            .bind(score)
+            .bind(score >= crate::training::classes::PASS_MARK)
+            .bind(institution_admin)
+            .bind(now)
+            .bind(demo_id_number(tenant, seq)),
+        )
+        .await?;
+    }
     Ok(())
 }

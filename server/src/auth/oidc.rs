@@ -189,6 +189,7 @@ async fn authorize(State(state): State<AppState>, page: Page, Query(query): Quer
             .bind(now + Duration::seconds(CODE_SECS)),
         )
         .await?;
+    purge_expired(&state.db, &tenant, now).await?;
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = st {
         params.push(("state", s));
@@ -381,6 +382,16 @@ async fn userinfo(State(state): State<AppState>, tenant: TenantCtx, headers: Hea
 }
 
 /// Mounted with the tenant's pages (outside `/api/v1`, whose guard wants JSON bodies).
+/// Expired codes and tokens go now and then: once past `expires_at` they are refused anyway (a used
+/// code is kept until then so that its reuse is recognised as such).
+async fn purge_expired(db: &crate::db::Db, tenant: &str, now: chrono::DateTime<Utc>) -> Result<(), sqlx::Error> {
+    if rand::random::<u8>() < 8 {
+        db.run(q("DELETE FROM oidc_codes WHERE tenant_id = $1 AND expires_at < $2").bind(tenant).bind(now)).await?;
+        db.run(q("DELETE FROM oidc_tokens WHERE tenant_id = $1 AND expires_at < $2").bind(tenant).bind(now)).await?;
+    }
+    Ok(())
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/.well-known/openid-configuration", get(discovery))

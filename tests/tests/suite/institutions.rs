@@ -62,6 +62,9 @@ fn score_sheet(rows: &[[&str; 4]]) -> Vec<u8> {
 
 async fn henan_plan_class_scores_declaration_credits(s: TestServer) {
     let institution = s.demo("henan", "institution", 301).await;
+    // The demo data has a class with scores in each tenant: count from there.
+    let (classes_before, scores_before) =
+        (s.count("SELECT COUNT(*) FROM training_classes").await, s.count("SELECT COUNT(*) FROM class_scores").await);
     let plan_id = approved_plan(&s, "henan", "public").await;
     let (status, plan) = get(&institution, &s, "henan", &format!("/plans/{plan_id}")).await;
     assert_eq!(status, 200, "{plan}");
@@ -85,7 +88,7 @@ async fn henan_plan_class_scores_declaration_credits(s: TestServer) {
     )
     .await;
     assert_eq!((status, body["fields"]["plan_id"].is_string()), (422, true), "{body}");
-    assert_eq!(s.count("SELECT COUNT(*) FROM training_classes").await, 0);
+    assert_eq!(s.count("SELECT COUNT(*) FROM training_classes").await, classes_before);
 
     let (status, class) = post(&institution, &s, "henan", "/classes", class_body(&plan, "2026 年第一期公需科目培训班", 3)).await;
     assert_eq!(status, 201, "{class}");
@@ -114,7 +117,7 @@ async fn henan_plan_class_scores_declaration_credits(s: TestServer) {
     assert_eq!(status, 422, "{body}");
     let rows: Vec<i64> = body["rows"].as_array().unwrap().iter().map(|r| r["row"].as_i64().unwrap()).collect();
     assert!(rows.contains(&3) && rows.contains(&4), "{body}");
-    assert_eq!(s.count("SELECT COUNT(*) FROM class_scores").await, 1);
+    assert_eq!(s.count("SELECT COUNT(*) FROM class_scores").await, scores_before + 1);
     // A good one adds new students and updates those already in the class.
     let sheet = score_sheet(&[[staff_b.as_str(), "", "59", "缺课"], [staff_a.as_str(), "", "90", ""]]);
     let (status, body) = import(&institution, &s, class_id, "成绩.xlsx", sheet).await;
@@ -253,7 +256,9 @@ async fn classes_pages_work_for_institutions_and_reviewers(s: TestServer) {
     let institution = s.demo("henan", "institution", 301).await;
     let plan_id = approved_plan(&s, "henan", "public").await;
     let (_, list) = page_csrf(&institution, &s.url("henan", "/classes")).await;
-    assert!(list.contains("还没有培训班"), "empty state: {list}");
+    assert!(list.contains("职业道德培训第一期") && list.contains("申报花名册"), "the demo class: {list}");
+    let (_, none) = page_csrf(&institution, &s.url("henan", "/classes?q=没有这个班")).await;
+    assert!(none.contains("没有符合条件的培训班"), "empty state: {none}");
     // New class through the form; a mistake re-renders with the Chinese message.
     let (csrf, form) = page_csrf(&institution, &s.url("henan", "/classes/new")).await;
     assert!(form.contains(&format!("value=\"{plan_id}\"")), "approved plans are offered: {form}");
@@ -315,6 +320,7 @@ both!(classes_pages_work_for_institutions_and_reviewers, classes_pages_work_for_
 
 async fn classes_and_declarations_stay_in_their_tenant_and_scope(s: TestServer) {
     let institution = s.demo("henan", "institution", 301).await;
+    let scores_before = s.count("SELECT COUNT(*) FROM class_scores").await;
     let plan_id = approved_plan(&s, "henan", "public").await;
     let (_, plan) = get(&institution, &s, "henan", &format!("/plans/{plan_id}")).await;
     let (_, class) = post(&institution, &s, "henan", "/classes", class_body(&plan, "隔离班", 2)).await;
@@ -373,6 +379,6 @@ async fn classes_and_declarations_stay_in_their_tenant_and_scope(s: TestServer) 
             .await;
     assert_eq!(status, 404);
     assert_eq!(s.count("SELECT COUNT(*) FROM declaration_students WHERE verdict <> 'pending'").await, 0, "nothing was marked");
-    assert_eq!(s.count("SELECT COUNT(*) FROM class_scores").await, 1, "nothing was added");
+    assert_eq!(s.count("SELECT COUNT(*) FROM class_scores").await, scores_before + 1, "nothing was added");
 }
 both!(classes_and_declarations_stay_in_their_tenant_and_scope, classes_and_declarations_stay_in_their_tenant_and_scope);
