@@ -215,3 +215,34 @@ async fn claim_with_attachment_submitted_and_approved_through_pages() {
     assert_eq!(s.count("SELECT COUNT(*) FROM credits WHERE source = 'activity'").await, 1);
     c.close().await.unwrap();
 }
+
+/// Issue 6 part 5: a Henan institution declares its class from the 申报花名册 page; the HR bureau opens
+/// the declaration, passes every student with the select-all box, and approves it; the students get
+/// their hours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn class_declared_and_audited_through_pages() {
+    let Some((c, _driver, _profile)) = browser().await else { return };
+    let s = TestServer::start(Backend::Sqlite).await;
+    login_page(&c, &s, "henan", "institution", 301).await;
+    click(&c, Locator::LinkText("培训班管理")).await;
+    click(&c, Locator::LinkText("申报花名册")).await;
+    c.wait().for_element(Locator::Css("form[action$='/declare'] button.primary")).await.unwrap();
+    click(&c, Locator::Css("form[action$='/declare'] button.primary")).await;
+    c.wait().for_element(Locator::Css(".notice")).await.unwrap();
+    assert!(c.source().await.unwrap().contains("审核中"));
+
+    login_page(&c, &s, "henan", "hr", 501).await;
+    click(&c, Locator::LinkText("培训班学时审核")).await;
+    click(&c, Locator::LinkText("详细")).await;
+    click(&c, Locator::LinkText("查看申报学员并逐个审核")).await;
+    c.wait().for_element(Locator::Css("input[data-select-all]")).await.unwrap();
+    click(&c, Locator::Css("input[data-select-all]")).await;
+    click(&c, Locator::Css("button[name=verdict][value=pass]")).await;
+    c.wait().for_element(Locator::Css(".notice")).await.unwrap();
+    assert!(c.source().await.unwrap().contains("已标记 2 名学员"));
+    click(&c, Locator::LinkText("审核本申报（通过 / 不通过）")).await;
+    click(&c, Locator::Css("button[value=approve]")).await;
+    c.wait().for_element(Locator::Css(".notice")).await.unwrap();
+    assert_eq!(s.count("SELECT COUNT(*) FROM credits WHERE source = 'offline'").await, 2);
+    c.close().await.unwrap();
+}
