@@ -285,6 +285,10 @@ fn object_for(kind: &str) -> Result<&'static str, AppError> {
     KINDS.iter().find(|(k, _, _)| *k == kind).map(|(_, object, _)| *object).ok_or_else(|| AppError::bad_request("bad_kind", "审核类型无效"))
 }
 
+/// Kinds whose queue page groups pending items by the declaring organisation (seeds 003, 004: reviewers
+/// work through one unit's or institution's batch at a time).
+const GROUPED: &[&str] = &["claim", "declaration", "plan", "filing"];
+
 /// Statuses a reviewer can list ("all" is every decided or pending one).
 const LISTED: &[&str] = &["pending", "approved", "rejected", "returned"];
 
@@ -783,7 +787,7 @@ async fn queue_page_data(state: &AppState, user: &CurrentUser, query: &ListQuery
             kinds.push(json!({"kind": kind, "name": name}));
         }
     }
-    let groups = if matches!(query.kind.as_str(), "claim" | "declaration") { groups(state, user, &query.kind).await? } else { Vec::new() };
+    let groups = if GROUPED.contains(&query.kind.as_str()) { groups(state, user, &query.kind).await? } else { Vec::new() };
     Ok(json!({
         "items": items,
         "kinds": kinds,

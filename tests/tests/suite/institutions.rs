@@ -314,7 +314,12 @@ async fn classes_pages_work_for_institutions_and_reviewers(s: TestServer) {
         .unwrap();
     assert!(landed(&hr, &s, res).await.contains("审核不合格"));
     let (_, queue) = page_csrf(&hr, &s.url("henan", "/approvals?kind=declaration")).await;
-    assert!(queue.contains("页面班"), "{queue}");
+    assert!(
+        queue.contains("页面班") && queue.contains("按申报机构") && queue.contains("继续教育培训中心"),
+        "grouped by institution: {queue}"
+    );
+    let (_, plans) = page_csrf(&hr, &s.url("henan", "/approvals?kind=plan")).await;
+    assert!(plans.contains("按申报机构") && plans.contains("没有待审核的培训计划"), "{plans}");
 }
 both!(classes_pages_work_for_institutions_and_reviewers, classes_pages_work_for_institutions_and_reviewers);
 
