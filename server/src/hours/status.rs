@@ -403,21 +403,28 @@ pub async fn tenant_years(db: &Db, tenant: &str) -> DbResult<Vec<i64>> {
     Ok(years)
 }
 
+/// Recomputes a person-year and, where the tenant says so (seed 002), issues the certificate the year
+/// now qualifies for.
+async fn recompute_and_issue(state: &AppState, tenant: &str, person_id: i64, year: i64) -> anyhow::Result<()> {
+    let status = recompute(&state.db, &state.rules, tenant, person_id, year).await?;
+    if status.met {
+        crate::certificates::auto_issue(state, tenant, person_id, year).await?;
+    }
+    Ok(())
+}
+
 /// Runs a recompute job (see `jobs::handle`).
 pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         RECOMPUTE_JOB => {
             let p: PersonYearJob = serde_json::from_str(&job.payload)?;
-            let status = recompute(&state.db, &state.rules, &job.tenant_id, p.person_id, p.year).await?;
-            // Seed 002: where the tenant says so, the platform issues the certificate once the year qualifies.
-            if status.met {
-                crate::certificates::auto_issue(state, &job.tenant_id, p.person_id, p.year).await?;
-            }
+            recompute_and_issue(state, &job.tenant_id, p.person_id, p.year).await?;
         }
         RECOMPUTE_MANY_JOB => {
+            // Platform batches and class declarations: the same as one job per person-year.
             let p: ManyJob = serde_json::from_str(&job.payload)?;
             for (person_id, year) in p.items {
-                recompute(&state.db, &state.rules, &job.tenant_id, person_id, year).await?;
+                recompute_and_issue(state, &job.tenant_id, person_id, year).await?;
             }
         }
         RECOMPUTE_YEAR_JOB => {

@@ -441,3 +441,20 @@ async fn a_batch_sent_twice_at_once_counts_once(s: TestServer) {
     assert_eq!(s.count("SELECT COUNT(*) FROM platform_completions").await, 60);
 }
 both!(a_batch_sent_twice_at_once_counts_once, a_batch_sent_twice_at_once_counts_once);
+
+async fn completions_that_meet_the_year_issue_hunans_certificate(s: TestServer) {
+    // Seed 002: Hunan issues the in-service certificate by itself once the year qualifies — also when
+    // the qualifying hours arrive in a platform batch (recomputed as one job for the batch).
+    let p = platform(&s, "hunan", "webtrn").await;
+    let id = demo_id_number("hunan", 101);
+    let batch =
+        json!({"records": [record("y-1", &id, "湘一", "public", json!(30)), record("y-2", &id, "湘一", "professional", json!(60))]});
+    let (status, body) = p.post(&s, "/platform/completions", &batch).await;
+    assert_eq!((status, body["accepted"].as_i64()), (200, Some(2)), "{body}");
+    s.drain_jobs().await;
+    let staff = s.demo("hunan", "staff", 101).await;
+    let (_, mine) = json_of(staff.get(s.api("hunan", "/me/certificates")).send().await.unwrap()).await;
+    let kinds: Vec<&str> = mine["items"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["in_service"], "{mine}");
+}
+both!(completions_that_meet_the_year_issue_hunans_certificate, completions_that_meet_the_year_issue_hunans_certificate);
