@@ -73,9 +73,7 @@ impl AppState {
         let templates = Templates::load(&config.tenants_dir, &tenants)?;
         let blobs = crate::storage::from_config(&config).await?;
         let mailer = Mailer::from_config(&config)?;
-        let cache_dir = config.data_dir.join("cache").join("wasmtime");
-        let cache = std::fs::create_dir_all(&cache_dir).is_ok().then_some(cache_dir.as_path());
-        let host = crate::rules::Host::new(crate::rules::Limits::default(), cache).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let host = crate::rules::Host::from_config(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
         let rules = crate::rules::Rules::new(host, &config.tenants_dir, &config.plugins_dir);
         Ok(AppState(Arc::new(Inner {
             config,

@@ -345,9 +345,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !db.exists(q("SELECT 1 FROM tenants WHERE id = $1").bind(&tenant)).await? {
                 anyhow::bail!("unknown tenant {tenant:?} (run `jijiao tenant sync` first)");
             }
-            let cache_dir = config.data_dir.join("cache").join("wasmtime");
-            let cache = std::fs::create_dir_all(&cache_dir).is_ok().then_some(cache_dir.as_path());
-            let host = crate::rules::Host::new(crate::rules::Limits::default(), cache).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let host = crate::rules::Host::from_config(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
             let rules = crate::rules::Rules::new(host, &config.tenants_dir, &config.plugins_dir);
             let years = match year {
                 Some(y) => vec![y],

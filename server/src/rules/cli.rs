@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::model::{ClaimInput, PersonYear, RouteInput};
 use super::tenant::RulesFile;
-use super::{Host, Limits, Rules, RulesError};
+use super::{Host, Rules, RulesError};
 use crate::config::Config;
 
 #[derive(Debug, Parser)]
@@ -113,9 +113,7 @@ pub fn run(config: &Config, args: Vec<String>) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(code));
         }
     };
-    let cache_dir = config.data_dir.join("cache").join("wasmtime");
-    let cache = std::fs::create_dir_all(&cache_dir).is_ok().then_some(cache_dir.as_path());
-    let rules = Rules::new(Host::new(Limits::default(), cache)?, &config.tenants_dir, &config.plugins_dir);
+    let rules = Rules::new(Host::from_config(config)?, &config.tenants_dir, &config.plugins_dir);
     if let RulesCommand::Test { dir, tenant, config } = &cli.command {
         return test_dir(&rules, dir, tenant.as_deref(), config.as_deref());
     }

@@ -98,6 +98,15 @@ pub struct Host {
 }
 
 impl Host {
+    /// The host a server or command uses: default limits and the compilation cache under the data
+    /// directory (`<data_dir>/cache/wasmtime`, made absolute: wasmtime refuses a relative cache path, and
+    /// the default data directory is relative). Without a writable cache directory it runs uncached.
+    pub fn from_config(config: &crate::config::Config) -> Result<Arc<Host>, RulesError> {
+        let dir = std::path::absolute(config.data_dir.join("cache").join("wasmtime")).ok();
+        let cache = dir.filter(|d| std::fs::create_dir_all(d).is_ok());
+        Host::new(Limits::default(), cache.as_deref())
+    }
+
     /// An engine with fuel, epoch interruption and the pooling allocator; `cache_dir` enables wasmtime's
     /// on-disk compilation cache there.
     pub fn new(limits: Limits, cache_dir: Option<&Path>) -> Result<Arc<Host>, RulesError> {
