@@ -110,3 +110,21 @@ fn cli_contract_end_to_end() {
     assert_eq!(code, 0);
     assert!(stdout.trim_end().ends_with("21 passed, 0 failed"), "{stdout}");
 }
+
+/// The default data directory is relative (`data`, as `cargo xtask run` uses it): the wasmtime cache
+/// under it must still work (wasmtime itself refuses a relative cache path).
+#[test]
+fn relative_data_dir_is_fine_for_the_rules_cache() {
+    let cwd = tempdir();
+    let out = Command::new(jijiao_binary())
+        .args(["rules", "describe", "--tenant", "henan", "--year", "2024"])
+        .current_dir(&cwd)
+        .env("JIJIAO_DATA_DIR", "data")
+        .env("JIJIAO_TENANTS_DIR", workspace().join("tenants"))
+        .env("JIJIAO_PLUGINS_DIR", workspace().join("plugins/dist"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(cwd.join("data/cache/wasmtime").is_dir());
+}
