@@ -111,6 +111,12 @@ impl Query {
         self
     }
 
+    /// Binds several values in order (a column list several statements share).
+    pub fn bind_all(mut self, values: Vec<Value>) -> Self {
+        self.args.extend(values);
+        self
+    }
+
     /// Appends SQL (for optional filters); `next_param` gives the number of the next `$n`.
     pub fn push_sql(mut self, sql: &str) -> Self {
         self.sql.to_mut().push_str(sql);

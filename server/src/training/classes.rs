@@ -423,20 +423,38 @@ pub struct ScoreQuery {
 fn score_filters(tenant: &str, class_id: i64, query: &ScoreQuery) -> Result<Filters, AppError> {
     let mut f = Filters::tenant("s.tenant_id", tenant);
     f.and("s.class_id = ?", class_id);
-    if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    roster_filters(&mut f, "s", query.q.as_deref(), query.result.as_deref(), None)?;
+    Ok(f)
+}
+
+/// A roster's search (scores, declared students): name contains (`p` is the person) and the
+/// institution's result (`passed`, `failed`); where the roster has the reviewer's column `verdict`, its
+/// values (`pending`, `pass`, `fail`) too.
+pub(crate) fn roster_filters(
+    f: &mut Filters,
+    alias: &str,
+    q: Option<&str>,
+    result: Option<&str>,
+    verdict: Option<&[(&str, &str)]>,
+) -> Result<(), AppError> {
+    if let Some(text) = q.map(str::trim).filter(|t| !t.is_empty()) {
         f.and("p.name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
     }
-    match query.result.as_deref().unwrap_or("") {
+    match result.unwrap_or("") {
         "" => {}
         "passed" => {
-            f.and("s.passed = ?", true);
+            f.and(&format!("{alias}.passed = ?"), true);
         }
         "failed" => {
-            f.and("s.passed = ?", false);
+            f.and(&format!("{alias}.passed = ?"), false);
         }
+        v if verdict.is_some_and(|known| known.iter().any(|(k, _)| *k == v)) => {
+            f.and(&format!("{alias}.verdict = ?"), v.to_owned());
+        }
+        _ if verdict.is_some() => return Err(AppError::bad_request("bad_result", "筛选结果只能是 passed、failed、pass、fail 或 pending")),
         _ => return Err(AppError::bad_request("bad_result", "成绩结果只能是 passed 或 failed")),
     }
-    Ok(f)
+    Ok(())
 }
 
 pub async fn scores(state: &AppState, user: &CurrentUser, class_id: i64, query: &ScoreQuery) -> Result<(Vec<Score>, i64), AppError> {

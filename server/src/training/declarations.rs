@@ -275,22 +275,7 @@ pub struct StudentQuery {
 fn student_filters(tenant: &str, id: i64, query: &StudentQuery) -> Result<Filters, AppError> {
     let mut f = Filters::tenant("x.tenant_id", tenant);
     f.and("x.declaration_id = ?", id);
-    if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        f.and("p.name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
-    }
-    match query.result.as_deref().unwrap_or("") {
-        "" => {}
-        "passed" => {
-            f.and("x.passed = ?", true);
-        }
-        "failed" => {
-            f.and("x.passed = ?", false);
-        }
-        v if VERDICTS.iter().any(|(k, _)| *k == v) => {
-            f.and("x.verdict = ?", v.to_owned());
-        }
-        _ => return Err(AppError::bad_request("bad_result", "筛选结果只能是 passed、failed、pass、fail 或 pending")),
-    }
+    classes::roster_filters(&mut f, "x", query.q.as_deref(), query.result.as_deref(), Some(VERDICTS))?;
     Ok(f)
 }
 

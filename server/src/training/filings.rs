@@ -366,6 +366,34 @@ pub async fn fetch(db: &Db, tenant: &str, id: i64) -> Result<Option<Filing>, sql
     db.opt(q(format!("{SELECT} {FROM} WHERE f.tenant_id = $1 AND f.id = $2")).bind(tenant).bind(id)).await
 }
 
+/// The form's values in the column order both the insert and the update use (`subject` … `route_choice`).
+fn form_values(checked: &Checked) -> Vec<crate::db::Value> {
+    use crate::db::ToValue;
+    let b = &checked.body;
+    vec![
+        subject_code(checked.subject).to_value(),
+        b.institution.as_str().to_value(),
+        b.institution_address.as_str().to_value(),
+        b.postcode.as_str().to_value(),
+        b.email.clone().to_value(),
+        b.leader_name.as_str().to_value(),
+        b.leader_title.as_str().to_value(),
+        b.leader_phone.as_str().to_value(),
+        b.contact_name.as_str().to_value(),
+        b.contact_title.as_str().to_value(),
+        b.contact_phone.as_str().to_value(),
+        b.name.as_str().to_value(),
+        b.start_date.as_str().to_value(),
+        b.end_date.as_str().to_value(),
+        checked.year.to_value(),
+        b.place.as_str().to_value(),
+        b.scope.as_str().to_value(),
+        b.participants.unwrap_or_default().to_value(),
+        b.plan.as_str().to_value(),
+        b.choice.clone().to_value(),
+    ]
+}
+
 /// Files an offline training for the caller's organisation and routes it. Bad input → 422 per field and
 /// nothing stored.
 pub async fn create(state: &AppState, user: &CurrentUser, body: &FilingBody) -> Result<Filing, AppError> {
@@ -373,7 +401,6 @@ pub async fn create(state: &AppState, user: &CurrentUser, body: &FilingBody) -> 
     let org = filing_org(state, user).await?;
     let checked = check(body)?;
     let steps = route(state, tenant, &org, &checked).await?;
-    let b = &checked.body;
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
     let id = tx
@@ -385,26 +412,7 @@ pub async fn create(state: &AppState, user: &CurrentUser, body: &FilingBody) -> 
                RETURNING id")
             .bind(tenant)
             .bind(org.id)
-            .bind(subject_code(checked.subject))
-            .bind(&b.institution)
-            .bind(&b.institution_address)
-            .bind(&b.postcode)
-            .bind(b.email.clone())
-            .bind(&b.leader_name)
-            .bind(&b.leader_title)
-            .bind(&b.leader_phone)
-            .bind(&b.contact_name)
-            .bind(&b.contact_title)
-            .bind(&b.contact_phone)
-            .bind(&b.name)
-            .bind(&b.start_date)
-            .bind(&b.end_date)
-            .bind(checked.year)
-            .bind(&b.place)
-            .bind(&b.scope)
-            .bind(b.participants.unwrap_or_default())
-            .bind(&b.plan)
-            .bind(b.choice.clone())
+            .bind_all(form_values(&checked))
             .bind(user.account.id)
             .bind(now),
         )
@@ -484,7 +492,6 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &Filing
     let org = orgs::get(&state.db, tenant, filing.org_id).await?.ok_or_else(AppError::not_found)?;
     let checked = check(body)?;
     let steps = route(state, tenant, &org, &checked).await?;
-    let b = &checked.body;
     let mut tx = state.db.begin().await?;
     // The queue rows first, then the filing: the same lock order as a decision, so the two exclude
     // each other without deadlocking.
@@ -499,26 +506,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &Filing
             .bind(tenant)
             .bind(id)
             .bind(filing.round)
-            .bind(subject_code(checked.subject))
-            .bind(&b.institution)
-            .bind(&b.institution_address)
-            .bind(&b.postcode)
-            .bind(b.email.clone())
-            .bind(&b.leader_name)
-            .bind(&b.leader_title)
-            .bind(&b.leader_phone)
-            .bind(&b.contact_name)
-            .bind(&b.contact_title)
-            .bind(&b.contact_phone)
-            .bind(&b.name)
-            .bind(&b.start_date)
-            .bind(&b.end_date)
-            .bind(checked.year)
-            .bind(&b.place)
-            .bind(&b.scope)
-            .bind(b.participants.unwrap_or_default())
-            .bind(&b.plan)
-            .bind(b.choice.clone())
+            .bind_all(form_values(&checked))
             .bind(Utc::now()),
         )
         .await?;
