@@ -244,6 +244,22 @@ fn optional(text: &Option<String>) -> Option<String> {
     text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
 }
 
+impl ClassBody {
+    /// The class's columns in the order the insert and the update both use (`plan_id` … `teacher`).
+    fn values(&self, plan_id: i64) -> Vec<crate::db::Value> {
+        use crate::db::ToValue;
+        vec![
+            plan_id.to_value(),
+            self.name.trim().to_value(),
+            self.capacity.to_value(),
+            self.start_date.trim().to_value(),
+            self.end_date.trim().to_value(),
+            optional(&self.place).to_value(),
+            optional(&self.teacher).to_value(),
+        ]
+    }
+}
+
 /// Checks a class against its plan; the plan when everything is right, else every field's problem.
 async fn check(state: &AppState, tenant: &str, institution: i64, body: &ClassBody, students: i64) -> Result<Plan, AppError> {
     let mut errors = FieldErrors::default();
@@ -304,17 +320,11 @@ pub async fn create(state: &AppState, user: &CurrentUser, body: &ClassBody) -> R
     let mut tx = state.db.begin().await?;
     let id = tx
         .scalar(
-            q("INSERT INTO training_classes (tenant_id, plan_id, institution_id, name, capacity, start_date, end_date, place, teacher, \
+            q("INSERT INTO training_classes (tenant_id, institution_id, plan_id, name, capacity, start_date, end_date, place, teacher, \
                created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id")
             .bind(tenant)
-            .bind(plan.id)
             .bind(institution)
-            .bind(body.name.trim())
-            .bind(body.capacity)
-            .bind(body.start_date.trim())
-            .bind(body.end_date.trim())
-            .bind(optional(&body.place))
-            .bind(optional(&body.teacher))
+            .bind_all(body.values(plan.id))
             .bind(user.account.id)
             .bind(now),
         )
@@ -359,13 +369,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &ClassB
            updated_at = $10 WHERE tenant_id = $1 AND id = $2")
         .bind(tenant)
         .bind(id)
-        .bind(plan.id)
-        .bind(body.name.trim())
-        .bind(body.capacity)
-        .bind(body.start_date.trim())
-        .bind(body.end_date.trim())
-        .bind(optional(&body.place))
-        .bind(optional(&body.teacher))
+        .bind_all(body.values(plan.id))
         .bind(Utc::now()),
     )
     .await?;

@@ -179,6 +179,28 @@ struct Clean {
     choice: Option<String>,
 }
 
+impl Clean {
+    /// The plan's columns in the order the insert and the update both use (`name` … `route_choice`).
+    fn values(&self) -> Vec<crate::db::Value> {
+        use crate::db::ToValue;
+        vec![
+            self.name.as_str().to_value(),
+            self.subject.kind.as_str().to_value(),
+            self.subject.id.to_value(),
+            self.year.to_value(),
+            self.credit_year.to_value(),
+            self.mode.as_str().to_value(),
+            self.planned_count.to_value(),
+            self.hours.to_value(),
+            self.start_date.as_str().to_value(),
+            self.end_date.as_str().to_value(),
+            self.place.clone().to_value(),
+            self.remark.clone().to_value(),
+            self.choice.clone().to_value(),
+        ]
+    }
+}
+
 fn year_ok(year: Option<i64>) -> Option<i64> {
     year.filter(|y| (1990..=2100).contains(y))
 }
@@ -385,19 +407,7 @@ pub async fn create(state: &AppState, user: &CurrentUser, body: &PlanBody) -> Re
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', 1, $16, $17, $17) RETURNING id")
             .bind(tenant)
             .bind(institution.id)
-            .bind(&clean.name)
-            .bind(&clean.subject.kind)
-            .bind(clean.subject.id)
-            .bind(clean.year)
-            .bind(clean.credit_year)
-            .bind(&clean.mode)
-            .bind(clean.planned_count)
-            .bind(clean.hours)
-            .bind(&clean.start_date)
-            .bind(&clean.end_date)
-            .bind(clean.place.clone())
-            .bind(clean.remark.clone())
-            .bind(clean.choice.clone())
+            .bind_all(clean.values())
             .bind(user.account.id)
             .bind(now),
         )
@@ -450,19 +460,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &PlanBo
             .bind(tenant)
             .bind(id)
             .bind(plan.round)
-            .bind(&clean.name)
-            .bind(&clean.subject.kind)
-            .bind(clean.subject.id)
-            .bind(clean.year)
-            .bind(clean.credit_year)
-            .bind(&clean.mode)
-            .bind(clean.planned_count)
-            .bind(clean.hours)
-            .bind(&clean.start_date)
-            .bind(&clean.end_date)
-            .bind(clean.place.clone())
-            .bind(clean.remark.clone())
-            .bind(clean.choice.clone())
+            .bind_all(clean.values())
             .bind(Utc::now()),
         )
         .await?;
