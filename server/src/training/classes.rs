@@ -240,10 +240,6 @@ pub struct ClassBody {
     pub teacher: Option<String>,
 }
 
-fn optional(text: &Option<String>) -> Option<String> {
-    text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
-}
-
 impl ClassBody {
     /// The class's columns in the order the insert and the update both use (`plan_id` … `teacher`).
     fn values(&self, plan_id: i64) -> Vec<crate::db::Value> {
@@ -254,8 +250,8 @@ impl ClassBody {
             self.capacity.to_value(),
             self.start_date.trim().to_value(),
             self.end_date.trim().to_value(),
-            optional(&self.place).to_value(),
-            optional(&self.teacher).to_value(),
+            super::optional_text(self.place.as_deref()).to_value(),
+            super::optional_text(self.teacher.as_deref()).to_value(),
         ]
     }
 }

@@ -146,7 +146,7 @@ pub async fn declare(state: &AppState, user: &CurrentUser, class_id: i64, body: 
     }
     let plan = plans::get(&state.db, tenant, class.plan_id).await?.ok_or_else(AppError::not_found)?;
     let institution = crate::orgs::get(&state.db, tenant, class.institution_id).await?.ok_or_else(AppError::not_found)?;
-    let choice = body.choice.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+    let choice = super::optional_text(body.choice.as_deref());
     let steps = approvals::route_for(
         state,
         tenant,

@@ -234,7 +234,7 @@ fn check(body: &FilingBody) -> Result<Checked, AppError> {
         scope: text("scope", &body.scope, "培训范围", 500),
         participants: body.participants,
         plan: text("plan", &body.plan, "培训计划", 2000),
-        choice: body.choice.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned),
+        choice: super::optional_text(body.choice.as_deref()),
     };
     let subject = match cleaned.subject.as_str() {
         "public" => Some(Subject::Public),

@@ -210,7 +210,7 @@ fn date(text: &str) -> Option<NaiveDate> {
 }
 
 fn text_at_most(errors: &mut FieldErrors, field: &str, text: Option<&str>, max: usize, what: &str) -> Option<String> {
-    let text = text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+    let text = super::optional_text(text);
     if text.as_ref().is_some_and(|t| t.chars().count() > max) {
         errors.add(field, format!("{what}不能超过 {max} 字"));
     }
@@ -281,7 +281,7 @@ async fn check(db: &Db, tenant: &str, body: &PlanBody) -> Result<Clean, AppError
     }
     let place = text_at_most(&mut errors, "place", body.place.as_deref(), 200, "培训地点");
     let remark = text_at_most(&mut errors, "remark", body.remark.as_deref(), 500, "备注");
-    let choice = body.choice.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+    let choice = super::optional_text(body.choice.as_deref());
     if choice.as_deref().is_some_and(|c| label(CHOICES, c).is_empty()) {
         errors.add("choice", "送审部门无效：只能是 authority（行业主管部门）或 hr_bureau（人社部门）");
     }

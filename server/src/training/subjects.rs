@@ -108,10 +108,6 @@ struct Clean {
     suggestion: Option<String>,
 }
 
-fn optional_text(text: Option<&str>) -> Option<String> {
-    text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
-}
-
 fn check(keeper: Keeper, body: &SubjectBody) -> Result<Clean, AppError> {
     let mut errors = FieldErrors::default();
     let name = body.name.trim().to_owned();
@@ -136,11 +132,11 @@ fn check(keeper: Keeper, body: &SubjectBody) -> Result<Clean, AppError> {
             },
         );
     }
-    let major = optional_text(body.major.as_deref());
+    let major = super::optional_text(body.major.as_deref());
     if major.as_ref().is_some_and(|m| m.chars().count() > 100) {
         errors.add("major", "所属专业不能超过 100 字");
     }
-    let suggestion = optional_text(body.suggestion.as_deref());
+    let suggestion = super::optional_text(body.suggestion.as_deref());
     if suggestion.as_ref().is_some_and(|s| s.chars().count() > 2000) {
         errors.add("suggestion", "教学建议不能超过 2000 字");
     }
