@@ -341,6 +341,7 @@ async fn classes_and_declarations_stay_in_their_tenant_and_scope(s: TestServer) 
     let (_, declaration) = post(&institution, &s, "henan", &format!("/classes/{class_id}/declaration"), json!({})).await;
     let declaration_id = declaration["id"].as_i64().unwrap();
     let score_id = s.count("SELECT MAX(id) FROM declaration_students").await;
+    let class_score = s.count(&format!("SELECT MAX(id) FROM class_scores WHERE class_id = {class_id}")).await;
 
     // Other tenants' institution and reviewers get nothing, whatever they try.
     for (tenant, user_type, seq) in
@@ -367,8 +368,27 @@ async fn classes_and_declarations_stay_in_their_tenant_and_scope(s: TestServer) 
             let (status, _) = post(&other, &s, tenant, &path, body).await;
             assert!(status == 404 || status == 403, "{tenant} {user_type} POST {path}: {status}");
         }
-        let res = other.get(s.url(tenant, &format!("/declarations/{declaration_id}"))).send().await.unwrap();
-        assert!(res.status() == 404 || res.status() == 403, "{tenant} page: {}", res.status());
+        for (path, body) in [
+            (format!("/classes/{class_id}"), class_body(&plan, "x", 1)),
+            (format!("/classes/{class_id}/scores/{class_score}"), json!({"score": 1})),
+        ] {
+            let (status, _) = json_of(other.put(s.api(tenant, &path)).json(&body).send().await.unwrap()).await;
+            assert!(status == 404 || status == 403, "{tenant} {user_type} PUT {path}: {status}");
+        }
+        let (status, _) = post(&other, &s, tenant, &format!("/classes/{class_id}/scores/delete"), json!({"ids": [class_score]})).await;
+        assert!(status == 404 || status == 403, "{tenant} {user_type} deleting scores: {status}");
+        let form = Form::new().part("file", Part::bytes(score_sheet(&[])).file_name("成绩.xlsx"));
+        let res = other.post(s.api(tenant, &format!("/classes/{class_id}/scores/import"))).multipart(form).send().await.unwrap();
+        assert!(res.status() == 404 || res.status() == 403, "{tenant} {user_type} importing scores: {}", res.status());
+        for page in [
+            format!("/declarations/{declaration_id}"),
+            format!("/classes/{class_id}"),
+            format!("/classes/{class_id}/edit"),
+            format!("/classes/{class_id}/roster"),
+        ] {
+            let res = other.get(s.url(tenant, &page)).send().await.unwrap();
+            assert!(res.status() == 404 || res.status() == 403, "{tenant} page {page}: {}", res.status());
+        }
     }
     // In Henan: staff and unit admins are not institutions; reviewers off the route see nothing.
     for (user_type, seq) in [("staff", 101), ("unit", 201)] {
