@@ -48,6 +48,43 @@ pub enum Value {
     Date(NaiveDate),
     Bytes(Vec<u8>),
     Null(NullKind),
+    /// A whole column of a [`Bulk`] statement, bound as one array: Postgres only.
+    Array(Array),
+}
+
+/// The column types a [`Bulk`] carries.
+#[derive(Clone, Debug)]
+pub enum Array {
+    I64(Vec<i64>),
+    Text(Vec<Option<String>>),
+    Time(Vec<DateTime<Utc>>),
+}
+
+impl Array {
+    fn len(&self) -> usize {
+        match self {
+            Array::I64(v) => v.len(),
+            Array::Text(v) => v.len(),
+            Array::Time(v) => v.len(),
+        }
+    }
+
+    /// Postgres's name for an array of this type (the cast in `UNNEST`).
+    fn pg_type(&self) -> &'static str {
+        match self {
+            Array::I64(_) => "bigint[]",
+            Array::Text(_) => "text[]",
+            Array::Time(_) => "timestamptz[]",
+        }
+    }
+
+    fn value(&self, row: usize) -> Value {
+        match self {
+            Array::I64(v) => Value::I64(v[row]),
+            Array::Text(v) => v[row].clone().to_value(),
+            Array::Time(v) => Value::Time(v[row]),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -137,6 +174,100 @@ impl Query {
     }
 }
 
+/// Many rows for one statement, bound column by column: batch ingest, stale marks, look-ups by a
+/// list of keys. In the statement's SQL, `{rows}` stands for them as a table named `rows` whose
+/// columns have the names given here, after the statement's own parameters. On Postgres each column
+/// is one array parameter read back with `UNNEST`: one statement, one cached plan and a handful of
+/// parameters whatever the number of rows (thousands of `$n` placeholders cost more to send, parse and
+/// plan than the rows cost to write). On SQLite the rows become a `VALUES` list, split into
+/// statements under its parameter limit. A statement with no rows is not run.
+#[derive(Clone, Debug, Default)]
+pub struct Bulk {
+    names: Vec<&'static str>,
+    columns: Vec<Array>,
+}
+
+/// SQLite's limit on parameters in one statement (`SQLITE_MAX_VARIABLE_NUMBER` since 3.32).
+const SQLITE_MAX_PARAMS: usize = 32_766;
+
+impl Bulk {
+    pub fn new() -> Self {
+        Bulk::default()
+    }
+
+    fn column(mut self, name: &'static str, values: Array) -> Self {
+        debug_assert!(self.columns.first().is_none_or(|c| c.len() == values.len()), "every column of a Bulk has one value per row");
+        self.names.push(name);
+        self.columns.push(values);
+        self
+    }
+
+    pub fn i64(self, name: &'static str, values: impl IntoIterator<Item = i64>) -> Self {
+        self.column(name, Array::I64(values.into_iter().collect()))
+    }
+
+    pub fn text<S: Into<String>>(self, name: &'static str, values: impl IntoIterator<Item = S>) -> Self {
+        self.column(name, Array::Text(values.into_iter().map(|v| Some(v.into())).collect()))
+    }
+
+    pub fn opt_text(self, name: &'static str, values: impl IntoIterator<Item = Option<String>>) -> Self {
+        self.column(name, Array::Text(values.into_iter().collect()))
+    }
+
+    pub fn time(self, name: &'static str, values: impl IntoIterator<Item = DateTime<Utc>>) -> Self {
+        self.column(name, Array::Time(values.into_iter().collect()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.columns.first().map_or(0, Array::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The statements that run `query` over these rows on `backend`.
+    fn statements(&self, query: &Query, backend: Backend) -> Vec<Query> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        let first = query.args.len() + 1;
+        let names = self.names.join(", ");
+        let statement = |source: String, rows: Vec<Value>| {
+            let mut args = query.args.clone();
+            args.extend(rows);
+            Query::with_args(query.sql.replace("{rows}", &source), args)
+        };
+        match backend {
+            Backend::Postgres => {
+                let arrays: Vec<String> =
+                    self.columns.iter().enumerate().map(|(i, c)| format!("${}::{}", first + i, c.pg_type())).collect();
+                let source = format!("UNNEST({}) AS rows({names})", arrays.join(", "));
+                vec![statement(source, self.columns.iter().cloned().map(Value::Array).collect())]
+            }
+            Backend::Sqlite => {
+                let width = self.columns.len();
+                let per_statement = ((SQLITE_MAX_PARAMS - query.args.len()) / width).max(1);
+                let aliases: Vec<String> = self.names.iter().enumerate().map(|(i, n)| format!("column{} AS {n}", i + 1)).collect();
+                (0..self.len())
+                    .step_by(per_statement)
+                    .map(|start| {
+                        let end = (start + per_statement).min(self.len());
+                        let mut values = Vec::with_capacity((end - start) * width);
+                        let mut tuples = Vec::with_capacity(end - start);
+                        for row in start..end {
+                            let marks: Vec<String> = (0..width).map(|i| format!("${}", first + values.len() + i)).collect();
+                            tuples.push(format!("({})", marks.join(", ")));
+                            values.extend(self.columns.iter().map(|c| c.value(row)));
+                        }
+                        statement(format!("(SELECT {} FROM (VALUES {})) AS rows", aliases.join(", "), tuples.join(", ")), values)
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
 /// A `WHERE` clause built from optional filters, for every list with filters and pagination.
 /// Conditions use `?` for their one parameter; it becomes the right `$n`.
 #[derive(Clone, Debug)]
@@ -198,8 +329,23 @@ impl Filters {
     }
 }
 
+/// Binds a [`Value::Array`]: Postgres takes it as one parameter; [`Bulk`] never makes one for SQLite.
+macro_rules! bind_array {
+    (Postgres, $query:expr, $array:expr) => {
+        match $array {
+            Array::I64(v) => $query.bind(v),
+            Array::Text(v) => $query.bind(v),
+            Array::Time(v) => $query.bind(v),
+        }
+    };
+    (Sqlite, $query:expr, $array:expr) => {{
+        let _ = $array;
+        unreachable!("arrays are bound on Postgres only (Bulk writes VALUES lists on SQLite)")
+    }};
+}
+
 macro_rules! bind_all {
-    ($query:expr, $args:expr) => {{
+    ($backend:ident, $query:expr, $args:expr) => {{
         let mut query = $query;
         for arg in $args {
             query = match arg {
@@ -215,6 +361,7 @@ macro_rules! bind_all {
                 Value::Null(NullKind::Time) => query.bind(None::<DateTime<Utc>>),
                 Value::Null(NullKind::Date) => query.bind(None::<NaiveDate>),
                 Value::Null(NullKind::Bytes) => query.bind(None::<Vec<u8>>),
+                Value::Array(array) => bind_array!($backend, query, array),
             };
         }
         query
@@ -229,19 +376,25 @@ macro_rules! dispatch {
     ($self:expr, $exec:ident, $q:expr, as $t:ty, $method:ident) => {{
         let Query { sql, args } = $q;
         match $self {
-            Self::Sqlite($exec) => bind_all!(sqlx::query_as::<Sqlite, $t>(sqlx::AssertSqlSafe(sql)), args).$method(exec!($exec)).await,
-            Self::Postgres($exec) => bind_all!(sqlx::query_as::<Postgres, $t>(sqlx::AssertSqlSafe(sql)), args).$method(exec!($exec)).await,
+            Self::Sqlite($exec) => {
+                bind_all!(Sqlite, sqlx::query_as::<Sqlite, $t>(sqlx::AssertSqlSafe(sql)), args).$method(exec!($exec)).await
+            }
+            Self::Postgres($exec) => {
+                bind_all!(Postgres, sqlx::query_as::<Postgres, $t>(sqlx::AssertSqlSafe(sql)), args).$method(exec!($exec)).await
+            }
         }
     }};
     ($self:expr, $exec:ident, $q:expr, execute) => {{
         let Query { sql, args } = $q;
         match $self {
-            Self::Sqlite($exec) => {
-                bind_all!(sqlx::query::<Sqlite>(sqlx::AssertSqlSafe(sql)), args).execute(exec!($exec)).await.map(|r| r.rows_affected())
-            }
-            Self::Postgres($exec) => {
-                bind_all!(sqlx::query::<Postgres>(sqlx::AssertSqlSafe(sql)), args).execute(exec!($exec)).await.map(|r| r.rows_affected())
-            }
+            Self::Sqlite($exec) => bind_all!(Sqlite, sqlx::query::<Sqlite>(sqlx::AssertSqlSafe(sql)), args)
+                .execute(exec!($exec))
+                .await
+                .map(|r| r.rows_affected()),
+            Self::Postgres($exec) => bind_all!(Postgres, sqlx::query::<Postgres>(sqlx::AssertSqlSafe(sql)), args)
+                .execute(exec!($exec))
+                .await
+                .map(|r| r.rows_affected()),
         }
     }};
 }
@@ -269,6 +422,24 @@ macro_rules! executor_methods {
         /// A single scalar (`SELECT COUNT(*) …`, `INSERT … RETURNING id`).
         pub async fn scalar(& $($m)? self, query: Query) -> DbResult<i64> {
             Ok(self.one::<(i64,)>(query).await?.0)
+        }
+
+        /// Runs a statement over many rows (see [`Bulk`]) and returns what it returns.
+        pub async fn all_bulk<T: Record>(& $($m)? self, query: Query, rows: &Bulk) -> DbResult<Vec<T>> {
+            let mut found = Vec::new();
+            for statement in rows.statements(&query, self.backend()) {
+                found.extend(self.all::<T>(statement).await?);
+            }
+            Ok(found)
+        }
+
+        /// Runs a statement over many rows (see [`Bulk`]) and returns the number of rows it changed.
+        pub async fn run_bulk(& $($m)? self, query: Query, rows: &Bulk) -> DbResult<u64> {
+            let mut changed = 0;
+            for statement in rows.statements(&query, self.backend()) {
+                changed += self.run(statement).await?;
+            }
+            Ok(changed)
         }
 
         /// Whether the query returns any row (`SELECT 1 FROM … WHERE …`).
@@ -397,5 +568,40 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Database(db) => db.is_unique_violation(),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn bulk_statements_cover_every_row_once_under_sqlites_parameter_limit() {
+        let path = std::env::temp_dir().join(format!("jijiao-bulk-{}.db", std::process::id()));
+        let db = Db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        db.run(q("CREATE TABLE t (tenant TEXT NOT NULL, n BIGINT NOT NULL, label TEXT)")).await.unwrap();
+        let n = 20_000;
+        let rows = Bulk::new().i64("n", 0..n).opt_text("label", (0..n).map(|i| (i % 2 == 0).then(|| format!("L{i}"))));
+        let insert = q("INSERT INTO t (tenant, n, label) SELECT $1, n, label FROM {rows}").bind("a");
+        // Two columns and one fixed parameter: 16,382 rows per statement.
+        assert_eq!(rows.statements(&insert, Backend::Sqlite).len(), 2);
+        assert_eq!(rows.statements(&insert, Backend::Postgres).len(), 1);
+        assert_eq!(db.run_bulk(insert, &rows).await.unwrap(), 20_000);
+        let (count, sum, labelled): (i64, i64, i64) =
+            db.one(q("SELECT COUNT(*), SUM(n), COUNT(label) FROM t WHERE tenant = 'a'")).await.unwrap();
+        assert_eq!((count, sum, labelled), (n, n * (n - 1) / 2, n / 2));
+
+        let wanted = Bulk::new().i64("n", [3, 19_999, 50_000]);
+        let found: Vec<(i64, Option<String>)> = db
+            .all_bulk(q("SELECT n, label FROM t WHERE tenant = $1 AND n IN (SELECT n FROM {rows}) ORDER BY n").bind("a"), &wanted)
+            .await
+            .unwrap();
+        assert_eq!(found, vec![(3, None), (19_999, None)]);
+        // No rows, no statement.
+        assert_eq!(db.run_bulk(q("DELETE FROM t WHERE n IN (SELECT n FROM {rows})"), &Bulk::new().i64("n", [])).await.unwrap(), 0);
+        db.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 }

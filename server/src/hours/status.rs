@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::{check_year, format_hours, hours_json, judge, person_year};
 use crate::app::AppState;
-use crate::db::{Db, DbResult, Tx, q};
+use crate::db::{Bulk, Db, DbResult, Tx, q};
 use crate::error::AppError;
 use crate::jobs::Job;
 use crate::rules::Rules;
@@ -165,20 +165,15 @@ pub async fn mark_many_tx(tx: &mut Tx, tenant: &str, person_years: &[(i64, i64)]
     if person_years.is_empty() {
         return Ok(());
     }
-    for chunk in person_years.chunks(500) {
-        let mut sql = String::from("INSERT INTO year_status (tenant_id, person_id, year, generation, computed_generation) VALUES ");
-        let mut query_args = vec![crate::db::ToValue::to_value(tenant)];
-        for (i, (person, year)) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            query_args.push(crate::db::ToValue::to_value(*person));
-            query_args.push(crate::db::ToValue::to_value(*year));
-            sql.push_str(&format!("($1, ${}, ${}, 1, 0)", query_args.len() - 1, query_args.len()));
-        }
-        sql.push_str(" ON CONFLICT (tenant_id, person_id, year) DO UPDATE SET generation = year_status.generation + 1");
-        tx.run(crate::db::Query::with_args(sql, query_args)).await?;
-    }
+    let rows = Bulk::new().i64("person_id", person_years.iter().map(|p| p.0)).i64("year", person_years.iter().map(|p| p.1));
+    tx.run_bulk(
+        q("INSERT INTO year_status (tenant_id, person_id, year, generation, computed_generation) \
+           SELECT $1, person_id, year, 1, 0 FROM {rows} WHERE true \
+           ON CONFLICT (tenant_id, person_id, year) DO UPDATE SET generation = year_status.generation + 1")
+        .bind(tenant),
+        &rows,
+    )
+    .await?;
     let payload = serde_json::to_value(ManyJob { items: person_years.to_vec() }).unwrap_or_default();
     crate::jobs::enqueue_tx(tx, tenant, RECOMPUTE_MANY_JOB, &payload).await?;
     Ok(())
