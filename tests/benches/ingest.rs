@@ -132,7 +132,7 @@ async fn run_copy(db: &Db, people: &[(String, i64)], batches: usize, concurrency
                         (1 + n % 8) * 100
                     ));
                     completions.push_str(&format!(
-                        "hunan\t{platform_id}\tc{b}-{i}\t{:064x}\t{person}\t{id}\tC{}\t{now}\tO{}\t{day}\t{now}\n",
+                        "hunan\t{platform_id}\tc{b}-{i}\t{:064x}\t{id}\tC{}\t{now}\tO{}\t{day}\t{now}\n",
                         n,
                         n % 97,
                         n / 5
@@ -149,7 +149,7 @@ async fn run_copy(db: &Db, people: &[(String, i64)], batches: usize, concurrency
                 copy.finish().await.unwrap();
                 let mut copy = tx
                     .copy_in_raw(
-                        "COPY platform_completions (tenant_id, platform_id, record_id, digest, person_id, credit_id, course_code, \
+                        "COPY platform_completions (tenant_id, platform_id, record_id, digest, credit_id, course_code, \
                          completed_at, order_id, received_on, received_at) FROM STDIN",
                     )
                     .await

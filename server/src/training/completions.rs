@@ -7,8 +7,9 @@
 //! after the commit, so a record answered `accepted` is durable; if the server dies before answering,
 //! the platform sends the batch again and gets `duplicate` for whatever did commit.
 //!
-//! Built for throughput: people are fetched by ID number in one query, and rows go in as multi-row
-//! `INSERT … ON CONFLICT` statements (the credit's unique source reference is the idempotency gate).
+//! Built for throughput: people are fetched by ID number in one query, and rows go in as one
+//! `INSERT … SELECT` per table over the whole batch ([`Bulk`]: arrays read with `UNNEST` on
+//! Postgres), the credit's unique source reference being the idempotency gate (`ON CONFLICT`).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -22,7 +23,7 @@ use sha2::Digest;
 
 use super::platforms::{Platform, PlatformCall};
 use crate::app::AppState;
-use crate::db::{Db, Query, ToValue, Tx, Value as DbValue, q};
+use crate::db::{Bulk, Db, Tx, q};
 use crate::error::AppError;
 
 /// Most records in one batch.
@@ -31,8 +32,6 @@ pub const MAX_BATCH: usize = 1000;
 pub const MAX_RECORD_HOURS: i64 = 20_000;
 /// How far in the future a completion time may be (clock skew).
 const FUTURE_SKEW_SECS: i64 = 300;
-/// Rows per multi-row statement (well under both backends' parameter limits).
-const CHUNK: usize = 500;
 
 /// `[completions]` of tenant.toml.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -244,66 +243,20 @@ fn check(
     Ok((RecordIn { id_number, ..record }, valid))
 }
 
-/// Looks up people by ID number, `CHUNK` at a time: id_number → (id, name).
+/// Looks up people by ID number: id_number → (id, name).
 pub(crate) async fn people_by_id_number(
     db: &Db,
     tenant: &str,
     ids: &BTreeSet<String>,
 ) -> Result<HashMap<String, (i64, String)>, sqlx::Error> {
-    let mut found = HashMap::with_capacity(ids.len());
-    let ids: Vec<&String> = ids.iter().collect();
-    for chunk in ids.chunks(CHUNK) {
-        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-        let mut query =
-            q(format!("SELECT id, id_number, name FROM people WHERE tenant_id = $1 AND id_number IN ({})", marks.join(", "))).bind(tenant);
-        for id in chunk {
-            query = query.bind(id.as_str());
-        }
-        for (id, id_number, name) in db.all::<(i64, String, String)>(query).await? {
-            found.insert(id_number, (id, name));
-        }
-    }
-    Ok(found)
-}
-
-/// A multi-row `INSERT`: `head` up to `VALUES`, `consts` bound once as `$1…$k` (and used by `row` by
-/// number), then one tuple per row of `per_row` parameters built by `row(first_param)`.
-pub(crate) fn multi_insert<T>(
-    head: &str,
-    tail: &str,
-    consts: Vec<DbValue>,
-    rows: &[T],
-    per_row: usize,
-    mut row: impl FnMut(&T, &mut Vec<DbValue>) -> String,
-) -> Query {
-    let mut sql = String::with_capacity(head.len() + rows.len() * per_row * 6 + tail.len());
-    sql.push_str(head);
-    let mut args = consts;
-    for (i, r) in rows.iter().enumerate() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&row(r, &mut args));
-    }
-    sql.push(' ');
-    sql.push_str(tail);
-    Query::with_args(sql, args)
-}
-
-/// Pushes values and returns their placeholders as a tuple `($n, $n+1, …)`, with `fixed` SQL
-/// fragments (`$1`, literals) spliced in where a value is `None`.
-pub(crate) fn tuple(args: &mut Vec<DbValue>, values: Vec<Result<DbValue, &str>>) -> String {
-    let mut parts = Vec::with_capacity(values.len());
-    for v in values {
-        match v {
-            Ok(value) => {
-                args.push(value);
-                parts.push(format!("${}", args.len()));
-            }
-            Err(fixed) => parts.push(fixed.to_owned()),
-        }
-    }
-    format!("({})", parts.join(", "))
+    let rows = Bulk::new().text("id_number", ids.iter().map(String::as_str));
+    let found: Vec<(i64, String, String)> = db
+        .all_bulk(
+            q("SELECT id, id_number, name FROM people WHERE tenant_id = $1 AND id_number IN (SELECT id_number FROM {rows})").bind(tenant),
+            &rows,
+        )
+        .await?;
+    Ok(found.into_iter().map(|(id, id_number, name)| (id_number, (id, name))).collect())
 }
 
 /// Checks, writes and answers a batch (see the module comment). `records` are the JSON records as sent.
@@ -362,39 +315,30 @@ pub async fn ingest(
     let received_on = china_day(now);
     let prefix = format!("platform:{}:", platform.code);
     let mut tx = db.begin().await?;
-    let mut credit_ids: HashMap<String, i64> = HashMap::with_capacity(pending.len());
-    for chunk in pending.chunks(CHUNK) {
-        let query = multi_insert(
-            "INSERT INTO credits (tenant_id, person_id, year, subject, hours, source, source_ref, course, created_at) VALUES ",
-            "ON CONFLICT (tenant_id, source_ref) DO NOTHING RETURNING id, source_ref",
-            vec![tenant.to_value(), "online".to_value(), now.to_value()],
-            chunk,
-            6,
-            |v, args| {
-                tuple(
-                    args,
-                    vec![
-                        Err("$1"),
-                        Ok(v.person_id.to_value()),
-                        Ok(v.year.to_value()),
-                        Ok(v.subject.to_value()),
-                        Ok(v.hours.to_value()),
-                        Err("$2"),
-                        Ok(format!("{prefix}{}", v.record_id).to_value()),
-                        Ok(v.course_title.as_str().to_value()),
-                        Err("$3"),
-                    ],
-                )
-            },
-        );
-        for (id, source_ref) in tx.all::<(i64, String)>(query).await? {
-            credit_ids.insert(source_ref, id);
-        }
-    }
+    let credits = Bulk::new()
+        .i64("person_id", pending.iter().map(|v| v.person_id))
+        .i64("year", pending.iter().map(|v| v.year))
+        .text("subject", pending.iter().map(|v| v.subject))
+        .i64("hours", pending.iter().map(|v| v.hours))
+        .text("source_ref", pending.iter().map(|v| format!("{prefix}{}", v.record_id)))
+        .text("course", pending.iter().map(|v| v.course_title.as_str()));
+    let credit_ids: HashMap<String, i64> = tx
+        .all_bulk::<(i64, String)>(
+            q("INSERT INTO credits (tenant_id, person_id, year, subject, hours, source, source_ref, course, created_at) \
+               SELECT $1, person_id, year, subject, hours, 'online', source_ref, course, $2 FROM {rows} WHERE true \
+               ON CONFLICT (tenant_id, source_ref) DO NOTHING RETURNING id, source_ref")
+            .bind(tenant)
+            .bind(now),
+            &credits,
+        )
+        .await?
+        .into_iter()
+        .map(|(id, source_ref)| (source_ref, id))
+        .collect();
     let (accepted, seen): (Vec<&Valid>, Vec<&Valid>) =
         pending.iter().partition(|v| credit_ids.contains_key(&format!("{prefix}{}", v.record_id)));
     // Already in the ledger: the same payload is a duplicate, another one a conflict.
-    let known = stored_digests(&mut tx, tenant, platform.id, &seen).await?;
+    let known = stored_digests(&mut tx, tenant, &prefix, &seen).await?;
     for v in &seen {
         results[v.index] = Some(match known.get(&v.record_id) {
             Some(d) if d != &v.digest => {
@@ -403,38 +347,28 @@ pub async fn ingest(
             _ => result(v.index, &v.record_id, "duplicate"),
         });
     }
-    for chunk in accepted.chunks(CHUNK) {
-        let query = multi_insert(
-            "INSERT INTO platform_completions (tenant_id, platform_id, record_id, digest, person_id, credit_id, course_code, \
-             completed_at, order_id, received_on, received_at) VALUES ",
-            "",
-            vec![tenant.to_value(), platform.id.to_value(), received_on.to_value(), now.to_value()],
-            chunk,
-            7,
-            |v, args| {
-                tuple(
-                    args,
-                    vec![
-                        Err("$1"),
-                        Err("$2"),
-                        Ok(v.record_id.as_str().to_value()),
-                        Ok(v.digest.as_str().to_value()),
-                        Ok(v.person_id.to_value()),
-                        Ok(credit_ids[&format!("{prefix}{}", v.record_id)].to_value()),
-                        Ok(v.course_code.as_str().to_value()),
-                        Ok(v.completed_at.to_value()),
-                        Ok(v.order_id.clone().to_value()),
-                        Err("$3"),
-                        Err("$4"),
-                    ],
-                )
-            },
-        );
-        tx.run(query).await?;
-    }
+    let credit_of = |v: &Valid| credit_ids[&format!("{prefix}{}", v.record_id)];
+    let completions = Bulk::new()
+        .text("record_id", accepted.iter().map(|v| v.record_id.as_str()))
+        .text("digest", accepted.iter().map(|v| v.digest.as_str()))
+        .i64("credit_id", accepted.iter().map(|v| credit_of(v)))
+        .text("course_code", accepted.iter().map(|v| v.course_code.as_str()))
+        .time("completed_at", accepted.iter().map(|v| v.completed_at))
+        .opt_text("order_id", accepted.iter().map(|v| v.order_id.clone()));
+    tx.run_bulk(
+        q("INSERT INTO platform_completions (tenant_id, platform_id, record_id, digest, credit_id, course_code, completed_at, \
+           order_id, received_on, received_at) \
+           SELECT $1, $2, record_id, digest, credit_id, course_code, completed_at, order_id, $3, $4 FROM {rows}")
+        .bind(tenant)
+        .bind(platform.id)
+        .bind(received_on)
+        .bind(now),
+        &completions,
+    )
+    .await?;
     for v in &accepted {
         let mut r = result(v.index, &v.record_id, "accepted");
-        r.credit_id = credit_ids.get(&format!("{prefix}{}", v.record_id)).copied();
+        r.credit_id = Some(credit_of(v));
         results[v.index] = Some(r);
     }
     let person_years: BTreeSet<(i64, i64)> = accepted.iter().map(|v| (v.person_id, v.year)).collect();
@@ -485,23 +419,20 @@ pub async fn ingest(
     Ok(BatchResult { results, ..batch })
 }
 
-/// The stored digests of records already accepted from this platform.
-async fn stored_digests(tx: &mut Tx, tenant: &str, platform_id: i64, records: &[&Valid]) -> Result<HashMap<String, String>, sqlx::Error> {
-    let mut found = HashMap::new();
-    for chunk in records.chunks(CHUNK) {
-        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-        let mut query = q(format!(
-            "SELECT record_id, digest FROM platform_completions WHERE tenant_id = $1 AND platform_id = $2 AND record_id IN ({})",
-            marks.join(", ")
-        ))
-        .bind(tenant)
-        .bind(platform_id);
-        for v in chunk {
-            query = query.bind(v.record_id.as_str());
-        }
-        found.extend(tx.all::<(String, String)>(query).await?);
-    }
-    Ok(found)
+/// The stored digests of records already in the ledger, by the credits' source references (the
+/// idempotency gate's own index).
+async fn stored_digests(tx: &mut Tx, tenant: &str, prefix: &str, records: &[&Valid]) -> Result<HashMap<String, String>, sqlx::Error> {
+    let rows = Bulk::new().text("source_ref", records.iter().map(|v| format!("{prefix}{}", v.record_id)));
+    let found: Vec<(String, String)> = tx
+        .all_bulk(
+            q("SELECT pc.record_id, pc.digest FROM credits c \
+               JOIN platform_completions pc ON pc.tenant_id = c.tenant_id AND pc.credit_id = c.id \
+               WHERE c.tenant_id = $1 AND c.source_ref IN (SELECT source_ref FROM {rows})")
+            .bind(tenant),
+            &rows,
+        )
+        .await?;
+    Ok(found.into_iter().collect())
 }
 
 /// Keeps rejected records as received, with their answer, for reconciliation.
@@ -515,36 +446,26 @@ pub(crate) async fn save_rejections(
     received_on: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    for chunk in rejections.chunks(CHUNK) {
-        let query = multi_insert(
-            "INSERT INTO platform_rejections (tenant_id, platform_id, kind, record_id, code, message, record, received_on, received_at) VALUES ",
-            "",
-            vec![tenant.to_value(), platform_id.to_value(), kind.to_value(), received_on.to_value(), now.to_value()],
-            chunk,
-            4,
-            |r, args| {
-                let mut record = records.get(r.index).map(Value::to_string).unwrap_or_default();
-                if record.len() > 4000 {
-                    record = record.chars().take(2000).collect();
-                }
-                tuple(
-                    args,
-                    vec![
-                        Err("$1"),
-                        Err("$2"),
-                        Err("$3"),
-                        Ok(r.record_id.chars().take(200).collect::<String>().to_value()),
-                        Ok(r.code.unwrap_or("rejected").to_value()),
-                        Ok(r.message.clone().unwrap_or_default().to_value()),
-                        Ok(record.to_value()),
-                        Err("$4"),
-                        Err("$5"),
-                    ],
-                )
-            },
-        );
-        tx.run(query).await?;
-    }
+    let kept = |r: &&RecordResult| {
+        let record = records.get(r.index).map(Value::to_string).unwrap_or_default();
+        if record.len() > 4000 { record.chars().take(2000).collect() } else { record }
+    };
+    let rows = Bulk::new()
+        .text("record_id", rejections.iter().map(|r| r.record_id.chars().take(200).collect::<String>()))
+        .text("code", rejections.iter().map(|r| r.code.unwrap_or("rejected")))
+        .text("message", rejections.iter().map(|r| r.message.clone().unwrap_or_default()))
+        .text("record", rejections.iter().map(kept));
+    tx.run_bulk(
+        q("INSERT INTO platform_rejections (tenant_id, platform_id, kind, record_id, code, message, record, received_on, received_at) \
+           SELECT $1, $2, $3, record_id, code, message, record, $4, $5 FROM {rows}")
+        .bind(tenant)
+        .bind(platform_id)
+        .bind(kind)
+        .bind(received_on)
+        .bind(now),
+        &rows,
+    )
+    .await?;
     Ok(())
 }
 

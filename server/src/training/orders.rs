@@ -283,9 +283,9 @@ async fn mine(state: &AppState, user: &CurrentUser, query: &OrdersQuery) -> Resu
     let credited: Vec<(i64, String, i64)> = state
         .db
         .all(
-            q("SELECT pc.platform_id, pc.order_id, CAST(SUM(c.hours) AS BIGINT) FROM platform_completions pc \
-               JOIN credits c ON c.tenant_id = pc.tenant_id AND c.id = pc.credit_id \
-               WHERE pc.tenant_id = $1 AND pc.person_id = $2 AND pc.order_id IS NOT NULL AND c.revoked_at IS NULL \
+            q("SELECT pc.platform_id, pc.order_id, CAST(SUM(c.hours) AS BIGINT) FROM credits c \
+               JOIN platform_completions pc ON pc.tenant_id = c.tenant_id AND pc.credit_id = c.id \
+               WHERE c.tenant_id = $1 AND c.person_id = $2 AND pc.order_id IS NOT NULL AND c.revoked_at IS NULL \
                GROUP BY pc.platform_id, pc.order_id")
             .bind(tenant)
             .bind(person),
