@@ -109,6 +109,8 @@ struct Valid {
     completed_at: DateTime<Utc>,
     order_id: Option<String>,
     digest: String,
+    /// The credit's reference, `platform:<code>:<record_id>`: the ledger's idempotency key.
+    source_ref: String,
 }
 
 /// The answer for one record, in the order they were sent.
@@ -239,6 +241,7 @@ fn check(
         completed_at,
         order_id,
         digest,
+        source_ref: format!("platform:{}:{id}", platform.code),
     };
     Ok((RecordIn { id_number, ..record }, valid))
 }
@@ -313,14 +316,13 @@ pub async fn ingest(
     pending.sort_by(|a, b| a.record_id.cmp(&b.record_id));
 
     let received_on = china_day(now);
-    let prefix = format!("platform:{}:", platform.code);
     let mut tx = db.begin().await?;
     let credits = Bulk::new()
         .i64("person_id", pending.iter().map(|v| v.person_id))
         .i64("year", pending.iter().map(|v| v.year))
         .text("subject", pending.iter().map(|v| v.subject))
         .i64("hours", pending.iter().map(|v| v.hours))
-        .text("source_ref", pending.iter().map(|v| format!("{prefix}{}", v.record_id)))
+        .text("source_ref", pending.iter().map(|v| v.source_ref.as_str()))
         .text("course", pending.iter().map(|v| v.course_title.as_str()));
     let credit_ids: HashMap<String, i64> = tx
         .all_bulk::<(i64, String)>(
@@ -335,10 +337,9 @@ pub async fn ingest(
         .into_iter()
         .map(|(id, source_ref)| (source_ref, id))
         .collect();
-    let (accepted, seen): (Vec<&Valid>, Vec<&Valid>) =
-        pending.iter().partition(|v| credit_ids.contains_key(&format!("{prefix}{}", v.record_id)));
+    let (accepted, seen): (Vec<&Valid>, Vec<&Valid>) = pending.iter().partition(|v| credit_ids.contains_key(&v.source_ref));
     // Already in the ledger: the same payload is a duplicate, another one a conflict.
-    let known = stored_digests(&mut tx, tenant, &prefix, &seen).await?;
+    let known = stored_digests(&mut tx, tenant, &seen).await?;
     for v in &seen {
         results[v.index] = Some(match known.get(&v.record_id) {
             Some(d) if d != &v.digest => {
@@ -347,7 +348,7 @@ pub async fn ingest(
             _ => result(v.index, &v.record_id, "duplicate"),
         });
     }
-    let credit_of = |v: &Valid| credit_ids[&format!("{prefix}{}", v.record_id)];
+    let credit_of = |v: &Valid| credit_ids[&v.source_ref];
     let completions = Bulk::new()
         .text("record_id", accepted.iter().map(|v| v.record_id.as_str()))
         .text("digest", accepted.iter().map(|v| v.digest.as_str()))
@@ -421,8 +422,8 @@ pub async fn ingest(
 
 /// The stored digests of records already in the ledger, by the credits' source references (the
 /// idempotency gate's own index).
-async fn stored_digests(tx: &mut Tx, tenant: &str, prefix: &str, records: &[&Valid]) -> Result<HashMap<String, String>, sqlx::Error> {
-    let rows = Bulk::new().text("source_ref", records.iter().map(|v| format!("{prefix}{}", v.record_id)));
+async fn stored_digests(tx: &mut Tx, tenant: &str, records: &[&Valid]) -> Result<HashMap<String, String>, sqlx::Error> {
+    let rows = Bulk::new().text("source_ref", records.iter().map(|v| v.source_ref.as_str()));
     let found: Vec<(String, String)> = tx
         .all_bulk(
             q("SELECT pc.record_id, pc.digest FROM credits c \
