@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{FromRow, Postgres, Sqlite, Transaction};
 
@@ -451,10 +451,29 @@ macro_rules! executor_methods {
     };
 }
 
+/// PostgreSQL connection options from a URL, with one change to the libpq default: `sslmode=prefer`
+/// (what an unset sslmode means) connects without TLS when the server is on this machine. TLS on
+/// loopback protects nothing, and with sqlx 0.9.0 it is slow: that release stopped setting
+/// `TCP_NODELAY` (launchbadge/sqlx#4335, fixed upstream after 0.9.0), and a statement bound with large
+/// arrays goes out as several TLS records, the later ones held back by Nagle's algorithm until the
+/// server's delayed ACK (≈ 40 ms) — the platform ingest benchmark ran at half speed. Any other sslmode
+/// (`require`, `verify-full`, `disable`) is kept as given.
+pub fn postgres_options(url: &str) -> anyhow::Result<PgConnectOptions> {
+    let options = PgConnectOptions::from_str(url)?;
+    // IPv6 hosts keep the URL's brackets.
+    let host = options.get_host().trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    Ok(if loopback && matches!(options.get_ssl_mode(), PgSslMode::Prefer) { options.ssl_mode(PgSslMode::Disable) } else { options })
+}
+
 impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = PgPoolOptions::new().max_connections(20).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+            let pool = PgPoolOptions::new()
+                .max_connections(20)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(postgres_options(url)?)
+                .await?;
             Ok(Db::Postgres(pool))
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
@@ -574,6 +593,17 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_on_this_machine_goes_without_tls_unless_asked() {
+        let mode = |url: &str| format!("{:?}", postgres_options(url).unwrap().get_ssl_mode());
+        assert_eq!(mode("postgres://u@127.0.0.1:5432/db"), "Disable");
+        assert_eq!(mode("postgres://u@localhost/db"), "Disable");
+        assert_eq!(mode("postgres://u@[::1]/db?sslmode=prefer"), "Disable");
+        assert_eq!(mode("postgres://u@127.0.0.1/db?sslmode=require"), "Require");
+        assert_eq!(mode("postgres://u@db.example.org/db"), "Prefer");
+        assert_eq!(mode("postgres://u@10.0.0.5/db?sslmode=verify-full"), "VerifyFull");
+    }
 
     #[tokio::test]
     async fn bulk_statements_cover_every_row_once_under_sqlites_parameter_limit() {

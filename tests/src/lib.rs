@@ -44,9 +44,11 @@ fn postgres_admin_url() -> String {
     std::env::var("JIJIAO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// The URL with another database; its parameters (`?sslmode=…`) are kept.
 fn with_database(url: &str, name: &str) -> String {
+    let (url, params) = url.split_once('?').map_or((url, String::new()), |(u, p)| (u, format!("?{p}")));
     let (base, _) = url.rsplit_once('/').expect("postgres URL has a database");
-    format!("{base}/{name}")
+    format!("{base}/{name}{params}")
 }
 
 async fn admin_exec(sql: &str) {
