@@ -17,8 +17,10 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::Digest;
 
 use super::platforms::{Platform, PlatformCall};
@@ -137,11 +139,11 @@ pub struct BatchResult {
     pub results: Vec<RecordResult>,
 }
 
-fn result(index: usize, record_id: &str, status: &'static str) -> RecordResult {
+pub(crate) fn result(index: usize, record_id: &str, status: &'static str) -> RecordResult {
     RecordResult { index, record_id: record_id.to_owned(), status, code: None, message: None, credit_id: None }
 }
 
-fn rejected(index: usize, record_id: &str, code: &'static str, message: impl Into<String>) -> RecordResult {
+pub(crate) fn rejected(index: usize, record_id: &str, code: &'static str, message: impl Into<String>) -> RecordResult {
     RecordResult { code: Some(code), message: Some(message.into()), ..result(index, record_id, "rejected") }
 }
 
@@ -167,20 +169,28 @@ pub fn china_day(at: DateTime<Utc>) -> NaiveDate {
     (at + chrono::Duration::hours(8)).date_naive()
 }
 
+/// Reads one record of a batch as `T` straight from its text; a record that does not fit is rejected on
+/// its own (`bad_record`, with serde's reason), under the id in its `id_field` if it has a readable one.
+pub(crate) fn parse_record<T: DeserializeOwned>(index: usize, raw: &RawValue, id_field: &str, what: &str) -> Result<T, RecordResult> {
+    serde_json::from_str(raw.get()).map_err(|e| {
+        let record: Option<Value> = serde_json::from_str(raw.get()).ok();
+        let id = record.as_ref().and_then(|r| r.get(id_field)?.as_str()).unwrap_or_default();
+        rejected(index, id, "bad_record", format!("{what}格式有误：{e}"))
+    })
+}
+
 /// Checks the shape and values of one record; the person is checked against `people` afterwards.
 fn check(
     index: usize,
-    raw: &Value,
+    raw: &RawValue,
     platform: &Platform,
     settings: &CompletionSettings,
     now: DateTime<Utc>,
 ) -> Result<(RecordIn, Valid), RecordResult> {
-    let raw_id = raw.get("record_id").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let record: RecordIn =
-        serde_json::from_value(raw.clone()).map_err(|e| rejected(index, &raw_id, "bad_record", format!("记录格式有误：{e}")))?;
+    let record: RecordIn = parse_record(index, raw, "record_id", "记录")?;
     let id = record.record_id.trim();
     if id.is_empty() || id.chars().count() > 64 || id.chars().any(char::is_control) {
-        return Err(rejected(index, &raw_id, "bad_record_id", "记录编号（record_id）应为 1–64 个字符"));
+        return Err(rejected(index, &record.record_id, "bad_record_id", "记录编号（record_id）应为 1–64 个字符"));
     }
     let fail = |code, message: &str| rejected(index, id, code, message);
     let id_number = crate::ids::check_id_number(&record.id_number).map_err(|m| fail("bad_id_number", m))?;
@@ -268,7 +278,7 @@ pub async fn ingest(
     tenant: &str,
     platform: &Platform,
     settings: &CompletionSettings,
-    records: &[Value],
+    records: &[&RawValue],
     now: DateTime<Utc>,
 ) -> Result<BatchResult, AppError> {
     let mut results: Vec<Option<RecordResult>> = vec![None; records.len()];
@@ -443,12 +453,12 @@ pub(crate) async fn save_rejections(
     platform_id: i64,
     kind: &str,
     rejections: &[&RecordResult],
-    records: &[Value],
+    records: &[&RawValue],
     received_on: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let kept = |r: &&RecordResult| {
-        let record = records.get(r.index).map(Value::to_string).unwrap_or_default();
+        let record = records.get(r.index).map(|raw| raw.get().to_owned()).unwrap_or_default();
         if record.len() > 4000 { record.chars().take(2000).collect() } else { record }
     };
     let rows = Bulk::new()
@@ -478,9 +488,18 @@ pub struct Batch {
     pub records: Vec<Value>,
 }
 
+/// A batch as read: each record kept as the text it was sent as (no JSON tree per record), so that it
+/// is deserialized once into its own type, answered on its own when malformed and kept verbatim when
+/// rejected. [`Batch`] documents the same body.
+#[derive(Deserialize)]
+struct RawBatch<'a> {
+    #[serde(borrow)]
+    records: Vec<&'a RawValue>,
+}
+
 /// Reads a batch body: 400 when it is not `{"records": [...]}`, 413 above [`MAX_BATCH`] records.
-pub(crate) fn parse_batch(body: &[u8]) -> Result<Vec<Value>, AppError> {
-    let batch: Batch =
+pub(crate) fn parse_batch(body: &[u8]) -> Result<Vec<&RawValue>, AppError> {
+    let batch: RawBatch =
         serde_json::from_slice(body).map_err(|e| AppError::bad_request("bad_batch", format!("请求体应为 {{\"records\": [...]}}：{e}")))?;
     if batch.records.len() > MAX_BATCH {
         return Err(AppError::new(

@@ -12,10 +12,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use sha2::Digest;
 
-use super::completions::{BatchResult, RecordResult, china_day, parse_batch, people_by_id_number, save_rejections};
+use super::completions::{
+    BatchResult, RecordResult, china_day, parse_batch, parse_record, people_by_id_number, rejected, result, save_rejections,
+};
 use super::platforms::{Platform, PlatformCall};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -60,14 +63,6 @@ struct ValidOrder {
     digest: String,
 }
 
-fn rejected(index: usize, id: &str, code: &'static str, message: impl Into<String>) -> RecordResult {
-    RecordResult { index, record_id: id.to_owned(), status: "rejected", code: Some(code), message: Some(message.into()), credit_id: None }
-}
-
-fn answered(index: usize, id: &str, status: &'static str) -> RecordResult {
-    RecordResult { index, record_id: id.to_owned(), status, code: None, message: None, credit_id: None }
-}
-
 /// Yuan as fen, without floating point: "199", "199.5", 199.99.
 fn fen_of(value: &Value) -> Result<i64, &'static str> {
     let text = match value {
@@ -85,13 +80,11 @@ fn fen_of(value: &Value) -> Result<i64, &'static str> {
     Ok(fen)
 }
 
-fn check(index: usize, raw: &Value, now: DateTime<Utc>) -> Result<ValidOrder, RecordResult> {
-    let raw_id = raw.get("order_id").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let order: OrderIn =
-        serde_json::from_value(raw.clone()).map_err(|e| rejected(index, &raw_id, "bad_record", format!("订单格式有误：{e}")))?;
+fn check(index: usize, raw: &RawValue, now: DateTime<Utc>) -> Result<ValidOrder, RecordResult> {
+    let order: OrderIn = parse_record(index, raw, "order_id", "订单")?;
     let id = order.order_id.trim();
     if id.is_empty() || id.chars().count() > 64 {
-        return Err(rejected(index, &raw_id, "bad_order_id", "订单编号（order_id）应为 1–64 个字符"));
+        return Err(rejected(index, &order.order_id, "bad_order_id", "订单编号（order_id）应为 1–64 个字符"));
     }
     let fail = |code, message: &str| rejected(index, id, code, message);
     let id_number = crate::ids::check_id_number(&order.id_number).map_err(|m| fail("bad_id_number", m))?;
@@ -137,7 +130,13 @@ fn check(index: usize, raw: &Value, now: DateTime<Utc>) -> Result<ValidOrder, Re
 
 /// Checks and stores a batch of orders, one transaction, answered per order: accepted (new), updated
 /// (a known order whose content changed, e.g. refunded), duplicate (unchanged) or rejected.
-pub async fn ingest(db: &Db, tenant: &str, platform: &Platform, records: &[Value], now: DateTime<Utc>) -> Result<BatchResult, AppError> {
+pub async fn ingest(
+    db: &Db,
+    tenant: &str,
+    platform: &Platform,
+    records: &[&RawValue],
+    now: DateTime<Utc>,
+) -> Result<BatchResult, AppError> {
     let mut results: Vec<Option<RecordResult>> = vec![None; records.len()];
     let mut valid = Vec::new();
     let mut seen = BTreeSet::new();
@@ -214,7 +213,7 @@ pub async fn ingest(db: &Db, tenant: &str, platform: &Platform, records: &[Value
                 "accepted"
             }
         };
-        results[v.index] = Some(answered(v.index, &v.order_id, status));
+        results[v.index] = Some(result(v.index, &v.order_id, status));
     }
     let results: Vec<RecordResult> = results.into_iter().map(|r| r.expect("every order is answered")).collect();
     let rejections: Vec<&RecordResult> = results.iter().filter(|r| r.status == "rejected").collect();

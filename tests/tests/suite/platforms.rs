@@ -126,6 +126,10 @@ async fn a_mixed_batch_is_answered_record_by_record(s: TestServer) {
     );
     assert_eq!(body["results"][0]["record_id"], "r-1");
     assert!(body["results"][0]["credit_id"].as_i64().is_some(), "{body}");
+    // A record that does not parse is still answered under its id, and kept as it was sent.
+    assert_eq!(body["results"][12]["record_id"], "r-13", "{body}");
+    let (kept,): (String,) = s.db.one(q("SELECT record FROM platform_rejections WHERE record_id = 'r-13'")).await.unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&kept).unwrap(), json!({"record_id": "r-13", "id_number": one}));
     assert_eq!(s.count("SELECT COUNT(*) FROM credits WHERE source_ref LIKE 'platform:%'").await, 2);
     assert_eq!(s.count("SELECT COUNT(*) FROM platform_completions").await, 2);
     assert_eq!(s.count("SELECT COUNT(*) FROM platform_rejections").await, 11);
