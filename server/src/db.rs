@@ -55,6 +55,7 @@ pub enum Value {
 /// The column types a [`Bulk`] carries.
 #[derive(Clone, Debug)]
 pub enum Array {
+    Bool(Vec<bool>),
     I64(Vec<i64>),
     Text(Vec<Option<String>>),
     Time(Vec<DateTime<Utc>>),
@@ -63,6 +64,7 @@ pub enum Array {
 impl Array {
     fn len(&self) -> usize {
         match self {
+            Array::Bool(v) => v.len(),
             Array::I64(v) => v.len(),
             Array::Text(v) => v.len(),
             Array::Time(v) => v.len(),
@@ -72,6 +74,7 @@ impl Array {
     /// Postgres's name for an array of this type (the cast in `UNNEST`).
     fn pg_type(&self) -> &'static str {
         match self {
+            Array::Bool(_) => "boolean[]",
             Array::I64(_) => "bigint[]",
             Array::Text(_) => "text[]",
             Array::Time(_) => "timestamptz[]",
@@ -80,6 +83,7 @@ impl Array {
 
     fn value(&self, row: usize) -> Value {
         match self {
+            Array::Bool(v) => Value::Bool(v[row]),
             Array::I64(v) => Value::I64(v[row]),
             Array::Text(v) => v[row].clone().to_value(),
             Array::Time(v) => Value::Time(v[row]),
@@ -200,6 +204,10 @@ impl Bulk {
         self.names.push(name);
         self.columns.push(values);
         self
+    }
+
+    pub fn bool(self, name: &'static str, values: impl IntoIterator<Item = bool>) -> Self {
+        self.column(name, Array::Bool(values.into_iter().collect()))
     }
 
     pub fn i64(self, name: &'static str, values: impl IntoIterator<Item = i64>) -> Self {
@@ -333,6 +341,7 @@ impl Filters {
 macro_rules! bind_array {
     (Postgres, $query:expr, $array:expr) => {
         match $array {
+            Array::Bool(v) => $query.bind(v),
             Array::I64(v) => $query.bind(v),
             Array::Text(v) => $query.bind(v),
             Array::Time(v) => $query.bind(v),

@@ -7,7 +7,8 @@
 //! `cargo bench -p jijiao-tests --bench ingest` (PostgreSQL from `JIJIAO_TEST_POSTGRES_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`; a fresh database is created and dropped). Knobs:
 //! `JIJIAO_BENCH_BATCHES` (default 200 batches of 1,000), `JIJIAO_BENCH_CONCURRENCY` (default 4),
-//! `JIJIAO_BENCH_PEOPLE` (default 20,000 people the records are spread over).
+//! `JIJIAO_BENCH_PEOPLE` (default 20,000 people the records are spread over). Between the two it runs
+//! the recompute jobs the batches queued, with one worker, and reports person-years per second.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -192,6 +193,7 @@ fn main() {
         // Warm-up (connections, caches), then the measured run.
         let warm: Vec<Vec<u8>> = (0..5).map(|b| batch_body(1_000_000 + b, &people, year)).collect();
         run_ingest(&s, &key, Arc::new(warm), concurrency).await;
+        s.drain_jobs().await;
         let bodies: Vec<Vec<u8>> = (0..batches).map(|b| batch_body(b, &people, year)).collect();
         let started = Instant::now();
         let accepted = run_ingest(&s, &key, Arc::new(bodies), concurrency).await;
@@ -201,6 +203,18 @@ fn main() {
         println!(
             "ingest: {accepted} records in {ingest_secs:.2} s = {ingest_rate:.0} records/s ({:.1} ms per batch of {BATCH})",
             ingest_secs * 1000.0 * concurrency as f64 / batches as f64
+        );
+
+        // What the batches queued: one `status.recompute_many` job each, run here by one worker, after
+        // the planner statistics autovacuum would have gathered by then (on a table filled seconds ago
+        // they say `credits` is empty, and the look-ups by person scan the whole year instead).
+        s.db.run(q("ANALYZE")).await.unwrap();
+        let started = Instant::now();
+        let jobs = s.drain_jobs().await;
+        let recompute_secs = started.elapsed().as_secs_f64();
+        println!(
+            "recompute: {jobs} jobs, {accepted} person-years in {recompute_secs:.2} s = {:.0} person-years/s (one job worker)",
+            accepted as f64 / recompute_secs
         );
 
         let started = Instant::now();

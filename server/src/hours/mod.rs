@@ -223,13 +223,16 @@ pub fn this_year() -> i64 {
     i64::from(chrono::Datelike::year(&Utc::now()))
 }
 
+/// A valid credit as the rules read it from the ledger: subject, hours (hundredths), source, course.
+pub type LedgerCredit = (String, i64, String, Option<String>);
+
 /// Turns a person's stored post, title level and valid credits of a year into the plugin's input.
 /// Exemptions are not hours (the certificate work decides what an exempt year means), so they are left out.
 pub fn person_year(
     year: u16,
     post: &str,
     title_level: &str,
-    credits: impl IntoIterator<Item = (String, i64, String, Option<String>)>,
+    credits: impl IntoIterator<Item = LedgerCredit>,
 ) -> Result<crate::rules::model::PersonYear, AppError> {
     use crate::rules::model::{Credit as RuleCredit, Hours, Person, PersonYear};
     let mut out = Vec::new();
@@ -266,7 +269,7 @@ pub async fn ledger_input(db: &Db, tenant: &str, person_id: i64, year: i64) -> R
         .opt(q("SELECT post, title_level FROM people WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(person_id))
         .await?
         .ok_or_else(AppError::not_found)?;
-    let rows: Vec<(String, i64, String, Option<String>)> = db
+    let rows: Vec<LedgerCredit> = db
         .all(
             q("SELECT subject, hours, source, course FROM credits WHERE tenant_id = $1 AND person_id = $2 AND year = $3 AND revoked_at IS NULL ORDER BY id")
                 .bind(tenant)

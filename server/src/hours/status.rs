@@ -8,6 +8,7 @@
 //! recompute that raced a newer change thus leaves the row stale for the job queued by that change.
 //! A pending recompute of the same person-year is queued only once.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{check_year, format_hours, hours_json, judge, person_year};
+use super::{LedgerCredit, check_year, format_hours, hours_json, judge, person_year};
 use crate::app::AppState;
 use crate::db::{Bulk, Db, DbResult, Tx, q};
 use crate::error::AppError;
@@ -259,7 +260,7 @@ pub async fn recompute(db: &Db, rules: &Rules, tenant: &str, person_id: i64, yea
     let generation = generation(db, tenant, person_id, year).await?;
     let (status, sha256) = judge(db, rules, tenant, person_id, year).await?;
     let mut tx = db.begin().await?;
-    store_tx(&mut tx, tenant, person_id, &status, &sha256, generation, Utc::now()).await?;
+    store_tx(&mut tx, tenant, &[Judged { person_id, status: &status, generation }], &sha256, Utc::now()).await?;
     tx.commit().await?;
     get(db, tenant, person_id, year).await?.ok_or_else(|| AppError::internal("stored status vanished"))
 }
@@ -276,22 +277,39 @@ async fn generation(db: &Db, tenant: &str, person_id: i64, year: i64) -> DbResul
     Ok(row.map_or(0, |r| r.0))
 }
 
-/// Writes a judgement made at `generation`; never overwrites one made at a later generation.
-async fn store_tx(
-    tx: &mut Tx,
-    tenant: &str,
+/// A judgement to store: the person, what the plugin said, and the generation read before the ledger.
+struct Judged<'a> {
     person_id: i64,
-    status: &YearStatus,
-    sha256: &str,
+    status: &'a YearStatus,
     generation: i64,
-    now: DateTime<Utc>,
-) -> DbResult<()> {
-    let h = |hours: Hours| i64::from(hours.0);
-    tx.run(
+}
+
+/// Writes judgements, each made at its `generation`, in one statement; never overwrites one made at a
+/// later generation.
+async fn store_tx(tx: &mut Tx, tenant: &str, judged: &[Judged<'_>], sha256: &str, now: DateTime<Utc>) -> DbResult<()> {
+    let h = |f: fn(&YearStatus) -> Hours| judged.iter().map(move |j| i64::from(f(j.status).0));
+    let rows = Bulk::new()
+        .i64("person_id", judged.iter().map(|j| j.person_id))
+        .i64("year", judged.iter().map(|j| i64::from(j.status.year)))
+        .bool("met", judged.iter().map(|j| j.status.met))
+        .i64("required_public", h(|s| s.required.public))
+        .i64("required_professional", h(|s| s.required.professional))
+        .i64("required_total", h(|s| s.required.total))
+        .i64("counted_public", h(|s| s.counted.public))
+        .i64("counted_professional", h(|s| s.counted.professional))
+        .i64("counted_total", h(|s| s.counted.total))
+        .i64("shortfall_public", h(|s| s.shortfall.public))
+        .i64("shortfall_professional", h(|s| s.shortfall.professional))
+        .i64("shortfall_total", h(|s| s.shortfall.total))
+        .text("notes", judged.iter().map(|j| serde_json::to_string(&j.status.notes).unwrap_or_else(|_| "[]".into())))
+        .i64("generation", judged.iter().map(|j| j.generation));
+    tx.run_bulk(
         q("INSERT INTO year_status (tenant_id, person_id, year, met, required_public, required_professional, required_total, \
            counted_public, counted_professional, counted_total, shortfall_public, shortfall_professional, shortfall_total, \
            notes, plugin_sha256, computed_at, generation, computed_generation) \
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
+           SELECT $1, person_id, year, met, required_public, required_professional, required_total, counted_public, \
+           counted_professional, counted_total, shortfall_public, shortfall_professional, shortfall_total, notes, $2, $3, \
+           generation, generation FROM {rows} WHERE true \
            ON CONFLICT (tenant_id, person_id, year) DO UPDATE SET met = excluded.met, \
            required_public = excluded.required_public, required_professional = excluded.required_professional, \
            required_total = excluded.required_total, counted_public = excluded.counted_public, \
@@ -301,22 +319,9 @@ async fn store_tx(
            computed_at = excluded.computed_at, computed_generation = excluded.computed_generation \
            WHERE year_status.computed_generation <= excluded.computed_generation")
         .bind(tenant)
-        .bind(person_id)
-        .bind(i64::from(status.year))
-        .bind(status.met)
-        .bind(h(status.required.public))
-        .bind(h(status.required.professional))
-        .bind(h(status.required.total))
-        .bind(h(status.counted.public))
-        .bind(h(status.counted.professional))
-        .bind(h(status.counted.total))
-        .bind(h(status.shortfall.public))
-        .bind(h(status.shortfall.professional))
-        .bind(h(status.shortfall.total))
-        .bind(serde_json::to_string(&status.notes).unwrap_or_else(|_| "[]".into()))
         .bind(sha256)
-        .bind(now)
-        .bind(generation),
+        .bind(now),
+        &rows,
     )
     .await?;
     Ok(())
@@ -325,9 +330,6 @@ async fn store_tx(
 /// Recomputes every person of a tenant for a year, `BATCH` person-years per plugin call and per
 /// transaction; `progress` is told the running count. Returns how many person-years were stored.
 pub async fn recompute_year(db: &Db, rules: &Rules, tenant: &str, year: i64, mut progress: impl FnMut(usize)) -> Result<usize, AppError> {
-    let year16 = check_year(year)?;
-    let year_rules = rules.for_tenant_year(tenant, year16)?;
-    let sha256 = year_rules.plugin().sha256;
     let mut after = 0i64;
     let mut done = 0usize;
     loop {
@@ -339,52 +341,104 @@ pub async fn recompute_year(db: &Db, rules: &Rules, tenant: &str, year: i64, mut
                     .bind(BATCH),
             )
             .await?;
-        let (Some(first), Some(last)) = (people.first().map(|p| p.0), people.last().map(|p| p.0)) else { break };
+        let Some(last) = people.last().map(|p| p.0) else { break };
         after = last;
-        // Generations first, then the ledger (see the module comment).
-        let generations: Vec<(i64, i64)> = db
-            .all(
-                q("SELECT person_id, generation FROM year_status WHERE tenant_id = $1 AND year = $2 AND person_id >= $3 AND person_id <= $4")
-                    .bind(tenant)
-                    .bind(year)
-                    .bind(first)
-                    .bind(last),
-            )
-            .await?;
-        let credits: Vec<(i64, String, i64, String, Option<String>)> = db
-            .all(
-                q("SELECT person_id, subject, hours, source, course FROM credits WHERE tenant_id = $1 AND year = $2 \
-                   AND person_id >= $3 AND person_id <= $4 AND revoked_at IS NULL ORDER BY person_id, id")
-                .bind(tenant)
-                .bind(year)
-                .bind(first)
-                .bind(last),
-            )
-            .await?;
-        let mut ids = Vec::with_capacity(people.len());
-        let mut inputs = Vec::with_capacity(people.len());
-        for (id, post, title_level) in &people {
-            let own = credits.iter().filter(|c| c.0 == *id).map(|c| (c.1.clone(), c.2, c.3.clone(), c.4.clone()));
-            match person_year(year16, post, title_level, own) {
-                Ok(input) => {
-                    ids.push(*id);
-                    inputs.push(input);
-                }
-                Err(err) => tracing::warn!(tenant, person = id, error = %err, "person left out of the yearly recompute"),
-            }
-        }
-        let results = year_rules.clone().blocking(move |r| r.year_status_batch(&inputs)).await?;
-        let now = Utc::now();
-        let mut tx = db.begin().await?;
-        for (id, status) in ids.iter().zip(&results) {
-            let generation = generations.iter().find(|g| g.0 == *id).map_or(0, |g| g.1);
-            store_tx(&mut tx, tenant, *id, status, &sha256, generation, now).await?;
-        }
-        tx.commit().await?;
-        done += results.len();
+        done += recompute_people(db, rules, tenant, year, &people).await?.len();
         progress(done);
     }
     Ok(done)
+}
+
+/// Recomputes a list of person-years (a platform batch's, a class declaration's): per year, `BATCH`
+/// people per plugin call and per transaction; then, where the tenant says so, issues the certificates
+/// the years now qualify for. The same outcome as one `status.recompute` job per person-year, without a
+/// plugin call, four queries and a commit for each.
+pub async fn recompute_many(state: &AppState, tenant: &str, person_years: &[(i64, i64)]) -> anyhow::Result<()> {
+    let mut by_year: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+    for &(person, year) in person_years {
+        by_year.entry(year).or_default().insert(person);
+    }
+    for (year, ids) in by_year {
+        let ids: Vec<i64> = ids.into_iter().collect();
+        for chunk in ids.chunks(BATCH as usize) {
+            let rows = Bulk::new().i64("person_id", chunk.iter().copied());
+            let people: Vec<(i64, String, String)> = state
+                .db
+                .all_bulk(
+                    q("SELECT id, post, title_level FROM people WHERE tenant_id = $1 AND id IN (SELECT person_id FROM {rows}) ORDER BY id")
+                        .bind(tenant),
+                    &rows,
+                )
+                .await?;
+            for (person, status) in recompute_people(&state.db, &state.rules, tenant, year, &people).await? {
+                if status.met {
+                    crate::certificates::auto_issue(state, tenant, person, year).await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Judges people (id, post, title level) for one year in one plugin call and stores the results in one
+/// transaction; returns each stored person's judgement. Generations are read before the ledger (see the
+/// module comment); a person whose stored post is unknown to the rules is left out, with a warning.
+async fn recompute_people(
+    db: &Db,
+    rules: &Rules,
+    tenant: &str,
+    year: i64,
+    people: &[(i64, String, String)],
+) -> Result<Vec<(i64, YearStatus)>, AppError> {
+    let year16 = check_year(year)?;
+    let year_rules = rules.for_tenant_year(tenant, year16)?;
+    let sha256 = year_rules.plugin().sha256;
+    let rows = Bulk::new().i64("person_id", people.iter().map(|p| p.0));
+    let generations: HashMap<i64, i64> = db
+        .all_bulk::<(i64, i64)>(
+            q("SELECT person_id, generation FROM year_status WHERE tenant_id = $1 AND year = $2 \
+               AND person_id IN (SELECT person_id FROM {rows})")
+            .bind(tenant)
+            .bind(year),
+            &rows,
+        )
+        .await?
+        .into_iter()
+        .collect();
+    let credits: Vec<(i64, String, i64, String, Option<String>)> = db
+        .all_bulk(
+            q("SELECT person_id, subject, hours, source, course FROM credits WHERE tenant_id = $1 AND year = $2 \
+               AND person_id IN (SELECT person_id FROM {rows}) AND revoked_at IS NULL ORDER BY person_id, id")
+            .bind(tenant)
+            .bind(year),
+            &rows,
+        )
+        .await?;
+    let mut credits_of: HashMap<i64, Vec<LedgerCredit>> = HashMap::new();
+    for (person, subject, hours, source, course) in credits {
+        credits_of.entry(person).or_default().push((subject, hours, source, course));
+    }
+    let mut ids = Vec::with_capacity(people.len());
+    let mut inputs = Vec::with_capacity(people.len());
+    for (id, post, title_level) in people {
+        match person_year(year16, post, title_level, credits_of.remove(id).unwrap_or_default()) {
+            Ok(input) => {
+                ids.push(*id);
+                inputs.push(input);
+            }
+            Err(err) => tracing::warn!(tenant, person = id, error = %err, "person left out of the recompute"),
+        }
+    }
+    let results = year_rules.blocking(move |r| r.year_status_batch(&inputs)).await?;
+    let judged: Vec<Judged> = ids
+        .iter()
+        .zip(&results)
+        .map(|(&person_id, status)| Judged { person_id, status, generation: generations.get(&person_id).copied().unwrap_or(0) })
+        .collect();
+    let mut tx = db.begin().await?;
+    store_tx(&mut tx, tenant, &judged, &sha256, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(ids.into_iter().zip(results).collect())
 }
 
 /// The years worth recomputing for a tenant: every year with a stored status or a credit, and this year.
@@ -416,11 +470,8 @@ pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
             recompute_and_issue(state, &job.tenant_id, p.person_id, p.year).await?;
         }
         RECOMPUTE_MANY_JOB => {
-            // Platform batches and class declarations: the same as one job per person-year.
             let p: ManyJob = serde_json::from_str(&job.payload)?;
-            for (person_id, year) in p.items {
-                recompute_and_issue(state, &job.tenant_id, person_id, year).await?;
-            }
+            recompute_many(state, &job.tenant_id, &p.items).await?;
         }
         RECOMPUTE_YEAR_JOB => {
             let p: TenantYearJob = serde_json::from_str(&job.payload)?;

@@ -163,6 +163,13 @@ async fn a_mixed_batch_is_answered_record_by_record(s: TestServer) {
     let row = years["items"].as_array().unwrap().iter().find(|y| y["year"] == year).cloned().unwrap_or_else(|| panic!("{years}"));
     assert_eq!(row["state"], "computed", "{years}");
     assert!(row["counted"]["public"].as_f64().unwrap() >= 13.5, "{row}");
+    // The other person of the batch got their own numbers from the same batched recompute.
+    let two = person(&s, "hunan", 102).await;
+    let current = format!(
+        "SELECT COUNT(*) FROM year_status WHERE tenant_id = 'hunan' AND person_id = {two} AND year = {year} \
+         AND computed_generation = generation AND counted_professional >= 2000"
+    );
+    assert_eq!(s.count(&current).await, 1);
     // What the lead's recognition proof reads: valid credits from platforms recognised for that year.
     let me = person(&s, "hunan", 101).await;
     assert_eq!(jijiao::training::platforms::recognised_hours(&s.db, "hunan", me, i64::from(year)).await.unwrap(), (1350, 0));
