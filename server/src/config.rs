@@ -71,6 +71,9 @@ pub struct JobsConfig {
     /// Background workers each `jijiao serve` process runs (`JIJIAO_JOBS__WORKERS`); 0 leaves the queue
     /// to other processes.
     pub workers: usize,
+    /// Days a finished (`done`) job is kept for the jobs page before the first worker deletes it
+    /// (`JIJIAO_JOBS__KEEP_DONE_DAYS`; 0 keeps them forever). Failed jobs stay until retried.
+    pub keep_done_days: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,7 +136,7 @@ impl Default for StorageConfig {
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        Self { workers: 2 }
+        Self { workers: 2, keep_done_days: 14 }
     }
 }
 

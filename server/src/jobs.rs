@@ -25,6 +25,8 @@ const LEASE_SECS: i64 = 600;
 /// Idle workers poll at this interval at first, doubling while the queue stays empty.
 const MIN_POLL: Duration = Duration::from_millis(250);
 const MAX_POLL: Duration = Duration::from_secs(5);
+/// How often a process deletes old finished jobs (`jobs.keep_done_days`).
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// Longest error text kept on a job.
 const MAX_ERROR_CHARS: usize = 2000;
 
@@ -221,13 +223,15 @@ pub fn spawn_workers(state: &AppState) {
         // Host and pid tell the processes of a deployment apart in the `worker` column and the logs.
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
         let name = format!("{host}-pid{}-worker{n}", std::process::id());
-        tokio::spawn(work(state.clone(), name));
+        tokio::spawn(work(state.clone(), name, n == 0));
     }
 }
 
-/// One worker: runs due jobs back to back, and polls with a growing pause while there are none.
-async fn work(state: AppState, name: String) {
+/// One worker: runs due jobs back to back, and polls with a growing pause while there are none. The
+/// `sweeper` (each process's first worker) also deletes old finished jobs when idle, once an hour.
+async fn work(state: AppState, name: String, sweeper: bool) {
     let mut pause = MIN_POLL;
+    let mut swept: Option<std::time::Instant> = None;
     loop {
         match run_next(&state, &name, Utc::now()).await {
             Ok(Some(_)) => {
@@ -237,9 +241,24 @@ async fn work(state: AppState, name: String) {
             Ok(None) => {}
             Err(err) => tracing::error!(worker = %name, error = %format!("{err:#}"), "jobs worker cannot reach the queue"),
         }
+        let keep_days = state.config.jobs.keep_done_days;
+        if sweeper && keep_days > 0 && swept.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+            swept = Some(std::time::Instant::now());
+            match purge_done(&state.db, Utc::now() - chrono::Duration::days(keep_days)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(worker = %name, jobs = n, "finished jobs deleted"),
+                Err(err) => tracing::error!(worker = %name, error = %format!("{err:#}"), "finished jobs not deleted"),
+            }
+        }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(MAX_POLL);
     }
+}
+
+/// Deletes finished jobs last touched before `before`; returns how many. Every platform batch queues a
+/// recompute whose payload lists its person-years, so without this the table grows by the ingest rate.
+pub async fn purge_done(db: &Db, before: DateTime<Utc>) -> DbResult<u64> {
+    db.run(q("DELETE FROM jobs WHERE state = 'done' AND updated_at < $1").bind(before)).await
 }
 
 /// Jobs for operators, newest first, optionally by state and tenant (`jijiao jobs list`).

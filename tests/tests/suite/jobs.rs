@@ -4,6 +4,7 @@
 //! one database never run a job twice.
 
 use jijiao::app::AppState;
+use jijiao::db::q;
 use jijiao::jobs::Job;
 use jijiao_tests::services::{SmtpServer, free_port};
 use jijiao_tests::{Backend, TestServer, both, json_of};
@@ -149,3 +150,26 @@ async fn two_workers_never_run_a_job_twice(backend: Backend) {
     assert_eq!(outbox, JOBS, "one mail per job");
 }
 both!(two_workers_never_run_a_job_twice, two_workers_never_run_a_job_twice, backend);
+
+/// Finished jobs go once older than `jobs.keep_done_days` (the first worker of each process sweeps hourly):
+/// a platform batch queues a job per 1,000 records, so the table would otherwise grow with ingest. Queued
+/// and failed jobs stay, whatever their age.
+async fn old_finished_jobs_are_deleted(s: TestServer) {
+    assert_eq!(s.state.config.jobs.keep_done_days, 14, "the default retention");
+    let now = chrono::Utc::now();
+    let old = now - chrono::Duration::days(30);
+    let mut ids = Vec::new();
+    let mut tx = s.db.begin().await.unwrap();
+    for _ in 0..4 {
+        ids.push(jijiao::jobs::enqueue_tx(&mut tx, "hunan", "status.recompute_many", &serde_json::json!({"items": []})).await.unwrap());
+    }
+    tx.commit().await.unwrap();
+    for (id, state, touched) in [(ids[0], "done", old), (ids[1], "done", now), (ids[2], "failed", old), (ids[3], "queued", old)] {
+        s.db.run(q("UPDATE jobs SET state = $1, updated_at = $2 WHERE id = $3").bind(state).bind(touched).bind(id)).await.unwrap();
+    }
+    let deleted = jijiao::jobs::purge_done(&s.db, now - chrono::Duration::days(14)).await.unwrap();
+    assert_eq!(deleted, 1);
+    let left: Vec<i64> = s.jobs().await.iter().map(|j| j.id).filter(|id| ids.contains(id)).collect();
+    assert_eq!(left, ids[1..].to_vec(), "only the month-old finished job went");
+}
+both!(old_finished_jobs_are_deleted, old_finished_jobs_are_deleted);
