@@ -300,7 +300,7 @@ pub struct ListQuery {
     /// pending (default), approved, rejected, returned or all
     #[serde(default = "default_status")]
     pub status: String,
-    /// Applicant name or summary contains
+    /// The summary (applicant's name, what was applied for) or the declaring organisation's name contains
     pub q: Option<String>,
     /// Only items declared by this organisation
     pub org: Option<i64>,
@@ -350,7 +350,9 @@ async fn filtered(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
         _ => return Err(AppError::bad_request("bad_status", "审核状态无效")),
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        filters.and("p.summary LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
+        // The summary names the applicant; the declaring organisation is how reviewers above a unit
+        // find its batch.
+        filters.and_same("(p.summary LIKE ? OR d.name LIKE ?)", format!("%{}%", text.replace(['%', '_'], "")));
     }
     if let Some(org) = query.org {
         filters.and("p.declaring_org_id = ?", org);

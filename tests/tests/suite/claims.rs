@@ -137,6 +137,12 @@ async fn hunan_claim_through_unit_and_authority(s: TestServer) {
     // The supervising department sees it, with the proof, and approves: the hours land in the ledger.
     let items = queue(&authority, &s, "hunan").await;
     assert_eq!(items.len(), 1, "{items:?}");
+    // Its reviewers find a unit's batch by the unit's name (the summary names the applicant).
+    for (q, found) in [("第一中学", 1), ("湘一", 1), ("不存在的单位", 0)] {
+        let request = authority.get(s.api("hunan", "/approvals")).query(&[("kind", "claim"), ("q", q)]);
+        let (status, body) = json_of(request.send().await.unwrap()).await;
+        assert_eq!((status, body["items"].as_array().map(Vec::len)), (200, Some(found)), "q={q}: {body}");
+    }
     let res = authority.get(s.api("hunan", &format!("/claims/{id}/attachments/{attachment}"))).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
