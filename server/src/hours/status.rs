@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{LedgerCredit, check_year, format_hours, hours_json, judge, person_year};
+use super::{LedgerCredit, check_year, format_hours, hours_json, person_year};
 use crate::app::AppState;
 use crate::db::{Bulk, Db, DbResult, Tx, q};
 use crate::error::AppError;
@@ -254,27 +254,17 @@ pub async fn current(state: &AppState, tenant: &str, person_id: i64, year: i64) 
     recompute(&state.db, &state.rules, tenant, person_id, year).await
 }
 
-/// Judges a person-year now and stores the result; returns the stored row.
+/// Judges a person-year now and stores the result; returns the stored row. The batched recompute with
+/// one person in it.
 pub async fn recompute(db: &Db, rules: &Rules, tenant: &str, person_id: i64, year: i64) -> Result<StoredStatus, AppError> {
-    // Read the generation before the ledger: a change committed after this point marks a newer one.
-    let generation = generation(db, tenant, person_id, year).await?;
-    let (status, sha256) = judge(db, rules, tenant, person_id, year).await?;
-    let mut tx = db.begin().await?;
-    store_tx(&mut tx, tenant, &[Judged { person_id, status: &status, generation }], &sha256, Utc::now()).await?;
-    tx.commit().await?;
+    let person: (i64, String, String) = db
+        .opt(q("SELECT id, post, title_level FROM people WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(person_id))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if recompute_people(db, rules, tenant, year, &[person]).await?.is_empty() {
+        return Err(AppError::internal("the person's stored post is unknown to the rules"));
+    }
     get(db, tenant, person_id, year).await?.ok_or_else(|| AppError::internal("stored status vanished"))
-}
-
-async fn generation(db: &Db, tenant: &str, person_id: i64, year: i64) -> DbResult<i64> {
-    let row: Option<(i64,)> = db
-        .opt(
-            q("SELECT generation FROM year_status WHERE tenant_id = $1 AND person_id = $2 AND year = $3")
-                .bind(tenant)
-                .bind(person_id)
-                .bind(year),
-        )
-        .await?;
-    Ok(row.map_or(0, |r| r.0))
 }
 
 /// A judgement to store: the person, what the plugin said, and the generation read before the ledger.
@@ -349,10 +339,9 @@ pub async fn recompute_year(db: &Db, rules: &Rules, tenant: &str, year: i64, mut
     Ok(done)
 }
 
-/// Recomputes a list of person-years (a platform batch's, a class declaration's): per year, `BATCH`
-/// people per plugin call and per transaction; then, where the tenant says so, issues the certificates
-/// the years now qualify for. The same outcome as one `status.recompute` job per person-year, without a
-/// plugin call, four queries and a commit for each.
+/// Recomputes person-years (one changed credit's, a platform batch's, a class declaration's): per year,
+/// `BATCH` people per plugin call and per transaction; then, where the tenant says so (seed 002), issues
+/// the certificates the years now qualify for.
 pub async fn recompute_many(state: &AppState, tenant: &str, person_years: &[(i64, i64)]) -> anyhow::Result<()> {
     let mut by_year: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
     for &(person, year) in person_years {
@@ -452,22 +441,12 @@ pub async fn tenant_years(db: &Db, tenant: &str) -> DbResult<Vec<i64>> {
     Ok(years)
 }
 
-/// Recomputes a person-year and, where the tenant says so (seed 002), issues the certificate the year
-/// now qualifies for.
-async fn recompute_and_issue(state: &AppState, tenant: &str, person_id: i64, year: i64) -> anyhow::Result<()> {
-    let status = recompute(&state.db, &state.rules, tenant, person_id, year).await?;
-    if status.met {
-        crate::certificates::auto_issue(state, tenant, person_id, year).await?;
-    }
-    Ok(())
-}
-
 /// Runs a recompute job (see `jobs::handle`).
 pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         RECOMPUTE_JOB => {
             let p: PersonYearJob = serde_json::from_str(&job.payload)?;
-            recompute_and_issue(state, &job.tenant_id, p.person_id, p.year).await?;
+            recompute_many(state, &job.tenant_id, &[(p.person_id, p.year)]).await?;
         }
         RECOMPUTE_MANY_JOB => {
             let p: ManyJob = serde_json::from_str(&job.payload)?;
