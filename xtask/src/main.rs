@@ -16,10 +16,27 @@ fn root() -> PathBuf {
     manifest_dir.parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
+/// A cargo command with the environment a plain `cargo` in a shell would have. `cargo run` gives the xtask
+/// process the variables of a running package (`CARGO_MANIFEST_DIR`, `CARGO_PKG_*`, …); build scripts such
+/// as ring's track some of them, so passing them on would make every switch between `cargo xtask …` and a
+/// plain `cargo build`/`clippy`/`test` rebuild half the dependency tree.
 fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root());
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if is_run_variable(name) {
+            cmd.env_remove(name);
+        }
+    }
     cmd
+}
+
+/// Variables cargo sets for a binary it runs, as opposed to configuration a user sets.
+fn is_run_variable(name: &str) -> bool {
+    matches!(name, "CARGO_MANIFEST_DIR" | "CARGO_MANIFEST_PATH" | "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE")
+        || name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_BIN_EXE_")
 }
 
 fn status(mut cmd: Command) -> Result<(), String> {
