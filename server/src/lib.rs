@@ -23,6 +23,7 @@ pub mod messages;
 pub mod orgs;
 pub mod people;
 pub mod rules;
+pub mod spreadsheet;
 pub mod storage;
 pub mod tenancy;
 pub mod todos;

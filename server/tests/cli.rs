@@ -1,9 +1,13 @@
-//! The `jijiao rules` command-line contract (issue 3 §4), run end to end against the built binary:
-//! stdin JSON → stdout JSON, exit 0 / 2 (bad input) / 3 (plugin failure). Needs the plugins built
-//! (`cargo xtask plugins`, which `cargo xtask test` runs first).
+//! The built `jijiao` binary as a process: the `jijiao rules` command-line contract (issue 3 §4), stdin
+//! JSON → stdout JSON, exit 0 / 2 (bad input) / 3 (plugin failure); and `jijiao serve` under hostile
+//! uploads (`cli/process.rs`). Needs the plugins built (`cargo xtask plugins`, which `cargo xtask test`
+//! runs first).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+#[path = "cli/process.rs"]
+mod process;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()

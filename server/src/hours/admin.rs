@@ -458,6 +458,7 @@ async fn export_xlsx(State(state): State<AppState>, page: Page, Query(query): Qu
 }
 
 fn workbook(year: i64, rows: &[StaffStatusRow], level_name: impl Fn(&str) -> String) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use crate::spreadsheet::export_text;
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
@@ -492,12 +493,12 @@ fn workbook(year: i64, rows: &[StaffStatusRow], level_name: impl Fn(&str) -> Str
             (_, Some(true)) => "已达标",
             _ => "未达标",
         };
-        sheet.write_string(row, 0, &r.name)?;
+        sheet.write_string(row, 0, export_text(&r.name))?;
         sheet.write_string(row, 1, crate::ids::mask_id_number(&r.id_number))?;
-        sheet.write_string(row, 2, &r.unit_name)?;
-        sheet.write_string(row, 3, r.department_name.as_deref().unwrap_or(""))?;
-        sheet.write_string(row, 4, r.title.as_deref().unwrap_or(""))?;
-        sheet.write_string(row, 5, level_name(&r.title_level))?;
+        sheet.write_string(row, 2, export_text(&r.unit_name))?;
+        sheet.write_string(row, 3, export_text(r.department_name.as_deref().unwrap_or("")))?;
+        sheet.write_string(row, 4, export_text(r.title.as_deref().unwrap_or("")))?;
+        sheet.write_string(row, 5, export_text(&level_name(&r.title_level)))?;
         sheet.write_number(row, 6, year as f64)?;
         sheet.write_string(row, 7, state)?;
         if r.state() != "pending" {

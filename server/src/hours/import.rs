@@ -32,73 +32,17 @@ pub struct Report {
     pub rows: Vec<RowOutcome>,
 }
 
-/// Reads the file into rows keyed by column name. `.xlsx`/`.xls`/`.ods` go through calamine, anything else
-/// is read as UTF-8 CSV.
+/// The table an import file must hold.
+const SPEC: crate::spreadsheet::TableSpec<'static> =
+    crate::spreadsheet::TableSpec { required: COLUMNS, aliases: &[], max_rows: UPLOAD_MAX_ROWS };
+
+/// Reads the file into rows keyed by column name (`jijiao import credits`: an operator's own file on the
+/// server, so up to a full worksheet of rows and no time limit).
 pub fn read_file(path: &Path) -> anyhow::Result<Vec<HashMap<String, String>>> {
     let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("无法读取文件 {}：{e}", path.display()))?;
-    read_bytes(&bytes, path.file_name().and_then(|n| n.to_str()).unwrap_or_default())
-}
-
-/// The same from an upload's bytes and file name (the admin page): one reader for the CLI and the page.
-pub fn read_bytes(bytes: &[u8], filename: &str) -> anyhow::Result<Vec<HashMap<String, String>>> {
-    read_table(bytes, filename, COLUMNS, &[])
-}
-
-/// Reads a spreadsheet or CSV upload into rows keyed by column name. The first row names the columns;
-/// `aliases` map other headers (such as Chinese ones, "身份证号" → "id_number") to those names, and every
-/// `required` column must be present.
-pub fn read_table(
-    bytes: &[u8],
-    filename: &str,
-    required: &[&str],
-    aliases: &[(&str, &str)],
-) -> anyhow::Result<Vec<HashMap<String, String>>> {
-    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    let table: Vec<Vec<String>> = if matches!(ext.as_str(), "xlsx" | "xls" | "ods") {
-        use calamine::{Reader, open_workbook_auto_from_rs};
-        let mut book =
-            open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).map_err(|e| anyhow::anyhow!("无法读取表格文件（{e}）"))?;
-        let sheet = book.sheet_names().first().cloned().ok_or_else(|| anyhow::anyhow!("表格文件中没有工作表"))?;
-        let range = book.worksheet_range(&sheet).map_err(|e| anyhow::anyhow!("无法读取工作表 {sheet}（{e}）"))?;
-        range.rows().map(|row| row.iter().map(cell_text).collect()).collect()
-    } else {
-        if std::str::from_utf8(bytes).is_err() {
-            anyhow::bail!("CSV 文件应为 UTF-8 编码（可在 Excel 中“另存为 CSV UTF-8”）");
-        }
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
-        reader
-            .records()
-            .map(|r| r.map(|rec| rec.iter().map(str::to_owned).collect()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| anyhow::anyhow!("CSV 文件格式有误（{e}）"))?
-    };
-    let mut rows = table.into_iter();
-    let header: Vec<String> = rows
-        .next()
-        .unwrap_or_default()
-        .iter()
-        .map(|h| {
-            let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
-            aliases.iter().find(|(_, alias)| *alias == h).map_or(h, |(name, _)| (*name).to_owned())
-        })
-        .collect();
-    let missing: Vec<&str> = required.iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
-    if !missing.is_empty() {
-        let named: Vec<&str> =
-            required.iter().map(|c| aliases.iter().find(|(name, _)| name == c).map_or(*c, |(_, alias)| *alias)).collect();
-        let missing: Vec<&str> =
-            missing.iter().map(|c| aliases.iter().find(|(name, _)| name == c).map_or(*c, |(_, alias)| *alias)).collect();
-        anyhow::bail!("文件缺少这些列：{}（第一行应为列名：{}）", missing.join(", "), named.join(", "));
-    }
-    Ok(rows.map(|row| header.iter().cloned().zip(row.into_iter().chain(std::iter::repeat(String::new()))).collect()).collect())
-}
-
-/// Spreadsheet cells as text; whole numbers lose the ".0" spreadsheets add.
-fn cell_text(cell: &calamine::Data) -> String {
-    match cell {
-        calamine::Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-        other => other.to_string(),
-    }
+    let spec = crate::spreadsheet::TableSpec { max_rows: 1_048_575, ..SPEC };
+    let no_deadline = std::time::Instant::now() + std::time::Duration::from_secs(24 * 3600);
+    crate::spreadsheet::read_table(&bytes, path.file_name().and_then(|n| n.to_str()).unwrap_or_default(), spec, no_deadline)
 }
 
 fn code_of<'a>(table: &'a [(&'a str, &'a str)], text: &str) -> Option<&'a str> {
@@ -198,14 +142,11 @@ pub async fn import_upload(
     if bytes.is_empty() {
         return Err(AppError::invalid([("file".to_owned(), "请选择要导入的 CSV 或 Excel 文件".to_owned())].into()));
     }
-    let rows = read_bytes(bytes, filename).map_err(|e| AppError::invalid([("file".to_owned(), e.to_string())].into()))?;
+    let rows = crate::spreadsheet::read_table_blocking(bytes.to_vec(), filename.to_owned(), SPEC)
+        .await
+        .map_err(|e| AppError::invalid([("file".to_owned(), e.to_string())].into()))?;
     if rows.is_empty() {
         return Err(AppError::invalid([("file".to_owned(), "文件中除列名外没有数据行".to_owned())].into()));
-    }
-    if rows.len() > UPLOAD_MAX_ROWS {
-        return Err(AppError::invalid(
-            [("file".to_owned(), format!("文件有 {} 行，超过单次上传上限 {UPLOAD_MAX_ROWS} 行，请拆分后上传", rows.len()))].into(),
-        ));
     }
     let tenant = user.tenant_code();
     let report = import_rows(&state.db, tenant, &rows, |_| {}).await?;
@@ -282,7 +223,7 @@ async fn import_submit(
     let user = page.require_user()?;
     user.authorize(&state, "credits", "import").await?;
     let (filename, bytes, csrf) = read_upload(multipart).await?;
-    crate::auth::csrf::verify(crate::auth::session::cookie_value(&headers, crate::auth::csrf::COOKIE).as_deref(), csrf.as_deref())?;
+    crate::auth::csrf::verify(&headers, csrf.as_deref())?;
     match import_upload(&state, user, &filename, &bytes).await {
         Ok(report) => {
             // Failed rows first: they are what the operator has to fix.

@@ -75,6 +75,9 @@ pub(crate) fn required(errors: &mut FieldErrors, field: &str, value: &str, label
         errors.add(field, format!("请填写{label}"));
     } else if len > max {
         errors.add(field, format!("{label}不能超过 {max} 个字"));
+    } else if value.trim().starts_with(['=', '+', '-', '@']) {
+        // Text a spreadsheet would run as a formula when an admin opens an export.
+        errors.add(field, format!("{label}不能以 =、+、-、@ 开头"));
     }
 }
 
@@ -105,9 +108,23 @@ pub(crate) fn check_name(errors: &mut FieldErrors, field: &str, name: &str) {
     let len = n.chars().count();
     if len == 0 {
         errors.add(field, "请填写姓名");
-    } else if !(2..=30).contains(&len) || n.chars().any(|c| c.is_ascii_digit() || c.is_control()) {
-        errors.add(field, "姓名应为 2 到 30 个字，不能含数字");
+    } else if !(2..=30).contains(&len) || !is_personal_name(n) {
+        errors.add(field, "姓名应为 2 到 30 个字，只能含文字、间隔号“·”和空格");
     }
+}
+
+/// A person's name as identity documents write it: letters of any script (Han, Tibetan, Uyghur, Latin…)
+/// with middle dots, spaces, Tibetan syllable marks and inner hyphens or points (罗伯特·布朗, Jean-Luc). No digits, symbols or
+/// formula text such as `=HYPERLINK(…)`.
+fn is_personal_name(name: &str) -> bool {
+    let inner = |c: char| matches!(c, '·' | '•' | '．' | '.' | ' ' | '-' | '\u{0F0B}');
+    name.chars().next().is_some_and(char::is_alphabetic)
+        && name.chars().all(|c| (c.is_alphabetic() && !c.is_ascii_digit()) || inner(c) || is_combining_mark(c))
+}
+
+/// Marks that some scripts (Tibetan, Uyghur, Mongolian) write on a letter: part of a name, not symbols.
+fn is_combining_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x0610..=0x061A | 0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED | 0x0F71..=0x0F84 | 0x180B..=0x180D)
 }
 
 fn parse_past_date(errors: &mut FieldErrors, field: &str, value: &str, label: &str, required: bool) -> Option<NaiveDate> {
@@ -491,4 +508,19 @@ pub async fn update_profile(state: &AppState, user: &auth::CurrentUser, input: &
     }
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_personal_name;
+
+    #[test]
+    fn names_are_letters_not_formulas() {
+        for ok in ["张三", "欧阳娜娜", "罗伯特·布朗", "Jean-Luc Picard", "阿卜杜拉·艾买提", "བཀྲ་ཤིས"] {
+            assert!(is_personal_name(ok), "{ok}");
+        }
+        for bad in ["=cmd|' /C calc'!A", "=HYPERLINK(\"http://x\",\"y\")", "+1", "@SUM(A1)", "-张三", "张三1", "张<三>"] {
+            assert!(!is_personal_name(bad), "{bad}");
+        }
+    }
 }

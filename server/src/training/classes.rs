@@ -670,7 +670,7 @@ pub struct ImportResult {
     pub updated: usize,
 }
 
-/// Imports scores from a spreadsheet (xlsx/xls/ods or UTF-8 CSV; columns 身份证号, 成绩 and optionally
+/// Imports scores from a spreadsheet (xlsx or UTF-8 CSV; columns 身份证号, 成绩 and optionally
 /// 姓名, 是否合格, 备注). Every row is checked first: any bad row → 422 listing every row's problem and
 /// nothing written; otherwise all rows are written in one transaction (students already in the class
 /// get the new score).
@@ -683,7 +683,10 @@ pub async fn import_scores(
 ) -> Result<ImportResult, AppError> {
     let class = own(state, user, class_id).await?;
     let tenant = user.tenant_code();
-    let table = crate::hours::import::read_table(bytes, filename, &["id_number", "score"], IMPORT_COLUMNS)
+    let spec =
+        crate::spreadsheet::TableSpec { required: &["id_number", "score"], aliases: IMPORT_COLUMNS, max_rows: MAX_CAPACITY as usize };
+    let table = crate::spreadsheet::read_table_blocking(bytes.to_vec(), filename.to_owned(), spec)
+        .await
         .map_err(|e| AppError::invalid([("file".to_owned(), e.to_string())].into()))?;
     if table.is_empty() {
         return Err(AppError::invalid([("file".to_owned(), "文件中没有成绩行".to_owned())].into()));
@@ -850,7 +853,7 @@ pub async fn api_delete_scores(
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/classes/{id}/scores/import", tag = "institutions", params(("id" = i64, Path)),
-    request_body(content_type = "multipart/form-data", description = "`file`: xlsx/xls/ods or CSV with 身份证号, 成绩 (姓名, 是否合格, 备注 optional)"),
+    request_body(content_type = "multipart/form-data", description = "`file`: xlsx or CSV with 身份证号, 成绩 (姓名, 是否合格, 备注 optional)"),
     responses((status = 200, description = "Imported", body = ImportResult), (status = 422, description = "Per-row errors in `rows`; nothing imported")))]
 pub async fn api_import(
     State(state): State<AppState>,

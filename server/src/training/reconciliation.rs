@@ -105,6 +105,7 @@ pub async fn rejections(db: &Db, tenant: &str, platform_id: i64, day: NaiveDate)
 /// The rejected records of a day as an xlsx workbook: one row each, the answer's code and message
 /// beside the fields as the platform sent them.
 pub fn workbook(day: NaiveDate, rows: &[Rejection]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use crate::spreadsheet::export_text;
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
@@ -120,9 +121,9 @@ pub fn workbook(day: NaiveDate, rows: &[Rejection]) -> Result<Vec<u8>, rust_xlsx
         let row = i as u32 + 1;
         let record: Value = serde_json::from_str(&r.record).unwrap_or(Value::Null);
         sheet.write_string(row, 0, if r.kind == "order" { "订单" } else { "学时" })?;
-        sheet.write_string(row, 1, &r.record_id)?;
+        sheet.write_string(row, 1, export_text(&r.record_id))?;
         sheet.write_string(row, 2, &r.code)?;
-        sheet.write_string(row, 3, &r.message)?;
+        sheet.write_string(row, 3, export_text(&r.message))?;
         sheet.write_string(row, 4, super::china_time(r.received_at))?;
         for (j, field) in fields.iter().enumerate() {
             let text = match record.get(field) {
@@ -130,9 +131,9 @@ pub fn workbook(day: NaiveDate, rows: &[Rejection]) -> Result<Vec<u8>, rust_xlsx
                 Some(Value::Null) | None => String::new(),
                 Some(other) => other.to_string(),
             };
-            sheet.write_string(row, 5 + j as u16, text)?;
+            sheet.write_string(row, 5 + j as u16, export_text(&text))?;
         }
-        sheet.write_string(row, 5 + fields.len() as u16, &r.record)?;
+        sheet.write_string(row, 5 + fields.len() as u16, export_text(&r.record))?;
     }
     sheet.set_column_width(3, 40)?;
     sheet.set_column_width(5, 20)?;
