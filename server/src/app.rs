@@ -129,7 +129,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::global_routes())
         .nest("/api/v1", crate::api::routes(state.clone()))
         .merge(crate::web::routes(state.clone()))
-        .layer(middleware::from_fn(crate::auth::csrf::ensure_cookie))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::ensure_cookie))
         .layer(middleware::from_fn(track_metrics))
         .layer(
             ServiceBuilder::new()
@@ -170,10 +170,48 @@ fn security_header(name: &'static str, value: &'static str) -> SetResponseHeader
     SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
 }
 
-/// Binds and serves until Ctrl-C.
+/// Serves HTTP/1.1 on the listener until Ctrl-C, then lets open requests finish.
+///
+/// The accept loop is ours rather than `axum::serve`'s because it must set hyper's header read timeout
+/// (with a timer): without one, a connection that never finishes its headers stays open for ever, and a
+/// few thousand of them exhaust the server.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(state.config.header_timeout_secs.max(1)));
+    let app = app(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(connection) => connection,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait a moment instead of spinning.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+            let mut request = request.map(axum::body::Body::new);
+            request.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(request)
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+        });
+    }
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open after 30 s; stopping anyway");
+    }
     Ok(())
 }
 
@@ -195,7 +233,22 @@ async fn resolve_tenant(
     }
 }
 
+/// Ctrl-C, or SIGTERM: what systemd, Docker and Kubernetes send to stop a service.
 async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
     tracing::info!("shutting down");
 }

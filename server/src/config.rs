@@ -36,6 +36,9 @@ pub struct Config {
     pub upload_limit_mb: u64,
     /// Per-request timeout, in seconds.
     pub request_timeout_secs: u64,
+    /// How long a connection may take to send a request's headers (and how long an idle keep-alive
+    /// connection stays open), in seconds: slow or silent clients are disconnected.
+    pub header_timeout_secs: u64,
     /// The CJK font certificates are set in (TrueType/OpenType, `.ttc` collections too); empty means the
     /// first of the known Debian paths that exists (`fonts-wqy-microhei`, `fonts-wqy-zenhei`,
     /// `fonts-noto-cjk`) (`JIJIAO_CERTIFICATE_FONT`).
@@ -110,6 +113,7 @@ impl Default for Config {
             session_minutes: 120,
             upload_limit_mb: 20,
             request_timeout_secs: 30,
+            header_timeout_secs: 20,
             certificate_font: PathBuf::new(),
             storage: StorageConfig::default(),
             mail: MailConfig::default(),

@@ -513,7 +513,7 @@ async fn upload_submit(
     let user = page.require_user()?;
     let result = match storage::read_form_upload(multipart).await {
         Ok(file) => {
-            csrf::verify(crate::auth::session::cookie_value(&headers, csrf::COOKIE).as_deref(), file.csrf.as_deref())?;
+            csrf::verify(&headers, file.csrf.as_deref())?;
             upload(&state, user, id, &file.filename, file.bytes).await
         }
         Err(err) => Err(err),

@@ -43,11 +43,10 @@ struct Credentials {
 pub async fn login(state: &AppState, tenant: &TenantCtx, ip: &str, input: &LoginInput) -> Result<(Account, String), AppError> {
     let code = tenant.code();
     let id_number = input.id_number.trim().to_ascii_uppercase();
-    let account_key = format!("account:{}:{}", input.user_type, id_number);
-    let keys = [account_key.clone(), format!("ip:{ip}")];
+    let keys = throttle::LoginKeys::new(&input.user_type, &id_number, ip);
     match throttle::gate(&state.db, code, &keys).await? {
         Gate::Locked => {
-            return Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "locked", "登录失败次数过多，请 15 分钟后再试"));
+            return Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "locked", "此账号从您所在网络登录失败次数过多，请 15 分钟后再试"));
         }
         Gate::CaptchaRequired => {
             let solved = match (&input.captcha_id, &input.captcha_answer) {
@@ -98,7 +97,7 @@ pub async fn login(state: &AppState, tenant: &TenantCtx, ip: &str, input: &Login
             return Err(AppError::new(StatusCode::FORBIDDEN, "disabled", "此账号已被停用，请联系管理员"));
         }
     }
-    throttle::clear(&state.db, code, &account_key).await?;
+    throttle::record_success(&state.db, code, &keys).await?;
     state
         .db
         .run(q("UPDATE accounts SET last_login_at = $3 WHERE tenant_id = $1 AND id = $2").bind(code).bind(creds.id).bind(Utc::now()))
@@ -193,16 +192,18 @@ pub async fn change_password(state: &AppState, user: &CurrentUser, input: &Passw
     }
     errors.finish()?;
     let new_hash = password::hash(&input.new_password).await?;
-    state
-        .db
-        .run(
-            q("UPDATE accounts SET password_hash = $3, must_change_password = $4 WHERE tenant_id = $1 AND id = $2")
-                .bind(code)
-                .bind(user.account.id)
-                .bind(new_hash)
-                .bind(false),
-        )
-        .await?;
+    let mut tx = state.db.begin().await?;
+    tx.run(
+        q("UPDATE accounts SET password_hash = $3, must_change_password = $4 WHERE tenant_id = $1 AND id = $2")
+            .bind(code)
+            .bind(user.account.id)
+            .bind(new_hash)
+            .bind(false),
+    )
+    .await?;
+    // Reset links mailed before the change would undo it.
+    void_reset_tokens_tx(&mut tx, code, user.account.id).await?;
+    tx.commit().await?;
     session::delete_for_account(&state.db, code, user.account.id, Some(&user.session_id)).await?;
     audit::record(&state.db, code, Some(user.account.id), "password.change", "account", Some(user.account.id), json!({})).await?;
     Ok(())
@@ -248,6 +249,8 @@ pub async fn request_reset(state: &AppState, tenant: &TenantCtx, origin: &str, i
     }
     let (token, id) = password::new_token();
     let mut tx = state.db.begin().await?;
+    // Only the newest link works: a new request voids the ones mailed before.
+    void_reset_tokens_tx(&mut tx, code, account_id).await?;
     tx.run(
         q("INSERT INTO password_tokens (id, tenant_id, account_id, kind, expires_at) VALUES ($1, $2, $3, 'link', $4)")
             .bind(id)
@@ -309,9 +312,23 @@ pub async fn confirm_reset(state: &AppState, tenant: &TenantCtx, input: &ResetCo
             .bind(false),
     )
     .await?;
+    // A completed reset voids every other link still out.
+    void_reset_tokens_tx(&mut tx, code, account_id).await?;
     tx.commit().await?;
     session::delete_for_account(&state.db, code, account_id, None).await?;
     audit::record(&state.db, code, Some(account_id), "password.reset", "account", Some(account_id), json!({"via": "link"})).await?;
+    Ok(())
+}
+
+/// Marks every unused reset token of the account as used.
+async fn void_reset_tokens_tx(tx: &mut crate::db::Tx, tenant: &str, account_id: i64) -> Result<(), sqlx::Error> {
+    tx.run(
+        q("UPDATE password_tokens SET used_at = $3 WHERE tenant_id = $1 AND account_id = $2 AND used_at IS NULL")
+            .bind(tenant)
+            .bind(account_id)
+            .bind(Utc::now()),
+    )
+    .await?;
     Ok(())
 }
 
@@ -370,10 +387,25 @@ fn user_types_json() -> Vec<serde_json::Value> {
     super::USER_TYPES.iter().map(|(code, _, label)| json!({"code": code, "label": label})).collect()
 }
 
-/// Only same-site relative paths are followed after login.
+/// Where to go after login: `next` only when it is a plain path inside this tenant's portal (no scheme,
+/// host, `//`, backslash, control or non-ASCII characters, which browsers may resolve to another site or
+/// which cannot go into a `Location` header); otherwise the account page.
 fn safe_next(base: &str, next: Option<&str>) -> String {
+    let inside = |n: &str| {
+        let rest = if base.is_empty() { Some(n) } else { n.strip_prefix(base).filter(|r| r.is_empty() || r.starts_with(['/', '?'])) };
+        rest.is_some_and(|r| !r.starts_with("//"))
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && inside(n)
+                && n.bytes().all(|b| b.is_ascii_graphic())
+                && !n.contains('\\')
+                && n.parse::<axum::http::Uri>().is_ok_and(|u| u.scheme().is_none() && u.authority().is_none()) =>
+        {
+            n.to_owned()
+        }
         _ => format!("{base}/account"),
     }
 }

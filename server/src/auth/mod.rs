@@ -157,10 +157,28 @@ impl FromRequestParts<AppState> for MaybeUser {
         if account.status != "active" {
             return Ok(MaybeUser(None));
         }
+        if account.must_change_password && !allowed_before_password_change(&parts.method, parts.uri.path()) {
+            return Err(AppError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "password_change_required",
+                "请先修改初始密码，修改后才能继续使用",
+            ));
+        }
         let user = CurrentUser { account, tenant, session_id };
         parts.extensions.insert(user.clone());
         Ok(MaybeUser(Some(user)))
     }
+}
+
+/// What a session opened with a one-time code may do until the password is changed: read who it is
+/// (`GET /me`, which says `must_change_password`), change the password (page and API) and log out. Paths are matched by their end, since nested routers see them without their prefix.
+fn allowed_before_password_change(method: &axum::http::Method, path: &str) -> bool {
+    use axum::http::Method;
+    (path.ends_with("/me") && method == Method::GET)
+        || (path.ends_with("/account/password") && matches!(*method, Method::GET | Method::POST))
+        || (path.ends_with("/me/password") && method == Method::POST)
+        || (path.ends_with("/logout") && method == Method::POST)
+        || (path.ends_with("/session") && method == Method::DELETE)
 }
 
 /// Adds an account inside a transaction; the caller has validated the fields.

@@ -1,6 +1,11 @@
-//! Throttling kept in the database, so that every server process agrees: login failures per account
-//! and per client address (after 3 failures in 15 minutes a captcha is required, after 10 the key is
-//! locked for the rest of the window), and rate limits on public endpoints.
+//! Throttling kept in the database, so that every server process agrees: login failures, and rate limits
+//! on public endpoints.
+//!
+//! Login failures are counted three ways in a 15-minute window, so that an attacker slows themselves and
+//! not their victims: per account and per client address, 3 failures make a captcha necessary (for
+//! everyone trying that account, or for everything tried from that address: the rightful user still gets
+//! in by solving it, and people behind a shared office address are never locked out); per address *and*
+//! account, 10 failures lock that address out of that account for the rest of the window.
 
 use base64::Engine;
 use chrono::{Duration, Utc};
@@ -53,25 +58,50 @@ async fn bump(db: &Db, tenant: &str, key: &str, window_minutes: i64) -> Result<i
     .await
 }
 
-pub async fn gate(db: &Db, tenant: &str, keys: &[String]) -> Result<Gate, sqlx::Error> {
-    let mut worst = 0;
-    for key in keys {
-        worst = worst.max(hits(db, tenant, key, LOGIN_WINDOW_MINUTES).await?);
-    }
-    Ok(if worst >= LOCK_AFTER {
-        Gate::Locked
-    } else if worst >= CAPTCHA_AFTER {
-        Gate::CaptchaRequired
-    } else {
-        Gate::Open
-    })
+/// The counters one login attempt touches.
+pub struct LoginKeys {
+    pub account: String,
+    pub address: String,
+    /// This address trying this account: the only counter that locks.
+    pub pair: String,
 }
 
-pub async fn record_failure(db: &Db, tenant: &str, keys: &[String]) -> Result<(), sqlx::Error> {
-    for key in keys {
+impl LoginKeys {
+    pub fn new(user_type: &str, id_number: &str, ip: &str) -> LoginKeys {
+        LoginKeys {
+            account: format!("account:{user_type}:{id_number}"),
+            address: format!("ip:{ip}"),
+            pair: format!("pair:{ip}:{user_type}:{id_number}"),
+        }
+    }
+
+    fn all(&self) -> [&str; 3] {
+        [&self.account, &self.address, &self.pair]
+    }
+}
+
+pub async fn gate(db: &Db, tenant: &str, keys: &LoginKeys) -> Result<Gate, sqlx::Error> {
+    if hits(db, tenant, &keys.pair, LOGIN_WINDOW_MINUTES).await? >= LOCK_AFTER {
+        return Ok(Gate::Locked);
+    }
+    let mut worst = 0;
+    for key in [&keys.account, &keys.address] {
+        worst = worst.max(hits(db, tenant, key, LOGIN_WINDOW_MINUTES).await?);
+    }
+    Ok(if worst >= CAPTCHA_AFTER { Gate::CaptchaRequired } else { Gate::Open })
+}
+
+pub async fn record_failure(db: &Db, tenant: &str, keys: &LoginKeys) -> Result<(), sqlx::Error> {
+    for key in keys.all() {
         bump(db, tenant, key, LOGIN_WINDOW_MINUTES).await?;
     }
     Ok(())
+}
+
+/// A successful login forgets the account's failures (the address keeps its count).
+pub async fn record_success(db: &Db, tenant: &str, keys: &LoginKeys) -> Result<(), sqlx::Error> {
+    clear(db, tenant, &keys.account).await?;
+    clear(db, tenant, &keys.pair).await
 }
 
 pub async fn clear(db: &Db, tenant: &str, key: &str) -> Result<(), sqlx::Error> {

@@ -367,7 +367,7 @@ async fn attachment_submit(
     let user = page.require_user()?;
     let result = match crate::storage::read_form_upload(multipart).await {
         Ok(upload) => {
-            csrf::verify(crate::auth::session::cookie_value(&headers, csrf::COOKIE).as_deref(), upload.csrf.as_deref())?;
+            csrf::verify(&headers, upload.csrf.as_deref())?;
             super::add_attachment(&state, user, id, upload.field.as_deref(), &upload.filename, upload.bytes).await.map(|_| ())
         }
         Err(err) => Err(err),

@@ -462,7 +462,7 @@ async fn register_org_submit(
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     let (form, licence, csrf) = read_multipart(multipart).await?;
-    verify(crate::auth::session::cookie_value(&headers, crate::auth::csrf::COOKIE).as_deref(), csrf.as_deref())?;
+    verify(&headers, csrf.as_deref())?;
     match register_org(&state, &page.tenant, &form, licence).await {
         Ok(done) => page.render("registered.html", json!({"status": done.status, "approver": done.approver, "kind": "org"})),
         Err(err) if err.status == StatusCode::UNPROCESSABLE_ENTITY || err.status == StatusCode::PAYLOAD_TOO_LARGE => {

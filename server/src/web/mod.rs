@@ -416,6 +416,9 @@ async fn html_errors(State(state): State<AppState>, request: Request, next: Next
     let Some(tenant) = tenant else {
         return response;
     };
+    if err.code == "password_change_required" {
+        return Redirect::to(&format!("{}/account/password", tenant.base)).into_response();
+    }
     if err.status == StatusCode::UNAUTHORIZED {
         let next = format!("{}{}", tenant.base, path);
         return Redirect::to(&format!("{}/login?next={}", tenant.base, urlencoding::encode(&next))).into_response();

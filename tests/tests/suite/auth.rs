@@ -43,12 +43,6 @@ async fn captcha_after_three_failures_and_lock_after_ten(s: TestServer) {
 }
 both!(captcha_after_three_failures_and_lock_after_ten, captcha_after_three_failures_and_lock_after_ten);
 
-/// Extracts the CSRF token from a rendered form.
-fn csrf_in(html: &str) -> String {
-    let re = regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#).unwrap();
-    re.captures(html).map(|c| c[1].to_owned()).expect("a form with a CSRF token")
-}
-
 async fn forms_need_csrf_tokens(s: TestServer) {
     let client = s.client();
     let id = jijiao::demo::demo_id_number("henan", 101);

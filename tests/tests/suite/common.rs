@@ -93,3 +93,9 @@ pub async fn county_admin(s: &TestServer, tenant: &str, region: &str, seq: u32) 
     jijiao::auth::admin::create(&s.db, tenant, org, "hr_admin", &id, "县局管理员", "County2026ok").await.expect("admin create");
     s.login(tenant, "hr", &id, "County2026ok").await
 }
+
+/// Extracts the CSRF token from a rendered form.
+pub fn csrf_in(html: &str) -> String {
+    let re = regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#).unwrap();
+    re.captures(html).map(|c| c[1].to_owned()).expect("a form with a CSRF token")
+}

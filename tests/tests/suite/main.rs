@@ -9,6 +9,7 @@ mod certificates_pdf;
 mod claims;
 mod common;
 mod filings;
+mod hostile;
 mod hours;
 mod institutions;
 mod isolation;

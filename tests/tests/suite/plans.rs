@@ -8,6 +8,8 @@ use jijiao_tests::{TestServer, both, json_of};
 use reqwest::Client;
 use serde_json::{Value, json};
 
+use crate::common::csrf_in;
+
 async fn post(client: &Client, url: String, body: Value) -> (u16, Value) {
     json_of(client.post(url).json(&body).send().await.unwrap()).await
 }
@@ -379,11 +381,6 @@ async fn outsiders_get_nothing(s: TestServer) {
     );
 }
 both!(outsiders_get_nothing, outsiders_get_nothing);
-
-fn csrf_in(html: &str) -> String {
-    let re = regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#).unwrap();
-    re.captures(html).expect("a form with a CSRF token")[1].to_owned()
-}
 
 async fn page(client: &Client, url: String) -> (u16, String) {
     let res = client.get(url).send().await.unwrap();
