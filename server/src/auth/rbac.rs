@@ -1,5 +1,10 @@
 //! casbin "RBAC with domains": (role, tenant, object, action). Policies of every tenant are loaded once
 //! into one enforcer behind a lock; requests only read it.
+//!
+//! Each answer is remembered: an enforce evaluates the matcher over every policy line of every tenant,
+//! and a page asks about 30 questions for its menu alone. The questions are few (roles × objects ×
+//! actions), and they hold as long as the policy loaded at start does (whatever comes to change the
+//! policy must clear them with it).
 
 use casbin::prelude::*;
 use tokio::sync::RwLock;
@@ -23,6 +28,7 @@ m = g(r.sub, p.sub, r.dom) && r.dom == p.dom && (p.obj == "*" || r.obj == p.obj)
 
 pub struct Rbac {
     enforcer: RwLock<Enforcer>,
+    answers: std::sync::RwLock<std::collections::HashMap<String, bool>>,
 }
 
 /// Strips comments and blank lines so casbin's CSV reader sees only rules.
@@ -52,11 +58,18 @@ impl Rbac {
         let model = DefaultModel::from_str(MODEL).await?;
         let adapter = StringAdapter::new(text.join("\n"));
         let enforcer = Enforcer::new(model, adapter).await?;
-        Ok(Rbac { enforcer: RwLock::new(enforcer) })
+        Ok(Rbac { enforcer: RwLock::new(enforcer), answers: Default::default() })
     }
 
     pub async fn allows(&self, role: &str, tenant: &str, object: &str, action: &str) -> bool {
-        let enforcer = self.enforcer.read().await;
-        enforcer.enforce((role, tenant, object, action)).unwrap_or(false)
+        let key = format!("{role}\0{tenant}\0{object}\0{action}");
+        if let Some(known) = self.answers.read().ok().and_then(|answers| answers.get(&key).copied()) {
+            return known;
+        }
+        let allowed = self.enforcer.read().await.enforce((role, tenant, object, action)).unwrap_or(false);
+        if let Ok(mut answers) = self.answers.write() {
+            answers.insert(key, allowed);
+        }
+        allowed
     }
 }
