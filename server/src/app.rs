@@ -227,9 +227,12 @@ async fn resolve_tenant(
     request: Request,
     next: middleware::Next,
 ) -> axum::response::Response {
+    let api = request.uri().path().contains("/api/");
     match crate::tenancy::resolve(&state.tenants, request) {
         Some(request) => next.run(request).await,
-        None => AppError::not_found().into_response(),
+        // An unknown portal: the API answers JSON, a browser the platform's page of portals.
+        None if api => AppError::not_found().into_response(),
+        None => crate::web::platform_page(&state, axum::http::StatusCode::NOT_FOUND).unwrap_or_else(IntoResponse::into_response),
     }
 }
 

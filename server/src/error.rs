@@ -72,6 +72,46 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The error a bare status stands for: axum's extractor rejections (a query string that does not
+    /// parse, a body of the wrong type), the router's 405 and the like, which come without a code.
+    pub fn from_status(status: StatusCode) -> Self {
+        let (code, message) = match status {
+            StatusCode::NOT_FOUND => return Self::not_found(),
+            StatusCode::BAD_REQUEST => ("bad_request", "请求参数有误，请检查地址或表单后重试"),
+            StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "不支持对此地址的这种操作"),
+            StatusCode::REQUEST_TIMEOUT => ("timeout", "请求超时，请稍后再试"),
+            StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "提交的内容过大"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "请求内容的格式不受支持"),
+            StatusCode::UNPROCESSABLE_ENTITY => ("unprocessable", "提交的内容无法识别，请检查后重试"),
+            s if s.is_server_error() => ("internal", "系统繁忙，请稍后再试"),
+            _ => ("bad_request", "请求无法处理，请检查后重试"),
+        };
+        Self::new(status, code, message)
+    }
+}
+
+/// Middleware: an error response that did not come from an [`AppError`] (an extractor's rejection, the
+/// router's 405) becomes one, with a code and a Chinese message; the rejection's own English text stays
+/// in `detail` for API clients. So every error reaches the page layer as an `AppError` and is shown as
+/// the tenant's error page, and the JSON API never answers plain text.
+pub async fn uniform_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain =
+        response.headers().get(axum::http::header::CONTENT_TYPE).is_none_or(|t| t.to_str().is_ok_and(|t| t.starts_with("text/plain")));
+    if !(status.is_client_error() || status.is_server_error()) || !plain || response.extensions().get::<AppError>().is_some() {
+        return response;
+    }
+    let detail = axum::body::to_bytes(response.into_body(), 4096).await.ok().map(|b| String::from_utf8_lossy(&b).trim().to_owned());
+    let err = AppError::from_status(status);
+    match detail.filter(|d| !d.is_empty()) {
+        Some(detail) => err.with_extra(serde_json::json!({"detail": detail})),
+        None => err,
+    }
+    .into_response()
+}
+
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}: {}", self.status, self.code, self.message)

@@ -56,6 +56,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::people::admin::api_routes())
         .merge(crate::tenancy::admin::api_routes())
         .fallback(|| async { AppError::not_found() })
+        .layer(middleware::from_fn(crate::error::uniform_errors))
         .layer(middleware::from_fn(guard))
 }
 

@@ -349,17 +349,24 @@ pub fn page_routes(state: &AppState) -> Router<AppState> {
         .route("/register/org", get(register_org_page).post(register_org_submit).layer(limited(state, "register")))
 }
 
+/// The org page's query: the org shown and its children's filters. Spelled out rather than
+/// `#[serde(flatten)]`ing `ChildrenQuery`: a flattened struct receives every value as a string, and
+/// `?id=3&page=2` then failed to parse.
 #[derive(Debug, Deserialize)]
 struct OrgsPageQuery {
     id: Option<i64>,
-    #[serde(flatten)]
-    children: ChildrenQuery,
+    kind: Option<String>,
+    q: Option<String>,
+    status: Option<String>,
+    #[serde(default = "crate::api::default_page")]
+    page: i64,
 }
 
 async fn orgs_page(State(state): State<AppState>, page: Page, Query(query): Query<OrgsPageQuery>) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let mut ctx = browse(&state, user, query.id, &query.children).await?;
-    ctx["query"] = json!({"kind": query.children.kind, "q": query.children.q, "status": query.children.status});
+    let children = ChildrenQuery { kind: query.kind, q: query.q, status: query.status, page: query.page };
+    let mut ctx = browse(&state, user, query.id, &children).await?;
+    ctx["query"] = json!({"kind": children.kind, "q": children.q, "status": children.status});
     ctx["can_manage"] = json!(user.can(&state, "orgs", "manage").await);
     ctx["kinds"] = kinds_json();
     page.render("orgs.html", ctx)

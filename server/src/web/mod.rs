@@ -336,6 +336,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::jobs::admin::page_routes())
         .merge(crate::training::page_routes())
         .merge(crate::auth::oidc::routes())
+        .fallback(|| async { AppError::not_found() })
+        .layer(middleware::from_fn(crate::error::uniform_errors))
         .layer(middleware::from_fn_with_state(state, html_errors))
 }
 
@@ -352,14 +354,20 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         };
         return page.render("home.html", json!({"platforms": platforms}));
     }
+    platform_page(&state, StatusCode::OK)
+}
+
+/// The platform's own front page listing every portal; with 404 it says first that the portal asked for
+/// does not exist (an unknown `/t/<code>/…` or host name).
+pub fn platform_page(state: &AppState, status: StatusCode) -> Result<Response, AppError> {
     let tenants: Vec<Value> = state
         .tenants
         .all()
         .iter()
         .map(|t| json!({"code": t.code(), "name": t.settings.name, "short_name": t.settings.short_name, "theme": t.settings.theme}))
         .collect();
-    let html = state.templates.render(None, "index.html", &json!({"tenants": tenants}))?;
-    Ok(Html(html).into_response())
+    let html = state.templates.render(None, "index.html", &json!({"tenants": tenants, "missing": status == StatusCode::NOT_FOUND}))?;
+    Ok((status, Html(html)).into_response())
 }
 
 impl axum::extract::OptionalFromRequestParts<AppState> for Page {
@@ -409,6 +417,7 @@ async fn html_errors(State(state): State<AppState>, request: Request, next: Next
     let tenant = request.extensions().get::<TenantCtx>().cloned();
     let path = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
     let csrf = request.extensions().get::<CsrfToken>().cloned();
+    let headers = request.headers().clone();
     let response = next.run(request).await;
     let Some(err) = response.extensions().get::<AppError>().cloned() else {
         return response;
@@ -423,9 +432,21 @@ async fn html_errors(State(state): State<AppState>, request: Request, next: Next
         let next = format!("{}{}", tenant.base, path);
         return Redirect::to(&format!("{}/login?next={}", tenant.base, urlencoding::encode(&next))).into_response();
     }
+    let error = json!({"status": err.status.as_u16(), "code": err.code, "message": err.message, "fields": err.fields});
+    // The same shell as every page: the user's name and menu (looked up again, only for errors).
+    let mut parts = Request::new(()).into_parts().0;
+    parts.headers = headers;
+    parts.extensions.insert(tenant.clone());
+    if let Some(csrf) = &csrf {
+        parts.extensions.insert(csrf.clone());
+    }
+    if let Ok(page) = Page::from_request_parts(&mut parts, &state).await
+        && let Ok(rendered) = page.render_status(err.status, "error.html", json!({"error": error}))
+    {
+        return rendered;
+    }
     let ctx = json!({
-        "tenant": tenant_json(&tenant), "base": tenant.base, "csrf": csrf.map(|c| c.0), "nav": [], "user": null,
-        "error": {"status": err.status.as_u16(), "code": err.code, "message": err.message, "fields": err.fields},
+        "tenant": tenant_json(&tenant), "base": tenant.base, "csrf": csrf.map(|c| c.0), "nav": [], "user": null, "error": error,
     });
     match state.templates.render(Some(tenant.code()), "error.html", &ctx) {
         Ok(html) => (err.status, Html(html)).into_response(),

@@ -18,6 +18,7 @@ mod oidc;
 mod orgs;
 mod plans;
 mod platforms;
+mod portal;
 mod progress;
 mod registration;
 mod storage;

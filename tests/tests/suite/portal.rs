@@ -1,0 +1,55 @@
+//! The portal as a person meets it (issue 22): errors are the tenant's styled pages in Chinese, whatever
+//! went wrong — a query string that does not parse, an unknown path or portal, a wrong method — and the
+//! JSON API answers every error with a code. A logged-in person keeps the menu on an error page.
+
+use jijiao_tests::{TestServer, both, json_of};
+
+/// A styled page of this tenant: its stylesheet and name, a Chinese heading, no English parser text.
+async fn styled_error(res: reqwest::Response, status: u16, tenant_name: &str) -> String {
+    assert_eq!(res.status().as_u16(), status, "{}", res.url());
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{}", res.url());
+    let html = res.text().await.unwrap();
+    assert!(html.contains("/static/app.css") && html.contains(tenant_name), "{html}");
+    assert!(!html.contains("Failed to deserialize") && !html.contains("invalid digit"), "{html}");
+    html
+}
+
+async fn bad_requests_get_styled_pages(s: TestServer) {
+    let city = s.demo("hunan", "hr", 501).await;
+    // The org browser's next page (`?id=…&page=2`) used to fail to parse.
+    let res = city.get(s.url("hunan", "/orgs")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let (_, me) = json_of(city.get(s.api("hunan", "/me")).send().await.unwrap()).await;
+    let org = me["account"]["org_id"].as_i64().unwrap();
+    let res = city.get(s.url("hunan", &format!("/orgs?id={org}&page=2"))).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
+    let html = styled_error(city.get(s.url("hunan", "/orgs?page=abc")).send().await.unwrap(), 400, "湖南").await;
+    assert!(html.contains("请求参数有误"), "{html}");
+    let html = styled_error(city.get(s.url("hunan", "/staff/status?year=abc")).send().await.unwrap(), 400, "湖南").await;
+    assert!(html.contains("请求参数有误"), "{html}");
+    let html = styled_error(city.get(s.url("hunan", "/no/such/page")).send().await.unwrap(), 404, "湖南").await;
+    assert!(html.contains("页面不存在"), "{html}");
+    assert!(
+        html.contains("class=\"sidenav\"") && html.contains("个人中心") && html.contains("退出登录"),
+        "the error page keeps the menu: {html}"
+    );
+    styled_error(s.client().get(s.url("henan", "/no/such/page")).send().await.unwrap(), 404, "河南").await;
+    styled_error(city.delete(s.url("hunan", "/login")).send().await.unwrap(), 405, "湖南").await;
+
+    // An unknown portal: the platform's list of portals, saying what happened.
+    let res = s.client().get(format!("{}/t/nowhere/hours", s.base)).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("门户或页面不存在") && html.contains("/t/hubei/"), "{html}");
+
+    // The API keeps JSON, with a code, a Chinese message and the parser's detail.
+    let (status, body) = json_of(city.get(s.api("hunan", "/staff/status?year=abc")).send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("请求参数有误") && body["detail"].is_string(), "{body}");
+    let (status, body) = json_of(city.delete(s.api("hunan", "/me")).send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (405, Some("method_not_allowed")), "{body}");
+    let (status, body) = json_of(s.client().get(format!("{}/t/nowhere/api/v1/orgs", s.base)).send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")), "{body}");
+}
+both!(bad_requests_get_styled_pages, bad_requests_get_styled_pages);
