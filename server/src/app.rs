@@ -42,6 +42,8 @@ pub struct Inner {
     pub rules: crate::rules::Rules,
     /// The certificate PDF renderer, loaded (font parsed) on first use.
     pub certificate_renderer: std::sync::OnceLock<Result<Arc<crate::certificates::pdf::Renderer>, String>>,
+    /// The background job kinds the workers run (`crate::kinds`).
+    pub job_kinds: crate::jobs::Registry,
 }
 
 impl std::ops::Deref for AppState {
@@ -85,6 +87,7 @@ impl AppState {
             mailer,
             rules,
             certificate_renderer: Default::default(),
+            job_kinds: crate::kinds::jobs(),
         })))
     }
 }

@@ -24,26 +24,33 @@ use crate::error::AppError;
 use crate::orgs::{self, Org};
 use crate::rules::model::{Applicant, OrgLevel, RequestKind, Role, RouteInput, Subject};
 use crate::web::Page;
-use crate::{mail, messages};
-
-pub const DIGEST_JOB: &str = "approvals.digest";
+use crate::{jobs, mail, messages};
 
 /// Makes sure the admins of `org` get a digest mail of their queue within `mail.digest_minutes`: one job
 /// per organisation while one is queued, so a burst of new items gives one mail.
 pub async fn schedule_digest_tx(tx: &mut Tx, config: &Config, tenant: &str, org: i64) -> Result<(), sqlx::Error> {
     let at = Utc::now() + chrono::Duration::minutes(config.mail.digest_minutes.max(0));
-    crate::jobs::enqueue_once_at_tx(tx, tenant, DIGEST_JOB, &json!({"org_id": org}), at).await.map(|_| ())
+    jobs::enqueue_once_at_tx(tx, tenant, &Digest { org_id: org }, at).await.map(|_| ())
 }
 
-#[derive(Deserialize)]
-struct DigestPayload {
+/// The job that mails an organisation's admins what waits in their queue.
+#[derive(Serialize, Deserialize)]
+pub struct Digest {
     org_id: i64,
 }
 
-/// Runs a digest job: mails every active admin of the organisation how many items wait in its queue
-/// per kind. Nothing is sent when the queue was emptied meanwhile.
-pub async fn send_digest(state: &AppState, job: &crate::jobs::Job) -> anyhow::Result<()> {
-    let payload: DigestPayload = serde_json::from_str(&job.payload)?;
+impl jobs::JobKind for Digest {
+    const KIND: &'static str = "approvals.digest";
+    const LABEL: &'static str = "待审核提醒邮件";
+
+    async fn run(self, state: &AppState, job: &jobs::Job) -> anyhow::Result<()> {
+        send_digest(state, job, self).await
+    }
+}
+
+/// Mails every active admin of the organisation how many items wait in its queue per kind. Nothing is
+/// sent when the queue was emptied meanwhile.
+async fn send_digest(state: &AppState, job: &jobs::Job, payload: Digest) -> anyhow::Result<()> {
     let tenant = job.tenant_id.as_str();
     let counts: Vec<(String, i64)> = state
         .db

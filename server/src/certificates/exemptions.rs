@@ -14,10 +14,6 @@ use crate::db::{Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
 use crate::rules::model::{OrgLevel, Role, Step};
 
-/// The job that issues the proof of an approved exemption (it needs the signing key and the tenant's
-/// settings, which the deciding transaction does not have).
-pub const ISSUE_JOB: &str = "exemptions.issue";
-
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Filing {
     /// The person's full ID number (a person of the caller's unit)
@@ -206,7 +202,7 @@ pub async fn on_decision(
         return Err(AppError::conflict("already_decided", "该申请已被处理"));
     }
     if approve {
-        crate::jobs::enqueue_tx(tx, tenant, ISSUE_JOB, &json!({"exemption_id": item.subject_id})).await?;
+        crate::jobs::enqueue_tx(tx, tenant, &IssueProof { exemption_id: item.subject_id }).await?;
         Ok(Notice {
             title: "免训申请已通过".into(),
             body: format!("{}已审核通过，免训证明可在“我的证书”中下载。", item.summary),
@@ -221,14 +217,24 @@ pub async fn on_decision(
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct IssueJob {
+/// The job that issues the proof of an approved exemption (it needs the signing key and the tenant's
+/// settings, which the deciding transaction does not have).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IssueProof {
     exemption_id: i64,
 }
 
+impl crate::jobs::JobKind for IssueProof {
+    const KIND: &'static str = "exemptions.issue";
+    const LABEL: &'static str = "免训证明开具";
+
+    async fn run(self, state: &AppState, job: &crate::jobs::Job) -> anyhow::Result<()> {
+        issue_proof(state, job, self).await
+    }
+}
+
 /// Issues the proof of an approved exemption (once: the exemption remembers its certificate).
-pub async fn run_issue_job(state: &AppState, job: &crate::jobs::Job) -> anyhow::Result<()> {
-    let payload: IssueJob = serde_json::from_str(&job.payload)?;
+async fn issue_proof(state: &AppState, job: &crate::jobs::Job, payload: IssueProof) -> anyhow::Result<()> {
     let tenant = job.tenant_id.as_str();
     let row: Option<(i64, i64, String, Option<i64>, String)> = state
         .db
