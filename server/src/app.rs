@@ -44,6 +44,8 @@ pub struct Inner {
     pub certificate_renderer: std::sync::OnceLock<Result<Arc<crate::certificates::pdf::Renderer>, String>>,
     /// The background job kinds the workers run (`crate::kinds`).
     pub job_kinds: crate::jobs::Registry,
+    /// The request kinds the approval engine decides (`crate::kinds`).
+    pub request_kinds: crate::approvals::Registry,
 }
 
 impl std::ops::Deref for AppState {
@@ -88,6 +90,7 @@ impl AppState {
             rules,
             certificate_renderer: Default::default(),
             job_kinds: crate::kinds::jobs(),
+            request_kinds: crate::kinds::requests(),
         })))
     }
 }

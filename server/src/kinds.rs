@@ -1,8 +1,9 @@
-//! The one place where every background job kind is registered. A kind lives with the work it does
-//! (its module implements [`JobKind`](crate::jobs::JobKind)); the queue knows none of them and runs
-//! what this list gives it.
+//! The one place where every background job kind and every approvable request kind is registered. A
+//! kind lives with its domain (which implements [`JobKind`](crate::jobs::JobKind) or
+//! [`RequestKind`](crate::approvals::RequestKind)); the queue and the approval engine know none of
+//! them and work with what these lists give them.
 
-use crate::jobs;
+use crate::{approvals, jobs};
 
 /// Every job kind this server runs. A kind that is enqueued but missing here fails its runs (and is
 /// retried) with "unknown job kind"; `every_enqueued_kind_is_registered` below guards the list.
@@ -16,6 +17,20 @@ pub fn jobs() -> jobs::Registry {
         .register::<crate::hours::status::RecomputeYear>()
         .register::<crate::certificates::RenderPdf>()
         .register::<crate::certificates::exemptions::IssueProof>();
+    registry
+}
+
+/// Every request kind the approval engine decides, in the order of the queue page's tabs (the first is
+/// the queue's default kind).
+pub fn requests() -> approvals::Registry {
+    let mut registry = approvals::Registry::default();
+    registry
+        .register::<crate::orgs::registration::Registrations>()
+        .register::<crate::claims::Claims>()
+        .register::<crate::certificates::exemptions::Exemptions>()
+        .register::<crate::training::plans::Plans>()
+        .register::<crate::training::declarations::Declarations>()
+        .register::<crate::training::filings::Filings>();
     registry
 }
 
@@ -57,5 +72,17 @@ mod tests {
             assert!(listed.contains(&format!("::{kind}>()")), "job kind {kind} is not registered in kinds::jobs");
         }
         assert_eq!(super::jobs().kinds().count(), kinds.len(), "{kinds:?}");
+    }
+
+    /// The same for request kinds: a kind's rows are opened through its type, so every type must be
+    /// one the engine can decide.
+    #[test]
+    fn every_request_kind_is_registered() {
+        let listed = include_str!("kinds.rs");
+        let kinds = implementors("RequestKind");
+        for kind in &kinds {
+            assert!(listed.contains(&format!("::{kind}>()")), "request kind {kind} is not registered in kinds::requests");
+        }
+        assert_eq!(super::requests().codes().count(), kinds.len(), "{kinds:?}");
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::app::AppState;
-use crate::approvals::{self, Decision, NewApproval, Notice};
+use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg};
 use crate::auth::CurrentUser;
 use crate::db::{Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
@@ -101,7 +101,8 @@ pub async fn file(state: &AppState, user: &CurrentUser, input: &Filing) -> Resul
     let (person_id, unit_id, name) = person.expect("checked above");
     let unit = crate::orgs::get(&state.db, tenant, unit_id).await?.ok_or_else(AppError::not_found)?;
     // Seed 001 §11: the superior approves — the supervising authority, else the unit's HR bureau.
-    let approver = approvals::resolve_step(&state.db, tenant, &unit, &Step { role: Role::AuthorityAdmin, level: OrgLevel::City }).await?;
+    let step = Step { role: Role::AuthorityAdmin, level: OrgLevel::City };
+    let approver = approvals::resolve_step(&state.db, tenant, &RouteOrg::from(&unit), &step).await?;
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
     let inserted = tx
@@ -124,11 +125,10 @@ pub async fn file(state: &AppState, user: &CurrentUser, input: &Filing) -> Resul
         }
         Err(err) => return Err(err.into()),
     };
-    approvals::open_tx(
+    approvals::open_tx::<Exemptions>(
         &mut tx,
         tenant,
         NewApproval {
-            kind: "exemption",
             subject_type: "exemption",
             subject_id: id,
             summary: format!("{name} {} 年度免训申请", input.year),
@@ -180,40 +180,52 @@ pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Valu
     Ok(value)
 }
 
-/// The approvals engine's decision on an exemption: approved ones get their proof issued by a job.
-pub async fn on_decision(
-    tx: &mut Tx,
-    tenant: &str,
-    item: &approvals::Approval,
-    decision: Decision,
-    reason: Option<&str>,
-) -> Result<Notice, AppError> {
-    let approve = decision == Decision::Approve;
+/// Exemptions in the approval queue (one step: the superior): an approval gets the proof issued by a
+/// job.
+#[derive(Default)]
+pub struct Exemptions;
+
+/// Sets the exemption's outcome, unless it was decided meanwhile (then 409).
+async fn set_decided(tx: &mut Tx, d: &Decided<'_>, status: &str) -> Result<(), AppError> {
     let changed = tx
         .run(
             q("UPDATE exemptions SET status = $3, decided_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
-                .bind(tenant)
-                .bind(item.subject_id)
-                .bind(if approve { "approved" } else { "rejected" })
+                .bind(d.tenant)
+                .bind(d.item.subject_id)
+                .bind(status)
                 .bind(Utc::now()),
         )
         .await?;
     if changed == 0 {
         return Err(AppError::conflict("already_decided", "该申请已被处理"));
     }
-    if approve {
-        crate::jobs::enqueue_tx(tx, tenant, &IssueProof { exemption_id: item.subject_id }).await?;
+    Ok(())
+}
+
+impl RequestKind for Exemptions {
+    const CODE: &'static str = "exemption";
+    const LABEL: &'static str = "免训审核";
+    const OBJECT: &'static str = "exemptions";
+
+    async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        set_decided(tx, d, "approved").await?;
+        crate::jobs::enqueue_tx(tx, d.tenant, &IssueProof { exemption_id: d.item.subject_id }).await?;
         Ok(Notice {
             title: "免训申请已通过".into(),
-            body: format!("{}已审核通过，免训证明可在“我的证书”中下载。", item.summary),
+            body: format!("{}已审核通过，免训证明可在“我的证书”中下载。", d.item.summary),
             mail: true,
         })
-    } else {
+    }
+
+    async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        set_decided(tx, d, "rejected").await?;
         Ok(Notice {
-            title: "免训申请未通过".into(),
-            body: format!("{}未通过审核。原因：{}", item.summary, reason.unwrap_or("")),
-            mail: true,
+            title: "免训申请未通过".into(), body: format!("{}未通过审核。原因：{}", d.item.summary, d.reason_text()), mail: true
         })
+    }
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
+        detail_json(state, tenant, item.subject_id).await
     }
 }
 
