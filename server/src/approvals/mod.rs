@@ -503,7 +503,9 @@ async fn detail_page(
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    page.render("approval.html", detail(&state, user, id).await?)
+    let mut data = detail(&state, user, id).await?;
+    data["returnable"] = json!(data["approval"]["kind"].as_str().and_then(|k| state.request_kinds.get(k)).is_some_and(|k| k.returnable()));
+    page.render("approval.html", data)
 }
 
 /// The queue page's data: the kinds the user may review (tabs), the groups and one page of items.
@@ -515,10 +517,13 @@ async fn queue_page_data(state: &AppState, user: &CurrentUser, query: &ListQuery
             kinds.push(json!({"kind": kind.code(), "name": kind.label()}));
         }
     }
-    let groups = if kind_of(state, &query.kind)?.grouped() { groups(state, user, &query.kind).await? } else { Vec::new() };
+    let kind = kind_of(state, &query.kind)?;
+    let groups = if kind.grouped() { groups(state, user, &query.kind).await? } else { Vec::new() };
     Ok(json!({
         "items": items,
         "kinds": kinds,
+        "grouped": kind.grouped(),
+        "returnable": kind.returnable(),
         "groups": groups,
         "query": {"status": query.status, "q": query.q, "kind": query.kind, "org": query.org},
         "pager": crate::api::pager(query.page, query.per_page(), total),
