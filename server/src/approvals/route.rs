@@ -321,16 +321,48 @@ pub async fn steps(db: &Db, tenant: &str, subject_type: &str, subject_id: i64, r
     .await
 }
 
-/// Whether `org` takes a step of the subject's route that has been opened (a reviewer may see what they
-/// decide and what they decided, never what has not reached them yet).
+/// Where an organisation stands on a subject's route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seat {
+    /// Its step that is still pending (it may act on the subject now), if any.
+    pub pending: Option<i64>,
+}
+
+/// The organisation's seat on the subject's route, if a step of it is the organisation's and has been
+/// opened: a reviewer may see what they decide and what they decided, never what has not reached them.
+pub async fn seat(db: &Db, tenant: &str, subject_type: &str, subject_id: i64, org: i64) -> Result<Option<Seat>, sqlx::Error> {
+    let steps: Vec<(i64, String)> = db
+        .all(
+            q("SELECT id, status FROM approvals WHERE tenant_id = $1 AND subject_type = $2 AND subject_id = $3 AND approver_org_id = $4 \
+               AND status <> 'waiting' ORDER BY id")
+            .bind(tenant)
+            .bind(subject_type)
+            .bind(subject_id)
+            .bind(org),
+        )
+        .await?;
+    if steps.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Seat { pending: steps.iter().find(|(_, status)| status == "pending").map(|(id, _)| *id) }))
+}
+
+/// Whether the organisation has a seat on the subject's route (see [`seat`]).
 pub async fn on_route(db: &Db, tenant: &str, subject_type: &str, subject_id: i64, org: i64) -> Result<bool, sqlx::Error> {
-    db.exists(
-        q("SELECT 1 FROM approvals WHERE tenant_id = $1 AND subject_type = $2 AND subject_id = $3 AND approver_org_id = $4 \
-           AND status <> 'waiting'")
-        .bind(tenant)
-        .bind(subject_type)
-        .bind(subject_id)
-        .bind(org),
-    )
-    .await
+    Ok(seat(db, tenant, subject_type, subject_id, org).await?.is_some())
+}
+
+/// Holds a pending step for the caller's transaction (a row lock): a decision of the step waits for
+/// the caller to commit, and `false` says it has been decided already. Work a reviewer does on the
+/// subject while their step is pending (marking students) takes it, so it cannot land after the
+/// decision.
+pub async fn hold_pending_tx(tx: &mut Tx, tenant: &str, approval_id: i64) -> Result<bool, sqlx::Error> {
+    let held = tx
+        .run(
+            q("UPDATE approvals SET status = 'pending' WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
+                .bind(tenant)
+                .bind(approval_id),
+        )
+        .await?;
+    Ok(held == 1)
 }

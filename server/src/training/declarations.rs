@@ -98,21 +98,10 @@ pub async fn visible(state: &AppState, user: &CurrentUser, id: i64) -> Result<(D
     if org == declaration.institution_id && user.can(state, "classes", "manage").await {
         return Ok((declaration, Access::Institution));
     }
-    if user.can(state, "declarations", "review").await {
-        let steps: Vec<(i64, String)> = state
-            .db
-            .all(
-                q("SELECT id, status FROM approvals WHERE tenant_id = $1 AND subject_type = 'class_declaration' AND subject_id = $2 \
-                   AND approver_org_id = $3 AND status <> 'waiting' ORDER BY id")
-                .bind(tenant)
-                .bind(id)
-                .bind(org),
-            )
-            .await?;
-        if !steps.is_empty() {
-            let pending = steps.iter().find(|(_, status)| status == "pending").map(|(id, _)| *id);
-            return Ok((declaration, Access::Reviewer(pending)));
-        }
+    if user.can(state, "declarations", "review").await
+        && let Some(seat) = approvals::seat(&state.db, tenant, "class_declaration", id, org).await?
+    {
+        return Ok((declaration, Access::Reviewer(seat.pending)));
     }
     Err(AppError::not_found())
 }
@@ -331,10 +320,7 @@ pub async fn mark(state: &AppState, user: &CurrentUser, id: i64, body: &VerdictB
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
     // The step must still be pending when the marks land: a concurrent decision excludes this.
-    let open = tx
-        .run(q("UPDATE approvals SET status = 'pending' WHERE tenant_id = $1 AND id = $2 AND status = 'pending'").bind(tenant).bind(step))
-        .await?;
-    if open != 1 {
+    if !approvals::hold_pending_tx(&mut tx, tenant, step).await? {
         return Err(AppError::conflict("not_pending", "该申报已审核，不能再修改学员结果"));
     }
     for student in &targets {
