@@ -95,7 +95,7 @@ pub trait RequestKind: Default + Send + Sync + 'static {
     fn forwarded(&self, tx: &mut Tx, d: &Decided<'_>, next: &str) -> impl Future<Output = Result<Notice, AppError>> + Send {
         let _ = tx;
         let notice = Notice {
-            title: format!("{}已通过一级审核", Self::LABEL),
+            title: "申请已通过一级审核".to_owned(),
             body: format!("{} 已通过{}审核，已提交{next}审核。", d.item.summary, d.item.approver_org_name),
             mail: false,
         };

@@ -47,7 +47,7 @@ pub struct Job {
     pub id: i64,
     pub tenant_id: String,
     pub kind: String,
-    /// JSON text; each kind's handler decodes its own shape.
+    /// JSON text: the kind's [`JobKind`] type, decoded when the job runs.
     pub payload: String,
     pub state: String,
     pub attempts: i64,
