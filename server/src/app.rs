@@ -42,6 +42,10 @@ pub struct Inner {
     pub rules: crate::rules::Rules,
     /// The certificate PDF renderer, loaded (font parsed) on first use.
     pub certificate_renderer: std::sync::OnceLock<Result<Arc<crate::certificates::pdf::Renderer>, String>>,
+    /// The background job kinds the workers run (`crate::kinds`).
+    pub job_kinds: crate::jobs::Registry,
+    /// The request kinds the approval engine decides (`crate::kinds`).
+    pub request_kinds: crate::approvals::Registry,
 }
 
 impl std::ops::Deref for AppState {
@@ -85,6 +89,8 @@ impl AppState {
             mailer,
             rules,
             certificate_renderer: Default::default(),
+            job_kinds: crate::kinds::jobs(),
+            request_kinds: crate::kinds::requests(),
         })))
     }
 }

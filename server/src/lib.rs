@@ -18,6 +18,7 @@ pub mod hours;
 pub mod ids;
 pub mod jobs;
 pub mod keys;
+pub mod kinds;
 pub mod mail;
 pub mod messages;
 pub mod orgs;

@@ -1,6 +1,6 @@
 //! Outgoing mail through lettre: a file outbox under the data dir by default, SMTP in production.
 //!
-//! Mail is never sent inside a request: [`queue_tx`] enqueues a `mail.send` job in the transaction of
+//! Mail is never sent inside a request: [`queue_tx`] enqueues a [`SendMail`] job in the transaction of
 //! the change it reports, and a jobs worker delivers it with retries, so a slow or unreachable mail
 //! server neither delays nor fails the user's action.
 
@@ -12,23 +12,33 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::config::Config;
 use crate::db::{DbResult, Tx, q};
-use crate::jobs::Job;
+use crate::jobs::{self, Job, JobKind};
 
-/// The job kind that delivers one mail.
-pub const SEND_JOB: &str = "mail.send";
-
-/// A `mail.send` job's payload. The sender is the tenant's, looked up when the mail goes out.
+/// The job that delivers one mail. The sender is the tenant's, looked up when the mail goes out.
 #[derive(Debug, Serialize, Deserialize)]
-struct Outgoing {
+pub struct SendMail {
     to: String,
     subject: String,
     body: String,
 }
 
+impl JobKind for SendMail {
+    const KIND: &'static str = "mail.send";
+    const LABEL: &'static str = "邮件发送";
+
+    /// Sends with the configured [`Mailer`] from the tenant's sender address.
+    async fn run(self, state: &AppState, job: &Job) -> anyhow::Result<()> {
+        let Some(tenant) = state.tenants.get(&job.tenant_id) else {
+            anyhow::bail!("tenant {:?} is not loaded", job.tenant_id);
+        };
+        state.mailer.send(&tenant.settings.mail.sender, &self.to, &self.subject, &self.body).await
+    }
+}
+
 /// Queues a mail to `to` in the caller's transaction.
 pub async fn queue_tx(tx: &mut Tx, tenant: &str, to: &str, subject: &str, body: &str) -> DbResult<i64> {
-    let mail = Outgoing { to: to.to_owned(), subject: subject.to_owned(), body: body.to_owned() };
-    crate::jobs::enqueue_tx(tx, tenant, SEND_JOB, &serde_json::to_value(mail).expect("plain strings serialise")).await
+    let mail = SendMail { to: to.to_owned(), subject: subject.to_owned(), body: body.to_owned() };
+    jobs::enqueue_tx(tx, tenant, &mail).await
 }
 
 /// Queues a mail to an account's address on file; accounts without one get none.
@@ -39,15 +49,6 @@ pub async fn queue_to_account_tx(tx: &mut Tx, tenant: &str, account_id: i64, sub
         Some((Some(to),)) if !to.trim().is_empty() => Ok(Some(queue_tx(tx, tenant, to.trim(), subject, body).await?)),
         _ => Ok(None),
     }
-}
-
-/// Runs a `mail.send` job: sends with the configured [`Mailer`] from the tenant's sender address.
-pub async fn deliver(state: &AppState, job: &Job) -> anyhow::Result<()> {
-    let mail: Outgoing = serde_json::from_str(&job.payload)?;
-    let Some(tenant) = state.tenants.get(&job.tenant_id) else {
-        anyhow::bail!("tenant {:?} is not loaded", job.tenant_id);
-    };
-    state.mailer.send(&tenant.settings.mail.sender, &mail.to, &mail.subject, &mail.body).await
 }
 
 pub enum Mailer {

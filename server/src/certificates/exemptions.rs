@@ -8,15 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::app::AppState;
-use crate::approvals::{self, Decision, NewApproval, Notice};
+use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg};
 use crate::auth::CurrentUser;
 use crate::db::{Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
 use crate::rules::model::{OrgLevel, Role, Step};
-
-/// The job that issues the proof of an approved exemption (it needs the signing key and the tenant's
-/// settings, which the deciding transaction does not have).
-pub const ISSUE_JOB: &str = "exemptions.issue";
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Filing {
@@ -105,7 +101,8 @@ pub async fn file(state: &AppState, user: &CurrentUser, input: &Filing) -> Resul
     let (person_id, unit_id, name) = person.expect("checked above");
     let unit = crate::orgs::get(&state.db, tenant, unit_id).await?.ok_or_else(AppError::not_found)?;
     // Seed 001 §11: the superior approves — the supervising authority, else the unit's HR bureau.
-    let approver = approvals::resolve_step(&state.db, tenant, &unit, &Step { role: Role::AuthorityAdmin, level: OrgLevel::City }).await?;
+    let step = Step { role: Role::AuthorityAdmin, level: OrgLevel::City };
+    let approver = approvals::resolve_step(&state.db, tenant, &RouteOrg::from(&unit), &step).await?;
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
     let inserted = tx
@@ -128,11 +125,10 @@ pub async fn file(state: &AppState, user: &CurrentUser, input: &Filing) -> Resul
         }
         Err(err) => return Err(err.into()),
     };
-    approvals::open_tx(
+    approvals::open_tx::<Exemptions>(
         &mut tx,
         tenant,
         NewApproval {
-            kind: "exemption",
             subject_type: "exemption",
             subject_id: id,
             summary: format!("{name} {} 年度免训申请", input.year),
@@ -184,51 +180,73 @@ pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Valu
     Ok(value)
 }
 
-/// The approvals engine's decision on an exemption: approved ones get their proof issued by a job.
-pub async fn on_decision(
-    tx: &mut Tx,
-    tenant: &str,
-    item: &approvals::Approval,
-    decision: Decision,
-    reason: Option<&str>,
-) -> Result<Notice, AppError> {
-    let approve = decision == Decision::Approve;
+/// Exemptions in the approval queue (one step: the superior): an approval gets the proof issued by a
+/// job.
+#[derive(Default)]
+pub struct Exemptions;
+
+/// Sets the exemption's outcome, unless it was decided meanwhile (then 409).
+async fn set_decided(tx: &mut Tx, d: &Decided<'_>, status: &str) -> Result<(), AppError> {
     let changed = tx
         .run(
             q("UPDATE exemptions SET status = $3, decided_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
-                .bind(tenant)
-                .bind(item.subject_id)
-                .bind(if approve { "approved" } else { "rejected" })
+                .bind(d.tenant)
+                .bind(d.item.subject_id)
+                .bind(status)
                 .bind(Utc::now()),
         )
         .await?;
     if changed == 0 {
         return Err(AppError::conflict("already_decided", "该申请已被处理"));
     }
-    if approve {
-        crate::jobs::enqueue_tx(tx, tenant, ISSUE_JOB, &json!({"exemption_id": item.subject_id})).await?;
+    Ok(())
+}
+
+impl RequestKind for Exemptions {
+    const CODE: &'static str = "exemption";
+    const LABEL: &'static str = "免训审核";
+    const OBJECT: &'static str = "exemptions";
+
+    async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        set_decided(tx, d, "approved").await?;
+        crate::jobs::enqueue_tx(tx, d.tenant, &IssueProof { exemption_id: d.item.subject_id }).await?;
         Ok(Notice {
             title: "免训申请已通过".into(),
-            body: format!("{}已审核通过，免训证明可在“我的证书”中下载。", item.summary),
-            mail: true,
-        })
-    } else {
-        Ok(Notice {
-            title: "免训申请未通过".into(),
-            body: format!("{}未通过审核。原因：{}", item.summary, reason.unwrap_or("")),
+            body: format!("{}已审核通过，免训证明可在“我的证书”中下载。", d.item.summary),
             mail: true,
         })
     }
+
+    async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        set_decided(tx, d, "rejected").await?;
+        Ok(Notice {
+            title: "免训申请未通过".into(), body: format!("{}未通过审核。原因：{}", d.item.summary, d.reason_text()), mail: true
+        })
+    }
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
+        detail_json(state, tenant, item.subject_id).await
+    }
 }
 
-#[derive(Debug, Deserialize)]
-struct IssueJob {
+/// The job that issues the proof of an approved exemption (it needs the signing key and the tenant's
+/// settings, which the deciding transaction does not have).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IssueProof {
     exemption_id: i64,
 }
 
+impl crate::jobs::JobKind for IssueProof {
+    const KIND: &'static str = "exemptions.issue";
+    const LABEL: &'static str = "免训证明开具";
+
+    async fn run(self, state: &AppState, job: &crate::jobs::Job) -> anyhow::Result<()> {
+        issue_proof(state, job, self).await
+    }
+}
+
 /// Issues the proof of an approved exemption (once: the exemption remembers its certificate).
-pub async fn run_issue_job(state: &AppState, job: &crate::jobs::Job) -> anyhow::Result<()> {
-    let payload: IssueJob = serde_json::from_str(&job.payload)?;
+async fn issue_proof(state: &AppState, job: &crate::jobs::Job, payload: IssueProof) -> anyhow::Result<()> {
     let tenant = job.tenant_id.as_str();
     let row: Option<(i64, i64, String, Option<i64>, String)> = state
         .db

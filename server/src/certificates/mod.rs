@@ -2,7 +2,7 @@
 //! when the tenant says so), the tenant's rules plugin (`certificate-check`) decides eligibility from the
 //! ledger, and the database keeps one valid certificate per person, kind and year. Every certificate is
 //! signed (a compact JWS over its fields with the tenant's Ed25519 key, carried in the QR code's
-//! verification URL) and rendered to a PDF by a background job ([`RENDER_JOB`]).
+//! verification URL) and rendered to a PDF by a background job ([`RenderPdf`]).
 //!
 //! Besides the plugin's kinds: the yearly CE hour recognition proof ([`RECOGNITION`], current year,
 //! reissuing voids the previous one, online hours from recognised platforms only) and the exemption
@@ -34,8 +34,6 @@ use crate::hours;
 use crate::rules::model::Subject;
 use crate::tenancy::TenantSettings;
 
-/// The background job that renders a certificate's PDF.
-pub const RENDER_JOB: &str = "certificates.render";
 /// The yearly CE hour recognition proof (继教学时互认证明).
 pub const RECOGNITION: &str = "recognition";
 /// The exemption proof (免训证明).
@@ -323,7 +321,7 @@ pub async fn issue(
         json!({"number": certificate.number, "kind": certificate.kind, "year": certificate.year}),
     )
     .await?;
-    crate::jobs::enqueue_tx(&mut tx, tenant, RENDER_JOB, &json!({"certificate_id": certificate.id, "origin": origin})).await?;
+    crate::jobs::enqueue_tx(&mut tx, tenant, &RenderPdf { certificate_id: certificate.id, origin: origin.to_owned() }).await?;
     tx.commit().await?;
     Ok(Some(certificate))
 }
@@ -688,16 +686,25 @@ pub async fn render(state: &AppState, settings: &TenantSettings, docs: Vec<pdf::
         .map_err(|e| AppError::internal(format!("certificate PDF: {e}")))
 }
 
-#[derive(Debug, Deserialize)]
-struct RenderJob {
+/// The background job that renders a certificate's PDF and stores it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RenderPdf {
     certificate_id: i64,
     origin: String,
 }
 
-/// Renders a certificate's PDF and stores it (see `jobs::handle`). A missing font marks the certificate
-/// `failed` with the reason and fails the job (retried: installing the font fixes it).
-pub async fn run_render_job(state: &AppState, job: &crate::jobs::Job) -> anyhow::Result<()> {
-    let payload: RenderJob = serde_json::from_str(&job.payload)?;
+impl crate::jobs::JobKind for RenderPdf {
+    const KIND: &'static str = "certificates.render";
+    const LABEL: &'static str = "证书生成";
+
+    /// A missing font marks the certificate `failed` with the reason and fails the job (retried:
+    /// installing the font fixes it).
+    async fn run(self, state: &AppState, job: &crate::jobs::Job) -> anyhow::Result<()> {
+        render_job(state, job, self).await
+    }
+}
+
+async fn render_job(state: &AppState, job: &crate::jobs::Job, payload: RenderPdf) -> anyhow::Result<()> {
     let tenant = job.tenant_id.as_str();
     let Some(certificate) = state
         .db

@@ -18,13 +18,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::app::AppState;
-use crate::approvals::{self, Approval, Decision, NewApproval, Notice};
+use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, Trail};
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
 use crate::hours::{self, NewCredit};
 use crate::orgs;
-use crate::rules::model::{Activity, Assessment, ClaimInput, FieldKind, Person, RequestKind, Subject};
+use crate::rules::model::{Activity, Assessment, ClaimInput, FieldKind, Person, RequestKind as RouteKind, Subject};
 use crate::{audit, storage};
 
 pub const STATUSES: &[(&str, &str)] =
@@ -314,16 +314,7 @@ async fn readable_by(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cl
     }
     if let Some(org) = user.account.org_id
         && user.can(state, "claims", "review").await
-        && state
-            .db
-            .exists(
-                q("SELECT 1 FROM approvals WHERE tenant_id = $1 AND subject_type = 'claim' AND subject_id = $2 AND approver_org_id = $3 \
-                   AND status <> 'waiting'")
-                .bind(tenant)
-                .bind(id)
-                .bind(org),
-            )
-            .await?
+        && approvals::on_route(&state.db, tenant, "claim", id, org).await?
     {
         return Ok(claim);
     }
@@ -540,7 +531,7 @@ fn routed_subject(grants: &[StoredGrant]) -> Option<Subject> {
 /// Whether the tenant's route for claims in `year` asks the unit to choose the deciding department (the
 /// form shows the choice only then).
 pub async fn offers_choice(state: &AppState, tenant: &str, year: i64, level: &str) -> bool {
-    approvals::route_asks_choice(state, tenant, year, level, RequestKind::ActivityClaim, Subject::Professional).await
+    approvals::route_asks_choice(state, tenant, year, level, RouteKind::ActivityClaim, Subject::Professional).await
 }
 
 /// Submits a draft or returned claim: the full form with its files is assessed again, the plugin returns
@@ -568,9 +559,16 @@ pub async fn submit(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cla
     let unit = orgs::get(&state.db, tenant, claim.unit_id).await?.ok_or_else(AppError::not_found)?;
     let year = year_u16(claim.year)?;
     let sha = state.rules.for_tenant_year(tenant, year)?.plugin().sha256;
-    let mut steps =
-        approvals::route_for(state, tenant, &unit, year, RequestKind::ActivityClaim, routed_subject(&grants), claim.route_choice.clone())
-            .await?;
+    let mut steps = approvals::route_for(
+        state,
+        tenant,
+        &RouteOrg::from(&unit),
+        year,
+        RouteKind::ActivityClaim,
+        routed_subject(&grants),
+        claim.route_choice.clone(),
+    )
+    .await?;
     // Declaring for one's own staff: the unit's review is the declaration itself.
     let declared = user.account.role == "unit_admin" && user.account.org_id == Some(unit.id);
     if declared {
@@ -605,13 +603,12 @@ pub async fn submit(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cla
     }
     let summary =
         format!("{} · {} · {} 学时（{} 年度）", claim.person_name, claim.activity_name, hours::format_hours(hours_total), claim.year);
-    approvals::open_route_tx(
+    approvals::open_route_tx::<Claims>(
         &mut tx,
         &state.config,
         tenant,
         &steps,
         NewApproval {
-            kind: "claim",
             subject_type: "claim",
             subject_id: id,
             summary,
@@ -653,23 +650,9 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<C
         return Err(AppError::conflict("already_declared", "单位已申报，不能撤回，请联系单位管理员"));
     }
     let mut tx = state.db.begin().await?;
-    // Only while the first step is still pending: the row lock makes a concurrent decision and this
-    // withdrawal exclude each other.
-    let first = tx
-        .run(
-            q("UPDATE approvals SET status = 'withdrawn', decided_by = $4, decided_at = $5 WHERE tenant_id = $1 AND subject_type = 'claim' \
-               AND subject_id = $2 AND round = $3 AND step_no = 1 AND status = 'pending'")
-            .bind(tenant)
-            .bind(id)
-            .bind(claim.round)
-            .bind(user.account.id)
-            .bind(Utc::now()),
-        )
-        .await?;
-    if first != 1 {
+    if !approvals::withdraw_undecided_tx(&mut tx, tenant, "claim", id, claim.round, user.account.id).await? {
         return Err(too_late());
     }
-    approvals::close_open_steps_tx(&mut tx, tenant, "claim", id, claim.round, &["waiting"], "withdrawn").await?;
     let changed = tx
         .run(
             q("UPDATE claims SET status = 'draft', declared_by = NULL, updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'submitted'")
@@ -729,115 +712,94 @@ async fn finish_approved(tx: &mut Tx, tenant: &str, id: i64, actor: i64) -> Resu
     Ok(())
 }
 
-/// What a reviewer's decision on one step does to the claim (called inside the deciding transaction).
-pub async fn on_decision(
-    tx: &mut Tx,
-    config: &crate::config::Config,
-    tenant: &str,
-    item: &Approval,
-    decision: Decision,
-    actor: i64,
-    reason: Option<&str>,
-) -> Result<Notice, AppError> {
-    let id = item.subject_id;
+/// Activity claims in the approval queue: each step of the plugin's route is a queue row; the last
+/// step's approval grants the hours, a rejection ends the claim, a return sends it back for changes.
+#[derive(Default)]
+pub struct Claims;
+
+/// What the applicant's messages call the claim: the activity and its hours; and its year.
+async fn described(tx: &mut Tx, tenant: &str, id: i64) -> Result<(String, i64), sqlx::Error> {
     let (activity_name, hours_total, year): (String, i64, i64) =
         tx.one(q("SELECT activity_name, hours, year FROM claims WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(id)).await?;
-    let what = format!("{}（{} 学时）", activity_name, hours::format_hours(hours_total));
-    let reason_text = reason.unwrap_or("");
-    let notice = match decision {
-        Decision::Approve => {
-            let next = approvals::advance_tx(tx, config, tenant, item).await?;
-            match next {
-                Some(org_name) => {
-                    audit::record_tx(
-                        tx,
-                        tenant,
-                        Some(actor),
-                        "claim.step_approved",
-                        "claim",
-                        Some(id),
-                        json!({"step": item.step_no, "next": org_name}),
-                    )
-                    .await?;
-                    Notice {
-                        title: "学时申报已通过一级审核".to_owned(),
-                        body: format!("您的学时申报 {what} 已通过{}审核，已提交{}审核。", item.approver_org_name, org_name),
-                        mail: false,
-                    }
-                }
-                None => {
-                    finish_approved(tx, tenant, id, actor).await?;
-                    audit::record_tx(tx, tenant, Some(actor), "claim.approved", "claim", Some(id), json!({"step": item.step_no})).await?;
-                    Notice {
-                        title: "学时申报已通过".to_owned(),
-                        body: format!("您的学时申报 {what} 已审核通过，学时已计入 {year} 年度。"),
-                        mail: true,
-                    }
-                }
-            }
-        }
-        Decision::Reject | Decision::Return => {
-            let (status, action) =
-                if decision == Decision::Reject { ("rejected", "claim.rejected") } else { ("returned", "claim.returned") };
-            approvals::close_open_steps_tx(tx, tenant, "claim", id, item.round, &["waiting"], "cancelled").await?;
-            let changed = tx
-                .run(
-                    q("UPDATE claims SET status = $3, decided_at = $4, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'submitted'")
-                        .bind(tenant)
-                        .bind(id)
-                        .bind(status)
-                        .bind(Utc::now()),
-                )
-                .await?;
-            if changed != 1 {
-                return Err(AppError::conflict("already_decided", "申报状态已变化，请刷新后重试"));
-            }
-            audit::record_tx(tx, tenant, Some(actor), action, "claim", Some(id), json!({"step": item.step_no, "reason": reason})).await?;
-            if decision == Decision::Reject {
-                Notice {
-                    title: "学时申报未通过".to_owned(),
-                    body: format!("您的学时申报 {what} 未通过{}审核。原因：{reason_text}", item.approver_org_name),
-                    mail: true,
-                }
-            } else {
-                Notice {
-                    title: "学时申报被退回修改".to_owned(),
-                    body: format!("您的学时申报 {what} 被{}退回修改。原因：{reason_text}。请修改后重新提交。", item.approver_org_name),
-                    mail: true,
-                }
-            }
-        }
-    };
-    Ok(notice)
+    Ok((format!("{}（{} 学时）", activity_name, hours::format_hours(hours_total)), year))
 }
 
-/// A route step as the claim's page shows it.
-#[derive(Debug, Serialize, sqlx::FromRow)]
-pub struct StepView {
-    pub approval_id: i64,
-    pub step_no: i64,
-    pub step_role: Option<String>,
-    pub org_name: String,
-    pub status: String,
-    pub reason: Option<String>,
-    pub decided_by_name: Option<String>,
-    pub decided_at: Option<DateTime<Utc>>,
+/// Ends the claim's round as rejected or returned, inside the deciding transaction.
+async fn finish_decided(tx: &mut Tx, tenant: &str, id: i64, status: &str) -> Result<(), AppError> {
+    let changed = tx
+        .run(
+            q("UPDATE claims SET status = $3, decided_at = $4, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'submitted'")
+                .bind(tenant)
+                .bind(id)
+                .bind(status)
+                .bind(Utc::now()),
+        )
+        .await?;
+    if changed != 1 {
+        return Err(AppError::conflict("already_decided", "申报状态已变化，请刷新后重试"));
+    }
+    Ok(())
 }
 
-async fn steps(db: &Db, tenant: &str, id: i64, round: i64) -> Result<Vec<StepView>, sqlx::Error> {
-    db.all(
-        q("SELECT p.id AS approval_id, p.step_no, p.step_role, o.name AS org_name, p.status, p.reason, x.name AS decided_by_name, p.decided_at \
-           FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_id AND o.id = p.approver_org_id \
-           LEFT JOIN accounts x ON x.tenant_id = p.tenant_id AND x.id = p.decided_by \
-           WHERE p.tenant_id = $1 AND p.subject_type = 'claim' AND p.subject_id = $2 AND p.round = $3 ORDER BY p.step_no")
-        .bind(tenant)
-        .bind(id)
-        .bind(round),
-    )
-    .await
+impl RequestKind for Claims {
+    const CODE: &'static str = "claim";
+    const LABEL: &'static str = "学时申报审核";
+    const OBJECT: &'static str = "claims";
+    const GROUPED: bool = true;
+    const RETURNABLE: bool = true;
+    const TRAIL: Option<Trail> = Some(Trail {
+        forwarded: "claim.step_approved",
+        approved: ("claim.approved", "审核通过，学时已入账"),
+        rejected: "claim.rejected",
+        returned: Some("claim.returned"),
+    });
+
+    async fn forwarded(&self, tx: &mut Tx, d: &Decided<'_>, next: &str) -> Result<Notice, AppError> {
+        let (what, _) = described(tx, d.tenant, d.item.subject_id).await?;
+        Ok(Notice {
+            title: "学时申报已通过一级审核".to_owned(),
+            body: format!("您的学时申报 {what} 已通过{}审核，已提交{}审核。", d.item.approver_org_name, next),
+            mail: false,
+        })
+    }
+
+    async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        let (what, year) = described(tx, d.tenant, d.item.subject_id).await?;
+        finish_approved(tx, d.tenant, d.item.subject_id, d.actor).await?;
+        Ok(Notice {
+            title: "学时申报已通过".to_owned(),
+            body: format!("您的学时申报 {what} 已审核通过，学时已计入 {year} 年度。"),
+            mail: true,
+        })
+    }
+
+    async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        let (what, _) = described(tx, d.tenant, d.item.subject_id).await?;
+        finish_decided(tx, d.tenant, d.item.subject_id, "rejected").await?;
+        Ok(Notice {
+            title: "学时申报未通过".to_owned(),
+            body: format!("您的学时申报 {what} 未通过{}审核。原因：{}", d.item.approver_org_name, d.reason_text()),
+            mail: true,
+        })
+    }
+
+    async fn returned(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        let (what, _) = described(tx, d.tenant, d.item.subject_id).await?;
+        finish_decided(tx, d.tenant, d.item.subject_id, "returned").await?;
+        Ok(Notice {
+            title: "学时申报被退回修改".to_owned(),
+            body: format!("您的学时申报 {what} 被{}退回修改。原因：{}。请修改后重新提交。", d.item.approver_org_name, d.reason_text()),
+            mail: true,
+        })
+    }
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
+        detail_json(state, tenant, item.subject_id).await
+    }
 }
 
-/// Audit actions on a claim, as its trail shows them.
+/// The applicant's own actions on a claim, as its trail shows them (the reviewers' are the engine's,
+/// see [`Claims`]).
 const ACTIONS: &[(&str, &str)] = &[
     ("claim.created", "创建申报"),
     ("claim.updated", "修改申报"),
@@ -846,10 +808,6 @@ const ACTIONS: &[(&str, &str)] = &[
     ("claim.submitted", "提交申报"),
     ("claim.declared", "单位代为申报"),
     ("claim.withdrawn", "撤回申报"),
-    ("claim.step_approved", "审核通过，送下一级"),
-    ("claim.approved", "审核通过，学时已入账"),
-    ("claim.rejected", "审核不通过"),
-    ("claim.returned", "退回修改"),
     ("claim.deleted", "删除申报"),
 ];
 
@@ -873,21 +831,13 @@ pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Valu
             .collect(),
         None => values.iter().map(|(k, v)| json!({"key": k, "label": k, "value": v})).collect(),
     };
-    let trail: Vec<Value> = audit::trail(&state.db, tenant, "claim", id)
-        .await?
-        .into_iter()
-        .map(|entry| {
-            let label = ACTIONS.iter().find(|(a, _)| *a == entry.action).map_or(entry.action.as_str(), |(_, l)| l).to_owned();
-            let detail: Value = serde_json::from_str(&entry.detail).unwrap_or_default();
-            json!({"created_at": entry.created_at, "actor_name": entry.actor_name, "action": entry.action, "label": label, "reason": detail.get("reason")})
-        })
-        .collect();
+    let trail = approvals::trail_json(&state.db, tenant, "claim", id, ACTIONS, Claims::TRAIL).await?;
     Ok(json!({
         "claim": claim.to_json(),
         "form": form,
         "file_fields": activity.as_ref().map(|a| a.fields.iter().filter(|f| f.kind == FieldKind::File).map(|f| json!({"key": f.key, "label": f.label})).collect::<Vec<_>>()).unwrap_or_default(),
         "attachments": attachments(&state.db, tenant, id).await?,
-        "steps": steps(&state.db, tenant, id, claim.round).await?,
+        "steps": approvals::steps(&state.db, tenant, "claim", id, claim.round).await?,
         "trail": trail,
     }))
 }

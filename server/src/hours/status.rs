@@ -20,7 +20,7 @@ use super::{LedgerCredit, check_year, format_hours, hours_json, person_year};
 use crate::app::AppState;
 use crate::db::{Bulk, Db, DbResult, Tx, q};
 use crate::error::AppError;
-use crate::jobs::Job;
+use crate::jobs::{self, Job, JobKind};
 use crate::rules::Rules;
 use crate::rules::model::{Hours, Totals, YearStatus};
 
@@ -33,20 +33,54 @@ pub const RECOMPUTE_MANY_JOB: &str = "status.recompute_many";
 /// Person-years per plugin call in a tenant-year recompute.
 const BATCH: i64 = 500;
 
+/// The job that recomputes one person-year ([`RECOMPUTE_JOB`]).
 #[derive(Debug, Serialize, Deserialize)]
-struct PersonYearJob {
-    person_id: i64,
-    year: i64,
+pub struct RecomputePerson {
+    pub person_id: i64,
+    pub year: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct ManyJob {
-    items: Vec<(i64, i64)>,
+impl JobKind for RecomputePerson {
+    const KIND: &'static str = RECOMPUTE_JOB;
+    const LABEL: &'static str = "年度学时计算";
+
+    async fn run(self, state: &AppState, job: &Job) -> anyhow::Result<()> {
+        recompute_many(state, &job.tenant_id, &[(self.person_id, self.year)]).await?;
+        Ok(())
+    }
 }
 
+/// The job that recomputes a list of person-years ([`RECOMPUTE_MANY_JOB`]).
 #[derive(Debug, Serialize, Deserialize)]
-struct TenantYearJob {
-    year: i64,
+pub struct RecomputeMany {
+    pub items: Vec<(i64, i64)>,
+}
+
+impl JobKind for RecomputeMany {
+    const KIND: &'static str = RECOMPUTE_MANY_JOB;
+    const LABEL: &'static str = "平台学时入账后计算";
+
+    async fn run(self, state: &AppState, job: &Job) -> anyhow::Result<()> {
+        recompute_many(state, &job.tenant_id, &self.items).await?;
+        Ok(())
+    }
+}
+
+/// The job that recomputes a whole tenant-year in batches ([`RECOMPUTE_YEAR_JOB`]).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RecomputeYear {
+    pub year: i64,
+}
+
+impl JobKind for RecomputeYear {
+    const KIND: &'static str = RECOMPUTE_YEAR_JOB;
+    const LABEL: &'static str = "年度学时批量重算";
+
+    async fn run(self, state: &AppState, job: &Job) -> anyhow::Result<()> {
+        let n = recompute_year(&state.db, &state.rules, &job.tenant_id, self.year, |_| {}).await?;
+        tracing::info!(tenant = %job.tenant_id, year = self.year, people = n, "yearly status recomputed");
+        Ok(())
+    }
 }
 
 /// One stored row; hours in hundredths.
@@ -155,8 +189,7 @@ pub async fn mark_tx(tx: &mut Tx, tenant: &str, person_id: i64, year: i64) -> Db
         .bind(year),
     )
     .await?;
-    let payload = serde_json::to_value(PersonYearJob { person_id, year }).unwrap_or_default();
-    crate::jobs::enqueue_once_tx(tx, tenant, RECOMPUTE_JOB, &payload).await?;
+    jobs::enqueue_once_tx(tx, tenant, &RecomputePerson { person_id, year }).await?;
     Ok(())
 }
 
@@ -175,16 +208,14 @@ pub async fn mark_many_tx(tx: &mut Tx, tenant: &str, person_years: &[(i64, i64)]
         &rows,
     )
     .await?;
-    let payload = serde_json::to_value(ManyJob { items: person_years.to_vec() }).unwrap_or_default();
-    crate::jobs::enqueue_tx(tx, tenant, RECOMPUTE_MANY_JOB, &payload).await?;
+    jobs::enqueue_tx(tx, tenant, &RecomputeMany { items: person_years.to_vec() }).await?;
     Ok(())
 }
 
 /// Marks every stored row of a tenant-year stale and queues one batched recompute of the year.
 pub async fn mark_year_tx(tx: &mut Tx, tenant: &str, year: i64) -> DbResult<()> {
     tx.run(q("UPDATE year_status SET generation = generation + 1 WHERE tenant_id = $1 AND year = $2").bind(tenant).bind(year)).await?;
-    let payload = serde_json::to_value(TenantYearJob { year }).unwrap_or_default();
-    crate::jobs::enqueue_once_tx(tx, tenant, RECOMPUTE_YEAR_JOB, &payload).await?;
+    jobs::enqueue_once_tx(tx, tenant, &RecomputeYear { year }).await?;
     Ok(())
 }
 
@@ -439,27 +470,6 @@ pub async fn tenant_years(db: &Db, tenant: &str) -> DbResult<Vec<i64>> {
     years.sort_unstable();
     years.dedup();
     Ok(years)
-}
-
-/// Runs a recompute job (see `jobs::handle`).
-pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
-    match job.kind.as_str() {
-        RECOMPUTE_JOB => {
-            let p: PersonYearJob = serde_json::from_str(&job.payload)?;
-            recompute_many(state, &job.tenant_id, &[(p.person_id, p.year)]).await?;
-        }
-        RECOMPUTE_MANY_JOB => {
-            let p: ManyJob = serde_json::from_str(&job.payload)?;
-            recompute_many(state, &job.tenant_id, &p.items).await?;
-        }
-        RECOMPUTE_YEAR_JOB => {
-            let p: TenantYearJob = serde_json::from_str(&job.payload)?;
-            let n = recompute_year(&state.db, &state.rules, &job.tenant_id, p.year, |_| {}).await?;
-            tracing::info!(tenant = %job.tenant_id, year = p.year, people = n, "yearly status recomputed");
-        }
-        other => anyhow::bail!("not a status job: {other}"),
-    }
-    Ok(())
 }
 
 /// A digest of what judges a tenant's years: `rules.toml` and the plugin pins (`[[rules]]` in

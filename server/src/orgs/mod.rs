@@ -74,6 +74,20 @@ pub struct Org {
     pub created_at: DateTime<Utc>,
 }
 
+/// An organisation as the approval engine routes it (as an applicant's unit or a step's approver).
+impl From<&Org> for crate::approvals::RouteOrg {
+    fn from(org: &Org) -> Self {
+        crate::approvals::RouteOrg {
+            id: org.id,
+            name: org.name.clone(),
+            level: org.level.clone(),
+            path: org.path.clone(),
+            supervisor_id: org.supervisor_id,
+            hr_bureau_id: org.hr_bureau_id,
+        }
+    }
+}
+
 pub const ORG_COLUMNS: &str = "id, kind, name, credit_code, parent_id, path, supervisor_id, supervisor_path, level, region_code, hr_bureau_id, nature, \
      affiliation, industry, contact_name, contact_phone, address, licence_blob_id, status, created_at";
 

@@ -1,6 +1,7 @@
 //! Organisation registration: a unit, training institution or industry authority registers itself with
 //! its first admin and a scanned licence; an HR bureau's admin registers for an existing bureau. Both
-//! wait for the approver the province's rule names.
+//! wait for the approver the province's rule names. Registrations of staff (`people`) and of
+//! organisations and their admins are decided as one request kind, [`Registrations`].
 
 use axum::extract::Multipart;
 use chrono::Utc;
@@ -9,7 +10,7 @@ use serde_json::json;
 
 use super::{NewOrg, Org, bureau_of_region, get};
 use crate::app::AppState;
-use crate::approvals::{self, NewApproval};
+use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, Reviewers};
 use crate::auth::{self, NewAccount, password};
 use crate::db::{Tx, is_unique_violation, q};
 use crate::error::{AppError, FieldErrors};
@@ -301,11 +302,10 @@ async fn write(
         ("org", org_id, format!("{}注册：{}（管理员 {}）", super::kind_label(&input.kind), org_name, input.admin_name.trim()))
     };
     approvals::schedule_digest_tx(tx, &state.config, code, approver_id).await?;
-    approvals::open_tx(
+    approvals::open_tx::<Registrations>(
         tx,
         code,
         NewApproval {
-            kind: "registration",
             subject_type,
             subject_id,
             summary,
@@ -326,5 +326,79 @@ fn duplicate(err: sqlx::Error) -> AppError {
         errors.finish().unwrap_err()
     } else {
         err.into()
+    }
+}
+
+/// Registrations in the approval queue: a staff member's or an admin's account (subject `account`) or a
+/// new organisation with its first admin (subject `org`). An approval activates them, a rejection
+/// marks them rejected; either way the applicant gets a message and a mail.
+#[derive(Default)]
+pub struct Registrations;
+
+/// Sets the registering account, or the organisation and its first admin, to `status`.
+async fn set_registered(tx: &mut Tx, d: &Decided<'_>, status: &str) -> Result<(), sqlx::Error> {
+    let item = d.item;
+    if item.subject_type == "org" {
+        tx.run(
+            q("UPDATE orgs SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
+                .bind(d.tenant)
+                .bind(item.subject_id)
+                .bind(status)
+                .bind(Utc::now()),
+        )
+        .await?;
+    }
+    let account = if item.subject_type == "org" { item.applicant_account_id } else { Some(item.subject_id) };
+    if let Some(account) = account {
+        tx.run(
+            q("UPDATE accounts SET status = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
+                .bind(d.tenant)
+                .bind(account)
+                .bind(status),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+impl RequestKind for Registrations {
+    const CODE: &'static str = "registration";
+    const LABEL: &'static str = "注册审核";
+    const OBJECT: &'static str = "registrations";
+    const REVIEWERS: Reviewers = Reviewers::Subtree;
+
+    async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        set_registered(tx, d, "active").await?;
+        Ok(Notice {
+            title: "注册审核已通过".to_owned(),
+            body: format!("您的注册申请（{}）已审核通过，现在可以登录了。", d.item.summary),
+            mail: true,
+        })
+    }
+
+    async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        set_registered(tx, d, "rejected").await?;
+        Ok(Notice {
+            title: "注册审核未通过".to_owned(),
+            body: format!("您的注册申请（{}）未通过审核。原因：{}", d.item.summary, d.reason_text()),
+            mail: true,
+        })
+    }
+
+    /// The registering organisation, or the registering person's profile (ID number masked), or the
+    /// account of an admin who has no person.
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<serde_json::Value, AppError> {
+        if item.subject_type == "org" {
+            return serde_json::to_value(get(&state.db, tenant, item.subject_id).await?).map_err(AppError::internal);
+        }
+        let person: Option<(Option<i64>,)> =
+            state.db.opt(q("SELECT person_id FROM accounts WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(item.subject_id)).await?;
+        match person.and_then(|p| p.0) {
+            Some(person_id) => crate::people::profile_json(&state.db, tenant, person_id).await,
+            None => serde_json::to_value(
+                auth::account_by_id(&state.db, tenant, item.subject_id).await?.map(|a| auth::handlers::account_json(&a)),
+            )
+            .map_err(AppError::internal),
+        }
     }
 }

@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::approvals::{self, NewApproval};
+use crate::approvals::{self, NewApproval, RouteOrg};
 use crate::auth::{self, NewAccount, password};
 use crate::db::{Db, Tx, q};
 use crate::error::{AppError, FieldErrors};
 use crate::ids;
+use crate::orgs::registration::Registrations;
 use crate::orgs::{self, Org};
 use crate::tenancy::TenantCtx;
 
@@ -320,7 +321,7 @@ async fn write_staff(
     dates: &Dates,
     status: &str,
     hash: &str,
-    approver: Option<&Org>,
+    approver: Option<&RouteOrg>,
 ) -> Result<i64, sqlx::Error> {
     let now = Utc::now();
     let person_id = tx
@@ -368,11 +369,10 @@ async fn write_staff(
     )
     .await?;
     if let Some(approver) = approver {
-        approvals::open_tx(
+        approvals::open_tx::<Registrations>(
             tx,
             code,
             NewApproval {
-                kind: "registration",
                 subject_type: "account",
                 subject_id: account_id,
                 summary: format!("专技人员 {} {}（{}）", input.name.trim(), ids::mask_id_number(id_number), unit.name),
@@ -389,7 +389,7 @@ async fn write_staff(
 
 /// Who approves a staff registration: the first step of the route the tenant's rules plugin gives for
 /// this year (Hunan: nobody, active at once; Henan: the unit; Hubei: the supervising authority).
-async fn staff_approver(state: &AppState, code: &str, unit: &Org) -> Result<Option<Org>, AppError> {
+async fn staff_approver(state: &AppState, code: &str, unit: &Org) -> Result<Option<RouteOrg>, AppError> {
     use crate::rules::model::{Applicant, RequestKind, RouteInput};
     let year = u16::try_from(chrono::Datelike::year(&chrono::Utc::now())).map_err(AppError::internal)?;
     let rules = state.rules.for_tenant_year(code, year)?;
@@ -403,7 +403,7 @@ async fn staff_approver(state: &AppState, code: &str, unit: &Org) -> Result<Opti
     let route = rules.blocking(move |r| r.route(&request)).await?;
     match route.steps.first() {
         None => Ok(None),
-        Some(step) => Ok(Some(approvals::resolve_step(&state.db, code, unit, step).await?)),
+        Some(step) => Ok(Some(approvals::resolve_step(&state.db, code, &RouteOrg::from(unit), step).await?)),
     }
 }
 

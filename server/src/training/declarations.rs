@@ -18,12 +18,12 @@ use serde_json::{Value, json};
 use super::classes;
 use super::plans;
 use crate::app::AppState;
-use crate::approvals::{self, Approval, Decision, NewApproval, Notice};
+use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg};
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::AppError;
 use crate::hours::{self, NewCredit};
-use crate::rules::model::{RequestKind, Subject};
+use crate::rules::model::{RequestKind as RouteKind, Subject};
 use crate::{audit, ids};
 
 pub const VERDICTS: &[(&str, &str)] = &[("pending", "待审核"), ("pass", "合格"), ("fail", "不合格")];
@@ -98,21 +98,10 @@ pub async fn visible(state: &AppState, user: &CurrentUser, id: i64) -> Result<(D
     if org == declaration.institution_id && user.can(state, "classes", "manage").await {
         return Ok((declaration, Access::Institution));
     }
-    if user.can(state, "declarations", "review").await {
-        let steps: Vec<(i64, String)> = state
-            .db
-            .all(
-                q("SELECT id, status FROM approvals WHERE tenant_id = $1 AND subject_type = 'class_declaration' AND subject_id = $2 \
-                   AND approver_org_id = $3 AND status <> 'waiting' ORDER BY id")
-                .bind(tenant)
-                .bind(id)
-                .bind(org),
-            )
-            .await?;
-        if !steps.is_empty() {
-            let pending = steps.iter().find(|(_, status)| status == "pending").map(|(id, _)| *id);
-            return Ok((declaration, Access::Reviewer(pending)));
-        }
+    if user.can(state, "declarations", "review").await
+        && let Some(seat) = approvals::seat(&state.db, tenant, "class_declaration", id, org).await?
+    {
+        return Ok((declaration, Access::Reviewer(seat.pending)));
     }
     Err(AppError::not_found())
 }
@@ -150,9 +139,9 @@ pub async fn declare(state: &AppState, user: &CurrentUser, class_id: i64, body: 
     let steps = approvals::route_for(
         state,
         tenant,
-        &institution,
+        &RouteOrg::from(&institution),
         hours::check_year(plan.credit_year)?,
-        RequestKind::ClassDeclaration,
+        RouteKind::ClassDeclaration,
         subject_of(&plan.subject_kind),
         choice.clone(),
     )
@@ -195,13 +184,12 @@ pub async fn declare(state: &AppState, user: &CurrentUser, class_id: i64, body: 
         hours::format_hours(plan.hours),
         plan.credit_year
     );
-    approvals::open_route_tx(
+    approvals::open_route_tx::<Declarations>(
         &mut tx,
         &state.config,
         tenant,
         &steps,
         NewApproval {
-            kind: "declaration",
             subject_type: "class_declaration",
             subject_id: id,
             summary,
@@ -332,10 +320,7 @@ pub async fn mark(state: &AppState, user: &CurrentUser, id: i64, body: &VerdictB
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
     // The step must still be pending when the marks land: a concurrent decision excludes this.
-    let open = tx
-        .run(q("UPDATE approvals SET status = 'pending' WHERE tenant_id = $1 AND id = $2 AND status = 'pending'").bind(tenant).bind(step))
-        .await?;
-    if open != 1 {
+    if !approvals::hold_pending_tx(&mut tx, tenant, step).await? {
         return Err(AppError::conflict("not_pending", "该申报已审核，不能再修改学员结果"));
     }
     for student in &targets {
@@ -434,59 +419,61 @@ async fn finish_approved(tx: &mut Tx, tenant: &str, id: i64, actor: i64) -> Resu
     Ok(passed.len() as i64)
 }
 
-/// The approvals engine's decision on one step of a declaration.
-pub async fn on_decision(
-    tx: &mut Tx,
-    config: &crate::config::Config,
-    tenant: &str,
-    item: &Approval,
-    decision: Decision,
-    actor: i64,
-    reason: Option<&str>,
-) -> Result<Notice, AppError> {
-    let id = item.subject_id;
-    match decision {
-        Decision::Approve => match approvals::advance_tx(tx, config, tenant, item).await? {
-            Some(next) => {
-                audit::record_tx(tx, tenant, Some(actor), "declaration.step_approved", "approval", Some(item.id), json!({"next": next}))
-                    .await?;
-                Ok(Notice {
-                    title: "培训班学时申报已通过一级审核".to_owned(),
-                    body: format!("{} 已通过{}审核，已提交{}审核。", item.summary, item.approver_org_name, next),
-                    mail: false,
-                })
-            }
-            None => {
-                let passed = finish_approved(tx, tenant, id, actor).await?;
-                Ok(Notice {
-                    title: "培训班学时申报已通过".to_owned(),
-                    body: format!("{} 已审核通过，{passed} 名合格学员的学时已计入。", item.summary),
-                    mail: true,
-                })
-            }
-        },
-        Decision::Reject => {
-            approvals::close_open_steps_tx(tx, tenant, "class_declaration", id, item.round, &["waiting"], "cancelled").await?;
-            let changed = tx
-                .run(
-                    q("UPDATE class_declarations SET status = 'rejected', decided_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
-                        .bind(tenant)
-                        .bind(id)
-                        .bind(Utc::now()),
-                )
-                .await?;
-            if changed != 1 {
-                return Err(AppError::conflict("already_decided", "申报状态已变化，请刷新后重试"));
-            }
-            Ok(Notice {
-                title: "培训班学时申报未通过".to_owned(),
-                body: format!("{} 未通过{}审核。原因：{}", item.summary, item.approver_org_name, reason.unwrap_or("")),
-                mail: true,
-            })
+/// Class declarations in the approval queue: the last step's approval settles the students and grants
+/// the passed ones their hours; a rejection ends the declaration. They cannot be returned: the class is
+/// declared once.
+#[derive(Default)]
+pub struct Declarations;
+
+impl RequestKind for Declarations {
+    const CODE: &'static str = "declaration";
+    const LABEL: &'static str = "培训班学时审核";
+    const OBJECT: &'static str = "declarations";
+    const GROUPED: bool = true;
+
+    async fn forwarded(&self, tx: &mut Tx, d: &Decided<'_>, next: &str) -> Result<Notice, AppError> {
+        let item = d.item;
+        // A declaration keeps no trail of its own: the forwarding is recorded on the decided queue
+        // row, whose trail the approval page shows.
+        audit::record_tx(tx, d.tenant, Some(d.actor), "declaration.step_approved", "approval", Some(item.id), json!({"next": next}))
+            .await?;
+        Ok(Notice {
+            title: "培训班学时申报已通过一级审核".to_owned(),
+            body: format!("{} 已通过{}审核，已提交{}审核。", item.summary, item.approver_org_name, next),
+            mail: false,
+        })
+    }
+
+    async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        let passed = finish_approved(tx, d.tenant, d.item.subject_id, d.actor).await?;
+        Ok(Notice {
+            title: "培训班学时申报已通过".to_owned(),
+            body: format!("{} 已审核通过，{passed} 名合格学员的学时已计入。", d.item.summary),
+            mail: true,
+        })
+    }
+
+    async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        let changed = tx
+            .run(
+                q("UPDATE class_declarations SET status = 'rejected', decided_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
+                    .bind(d.tenant)
+                    .bind(d.item.subject_id)
+                    .bind(Utc::now()),
+            )
+            .await?;
+        if changed != 1 {
+            return Err(AppError::conflict("already_decided", "申报状态已变化，请刷新后重试"));
         }
-        Decision::Return => {
-            Err(AppError::invalid([("decision".to_owned(), "培训班申报不能退回修改，请选择通过或不通过".to_owned())].into()))
-        }
+        Ok(Notice {
+            title: "培训班学时申报未通过".to_owned(),
+            body: format!("{} 未通过{}审核。原因：{}", d.item.summary, d.item.approver_org_name, d.reason_text()),
+            mail: true,
+        })
+    }
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
+        detail_json(state, tenant, item.subject_id).await
     }
 }
 

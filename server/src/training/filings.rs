@@ -21,13 +21,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::app::AppState;
-use crate::approvals::{self, Approval, Decision, NewApproval, Notice};
+use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, Steps, Trail};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::config::Config;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
-use crate::rules::model::{RequestKind, Subject};
+use crate::rules::model::{RequestKind as RouteKind, Subject};
 use crate::web::{Page, done_redirect};
 use crate::{audit, orgs};
 
@@ -298,33 +298,29 @@ async fn filing_org(state: &AppState, user: &CurrentUser) -> Result<orgs::Org, A
 
 /// Asks the tenant's rules plugin where the filing goes. Its answers such as "choose the deciding
 /// department" come back as field errors (422).
-async fn route(
-    state: &AppState,
-    tenant: &str,
-    org: &orgs::Org,
-    checked: &Checked,
-) -> Result<Vec<(crate::rules::model::Role, orgs::Org)>, AppError> {
+async fn route(state: &AppState, tenant: &str, org: &orgs::Org, checked: &Checked) -> Result<Steps, AppError> {
     let year = crate::hours::check_year(checked.year)?;
-    approvals::route_for(state, tenant, org, year, RequestKind::TrainingPlan, Some(checked.subject), checked.body.choice.clone()).await
+    approvals::route_for(
+        state,
+        tenant,
+        &RouteOrg::from(org),
+        year,
+        RouteKind::TrainingPlan,
+        Some(checked.subject),
+        checked.body.choice.clone(),
+    )
+    .await
 }
 
 /// Opens the route of a filing's round in the queue; a route without steps (a province that wants no
 /// review) accepts the filing at once.
-async fn open_round_tx(
-    tx: &mut Tx,
-    config: &Config,
-    tenant: &str,
-    filing: &Filing,
-    steps: &[(crate::rules::model::Role, orgs::Org)],
-    actor: i64,
-) -> Result<(), AppError> {
-    approvals::open_route_tx(
+async fn open_round_tx(tx: &mut Tx, config: &Config, tenant: &str, filing: &Filing, steps: &Steps, actor: i64) -> Result<(), AppError> {
+    approvals::open_route_tx::<Filings>(
         tx,
         config,
         tenant,
         steps,
         NewApproval {
-            kind: "filing",
             subject_type: "filing",
             subject_id: filing.id,
             summary: filing.summary(),
@@ -457,18 +453,7 @@ async fn readable_by(state: &AppState, user: &CurrentUser, id: i64) -> Result<(F
     if files && filing.org_id == org {
         return Ok((filing, true));
     }
-    if reviews
-        && state
-            .db
-            .exists(
-                q("SELECT 1 FROM approvals WHERE tenant_id = $1 AND subject_type = 'filing' AND subject_id = $2 AND approver_org_id = $3 \
-                   AND status <> 'waiting'")
-                .bind(tenant)
-                .bind(id)
-                .bind(org),
-            )
-            .await?
-    {
+    if reviews && approvals::on_route(&state.db, tenant, "filing", id, org).await? {
         return Ok((filing, false));
     }
     Err(AppError::not_found())
@@ -603,122 +588,100 @@ pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result
     Ok(ids.len())
 }
 
-/// What a reviewer's decision on one step does to the filing (inside the deciding transaction): the
-/// last step's approval accepts it, a rejection ends the round.
-pub async fn on_decision(
-    tx: &mut Tx,
-    config: &Config,
-    tenant: &str,
-    item: &Approval,
-    decision: Decision,
-    actor: i64,
-    reason: Option<&str>,
-) -> Result<Notice, AppError> {
-    let id = item.subject_id;
-    let filing = fetch_tx(tx, tenant, id).await?.ok_or_else(AppError::not_found)?;
-    let what = format!("“{}”（{}，{} 至 {}）", filing.name, label(SUBJECTS, &filing.subject), filing.start_date, filing.end_date);
-    let changed_status = |status: &'static str| {
-        q("UPDATE training_filings SET status = $4, decided_at = $5, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND round = $3 AND status = 'pending'")
-            .bind(tenant)
-            .bind(id)
-            .bind(item.round)
-            .bind(status)
-            .bind(Utc::now())
-    };
-    let stale = || AppError::conflict("already_decided", "备案状态已变化，请刷新后重试");
-    match decision {
-        Decision::Approve => {
-            if let Some(next) = approvals::advance_tx(tx, config, tenant, item).await? {
-                audit::record_tx(
-                    tx,
-                    tenant,
-                    Some(actor),
-                    "filing.step_accepted",
-                    "filing",
-                    Some(id),
-                    json!({"step": item.step_no, "next": next}),
-                )
-                .await?;
-                return Ok(Notice {
-                    title: "线下培训备案已通过一级审核".to_owned(),
-                    body: format!("您单位的线下培训备案{what}已通过{}审核，已提交{next}受理。", item.approver_org_name),
-                    mail: false,
-                });
-            }
-            if tx.run(changed_status("accepted")).await? != 1 {
-                return Err(stale());
-            }
-            audit::record_tx(tx, tenant, Some(actor), "filing.accepted", "filing", Some(id), json!({"step": item.step_no})).await?;
-            Ok(Notice {
-                title: "线下培训备案已受理".to_owned(),
-                body: format!("您单位的线下培训备案{what}已由{}受理。", item.approver_org_name),
-                mail: false,
-            })
-        }
-        Decision::Reject | Decision::Return => {
-            approvals::close_open_steps_tx(tx, tenant, "filing", id, item.round, &["waiting"], "cancelled").await?;
-            if tx.run(changed_status("rejected")).await? != 1 {
-                return Err(stale());
-            }
-            audit::record_tx(
-                tx,
-                tenant,
-                Some(actor),
-                "filing.rejected",
-                "filing",
-                Some(id),
-                json!({"step": item.step_no, "reason": reason}),
-            )
-            .await?;
-            Ok(Notice {
-                title: "线下培训备案未通过".to_owned(),
-                body: format!(
-                    "您单位的线下培训备案{what}未通过{}审核。原因：{}。可修改后重新提交。",
-                    item.approver_org_name,
-                    reason.unwrap_or("")
-                ),
-                mail: false,
-            })
-        }
+/// Offline training filings in the approval queue: the last step's approval accepts the filing, a
+/// rejection ends the round (the organisation may edit and resubmit).
+#[derive(Default)]
+pub struct Filings;
+
+/// How the organisation's messages name the filing a decision is about.
+async fn decided_filing(tx: &mut Tx, d: &Decided<'_>) -> Result<String, AppError> {
+    let filing = fetch_tx(tx, d.tenant, d.item.subject_id).await?.ok_or_else(AppError::not_found)?;
+    Ok(format!("“{}”（{}，{} 至 {}）", filing.name, label(SUBJECTS, &filing.subject), filing.start_date, filing.end_date))
+}
+
+/// Ends the decided round with `status`, unless the filing changed meanwhile (then 409).
+async fn set_decided(tx: &mut Tx, d: &Decided<'_>, status: &str) -> Result<(), AppError> {
+    let changed = tx
+        .run(
+            q("UPDATE training_filings SET status = $4, decided_at = $5, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND round = $3 AND status = 'pending'")
+                .bind(d.tenant)
+                .bind(d.item.subject_id)
+                .bind(d.item.round)
+                .bind(status)
+                .bind(Utc::now()),
+        )
+        .await?;
+    if changed != 1 {
+        return Err(AppError::conflict("already_decided", "备案状态已变化，请刷新后重试"));
+    }
+    Ok(())
+}
+
+impl RequestKind for Filings {
+    const CODE: &'static str = "filing";
+    const LABEL: &'static str = "线下培训备案审核";
+    const OBJECT: &'static str = "filings";
+    const GROUPED: bool = true;
+    const TRAIL: Option<Trail> = Some(Trail {
+        forwarded: "filing.step_accepted",
+        approved: ("filing.accepted", "已受理"),
+        rejected: "filing.rejected",
+        returned: None,
+    });
+
+    async fn forwarded(&self, tx: &mut Tx, d: &Decided<'_>, next: &str) -> Result<Notice, AppError> {
+        let what = decided_filing(tx, d).await?;
+        Ok(Notice {
+            title: "线下培训备案已通过一级审核".to_owned(),
+            body: format!("您单位的线下培训备案{what}已通过{}审核，已提交{next}受理。", d.item.approver_org_name),
+            mail: false,
+        })
+    }
+
+    async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        let what = decided_filing(tx, d).await?;
+        set_decided(tx, d, "accepted").await?;
+        Ok(Notice {
+            title: "线下培训备案已受理".to_owned(),
+            body: format!("您单位的线下培训备案{what}已由{}受理。", d.item.approver_org_name),
+            mail: false,
+        })
+    }
+
+    async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        let what = decided_filing(tx, d).await?;
+        set_decided(tx, d, "rejected").await?;
+        Ok(Notice {
+            title: "线下培训备案未通过".to_owned(),
+            body: format!(
+                "您单位的线下培训备案{what}未通过{}审核。原因：{}。可修改后重新提交。",
+                d.item.approver_org_name,
+                d.reason_text()
+            ),
+            mail: false,
+        })
+    }
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
+        detail_json(state, tenant, item.subject_id).await
     }
 }
 
-/// Audit actions on a filing, as its trail shows them.
+/// The organisation's own actions on a filing, as its trail shows them (the reviewers' are the
+/// engine's, see [`Filings`]).
 const ACTIONS: &[(&str, &str)] = &[
     ("filing.created", "提交备案"),
     ("filing.updated", "修改并重新提交"),
     ("filing.withdrawn", "撤回备案"),
     ("filing.deleted", "删除备案"),
-    ("filing.step_accepted", "审核通过，送下一级"),
-    ("filing.accepted", "已受理"),
-    ("filing.rejected", "审核不通过"),
 ];
 
 /// Everything about one filing: the form, the current round's route and the audit trail. The caller
 /// has checked visibility.
 pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Value, AppError> {
     let filing = fetch(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)?;
-    let steps: Vec<crate::claims::StepView> = state
-        .db
-        .all(
-            q("SELECT p.id AS approval_id, p.step_no, p.step_role, o.name AS org_name, p.status, p.reason, x.name AS decided_by_name, p.decided_at \
-               FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_id AND o.id = p.approver_org_id \
-               LEFT JOIN accounts x ON x.tenant_id = p.tenant_id AND x.id = p.decided_by \
-               WHERE p.tenant_id = $1 AND p.subject_type = 'filing' AND p.subject_id = $2 AND p.round = $3 ORDER BY p.step_no")
-            .bind(tenant)
-            .bind(id)
-            .bind(filing.round),
-        )
-        .await?;
-    let trail: Vec<Value> = audit::trail(&state.db, tenant, "filing", id)
-        .await?
-        .into_iter()
-        .map(|entry| {
-            let label = ACTIONS.iter().find(|(a, _)| *a == entry.action).map_or(entry.action.as_str(), |(_, l)| l).to_owned();
-            let detail: Value = serde_json::from_str(&entry.detail).unwrap_or_default();
-            json!({"created_at": entry.created_at, "actor_name": entry.actor_name, "action": entry.action, "label": label, "reason": detail.get("reason")})
-        })
-        .collect();
+    let steps = approvals::steps(&state.db, tenant, "filing", id, filing.round).await?;
+    let trail = approvals::trail_json(&state.db, tenant, "filing", id, ACTIONS, Filings::TRAIL).await?;
     Ok(json!({"filing": filing.to_json(), "steps": steps, "trail": trail}))
 }
 
@@ -876,7 +839,7 @@ async fn form_data(state: &AppState, user: &CurrentUser, values: &Value) -> Resu
         "org_name": org.name,
         "subjects": SUBJECTS.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
         "choices": CHOICES.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
-        "offers_choice": approvals::route_asks_choice(state, user.tenant_code(), crate::hours::this_year(), &org.level, RequestKind::TrainingPlan, Subject::Professional).await,
+        "offers_choice": approvals::route_asks_choice(state, user.tenant_code(), crate::hours::this_year(), &org.level, RouteKind::TrainingPlan, Subject::Professional).await,
         "values": values,
     }))
 }

@@ -19,13 +19,13 @@ use serde_json::{Value, json};
 
 use super::subjects::{self, kind_label};
 use crate::app::AppState;
-use crate::approvals::{self, Approval, Decision, NewApproval, Notice};
+use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, Steps, Trail};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
 use crate::orgs::{self, Org};
-use crate::rules::model::{RequestKind, Subject as RuleSubject};
+use crate::rules::model::{RequestKind as RouteKind, Subject as RuleSubject};
 use crate::web::{Page, done_redirect};
 use crate::{audit, hours, messages};
 
@@ -339,33 +339,21 @@ async fn institution(state: &AppState, user: &CurrentUser) -> Result<Org, AppErr
 }
 
 /// The plugin's route for a checked plan (its field errors, such as a missing `choice`, are 422).
-async fn route(
-    state: &AppState,
-    tenant: &str,
-    institution: &Org,
-    clean: &Clean,
-) -> Result<Vec<(crate::rules::model::Role, Org)>, AppError> {
+async fn route(state: &AppState, tenant: &str, institution: &Org, clean: &Clean) -> Result<Steps, AppError> {
     let subject = if clean.subject.kind == "public" { RuleSubject::Public } else { RuleSubject::Professional };
     let year = hours::check_year(clean.year)?;
-    approvals::route_for(state, tenant, institution, year, RequestKind::TrainingPlan, Some(subject), clean.choice.clone()).await
+    approvals::route_for(state, tenant, &RouteOrg::from(institution), year, RouteKind::TrainingPlan, Some(subject), clean.choice.clone())
+        .await
 }
 
 /// Opens the route's queue rows for the plan's round; a route without steps approves it at once.
-async fn open_round(
-    tx: &mut Tx,
-    state: &AppState,
-    tenant: &str,
-    plan: &Plan,
-    steps: &[(crate::rules::model::Role, Org)],
-    applicant: i64,
-) -> Result<(), AppError> {
-    approvals::open_route_tx(
+async fn open_round(tx: &mut Tx, state: &AppState, tenant: &str, plan: &Plan, steps: &Steps, applicant: i64) -> Result<(), AppError> {
+    approvals::open_route_tx::<Plans>(
         tx,
         &state.config,
         tenant,
         steps,
         NewApproval {
-            kind: "plan",
             subject_type: "training_plan",
             subject_id: plan.id,
             summary: plan.summary(),
@@ -547,110 +535,89 @@ async fn tell_institution(tx: &mut Tx, tenant: &str, institution_id: i64, except
     Ok(())
 }
 
-/// What a reviewer's decision on one step does to the plan (inside the deciding transaction): the last
-/// step's approval approves it; a rejection rejects it (the institution may edit and resubmit).
-pub async fn on_decision(
-    tx: &mut Tx,
-    config: &crate::config::Config,
-    tenant: &str,
-    item: &Approval,
-    decision: Decision,
-    actor: i64,
-    reason: Option<&str>,
-) -> Result<Notice, AppError> {
-    let id = item.subject_id;
-    let plan = get_tx(tx, tenant, id).await?;
-    let changed_elsewhere = || AppError::conflict("already_decided", "培训计划状态已变化，请刷新后重试");
-    if plan.status != "pending" || plan.round != item.round {
-        return Err(changed_elsewhere());
+/// Training plans in the approval queue: the last step's approval approves the plan (classes may then
+/// be opened under it); a rejection rejects it (the institution may edit and resubmit). Every decision
+/// is told to the institution's other admins too.
+#[derive(Default)]
+pub struct Plans;
+
+/// The plan a decision is about, if it is still the round being decided; and how messages name it.
+async fn decided_plan(tx: &mut Tx, d: &Decided<'_>) -> Result<(Plan, String), AppError> {
+    let plan = get_tx(tx, d.tenant, d.item.subject_id).await?;
+    if plan.status != "pending" || plan.round != d.item.round {
+        return Err(AppError::conflict("already_decided", "培训计划状态已变化，请刷新后重试"));
     }
     let what = format!("“{}”（{}，{} 年度）", plan.name, plan.subject_name, plan.year);
-    let notice = if decision == Decision::Approve {
-        match approvals::advance_tx(tx, config, tenant, item).await? {
-            Some(next) => {
-                audit::record_tx(
-                    tx,
-                    tenant,
-                    Some(actor),
-                    "plan.step_approved",
-                    "training_plan",
-                    Some(id),
-                    json!({"step": item.step_no, "next": next}),
-                )
-                .await?;
-                Notice {
-                    title: "培训计划已通过一级审核".to_owned(),
-                    body: format!("培训计划{what}已通过{}审核，已提交{next}审核。", item.approver_org_name),
-                    mail: false,
-                }
-            }
-            None => {
-                tx.run(
-                    q("UPDATE training_plans SET status = 'approved', decided_at = $3, updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
-                        .bind(tenant)
-                        .bind(id)
-                        .bind(Utc::now()),
-                )
-                .await?;
-                audit::record_tx(tx, tenant, Some(actor), "plan.approved", "training_plan", Some(id), json!({"step": item.step_no}))
-                    .await?;
-                Notice {
-                    title: "培训计划已审核通过".to_owned(),
-                    body: format!("培训计划{what}已由{}审核通过，可以在此计划下开设培训班。", item.approver_org_name),
-                    mail: true,
-                }
-            }
-        }
-    } else {
-        approvals::close_open_steps_tx(tx, tenant, "training_plan", id, item.round, &["waiting"], "cancelled").await?;
-        tx.run(
-            q("UPDATE training_plans SET status = 'rejected', decided_at = $3, updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
-                .bind(tenant)
-                .bind(id)
-                .bind(Utc::now()),
-        )
-        .await?;
-        audit::record_tx(
-            tx,
-            tenant,
-            Some(actor),
-            "plan.rejected",
-            "training_plan",
-            Some(id),
-            json!({"step": item.step_no, "reason": reason}),
-        )
-        .await?;
-        Notice {
-            title: "培训计划未通过审核".to_owned(),
-            body: format!("培训计划{what}未通过{}审核。原因：{}。可修改后重新提交。", item.approver_org_name, reason.unwrap_or("")),
+    Ok((plan, what))
+}
+
+/// Sets the plan's final status, inside the deciding transaction.
+async fn set_decided(tx: &mut Tx, tenant: &str, id: i64, status: &str) -> Result<(), sqlx::Error> {
+    tx.run(
+        q("UPDATE training_plans SET status = $3, decided_at = $4, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
+            .bind(tenant)
+            .bind(id)
+            .bind(status)
+            .bind(Utc::now()),
+    )
+    .await?;
+    Ok(())
+}
+
+impl RequestKind for Plans {
+    const CODE: &'static str = "plan";
+    const LABEL: &'static str = "培训计划审核";
+    const OBJECT: &'static str = "plans";
+    const GROUPED: bool = true;
+    const TRAIL: Option<Trail> =
+        Some(Trail {
+            forwarded: "plan.step_approved", approved: ("plan.approved", "审核通过"), rejected: "plan.rejected", returned: None
+        });
+
+    async fn forwarded(&self, tx: &mut Tx, d: &Decided<'_>, next: &str) -> Result<Notice, AppError> {
+        let (plan, what) = decided_plan(tx, d).await?;
+        let notice = Notice {
+            title: "培训计划已通过一级审核".to_owned(),
+            body: format!("培训计划{what}已通过{}审核，已提交{next}审核。", d.item.approver_org_name),
+            mail: false,
+        };
+        tell_institution(tx, d.tenant, plan.institution_id, d.item.applicant_account_id, &notice).await?;
+        Ok(notice)
+    }
+
+    async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        let (plan, what) = decided_plan(tx, d).await?;
+        set_decided(tx, d.tenant, plan.id, "approved").await?;
+        let notice = Notice {
+            title: "培训计划已审核通过".to_owned(),
+            body: format!("培训计划{what}已由{}审核通过，可以在此计划下开设培训班。", d.item.approver_org_name),
             mail: true,
-        }
-    };
-    tell_institution(tx, tenant, plan.institution_id, item.applicant_account_id, &notice).await?;
-    Ok(notice)
+        };
+        tell_institution(tx, d.tenant, plan.institution_id, d.item.applicant_account_id, &notice).await?;
+        Ok(notice)
+    }
+
+    async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        let (plan, what) = decided_plan(tx, d).await?;
+        set_decided(tx, d.tenant, plan.id, "rejected").await?;
+        let notice = Notice {
+            title: "培训计划未通过审核".to_owned(),
+            body: format!("培训计划{what}未通过{}审核。原因：{}。可修改后重新提交。", d.item.approver_org_name, d.reason_text()),
+            mail: true,
+        };
+        tell_institution(tx, d.tenant, plan.institution_id, d.item.applicant_account_id, &notice).await?;
+        Ok(notice)
+    }
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
+        detail_json(state, tenant, item.subject_id).await
+    }
 }
 
-/// Audit actions on a plan, as its trail shows them.
-const ACTIONS: &[(&str, &str)] = &[
-    ("plan.created", "新增计划并送审"),
-    ("plan.updated", "修改计划并重新送审"),
-    ("plan.deleted", "删除计划"),
-    ("plan.step_approved", "审核通过，送下一级"),
-    ("plan.approved", "审核通过"),
-    ("plan.rejected", "审核不通过"),
-];
-
-#[derive(Debug, Serialize, sqlx::FromRow)]
-pub struct StepView {
-    pub approval_id: i64,
-    pub step_no: i64,
-    pub step_role: Option<String>,
-    pub org_name: String,
-    pub status: String,
-    pub reason: Option<String>,
-    pub decided_by_name: Option<String>,
-    pub decided_at: Option<DateTime<Utc>>,
-}
+/// The institution's own actions on a plan, as its trail shows them (the reviewers' are the engine's,
+/// see [`Plans`]).
+const ACTIONS: &[(&str, &str)] =
+    &[("plan.created", "新增计划并送审"), ("plan.updated", "修改计划并重新送审"), ("plan.deleted", "删除计划")];
 
 /// Everything about one plan (deleted ones too, for reviewers' history): the plan, its current round's
 /// steps and the audit trail. The caller has checked visibility.
@@ -660,27 +627,8 @@ pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Valu
         .opt(q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.id = $2")).bind(tenant).bind(id))
         .await?
         .ok_or_else(AppError::not_found)?;
-    let steps: Vec<StepView> = state
-        .db
-        .all(
-            q("SELECT p.id AS approval_id, p.step_no, p.step_role, o.name AS org_name, p.status, p.reason, x.name AS decided_by_name, p.decided_at \
-               FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_id AND o.id = p.approver_org_id \
-               LEFT JOIN accounts x ON x.tenant_id = p.tenant_id AND x.id = p.decided_by \
-               WHERE p.tenant_id = $1 AND p.subject_type = 'training_plan' AND p.subject_id = $2 AND p.round = $3 ORDER BY p.step_no")
-            .bind(tenant)
-            .bind(id)
-            .bind(plan.round),
-        )
-        .await?;
-    let trail: Vec<Value> = audit::trail(&state.db, tenant, "training_plan", id)
-        .await?
-        .into_iter()
-        .map(|entry| {
-            let label = ACTIONS.iter().find(|(a, _)| *a == entry.action).map_or(entry.action.as_str(), |(_, l)| l).to_owned();
-            let detail: Value = serde_json::from_str(&entry.detail).unwrap_or_default();
-            json!({"created_at": entry.created_at, "actor_name": entry.actor_name, "action": entry.action, "label": label, "reason": detail.get("reason")})
-        })
-        .collect();
+    let steps = approvals::steps(&state.db, tenant, "training_plan", id, plan.round).await?;
+    let trail = approvals::trail_json(&state.db, tenant, "training_plan", id, ACTIONS, Plans::TRAIL).await?;
     let mut value = plan.to_json();
     value["steps"] = json!(steps);
     value["trail"] = json!(trail);
@@ -908,8 +856,7 @@ async fn form_data(
     let year = values.get("year").and_then(|y| y.trim().parse().ok()).and_then(|y| year_ok(Some(y))).unwrap_or(this);
     let offered = subjects::offered(&state.db, tenant, &kind, year).await?;
     let asks_choice = kind == "professional"
-        && approvals::route_asks_choice(state, tenant, year, &institution.level, RequestKind::TrainingPlan, RuleSubject::Professional)
-            .await;
+        && approvals::route_asks_choice(state, tenant, year, &institution.level, RouteKind::TrainingPlan, RuleSubject::Professional).await;
     let mut values = values.clone();
     values.entry("credit_year".to_owned()).or_insert_with(|| year.to_string());
     Ok(json!({

@@ -161,7 +161,7 @@ async fn old_finished_jobs_are_deleted(s: TestServer) {
     let mut ids = Vec::new();
     let mut tx = s.db.begin().await.unwrap();
     for _ in 0..4 {
-        ids.push(jijiao::jobs::enqueue_tx(&mut tx, "hunan", "status.recompute_many", &serde_json::json!({"items": []})).await.unwrap());
+        ids.push(jijiao::jobs::enqueue_tx(&mut tx, "hunan", &jijiao::hours::status::RecomputeMany { items: vec![] }).await.unwrap());
     }
     tx.commit().await.unwrap();
     for (id, state, touched) in [(ids[0], "done", old), (ids[1], "done", now), (ids[2], "failed", old), (ids[3], "queued", old)] {

@@ -5,11 +5,21 @@
 //! claim is one statement that only one worker can win, the one place where the SQL differs per backend.
 //! A failed run is retried with exponential backoff; after `max_attempts` the job stays `failed` with its
 //! last error, for an operator to see (`jijiao jobs list --state failed`) and retry (`jijiao jobs retry`).
+//!
+//! The queue knows no job kind. Each kind is a type implementing [`JobKind`] in the module that owns
+//! the work: its payload is the type itself, so it can only be enqueued through the type
+//! ([`enqueue_tx`] and friends), and it runs once registered in the [`Registry`] (`crate::kinds`).
 
+pub mod admin;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
 use crate::db::{Backend, Db, DbResult, Tx, q};
@@ -37,7 +47,7 @@ pub struct Job {
     pub id: i64,
     pub tenant_id: String,
     pub kind: String,
-    /// JSON text; each kind's handler decodes its own shape.
+    /// JSON text: the kind's [`JobKind`] type, decoded when the job runs.
     pub payload: String,
     pub state: String,
     pub attempts: i64,
@@ -53,9 +63,70 @@ pub struct Job {
 
 const COLUMNS: &str = "id, tenant_id, kind, payload, state, attempts, max_attempts, run_after, worker, last_error, created_at, updated_at";
 
+/// One kind of background work. The implementing type is the job's payload (stored as JSON), so a job
+/// is enqueued only through its type and decoded into it when it runs.
+pub trait JobKind: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The code stored in `jobs.kind` (`mail.send`): never change it while such jobs may wait.
+    const KIND: &'static str;
+    /// What the job does, in words for the admin page.
+    const LABEL: &'static str;
+
+    /// Does the work. An error is retried with backoff; a job may run twice after a crash (see
+    /// `LEASE_SECS`), so the work must tolerate that.
+    fn run(self, state: &AppState, job: &Job) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+type Handler = for<'a> fn(&'a AppState, &'a Job) -> BoxFuture<'a, anyhow::Result<()>>;
+
+/// The job kinds this process runs, filled once at start-up (`crate::kinds::jobs`).
+#[derive(Default)]
+pub struct Registry {
+    kinds: BTreeMap<&'static str, (&'static str, Handler)>,
+}
+
+impl Registry {
+    /// Adds a kind. Two kinds with one code are a programming error, found at start-up.
+    pub fn register<J: JobKind>(&mut self) -> &mut Self {
+        let added = self.kinds.insert(J::KIND, (J::LABEL, run_kind::<J>));
+        assert!(added.is_none(), "job kind {:?} registered twice", J::KIND);
+        self
+    }
+
+    /// What a job kind is, in words for the admin page.
+    pub fn label(&self, kind: &str) -> &'static str {
+        self.kinds.get(kind).map_or("其他任务", |(label, _)| label)
+    }
+
+    /// The registered kind codes.
+    pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.kinds.keys().copied()
+    }
+
+    async fn run(&self, state: &AppState, job: &Job) -> anyhow::Result<()> {
+        match self.kinds.get(job.kind.as_str()) {
+            Some((_, handler)) => handler(state, job).await,
+            // Retried like any failure rather than failed at once: during a rolling upgrade an older
+            // process may see a kind that only newer processes know.
+            None => anyhow::bail!("unknown job kind {:?}", job.kind),
+        }
+    }
+}
+
+fn run_kind<'a, J: JobKind>(state: &'a AppState, job: &'a Job) -> BoxFuture<'a, anyhow::Result<()>> {
+    Box::pin(async move {
+        let payload: J = serde_json::from_str(&job.payload)?;
+        payload.run(state, job).await
+    })
+}
+
+fn payload_of<J: JobKind>(job: &J) -> serde_json::Value {
+    serde_json::to_value(job).expect("a job payload serialises to JSON")
+}
+
 /// Queues a job in the caller's transaction: it commits or rolls back with the change that caused it.
-pub async fn enqueue_tx(tx: &mut Tx, tenant: &str, kind: &str, payload: &serde_json::Value) -> DbResult<i64> {
-    insert_tx(tx, tenant, kind, payload, None, Utc::now()).await
+pub async fn enqueue_tx<J: JobKind>(tx: &mut Tx, tenant: &str, job: &J) -> DbResult<i64> {
+    insert_tx(tx, tenant, J::KIND, &payload_of(job), None, Utc::now()).await
 }
 
 async fn insert_tx(
@@ -86,20 +157,15 @@ async fn insert_tx(
 /// waiting job's row is locked until the caller commits, so no worker can start it before it sees the
 /// caller's change (a claim skips locked rows); once a worker has claimed it, a new job is queued. On
 /// SQLite write transactions are serialised, so the same holds.
-pub async fn enqueue_once_tx(tx: &mut Tx, tenant: &str, kind: &str, payload: &serde_json::Value) -> DbResult<i64> {
-    enqueue_once_at_tx(tx, tenant, kind, payload, Utc::now()).await
+pub async fn enqueue_once_tx<J: JobKind>(tx: &mut Tx, tenant: &str, job: &J) -> DbResult<i64> {
+    enqueue_once_at_tx(tx, tenant, job, Utc::now()).await
 }
 
 /// [`enqueue_once_tx`] for a job due later: a debounce (the first cause sets the time, later causes
 /// join the waiting job).
-pub async fn enqueue_once_at_tx(
-    tx: &mut Tx,
-    tenant: &str,
-    kind: &str,
-    payload: &serde_json::Value,
-    run_after: DateTime<Utc>,
-) -> DbResult<i64> {
+pub async fn enqueue_once_at_tx<J: JobKind>(tx: &mut Tx, tenant: &str, job: &J, run_after: DateTime<Utc>) -> DbResult<i64> {
     use sha2::Digest;
+    let (kind, payload) = (J::KIND, &payload_of(job));
     let lock = match tx.backend() {
         Backend::Postgres => " FOR UPDATE",
         Backend::Sqlite => "",
@@ -115,22 +181,6 @@ pub async fn enqueue_once_at_tx(
     match waiting {
         Some((id,)) => Ok(id),
         None => insert_tx(tx, tenant, kind, payload, Some(key), run_after).await,
-    }
-}
-
-/// Runs one job of its kind. New kinds get a line here and a handler in their own module.
-async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
-    match job.kind.as_str() {
-        crate::mail::SEND_JOB => crate::mail::deliver(state, job).await,
-        crate::approvals::DIGEST_JOB => crate::approvals::send_digest(state, job).await,
-        crate::hours::status::RECOMPUTE_JOB | crate::hours::status::RECOMPUTE_YEAR_JOB | crate::hours::status::RECOMPUTE_MANY_JOB => {
-            crate::hours::status::run_job(state, job).await
-        }
-        crate::certificates::RENDER_JOB => crate::certificates::run_render_job(state, job).await,
-        crate::certificates::exemptions::ISSUE_JOB => crate::certificates::exemptions::run_issue_job(state, job).await,
-        // Retried like any failure rather than failed at once: during a rolling upgrade an older
-        // process may see a kind that only newer processes know.
-        other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }
 
@@ -159,7 +209,7 @@ pub async fn run_next(state: &AppState, worker: &str, now: DateTime<Utc>) -> any
     let Some(job) = claim(&state.db, worker, now).await? else {
         return Ok(None);
     };
-    let outcome = handle(state, &job).await;
+    let outcome = state.job_kinds.run(state, &job).await;
     if let Err(err) = &outcome {
         tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %format!("{err:#}"), "job failed");
     }
@@ -336,140 +386,4 @@ pub async fn retry_in(db: &Db, tenant: Option<&str>, id: i64) -> anyhow::Result<
 /// One job of a tenant, for the admin page.
 pub async fn get_in(db: &Db, tenant: &str, id: i64) -> DbResult<Option<Job>> {
     db.opt(q(format!("SELECT {COLUMNS} FROM jobs WHERE id = $1 AND tenant_id = $2")).bind(id).bind(tenant)).await
-}
-
-/// What a job kind is, in words for the admin page.
-pub fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        crate::mail::SEND_JOB => "邮件发送",
-        crate::hours::status::RECOMPUTE_JOB => "年度学时计算",
-        crate::hours::status::RECOMPUTE_YEAR_JOB => "年度学时批量重算",
-        crate::certificates::RENDER_JOB => "证书生成",
-        crate::certificates::exemptions::ISSUE_JOB => "免训证明开具",
-        crate::hours::status::RECOMPUTE_MANY_JOB => "平台学时入账后计算",
-        _ => "其他任务",
-    }
-}
-
-fn state_label(state: &str) -> &'static str {
-    match state {
-        "queued" => "等待中",
-        "running" => "运行中",
-        "done" => "已完成",
-        "failed" => "失败",
-        _ => "",
-    }
-}
-
-/// A job as the API and the admin page show it: never its payload (mails carry reset links).
-fn job_json(job: &Job) -> serde_json::Value {
-    serde_json::json!({"id": job.id, "kind": job.kind, "kind_label": kind_label(&job.kind), "state": job.state,
-        "state_label": state_label(&job.state), "attempts": job.attempts, "max_attempts": job.max_attempts,
-        "run_after": job.run_after, "last_error": job.last_error, "created_at": job.created_at, "updated_at": job.updated_at,
-        "retryable": matches!(job.state.as_str(), "failed" | "queued")})
-}
-
-pub mod admin {
-    //! The jobs admin page and API for a tenant's system admins (casbin `jobs manage`): the same queries
-    //! as `jijiao jobs`, limited to the tenant's own jobs.
-
-    use axum::extract::{Path, Query, State};
-    use axum::response::Response;
-    use axum::routing::{get, post};
-    use axum::{Json, Router};
-    use serde::Deserialize;
-    use serde_json::{Value, json};
-
-    use super::{STATES, get_in, job_json, list_page, retry_in};
-    use crate::app::AppState;
-    use crate::auth::CurrentUser;
-    use crate::auth::csrf::CsrfForm;
-    use crate::error::AppError;
-    use crate::web::Page;
-
-    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-    pub struct JobsQuery {
-        /// queued, running, done or failed
-        pub state: Option<String>,
-        #[serde(default = "crate::api::default_page")]
-        pub page: i64,
-        pub per_page: Option<i64>,
-    }
-
-    async fn list(state: &AppState, user: &CurrentUser, query: &JobsQuery) -> Result<(Vec<Value>, i64, i64), AppError> {
-        user.authorize(state, "jobs", "manage").await?;
-        let filter = query.state.as_deref().filter(|s| !s.is_empty());
-        if filter.is_some_and(|s| !STATES.contains(&s)) {
-            return Err(AppError::bad_request("bad_state", "任务状态应为 queued、running、done 或 failed"));
-        }
-        let per_page = query.per_page.unwrap_or(30).clamp(1, 200);
-        let offset = (query.page.max(1) - 1) * per_page;
-        let (jobs, total) = list_page(&state.db, filter, Some(user.tenant_code()), offset, per_page).await?;
-        Ok((jobs.iter().map(job_json).collect(), total, per_page))
-    }
-
-    /// Retries a failed or waiting job of the caller's tenant: 404 for another tenant's, 409 for one that
-    /// is running or done.
-    async fn retry(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, AppError> {
-        user.authorize(state, "jobs", "manage").await?;
-        let job = get_in(&state.db, user.tenant_code(), id).await?.ok_or_else(AppError::not_found)?;
-        if !matches!(job.state.as_str(), "failed" | "queued") {
-            return Err(AppError::conflict("not_retryable", "该任务正在运行或已完成，不能重试"));
-        }
-        let job =
-            retry_in(&state.db, Some(user.tenant_code()), id).await.map_err(|e| AppError::conflict("not_retryable", e.to_string()))?;
-        crate::audit::record(&state.db, user.tenant_code(), Some(user.account.id), "job.retry", "job", Some(id), json!({"kind": job.kind}))
-            .await?;
-        Ok(job_json(&job))
-    }
-
-    #[utoipa::path(get, path = "/t/{tenant}/api/v1/jobs", params(JobsQuery), tag = "jobs",
-        responses((status = 200, description = "The tenant's background jobs, newest first, with their last error"), (status = 403, description = "Not a system admin")))]
-    pub async fn api_list(
-        State(state): State<AppState>,
-        user: CurrentUser,
-        Query(query): Query<JobsQuery>,
-    ) -> Result<Json<Value>, AppError> {
-        let (items, total, per_page) = list(&state, &user, &query).await?;
-        Ok(crate::api::page_json(items, total, query.page, per_page))
-    }
-
-    #[utoipa::path(post, path = "/t/{tenant}/api/v1/jobs/{id}/retry", tag = "jobs",
-        params(("id" = i64, Path, description = "A job of the caller's tenant")),
-        responses((status = 200, description = "Queued again, due now, with a fresh set of attempts"), (status = 404, description = "No such job in this tenant"),
-                  (status = 409, description = "Running or done")))]
-    pub async fn api_retry(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
-        Ok(Json(retry(&state, &user, id).await?))
-    }
-
-    pub fn api_routes() -> Router<AppState> {
-        Router::new().route("/jobs", get(api_list)).route("/jobs/{id}/retry", post(api_retry))
-    }
-
-    pub fn page_routes() -> Router<AppState> {
-        Router::new().route("/admin/jobs", get(jobs_page)).route("/admin/jobs/{id}/retry", post(retry_submit))
-    }
-
-    async fn jobs_page(State(state): State<AppState>, page: Page, Query(query): Query<JobsQuery>) -> Result<Response, AppError> {
-        let user = page.require_user()?;
-        let (items, total, per_page) = list(&state, user, &query).await?;
-        let filter = query.state.clone().unwrap_or_default();
-        let href = crate::hours::pages::query_href(&format!("{}/admin/jobs", page.tenant.base), &[("state", filter.clone())]);
-        page.render(
-            "jobs.html",
-            json!({"items": items, "state": filter, "pager": crate::api::pager(query.page, per_page, total), "href": href,
-                   "states": [("", "全部"), ("failed", "失败"), ("queued", "等待中"), ("running", "运行中"), ("done", "已完成")]}),
-        )
-    }
-
-    async fn retry_submit(
-        State(state): State<AppState>,
-        page: Page,
-        Path(id): Path<i64>,
-        CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
-    ) -> Result<Response, AppError> {
-        let user = page.require_user()?;
-        retry(&state, user, id).await?;
-        Ok(crate::web::done_redirect(&page.tenant.base, "/admin/jobs", "job_retried", 1))
-    }
 }

@@ -1,6 +1,18 @@
-//! The approval queue: registrations (and later claims, plans, declarations) wait for an organisation
-//! to decide them. An admin sees and decides the items whose approver org lies in their subtree; batch
-//! decisions are one transaction, and a decided item cannot be decided again (409).
+//! The approval engine: requests of every kind (registrations, claims, plans, declarations, filings,
+//! exemptions …) wait in one queue for an organisation to decide them. The engine owns routing (through
+//! the tenant's rules plugin), rounds and steps, batch decisions (one transaction; a decided item cannot
+//! be decided again, 409), returns, the audit trail, messages and digest mails. What differs per kind —
+//! what a decision does to its subject, what the approver is shown — is the kind's own
+//! [`RequestKind`], registered in `crate::kinds::requests`; the engine names no kind.
+
+mod kind;
+mod route;
+
+pub use kind::{Decided, Registry, RequestKind, Reviewers, Trail, trail_json};
+pub use route::{
+    NewApproval, RouteOrg, Seat, StepView, Steps, close_open_steps_tx, hold_pending_tx, on_route, open_route_tx, open_tx, org_level,
+    resolve_step, role_code, route_asks_choice, route_for, route_json, seat, steps, withdraw_undecided_tx,
+};
 
 use std::collections::BTreeMap;
 
@@ -19,31 +31,37 @@ use crate::audit;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::config::Config;
-use crate::db::{Db, Filters, Tx, q};
+use crate::db::{Filters, Tx, q};
 use crate::error::AppError;
-use crate::orgs::{self, Org};
-use crate::rules::model::{Applicant, OrgLevel, RequestKind, Role, RouteInput, Subject};
 use crate::web::Page;
-use crate::{mail, messages};
-
-pub const DIGEST_JOB: &str = "approvals.digest";
+use crate::{jobs, mail, messages};
+use kind::DynKind;
 
 /// Makes sure the admins of `org` get a digest mail of their queue within `mail.digest_minutes`: one job
 /// per organisation while one is queued, so a burst of new items gives one mail.
 pub async fn schedule_digest_tx(tx: &mut Tx, config: &Config, tenant: &str, org: i64) -> Result<(), sqlx::Error> {
     let at = Utc::now() + chrono::Duration::minutes(config.mail.digest_minutes.max(0));
-    crate::jobs::enqueue_once_at_tx(tx, tenant, DIGEST_JOB, &json!({"org_id": org}), at).await.map(|_| ())
+    jobs::enqueue_once_at_tx(tx, tenant, &Digest { org_id: org }, at).await.map(|_| ())
 }
 
-#[derive(Deserialize)]
-struct DigestPayload {
+/// The job that mails an organisation's admins what waits in their queue.
+#[derive(Serialize, Deserialize)]
+pub struct Digest {
     org_id: i64,
 }
 
-/// Runs a digest job: mails every active admin of the organisation how many items wait in its queue
-/// per kind. Nothing is sent when the queue was emptied meanwhile.
-pub async fn send_digest(state: &AppState, job: &crate::jobs::Job) -> anyhow::Result<()> {
-    let payload: DigestPayload = serde_json::from_str(&job.payload)?;
+impl jobs::JobKind for Digest {
+    const KIND: &'static str = "approvals.digest";
+    const LABEL: &'static str = "待审核提醒邮件";
+
+    async fn run(self, state: &AppState, job: &jobs::Job) -> anyhow::Result<()> {
+        send_digest(state, job, self).await
+    }
+}
+
+/// Mails every active admin of the organisation how many items wait in its queue per kind. Nothing is
+/// sent when the queue was emptied meanwhile.
+async fn send_digest(state: &AppState, job: &jobs::Job, payload: Digest) -> anyhow::Result<()> {
     let tenant = job.tenant_id.as_str();
     let counts: Vec<(String, i64)> = state
         .db
@@ -56,10 +74,8 @@ pub async fn send_digest(state: &AppState, job: &crate::jobs::Job) -> anyhow::Re
     if counts.is_empty() {
         return Ok(());
     }
-    let lines: Vec<String> = counts
-        .iter()
-        .map(|(kind, n)| format!("{}：{n} 条", KINDS.iter().find(|(k, _, _)| k == kind).map_or(kind.as_str(), |(_, _, name)| name)))
-        .collect();
+    let lines: Vec<String> =
+        counts.iter().map(|(kind, n)| format!("{}：{n} 条", state.request_kinds.label(kind).unwrap_or(kind.as_str()))).collect();
     let total: i64 = counts.iter().map(|c| c.1).sum();
     let subject = format!("您有 {total} 条待审核事项");
     let body = format!("您所在单位的审核队列中有以下待审核事项：\n{}\n请登录平台“审核管理”处理。", lines.join("\n"));
@@ -77,164 +93,6 @@ pub async fn send_digest(state: &AppState, job: &crate::jobs::Job) -> anyhow::Re
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// A queue row to open. A route's first step is `pending`; later steps of a multi-step route are opened
-/// `waiting` and become pending when the step before them approves.
-#[derive(Default, Clone)]
-pub struct NewApproval<'a> {
-    pub kind: &'a str,
-    pub subject_type: &'a str,
-    pub subject_id: i64,
-    pub summary: String,
-    pub applicant_account_id: Option<i64>,
-    pub approver_org_id: i64,
-    /// Resubmissions after a return start a new round (1 when not given).
-    pub round: i64,
-    /// Position on the route (1 when not given).
-    pub step_no: i64,
-    /// The role the route named (`unit_admin`, `authority_admin`, …).
-    pub step_role: Option<&'a str>,
-    /// The organisation the item comes from; reviewers' queues group by it.
-    pub declaring_org_id: Option<i64>,
-    pub waiting: bool,
-}
-
-pub async fn open_tx(tx: &mut Tx, tenant: &str, a: NewApproval<'_>) -> Result<i64, sqlx::Error> {
-    tx.scalar(
-        q("INSERT INTO approvals (tenant_id, kind, subject_type, subject_id, summary, applicant_account_id, approver_org_id, status, created_at, \
-           round, step_no, step_role, declaring_org_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id")
-        .bind(tenant)
-        .bind(a.kind)
-        .bind(a.subject_type)
-        .bind(a.subject_id)
-        .bind(a.summary)
-        .bind(a.applicant_account_id)
-        .bind(a.approver_org_id)
-        .bind(if a.waiting { "waiting" } else { "pending" })
-        .bind(Utc::now())
-        .bind(a.round.max(1))
-        .bind(a.step_no.max(1))
-        .bind(a.step_role.map(str::to_owned))
-        .bind(a.declaring_org_id),
-    )
-    .await
-}
-
-/// Asks the tenant's rules plugin for the route of a request from `unit` and resolves every step to the
-/// organisation that takes it. Plugin answers such as "choose the deciding department" come back as
-/// field errors (422).
-pub async fn route_for(
-    state: &AppState,
-    tenant: &str,
-    unit: &Org,
-    year: u16,
-    kind: RequestKind,
-    subject: Option<Subject>,
-    choice: Option<String>,
-) -> Result<Vec<(Role, Org)>, AppError> {
-    let rules = state.rules.for_tenant_year(tenant, year)?;
-    let request = RouteInput { year: Some(year), kind, subject, applicant: Applicant { level: org_level(&unit.level) }, choice };
-    let route = rules.blocking(move |r| r.route(&request)).await?;
-    let mut steps = Vec::new();
-    for step in &route.steps {
-        steps.push((step.role, resolve_step(&state.db, tenant, unit, step).await?));
-    }
-    Ok(steps)
-}
-
-/// Whether the tenant's route for `kind` on `subject` in `year` asks the applicant to choose the deciding
-/// department (Henan's professional subjects): forms show the choice only then.
-pub async fn route_asks_choice(state: &AppState, tenant: &str, year: i64, level: &str, kind: RequestKind, subject: Subject) -> bool {
-    let Ok(rules) = state.rules.for_tenant_year(tenant, crate::hours::check_year(year).unwrap_or(2024)) else { return false };
-    let request = RouteInput { year: None, kind, subject: Some(subject), applicant: Applicant { level: org_level(level) }, choice: None };
-    matches!(rules.blocking(move |r| r.route(&request)).await, Err(crate::rules::RulesError::InvalidInput(f)) if f.contains_key("choice"))
-}
-
-/// A route's steps as the audit trail records them: role and organisation name.
-pub fn route_json(steps: &[(Role, Org)]) -> serde_json::Value {
-    steps.iter().map(|(role, org)| json!({"role": role_code(*role), "org": org.name})).collect::<Vec<_>>().into()
-}
-
-/// Opens every step of a route as queue rows (the first pending, the rest waiting), from `template`
-/// (its step fields are filled in here), and schedules the first approver's digest mail.
-pub async fn open_route_tx(
-    tx: &mut Tx,
-    config: &Config,
-    tenant: &str,
-    steps: &[(Role, Org)],
-    template: NewApproval<'_>,
-) -> Result<(), sqlx::Error> {
-    for (index, (role, org)) in steps.iter().enumerate() {
-        open_tx(
-            tx,
-            tenant,
-            NewApproval {
-                summary: template.summary.clone(),
-                approver_org_id: org.id,
-                step_no: index as i64 + 1,
-                step_role: Some(role_code(*role)),
-                waiting: index > 0,
-                ..template.clone()
-            },
-        )
-        .await?;
-    }
-    if let Some((_, first)) = steps.first() {
-        schedule_digest_tx(tx, config, tenant, first.id).await?;
-    }
-    Ok(())
-}
-
-/// After `item`'s step approved: makes the next step of its round pending and returns the name of the
-/// organisation that takes it, or `None` when `item` was the last step.
-pub async fn advance_tx(tx: &mut Tx, config: &Config, tenant: &str, item: &Approval) -> Result<Option<String>, sqlx::Error> {
-    let next: Option<(i64, i64, String)> = tx
-        .opt(
-            q("SELECT p.id, p.approver_org_id, o.name FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_id AND o.id = p.approver_org_id \
-               WHERE p.tenant_id = $1 AND p.subject_type = $2 AND p.subject_id = $3 AND p.round = $4 AND p.step_no = $5 AND p.status = 'waiting'")
-            .bind(tenant)
-            .bind(item.subject_type.as_str())
-            .bind(item.subject_id)
-            .bind(item.round)
-            .bind(item.step_no + 1),
-        )
-        .await?;
-    let Some((next_id, next_org, org_name)) = next else { return Ok(None) };
-    schedule_digest_tx(tx, config, tenant, next_org).await?;
-    tx.run(
-        q("UPDATE approvals SET status = 'pending', created_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'waiting'")
-            .bind(tenant)
-            .bind(next_id)
-            .bind(Utc::now()),
-    )
-    .await?;
-    Ok(Some(org_name))
-}
-
-/// Closes the steps of a subject's round that are still open (`statuses`, e.g. waiting steps after a
-/// rejection, or the pending one too when the applicant withdraws or edits); returns how many closed.
-pub async fn close_open_steps_tx(
-    tx: &mut Tx,
-    tenant: &str,
-    subject_type: &str,
-    subject_id: i64,
-    round: i64,
-    statuses: &[&str],
-    status: &str,
-) -> Result<u64, sqlx::Error> {
-    let listed = statuses.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
-    tx.run(
-        q(format!(
-            "UPDATE approvals SET status = $5 WHERE tenant_id = $1 AND subject_type = $2 AND subject_id = $3 AND round = $4 AND status IN ({listed})"
-        ))
-        .bind(tenant)
-        .bind(subject_type)
-        .bind(subject_id)
-        .bind(round)
-        .bind(status),
-    )
-    .await
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -270,32 +128,20 @@ pub const FROM: &str = "FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_i
      LEFT JOIN accounts x ON x.tenant_id = p.tenant_id AND x.id = p.decided_by \
      LEFT JOIN orgs d ON d.tenant_id = p.tenant_id AND d.id = p.declaring_org_id";
 
-/// What can wait in a queue: (kind, casbin object guarding its decisions, Chinese name).
-pub const KINDS: &[(&str, &str, &str)] = &[
-    ("registration", "registrations", "注册审核"),
-    ("claim", "claims", "学时申报审核"),
-    ("exemption", "exemptions", "免训审核"),
-    ("plan", "plans", "培训计划审核"),
-    ("declaration", "declarations", "培训班学时审核"),
-    ("filing", "filings", "线下培训备案审核"),
-];
-
-/// Which casbin object guards decisions of each kind.
-fn object_for(kind: &str) -> Result<&'static str, AppError> {
-    KINDS.iter().find(|(k, _, _)| *k == kind).map(|(_, object, _)| *object).ok_or_else(|| AppError::bad_request("bad_kind", "审核类型无效"))
+/// A registered kind by its code (the first registered when none is given), else 400.
+fn kind_of<'a>(state: &'a AppState, code: &str) -> Result<&'a dyn DynKind, AppError> {
+    let kinds = &state.request_kinds;
+    let code = if code.is_empty() { kinds.default_code() } else { code };
+    kinds.get(code).ok_or_else(|| AppError::bad_request("bad_kind", "审核类型无效"))
 }
-
-/// Kinds whose queue page groups pending items by the declaring organisation (seeds 003, 004: reviewers
-/// work through one unit's or institution's batch at a time).
-const GROUPED: &[&str] = &["claim", "declaration", "plan", "filing"];
 
 /// Statuses a reviewer can list ("all" is every decided or pending one).
 const LISTED: &[&str] = &["pending", "approved", "rejected", "returned"];
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
-    /// registration (default) or claim
-    #[serde(default = "default_kind")]
+    /// registration (default), claim, exemption, plan, declaration or filing
+    #[serde(default)]
     pub kind: String,
     /// pending (default), approved, rejected, returned or all
     #[serde(default = "default_status")]
@@ -315,25 +161,24 @@ impl ListQuery {
     }
 }
 
-fn default_kind() -> String {
-    "registration".into()
-}
-
 fn default_status() -> String {
     "pending".into()
 }
 
-/// The rows of `kind` the caller may see and decide. Registrations: anything whose approver lies in the
-/// caller's subtree (a bureau can act for the units below it). Route steps (claims): only the caller's
-/// own organisation — a step is that organisation's review, and a higher level must not skip it.
+/// The rows of `kind` the caller may see and decide: per the kind's [`Reviewers`], those of the
+/// caller's own organisation, or anything whose approver lies in the caller's subtree.
 async fn queue(state: &AppState, user: &CurrentUser, kind: &str) -> Result<Filters, AppError> {
-    user.authorize(state, object_for(kind)?, "review").await?;
+    let kind = kind_of(state, kind)?;
+    user.authorize(state, kind.object(), "review").await?;
     let mut filters = Filters::tenant("p.tenant_id", user.tenant_code());
-    filters.and("p.kind = ?", kind);
-    if kind == "registration" {
-        filters.and_same("(o.path LIKE ? OR o.supervisor_path LIKE ?)", user.scope_pattern().ok_or_else(AppError::forbidden)?);
-    } else {
-        filters.and("p.approver_org_id = ?", user.account.org_id.ok_or_else(AppError::forbidden)?);
+    filters.and("p.kind = ?", kind.code());
+    match kind.reviewers() {
+        Reviewers::Subtree => {
+            filters.and_same("(o.path LIKE ? OR o.supervisor_path LIKE ?)", user.scope_pattern().ok_or_else(AppError::forbidden)?);
+        }
+        Reviewers::StepOrg => {
+            filters.and("p.approver_org_id = ?", user.account.org_id.ok_or_else(AppError::forbidden)?);
+        }
     }
     Ok(filters)
 }
@@ -455,7 +300,7 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
         fields.insert("reason".to_owned(), "原因不能超过 500 字".to_owned());
     }
     let mut ids = if input.all {
-        let kind = input.kind.clone().unwrap_or_else(default_kind);
+        let kind = input.kind.clone().unwrap_or_default();
         let query = ListQuery { kind, status: default_status(), q: None, org: input.org, page: 1, per_page: None };
         let filters = filtered(state, user, &query).await?;
         let rows: Vec<(i64,)> = state.db.all(filters.all(&format!("SELECT p.id {FROM}"), "p.id")).await?;
@@ -492,7 +337,8 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
         let Some(item): Option<Approval> = tx.opt(filters.all(&format!("{SELECT} {FROM}"), "p.id")).await? else {
             return Err(AppError::not_found());
         };
-        if decision == Decision::Return && item.kind != "claim" {
+        let kind = kind_of(state, &item.kind)?;
+        if decision == Decision::Return && !kind.returnable() {
             return Err(AppError::invalid([("decision".to_owned(), "只有学时申报可以退回修改，请选择通过或不通过".to_owned())].into()));
         }
         let status = decision.status();
@@ -510,7 +356,8 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
         if changed != 1 {
             return Err(AppError::conflict("already_decided", format!("第 {id} 号申请已被审核或已撤回，请刷新后重试")));
         }
-        let notice = apply(&mut tx, &state.config, tenant, &item, decision, user.account.id, reason).await?;
+        let decided_now = Decided { config: &state.config, tenant, item: &item, actor: user.account.id, reason };
+        let notice = apply(&mut tx, kind, &decided_now, decision).await?;
         audit::record_tx(
             &mut tx,
             tenant,
@@ -521,7 +368,7 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
             json!({"reason": reason, "summary": item.summary, "subject_type": item.subject_type, "subject_id": item.subject_id, "step": item.step_no}),
         )
         .await?;
-        if let (Some(applicant), Some(notice)) = (item.applicant_account_id, notice) {
+        if let Some(applicant) = item.applicant_account_id {
             messages::send_tx(&mut tx, tenant, applicant, &notice.title, &notice.body).await?;
             if notice.mail {
                 mail::queue_to_account_tx(&mut tx, tenant, applicant, &notice.title, &notice.body).await?;
@@ -533,71 +380,35 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
     Ok(decided)
 }
 
-/// What a decision does to its subject, and what the applicant is told.
-async fn apply(
-    tx: &mut Tx,
-    config: &Config,
-    tenant: &str,
-    item: &Approval,
-    decision: Decision,
-    actor: i64,
-    reason: Option<&str>,
-) -> Result<Option<Notice>, AppError> {
-    let approve = decision == Decision::Approve;
-    let status = if approve { "active" } else { "rejected" };
-    match item.subject_type.as_str() {
-        "account" => {
-            tx.run(
-                q("UPDATE accounts SET status = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
-                    .bind(tenant)
-                    .bind(item.subject_id)
-                    .bind(status),
-            )
-            .await?;
-        }
-        "org" => {
-            tx.run(
-                q("UPDATE orgs SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
-                    .bind(tenant)
-                    .bind(item.subject_id)
-                    .bind(status)
-                    .bind(Utc::now()),
-            )
-            .await?;
-            if let Some(applicant) = item.applicant_account_id {
-                tx.run(
-                    q("UPDATE accounts SET status = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
-                        .bind(tenant)
-                        .bind(applicant)
-                        .bind(status),
-                )
-                .await?;
+/// The step machine, one for every kind: an approval makes the round's next step pending, or is the
+/// kind's final approval when it was the last step; a rejection or return closes the round's later
+/// steps and lets the kind record it. The engine writes the subject's trail entry; the kind says what
+/// the applicant is told.
+async fn apply(tx: &mut Tx, kind: &dyn DynKind, d: &Decided<'_>, decision: Decision) -> Result<Notice, AppError> {
+    let item = d.item;
+    let trail = kind.trail();
+    let (notice, entry) = match decision {
+        Decision::Approve => match route::advance_tx(tx, d.config, d.tenant, item).await? {
+            Some(next) => {
+                let notice = kind.forwarded(tx, d, &next).await?;
+                (notice, trail.map(|t| (t.forwarded, json!({"step": item.step_no, "next": next}))))
+            }
+            None => (kind.approved(tx, d).await?, trail.map(|t| (t.approved.0, json!({"step": item.step_no})))),
+        },
+        Decision::Reject | Decision::Return => {
+            close_open_steps_tx(tx, d.tenant, &item.subject_type, item.subject_id, item.round, &["waiting"], "cancelled").await?;
+            let detail = json!({"step": item.step_no, "reason": d.reason});
+            if decision == Decision::Reject {
+                (kind.rejected(tx, d).await?, trail.map(|t| (t.rejected, detail)))
+            } else {
+                (kind.returned(tx, d).await?, trail.and_then(|t| t.returned).map(|action| (action, detail)))
             }
         }
-        "claim" => return crate::claims::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some),
-        "exemption" => return crate::certificates::exemptions::on_decision(tx, tenant, item, decision, reason).await.map(Some),
-        "class_declaration" => {
-            return crate::training::declarations::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some);
-        }
-        "training_plan" => return crate::training::plans::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some),
-        "filing" => return crate::training::filings::on_decision(tx, config, tenant, item, decision, actor, reason).await.map(Some),
-        other => {
-            return Err(AppError::internal(format!("unknown approval subject {other}")));
-        }
+    };
+    if let Some((action, detail)) = entry {
+        audit::record_tx(tx, d.tenant, Some(d.actor), action, &item.subject_type, Some(item.subject_id), detail).await?;
     }
-    Ok(Some(if approve {
-        Notice {
-            title: "注册审核已通过".to_owned(),
-            body: format!("您的注册申请（{}）已审核通过，现在可以登录了。", item.summary),
-            mail: true,
-        }
-    } else {
-        Notice {
-            title: "注册审核未通过".to_owned(),
-            body: format!("您的注册申请（{}）未通过审核。原因：{}", item.summary, reason.unwrap_or("")),
-            mail: true,
-        }
-    }))
+    Ok(notice)
 }
 
 /// One queue row the caller may see: in their queue for its kind, else "not found".
@@ -611,99 +422,14 @@ async fn visible(state: &AppState, user: &CurrentUser, id: i64) -> Result<Approv
     state.db.opt(filters.all(&format!("{SELECT} {FROM}"), "p.id")).await?.ok_or_else(AppError::not_found)
 }
 
-/// One item with what the approver needs to decide it: the applicant's profile (ID number masked), the
-/// registering organisation or the claim (form, hours, attachments, route), and the item's audit trail.
+/// One item with what the approver needs to decide it: its subject as its kind shows it (a registering
+/// person or organisation, a claim with its form and attachments, a plan …) and the item's audit trail.
 pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<serde_json::Value, AppError> {
     let tenant = user.tenant_code();
     let item = visible(state, user, id).await?;
-    let subject = match item.subject_type.as_str() {
-        "org" => serde_json::to_value(crate::orgs::get(&state.db, tenant, item.subject_id).await?).map_err(AppError::internal)?,
-        "claim" => crate::claims::detail_json(state, tenant, item.subject_id).await?,
-        "exemption" => crate::certificates::exemptions::detail_json(state, tenant, item.subject_id).await?,
-        "class_declaration" => crate::training::declarations::detail_json(state, tenant, item.subject_id).await?,
-        "training_plan" => crate::training::plans::detail_json(state, tenant, item.subject_id).await?,
-        "filing" => crate::training::filings::detail_json(state, tenant, item.subject_id).await?,
-        _ => {
-            let person: Option<(Option<i64>,)> = state
-                .db
-                .opt(q("SELECT person_id FROM accounts WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(item.subject_id))
-                .await?;
-            match person.and_then(|p| p.0) {
-                Some(person_id) => crate::people::profile_json(&state.db, tenant, person_id).await?,
-                None => serde_json::to_value(
-                    crate::auth::account_by_id(&state.db, tenant, item.subject_id).await?.map(|a| crate::auth::handlers::account_json(&a)),
-                )
-                .map_err(AppError::internal)?,
-            }
-        }
-    };
+    let subject = kind_of(state, &item.kind)?.detail(state, tenant, &item).await?;
     let trail = audit::trail(&state.db, tenant, "approval", id).await?;
     Ok(json!({"approval": item, "subject": subject, "trail": trail}))
-}
-
-pub fn role_code(role: Role) -> &'static str {
-    match role {
-        Role::UnitAdmin => "unit_admin",
-        Role::InstitutionAdmin => "institution_admin",
-        Role::AuthorityAdmin => "authority_admin",
-        Role::HrAdmin => "hr_admin",
-        Role::ProvinceAdmin => "province_admin",
-    }
-}
-
-pub fn org_level(level: &str) -> OrgLevel {
-    match level {
-        "province" => OrgLevel::Province,
-        "county" => OrgLevel::County,
-        _ => OrgLevel::City,
-    }
-}
-
-fn level_code(level: OrgLevel) -> &'static str {
-    match level {
-        OrgLevel::Province => "province",
-        OrgLevel::City => "city",
-        OrgLevel::County => "county",
-    }
-}
-
-/// Which organisation takes a route step for an applicant's unit: the unit itself, its supervising
-/// authority (its HR bureau when it has none), the HR bureau of the step's level on the unit's regional path (the unit's own bureau when
-/// the path has none of that level), or the provincial department.
-pub async fn resolve_step(db: &Db, tenant: &str, unit: &Org, step: &crate::rules::model::Step) -> Result<Org, AppError> {
-    let unresolved = |message: &str| AppError::invalid([("route".to_owned(), message.to_owned())].into());
-    let id = match step.role {
-        Role::UnitAdmin => Some(unit.id),
-        // A unit without a supervising authority answers to its HR bureau.
-        Role::AuthorityAdmin => unit.supervisor_id.or(unit.hr_bureau_id),
-        Role::HrAdmin => {
-            let ancestors: Vec<i64> = unit.path.split('/').filter_map(|p| p.parse().ok()).collect();
-            let mut found = None;
-            for ancestor in ancestors.iter().rev() {
-                let row: Option<(i64,)> = db
-                    .opt(
-                        q("SELECT id FROM orgs WHERE tenant_id = $1 AND id = $2 AND kind IN ('hr', 'province') AND level = $3")
-                            .bind(tenant)
-                            .bind(*ancestor)
-                            .bind(level_code(step.level)),
-                    )
-                    .await?;
-                if let Some((id,)) = row {
-                    found = Some(id);
-                    break;
-                }
-            }
-            found.or(unit.hr_bureau_id)
-        }
-        Role::ProvinceAdmin => {
-            let row: Option<(i64,)> =
-                db.opt(q("SELECT id FROM orgs WHERE tenant_id = $1 AND kind = 'province' ORDER BY id LIMIT 1").bind(tenant)).await?;
-            row.map(|r| r.0)
-        }
-        Role::InstitutionAdmin => return Err(unresolved("活动学时申报不经过施教机构审核")),
-    };
-    let Some(id) = id else { return Err(unresolved("找不到审核部门，请联系管理员")) };
-    orgs::get(db, tenant, id).await?.ok_or_else(|| unresolved("找不到审核部门，请联系管理员"))
 }
 
 // ---- API ----
@@ -721,8 +447,8 @@ pub async fn api_list(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct GroupQuery {
-    /// registration (default) or claim
-    #[serde(default = "default_kind")]
+    /// registration (default), claim, exemption, plan, declaration or filing
+    #[serde(default)]
     pub kind: String,
 }
 
@@ -777,22 +503,27 @@ async fn detail_page(
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    page.render("approval.html", detail(&state, user, id).await?)
+    let mut data = detail(&state, user, id).await?;
+    data["returnable"] = json!(data["approval"]["kind"].as_str().and_then(|k| state.request_kinds.get(k)).is_some_and(|k| k.returnable()));
+    page.render("approval.html", data)
 }
 
 /// The queue page's data: the kinds the user may review (tabs), the groups and one page of items.
 async fn queue_page_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<serde_json::Value, AppError> {
     let (items, total) = list(state, user, query).await?;
     let mut kinds = Vec::new();
-    for (kind, object, name) in KINDS {
-        if user.can(state, object, "review").await {
-            kinds.push(json!({"kind": kind, "name": name}));
+    for kind in state.request_kinds.all() {
+        if user.can(state, kind.object(), "review").await {
+            kinds.push(json!({"kind": kind.code(), "name": kind.label()}));
         }
     }
-    let groups = if GROUPED.contains(&query.kind.as_str()) { groups(state, user, &query.kind).await? } else { Vec::new() };
+    let kind = kind_of(state, &query.kind)?;
+    let groups = if kind.grouped() { groups(state, user, &query.kind).await? } else { Vec::new() };
     Ok(json!({
         "items": items,
         "kinds": kinds,
+        "grouped": kind.grouped(),
+        "returnable": kind.returnable(),
         "groups": groups,
         "query": {"status": query.status, "q": query.q, "kind": query.kind, "org": query.org},
         "pager": crate::api::pager(query.page, query.per_page(), total),
@@ -801,11 +532,12 @@ async fn queue_page_data(state: &AppState, user: &CurrentUser, query: &ListQuery
 
 async fn approvals_page(State(state): State<AppState>, page: Page, Query(mut query): Query<ListQuery>) -> Result<Response, AppError> {
     let user = page.require_user()?;
+    query.kind = kind_of(&state, &query.kind)?.code().to_owned();
     // The menu links to /approvals; land on the first kind this user reviews.
-    if !user.can(&state, object_for(&query.kind)?, "review").await {
-        for (kind, object, _) in KINDS {
-            if user.can(&state, object, "review").await {
-                query.kind = (*kind).to_owned();
+    if !user.can(&state, kind_of(&state, &query.kind)?.object(), "review").await {
+        for kind in state.request_kinds.all() {
+            if user.can(&state, kind.object(), "review").await {
+                query.kind = kind.code().to_owned();
                 break;
             }
         }
@@ -821,7 +553,7 @@ struct DecisionForm {
     decision: String,
     #[serde(default)]
     reason: Option<String>,
-    #[serde(default = "default_kind")]
+    #[serde(default)]
     kind: String,
     /// "1" for "全部通过 / 全部不通过" over the listed organisation's pending items.
     #[serde(default)]
@@ -833,8 +565,15 @@ struct DecisionForm {
     back: Option<String>,
 }
 
-async fn approvals_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<DecisionForm>) -> Result<Response, AppError> {
+async fn approvals_submit(
+    State(state): State<AppState>,
+    page: Page,
+    CsrfForm(mut form): CsrfForm<DecisionForm>,
+) -> Result<Response, AppError> {
     let user = page.require_user()?;
+    if form.kind.is_empty() {
+        form.kind = state.request_kinds.default_code().to_owned();
+    }
     let org = form.org.as_deref().and_then(|o| o.trim().parse::<i64>().ok());
     let input = DecisionInput {
         ids: form.ids,

@@ -1,0 +1,119 @@
+//! The jobs admin page and API for a tenant's system admins (casbin `jobs manage`): the same queries
+//! as `jijiao jobs`, limited to the tenant's own jobs.
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Job, STATES, get_in, list_page, retry_in};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::web::Page;
+
+fn state_label(state: &str) -> &'static str {
+    match state {
+        "queued" => "等待中",
+        "running" => "运行中",
+        "done" => "已完成",
+        "failed" => "失败",
+        _ => "",
+    }
+}
+
+/// A job as the API and the admin page show it: never its payload (mails carry reset links).
+fn job_json(state: &AppState, job: &Job) -> Value {
+    json!({"id": job.id, "kind": job.kind, "kind_label": state.job_kinds.label(&job.kind), "state": job.state,
+        "state_label": state_label(&job.state), "attempts": job.attempts, "max_attempts": job.max_attempts,
+        "run_after": job.run_after, "last_error": job.last_error, "created_at": job.created_at, "updated_at": job.updated_at,
+        "retryable": matches!(job.state.as_str(), "failed" | "queued")})
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct JobsQuery {
+    /// queued, running, done or failed
+    pub state: Option<String>,
+    #[serde(default = "crate::api::default_page")]
+    pub page: i64,
+    pub per_page: Option<i64>,
+}
+
+async fn list(state: &AppState, user: &CurrentUser, query: &JobsQuery) -> Result<(Vec<Value>, i64, i64), AppError> {
+    user.authorize(state, "jobs", "manage").await?;
+    let filter = query.state.as_deref().filter(|s| !s.is_empty());
+    if filter.is_some_and(|s| !STATES.contains(&s)) {
+        return Err(AppError::bad_request("bad_state", "任务状态应为 queued、running、done 或 failed"));
+    }
+    let per_page = query.per_page.unwrap_or(30).clamp(1, 200);
+    let offset = (query.page.max(1) - 1) * per_page;
+    let (jobs, total) = list_page(&state.db, filter, Some(user.tenant_code()), offset, per_page).await?;
+    Ok((jobs.iter().map(|job| job_json(state, job)).collect(), total, per_page))
+}
+
+/// Retries a failed or waiting job of the caller's tenant: 404 for another tenant's, 409 for one that
+/// is running or done.
+async fn retry(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, AppError> {
+    user.authorize(state, "jobs", "manage").await?;
+    let job = get_in(&state.db, user.tenant_code(), id).await?.ok_or_else(AppError::not_found)?;
+    if !matches!(job.state.as_str(), "failed" | "queued") {
+        return Err(AppError::conflict("not_retryable", "该任务正在运行或已完成，不能重试"));
+    }
+    let job = retry_in(&state.db, Some(user.tenant_code()), id).await.map_err(|e| AppError::conflict("not_retryable", e.to_string()))?;
+    crate::audit::record(&state.db, user.tenant_code(), Some(user.account.id), "job.retry", "job", Some(id), json!({"kind": job.kind}))
+        .await?;
+    Ok(job_json(state, &job))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/jobs", params(JobsQuery), tag = "jobs",
+    responses((status = 200, description = "The tenant's background jobs, newest first, with their last error"), (status = 403, description = "Not a system admin")))]
+pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<JobsQuery>) -> Result<Json<Value>, AppError> {
+    let (items, total, per_page) = list(&state, &user, &query).await?;
+    Ok(crate::api::page_json(items, total, query.page, per_page))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/jobs/{id}/retry", tag = "jobs",
+    params(("id" = i64, Path, description = "A job of the caller's tenant")),
+    responses((status = 200, description = "Queued again, due now, with a fresh set of attempts"), (status = 404, description = "No such job in this tenant"),
+              (status = 409, description = "Running or done")))]
+pub async fn api_retry(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    Ok(Json(retry(&state, &user, id).await?))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new().route("/jobs", get(api_list)).route("/jobs/{id}/retry", post(api_retry))
+}
+
+pub fn page_routes() -> Router<AppState> {
+    Router::new().route("/admin/jobs", get(jobs_page)).route("/admin/jobs/{id}/retry", post(retry_submit))
+}
+
+async fn jobs_page(State(state): State<AppState>, page: Page, Query(query): Query<JobsQuery>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let (items, total, per_page) = list(&state, user, &query).await?;
+    let filter = query.state.clone().unwrap_or_default();
+    // The pager's base link keeps the state filter (`?state=failed&`), as the other list pages do.
+    let href = match filter.as_str() {
+        "" => format!("{}/admin/jobs?", page.tenant.base),
+        state => format!("{}/admin/jobs?state={}&", page.tenant.base, urlencoding::encode(state)),
+    };
+    page.render(
+        "jobs.html",
+        json!({"items": items, "state": filter, "pager": crate::api::pager(query.page, per_page, total), "href": href,
+               "states": [("", "全部"), ("failed", "失败"), ("queued", "等待中"), ("running", "运行中"), ("done", "已完成")]}),
+    )
+}
+
+async fn retry_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    retry(&state, user, id).await?;
+    Ok(crate::web::done_redirect(&page.tenant.base, "/admin/jobs", "job_retried", 1))
+}
