@@ -118,6 +118,10 @@ pub trait RequestKind: Default + Send + Sync + 'static {
     fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> impl Future<Output = Result<Value, AppError>> + Send;
 }
 
+/// A request kind the engine decides: implemented for each kind by `crate::kinds`'s list and nowhere
+/// else, so opening rows of a kind that is not registered does not compile.
+pub trait Registered: RequestKind {}
+
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// [`RequestKind`] as the registry holds it: its constants as methods, its futures boxed.

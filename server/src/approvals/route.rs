@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{Approval, RequestKind, schedule_digest_tx};
+use super::{Approval, Registered, schedule_digest_tx};
 use crate::app::AppState;
 use crate::config::Config;
 use crate::db::{Db, Tx, q};
@@ -59,7 +59,7 @@ pub struct NewApproval<'a> {
 
 /// Opens one queue row of kind `K`. Only a registered kind's rows can be decided: `K` must be one of
 /// the kinds in `crate::kinds::requests` (a unit test checks that every kind is).
-pub async fn open_tx<K: RequestKind>(tx: &mut Tx, tenant: &str, a: NewApproval<'_>) -> Result<i64, sqlx::Error> {
+pub async fn open_tx<K: Registered>(tx: &mut Tx, tenant: &str, a: NewApproval<'_>) -> Result<i64, sqlx::Error> {
     tx.scalar(
         q("INSERT INTO approvals (tenant_id, kind, subject_type, subject_id, summary, applicant_account_id, approver_org_id, status, created_at, \
            round, step_no, step_role, declaring_org_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id")
@@ -119,7 +119,7 @@ pub fn route_json(steps: &[(Role, RouteOrg)]) -> serde_json::Value {
 
 /// Opens every step of a route as queue rows (the first pending, the rest waiting), from `template`
 /// (its step fields are filled in here), and schedules the first approver's digest mail.
-pub async fn open_route_tx<K: RequestKind>(
+pub async fn open_route_tx<K: Registered>(
     tx: &mut Tx,
     config: &Config,
     tenant: &str,

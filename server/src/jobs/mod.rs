@@ -76,6 +76,10 @@ pub trait JobKind: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn run(self, state: &AppState, job: &Job) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
+/// A job kind that the workers run: implemented for each kind by `crate::kinds`'s list and nowhere else,
+/// so enqueuing a kind that is not registered does not compile.
+pub trait Registered: JobKind {}
+
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type Handler = for<'a> fn(&'a AppState, &'a Job) -> BoxFuture<'a, anyhow::Result<()>>;
 
@@ -125,7 +129,7 @@ fn payload_of<J: JobKind>(job: &J) -> serde_json::Value {
 }
 
 /// Queues a job in the caller's transaction: it commits or rolls back with the change that caused it.
-pub async fn enqueue_tx<J: JobKind>(tx: &mut Tx, tenant: &str, job: &J) -> DbResult<i64> {
+pub async fn enqueue_tx<J: Registered>(tx: &mut Tx, tenant: &str, job: &J) -> DbResult<i64> {
     insert_tx(tx, tenant, J::KIND, &payload_of(job), None, Utc::now()).await
 }
 
@@ -157,13 +161,13 @@ async fn insert_tx(
 /// waiting job's row is locked until the caller commits, so no worker can start it before it sees the
 /// caller's change (a claim skips locked rows); once a worker has claimed it, a new job is queued. On
 /// SQLite write transactions are serialised, so the same holds.
-pub async fn enqueue_once_tx<J: JobKind>(tx: &mut Tx, tenant: &str, job: &J) -> DbResult<i64> {
+pub async fn enqueue_once_tx<J: Registered>(tx: &mut Tx, tenant: &str, job: &J) -> DbResult<i64> {
     enqueue_once_at_tx(tx, tenant, job, Utc::now()).await
 }
 
 /// [`enqueue_once_tx`] for a job due later: a debounce (the first cause sets the time, later causes
 /// join the waiting job).
-pub async fn enqueue_once_at_tx<J: JobKind>(tx: &mut Tx, tenant: &str, job: &J, run_after: DateTime<Utc>) -> DbResult<i64> {
+pub async fn enqueue_once_at_tx<J: Registered>(tx: &mut Tx, tenant: &str, job: &J, run_after: DateTime<Utc>) -> DbResult<i64> {
     use sha2::Digest;
     let (kind, payload) = (J::KIND, &payload_of(job));
     let lock = match tx.backend() {
