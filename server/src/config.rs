@@ -77,6 +77,9 @@ pub struct JobsConfig {
     /// Days a finished (`done`) job is kept for the jobs page before the first worker deletes it
     /// (`JIJIAO_JOBS__KEEP_DONE_DAYS`; 0 keeps them forever). Failed jobs stay until retried.
     pub keep_done_days: i64,
+    /// Seconds a worker holds a job it took (`JIJIAO_JOBS__LEASE_SECS`): when its process dies, another
+    /// takes the job up again after this long. Longer than the slowest job.
+    pub lease_secs: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -140,7 +143,7 @@ impl Default for StorageConfig {
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        Self { workers: 2, keep_done_days: 14 }
+        Self { workers: 2, keep_done_days: 14, lease_secs: 600 }
     }
 }
 

@@ -1,11 +1,13 @@
 //! The built `jijiao` binary as a process: the `jijiao rules` command-line contract (issue 3 §4), stdin
-//! JSON → stdout JSON, exit 0 / 2 (bad input) / 3 (plugin failure); and `jijiao serve` under hostile
-//! uploads (`cli/process.rs`). Needs the plugins built (`cargo xtask plugins`, which `cargo xtask test`
+//! JSON → stdout JSON, exit 0 / 2 (bad input) / 3 (plugin failure); `jijiao serve` under hostile
+//! uploads (`cli/process.rs`); two `jijiao serve` processes on one PostgreSQL (`cli/many.rs`). Needs the plugins built (`cargo xtask plugins`, which `cargo xtask test`
 //! runs first).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+#[path = "cli/many.rs"]
+mod many;
 #[path = "cli/process.rs"]
 mod process;
 

@@ -29,9 +29,10 @@ pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
 /// Delay before the first retry; each later retry waits twice as long, up to `MAX_BACKOFF_SECS`.
 const FIRST_BACKOFF_SECS: i64 = 30;
 const MAX_BACKOFF_SECS: i64 = 3600;
-/// How long a claim holds a running job. A worker whose process died mid-job never finishes it; after
-/// the lease another worker claims it again (so handlers must tolerate running twice after a crash).
-const LEASE_SECS: i64 = 600;
+/// A claim holds a running job for `jobs.lease_secs`. A worker whose process died mid-job never finishes
+/// it; after the lease another worker claims it again (so handlers must tolerate running twice after a
+/// crash).
+///
 /// Idle workers poll at this interval at first, doubling while the queue stays empty.
 const MIN_POLL: Duration = Duration::from_millis(250);
 const MAX_POLL: Duration = Duration::from_secs(5);
@@ -72,7 +73,7 @@ pub trait JobKind: Serialize + DeserializeOwned + Send + Sync + 'static {
     const LABEL: &'static str;
 
     /// Does the work. An error is retried with backoff; a job may run twice after a crash (see
-    /// `LEASE_SECS`), so the work must tolerate that.
+    /// `jobs.lease_secs`), so the work must tolerate that.
     fn run(self, state: &AppState, job: &Job) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
@@ -191,7 +192,7 @@ pub async fn enqueue_once_at_tx<J: Registered>(tx: &mut Tx, tenant: &str, job: &
 /// Claims the most overdue job for `worker`, or none. Only one of several concurrent workers, in this
 /// process or another, can win a job: on Postgres the candidate row is locked and rows locked by other
 /// claims are skipped; on SQLite the write transaction (`BEGIN IMMEDIATE`) serialises claims.
-pub async fn claim(db: &Db, worker: &str, now: DateTime<Utc>) -> DbResult<Option<Job>> {
+pub async fn claim(db: &Db, worker: &str, now: DateTime<Utc>, lease_secs: i64) -> DbResult<Option<Job>> {
     let lock = match db.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
@@ -202,7 +203,7 @@ pub async fn claim(db: &Db, worker: &str, now: DateTime<Utc>) -> DbResult<Option
          AND state IN ('queued', 'running') AND run_after <= $1 RETURNING {COLUMNS}"
     );
     let mut tx = db.begin().await?;
-    let job = tx.opt(q(claim).bind(now).bind(now + chrono::Duration::seconds(LEASE_SECS)).bind(worker)).await?;
+    let job = tx.opt(q(claim).bind(now).bind(now + chrono::Duration::seconds(lease_secs.max(1))).bind(worker)).await?;
     tx.commit().await?;
     Ok(job)
 }
@@ -210,7 +211,7 @@ pub async fn claim(db: &Db, worker: &str, now: DateTime<Utc>) -> DbResult<Option
 /// Claims and runs one due job; returns it as it stands afterwards, or `None` when nothing is due.
 /// `now` is the worker's clock (tests pass a later one to make retries due).
 pub async fn run_next(state: &AppState, worker: &str, now: DateTime<Utc>) -> anyhow::Result<Option<Job>> {
-    let Some(job) = claim(&state.db, worker, now).await? else {
+    let Some(job) = claim(&state.db, worker, now, state.config.jobs.lease_secs).await? else {
         return Ok(None);
     };
     let outcome = state.job_kinds.run(state, &job).await;

@@ -61,18 +61,25 @@ fn long_workbook(rows: u32) -> Vec<u8> {
     })
 }
 
-/// `jijiao serve --demo` as a child process on SQLite in a temporary data directory.
-struct ServerProcess {
-    base: String,
+/// `jijiao serve --demo` as a child process in a temporary data directory (SQLite in it unless the
+/// environment names another database).
+pub(crate) struct ServerProcess {
+    pub(crate) base: String,
     child: Child,
-    data: PathBuf,
+    pub(crate) data: PathBuf,
 }
 
 impl ServerProcess {
     async fn start() -> ServerProcess {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts a server with extra `JIJIAO_*` settings.
+    pub(crate) async fn start_with(env: &[(&str, &str)]) -> ServerProcess {
         let data = super::tempdir();
         let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-        let child = Command::new(super::jijiao_binary())
+        let mut command = Command::new(super::jijiao_binary());
+        command
             .args(["serve", "--demo"])
             .env("JIJIAO_BIND", format!("127.0.0.1:{port}"))
             .env("JIJIAO_DATA_DIR", &data)
@@ -82,9 +89,11 @@ impl ServerProcess {
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("jijiao serve starts");
+            .stderr(Stdio::inherit());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command.spawn().expect("jijiao serve starts");
         let server = ServerProcess { base: format!("http://127.0.0.1:{port}"), child, data };
         let started = Instant::now();
         while !server.healthy().await {
@@ -94,12 +103,12 @@ impl ServerProcess {
         server
     }
 
-    fn api(&self, tenant: &str, path: &str) -> String {
+    pub(crate) fn api(&self, tenant: &str, path: &str) -> String {
         format!("{}/t/{tenant}/api/v1{path}", self.base)
     }
 
     /// The process is running and answers `/healthz`.
-    async fn healthy(&self) -> bool {
+    pub(crate) async fn healthy(&self) -> bool {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
         matches!(client.get(format!("{}/healthz", self.base)).send().await, Ok(r) if r.status() == 200)
     }
@@ -107,6 +116,12 @@ impl ServerProcess {
     /// Whether the process has exited (and how).
     fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().expect("child status")
+    }
+
+    /// Ends the process the hard way (`kill -9`): no shutdown, no finishing of open requests.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// The process's peak resident memory so far, in MiB (`VmHWM` in /proc).
@@ -130,7 +145,7 @@ impl Drop for ServerProcess {
     }
 }
 
-async fn json_of(res: reqwest::Response) -> (u16, serde_json::Value) {
+pub(crate) async fn json_of(res: reqwest::Response) -> (u16, serde_json::Value) {
     let status = res.status().as_u16();
     let text = res.text().await.unwrap_or_default();
     (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
@@ -141,7 +156,7 @@ fn upload(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
 }
 
 /// Logs in through the API; the client keeps the session.
-async fn login(server: &ServerProcess, tenant: &str, user_type: &str, seq: u32) -> reqwest::Client {
+pub(crate) async fn login(server: &ServerProcess, tenant: &str, user_type: &str, seq: u32) -> reqwest::Client {
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
     let id_number = jijiao::demo::demo_id_number(tenant, seq);
     let body = json!({"user_type": user_type, "id_number": id_number, "password": jijiao::demo::DEMO_PASSWORD});
