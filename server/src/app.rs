@@ -71,7 +71,7 @@ impl AppState {
     }
 
     pub async fn from_db(config: Config, db: Db) -> anyhow::Result<AppState> {
-        metrics_handle();
+        crate::observability::recorder();
         let tenants = Tenants::load(&db).await?;
         let rbac = Rbac::load(tenants.all().iter().map(|t| t.policy.as_str()).collect::<Vec<_>>()).await?;
         let templates = Templates::load(&config.tenants_dir, &tenants)?;
@@ -136,11 +136,17 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", crate::api::routes(state.clone()))
         .merge(crate::web::routes(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::ensure_cookie))
-        .layer(middleware::from_fn(track_metrics))
+        .route_layer(middleware::from_fn(crate::observability::remember_route))
+        .layer(middleware::from_fn(crate::observability::track))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-                .layer(TraceLayer::new_for_http())
+                // Every log line of a request carries its id (also sent back as `x-request-id` and shown on
+                // error pages), so a person's report can be found in the logs.
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                    tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+                }))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(CompressionLayer::new())
                 .layer(RequestBodyLimitLayer::new(limit))
@@ -154,22 +160,6 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
-}
-
-/// The process-wide Prometheus recorder (installed once, shared by every server in the process).
-pub fn metrics_handle() -> Option<&'static metrics_exporter_prometheus::PrometheusHandle> {
-    static HANDLE: std::sync::OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = std::sync::OnceLock::new();
-    HANDLE.get_or_init(|| metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok()).as_ref()
-}
-
-async fn track_metrics(request: Request, next: middleware::Next) -> axum::response::Response {
-    let method = request.method().to_string();
-    let started = std::time::Instant::now();
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "status" => status).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method).record(started.elapsed().as_secs_f64());
-    response
 }
 
 fn security_header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

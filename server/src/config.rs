@@ -34,6 +34,8 @@ pub struct Config {
     pub session_minutes: i64,
     /// Largest accepted upload, in megabytes.
     pub upload_limit_mb: u64,
+    /// `text` (default) or `json`: one JSON object per log line, for log collectors (`JIJIAO_LOG_FORMAT`).
+    pub log_format: String,
     /// Per-request timeout, in seconds.
     pub request_timeout_secs: u64,
     /// How long a connection may take to send a request's headers (and how long an idle keep-alive
@@ -116,6 +118,7 @@ impl Default for Config {
             session_minutes: 120,
             upload_limit_mb: 20,
             request_timeout_secs: 30,
+            log_format: "text".into(),
             header_timeout_secs: 20,
             certificate_font: PathBuf::new(),
             storage: StorageConfig::default(),

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod kinds;
 pub mod mail;
 pub mod messages;
+pub mod observability;
 pub mod orgs;
 pub mod people;
 pub mod rules;

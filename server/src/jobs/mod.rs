@@ -323,6 +323,21 @@ pub async fn list(db: &Db, state: Option<&str>, tenant: Option<&str>, limit: i64
 
 /// One page of jobs, newest first, and how many match: the query behind `jijiao jobs list` and the
 /// jobs admin page.
+/// Jobs not done, by kind and state: how many and how long the oldest has waited (`/metrics`).
+#[derive(Debug, sqlx::FromRow)]
+pub struct OpenKind {
+    pub kind: String,
+    pub state: String,
+    pub count: i64,
+    pub oldest: DateTime<Utc>,
+}
+
+pub async fn open_by_kind(db: &Db) -> DbResult<Vec<OpenKind>> {
+    db.all(q("SELECT kind, state, COUNT(*) AS count, MIN(created_at) AS oldest FROM jobs \
+              WHERE state IN ('queued', 'running', 'failed') GROUP BY kind, state"))
+        .await
+}
+
 pub async fn list_page(db: &Db, state: Option<&str>, tenant: Option<&str>, offset: i64, limit: i64) -> anyhow::Result<(Vec<Job>, i64)> {
     let state = state.filter(|s| !s.is_empty());
     if let Some(state) = state {

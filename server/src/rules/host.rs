@@ -384,11 +384,20 @@ impl Host {
         store.limiter(|state| state);
         let fuel = limits.fuel.saturating_add(limits.fuel_per_item.saturating_mul(items as u64));
         let ticks = (limits.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        let started = std::time::Instant::now();
         let outcome = store.set_fuel(fuel).and_then(|()| {
             store.set_epoch_deadline(ticks);
             f(&mut store)
         });
-        outcome.map_err(|error| classify(&error, store.data()))
+        let used = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        let outcome = outcome.map_err(|error| classify(&error, store.data()));
+        let result = match &outcome {
+            Ok(_) => "ok",
+            Err(err) => err.code(),
+        };
+        metrics::histogram!("rules_call_seconds", "result" => result).record(started.elapsed().as_secs_f64());
+        metrics::histogram!("rules_call_fuel", "result" => result).record(used as f64);
+        outcome
     }
 }
 

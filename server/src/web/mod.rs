@@ -287,7 +287,7 @@ pub fn global_routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(crate::observability::scrape))
         .route("/static/app.css", get(|| async { static_asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }))
         .route("/static/app.js", get(|| async { static_asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }))
         .route("/api/openapi.json", get(crate::api::openapi_json))
@@ -295,12 +295,6 @@ pub fn global_routes() -> Router<AppState> {
 
 fn static_asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
-}
-
-/// Prometheus metrics: request counts and latencies (recorded by `app::track_metrics`).
-async fn metrics() -> Response {
-    let body = crate::app::metrics_handle().map(|h| h.render()).unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -432,7 +426,9 @@ async fn html_errors(State(state): State<AppState>, request: Request, next: Next
         let next = format!("{}{}", tenant.base, path);
         return Redirect::to(&format!("{}/login?next={}", tenant.base, urlencoding::encode(&next))).into_response();
     }
-    let error = json!({"status": err.status.as_u16(), "code": err.code, "message": err.message, "fields": err.fields});
+    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let error =
+        json!({"status": err.status.as_u16(), "code": err.code, "message": err.message, "fields": err.fields, "request_id": request_id});
     // The same shell as every page: the user's name and menu (looked up again, only for errors).
     let mut parts = Request::new(()).into_parts().0;
     parts.headers = headers;

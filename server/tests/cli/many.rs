@@ -208,7 +208,11 @@ async fn two_processes_on_one_postgres_behave_as_one() {
     }
     assert_eq!(stored, accepted.len() as i64, "every record answered as accepted is in the ledger");
     let held: i64 = db.scalar(q("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")).await.unwrap();
-    eprintln!("killed after {} batches sent; {} records accepted and stored; {held} jobs open", sent.load(Ordering::Relaxed), accepted.len());
+    eprintln!(
+        "killed after {} batches sent; {} records accepted and stored; {held} jobs open",
+        sent.load(Ordering::Relaxed),
+        accepted.len()
+    );
     // B finishes what was queued, including what A held when it died (after the lease).
     assert!(b.healthy().await);
     assert!(queue_drained(&db, Duration::from_secs(90)).await, "B finishes the queued jobs");

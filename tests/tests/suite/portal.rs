@@ -53,3 +53,25 @@ async fn bad_requests_get_styled_pages(s: TestServer) {
     assert_eq!((status, body["code"].as_str()), (404, Some("not_found")), "{body}");
 }
 both!(bad_requests_get_styled_pages, bad_requests_get_styled_pages);
+
+/// `/metrics` (issue 19 §5): requests by route template and status with latency histograms (buckets, which
+/// add up across processes), the job queue by kind, the database pool, the rules engine's calls.
+async fn metrics_describe_routes_queue_and_pool(s: TestServer) {
+    let staff = s.demo("hunan", "staff", 101).await;
+    assert_eq!(staff.get(s.api("hunan", "/me")).send().await.unwrap().status(), 200);
+    assert_eq!(staff.get(s.api("hunan", "/me/status?year=2024")).send().await.unwrap().status(), 200);
+    let res = s.client().get(s.url("hunan", "/no/such/page")).send().await.unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(res.text().await.unwrap().contains(&id), "the error page shows the request id");
+    let text = s.client().get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    let has = |needle: &str| assert!(text.lines().any(|l| l.contains(needle)), "{needle} in\n{text}");
+    has("http_requests_total{method=\"GET\",route=\"/api/v1/me\",status=\"200\"}");
+    has("http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/me\",status=\"200\",le=\"0.005\"}");
+    has("route=\"unmatched\",status=\"404\"");
+    has("jobs_open{kind=\"mail.send\",state=\"queued\"}");
+    has("jobs_oldest_age_seconds{kind=\"status.recompute\"");
+    has("db_pool_connections ");
+    has("rules_call_seconds_bucket{result=\"ok\"");
+    has("rules_call_fuel_bucket{result=\"ok\",le=\"10000000\"}");
+}
+both!(metrics_describe_routes_queue_and_pool, metrics_describe_routes_queue_and_pool);
