@@ -20,7 +20,7 @@ pub mod pdf;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -102,11 +102,6 @@ pub fn mask_name(name: &str) -> String {
         Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
         None => String::new(),
     }
-}
-
-/// China Standard Time: issue dates are printed as people in the provinces read them.
-fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("static offset")
 }
 
 impl Certificate {
@@ -451,7 +446,7 @@ pub async fn recognition(state: &AppState, user: &CurrentUser, origin: &str) -> 
         .iter()
         .map(|c| {
             json!({"platform": c.platform, "course": c.course, "subject": c.subject,
-                   "hours": hours::hours_json(c.hours), "completed_on": c.completed_at.with_timezone(&china()).date_naive()})
+                   "hours": hours::hours_json(c.hours), "completed_on": c.completed_at.with_timezone(&crate::china_time::zone()).date_naive()})
         })
         .collect();
     let new = NewCertificate {
@@ -671,7 +666,7 @@ pub fn document(certificate: &Certificate, settings: &TenantSettings, origin: &s
         fields,
         body,
         detail: table,
-        issue_date: certificate.issued_at.with_timezone(&china()).date_naive(),
+        issue_date: certificate.issued_at.with_timezone(&crate::china_time::zone()).date_naive(),
         verify_url: certificate.verify_url(origin, &settings.code),
     }
 }

@@ -515,8 +515,7 @@ fn workbook(year: i64, rows: &[StaffStatusRow], level_name: impl Fn(&str) -> Str
             }
         }
         if let Some(at) = r.computed_at {
-            let local = at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"));
-            sheet.write_string(row, 15, local.format("%Y-%m-%d %H:%M").to_string())?;
+            sheet.write_string(row, 15, crate::china_time::minute(at))?;
         }
     }
     sheet.autofit();

@@ -170,10 +170,7 @@ impl StoredStatus {
             bar("professional", "专业科目", self.required_professional, self.counted_professional, self.shortfall_professional),
             bar("total", "合计", self.required_total, self.counted_total, self.shortfall_total),
         ]);
-        value["computed_at_text"] =
-            json!(self.computed_at.map(|t| {
-                t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).format("%Y-%m-%d %H:%M").to_string()
-            }));
+        value["computed_at_text"] = json!(self.computed_at.map(crate::china_time::minute));
         value
     }
 }

@@ -19,18 +19,12 @@ pub mod reconciliation;
 pub mod subjects;
 
 use axum::Router;
-use chrono::{DateTime, Utc};
 
 use crate::app::AppState;
 
 /// A form's optional text: trimmed, and `None` when blank.
 pub(crate) fn optional_text(text: Option<&str>) -> Option<String> {
     text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
-}
-
-/// A time as shown to people: China time, to the minute.
-pub fn china_time(at: DateTime<Utc>) -> String {
-    (at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()
 }
 
 pub fn api_routes() -> Router<AppState> {

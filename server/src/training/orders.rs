@@ -297,7 +297,7 @@ async fn mine(state: &AppState, user: &CurrentUser, query: &OrdersQuery) -> Resu
             json!({"order_id": o.order_id, "platform": o.platform_name, "platform_site": o.platform_site,
                    "amount": crate::hours::format_hours(o.amount), "status": o.status,
                    "status_label": STATUSES.iter().find(|(c, _)| *c == o.status).map_or("", |s| s.1),
-                   "paid_at": o.paid_at, "paid_at_text": super::china_time(o.paid_at),
+                   "paid_at": o.paid_at, "paid_at_text": crate::china_time::minute(o.paid_at),
                    "courses": serde_json::from_str::<Value>(&o.courses).unwrap_or_default(),
                    "credited_hours": crate::hours::hours_json(by_order.get(&(o.platform_id, o.order_id.as_str())).copied().unwrap_or(0)),
                    "id": o.id})

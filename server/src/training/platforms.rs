@@ -385,7 +385,7 @@ pub fn sum_by_subject(courses: &[RecognisedCourse]) -> (i64, i64) {
 
 fn platform_json(p: &Platform, key: Option<&(String, DateTime<Utc>)>) -> Value {
     json!({"code": p.code, "name": p.name, "site": p.site, "phone": p.phone, "years": p.years_text(), "enabled": p.enabled,
-           "key_id": key.map(|k| &k.0), "key_created_at": key.map(|k| crate::training::china_time(k.1))})
+           "key_id": key.map(|k| &k.0), "key_created_at": key.map(|k| crate::china_time::minute(k.1))})
 }
 
 async fn page_items(state: &AppState, tenant: &str) -> Result<Vec<Value>, AppError> {

@@ -124,7 +124,7 @@ pub fn workbook(day: NaiveDate, rows: &[Rejection]) -> Result<Vec<u8>, rust_xlsx
         sheet.write_string(row, 1, export_text(&r.record_id))?;
         sheet.write_string(row, 2, &r.code)?;
         sheet.write_string(row, 3, export_text(&r.message))?;
-        sheet.write_string(row, 4, super::china_time(r.received_at))?;
+        sheet.write_string(row, 4, crate::china_time::minute(r.received_at))?;
         for (j, field) in fields.iter().enumerate() {
             let text = match record.get(field) {
                 Some(Value::String(s)) => s.clone(),

@@ -86,6 +86,8 @@ fn new_env() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     env.add_filter("mask_id", |s: String| crate::ids::mask_id_number(&s));
+    env.add_filter("china_time", |s: String| crate::china_time::filter(&s, crate::china_time::minute));
+    env.add_filter("china_date", |s: String| crate::china_time::filter(&s, crate::china_time::date));
     env
 }
 

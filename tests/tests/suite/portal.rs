@@ -75,3 +75,27 @@ async fn metrics_describe_routes_queue_and_pool(s: TestServer) {
     has("rules_call_fuel_bucket{result=\"ok\",le=\"10000000\"}");
 }
 both!(metrics_describe_routes_queue_and_pool, metrics_describe_routes_queue_and_pool);
+
+/// Times on pages are China time (issue 22 §5): a message sent at 18:05 UTC reads 02:05 the next day.
+async fn pages_show_china_time(s: TestServer) {
+    let staff = s.demo("hunan", "staff", 101).await;
+    let (account,): (i64,) =
+        s.db.one(
+            jijiao::db::q("SELECT id FROM accounts WHERE tenant_id = 'hunan' AND id_number = $1 AND user_type = 'staff'")
+                .bind(jijiao::demo::demo_id_number("hunan", 101)),
+        )
+        .await
+        .unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-03-01T18:05:00Z").unwrap().with_timezone(&chrono::Utc);
+    s.db.run(
+        jijiao::db::q("INSERT INTO messages (tenant_id, account_id, title, body, created_at) VALUES ('hunan', $1, '时区检查', '正文', $2)")
+            .bind(account)
+            .bind(at),
+    )
+    .await
+    .unwrap();
+    let html = staff.get(s.url("hunan", "/messages")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("时区检查") && html.contains("2026-03-02 02:05"), "{html}");
+    assert!(!html.contains("2026-03-01 18:05"), "{html}");
+}
+both!(pages_show_china_time, pages_show_china_time);

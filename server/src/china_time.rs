@@ -1,0 +1,35 @@
+//! Times as people read them: China Standard Time (UTC+8, no daylight saving) on every page, export and
+//! certificate. Storage and the JSON API keep UTC (RFC 3339 with its offset).
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+/// UTC+8.
+pub fn zone() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("static offset")
+}
+
+/// `2026-03-01 18:05`.
+pub fn minute(at: DateTime<Utc>) -> String {
+    at.with_timezone(&zone()).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// `2026-03-01`.
+pub fn date(at: DateTime<Utc>) -> String {
+    at.with_timezone(&zone()).format("%Y-%m-%d").to_string()
+}
+
+/// The template filters `china_time` and `china_date`: an RFC 3339 text (as times reach templates
+/// through JSON) in China time; anything else is shown as it is.
+pub fn filter(text: &str, format: fn(DateTime<Utc>) -> String) -> String {
+    DateTime::parse_from_rfc3339(text.trim()).map_or_else(|_| text.to_owned(), |at| format(at.with_timezone(&Utc)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_evening_is_next_morning_in_china() {
+        assert_eq!(super::filter("2026-03-01T18:05:09.123Z", super::minute), "2026-03-02 02:05");
+        assert_eq!(super::filter("2026-03-01T18:05:09+00:00", super::date), "2026-03-02");
+        assert_eq!(super::filter("—", super::minute), "—");
+    }
+}
