@@ -13,7 +13,7 @@ pub use handlers::{api_routes, page_routes};
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -210,10 +210,15 @@ async fn assess(
         match activity.fields.iter().find(|f| &f.key == key) {
             None => errors.add(key, "该活动类型没有此项"),
             Some(field) if field.kind == FieldKind::File => errors.add(key, "附件请通过上传接口提交"),
-            Some(_) => match value {
+            Some(field) => match value {
                 Value::String(text) => {
                     let text = text.trim();
-                    if !text.is_empty() {
+                    // Dates of the activity fall in the year it is claimed for.
+                    let outside = field.kind == FieldKind::Date
+                        && chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok_and(|d| i64::from(d.year()) != body.year);
+                    if outside {
+                        errors.add(key, format!("{}应在 {} 年内", field.label, body.year));
+                    } else if !text.is_empty() {
                         values.insert(key.clone(), json!(text));
                     }
                 }
@@ -243,7 +248,16 @@ async fn assess(
     let rules = state.rules.for_tenant_year(tenant, year)?;
     match rules.blocking(move |r| r.assess(&input)).await? {
         Assessment::Granted { grants, .. } => {
-            let grants = grants.into_iter().map(|g| StoredGrant { subject: g.subject, hours: i64::from(g.hours.0) }).collect();
+            let grants: Vec<StoredGrant> =
+                grants.into_iter().map(|g| StoredGrant { subject: g.subject, hours: i64::from(g.hours.0) }).collect();
+            // Where the route asks the unit to choose the deciding department (Henan's professional
+            // claims), a claim without the choice is refused when saved, not first at submit.
+            if routed_subject(&grants) == Some(Subject::Professional) && body.choice.as_deref().is_none_or(str::is_empty) {
+                let level = orgs::get(&state.db, tenant, person.unit_id).await?.map(|u| u.level).unwrap_or_default();
+                if offers_choice(state, tenant, body.year, &level).await {
+                    return Err(AppError::invalid([("choice".to_owned(), "请选择审批部门：行业主管部门或人社部门".to_owned())].into()));
+                }
+            }
             Ok((activity, values, grants))
         }
         Assessment::Rejected { errors, .. } => {

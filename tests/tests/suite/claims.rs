@@ -75,6 +75,17 @@ async fn hunan_claim_through_unit_and_authority(s: TestServer) {
     assert!(body["fields"]["name"].is_string() && body["fields"]["end_date"].is_string(), "{body}");
     let (status, body) = create(&staff, &s, "hunan", json!({"year": YEAR, "activity": "no_such_thing", "fields": {}})).await;
     assert_eq!((status, body["fields"]["activity"].is_string()), (422, true), "{body}");
+    // Dates outside the claimed year (issue 22 §6).
+    let (status, body) = create(
+        &staff,
+        &s,
+        "hunan",
+        json!({"year": YEAR, "activity": "patent", "fields": {"name": "旧专利", "start_date": "2019-03-01", "end_date": "2030-03-05"}}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"]["start_date"].as_str().unwrap().contains(&format!("{YEAR} 年内")), "{body}");
+    assert!(body["fields"]["end_date"].is_string(), "{body}");
     assert_eq!(s.count("SELECT COUNT(*) FROM claims").await, 0);
 
     let (status, claim) = create(
@@ -194,7 +205,6 @@ async fn henan_routes_by_subject_and_choice(s: TestServer) {
     for (activity, fields, choice) in [
         ("degree_education", with(json!({"subject": "public", "institution": "河南大学", "courses": 3})), None),
         ("patent", with(json!({"subject": "professional"})), Some("authority")),
-        ("patent", with(json!({"subject": "professional"})), None),
     ] {
         let (status, claim) =
             create(&staff, &s, "henan", json!({"year": YEAR, "activity": activity, "fields": fields, "choice": choice})).await;
@@ -204,11 +214,13 @@ async fn henan_routes_by_subject_and_choice(s: TestServer) {
         claims.push(id);
     }
     assert_eq!((get(&staff, &s, "henan", claims[0]).await.1)["claim"]["hours"].as_f64(), Some(45.0));
-    // A professional claim must say where it goes.
-    let (status, body) = act(&staff, &s, "henan", claims[2], "submit").await;
+    // A professional claim must say where it goes, already when it is saved (issue 22 §6).
+    let before = s.count("SELECT COUNT(*) FROM claims").await;
+    let (status, body) =
+        create(&staff, &s, "henan", json!({"year": YEAR, "activity": "patent", "fields": with(json!({"subject": "professional"}))})).await;
     assert_eq!(status, 422, "{body}");
-    assert!(body["fields"]["choice"].is_string(), "{body}");
-    assert_eq!((get(&staff, &s, "henan", claims[2]).await.1)["claim"]["status"], "draft");
+    assert!(body["fields"]["choice"].as_str().unwrap().contains("请选择审批部门"), "{body}");
+    assert_eq!(s.count("SELECT COUNT(*) FROM claims").await, before);
     for id in &claims[..2] {
         assert_eq!(act(&staff, &s, "henan", *id, "submit").await.0, 200);
     }
