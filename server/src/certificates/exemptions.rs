@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg};
 use crate::auth::CurrentUser;
 use crate::db::{Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
+use crate::paging::Paging;
 use crate::rules::model::{OrgLevel, Role, Step};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Filing {
@@ -156,7 +157,7 @@ pub async fn file(state: &AppState, user: &CurrentUser, input: &Filing) -> Resul
 }
 
 /// The exemptions filed for people in the caller's scope (unit admins: their unit).
-pub async fn list(state: &AppState, user: &CurrentUser, page: i64, per_page: Option<i64>) -> Result<(Vec<Exemption>, i64), AppError> {
+pub async fn list(state: &AppState, user: &CurrentUser, paging: Paging) -> Result<(Vec<Exemption>, i64), AppError> {
     offered(user)?;
     user.authorize(state, "exemptions", "file").await?;
     let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
@@ -164,7 +165,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, page: i64, per_page: Opt
     f.and_same("(u.path LIKE ? OR u.supervisor_path LIKE ?)", scope);
     let from = "FROM exemptions e JOIN orgs u ON u.tenant_id = e.tenant_id AND u.id = e.unit_id";
     let total = state.db.scalar(f.count(from)).await?;
-    let rows = state.db.all(f.page(SELECT, "e.created_at DESC, e.id DESC", page, crate::api::per_page(per_page))).await?;
+    let rows = state.db.all(f.page(SELECT, "e.created_at DESC, e.id DESC", paging.page, paging.per_page)).await?;
     Ok((rows, total))
 }
 

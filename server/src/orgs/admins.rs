@@ -11,13 +11,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::get_in_scope;
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::{CurrentUser, NewAccount, insert_account, password};
 use crate::db::{is_unique_violation, q};
 use crate::error::{AppError, FieldErrors};
 use crate::people::{check_email, check_name, check_phone};
+use crate::state::AppState;
 use crate::web::Page;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

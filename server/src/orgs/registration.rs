@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{NewOrg, Org, bureau_of_region, get};
-use crate::app::AppState;
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, Reviewers};
 use crate::auth::{self, NewAccount, password};
 use crate::db::{Tx, is_unique_violation, q};
 use crate::error::{AppError, FieldErrors};
 use crate::ids;
 use crate::people::{check_email, check_name, check_phone, required};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]

@@ -11,7 +11,6 @@ use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::approvals::{self, NewApproval, RouteOrg};
 use crate::auth::{self, NewAccount, password};
 use crate::db::{Db, Tx, q};
@@ -19,6 +18,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::ids;
 use crate::orgs::registration::Registrations;
 use crate::orgs::{self, Org};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 pub const TITLE_LEVELS: &[&str] = &["senior", "deputy_senior", "intermediate", "junior", "assistant", "none"];
