@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg};
 use crate::auth::CurrentUser;
 use crate::db::{Filters, Tx, q};
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldErrors, ResultExt};
 use crate::paging::Paging;
 use crate::rules::model::{OrgLevel, Role, Step};
 use crate::state::AppState;
@@ -106,7 +106,7 @@ pub async fn file(state: &AppState, user: &CurrentUser, input: &Filing) -> Resul
     let approver = approvals::resolve_step(&state.db, tenant, &RouteOrg::from(&unit), &step).await?;
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
-    let inserted = tx
+    let id = tx
         .scalar(
             q("INSERT INTO exemptions (tenant_id, person_id, unit_id, year, reason, status, filed_by, created_at) \
                VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7) RETURNING id")
@@ -118,14 +118,8 @@ pub async fn file(state: &AppState, user: &CurrentUser, input: &Filing) -> Resul
             .bind(user.account.id)
             .bind(now),
         )
-        .await;
-    let id = match inserted {
-        Ok(id) => id,
-        Err(err) if crate::db::is_unique_violation(&err) => {
-            return Err(AppError::conflict("already_filed", format!("{name} 的 {} 年度免训申请已提交过", input.year)));
-        }
-        Err(err) => return Err(err.into()),
-    };
+        .await
+        .on_duplicate(|| AppError::conflict("already_filed", format!("{name} 的 {} 年度免训申请已提交过", input.year)))?;
     approvals::open_tx::<Exemptions>(
         &mut tx,
         tenant,

@@ -16,7 +16,7 @@ use crate::audit;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::db::{Db, Filters, q};
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldErrors, ResultExt};
 use crate::paging::Search;
 use crate::state::AppState;
 use crate::web::{Page, done_redirect};
@@ -158,7 +158,7 @@ pub async fn create(state: &AppState, user: &CurrentUser, body: &SubjectBody) ->
     let tenant = user.tenant_code();
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
-    let inserted = tx
+    let id = tx
         .scalar(
             q("INSERT INTO training_subjects (tenant_id, owner_org_id, kind, name, year, major, suggestion, enabled, created_by, created_at, updated_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id")
@@ -173,12 +173,8 @@ pub async fn create(state: &AppState, user: &CurrentUser, body: &SubjectBody) ->
             .bind(user.account.id)
             .bind(now),
         )
-        .await;
-    let id = match inserted {
-        Ok(id) => id,
-        Err(err) if crate::db::is_unique_violation(&err) => return Err(duplicate(&clean)),
-        Err(err) => return Err(err.into()),
-    };
+        .await
+        .on_duplicate(|| duplicate(&clean))?;
     audit::record_tx(
         &mut tx,
         tenant,
@@ -218,25 +214,20 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &Subjec
     {
         return Err(AppError::conflict("subject_in_use", "已有培训计划使用该科目，不能修改培训年度"));
     }
-    let updated = tx
-        .run(
-            q("UPDATE training_subjects SET name = $3, year = $4, major = $5, suggestion = $6, enabled = $7, updated_at = $8 \
+    tx.run(
+        q("UPDATE training_subjects SET name = $3, year = $4, major = $5, suggestion = $6, enabled = $7, updated_at = $8 \
                WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant)
-            .bind(id)
-            .bind(&clean.name)
-            .bind(clean.year)
-            .bind(clean.major.clone())
-            .bind(clean.suggestion.clone())
-            .bind(body.enabled.unwrap_or(subject.enabled))
-            .bind(Utc::now()),
-        )
-        .await;
-    match updated {
-        Ok(_) => {}
-        Err(err) if crate::db::is_unique_violation(&err) => return Err(duplicate(&clean)),
-        Err(err) => return Err(err.into()),
-    }
+        .bind(tenant)
+        .bind(id)
+        .bind(&clean.name)
+        .bind(clean.year)
+        .bind(clean.major.clone())
+        .bind(clean.suggestion.clone())
+        .bind(body.enabled.unwrap_or(subject.enabled))
+        .bind(Utc::now()),
+    )
+    .await
+    .on_duplicate(|| duplicate(&clean))?;
     audit::record_tx(
         &mut tx,
         tenant,
