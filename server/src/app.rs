@@ -1,12 +1,9 @@
-//! Application state, the router and the server.
+//! The router (every domain's routes merged behind the shared middleware) and the server.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
-use axum::http::request::Parts;
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware;
 use axum::response::IntoResponse;
@@ -18,113 +15,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::rbac::Rbac;
-use crate::config::Config;
-use crate::db::Db;
 use crate::error::AppError;
-use crate::mail::Mailer;
-use crate::storage::BlobStore;
-use crate::tenancy::{TenantCtx, Tenants};
-use crate::web::Templates;
+use crate::state::AppState;
 
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
-
-pub struct Inner {
-    pub config: Config,
-    pub db: Db,
-    pub tenants: Tenants,
-    pub rbac: Rbac,
-    pub templates: Templates,
-    pub blobs: Arc<dyn BlobStore>,
-    pub mailer: Mailer,
-    /// The province rule plugins (compiled once, instantiated per call).
-    pub rules: crate::rules::Rules,
-    /// The certificate PDF renderer, loaded (font parsed) on first use.
-    pub certificate_renderer: std::sync::OnceLock<Result<Arc<crate::certificates::pdf::Renderer>, String>>,
-    /// The background job kinds the workers run (`crate::kinds`).
-    pub job_kinds: crate::jobs::Registry,
-    /// The request kinds the approval engine decides (`crate::kinds`).
-    pub request_kinds: crate::approvals::Registry,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// Connects, migrates, syncs tenants if configured and loads everything requests need.
-    pub async fn build(config: Config) -> anyhow::Result<AppState> {
-        std::fs::create_dir_all(&config.data_dir)?;
-        let db = Db::connect(&config.database_url()).await?;
-        db.migrate().await?;
-        if config.sync_tenants {
-            crate::tenancy::sync::sync_dir(&db, &config.tenants_dir).await?;
-        }
-        if config.demo {
-            crate::demo::load_if_empty(&db).await?;
-        }
-        Self::from_db(config, db).await
-    }
-
-    pub async fn from_db(config: Config, db: Db) -> anyhow::Result<AppState> {
-        crate::observability::recorder();
-        let tenants = Tenants::load(&db).await?;
-        let rbac = Rbac::load(tenants.all().iter().map(|t| t.policy.as_str()).collect::<Vec<_>>()).await?;
-        let templates = Templates::load(&config.tenants_dir, &tenants)?;
-        let blobs = crate::storage::from_config(&config).await?;
-        let mailer = Mailer::from_config(&config)?;
-        let host = crate::rules::Host::from_config(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let rules = crate::rules::Rules::new(host, &config.tenants_dir, &config.plugins_dir);
-        Ok(AppState(Arc::new(Inner {
-            config,
-            db,
-            tenants,
-            rbac,
-            templates,
-            blobs,
-            mailer,
-            rules,
-            certificate_renderer: Default::default(),
-            job_kinds: crate::kinds::jobs(),
-            request_kinds: crate::kinds::requests(),
-        })))
-    }
-}
-
-impl FromRequestParts<AppState> for TenantCtx {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<TenantCtx>().cloned().ok_or_else(AppError::not_found)
-    }
-}
-
-/// The client's address: the socket peer, or `X-Forwarded-For` when `trust_proxy` is set.
-#[derive(Clone, Debug)]
-pub struct ClientIp(pub String);
-
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_ip(state, &parts.headers, &parts.extensions)))
-    }
-}
-
-pub fn client_ip(state: &AppState, headers: &axum::http::HeaderMap, extensions: &axum::http::Extensions) -> String {
-    if state.config.trust_proxy
-        && let Some(forwarded) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
-        && let Some(first) = forwarded.split(',').next()
-    {
-        return first.trim().to_owned();
-    }
-    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-    peer.unwrap_or_else(|| "unknown".into())
-}
+pub mod routes;
 
 /// Every route: global ones, the JSON API and the pages, behind the shared middleware.
 pub fn router(state: AppState) -> Router {
@@ -132,9 +26,9 @@ pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
-        .merge(crate::web::global_routes())
-        .nest("/api/v1", crate::api::routes(state.clone()))
-        .merge(crate::web::routes(state.clone()))
+        .merge(routes::global_routes())
+        .nest("/api/v1", routes::api_routes(state.clone()))
+        .merge(routes::page_routes(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::ensure_cookie))
         .route_layer(middleware::from_fn(crate::observability::remember_route))
         .layer(middleware::from_fn(crate::observability::track))

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::AppState;
 use crate::config::Config;
 use crate::db::{Db, q};
+use crate::state::AppState;
 
 #[derive(Debug, Parser)]
 #[command(name = "jijiao", version, about = "继教 — multi-tenant continuing-education hour management")]

@@ -118,10 +118,47 @@ impl std::fmt::Display for AppError {
     }
 }
 
+/// A database error is a server fault, except the constraint violations a request can cause: a
+/// duplicate of a unique key (409 `duplicate`) and a reference to a row that does not exist
+/// (422 `invalid_reference`). SQLite and PostgreSQL report both through sqlx's error kind. Call sites
+/// that know which field was duplicated say so with [`ResultExt::on_duplicate`].
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            match db.kind() {
+                sqlx::error::ErrorKind::UniqueViolation => {
+                    tracing::info!(error = %db, "refused a duplicate");
+                    return Self::conflict("duplicate", "该记录已存在，请勿重复提交");
+                }
+                sqlx::error::ErrorKind::ForeignKeyViolation => {
+                    tracing::info!(error = %db, "refused a reference to a missing row");
+                    return Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference", "所选的关联数据不存在，请刷新后重试");
+                }
+                _ => {}
+            }
+        }
         Self::internal(err)
     }
+}
+
+/// Query results whose constraint violations mean something to the caller.
+pub trait ResultExt<T> {
+    /// A unique-key violation becomes `err()` (which field was taken, in the caller's words); any
+    /// other error converts as usual.
+    fn on_duplicate(self, err: impl FnOnce() -> AppError) -> Result<T, AppError>;
+}
+
+impl<T> ResultExt<T> for Result<T, sqlx::Error> {
+    fn on_duplicate(self, err: impl FnOnce() -> AppError) -> Result<T, AppError> {
+        self.map_err(|e| if crate::db::is_unique_violation(&e) { err() } else { e.into() })
+    }
+}
+
+/// `FieldErrors` with one message, as the 422 error (a duplicate that names its field).
+pub fn field_error(field: &str, message: impl Into<String>) -> AppError {
+    let mut errors = FieldErrors::default();
+    errors.add(field, message);
+    AppError::invalid(errors.0)
 }
 
 impl From<anyhow::Error> for AppError {

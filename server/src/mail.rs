@@ -9,10 +9,10 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::config::Config;
 use crate::db::{DbResult, Tx, q};
 use crate::jobs::{self, Job, JobKind};
+use crate::state::AppState;
 
 /// The job that delivers one mail. The sender is the tenant's, looked up when the mail goes out.
 #[derive(Debug, Serialize, Deserialize)]

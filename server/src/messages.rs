@@ -9,11 +9,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::db::{Tx, q};
 use crate::error::AppError;
+use crate::paging::Paging;
+use crate::state::AppState;
 use crate::web::Page;
 
 #[derive(Debug, Serialize, sqlx::FromRow)]
@@ -40,7 +41,7 @@ pub async fn send_tx(tx: &mut Tx, tenant: &str, account_id: i64, title: &str, bo
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
-    #[serde(default = "crate::api::default_page")]
+    #[serde(default = "crate::paging::first_page")]
     pub page: i64,
     #[serde(default)]
     pub unread: bool,
@@ -97,7 +98,7 @@ pub async fn api_list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    Ok(crate::api::page_json(items, total, query.page, 20))
+    Ok(Paging::new(query.page, None).json(items, total))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/messages/{id}/read", tag = "messages", params(("id" = i64, Path)), responses((status = 204, description = "Marked read"), (status = 404, description = "Not the caller's message")))]
@@ -117,7 +118,7 @@ pub fn page_routes() -> Router<AppState> {
 async fn messages_page(State(state): State<AppState>, page: Page, Query(query): Query<ListQuery>) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let (items, total) = list(&state, user, &query).await?;
-    page.render("messages.html", json!({"items": items, "pager": crate::api::pager(query.page, 20, total), "unread": query.unread}))
+    page.render("messages.html", json!({"items": items, "pager": Paging::new(query.page, None).pager(total), "unread": query.unread}))
 }
 
 async fn read_submit(

@@ -11,11 +11,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::db::{Filters, q};
 use crate::error::{AppError, FieldErrors};
+use crate::paging::Search;
+use crate::state::AppState;
 use crate::web::{Page, done_redirect};
 use crate::{audit, messages, storage};
 
@@ -162,27 +163,20 @@ pub async fn create(state: &AppState, user: &CurrentUser, input: &NewTodo) -> Re
     Ok(id)
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct ListQuery {
-    /// Staff: open, uploaded, accepted or returned
-    pub status: Option<String>,
-    /// Title contains
-    pub q: Option<String>,
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
-}
-
-impl ListQuery {
-    fn per_page(&self) -> i64 {
-        crate::api::per_page(self.per_page)
+crate::paging::list_query! {
+    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+    pub struct ListQuery {
+        /// Staff: open, uploaded, accepted or returned
+        pub status: Option<String>,
+        /// Title contains
+        pub q: Option<String>,
     }
 }
 
 /// A unit admin's to-dos with counts, or a person's own items.
 pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<(Value, i64), AppError> {
     let tenant = user.tenant_code();
-    let text = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| format!("%{}%", t.replace(['%', '_'], "")));
+    let text = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
     if let Some(person) = user.account.person_id {
         user.authorize(state, "todos", "read").await?;
         let mut filters = Filters::tenant("i.tenant_id", tenant);
@@ -194,7 +188,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
             filters.and("i.status = ?", status);
         }
         if let Some(text) = text {
-            filters.and("t.title LIKE ?", text);
+            filters.contains(&["t.title"], text);
         }
         let from = "FROM todo_items i JOIN todos t ON t.tenant_id = i.tenant_id AND t.id = i.todo_id";
         let total = state.db.scalar(filters.count(from)).await?;
@@ -205,7 +199,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     let mut filters = Filters::tenant("t.tenant_id", tenant);
     filters.and("t.unit_id = ?", unit);
     if let Some(text) = text {
-        filters.and("t.title LIKE ?", text);
+        filters.contains(&["t.title"], text);
     }
     let total = state.db.scalar(filters.count("FROM todos t")).await?;
     let items: Vec<Todo> = state.db.all(filters.page(TODO_SELECT, "t.id DESC", query.page, query.per_page())).await?;
@@ -371,7 +365,7 @@ pub async fn proof(state: &AppState, user: &CurrentUser, id: i64, item_id: i64) 
     responses((status = 200, description = "A unit admin's to-dos with counts, or a person's own items")))]
 pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    Ok(crate::api::page_json(items, total, query.page, query.per_page()))
+    Ok(query.paging().json(items, total))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/todos", request_body = NewTodo, tag = "todos",
@@ -458,7 +452,7 @@ async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> R
         "statuses": ITEM_STATUSES.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
         "kinds": KINDS.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
         "query": {"status": query.status, "q": query.q},
-        "pager": crate::api::pager(query.page, query.per_page(), total),
+        "pager": query.paging().pager(total),
     }))
 }
 

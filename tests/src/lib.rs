@@ -13,10 +13,10 @@ pub mod training;
 
 use std::path::PathBuf;
 
-use jijiao::app::AppState;
 use jijiao::config::Config;
 use jijiao::db::{Db, q};
 use jijiao::jobs::Job;
+use jijiao::state::AppState;
 use reqwest::{Client, Response};
 use serde_json::Value;
 

@@ -9,10 +9,10 @@ use std::pin::Pin;
 use serde_json::{Value, json};
 
 use super::{Approval, Notice};
-use crate::app::AppState;
 use crate::config::Config;
 use crate::db::{Db, Tx};
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// Whose queue an item of a kind lands in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,13 +26,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::config::Config;
 use crate::db::{Filters, Tx, q};
 use crate::error::AppError;
+use crate::paging::Search;
+use crate::state::AppState;
 use crate::web::Page;
 use crate::{jobs, mail, messages};
 use kind::DynKind;
@@ -138,26 +139,19 @@ fn kind_of<'a>(state: &'a AppState, code: &str) -> Result<&'a dyn DynKind, AppEr
 /// Statuses a reviewer can list ("all" is every decided or pending one).
 const LISTED: &[&str] = &["pending", "approved", "rejected", "returned"];
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct ListQuery {
-    /// registration (default), claim, exemption, plan, declaration or filing
-    #[serde(default)]
-    pub kind: String,
-    /// pending (default), approved, rejected, returned or all
-    #[serde(default = "default_status")]
-    pub status: String,
-    /// The summary (applicant's name, what was applied for) or the declaring organisation's name contains
-    pub q: Option<String>,
-    /// Only items declared by this organisation
-    pub org: Option<i64>,
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
-}
-
-impl ListQuery {
-    fn per_page(&self) -> i64 {
-        crate::api::per_page(self.per_page)
+crate::paging::list_query! {
+    #[derive(Debug, Deserialize, utoipa::IntoParams)]
+    pub struct ListQuery {
+        /// registration (default), claim, exemption, plan, declaration or filing
+        #[serde(default)]
+        pub kind: String,
+        /// pending (default), approved, rejected, returned or all
+        #[serde(default = "default_status")]
+        pub status: String,
+        /// The summary (applicant's name, what was applied for) or the declaring organisation's name contains
+        pub q: Option<String>,
+        /// Only items declared by this organisation
+        pub org: Option<i64>,
     }
 }
 
@@ -197,7 +191,7 @@ async fn filtered(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         // The summary names the applicant; the declaring organisation is how reviewers above a unit
         // find its batch.
-        filters.and_same("(p.summary LIKE ? OR d.name LIKE ?)", format!("%{}%", text.replace(['%', '_'], "")));
+        filters.contains(&["p.summary", "d.name"], text);
     }
     if let Some(org) = query.org {
         filters.and("p.declaring_org_id = ?", org);
@@ -442,7 +436,7 @@ pub async fn api_list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    Ok(crate::api::page_json(items, total, query.page, query.per_page()))
+    Ok(query.paging().json(items, total))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -526,7 +520,7 @@ async fn queue_page_data(state: &AppState, user: &CurrentUser, query: &ListQuery
         "returnable": kind.returnable(),
         "groups": groups,
         "query": {"status": query.status, "q": query.q, "kind": query.kind, "org": query.org},
-        "pager": crate::api::pager(query.page, query.per_page(), total),
+        "pager": query.paging().pager(total),
     }))
 }
 

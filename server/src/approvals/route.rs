@@ -8,11 +8,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{Approval, Registered, schedule_digest_tx};
-use crate::app::AppState;
 use crate::config::Config;
 use crate::db::{Db, Tx, q};
 use crate::error::AppError;
 use crate::rules::model::{Applicant, OrgLevel, RequestKind as RouteKind, Role, RouteInput, Step, Subject};
+use crate::state::AppState;
 
 /// An organisation as routing sees it: the applicant's, or the one that takes a step.
 #[derive(Debug, Clone, sqlx::FromRow)]

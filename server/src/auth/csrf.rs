@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 
 use super::password::new_token;
 use super::session::{self, cookie_value};
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 pub const COOKIE: &str = "jijiao_csrf";

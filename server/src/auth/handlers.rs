@@ -1,10 +1,11 @@
 //! Login, logout, my account, password change and reset: the domain calls and their API and page
 //! handlers.
 
-use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
@@ -13,10 +14,10 @@ use serde_json::json;
 use super::csrf::{CsrfForm, CsrfToken};
 use super::throttle::Gate;
 use super::{Account, CurrentUser, MaybeUser, password, session, throttle};
-use crate::app::{AppState, ClientIp};
 use crate::audit;
 use crate::db::q;
 use crate::error::{AppError, FieldErrors};
+use crate::state::{AppState, ClientIp};
 use crate::tenancy::TenantCtx;
 use crate::web::{self, Page};
 
@@ -522,4 +523,24 @@ pub async fn reset_submit(State(state): State<AppState>, page: Page, CsrfForm(fo
 /// Used by the CSRF-token-bearing logout button on every page.
 pub fn csrf_json(token: &CsrfToken) -> serde_json::Value {
     json!(token.0)
+}
+
+/// The account pages: login, logout, password reset and change.
+pub fn page_routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout_submit))
+        .route("/forgot", get(forgot_page).post(forgot_submit).layer(throttle::limited(state, "reset")))
+        .route("/reset", get(reset_page).post(reset_submit))
+        .route("/account/password", get(password_page).post(password_submit))
+}
+
+/// The session, the caller and password resets in the JSON API.
+pub fn api_routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/session", post(api_login).delete(api_logout))
+        .route("/me", get(api_me))
+        .route("/me/password", post(api_change_password))
+        .route("/password-resets", post(api_request_reset).layer(throttle::limited(state, "reset")))
+        .route("/password-resets/confirm", post(api_confirm_reset))
 }

@@ -14,9 +14,9 @@ use axum::http::request::Parts;
 use chrono::Utc;
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::db::{Db, Tx, q};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 /// Login user types (as the seeds' login forms offer them) and the role each one's accounts get.

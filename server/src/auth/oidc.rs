@@ -27,10 +27,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::db::q;
 use crate::error::AppError;
 use crate::keys::rsa::{self as keys, OIDC};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::Page;
 

@@ -10,9 +10,9 @@
 use base64::Engine;
 use chrono::{Duration, Utc};
 
-use crate::app::AppState;
 use crate::db::{Db, q};
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub const CAPTCHA_AFTER: i64 = 3;
 pub const LOCK_AFTER: i64 = 10;
@@ -154,7 +154,7 @@ pub async fn public_limit(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let tenant = request.extensions().get::<crate::tenancy::TenantCtx>().map(|t| t.code().to_owned()).unwrap_or_default();
-    let ip = crate::app::client_ip(&state, request.headers(), request.extensions());
+    let ip = crate::state::client_ip(&state, request.headers(), request.extensions());
     let what = if request.method() == axum::http::Method::GET { "search" } else { endpoint };
     match limit_public(&state, &tenant, what, &ip).await {
         Ok(()) => next.run(request).await,

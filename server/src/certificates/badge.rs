@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::Certificate;
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::hours;
+use crate::state::AppState;
 use crate::tenancy::TenantSettings;
 
 const VC_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";

@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg};
 use crate::auth::CurrentUser;
 use crate::db::{Filters, Tx, q};
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldErrors, ResultExt};
+use crate::paging::Paging;
 use crate::rules::model::{OrgLevel, Role, Step};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Filing {
@@ -105,7 +106,7 @@ pub async fn file(state: &AppState, user: &CurrentUser, input: &Filing) -> Resul
     let approver = approvals::resolve_step(&state.db, tenant, &RouteOrg::from(&unit), &step).await?;
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
-    let inserted = tx
+    let id = tx
         .scalar(
             q("INSERT INTO exemptions (tenant_id, person_id, unit_id, year, reason, status, filed_by, created_at) \
                VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7) RETURNING id")
@@ -117,14 +118,8 @@ pub async fn file(state: &AppState, user: &CurrentUser, input: &Filing) -> Resul
             .bind(user.account.id)
             .bind(now),
         )
-        .await;
-    let id = match inserted {
-        Ok(id) => id,
-        Err(err) if crate::db::is_unique_violation(&err) => {
-            return Err(AppError::conflict("already_filed", format!("{name} 的 {} 年度免训申请已提交过", input.year)));
-        }
-        Err(err) => return Err(err.into()),
-    };
+        .await
+        .on_duplicate(|| AppError::conflict("already_filed", format!("{name} 的 {} 年度免训申请已提交过", input.year)))?;
     approvals::open_tx::<Exemptions>(
         &mut tx,
         tenant,
@@ -156,7 +151,7 @@ pub async fn file(state: &AppState, user: &CurrentUser, input: &Filing) -> Resul
 }
 
 /// The exemptions filed for people in the caller's scope (unit admins: their unit).
-pub async fn list(state: &AppState, user: &CurrentUser, page: i64, per_page: Option<i64>) -> Result<(Vec<Exemption>, i64), AppError> {
+pub async fn list(state: &AppState, user: &CurrentUser, paging: Paging) -> Result<(Vec<Exemption>, i64), AppError> {
     offered(user)?;
     user.authorize(state, "exemptions", "file").await?;
     let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
@@ -164,7 +159,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, page: i64, per_page: Opt
     f.and_same("(u.path LIKE ? OR u.supervisor_path LIKE ?)", scope);
     let from = "FROM exemptions e JOIN orgs u ON u.tenant_id = e.tenant_id AND u.id = e.unit_id";
     let total = state.db.scalar(f.count(from)).await?;
-    let rows = state.db.all(f.page(SELECT, "e.created_at DESC, e.id DESC", page, crate::api::per_page(per_page))).await?;
+    let rows = state.db.all(f.page(SELECT, "e.created_at DESC, e.id DESC", paging.page, paging.per_page)).await?;
     Ok((rows, total))
 }
 

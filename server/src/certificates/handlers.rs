@@ -12,11 +12,12 @@ use serde_json::{Value, json};
 
 use super::exemptions;
 use super::{AdminQuery, Application, Certificate, PrintInput};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::hours;
+use crate::paging::Paging;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::{Page, done_redirect, origin};
 
@@ -184,7 +185,7 @@ pub async fn api_admin_list(
     let (rows, total) = super::admin_list(&state, &user, &query).await?;
     let settings = &user.tenant.tenant.settings;
     let items: Vec<Value> = rows.iter().map(|r| admin_row_json(r, settings)).collect();
-    Ok(Json(json!({"items": items, "total": total, "page": query.page.max(1), "per_page": crate::api::per_page(query.per_page)})))
+    Ok(Json(json!({"items": items, "total": total, "page": query.paging().page, "per_page": query.per_page()})))
 }
 
 fn admin_row_json(row: &super::AdminRow, settings: &crate::tenancy::TenantSettings) -> Value {
@@ -224,12 +225,11 @@ pub async fn api_file_exemption(
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    #[serde(default = "super::first_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
+crate::paging::list_query! {
+    #[derive(Debug, Deserialize, utoipa::IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct PageQuery {
+    }
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/exemptions", tag = "certificates", params(PageQuery),
@@ -239,7 +239,7 @@ pub async fn api_exemptions(
     user: CurrentUser,
     Query(query): Query<PageQuery>,
 ) -> Result<Json<Value>, AppError> {
-    let (rows, total) = exemptions::list(&state, &user, query.page, query.per_page).await?;
+    let (rows, total) = exemptions::list(&state, &user, query.paging()).await?;
     Ok(Json(json!({"items": rows.iter().map(exemptions::Exemption::to_json).collect::<Vec<_>>(), "total": total})))
 }
 
@@ -359,8 +359,7 @@ async fn manage_render(state: &AppState, page: &Page, query: &AdminQuery, error:
         }
     }
     let departments = crate::hours::admin::department_choices(state, user, None).await?;
-    let per_page = crate::api::per_page(query.per_page);
-    let data = json!({"items": items, "pager": crate::api::pager(query.page, per_page, total), "kinds": kinds, "departments": departments,
+    let data = json!({"items": items, "pager": query.paging().pager(total), "kinds": kinds, "departments": departments,
            "years": ((this - 5)..=this).rev().collect::<Vec<_>>(), "print_limit": super::PRINT_LIMIT,
            "error": error.map(|e| e.message.clone()),
            "query": {"year": query.year, "q": query.q, "department": query.department, "kind": query.kind,
@@ -420,10 +419,10 @@ async fn print_submit(
 }
 
 async fn exemptions_data(state: &AppState, user: &CurrentUser, page_no: i64) -> Result<Value, AppError> {
-    let (rows, total) = exemptions::list(state, user, page_no, None).await?;
+    let (rows, total) = exemptions::list(state, user, Paging::new(page_no, None)).await?;
     let this = hours::this_year();
     Ok(json!({"items": rows.iter().map(exemptions::Exemption::to_json).collect::<Vec<_>>(),
-              "pager": crate::api::pager(page_no, crate::api::per_page(None), total), "years": ((this - 2)..=this).rev().collect::<Vec<_>>()}))
+              "pager": Paging::new(page_no, None).pager(total), "years": ((this - 2)..=this).rev().collect::<Vec<_>>()}))
 }
 
 async fn exemptions_page(State(state): State<AppState>, page: Page, Query(query): Query<PageQuery>) -> Result<Response, AppError> {

@@ -26,12 +26,13 @@ use serde_json::{Value, json};
 
 pub use handlers::{api_routes, page_routes};
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::{Filters, Tx, q};
 use crate::error::AppError;
 use crate::hours;
+use crate::paging::Search;
 use crate::rules::model::Subject;
+use crate::state::AppState;
 use crate::tenancy::TenantSettings;
 
 /// The yearly CE hour recognition proof (继教学时互认证明).
@@ -744,24 +745,19 @@ async fn render_job(state: &AppState, job: &crate::jobs::Job, payload: RenderPdf
 
 // ---- admins: lists and batch printing ----
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AdminQuery {
-    pub year: Option<i64>,
-    /// Name (part) or full ID number
-    pub q: Option<String>,
-    pub department: Option<i64>,
-    pub unit: Option<i64>,
-    pub kind: Option<String>,
-    /// valid (default), void, revoked or all
-    pub status: Option<String>,
-    #[serde(default = "first_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
-}
-
-fn first_page() -> i64 {
-    1
+crate::paging::list_query! {
+    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct AdminQuery {
+        pub year: Option<i64>,
+        /// Name (part) or full ID number
+        pub q: Option<String>,
+        pub department: Option<i64>,
+        pub unit: Option<i64>,
+        pub kind: Option<String>,
+        /// valid (default), void, revoked or all
+        pub status: Option<String>,
+    }
 }
 
 const ADMIN_FROM: &str = "FROM certificates c JOIN people p ON p.tenant_id = c.tenant_id AND p.id = c.person_id \
@@ -789,7 +785,7 @@ fn admin_filters(user: &CurrentUser, query: &AdminQuery) -> Result<Filters, AppE
         if let Ok(id) = crate::ids::check_id_number(text) {
             f.and("p.id_number = ?", id);
         } else {
-            f.and("c.person_name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
+            f.contains(&["c.person_name"], text);
         }
     }
     if let Some(department) = query.department {
@@ -819,10 +815,7 @@ pub async fn admin_list(state: &AppState, user: &CurrentUser, query: &AdminQuery
     user.authorize(state, "certificates", "print").await?;
     let f = admin_filters(user, query)?;
     let total = state.db.scalar(f.count(ADMIN_FROM)).await?;
-    let rows = state
-        .db
-        .all(f.page(&admin_select(), "c.year DESC, u.name, c.person_name, c.id", query.page, crate::api::per_page(query.per_page)))
-        .await?;
+    let rows = state.db.all(f.page(&admin_select(), "c.year DESC, u.name, c.person_name, c.id", query.page, query.per_page())).await?;
     Ok((rows, total))
 }
 

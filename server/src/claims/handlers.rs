@@ -12,12 +12,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ClaimBody, ListQuery};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::db::q;
 use crate::error::AppError;
 use crate::rules::model::FieldKind;
+use crate::state::AppState;
 use crate::web::{Page, done_redirect};
 
 fn this_year() -> i64 {
@@ -48,7 +48,7 @@ pub async fn api_activities(
 pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
     let (items, total) = super::list(&state, &user, &query).await?;
     let items: Vec<Value> = items.iter().map(super::Claim::to_json).collect();
-    Ok(crate::api::page_json(items, total, query.page, query.per_page()))
+    Ok(query.paging().json(items, total))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/claims", request_body = ClaimBody, tag = "claims",
@@ -169,7 +169,7 @@ async fn list_page(State(state): State<AppState>, page: Page, Query(query): Quer
             "statuses": super::STATUSES.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
             "query": {"year": query.year, "status": query.status, "q": query.q},
             "on_behalf": user.account.person_id.is_none(),
-            "pager": crate::api::pager(query.page, query.per_page(), total),
+            "pager": query.paging().pager(total),
         }),
     )
 }

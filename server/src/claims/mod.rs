@@ -17,14 +17,15 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, Trail};
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
 use crate::hours::{self, NewCredit};
 use crate::orgs;
+use crate::paging::Search;
 use crate::rules::model::{Activity, Assessment, ClaimInput, FieldKind, Person, RequestKind as RouteKind, Subject};
+use crate::state::AppState;
 use crate::{audit, storage};
 
 pub const STATUSES: &[(&str, &str)] =
@@ -866,21 +867,14 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Val
     Ok(value)
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct ListQuery {
-    pub year: Option<i64>,
-    /// draft, submitted, returned, approved or rejected
-    pub status: Option<String>,
-    /// Activity name contains (and person name, for unit admins)
-    pub q: Option<String>,
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
-}
-
-impl ListQuery {
-    pub fn per_page(&self) -> i64 {
-        crate::api::per_page(self.per_page)
+crate::paging::list_query! {
+    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+    pub struct ListQuery {
+        pub year: Option<i64>,
+        /// draft, submitted, returned, approved or rejected
+        pub status: Option<String>,
+        /// Activity name contains (and person name, for unit admins)
+        pub q: Option<String>,
     }
 }
 
@@ -908,7 +902,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
         filters.and("c.status = ?", status);
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        filters.and_same("(c.activity_name LIKE ? OR p.name LIKE ?)", format!("%{}%", text.replace(['%', '_'], "")));
+        filters.contains(&["c.activity_name", "p.name"], text);
     }
     let total = state.db.scalar(filters.count(FROM)).await?;
     let items = state.db.all(filters.page(&format!("{SELECT} {FROM}"), "c.id DESC", query.page, query.per_page())).await?;

@@ -14,44 +14,40 @@ use serde_json::{Value, json};
 
 use super::pages::{empty_as_none, label, pairs, query_href};
 use super::{CreditQuery, SOURCES, SUBJECTS, format_hours, hours_json, status, this_year};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::{Filters, q};
 use crate::error::AppError;
+use crate::paging::{Paging, Search};
+use crate::state::AppState;
 use crate::web::Page;
 
 /// Most rows in one export.
 const EXPORT_LIMIT: i64 = 50_000;
 
-#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
-pub struct StatusQuery {
-    /// The year (default: this year)
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub year: Option<i64>,
-    /// yes (met), no (not met) or none (not computed yet)
-    pub met: Option<String>,
-    /// Title level code (basic data `title_level`)
-    pub title_level: Option<String>,
-    /// A department (internal org) id
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub department: Option<i64>,
-    /// A unit in the caller's scope
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub unit: Option<i64>,
-    /// Name contains, or an exact ID number
-    pub q: Option<String>,
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
+crate::paging::list_query! {
+    #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+    pub struct StatusQuery {
+        /// The year (default: this year)
+        #[serde(default, deserialize_with = "empty_as_none")]
+        pub year: Option<i64>,
+        /// yes (met), no (not met) or none (not computed yet)
+        pub met: Option<String>,
+        /// Title level code (basic data `title_level`)
+        pub title_level: Option<String>,
+        /// A department (internal org) id
+        #[serde(default, deserialize_with = "empty_as_none")]
+        pub department: Option<i64>,
+        /// A unit in the caller's scope
+        #[serde(default, deserialize_with = "empty_as_none")]
+        pub unit: Option<i64>,
+        /// Name contains, or an exact ID number
+        pub q: Option<String>,
+    }
 }
 
 impl StatusQuery {
     fn year(&self) -> i64 {
         self.year.unwrap_or_else(this_year)
-    }
-
-    fn per_page(&self) -> i64 {
-        crate::api::per_page(self.per_page)
     }
 
     /// The filters as link parameters (without the page).
@@ -144,7 +140,7 @@ async fn filters(state: &AppState, user: &CurrentUser, query: &StatusQuery) -> R
         if let Ok(id) = crate::ids::check_id_number(text) {
             f.and("p.id_number = ?", id);
         } else {
-            f.and("p.name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
+            f.contains(&["p.name"], text);
         }
     }
     if let Some(level) = query.title_level.as_deref().filter(|t| !t.is_empty()) {
@@ -208,7 +204,7 @@ pub async fn api_staff_status(
 ) -> Result<Json<Value>, AppError> {
     let (rows, total, summary) = list(&state, &user, &query).await?;
     let items: Vec<Value> = rows.iter().map(StaffStatusRow::to_json).collect();
-    let Json(mut body) = crate::api::page_json(items, total, query.page, query.per_page());
+    let Json(mut body) = query.paging().json(items, total);
     body["year"] = json!(query.year());
     body["summary"] = json!(summary);
     Ok(Json(body))
@@ -250,7 +246,7 @@ pub async fn api_staff_years(
     let years = status::years(&state.db, user.tenant_code(), person_id).await?;
     let total = years.len() as i64;
     let items: Vec<Value> = years.iter().map(status::StoredStatus::to_json).collect();
-    let Json(mut body) = crate::api::page_json(items, total, 1, total.max(1));
+    let Json(mut body) = Paging::all(total).json(items, total);
     body["person"] = serde_json::to_value(person).map_err(AppError::internal)?;
     Ok(Json(body))
 }
@@ -267,7 +263,7 @@ pub async fn api_staff_credits(
     person_in_scope(&state, &user, person_id).await?;
     let (items, total) = super::list(&state.db, user.tenant_code(), person_id, &query).await?;
     let items: Vec<Value> = items.iter().map(super::Credit::to_json).collect();
-    Ok(crate::api::page_json(items, total, query.page, query.per_page.unwrap_or(50).clamp(1, 500)))
+    Ok(query.paging().json(items, total))
 }
 
 pub fn api_routes() -> Router<AppState> {
@@ -352,7 +348,7 @@ async fn status_page(State(state): State<AppState>, page: Page, Query(query): Qu
         json!({"items": items, "summary": summary, "lists": lists, "year": query.year(), "years": year_choices(),
                "units": unit_choices(&state, user).await?, "departments": department_choices(&state, user, query.unit).await?,
                "query": {"met": query.met, "title_level": query.title_level, "department": query.department, "unit": query.unit, "q": query.q},
-               "pager": crate::api::pager(query.page, query.per_page(), total),
+               "pager": query.paging().pager(total),
                "href": query_href(&format!("{base}/staff/status"), &pairs),
                "export_href": query_href(&format!("{base}/staff/status.xlsx"), &pairs)}),
     )
@@ -364,7 +360,7 @@ struct DetailQuery {
     credit_year: Option<i64>,
     subject: Option<String>,
     source: Option<String>,
-    #[serde(default = "crate::api::default_page")]
+    #[serde(default = "crate::paging::first_page")]
     page: i64,
 }
 
@@ -411,7 +407,7 @@ async fn detail_page(
     page.render(
         "staff_detail.html",
         json!({"person": person, "years": years, "year_choices": year_choices, "credits": credits, "lists": lists,
-               "pager": crate::api::pager(query.page, 20, total), "href": href, "subjects": pairs(SUBJECTS), "sources": pairs(SOURCES),
+               "pager": credit_query.paging().pager(total), "href": href, "subjects": pairs(SUBJECTS), "sources": pairs(SOURCES),
                "query": {"credit_year": query.credit_year, "subject": query.subject, "source": query.source}}),
     )
 }

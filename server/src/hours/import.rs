@@ -132,7 +132,7 @@ pub const UPLOAD_MAX_ROWS: usize = 20_000;
 /// An upload from the admin page or the API: authorize (casbin `credits import`: the tenant's province
 /// and system admins, whose scope is the whole tenant), read, import row by row, audit.
 pub async fn import_upload(
-    state: &crate::app::AppState,
+    state: &crate::state::AppState,
     user: &crate::auth::CurrentUser,
     filename: &str,
     bytes: &[u8],
@@ -186,7 +186,7 @@ async fn read_upload(mut multipart: axum::extract::Multipart) -> Result<(String,
               (status = 422, description = "The file is unreadable, lacks columns or is too long; nothing imported"),
               (status = 403, description = "Not a province or system admin")))]
 pub async fn api_import(
-    axum::extract::State(state): axum::extract::State<crate::app::AppState>,
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
     user: crate::auth::CurrentUser,
     multipart: axum::extract::Multipart,
 ) -> Result<axum::Json<Report>, crate::error::AppError> {
@@ -195,18 +195,18 @@ pub async fn api_import(
     Ok(axum::Json(import_upload(&state, &user, &filename, &bytes).await?))
 }
 
-pub fn api_routes() -> axum::Router<crate::app::AppState> {
+pub fn api_routes() -> axum::Router<crate::state::AppState> {
     // The body is capped by the server's upload limit (`upload_limit_mb`), not axum's 2 MB default.
     axum::Router::new().route("/credits/imports", axum::routing::post(api_import).layer(axum::extract::DefaultBodyLimit::disable()))
 }
 
-pub fn page_routes() -> axum::Router<crate::app::AppState> {
+pub fn page_routes() -> axum::Router<crate::state::AppState> {
     axum::Router::new()
         .route("/admin/import", axum::routing::get(import_page).post(import_submit).layer(axum::extract::DefaultBodyLimit::disable()))
 }
 
 async fn import_page(
-    axum::extract::State(state): axum::extract::State<crate::app::AppState>,
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
     page: crate::web::Page,
 ) -> Result<axum::response::Response, crate::error::AppError> {
     let user = page.require_user()?;
@@ -215,7 +215,7 @@ async fn import_page(
 }
 
 async fn import_submit(
-    axum::extract::State(state): axum::extract::State<crate::app::AppState>,
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
     page: crate::web::Page,
     headers: axum::http::HeaderMap,
     multipart: axum::extract::Multipart,

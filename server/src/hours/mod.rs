@@ -14,10 +14,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub const SUBJECTS: &[(&str, &str)] = &[("public", "公需科目"), ("professional", "专业科目")];
 pub const SOURCES: &[(&str, &str)] =
@@ -144,19 +144,19 @@ impl Credit {
     }
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct CreditQuery {
-    pub year: Option<i64>,
-    /// public or professional
-    pub subject: Option<String>,
-    /// online, offline, activity, recognized or exemption
-    pub source: Option<String>,
-    /// Include revoked credits (default: only valid ones)
-    #[serde(default)]
-    pub revoked: bool,
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
+crate::paging::list_query! {
+    per_page(50, 500);
+    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+    pub struct CreditQuery {
+        pub year: Option<i64>,
+        /// public or professional
+        pub subject: Option<String>,
+        /// online, offline, activity, recognized or exemption
+        pub source: Option<String>,
+        /// Include revoked credits (default: only valid ones)
+        #[serde(default)]
+        pub revoked: bool,
+    }
 }
 
 /// One page of a person's credits, newest year first, and the total count.
@@ -181,14 +181,13 @@ pub async fn list(db: &Db, tenant: &str, person_id: i64, query: &CreditQuery) ->
     if !query.revoked {
         filters.and_sql("revoked_at IS NULL");
     }
-    let per_page = query.per_page.unwrap_or(50).clamp(1, 500);
     let total = db.scalar(filters.count("FROM credits")).await?;
     let items = db
         .all(filters.page(
             "SELECT id, year, subject, hours, source, source_ref, course, created_at, revoked_at, revoke_reason FROM credits",
             "year DESC, id DESC",
             query.page,
-            per_page,
+            query.per_page(),
         ))
         .await?;
     Ok((items, total))
@@ -317,7 +316,7 @@ pub async fn api_my_credits(
     let person = user.account.person_id.ok_or_else(AppError::forbidden)?;
     let (items, total) = list(&state.db, user.tenant_code(), person, &query).await?;
     let items: Vec<Value> = items.iter().map(Credit::to_json).collect();
-    Ok(crate::api::page_json(items, total, query.page, query.per_page.unwrap_or(50).clamp(1, 500)))
+    Ok(query.paging().json(items, total))
 }
 
 pub fn api_routes() -> Router<AppState> {

@@ -10,9 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{CreditQuery, SOURCES, SUBJECTS, status, this_year};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::paging::Paging;
+use crate::state::AppState;
 use crate::web::Page;
 
 /// Reads an optional number from a form where "" means "any".
@@ -49,7 +50,7 @@ pub async fn api_my_years(State(state): State<AppState>, user: CurrentUser) -> R
     let years = status::years(&state.db, user.tenant_code(), person).await?;
     let total = years.len() as i64;
     let items: Vec<Value> = years.iter().map(status::StoredStatus::to_json).collect();
-    Ok(crate::api::page_json(items, total, 1, total.max(1)))
+    Ok(Paging::all(total).json(items, total))
 }
 
 pub fn api_routes() -> Router<AppState> {
@@ -72,7 +73,7 @@ pub struct HoursPageQuery {
     pub source: Option<String>,
     #[serde(default)]
     pub revoked: Option<String>,
-    #[serde(default = "crate::api::default_page")]
+    #[serde(default = "crate::paging::first_page")]
     pub page: i64,
 }
 
@@ -129,7 +130,7 @@ async fn hours_page(State(state): State<AppState>, page: Page, Query(query): Que
     page.render(
         "hours.html",
         json!({"year": year, "current": current, "error": error, "years": years, "year_choices": year_choices,
-               "credits": credits, "pager": crate::api::pager(query.page, 20, total), "href": href,
+               "credits": credits, "pager": credit_query.paging().pager(total), "href": href,
                "subjects": pairs(SUBJECTS), "sources": pairs(SOURCES),
                "query": {"credit_year": query.credit_year, "subject": query.subject, "source": query.source, "revoked": revoked}}),
     )

@@ -17,12 +17,12 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{LedgerCredit, check_year, format_hours, hours_json, person_year};
-use crate::app::AppState;
 use crate::db::{Bulk, Db, DbResult, Tx, q};
 use crate::error::AppError;
 use crate::jobs::{self, Job, JobKind};
 use crate::rules::Rules;
 use crate::rules::model::{Hours, Totals, YearStatus};
+use crate::state::AppState;
 
 /// Recompute one person-year: payload `{"person_id", "year"}`.
 pub const RECOMPUTE_JOB: &str = "status.recompute";

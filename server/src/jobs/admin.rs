@@ -9,10 +9,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Job, STATES, get_in, list_page, retry_in};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::error::AppError;
+use crate::paging::Paging;
+use crate::state::AppState;
 use crate::web::Page;
 
 fn state_label(state: &str) -> &'static str {
@@ -33,25 +34,24 @@ fn job_json(state: &AppState, job: &Job) -> Value {
         "retryable": matches!(job.state.as_str(), "failed" | "queued")})
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct JobsQuery {
-    /// queued, running, done or failed
-    pub state: Option<String>,
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
+crate::paging::list_query! {
+    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+    pub struct JobsQuery {
+        /// queued, running, done or failed
+        pub state: Option<String>,
+    }
 }
 
-async fn list(state: &AppState, user: &CurrentUser, query: &JobsQuery) -> Result<(Vec<Value>, i64, i64), AppError> {
+async fn list(state: &AppState, user: &CurrentUser, query: &JobsQuery) -> Result<(Vec<Value>, i64, Paging), AppError> {
     user.authorize(state, "jobs", "manage").await?;
     let filter = query.state.as_deref().filter(|s| !s.is_empty());
     if filter.is_some_and(|s| !STATES.contains(&s)) {
         return Err(AppError::bad_request("bad_state", "任务状态应为 queued、running、done 或 failed"));
     }
-    let per_page = query.per_page.unwrap_or(30).clamp(1, 200);
-    let offset = (query.page.max(1) - 1) * per_page;
-    let (jobs, total) = list_page(&state.db, filter, Some(user.tenant_code()), offset, per_page).await?;
-    Ok((jobs.iter().map(|job| job_json(state, job)).collect(), total, per_page))
+    // 30 jobs a page unless asked: the queue's page is longer than other lists.
+    let paging = Paging::sized(query.page, query.per_page, 30, 200);
+    let (jobs, total) = list_page(&state.db, filter, Some(user.tenant_code()), paging.offset(), paging.per_page).await?;
+    Ok((jobs.iter().map(|job| job_json(state, job)).collect(), total, paging))
 }
 
 /// Retries a failed or waiting job of the caller's tenant: 404 for another tenant's, 409 for one that
@@ -71,8 +71,8 @@ async fn retry(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, A
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/jobs", params(JobsQuery), tag = "jobs",
     responses((status = 200, description = "The tenant's background jobs, newest first, with their last error"), (status = 403, description = "Not a system admin")))]
 pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<JobsQuery>) -> Result<Json<Value>, AppError> {
-    let (items, total, per_page) = list(&state, &user, &query).await?;
-    Ok(crate::api::page_json(items, total, query.page, per_page))
+    let (items, total, paging) = list(&state, &user, &query).await?;
+    Ok(paging.json(items, total))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/jobs/{id}/retry", tag = "jobs",
@@ -93,7 +93,7 @@ pub fn page_routes() -> Router<AppState> {
 
 async fn jobs_page(State(state): State<AppState>, page: Page, Query(query): Query<JobsQuery>) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let (items, total, per_page) = list(&state, user, &query).await?;
+    let (items, total, paging) = list(&state, user, &query).await?;
     let filter = query.state.clone().unwrap_or_default();
     // The pager's base link keeps the state filter (`?state=failed&`), as the other list pages do.
     let href = match filter.as_str() {
@@ -102,7 +102,7 @@ async fn jobs_page(State(state): State<AppState>, page: Page, Query(query): Quer
     };
     page.render(
         "jobs.html",
-        json!({"items": items, "state": filter, "pager": crate::api::pager(query.page, per_page, total), "href": href,
+        json!({"items": items, "state": filter, "pager": paging.pager(total), "href": href,
                "states": [("", "全部"), ("failed", "失败"), ("queued", "等待中"), ("running", "运行中"), ("done", "已完成")]}),
     )
 }

@@ -21,8 +21,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::app::AppState;
 use crate::db::{Backend, Db, DbResult, Tx, q};
+use crate::state::AppState;
 
 /// Attempts before a job is left `failed`: with the backoff below, about an hour of retries.
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;

@@ -11,13 +11,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::get_in_scope;
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::{CurrentUser, NewAccount, insert_account, password};
-use crate::db::{is_unique_violation, q};
-use crate::error::{AppError, FieldErrors};
+use crate::db::q;
+use crate::error::{AppError, FieldErrors, ResultExt, field_error};
 use crate::people::{check_email, check_name, check_phone};
+use crate::state::AppState;
 use crate::web::Page;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -66,7 +66,7 @@ pub async fn add_admin(state: &AppState, user: &CurrentUser, org_id: i64, input:
     let code = password::one_time_code();
     let hash = password::hash(&code).await?;
     let mut tx = state.db.begin().await?;
-    let inserted = insert_account(
+    let account_id = insert_account(
         &mut tx,
         tenant,
         NewAccount {
@@ -83,16 +83,8 @@ pub async fn add_admin(state: &AppState, user: &CurrentUser, org_id: i64, input:
             must_change_password: true,
         },
     )
-    .await;
-    let account_id = match inserted {
-        Ok(id) => id,
-        Err(err) if is_unique_violation(&err) => {
-            let mut errors = FieldErrors::default();
-            errors.add("id_number", "该身份证号码已是此类管理员");
-            return Err(errors.finish().unwrap_err());
-        }
-        Err(err) => return Err(err.into()),
-    };
+    .await
+    .on_duplicate(|| field_error("id_number", "该身份证号码已是此类管理员"))?;
     audit::record_tx(
         &mut tx,
         tenant,

@@ -12,13 +12,14 @@ use serde_json::{Value, json};
 
 use super::registration::{OrgRegistration, read_multipart, register_org};
 use super::{NewOrg, Org, SearchQuery, get_in_scope, insert_org, search};
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::csrf::{CsrfForm, verify};
 use crate::auth::throttle::limited;
 use crate::auth::{CurrentUser, password, session};
 use crate::db::{Filters, q};
 use crate::error::{AppError, FieldErrors};
+use crate::paging::{Paging, Search};
+use crate::state::AppState;
 use crate::tenancy::{TenantCtx, form_options};
 use crate::web::Page;
 
@@ -31,7 +32,7 @@ pub async fn api_search(
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<Value>, AppError> {
     let (items, total) = search(&state.db, tenant.code(), &query).await?;
-    Ok(crate::api::page_json(items, total, query.page, query.per_page.unwrap_or(20).clamp(1, 100)))
+    Ok(query.paging().json(items, total))
 }
 
 /// `POST /api/v1/registrations/orgs` — multipart: the fields of [`OrgRegistration`] and a `licence` file.
@@ -52,7 +53,7 @@ pub struct ChildrenQuery {
     pub kind: Option<String>,
     pub q: Option<String>,
     pub status: Option<String>,
-    #[serde(default = "crate::api::default_page")]
+    #[serde(default = "crate::paging::first_page")]
     pub page: i64,
 }
 
@@ -84,7 +85,7 @@ pub async fn browse(state: &AppState, user: &CurrentUser, id: Option<i64>, query
         filters.and("status = ?", status);
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        filters.and("name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
+        filters.contains(&["name"], text);
     }
     let total = state.db.scalar(filters.count("FROM orgs")).await?;
     let children: Vec<Child> = state
@@ -108,7 +109,7 @@ pub async fn browse(state: &AppState, user: &CurrentUser, id: Option<i64>, query
         if user.can(state, "accounts", "manage").await { admins_of(state, tenant, org.id).await? } else { Vec::new() };
     Ok(json!({
         "org": org, "kind_label": super::kind_label(&org.kind), "children": children, "total": total,
-        "pager": crate::api::pager(query.page, 20, total), "ancestors": ancestors, "admins": admins,
+        "pager": Paging::new(query.page, None).pager(total), "ancestors": ancestors, "admins": admins,
         "is_own": Some(org.id) == user.account.org_id,
     }))
 }
@@ -358,7 +359,7 @@ struct OrgsPageQuery {
     kind: Option<String>,
     q: Option<String>,
     status: Option<String>,
-    #[serde(default = "crate::api::default_page")]
+    #[serde(default = "crate::paging::first_page")]
     page: i64,
 }
 

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::AppError;
+use crate::paging::Search;
 
 pub const KINDS: &[(&str, &str)] = &[
     ("province", "省人社厅"),
@@ -193,21 +194,20 @@ pub struct OrgSummary {
     pub region_name: Option<String>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct SearchQuery {
-    pub kind: Option<String>,
-    pub q: Option<String>,
-    pub region: Option<String>,
-    pub parent: Option<i64>,
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
+crate::paging::list_query! {
+    per_page(20, 100);
+    #[derive(Debug, Default, serde::Deserialize)]
+    pub struct SearchQuery {
+        pub kind: Option<String>,
+        pub q: Option<String>,
+        pub region: Option<String>,
+        pub parent: Option<i64>,
+    }
 }
 
 /// Public search of active organisations for pickers (units to register under, authorities, bureaus).
 /// Returns names only: never people, never admin details.
 pub async fn search(db: &Db, tenant: &str, query: &SearchQuery) -> Result<(Vec<OrgSummary>, i64), AppError> {
-    let per_page = query.per_page.unwrap_or(20).clamp(1, 100);
     let mut filters = Filters::tenant("o.tenant_id", tenant);
     filters.and_sql("o.status = 'active'");
     if let Some(kind) = query.kind.as_deref().filter(|k| !k.is_empty()) {
@@ -217,10 +217,10 @@ pub async fn search(db: &Db, tenant: &str, query: &SearchQuery) -> Result<(Vec<O
         filters.and("o.kind = ?", kind);
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        filters.and("o.name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
+        filters.contains(&["o.name"], text);
     }
     if let Some(region) = query.region.as_deref().filter(|r| !r.is_empty()) {
-        filters.and("o.region_code LIKE ?", format!("{}%", region.trim_end_matches("00")));
+        filters.starts_with("o.region_code", region.trim_end_matches("00"));
     }
     if let Some(parent) = query.parent {
         filters.and("o.parent_id = ?", parent);
@@ -232,7 +232,7 @@ pub async fn search(db: &Db, tenant: &str, query: &SearchQuery) -> Result<(Vec<O
              LEFT JOIN basic_data r ON r.tenant_id = o.tenant_id AND r.kind = 'region' AND r.code = o.region_code",
             "o.region_code, o.name, o.id",
             query.page,
-            per_page,
+            query.per_page(),
         ))
         .await?;
     Ok((items, total))

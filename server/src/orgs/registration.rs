@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{NewOrg, Org, bureau_of_region, get};
-use crate::app::AppState;
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, Reviewers};
 use crate::auth::{self, NewAccount, password};
-use crate::db::{Tx, is_unique_violation, q};
-use crate::error::{AppError, FieldErrors};
+use crate::db::{Tx, q};
+use crate::error::{AppError, FieldErrors, ResultExt, field_error};
 use crate::ids;
 use crate::people::{check_email, check_name, check_phone, required};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -272,7 +272,7 @@ async fn write(
                 status: "pending".into(),
                 ext_key: None,
             };
-            super::insert_org(tx, code, org, now).await.map_err(duplicate)?
+            super::insert_org(tx, code, org, now).await.on_duplicate(duplicate)?
         }
     };
     let role = auth::role_for_user_type(user_type).unwrap_or("staff");
@@ -294,7 +294,7 @@ async fn write(
         },
     )
     .await
-    .map_err(duplicate)?;
+    .on_duplicate(duplicate)?;
     let org_name = existing.map_or_else(|| input.name.trim().to_owned(), |o| o.name.clone());
     let (subject_type, subject_id, summary) = if existing.is_some() {
         ("account", account_id, format!("{}管理员 {} {}", org_name, input.admin_name.trim(), ids::mask_id_number(admin_id)))
@@ -319,14 +319,8 @@ async fn write(
     Ok(account_id)
 }
 
-fn duplicate(err: sqlx::Error) -> AppError {
-    if is_unique_violation(&err) {
-        let mut errors = FieldErrors::default();
-        errors.add("credit_code", "该单位或管理员已注册");
-        errors.finish().unwrap_err()
-    } else {
-        err.into()
-    }
+fn duplicate() -> AppError {
+    field_error("credit_code", "该单位或管理员已注册")
 }
 
 /// Registrations in the approval queue: a staff member's or an admin's account (subject `account`) or a

@@ -8,27 +8,27 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::Filters;
 use crate::error::AppError;
+use crate::paging::Search;
+use crate::state::AppState;
 use crate::web::Page;
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct PeopleQuery {
-    /// Name contains
-    pub q: Option<String>,
-    /// Exact ID number
-    pub id_number: Option<String>,
-    /// A unit in the caller's subtree
-    pub unit: Option<i64>,
-    pub department: Option<i64>,
-    pub title_level: Option<String>,
-    /// Account status: active, pending, rejected, disabled
-    pub status: Option<String>,
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
+crate::paging::list_query! {
+    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+    pub struct PeopleQuery {
+        /// Name contains
+        pub q: Option<String>,
+        /// Exact ID number
+        pub id_number: Option<String>,
+        /// A unit in the caller's subtree
+        pub unit: Option<i64>,
+        pub department: Option<i64>,
+        pub title_level: Option<String>,
+        /// Account status: active, pending, rejected, disabled
+        pub status: Option<String>,
+    }
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow)]
@@ -53,7 +53,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &PeopleQuery) -> 
     let mut filters = Filters::tenant("p.tenant_id", user.tenant_code());
     filters.and_same("(u.path LIKE ? OR u.supervisor_path LIKE ?)", scope);
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        filters.and("p.name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
+        filters.contains(&["p.name"], text);
     }
     if let Some(id) = query.id_number.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         filters.and("p.id_number = ?", id.to_ascii_uppercase());
@@ -73,7 +73,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &PeopleQuery) -> 
     let from = "FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
                 LEFT JOIN orgs d ON d.tenant_id = p.tenant_id AND d.id = p.department_id \
                 LEFT JOIN accounts a ON a.tenant_id = p.tenant_id AND a.person_id = p.id AND a.user_type = 'staff'";
-    let per_page = crate::api::per_page(query.per_page);
+    let per_page = query.per_page();
     let total = state.db.scalar(filters.count(from)).await?;
     let mut rows: Vec<PersonRow> = state
         .db
@@ -97,7 +97,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &PeopleQuery) -> 
     responses((status = 200, description = "Staff of the units in the caller's subtree"), (status = 403, description = "Not an admin")))]
 pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<PeopleQuery>) -> Result<Json<Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    Ok(crate::api::page_json(items, total, query.page, crate::api::per_page(query.per_page)))
+    Ok(query.paging().json(items, total))
 }
 
 pub fn api_routes() -> Router<AppState> {
@@ -122,7 +122,7 @@ async fn people_page(State(state): State<AppState>, page: Page, Query(query): Qu
     );
     page.render(
         "people.html",
-        json!({"items": items, "lists": lists, "pager": crate::api::pager(query.page, crate::api::per_page(query.per_page), total),
+        json!({"items": items, "lists": lists, "pager": query.paging().pager(total),
                "query": {"q": query.q, "status": query.status, "title_level": query.title_level, "id_number": query.id_number},
                "href": filter_href, "can_manage": user.can(&state, "accounts", "manage").await}),
     )

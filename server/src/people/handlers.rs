@@ -9,12 +9,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ProfileUpdate, StaffRegistration, profile, register_staff, update_profile};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::throttle::limited;
 use crate::error::AppError;
 use crate::orgs::{self, SearchQuery};
+use crate::state::AppState;
 use crate::tenancy::{TenantCtx, form_options};
 use crate::web::Page;
 
@@ -69,7 +69,7 @@ pub struct RegisterQuery {
     unit_id: Option<i64>,
     q: Option<String>,
     region: Option<String>,
-    #[serde(default = "crate::api::default_page")]
+    #[serde(default = "crate::paging::first_page")]
     page: i64,
 }
 
@@ -99,7 +99,7 @@ async fn register_page(State(state): State<AppState>, page: Page, Query(query): 
             page.render(
                 "register.html",
                 json!({"step": "unit", "units": items, "searched": searched, "query": {"q": query.q, "region": query.region},
-                       "pager": crate::api::pager(query.page, 20, total), "lists": lists}),
+                       "pager": search.paging().pager(total), "lists": lists}),
             )
         }
     }

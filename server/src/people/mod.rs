@@ -5,20 +5,18 @@ pub mod handlers;
 
 pub use handlers::{api_routes, page_routes};
 
-use std::collections::BTreeMap;
-
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::approvals::{self, NewApproval, RouteOrg};
 use crate::auth::{self, NewAccount, password};
 use crate::db::{Db, Tx, q};
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldErrors, ResultExt, field_error};
 use crate::ids;
 use crate::orgs::registration::Registrations;
 use crate::orgs::{self, Org};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 pub const TITLE_LEVELS: &[&str] = &["senior", "deputy_senior", "intermediate", "junior", "assistant", "none"];
@@ -284,16 +282,9 @@ pub async fn register_staff(state: &AppState, tenant: &TenantCtx, input: &StaffR
     let status = if approver.is_some() { "pending" } else { "active" };
     let hash = password::hash(&input.password).await?;
     let mut tx = db.begin().await?;
-    let result = write_staff(&mut tx, code, input, &id_number, &unit, &dates, status, &hash, approver.as_ref()).await;
-    let account_id = match result {
-        Ok(id) => id,
-        Err(err) if crate::db::is_unique_violation(&err) => {
-            let mut fields = BTreeMap::new();
-            fields.insert("id_number".to_owned(), "该身份证号码已注册，请直接登录或找回密码".to_owned());
-            return Err(AppError::invalid(fields));
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let account_id = write_staff(&mut tx, code, input, &id_number, &unit, &dates, status, &hash, approver.as_ref())
+        .await
+        .on_duplicate(|| field_error("id_number", "该身份证号码已注册，请直接登录或找回密码"))?;
     crate::audit::record_tx(
         &mut tx,
         code,

@@ -138,7 +138,7 @@ pub async fn read_form_upload(mut multipart: axum::extract::Multipart) -> Result
 
 /// Stores a proof attachment (documents and images, the configured size limit) in `tx`; returns the blob id.
 pub async fn store_attachment(
-    state: &crate::app::AppState,
+    state: &crate::state::AppState,
     tx: &mut Tx,
     tenant: &str,
     filename: &str,
@@ -149,7 +149,7 @@ pub async fn store_attachment(
 
 /// A stored blob as a download (`Content-Disposition: attachment`, the original file name). The caller
 /// has checked that the requester may see it.
-pub async fn download(state: &crate::app::AppState, tenant: &str, blob_id: i64) -> Result<axum::response::Response, AppError> {
+pub async fn download(state: &crate::state::AppState, tenant: &str, blob_id: i64) -> Result<axum::response::Response, AppError> {
     use axum::http::header;
     use axum::response::IntoResponse;
     let blob: Option<(String, String, String)> = state

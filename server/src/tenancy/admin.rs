@@ -11,12 +11,12 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::db::q;
 use crate::error::{AppError, FieldErrors};
+use crate::state::AppState;
 use crate::web::Page;
 
 /// The lists an administrator may edit, with their Chinese names. Regions are not among them: the HR

@@ -13,11 +13,11 @@ use serde_json::{Value, json};
 use super::classes::{self, Class, ClassBody, ClassQuery, ScoreBody, ScoreQuery};
 use super::declarations::{self, Access, DeclareBody, StudentQuery, VerdictBody};
 use super::plans;
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::error::AppError;
 use crate::rules::model::{RequestKind, Subject};
+use crate::state::AppState;
 use crate::web::{Page, done_redirect};
 
 /// The departments an institution may send a professional declaration to, where the province offers a choice.
@@ -52,7 +52,6 @@ fn query_string(pairs: &[(&str, Option<String>)]) -> String {
 
 async fn classes_data(state: &AppState, user: &CurrentUser, query: &ClassQuery) -> Result<Value, AppError> {
     let (rows, total) = classes::list(state, user, query).await?;
-    let per_page = crate::api::per_page(query.per_page);
     let filter = query_string(&[
         ("q", query.q.clone()),
         ("year", query.year.map(|y| y.to_string())),
@@ -66,7 +65,7 @@ async fn classes_data(state: &AppState, user: &CurrentUser, query: &ClassQuery) 
         "subjects": crate::hours::SUBJECTS.iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>(),
         "declarations": std::iter::once(("none", "未申报")).chain(classes::DECLARATION_STATUSES.iter().copied())
             .map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>(),
-        "pager": crate::api::pager(query.page, per_page, total),
+        "pager": query.paging().pager(total),
     }))
 }
 
@@ -198,7 +197,7 @@ async fn class_data(state: &AppState, user: &CurrentUser, id: i64, query: &Score
         "items": rows.iter().map(classes::Score::to_json).collect::<Vec<_>>(),
         "query": {"q": query.q, "result": query.result},
         "filter": filter,
-        "pager": crate::api::pager(query.page, crate::api::per_page(query.per_page), total),
+        "pager": query.paging().pager(total),
         "columns": classes::IMPORT_COLUMNS.iter().map(|(_, label)| *label).collect::<Vec<_>>(),
     }))
 }
@@ -387,7 +386,7 @@ async fn declaration_data(state: &AppState, user: &CurrentUser, id: i64, query: 
             {"code": "passed", "name": "机构评定合格"}, {"code": "failed", "name": "机构评定不合格"},
             {"code": "pending", "name": "待审核"}, {"code": "pass", "name": "审核合格"}, {"code": "fail", "name": "审核不合格"}
         ],
-        "pager": crate::api::pager(query.page, crate::api::per_page(query.per_page), total),
+        "pager": query.paging().pager(total),
     }))
 }
 

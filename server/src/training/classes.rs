@@ -16,10 +16,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::plans::{self, Plan};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
+use crate::paging::{Paging, Search};
+use crate::state::AppState;
 use crate::{audit, ids};
 
 /// Most students one class holds (the roster is declared and reviewed as one batch).
@@ -170,22 +171,21 @@ pub async fn own(state: &AppState, user: &CurrentUser, id: i64) -> Result<Class,
     get(&state.db, user.tenant_code(), id).await?.filter(|c| c.institution_id == institution).ok_or_else(AppError::not_found)
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct ClassQuery {
-    pub plan_id: Option<i64>,
-    /// 培训年度 (the plan's year)
-    pub year: Option<i64>,
-    /// 继续教育年度
-    pub credit_year: Option<i64>,
-    /// public or professional
-    pub subject_kind: Option<String>,
-    /// Class name contains
-    pub q: Option<String>,
-    /// none (not declared), pending, approved or rejected
-    pub declaration: Option<String>,
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
+crate::paging::list_query! {
+    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+    pub struct ClassQuery {
+        pub plan_id: Option<i64>,
+        /// 培训年度 (the plan's year)
+        pub year: Option<i64>,
+        /// 继续教育年度
+        pub credit_year: Option<i64>,
+        /// public or professional
+        pub subject_kind: Option<String>,
+        /// Class name contains
+        pub q: Option<String>,
+        /// none (not declared), pending, approved or rejected
+        pub declaration: Option<String>,
+    }
 }
 
 pub async fn list(state: &AppState, user: &CurrentUser, query: &ClassQuery) -> Result<(Vec<Class>, i64), AppError> {
@@ -205,7 +205,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ClassQuery) -> R
         f.and("p.subject_kind = ?", kind.to_owned());
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        f.and("c.name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
+        f.contains(&["c.name"], text);
     }
     match query.declaration.as_deref().unwrap_or("") {
         "" => {}
@@ -217,9 +217,8 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ClassQuery) -> R
         }
         _ => return Err(AppError::bad_request("bad_declaration", "申报状态无效")),
     }
-    let per_page = crate::api::per_page(query.per_page);
     let total = state.db.scalar(f.count(FROM)).await?;
-    let rows = state.db.all(f.page(&format!("{SELECT} {FROM}"), "c.id DESC", query.page, per_page)).await?;
+    let rows = state.db.all(f.page(&format!("{SELECT} {FROM}"), "c.id DESC", query.page, query.per_page())).await?;
     Ok((rows, total))
 }
 
@@ -409,15 +408,14 @@ pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result
 
 // ---- scores ----
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct ScoreQuery {
-    /// Name contains
-    pub q: Option<String>,
-    /// passed or failed
-    pub result: Option<String>,
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
+crate::paging::list_query! {
+    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+    pub struct ScoreQuery {
+        /// Name contains
+        pub q: Option<String>,
+        /// passed or failed
+        pub result: Option<String>,
+    }
 }
 
 fn score_filters(tenant: &str, class_id: i64, query: &ScoreQuery) -> Result<Filters, AppError> {
@@ -438,7 +436,7 @@ pub(crate) fn roster_filters(
     verdict: Option<&[(&str, &str)]>,
 ) -> Result<(), AppError> {
     if let Some(text) = q.map(str::trim).filter(|t| !t.is_empty()) {
-        f.and("p.name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
+        f.contains(&["p.name"], text);
     }
     match result.unwrap_or("") {
         "" => {}
@@ -462,7 +460,7 @@ pub async fn scores(state: &AppState, user: &CurrentUser, class_id: i64, query: 
     let f = score_filters(user.tenant_code(), class_id, query)?;
     let from = "FROM class_scores s JOIN people p ON p.tenant_id = s.tenant_id AND p.id = s.person_id";
     let total = state.db.scalar(f.count(from)).await?;
-    let rows = state.db.all(f.page(SCORE_SELECT, "s.id", query.page, crate::api::per_page(query.per_page))).await?;
+    let rows = state.db.all(f.page(SCORE_SELECT, "s.id", query.page, query.per_page())).await?;
     Ok((rows, total))
 }
 
@@ -755,15 +753,15 @@ pub async fn import_scores(
 
 // ---- API ----
 
-fn page_of<T: Serialize>(items: Vec<T>, to_json: impl Fn(&T) -> Value, total: i64, page: i64, per_page: Option<i64>) -> Json<Value> {
-    crate::api::page_json(items.iter().map(to_json).collect::<Vec<_>>(), total, page, crate::api::per_page(per_page))
+fn page_of<T: Serialize>(items: Vec<T>, to_json: impl Fn(&T) -> Value, total: i64, paging: Paging) -> Json<Value> {
+    paging.json(items.iter().map(to_json).collect::<Vec<_>>(), total)
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/classes", params(ClassQuery), tag = "institutions",
     responses((status = 200, description = "The caller's institution's classes"), (status = 403, description = "Not an institution admin")))]
 pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ClassQuery>) -> Result<Json<Value>, AppError> {
     let (rows, total) = list(&state, &user, &query).await?;
-    Ok(page_of(rows, Class::to_json, total, query.page, query.per_page))
+    Ok(page_of(rows, Class::to_json, total, query.paging()))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/classes", request_body = ClassBody, tag = "institutions",
@@ -814,7 +812,7 @@ pub async fn api_scores(
     Query(query): Query<ScoreQuery>,
 ) -> Result<Json<Value>, AppError> {
     let (rows, total) = scores(&state, &user, id, &query).await?;
-    Ok(page_of(rows, Score::to_json, total, query.page, query.per_page))
+    Ok(page_of(rows, Score::to_json, total, query.paging()))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/classes/{id}/scores", request_body = ScoreBody, tag = "institutions", params(("id" = i64, Path)),

@@ -24,9 +24,9 @@ use serde_json::value::RawValue;
 use sha2::Digest;
 
 use super::platforms::{Platform, PlatformCall};
-use crate::app::AppState;
 use crate::db::{Bulk, Db, Tx, q};
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// Most records in one batch.
 pub const MAX_BATCH: usize = 1000;

@@ -17,13 +17,13 @@ use serde_json::{Value, json};
 
 use super::classes;
 use super::plans;
-use crate::app::AppState;
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg};
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::AppError;
 use crate::hours::{self, NewCredit};
 use crate::rules::model::{RequestKind as RouteKind, Subject};
+use crate::state::AppState;
 use crate::{audit, ids};
 
 pub const VERDICTS: &[(&str, &str)] = &[("pending", "待审核"), ("pass", "合格"), ("fail", "不合格")];
@@ -248,16 +248,14 @@ const STUDENT_SELECT: &str = "SELECT x.id, x.person_id, p.name, p.id_number, u.n
 const STUDENT_FROM: &str = "FROM declaration_students x JOIN people p ON p.tenant_id = x.tenant_id AND p.id = x.person_id \
      JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id";
 
-#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
-pub struct StudentQuery {
-    /// Name contains
-    pub q: Option<String>,
-    /// The institution's result (passed, failed) or the reviewer's verdict (pass, fail, pending)
-    pub result: Option<String>,
-    #[serde(default = "crate::api::default_page")]
-    #[schema(default = 1)]
-    pub page: i64,
-    pub per_page: Option<i64>,
+crate::paging::list_query! {
+    #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
+    pub struct StudentQuery {
+        /// Name contains
+        pub q: Option<String>,
+        /// The institution's result (passed, failed) or the reviewer's verdict (pass, fail, pending)
+        pub result: Option<String>,
+    }
 }
 
 fn student_filters(tenant: &str, id: i64, query: &StudentQuery) -> Result<Filters, AppError> {
@@ -276,8 +274,7 @@ pub async fn students(
     let (declaration, access) = visible(state, user, id).await?;
     let f = student_filters(user.tenant_code(), id, query)?;
     let total = state.db.scalar(f.count(STUDENT_FROM)).await?;
-    let rows =
-        state.db.all(f.page(&format!("{STUDENT_SELECT} {STUDENT_FROM}"), "x.id", query.page, crate::api::per_page(query.per_page))).await?;
+    let rows = state.db.all(f.page(&format!("{STUDENT_SELECT} {STUDENT_FROM}"), "x.id", query.page, query.per_page())).await?;
     Ok((declaration, access, rows, total))
 }
 
@@ -520,12 +517,7 @@ pub async fn api_students(
     Query(query): Query<StudentQuery>,
 ) -> Result<Json<Value>, AppError> {
     let (_, _, rows, total) = students(&state, &user, id, &query).await?;
-    Ok(crate::api::page_json(
-        rows.iter().map(Student::to_json).collect::<Vec<_>>(),
-        total,
-        query.page,
-        crate::api::per_page(query.per_page),
-    ))
+    Ok(query.paging().json(rows.iter().map(Student::to_json).collect::<Vec<_>>(), total))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/declarations/{id}/verdicts", request_body = VerdictBody, tag = "institutions",

@@ -20,14 +20,15 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, Steps, Trail};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::config::Config;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
+use crate::paging::Search;
 use crate::rules::model::{RequestKind as RouteKind, Subject};
+use crate::state::AppState;
 use crate::web::{Page, done_redirect};
 use crate::{audit, orgs};
 
@@ -696,24 +697,17 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Val
     Ok(value)
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct ListQuery {
-    /// The training's year (its start date's)
-    pub year: Option<i64>,
-    /// public or professional
-    pub subject: Option<String>,
-    /// pending, accepted, rejected or withdrawn
-    pub status: Option<String>,
-    /// 培训名称 contains
-    pub q: Option<String>,
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
-}
-
-impl ListQuery {
-    pub fn per_page(&self) -> i64 {
-        crate::api::per_page(self.per_page)
+crate::paging::list_query! {
+    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+    pub struct ListQuery {
+        /// The training's year (its start date's)
+        pub year: Option<i64>,
+        /// public or professional
+        pub subject: Option<String>,
+        /// pending, accepted, rejected or withdrawn
+        pub status: Option<String>,
+        /// 培训名称 contains
+        pub q: Option<String>,
     }
 }
 
@@ -738,7 +732,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
         filters.and("f.status = ?", status);
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        filters.and("f.name LIKE ?", format!("%{}%", text.replace(['%', '_'], "")));
+        filters.contains(&["f.name"], text);
     }
     let total = state.db.scalar(filters.count(FROM)).await?;
     let items = state.db.all(filters.page(&format!("{SELECT} {FROM}"), "f.id DESC", query.page, query.per_page())).await?;
@@ -751,7 +745,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     responses((status = 200, description = "The caller's organisation's offline training filings"), (status = 403, description = "Not a unit or authority admin")))]
 pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    Ok(crate::api::page_json(items.iter().map(Filing::to_json).collect::<Vec<_>>(), total, query.page, query.per_page()))
+    Ok(query.paging().json(items.iter().map(Filing::to_json).collect::<Vec<_>>(), total))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/filings", request_body = FilingBody, tag = "filings",
@@ -853,7 +847,7 @@ async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery, valu
     data["statuses"] = json!(STATUSES.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>());
     data["years"] = json!(((this - 5)..=(this + 1)).rev().collect::<Vec<_>>());
     data["query"] = json!({"year": query.year, "subject": query.subject, "status": query.status, "q": query.q});
-    data["pager"] = crate::api::pager(query.page, query.per_page(), total);
+    data["pager"] = query.paging().pager(total);
     Ok(data)
 }
 

@@ -20,7 +20,7 @@ pub mod subjects;
 
 use axum::Router;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// A form's optional text: trimmed, and `None` when blank.
 pub(crate) fn optional_text(text: Option<&str>) -> Option<String> {

@@ -20,10 +20,10 @@ use super::completions::{
     BatchResult, RecordResult, china_day, parse_batch, parse_record, people_by_id_number, rejected, result, save_rejections,
 };
 use super::platforms::{Platform, PlatformCall};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, q};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::Page;
 
 pub const STATUSES: &[(&str, &str)] = &[("paid", "已支付"), ("refunded", "已退款")];
@@ -250,22 +250,20 @@ struct OrderRow {
     courses: String,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct OrdersQuery {
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
+crate::paging::list_query! {
+    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+    pub struct OrdersQuery {
+    }
 }
 
 /// A person's orders, newest first, each with the hours credited from completions under it.
-async fn mine(state: &AppState, user: &CurrentUser, query: &OrdersQuery) -> Result<(Vec<Value>, i64, i64), AppError> {
+async fn mine(state: &AppState, user: &CurrentUser, query: &OrdersQuery) -> Result<(Vec<Value>, i64), AppError> {
     user.authorize(state, "orders", "read").await?;
     let person =
         user.account.person_id.ok_or_else(|| AppError::new(axum::http::StatusCode::FORBIDDEN, "no_person", "管理员账号没有个人订单"))?;
     let tenant = user.tenant_code();
     let mut filters = Filters::tenant("o.tenant_id", tenant);
     filters.and("o.person_id = ?", person);
-    let per_page = crate::api::per_page(query.per_page);
     let from = "FROM platform_orders o JOIN platforms p ON p.tenant_id = o.tenant_id AND p.id = o.platform_id";
     let total = state.db.scalar(filters.count(from)).await?;
     let rows: Vec<OrderRow> = state
@@ -276,7 +274,7 @@ async fn mine(state: &AppState, user: &CurrentUser, query: &OrdersQuery) -> Resu
             ),
             "o.paid_at DESC, o.id DESC",
             query.page,
-            per_page,
+            query.per_page(),
         ))
         .await?;
     let credited: Vec<(i64, String, i64)> = state
@@ -303,7 +301,7 @@ async fn mine(state: &AppState, user: &CurrentUser, query: &OrdersQuery) -> Resu
                    "id": o.id})
         })
         .collect();
-    Ok((items, total, per_page))
+    Ok((items, total))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/orders", params(OrdersQuery), tag = "platforms",
@@ -314,19 +312,19 @@ pub async fn api_my_orders(
     user: CurrentUser,
     Query(query): Query<OrdersQuery>,
 ) -> Result<Json<Value>, AppError> {
-    let (items, total, per_page) = mine(&state, &user, &query).await?;
-    Ok(crate::api::page_json(items, total, query.page, per_page))
+    let (items, total) = mine(&state, &user, &query).await?;
+    Ok(query.paging().json(items, total))
 }
 
 async fn orders_page(State(state): State<AppState>, page: Page, Query(query): Query<OrdersQuery>) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let (items, total, per_page) = mine(&state, user, &query).await?;
+    let (items, total) = mine(&state, user, &query).await?;
     let platforms = super::platforms::list(&state.db, user.tenant_code()).await?;
     let platforms: Vec<Value> =
         platforms.iter().filter(|p| p.enabled).map(|p| json!({"name": p.name, "site": p.site, "phone": p.phone})).collect();
     page.render(
         "orders.html",
-        json!({"items": items, "platforms": platforms, "pager": crate::api::pager(query.page, per_page, total),
+        json!({"items": items, "platforms": platforms, "pager": query.paging().pager(total),
                "href": format!("{}/orders?", page.tenant.base)}),
     )
 }

@@ -18,14 +18,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::subjects::{self, kind_label};
-use crate::app::AppState;
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, Steps, Trail};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
 use crate::orgs::{self, Org};
+use crate::paging::Search;
 use crate::rules::model::{RequestKind as RouteKind, Subject as RuleSubject};
+use crate::state::AppState;
 use crate::web::{Page, done_redirect};
 use crate::{audit, hours, messages};
 
@@ -635,26 +636,19 @@ pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Valu
     Ok(value)
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct ListQuery {
-    /// pending, approved or rejected
-    pub status: Option<String>,
-    /// 培训年度
-    pub year: Option<i64>,
-    /// 继续教育年度
-    pub credit_year: Option<i64>,
-    /// public or professional
-    pub subject_kind: Option<String>,
-    /// Plan or subject name contains
-    pub q: Option<String>,
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
-}
-
-impl ListQuery {
-    pub fn per_page(&self) -> i64 {
-        crate::api::per_page(self.per_page)
+crate::paging::list_query! {
+    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+    pub struct ListQuery {
+        /// pending, approved or rejected
+        pub status: Option<String>,
+        /// 培训年度
+        pub year: Option<i64>,
+        /// 继续教育年度
+        pub credit_year: Option<i64>,
+        /// public or professional
+        pub subject_kind: Option<String>,
+        /// Plan or subject name contains
+        pub q: Option<String>,
     }
 }
 
@@ -683,7 +677,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
         filters.and("p.subject_kind = ?", kind);
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        filters.and_same("(p.name LIKE ? OR s.name LIKE ?)", format!("%{}%", text.replace(['%', '_'], "")));
+        filters.contains(&["p.name", "s.name"], text);
     }
     let total = state.db.scalar(filters.count(FROM)).await?;
     let items = state.db.all(filters.page(&format!("{SELECT} {FROM}"), "p.id DESC", query.page, query.per_page())).await?;
@@ -703,7 +697,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Val
 pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
     let items: Vec<Value> = items.iter().map(Plan::to_json).collect();
-    Ok(crate::api::page_json(items, total, query.page, query.per_page()))
+    Ok(query.paging().json(items, total))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/plans", request_body = PlanBody, tag = "training",
@@ -786,7 +780,7 @@ async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> R
         "statuses": codes(STATUSES),
         "kinds": codes(subjects::KINDS),
         "query": {"status": query.status, "year": query.year, "credit_year": query.credit_year, "subject_kind": query.subject_kind, "q": query.q},
-        "pager": crate::api::pager(query.page, query.per_page(), total),
+        "pager": query.paging().pager(total),
     }))
 }
 

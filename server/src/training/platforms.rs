@@ -23,10 +23,10 @@ use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::auth::csrf::CsrfForm;
 use crate::db::{Db, Tx, q};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::Page;
 

@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 
 use super::completions::china_day;
 use super::platforms::{Platform, PlatformCall};
-use crate::app::AppState;
 use crate::db::{Db, q};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::Page;
 
 /// Longest range of days one request may ask for.

@@ -12,12 +12,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::db::{Db, Filters, q};
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldErrors, ResultExt};
+use crate::paging::Search;
+use crate::state::AppState;
 use crate::web::{Page, done_redirect};
 
 /// Subject kinds: (code, Chinese label).
@@ -157,7 +158,7 @@ pub async fn create(state: &AppState, user: &CurrentUser, body: &SubjectBody) ->
     let tenant = user.tenant_code();
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
-    let inserted = tx
+    let id = tx
         .scalar(
             q("INSERT INTO training_subjects (tenant_id, owner_org_id, kind, name, year, major, suggestion, enabled, created_by, created_at, updated_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id")
@@ -172,12 +173,8 @@ pub async fn create(state: &AppState, user: &CurrentUser, body: &SubjectBody) ->
             .bind(user.account.id)
             .bind(now),
         )
-        .await;
-    let id = match inserted {
-        Ok(id) => id,
-        Err(err) if crate::db::is_unique_violation(&err) => return Err(duplicate(&clean)),
-        Err(err) => return Err(err.into()),
-    };
+        .await
+        .on_duplicate(|| duplicate(&clean))?;
     audit::record_tx(
         &mut tx,
         tenant,
@@ -217,25 +214,20 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &Subjec
     {
         return Err(AppError::conflict("subject_in_use", "已有培训计划使用该科目，不能修改培训年度"));
     }
-    let updated = tx
-        .run(
-            q("UPDATE training_subjects SET name = $3, year = $4, major = $5, suggestion = $6, enabled = $7, updated_at = $8 \
+    tx.run(
+        q("UPDATE training_subjects SET name = $3, year = $4, major = $5, suggestion = $6, enabled = $7, updated_at = $8 \
                WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant)
-            .bind(id)
-            .bind(&clean.name)
-            .bind(clean.year)
-            .bind(clean.major.clone())
-            .bind(clean.suggestion.clone())
-            .bind(body.enabled.unwrap_or(subject.enabled))
-            .bind(Utc::now()),
-        )
-        .await;
-    match updated {
-        Ok(_) => {}
-        Err(err) if crate::db::is_unique_violation(&err) => return Err(duplicate(&clean)),
-        Err(err) => return Err(err.into()),
-    }
+        .bind(tenant)
+        .bind(id)
+        .bind(&clean.name)
+        .bind(clean.year)
+        .bind(clean.major.clone())
+        .bind(clean.suggestion.clone())
+        .bind(body.enabled.unwrap_or(subject.enabled))
+        .bind(Utc::now()),
+    )
+    .await
+    .on_duplicate(|| duplicate(&clean))?;
     audit::record_tx(
         &mut tx,
         tenant,
@@ -313,27 +305,20 @@ pub async fn set_enabled(state: &AppState, user: &CurrentUser, ids: &[i64], enab
     Ok(changed)
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct ListQuery {
-    /// public or professional
-    pub kind: Option<String>,
-    pub year: Option<i64>,
-    /// 所属专业 contains
-    pub major: Option<String>,
-    /// Name contains
-    pub q: Option<String>,
-    /// yes/true (enabled only) or no/false (disabled only)
-    pub enabled: Option<String>,
-    /// 1/true: only the caller's own catalogue (subject keepers)
-    pub mine: Option<String>,
-    #[serde(default = "crate::api::default_page")]
-    pub page: i64,
-    pub per_page: Option<i64>,
-}
-
-impl ListQuery {
-    pub fn per_page(&self) -> i64 {
-        crate::api::per_page(self.per_page)
+crate::paging::list_query! {
+    #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+    pub struct ListQuery {
+        /// public or professional
+        pub kind: Option<String>,
+        pub year: Option<i64>,
+        /// 所属专业 contains
+        pub major: Option<String>,
+        /// Name contains
+        pub q: Option<String>,
+        /// yes/true (enabled only) or no/false (disabled only)
+        pub enabled: Option<String>,
+        /// 1/true: only the caller's own catalogue (subject keepers)
+        pub mine: Option<String>,
     }
 }
 
@@ -344,10 +329,6 @@ fn yes_no(text: Option<&str>, field: &str) -> Result<Option<bool>, AppError> {
         "0" | "no" | "false" => Ok(Some(false)),
         _ => Err(AppError::bad_request("bad_filter", format!("筛选条件 {field} 无效"))),
     }
-}
-
-fn like(text: &str) -> String {
-    format!("%{}%", text.replace(['%', '_'], ""))
 }
 
 /// The tenant's subjects, for those who keep subjects or pick them (institutions).
@@ -366,10 +347,10 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
         filters.and("s.year = ?", year);
     }
     if let Some(major) = query.major.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
-        filters.and("s.major LIKE ?", like(major));
+        filters.contains(&["s.major"], major);
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        filters.and("s.name LIKE ?", like(text));
+        filters.contains(&["s.name"], text);
     }
     if let Some(enabled) = yes_no(query.enabled.as_deref(), "enabled")? {
         filters.and("s.enabled = ?", enabled);
@@ -412,7 +393,7 @@ pub async fn readable(state: &AppState, user: &CurrentUser, id: i64) -> Result<S
 pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
     let items: Vec<Value> = items.iter().map(Subject::to_json).collect();
-    Ok(crate::api::page_json(items, total, query.page, query.per_page()))
+    Ok(query.paging().json(items, total))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/subjects", request_body = SubjectBody, tag = "training",
@@ -485,7 +466,7 @@ async fn page_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> R
         "years": ((this - 5)..=(this + 1)).rev().collect::<Vec<_>>(),
         "query": {"kind": query.kind, "year": query.year, "major": query.major, "q": query.q, "enabled": query.enabled, "mine": query.mine},
         "values": {"year": this, "enabled": true},
-        "pager": crate::api::pager(query.page, query.per_page(), total),
+        "pager": query.paging().pager(total),
     }))
 }
 

@@ -14,10 +14,10 @@ use axum::routing::get;
 use minijinja::Environment;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::tenancy::{TenantCtx, Tenants};
 
 /// Templates compiled into the binary; a tenant may override any of them with a file of the same name
@@ -292,7 +292,6 @@ pub fn global_routes() -> Router<AppState> {
         .route("/metrics", get(crate::observability::scrape))
         .route("/static/app.css", get(|| async { static_asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }))
         .route("/static/app.js", get(|| async { static_asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }))
-        .route("/api/openapi.json", get(crate::api::openapi_json))
 }
 
 fn static_asset(content_type: &'static str, body: &'static str) -> Response {
@@ -306,51 +305,16 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Tenant pages. Errors they return become Chinese error pages (401 redirects to the login page).
-pub fn routes(state: AppState) -> Router<AppState> {
-    use crate::auth::handlers as auth;
-    use axum::routing::post;
+/// The shell around the domains' tenant pages: the theme's assets, a 404 page for anything else, and
+/// errors turned into Chinese error pages (401 redirects to the login page).
+pub fn shell(state: AppState, pages: Router<AppState>) -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/theme/{file}", get(theme_asset))
         .route("/theme.css", get(theme_css))
-        .route("/login", get(auth::login_page).post(auth::login_submit))
-        .route("/logout", post(auth::logout_submit))
-        .route("/forgot", get(auth::forgot_page).post(auth::forgot_submit).layer(crate::auth::throttle::limited(&state, "reset")))
-        .route("/reset", get(auth::reset_page).post(auth::reset_submit))
-        .route("/account/password", get(auth::password_page).post(auth::password_submit))
-        .merge(crate::people::page_routes(&state))
-        .merge(crate::orgs::page_routes(&state))
-        .merge(crate::messages::page_routes())
-        .merge(crate::people::admin::page_routes())
-        .merge(crate::tenancy::admin::page_routes())
-        .merge(crate::approvals::page_routes())
-        .merge(crate::claims::page_routes())
-        .merge(crate::todos::page_routes())
-        .merge(crate::certificates::page_routes(&state))
-        .merge(crate::hours::page_routes())
-        .merge(crate::jobs::admin::page_routes())
-        .merge(crate::training::page_routes())
-        .merge(crate::auth::oidc::routes())
+        .merge(pages)
         .fallback(|| async { AppError::not_found() })
         .layer(middleware::from_fn(crate::error::uniform_errors))
         .layer(middleware::from_fn_with_state(state, html_errors))
-}
-
-/// A tenant's home page, or without a tenant the platform's own front page linking every portal.
-async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Response, AppError> {
-    if let Some(page) = page {
-        // 进入培训平台 (seed 001 §4): staff go to a platform's site, which signs them in through
-        // the OpenID Connect provider (auth::oidc).
-        let platforms = match &page.user {
-            Some(user) if user.account.user_type == "staff" => {
-                crate::training::platforms::list(&state.db, page.tenant.code()).await?.into_iter().filter(|p| p.enabled).collect()
-            }
-            _ => Vec::new(),
-        };
-        return page.render("home.html", json!({"platforms": platforms}));
-    }
-    platform_page(&state, StatusCode::OK)
 }
 
 /// The platform's own front page listing every portal; with 404 it says first that the portal asked for

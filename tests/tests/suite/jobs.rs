@@ -3,9 +3,9 @@
 //! backoff, ends failed with its error for the operator, and goes out once retried; two workers sharing
 //! one database never run a job twice.
 
-use jijiao::app::AppState;
 use jijiao::db::q;
 use jijiao::jobs::Job;
+use jijiao::state::AppState;
 use jijiao_tests::services::{SmtpServer, free_port};
 use jijiao_tests::{Backend, TestServer, both, json_of};
 

@@ -1,0 +1,230 @@
+//! The route tables: every domain's pages and JSON API merged into the page and API shells, the
+//! OpenAPI document listing every API operation, and the portal's front page. This is the one layer
+//! that names every domain.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use utoipa::OpenApi;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::{Page, platform_page};
+
+/// Routes that belong to no tenant: health, metrics, static assets and the OpenAPI document.
+pub fn global_routes() -> Router<AppState> {
+    crate::web::global_routes().route("/api/openapi.json", get(openapi_json))
+}
+
+/// Tenant pages. Errors they return become Chinese error pages (401 redirects to the login page).
+pub fn page_routes(state: AppState) -> Router<AppState> {
+    let pages = Router::new()
+        .route("/", get(home))
+        .merge(crate::auth::handlers::page_routes(&state))
+        .merge(crate::people::page_routes(&state))
+        .merge(crate::orgs::page_routes(&state))
+        .merge(crate::messages::page_routes())
+        .merge(crate::people::admin::page_routes())
+        .merge(crate::tenancy::admin::page_routes())
+        .merge(crate::approvals::page_routes())
+        .merge(crate::claims::page_routes())
+        .merge(crate::todos::page_routes())
+        .merge(crate::certificates::page_routes(&state))
+        .merge(crate::hours::page_routes())
+        .merge(crate::jobs::admin::page_routes())
+        .merge(crate::training::page_routes())
+        .merge(crate::auth::oidc::routes());
+    crate::web::shell(state, pages)
+}
+
+/// The JSON API, nested under `/api/v1`.
+pub fn api_routes(state: AppState) -> Router<AppState> {
+    crate::api::shell(
+        Router::new()
+            .merge(crate::auth::handlers::api_routes(&state))
+            .merge(crate::people::api_routes(&state))
+            .merge(crate::orgs::api_routes(&state))
+            .merge(crate::approvals::api_routes())
+            .merge(crate::claims::api_routes())
+            .merge(crate::todos::api_routes())
+            .merge(crate::certificates::api_routes(&state))
+            .merge(crate::messages::api_routes())
+            .merge(crate::hours::api_routes())
+            .merge(crate::training::api_routes())
+            .merge(crate::jobs::admin::api_routes())
+            .merge(crate::people::admin::api_routes())
+            .merge(crate::tenancy::admin::api_routes()),
+    )
+}
+
+/// A tenant's home page, or without a tenant the platform's own front page linking every portal.
+async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Response, AppError> {
+    if let Some(page) = page {
+        // 进入培训平台 (seed 001 §4): staff go to a platform's site, which signs them in through
+        // the OpenID Connect provider (auth::oidc).
+        let platforms = match &page.user {
+            Some(user) if user.account.user_type == "staff" => {
+                crate::training::platforms::list(&state.db, page.tenant.code()).await?.into_iter().filter(|p| p.enabled).collect()
+            }
+            _ => Vec::new(),
+        };
+        return page.render("home.html", json!({"platforms": platforms}));
+    }
+    platform_page(&state, StatusCode::OK)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "jijiao API",
+        description = "继教 multi-tenant continuing-education platform. Every path is also served under a tenant's own host without the /t/{tenant} prefix."
+    ),
+    paths(
+        crate::auth::handlers::api_login,
+        crate::auth::handlers::api_logout,
+        crate::auth::handlers::api_me,
+        crate::auth::handlers::api_change_password,
+        crate::auth::handlers::api_request_reset,
+        crate::auth::handlers::api_confirm_reset,
+        crate::people::handlers::api_register,
+        crate::people::handlers::api_profile,
+        crate::people::handlers::api_update_profile,
+        crate::people::admin::api_list,
+        crate::orgs::handlers::api_search,
+        crate::orgs::handlers::api_register,
+        crate::orgs::handlers::api_browse,
+        crate::orgs::handlers::api_add_department,
+        crate::orgs::handlers::api_set_status,
+        crate::orgs::handlers::api_reset_code,
+        crate::orgs::admins::api_add_admin,
+        crate::approvals::api_list,
+        crate::approvals::api_decide,
+        crate::approvals::api_detail,
+        crate::approvals::api_groups,
+        crate::claims::handlers::api_activities,
+        crate::claims::handlers::api_list,
+        crate::claims::handlers::api_create,
+        crate::claims::handlers::api_get,
+        crate::claims::handlers::api_update,
+        crate::claims::handlers::api_delete,
+        crate::claims::handlers::api_add_attachment,
+        crate::claims::handlers::download,
+        crate::claims::handlers::api_remove_attachment,
+        crate::claims::handlers::api_submit,
+        crate::claims::handlers::api_withdraw,
+        crate::todos::api_list,
+        crate::todos::api_create,
+        crate::todos::api_detail,
+        crate::todos::api_upload,
+        crate::todos::api_review,
+        crate::todos::download,
+        crate::certificates::handlers::api_apply,
+        crate::certificates::handlers::api_recognition,
+        crate::certificates::handlers::api_mine,
+        crate::certificates::handlers::api_verify,
+        crate::certificates::handlers::api_lookup,
+        crate::certificates::handlers::download,
+        crate::certificates::handlers::badge,
+        crate::certificates::handlers::api_keys,
+        crate::certificates::handlers::api_admin_list,
+        crate::certificates::handlers::api_print,
+        crate::certificates::handlers::api_file_exemption,
+        crate::certificates::handlers::api_exemptions,
+        crate::hours::api_my_credits,
+        crate::hours::api_my_status,
+        crate::hours::pages::api_my_years,
+        crate::hours::admin::api_staff_status,
+        crate::hours::admin::api_staff_years,
+        crate::hours::admin::api_staff_credits,
+        crate::hours::import::api_import,
+        crate::training::completions::api_completions,
+        crate::training::orders::api_orders,
+        crate::training::orders::api_my_orders,
+        crate::training::reconciliation::api_reconciliation,
+        crate::training::reconciliation::api_rejections,
+        crate::training::classes::api_list,
+        crate::training::classes::api_create,
+        crate::training::classes::api_get,
+        crate::training::classes::api_update,
+        crate::training::classes::api_delete,
+        crate::training::classes::api_scores,
+        crate::training::classes::api_add_score,
+        crate::training::classes::api_update_score,
+        crate::training::classes::api_delete_scores,
+        crate::training::classes::api_import,
+        crate::training::declarations::api_declare,
+        crate::training::declarations::api_get,
+        crate::training::declarations::api_students,
+        crate::training::declarations::api_mark,
+        crate::training::subjects::api_list,
+        crate::training::subjects::api_create,
+        crate::training::subjects::api_get,
+        crate::training::subjects::api_update,
+        crate::training::subjects::api_set_status,
+        crate::training::plans::api_list,
+        crate::training::plans::api_create,
+        crate::training::plans::api_get,
+        crate::training::plans::api_update,
+        crate::training::plans::api_delete,
+        crate::training::plans::api_delete_many,
+        crate::training::filings::api_list,
+        crate::training::filings::api_create,
+        crate::training::filings::api_get,
+        crate::training::filings::api_update,
+        crate::training::filings::api_delete,
+        crate::training::filings::api_withdraw,
+        crate::training::filings::api_delete_many,
+        crate::jobs::admin::api_list,
+        crate::jobs::admin::api_retry,
+        crate::messages::api_list,
+        crate::messages::api_mark_read,
+        crate::tenancy::admin::api_list,
+        crate::tenancy::admin::api_add,
+        crate::tenancy::admin::api_update,
+    ),
+    components(schemas(
+        crate::auth::handlers::LoginInput,
+        crate::auth::handlers::PasswordChange,
+        crate::auth::handlers::ResetRequest,
+        crate::auth::handlers::ResetConfirm,
+        crate::people::StaffRegistration,
+        crate::people::ProfileUpdate,
+        crate::orgs::registration::OrgRegistration,
+        crate::orgs::handlers::NewDepartment,
+        crate::orgs::handlers::StatusInput,
+        crate::orgs::admins::NewAdmin,
+        crate::tenancy::admin::ItemInput,
+        crate::approvals::DecisionInput,
+        crate::approvals::Approval,
+        crate::approvals::Group,
+        crate::claims::ClaimBody,
+        crate::todos::NewTodo,
+        crate::todos::ReviewInput,
+        crate::certificates::Application,
+        crate::certificates::handlers::LookupInput,
+        crate::certificates::PrintInput,
+        crate::certificates::exemptions::Filing,
+        crate::training::completions::Batch,
+        crate::training::classes::ClassBody,
+        crate::training::classes::ScoreBody,
+        crate::training::classes::Ids,
+        crate::training::classes::ImportResult,
+        crate::training::classes::RowError,
+        crate::training::declarations::DeclareBody,
+        crate::training::declarations::VerdictBody,
+        crate::training::subjects::SubjectBody,
+        crate::training::subjects::StatusInput,
+        crate::training::plans::PlanBody,
+        crate::training::plans::DeleteInput,
+        crate::training::filings::FilingBody,
+        crate::training::filings::FilingIds,
+    ))
+)]
+pub struct ApiDoc;
+
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
