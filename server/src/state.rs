@@ -30,8 +30,6 @@ pub struct Inner {
     pub mailer: Mailer,
     /// The province rule plugins (compiled once, instantiated per call).
     pub rules: crate::rules::Rules,
-    /// The certificate PDF renderer, loaded (font parsed) on first use.
-    pub certificate_renderer: std::sync::OnceLock<Result<Arc<crate::certificates::pdf::Renderer>, String>>,
     /// The background job kinds the workers run (`crate::kinds`).
     pub job_kinds: crate::jobs::Registry,
     /// The request kinds the approval engine decides (`crate::kinds`).
@@ -78,7 +76,6 @@ impl AppState {
             blobs,
             mailer,
             rules,
-            certificate_renderer: Default::default(),
             job_kinds: crate::kinds::jobs(),
             request_kinds: crate::kinds::requests(),
         })))

@@ -597,12 +597,17 @@ pub fn check_proof(proof: &str, keys: &[crate::keys::PublicKey], record: Option<
 
 // ---- documents ----
 
-/// The renderer, loaded on first use; its error (no CJK font) is the same for every later call.
+/// The renderer of the configured font, loaded (font parsed) on first use and kept for the process; its
+/// error (no CJK font) is the same for every later call.
 pub fn renderer(state: &AppState) -> Result<Arc<pdf::Renderer>, AppError> {
-    let font = (!state.config.certificate_font.as_os_str().is_empty()).then_some(state.config.certificate_font.as_path());
-    state
-        .certificate_renderer
-        .get_or_init(|| pdf::Renderer::load(font).map(Arc::new).map_err(|e| e.to_string()))
+    type Loaded = std::collections::BTreeMap<std::path::PathBuf, Result<Arc<pdf::Renderer>, String>>;
+    static LOADED: std::sync::Mutex<Loaded> = std::sync::Mutex::new(std::collections::BTreeMap::new());
+    let configured = &state.config.certificate_font;
+    let font = (!configured.as_os_str().is_empty()).then_some(configured.as_path());
+    let mut loaded = LOADED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    loaded
+        .entry(configured.clone())
+        .or_insert_with(|| pdf::Renderer::load(font).map(Arc::new).map_err(|e| e.to_string()))
         .clone()
         .map_err(|message| AppError::new(StatusCode::SERVICE_UNAVAILABLE, "no_font", format!("证书字体不可用：{message}")))
 }
