@@ -63,7 +63,7 @@ fn cli_contract_end_to_end() {
 
     let (code, out, _) = jijiao(&["rules", "describe", "--tenant", "henan", "--year", "2024"], "");
     assert_eq!(code, 0);
-    assert_eq!(out["plugin"]["api"], "0.2.0");
+    assert_eq!(out["plugin"]["api"], "0.3.0");
     assert_eq!(out["plugin"]["sha256"].as_str().map(str::len), Some(64));
     assert_eq!(out["activities"].as_array().map(Vec::len), Some(15));
 
@@ -114,7 +114,7 @@ fn cli_contract_end_to_end() {
     // `rules test` prints the summary and fails when a case fails.
     let (code, _, stdout) = jijiao(&["rules", "test", "tenants/hubei/cases"], "");
     assert_eq!(code, 0);
-    assert!(stdout.trim_end().ends_with("21 passed, 0 failed"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("23 passed, 0 failed"), "{stdout}");
 }
 
 /// The default data directory is relative (`data`, as `cargo xtask run` uses it): the wasmtime cache

@@ -222,6 +222,14 @@ impl Province for Henan {
             // The unit reviews and declares, then the chosen department approves.
             RequestKind::ActivityClaim => Ok(vec![step(Role::UnitAdmin, level), decider(request)?]),
             RequestKind::TrainingPlan | RequestKind::ClassDeclaration => Ok(vec![decider(request)?]),
+            // Seed 003 人员调转: the receiving unit confirms a transfer in; a title change is the unit's.
+            RequestKind::StaffTransfer | RequestKind::PersonChange => Ok(vec![step(Role::UnitAdmin, level)]),
+            // Organisations answer to the HR department that approved their registration.
+            RequestKind::OrgChange
+            | RequestKind::ParentChange
+            | RequestKind::WorkMaterials
+            | RequestKind::InstitutionAnnualPlan
+            | RequestKind::InstitutionAnnualSummary => Ok(vec![step(Role::HrAdmin, level)]),
         }
     }
 

@@ -79,8 +79,8 @@ impl Province for Hubei {
     }
 
     fn route(request: &RouteRequest, _config: &Config) -> Result<Vec<Step>, Vec<FieldError>> {
-        // Seed 004 §5.1.3, §5.1.5, §5.2: every registration, plan, declaration and hour claim under a
-        // supervising department is audited by it.
+        // Seed 004 §5.1.3–§5.1.6, §5.2: every registration, plan, declaration, hour claim, change and
+        // transfer in (the receiving unit's) under a supervising department is audited by it.
         Ok(vec![step(Role::AuthorityAdmin, request.applicant.level)])
     }
 

@@ -177,6 +177,12 @@ impl Province for Hunan {
                 Some(Subject::Public) => Ok(vec![step(Role::HrAdmin, level)]),
                 None => Err(field_error("subject", "请选择培训科目：公共科目或专业科目")),
             },
+            // The receiving unit's admin confirms a transfer in; title changes are the unit's.
+            RequestKind::StaffTransfer | RequestKind::PersonChange => Ok(vec![step(Role::UnitAdmin, level)]),
+            RequestKind::OrgChange | RequestKind::ParentChange => Ok(vec![step(Role::HrAdmin, level)]),
+            RequestKind::WorkMaterials | RequestKind::InstitutionAnnualPlan | RequestKind::InstitutionAnnualSummary => {
+                Ok(vec![step(Role::AuthorityAdmin, level)])
+            }
         }
     }
 

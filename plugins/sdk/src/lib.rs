@@ -1,4 +1,4 @@
-//! Helpers for jijiao rule plugins: the bindings to `plugins/wit/0.2.0/rules.wit`, the glue every plugin
+//! Helpers for jijiao rule plugins: the bindings to `plugins/wit/0.3.0/rules.wit`, the glue every plugin
 //! shares, and the arithmetic every province shares (requirement look-up, caps, shortfalls, form
 //! validation, decimal hours).
 //!
@@ -61,7 +61,7 @@ pub unsafe extern "C" fn cabi_realloc(old: *mut u8, old_len: usize, align: usize
 static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 wit_bindgen::generate!({
-    path: "../wit/0.2.0",
+    path: "../wit/0.3.0",
     world: "plugin",
     pub_export_macro: true,
     export_macro_name: "export",
@@ -72,7 +72,7 @@ pub use exports::jijiao::rules::province::Guest;
 pub use jijiao::rules::types::*;
 
 /// The API version this SDK implements; the identity [`plugin!`] builds reports it.
-pub const API_VERSION: &str = "0.2.0";
+pub const API_VERSION: &str = "0.3.0";
 
 /// A province's rules: what a plugin implements. Inputs are borrowed; [`plugin!`] connects these to the
 /// interface's exports (and derives `year-status-batch` from [`Province::year_status`]).

@@ -19,16 +19,21 @@ pub mod v0_1 {
     wasmtime::component::bindgen!({ path: "../plugins/wit/0.1.0", world: "plugin" });
 }
 
-/// Bindings for API version 0.2.0 (`plugins/wit/0.2.0`), the current one. A new API version gets its own
-/// module next to these, and `super::api` an adapter for it.
+/// Bindings for API version 0.2.0 (`plugins/wit/0.2.0`), frozen like 0.1.0.
 pub mod v0_2 {
     wasmtime::component::bindgen!({ path: "../plugins/wit/0.2.0", world: "plugin" });
 }
 
+/// Bindings for API version 0.3.0 (`plugins/wit/0.3.0`), the current one. A new API version gets its own
+/// module next to these, and `super::api` an adapter for it.
+pub mod v0_3 {
+    wasmtime::component::bindgen!({ path: "../plugins/wit/0.3.0", world: "plugin" });
+}
+
 /// The newest API version this host implements (what the SDK builds against).
-pub const API_VERSION: &str = "0.2.0";
+pub const API_VERSION: &str = "0.3.0";
 /// Every API version this host loads, newest first.
-pub const API_VERSIONS: &[&str] = &["0.2.0", "0.1.0"];
+pub const API_VERSIONS: &[&str] = &["0.3.0", "0.2.0", "0.1.0"];
 const EXPORT_PREFIX: &str = "jijiao:rules/province@";
 
 /// How long one epoch tick is; deadlines are whole ticks.
@@ -162,7 +167,8 @@ impl Host {
         // with that version named, before the full interface is type-checked.
         let info: PluginInfo = match api {
             "0.1.0" => self.describe::<v0_1::jijiao::rules::types::PluginInfo>(&pre, api)?.into(),
-            _ => self.describe::<v0_2::jijiao::rules::types::PluginInfo>(&pre, api)?.into(),
+            "0.2.0" => self.describe::<v0_2::jijiao::rules::types::PluginInfo>(&pre, api)?.into(),
+            _ => self.describe::<v0_3::jijiao::rules::types::PluginInfo>(&pre, api)?.into(),
         };
         if info.api != api {
             return Err(RulesError::ApiMismatch { expected: api.into(), found: info.api });
@@ -170,9 +176,13 @@ impl Host {
         let mismatch = |e: wasmtime::Error| RulesError::ApiMismatch { expected: api.into(), found: format!("{e:#}") };
         let pre = match api {
             "0.1.0" => Pre::V0_1(v0_1::PluginPre::new(pre).map_err(mismatch)?),
-            _ => {
+            "0.2.0" => {
                 let hot = HotExports::new(&component, api).map_err(mismatch)?;
                 Pre::V0_2(v0_2::PluginPre::new(pre).map_err(mismatch)?, hot)
+            }
+            _ => {
+                let hot = HotExports::new(&component, api).map_err(mismatch)?;
+                Pre::V0_3(v0_3::PluginPre::new(pre).map_err(mismatch)?, hot)
             }
         };
         // Type-check every export once now (bindgen's instantiate does), so a plugin whose interface does
@@ -180,6 +190,7 @@ impl Host {
         self.run(0, |store| match &pre {
             Pre::V0_1(pre) => pre.instantiate(store).map(drop),
             Pre::V0_2(pre, _) => pre.instantiate(store).map(drop),
+            Pre::V0_3(pre, _) => pre.instantiate(store).map(drop),
         })
         .map_err(|e| match e {
             // Not a trap: an export's type differs from the interface's.
@@ -224,12 +235,19 @@ impl From<v0_1::jijiao::rules::types::PluginInfo> for PluginInfo {
     }
 }
 
-impl From<v0_2::jijiao::rules::types::PluginInfo> for PluginInfo {
-    fn from(i: v0_2::jijiao::rules::types::PluginInfo) -> Self {
-        let params = i.params.into_iter().map(|p| (p.key, p.default)).collect();
-        PluginInfo { name: i.name, version: i.version, api: i.api, province: i.province, params }
-    }
+/// `plugin-info` of the API versions that declare params (0.2 on).
+macro_rules! plugin_info_with_params {
+    ($($w:ident),+) => {$(
+        impl From<$w::jijiao::rules::types::PluginInfo> for PluginInfo {
+            fn from(i: $w::jijiao::rules::types::PluginInfo) -> Self {
+                let params = i.params.into_iter().map(|p| (p.key, p.default)).collect();
+                PluginInfo { name: i.name, version: i.version, api: i.api, province: i.province, params }
+            }
+        }
+    )+};
 }
+
+plugin_info_with_params!(v0_2, v0_3);
 
 /// Advances the engine's epoch every tick for as long as the engine lives, so deadlines are wall-clock.
 fn start_epoch_ticker(engine: &Engine) {
@@ -268,15 +286,17 @@ fn exported_api_version(engine: &Engine, component: &Component) -> Result<&'stat
 pub enum ApiVersion {
     V0_1,
     V0_2,
+    V0_3,
 }
 
 /// The pre-linked component, typed by the API version it exports.
 enum Pre {
     V0_1(v0_1::PluginPre<CallState>),
     V0_2(v0_2::PluginPre<CallState>, HotExports),
+    V0_3(v0_3::PluginPre<CallState>, HotExports),
 }
 
-/// Where an API 0.2 plugin's per-person functions are. Bindgen's `instantiate` type-checks all seven
+/// Where an API 0.2 or later plugin's per-person functions are. Bindgen's `instantiate` type-checks all seven
 /// exports on every new instance; calling these through their index type-checks only the one called.
 pub(super) struct HotExports {
     pub(super) year_status: ComponentExportIndex,
@@ -295,6 +315,24 @@ impl HotExports {
             certificate_check: func("certificate-check")?,
         })
     }
+}
+
+/// The `call_v…` methods: one per API version, each running an export through that version's bindings.
+macro_rules! call_through_bindings {
+    ($($(#[$doc:meta])* fn $name:ident($variant:ident($pre:ident $(, $hot:pat)?)) -> $w:ident;)+) => {$(
+        $(#[$doc])*
+        pub(super) fn $name<R>(
+            &self,
+            items: usize,
+            f: impl FnOnce(&mut Store<CallState>, &$w::exports::jijiao::rules::province::Guest) -> wasmtime::Result<R>,
+        ) -> Result<R, RulesError> {
+            let Pre::$variant($pre $(, $hot)?) = &self.pre else { return Err(self.wrong_api()) };
+            self.host.run(items, |store| {
+                let instance = $pre.instantiate(&mut *store)?;
+                f(store, instance.jijiao_rules_province())
+            })
+        }
+    )+};
 }
 
 /// A compiled, pre-linked plugin. Every call gets a fresh store and instance: nothing leaks between calls
@@ -321,6 +359,7 @@ impl Plugin {
         match self.pre {
             Pre::V0_1(_) => ApiVersion::V0_1,
             Pre::V0_2(..) => ApiVersion::V0_2,
+            Pre::V0_3(..) => ApiVersion::V0_3,
         }
     }
 
@@ -329,42 +368,29 @@ impl Plugin {
         RulesError::Setup(format!("rules plugin {} speaks API {}, called through another", self.info.name, self.info.api))
     }
 
-    /// Runs one export of an API 0.1 plugin in a fresh instance with fuel for `items` extra units of work.
-    pub(super) fn call_v0_1<R>(
-        &self,
-        items: usize,
-        f: impl FnOnce(&mut Store<CallState>, &v0_1::exports::jijiao::rules::province::Guest) -> wasmtime::Result<R>,
-    ) -> Result<R, RulesError> {
-        let Pre::V0_1(pre) = &self.pre else { return Err(self.wrong_api()) };
-        self.host.run(items, |store| {
-            let instance = pre.instantiate(&mut *store)?;
-            f(store, instance.jijiao_rules_province())
-        })
+    call_through_bindings! {
+        /// Runs one export of an API 0.1 plugin in a fresh instance with fuel for `items` extra units of work.
+        fn call_v0_1(V0_1(pre)) -> v0_1;
+        /// Runs one export of an API 0.2 plugin in a fresh instance with fuel for `items` extra units of work.
+        fn call_v0_2(V0_2(pre, _)) -> v0_2;
+        /// Runs one export of an API 0.3 plugin in a fresh instance with fuel for `items` extra units of work.
+        fn call_v0_3(V0_3(pre, _)) -> v0_3;
     }
 
-    /// Runs one export of an API 0.2 plugin in a fresh instance with fuel for `items` extra units of work.
-    pub(super) fn call_v0_2<R>(
-        &self,
-        items: usize,
-        f: impl FnOnce(&mut Store<CallState>, &v0_2::exports::jijiao::rules::province::Guest) -> wasmtime::Result<R>,
-    ) -> Result<R, RulesError> {
-        let Pre::V0_2(pre, _) = &self.pre else { return Err(self.wrong_api()) };
-        self.host.run(items, |store| {
-            let instance = pre.instantiate(&mut *store)?;
-            f(store, instance.jijiao_rules_province())
-        })
-    }
-
-    /// Calls one of an API 0.2 plugin's per-person exports (`pick` chooses which) in a fresh instance, with
+    /// Calls one of an API 0.2 or later plugin's per-person exports (`pick` chooses which) in a fresh instance, with
     /// fuel for `items` extra units of work, type-checking only that function.
     pub(super) fn call_hot<P, R>(&self, items: usize, pick: fn(&HotExports) -> &ComponentExportIndex, params: P) -> Result<R, RulesError>
     where
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
-        let Pre::V0_2(pre, hot) = &self.pre else { return Err(self.wrong_api()) };
+        let (pre, hot) = match &self.pre {
+            Pre::V0_2(pre, hot) => (pre.instance_pre(), hot),
+            Pre::V0_3(pre, hot) => (pre.instance_pre(), hot),
+            Pre::V0_1(_) => return Err(self.wrong_api()),
+        };
         self.host.run(items, |store| {
-            let instance = pre.instance_pre().instantiate(&mut *store)?;
+            let instance = pre.instantiate(&mut *store)?;
             let func = instance.get_typed_func::<P, R>(&mut *store, pick(hot))?;
             // No post-return: the instance is dropped with the store.
             func.call(&mut *store, params)

@@ -185,6 +185,7 @@ macro_rules! dispatch {
         match &*$self.prepared {
             Prepared::V0_1($p) => $call,
             Prepared::V0_2($p) => $call,
+            Prepared::V0_3($p) => $call,
         }
     };
 }
@@ -254,6 +255,7 @@ impl YearRules {
         Ok(Batch(match &*self.prepared {
             Prepared::V0_1(p) => BatchItems::V0_1(inputs.iter().map(|i| p.person_year(i)).collect()),
             Prepared::V0_2(p) => BatchItems::V0_2(inputs.iter().map(|i| p.person_year(i)).collect()),
+            Prepared::V0_3(p) => BatchItems::V0_3(inputs.iter().map(|i| p.person_year(i)).collect()),
         }))
     }
 
@@ -268,6 +270,7 @@ impl YearRules {
         match (&*self.prepared, &batch.0) {
             (Prepared::V0_1(p), BatchItems::V0_1(items)) => p.year_status_batch(&self.plugin, items, work),
             (Prepared::V0_2(p), BatchItems::V0_2(items)) => p.year_status_batch(&self.plugin, items, work),
+            (Prepared::V0_3(p), BatchItems::V0_3(items)) => p.year_status_batch(&self.plugin, items, work),
             _ => Err(RulesError::Setup("batch prepared for another API version".into())),
         }
     }

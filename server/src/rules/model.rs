@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::host::v0_1::jijiao::rules::types as w1;
 use super::host::v0_2::jijiao::rules::types as w2;
+use super::host::v0_3::jijiao::rules::types as w3;
 
 /// Hours as fixed-point hundredths; JSON carries them as decimal numbers with at most two decimals.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,6 +53,7 @@ macro_rules! wit_enum {
 
         wit_enum!(@map $name, w1::$wit, $($variant),+);
         wit_enum!(@map $name, w2::$wit, $($variant),+);
+        wit_enum!(@map $name, w3::$wit, $($variant),+);
     };
     (@map $name:ident, $wit:path, $($variant:ident),+) => {
         impl From<$name> for $wit {
@@ -82,7 +84,61 @@ wit_enum!(
     Post <=> Post { Management, Technical, Worker }
 );
 wit_enum!(FieldKind <=> FieldKind { Text, Number, Date, Choice, File });
-wit_enum!(RequestKind <=> RequestKind { StaffRegistration, OrgRegistration, ActivityClaim, TrainingPlan, ClassDeclaration });
+
+/// What an approval route is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    StaffRegistration,
+    OrgRegistration,
+    ActivityClaim,
+    TrainingPlan,
+    ClassDeclaration,
+    // Added in API 0.3.0; plugins built against an older API are routed by the host (`host_route`).
+    StaffTransfer,
+    PersonChange,
+    OrgChange,
+    ParentChange,
+    WorkMaterials,
+    InstitutionAnnualPlan,
+    InstitutionAnnualSummary,
+}
+
+wit_enum!(@map RequestKind, w3::RequestKind, StaffRegistration, OrgRegistration, ActivityClaim, TrainingPlan, ClassDeclaration,
+    StaffTransfer, PersonChange, OrgChange, ParentChange, WorkMaterials, InstitutionAnnualPlan, InstitutionAnnualSummary);
+
+/// The request kinds API 0.1.0 and 0.2.0 know, as those versions spell them; `None` for a kind added later.
+macro_rules! legacy_request_kind {
+    ($($w:ident),+) => {$(
+        impl $w::RequestKind {
+            pub(super) fn from_model(kind: RequestKind) -> Option<Self> {
+                Some(match kind {
+                    RequestKind::StaffRegistration => $w::RequestKind::StaffRegistration,
+                    RequestKind::OrgRegistration => $w::RequestKind::OrgRegistration,
+                    RequestKind::ActivityClaim => $w::RequestKind::ActivityClaim,
+                    RequestKind::TrainingPlan => $w::RequestKind::TrainingPlan,
+                    RequestKind::ClassDeclaration => $w::RequestKind::ClassDeclaration,
+                    _ => return None,
+                })
+            }
+        }
+    )+};
+}
+
+legacy_request_kind!(w1, w2);
+
+impl RequestKind {
+    /// The route of a kind that the plugin's API version does not know (it predates the kind): one step,
+    /// the applicant's own admin for transfers (the receiving unit) and person changes, its supervising
+    /// department (else its HR bureau) for the rest, as most provinces' manuals route them.
+    pub fn host_route(self, applicant: Applicant) -> Route {
+        let role = match self {
+            RequestKind::StaffTransfer | RequestKind::PersonChange => Role::UnitAdmin,
+            _ => Role::AuthorityAdmin,
+        };
+        Route { steps: vec![Step { role, level: applicant.level }] }
+    }
+}
 wit_enum!(OrgLevel <=> OrgLevel { Province, City, County });
 wit_enum!(Role <=> Role { UnitAdmin, InstitutionAdmin, AuthorityAdmin, HrAdmin, ProvinceAdmin });
 
@@ -154,10 +210,11 @@ macro_rules! common_records {
             }
         }
 
-        impl From<&RouteInput> for $w::RouteRequest {
-            fn from(r: &RouteInput) -> Self {
+        impl $w::RouteRequest {
+            /// The request in this version's records, with its kind as `kind` spelled it.
+            pub(super) fn with_kind(r: &RouteInput, kind: $w::RequestKind) -> Self {
                 $w::RouteRequest {
-                    kind: r.kind.into(),
+                    kind,
                     subject: r.subject.map(Into::into),
                     applicant: $w::Applicant { level: r.applicant.level.into() },
                     choice: r.choice.clone(),
@@ -181,6 +238,7 @@ macro_rules! common_records {
 
 common_records!(w1);
 common_records!(w2);
+common_records!(w3);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -16,7 +16,7 @@ fn workspace() -> PathBuf {
 
 fn rules(limits: Limits) -> Rules {
     let dist = workspace().join("plugins/dist");
-    assert!(dist.join("hunan-0.2.0.wasm").is_file(), "plugins not built: run `cargo xtask plugins` (or `cargo xtask test`)");
+    assert!(dist.join("hunan-0.3.0.wasm").is_file(), "plugins not built: run `cargo xtask plugins` (or `cargo xtask test`)");
     Rules::new(Host::new(limits, None).expect("engine"), workspace().join("tenants"), dist)
 }
 
@@ -127,8 +127,8 @@ fn malformed_output_is_its_own_error() {
 #[test]
 fn sha_pin_mismatch_is_refused() {
     let host = Host::new(small_limits(), None).unwrap();
-    let bytes = std::fs::read(workspace().join("plugins/dist/hunan-0.2.0.wasm")).expect("run cargo xtask plugins");
-    let err = host.load(&bytes, Some(&"0".repeat(64)), "hunan-0.2.0.wasm").err().expect("refused");
+    let bytes = std::fs::read(workspace().join("plugins/dist/hunan-0.3.0.wasm")).expect("run cargo xtask plugins");
+    let err = host.load(&bytes, Some(&"0".repeat(64)), "hunan-0.3.0.wasm").err().expect("refused");
     assert!(matches!(err, RulesError::ShaMismatch { .. }), "{err:?}");
     assert!(err.to_string().contains("sha256"));
 }
@@ -290,10 +290,14 @@ fn plugins_built_against_api_0_1_still_load_and_answer() {
         choice: None,
     };
     assert!(legacy.route(&request).unwrap().steps.is_empty());
+    // A kind added after 0.1.0 is routed by the host: the receiving unit's own admin for a transfer.
+    let transfer = super::model::RouteInput { kind: RequestKind::StaffTransfer, subject: None, ..request };
+    let route = legacy.route(&transfer).unwrap();
+    assert_eq!(route.steps, vec![super::model::Step { role: super::model::Role::UnitAdmin, level: OrgLevel::City }]);
 
-    // The current plugins, loaded by the same host beside it, speak 0.2.0.
+    // The current plugins, loaded by the same host beside it, speak 0.3.0.
     let current = Rules::new(host, workspace().join("tenants"), workspace().join("plugins/dist"));
     let hunan = current.for_tenant_year("hunan", 2024).unwrap();
-    assert_eq!(hunan.plugin.api_version(), ApiVersion::V0_2);
+    assert_eq!(hunan.plugin.api_version(), ApiVersion::V0_3);
     std::fs::remove_dir_all(&root).ok();
 }

@@ -2,8 +2,10 @@
 //! version's records once (when the [`super::YearRules`] is built, then cached) and the model's inputs into
 //! its records per call, calls the plugin, and turns the answers back into the model.
 
+mod figures;
 pub(super) mod v0_1;
-pub(super) mod v0_2;
+
+pub(super) use figures::{v0_2, v0_3};
 
 use super::RulesError;
 use super::host::{ApiVersion, Plugin};
@@ -14,6 +16,7 @@ use super::tenant::YearConfig;
 pub(super) enum Prepared {
     V0_1(v0_1::Prepared),
     V0_2(v0_2::Prepared),
+    V0_3(v0_3::Prepared),
 }
 
 impl Prepared {
@@ -21,6 +24,7 @@ impl Prepared {
         match plugin.api_version() {
             ApiVersion::V0_1 => Prepared::V0_1(v0_1::Prepared::new(tables)),
             ApiVersion::V0_2 => Prepared::V0_2(v0_2::Prepared::new(tables, &plugin.info().params)),
+            ApiVersion::V0_3 => Prepared::V0_3(v0_3::Prepared::new(tables, &plugin.info().params)),
         }
     }
 }
@@ -32,6 +36,7 @@ pub struct Batch(pub(super) BatchItems);
 pub(super) enum BatchItems {
     V0_1(Vec<v0_1::PersonYear>),
     V0_2(Vec<v0_2::PersonYear>),
+    V0_3(Vec<v0_3::PersonYear>),
 }
 
 impl Batch {
@@ -39,6 +44,7 @@ impl Batch {
         match &self.0 {
             BatchItems::V0_1(items) => items.len(),
             BatchItems::V0_2(items) => items.len(),
+            BatchItems::V0_3(items) => items.len(),
         }
     }
 
@@ -51,12 +57,13 @@ impl Batch {
         match &self.0 {
             BatchItems::V0_1(items) => items.iter().map(|i| 1 + i.credits.len()).sum(),
             BatchItems::V0_2(items) => items.iter().map(|i| 1 + i.credits.len()).sum(),
+            BatchItems::V0_3(items) => items.iter().map(|i| 1 + i.credits.len()).sum(),
         }
     }
 }
 
 /// A plugin's answer to `route` (any API version) in the model's terms.
-fn route<S: Into<Step>, E: Into<(String, String)>>(answer: Result<Vec<S>, Vec<E>>) -> Result<Route, RulesError> {
+pub(super) fn route<S: Into<Step>, E: Into<(String, String)>>(answer: Result<Vec<S>, Vec<E>>) -> Result<Route, RulesError> {
     match answer {
         Ok(steps) => Ok(Route { steps: steps.into_iter().map(Into::into).collect() }),
         Err(errors) => Err(RulesError::InvalidInput(field_errors(errors))),
@@ -64,7 +71,7 @@ fn route<S: Into<Step>, E: Into<(String, String)>>(answer: Result<Vec<S>, Vec<E>
 }
 
 /// A plugin's answer to `certificate-check` (any API version) in the model's terms.
-fn certificate<C: Into<(bool, Vec<String>)>, E: Into<(String, String)>>(
+pub(super) fn certificate<C: Into<(bool, Vec<String>)>, E: Into<(String, String)>>(
     kind: &str,
     answer: Result<C, Vec<E>>,
 ) -> Result<Certificate, RulesError> {

@@ -65,7 +65,8 @@ impl Prepared {
     }
 
     pub(crate) fn route(&self, plugin: &Plugin, request: &RouteInput) -> Result<Route, RulesError> {
-        let request = w::RouteRequest::from(request);
+        let Some(kind) = w::RequestKind::from_model(request.kind) else { return Ok(request.kind.host_route(request.applicant)) };
+        let request = w::RouteRequest::with_kind(request, kind);
         super::route(plugin.call_v0_1(0, |store, guest| guest.call_route(store, &request, &self.config))?)
     }
 
