@@ -253,7 +253,36 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
         .await?;
     }
     training_demo(tx, tenant, province.0, authority.0, institution).await?;
+    transfers_demo(tx, tenant, school, hospital).await?;
     Ok(out)
+}
+
+/// One confirmed transfer in 调转记录: the hospital's demo staff member came from the school in
+/// September 2025 (their current unit is the hospital already).
+async fn transfers_demo(tx: &mut Tx, tenant: &str, school: i64, hospital: i64) -> anyhow::Result<()> {
+    if tx.exists(q("SELECT 1 FROM transfers WHERE tenant_id = $1").bind(tenant)).await? {
+        return Ok(());
+    }
+    let person: i64 = tx
+        .scalar(q("SELECT id FROM people WHERE tenant_id = $1 AND id_number = $2").bind(tenant).bind(demo_id_number(tenant, 102)))
+        .await?;
+    let school_admin = demo_account(tx, tenant, "unit", 201).await?;
+    let at = chrono::NaiveDate::from_ymd_opt(2025, 9, 1).expect("valid date");
+    let created = at.and_hms_opt(1, 0, 0).expect("valid time").and_utc();
+    tx.run(
+        q("INSERT INTO transfers (tenant_id, person_id, from_unit_id, to_unit_id, reason, effective_on, status, created_by, created_at, decided_at) \
+           VALUES ($1, $2, $3, $4, '工作调动（演示数据）', $5, 'approved', $6, $7, $8)")
+        .bind(tenant)
+        .bind(person)
+        .bind(school)
+        .bind(hospital)
+        .bind(at)
+        .bind(school_admin)
+        .bind(created)
+        .bind(created + chrono::Duration::days(3)),
+    )
+    .await?;
+    Ok(())
 }
 
 /// The demo account of a user type and sequence (created above).

@@ -47,5 +47,6 @@ registry! {
         crate::training::plans::Plans,
         crate::training::declarations::Declarations,
         crate::training::filings::Filings,
+        crate::transfers::Transfers,
     ]
 }

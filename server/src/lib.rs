@@ -33,4 +33,5 @@ pub mod storage;
 pub mod tenancy;
 pub mod todos;
 pub mod training;
+pub mod transfers;
 pub mod web;

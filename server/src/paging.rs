@@ -102,6 +102,14 @@ macro_rules! list_query {
 }
 pub(crate) use list_query;
 
+/// A list page's link with its filters kept (empty ones left out), ending so that `page=N` can be
+/// appended: `/staff?year=2024&` or `/staff?`.
+pub fn query_href(path: &str, pairs: &[(&str, String)]) -> String {
+    let kept: Vec<(&str, &str)> = pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect();
+    let query = serde_urlencoded::to_string(kept).unwrap_or_default();
+    if query.is_empty() { format!("{path}?") } else { format!("{path}?{query}&") }
+}
+
 /// `%`, `_` and `\` in searched text stand for themselves.
 fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len() + 2);

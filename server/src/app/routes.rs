@@ -36,6 +36,7 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
         .merge(crate::hours::page_routes())
         .merge(crate::jobs::admin::page_routes())
         .merge(crate::training::page_routes())
+        .merge(crate::transfers::pages::routes())
         .merge(crate::auth::oidc::routes());
     crate::web::shell(state, pages)
 }
@@ -54,6 +55,7 @@ pub fn api_routes(state: AppState) -> Router<AppState> {
             .merge(crate::messages::api_routes())
             .merge(crate::hours::api_routes())
             .merge(crate::training::api_routes())
+            .merge(crate::transfers::api::routes())
             .merge(crate::jobs::admin::api_routes())
             .merge(crate::people::admin::api_routes())
             .merge(crate::tenancy::admin::api_routes()),
@@ -133,6 +135,10 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::certificates::handlers::api_print,
         crate::certificates::handlers::api_file_exemption,
         crate::certificates::handlers::api_exemptions,
+        crate::transfers::api::api_start,
+        crate::transfers::api::api_list,
+        crate::transfers::api::api_get,
+        crate::transfers::api::api_withdraw,
         crate::hours::api_my_credits,
         crate::hours::api_my_status,
         crate::hours::pages::api_my_years,
@@ -207,6 +213,10 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::certificates::handlers::LookupInput,
         crate::certificates::PrintInput,
         crate::certificates::exemptions::Filing,
+        crate::transfers::NewTransfer,
+        crate::transfers::Transfer,
+        crate::transfers::api::Started,
+        crate::transfers::api::TransferPage,
         crate::training::completions::Batch,
         crate::training::classes::ClassBody,
         crate::training::classes::ScoreBody,

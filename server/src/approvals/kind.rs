@@ -79,6 +79,8 @@ pub trait RequestKind: Default + Send + Sync + 'static {
     const CODE: &'static str;
     /// The queue's name on the tabs and in digest mails.
     const LABEL: &'static str;
+    /// What one item of the queue is called ("没有待审核的{NOUN}。").
+    const NOUN: &'static str;
     /// The casbin object guarding reviews of the kind (action `review`).
     const OBJECT: &'static str;
     const REVIEWERS: Reviewers = Reviewers::StepOrg;
@@ -128,6 +130,7 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub(super) trait DynKind: Send + Sync {
     fn code(&self) -> &'static str;
     fn label(&self) -> &'static str;
+    fn noun(&self) -> &'static str;
     fn object(&self) -> &'static str;
     fn reviewers(&self) -> Reviewers;
     fn grouped(&self) -> bool;
@@ -146,6 +149,9 @@ impl<K: RequestKind> DynKind for K {
     }
     fn label(&self) -> &'static str {
         K::LABEL
+    }
+    fn noun(&self) -> &'static str {
+        K::NOUN
     }
     fn object(&self) -> &'static str {
         K::OBJECT

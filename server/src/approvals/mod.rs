@@ -516,6 +516,7 @@ async fn queue_page_data(state: &AppState, user: &CurrentUser, query: &ListQuery
     Ok(json!({
         "items": items,
         "kinds": kinds,
+        "kind_noun": kind.noun(),
         "grouped": kind.grouped(),
         "returnable": kind.returnable(),
         "groups": groups,

@@ -200,6 +200,7 @@ async fn set_decided(tx: &mut Tx, d: &Decided<'_>, status: &str) -> Result<(), A
 impl RequestKind for Exemptions {
     const CODE: &'static str = "exemption";
     const LABEL: &'static str = "免训审核";
+    const NOUN: &'static str = "免训申请";
     const OBJECT: &'static str = "exemptions";
 
     async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {

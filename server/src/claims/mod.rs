@@ -759,6 +759,7 @@ async fn finish_decided(tx: &mut Tx, tenant: &str, id: i64, status: &str) -> Res
 impl RequestKind for Claims {
     const CODE: &'static str = "claim";
     const LABEL: &'static str = "学时申报审核";
+    const NOUN: &'static str = "学时申报";
     const OBJECT: &'static str = "claims";
     const GROUPED: bool = true;
     const RETURNABLE: bool = true;

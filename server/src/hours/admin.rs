@@ -408,7 +408,8 @@ async fn detail_page(
         "staff_detail.html",
         json!({"person": person, "years": years, "year_choices": year_choices, "credits": credits, "lists": lists,
                "pager": credit_query.paging().pager(total), "href": href, "subjects": pairs(SUBJECTS), "sources": pairs(SOURCES),
-               "query": {"credit_year": query.credit_year, "subject": query.subject, "source": query.source}}),
+               "query": {"credit_year": query.credit_year, "subject": query.subject, "source": query.source},
+               "may_transfer": user.can(&state, "transfers", "start").await}),
     )
 }
 

@@ -26,11 +26,7 @@ pub fn empty_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i6
 }
 
 /// `?a=1&b=x&` for links that keep a list's filters (pager, year links); empty values are left out.
-pub fn query_href(path: &str, pairs: &[(&str, String)]) -> String {
-    let kept: Vec<(&str, &str)> = pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect();
-    let query = serde_urlencoded::to_string(kept).unwrap_or_default();
-    if query.is_empty() { format!("{path}?") } else { format!("{path}?{query}&") }
-}
+pub use crate::paging::query_href;
 
 fn opt(v: Option<i64>) -> String {
     v.map(|n| n.to_string()).unwrap_or_default()

@@ -358,6 +358,7 @@ async fn set_registered(tx: &mut Tx, d: &Decided<'_>, status: &str) -> Result<()
 impl RequestKind for Registrations {
     const CODE: &'static str = "registration";
     const LABEL: &'static str = "注册审核";
+    const NOUN: &'static str = "注册申请";
     const OBJECT: &'static str = "registrations";
     const REVIEWERS: Reviewers = Reviewers::Subtree;
 

@@ -425,6 +425,7 @@ pub struct Declarations;
 impl RequestKind for Declarations {
     const CODE: &'static str = "declaration";
     const LABEL: &'static str = "培训班学时审核";
+    const NOUN: &'static str = "培训班学时申报";
     const OBJECT: &'static str = "declarations";
     const GROUPED: bool = true;
 

@@ -621,6 +621,7 @@ async fn set_decided(tx: &mut Tx, d: &Decided<'_>, status: &str) -> Result<(), A
 impl RequestKind for Filings {
     const CODE: &'static str = "filing";
     const LABEL: &'static str = "线下培训备案审核";
+    const NOUN: &'static str = "线下培训备案";
     const OBJECT: &'static str = "filings";
     const GROUPED: bool = true;
     const TRAIL: Option<Trail> = Some(Trail {

@@ -568,6 +568,7 @@ async fn set_decided(tx: &mut Tx, tenant: &str, id: i64, status: &str) -> Result
 impl RequestKind for Plans {
     const CODE: &'static str = "plan";
     const LABEL: &'static str = "培训计划审核";
+    const NOUN: &'static str = "培训计划";
     const OBJECT: &'static str = "plans";
     const GROUPED: bool = true;
     const TRAIL: Option<Trail> =

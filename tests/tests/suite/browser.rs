@@ -246,3 +246,47 @@ async fn class_declared_and_audited_through_pages() {
     assert_eq!(s.count("SELECT COUNT(*) FROM credits WHERE source = 'offline'").await, 2);
     c.close().await.unwrap();
 }
+
+/// Issue 15 §1: a Hunan school admin opens a staff member's page, 调出 to the hospital; the hospital's
+/// admin confirms it in 调入审核; the person is the hospital's and the school's record says 已调入.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_out_and_confirmed_in_through_pages() {
+    let Some((c, _driver, _profile)) = browser().await else { return };
+    let s = TestServer::start(Backend::Sqlite).await;
+    let hospital: (String,) =
+        s.db.one(jijiao::db::q("SELECT name FROM orgs WHERE tenant_id = 'hunan' AND ext_key = 'demo:unit:hospital'")).await.unwrap();
+    let id_number = jijiao::demo::demo_id_number("hunan", 101);
+    login_page(&c, &s, "hunan", "unit", 201).await;
+    let person = s.count(&format!("SELECT id FROM people WHERE id_number = '{id_number}'")).await;
+    c.goto(&s.url("hunan", &format!("/staff/{person}"))).await.unwrap();
+    click(&c, Locator::LinkText("调出")).await;
+    // A unit that does not exist is named on the form, and nothing is filed.
+    fill(&c, "to_unit", "不存在的单位").await;
+    fill(&c, "reason", "工作调动").await;
+    click(&c, Locator::Css("form.form button.primary")).await;
+    let error = c.wait().for_element(Locator::Css("[data-field=to_unit_id]")).await.unwrap();
+    assert!(error.text().await.unwrap().contains("找不到该单位"));
+    fill(&c, "to_unit", &hospital.0).await;
+    click(&c, Locator::Css("form.form button.primary")).await;
+    c.wait().for_element(Locator::Css(".notice")).await.unwrap();
+    assert!(c.source().await.unwrap().contains("待审核"));
+
+    login_page(&c, &s, "hunan", "unit", 202).await;
+    click(&c, Locator::LinkText("调入审核")).await;
+    click(&c, Locator::LinkText("详细")).await;
+    c.wait().for_element(Locator::LinkText("调转详情")).await.unwrap();
+    assert!(c.source().await.unwrap().contains("工作调动"));
+    click(&c, Locator::Css("button[value=approve]")).await;
+    c.wait().for_element(Locator::Css(".notice")).await.unwrap();
+    assert_eq!(
+        s.count(&format!("SELECT unit_id FROM people WHERE id = {person}")).await,
+        s.count("SELECT id FROM orgs WHERE tenant_id = 'hunan' AND ext_key = 'demo:unit:hospital'").await
+    );
+
+    login_page(&c, &s, "hunan", "unit", 201).await;
+    click(&c, Locator::LinkText("人员调转")).await;
+    click(&c, Locator::LinkText("调出")).await;
+    c.wait().for_element(Locator::Css("table.list")).await.unwrap();
+    assert!(c.source().await.unwrap().contains("已调入"));
+    c.close().await.unwrap();
+}

@@ -23,3 +23,4 @@ mod progress;
 mod registration;
 mod storage;
 mod todos;
+mod transfers;

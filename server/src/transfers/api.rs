@@ -1,0 +1,81 @@
+//! Transfers in the JSON API: start (调出), list in and out (调转记录), one transfer, withdraw. Decisions go
+//! through `POST /api/v1/approvals/decisions` with kind `transfer`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{NewTransfer, Transfer, TransferQuery};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The answer to starting a transfer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Started {
+    pub id: i64,
+    /// `pending` (waiting for the receiving side), or `approved` where the route has no step
+    pub status: &'static str,
+}
+
+/// A page of transfers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TransferPage {
+    pub items: Vec<Transfer>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/transfers", request_body = NewTransfer, tag = "transfers",
+    params(("tenant" = String, Path, description = "Tenant code")),
+    responses((status = 201, body = Started, description = "Started; waiting for the receiving side's approval"),
+              (status = 404, description = "No such person in the caller's scope"),
+              (status = 409, description = "transfer_pending: the person has a transfer waiting"),
+              (status = 422, description = "Field errors (to_unit_id, reason, effective_on)")))]
+pub async fn api_start(State(state): State<AppState>, user: CurrentUser, Json(input): Json<NewTransfer>) -> Result<Response, AppError> {
+    let (id, status) = super::start(&state, &user, &input).await?;
+    Ok((StatusCode::CREATED, Json(Started { id, status })).into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/transfers", tag = "transfers",
+    params(("tenant" = String, Path, description = "Tenant code"), TransferQuery),
+    responses((status = 200, body = TransferPage, description = "Transfers out of and into the caller's scope, newest first"),
+              (status = 422, description = "Unknown direction or status")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<TransferQuery>,
+) -> Result<Json<TransferPage>, AppError> {
+    let (items, total) = super::list(&state, &user, &query).await?;
+    let paging = query.paging();
+    Ok(Json(TransferPage { items, total, page: paging.page, per_page: paging.per_page }))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/transfers/{id}", tag = "transfers",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Transfer id")),
+    responses((status = 200, description = "{transfer, steps, trail, person}"), (status = 404, description = "Not a transfer of the caller's scope")))]
+pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let (transfer, _) = super::get(&state, &user, id).await?;
+    Ok(Json(super::detail_json(&state, user.tenant_code(), &transfer).await?))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/transfers/{id}/withdraw", tag = "transfers",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Transfer id")),
+    responses((status = 204, description = "Withdrawn"), (status = 403, description = "Not the sending side"),
+              (status = 404, description = "Not a transfer of the caller's scope"), (status = 409, description = "already_decided")))]
+pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    super::withdraw(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/transfers", get(api_list).post(api_start))
+        .route("/transfers/{id}", get(api_get))
+        .route("/transfers/{id}/withdraw", post(api_withdraw))
+}
