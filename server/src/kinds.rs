@@ -48,5 +48,6 @@ registry! {
         crate::training::declarations::Declarations,
         crate::training::filings::Filings,
         crate::transfers::Transfers,
+        crate::changes::PersonChanges,
     ]
 }

@@ -8,6 +8,7 @@ pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod certificates;
+pub mod changes;
 pub mod china_time;
 pub mod claims;
 pub mod cli;

@@ -37,6 +37,7 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
         .merge(crate::jobs::admin::page_routes())
         .merge(crate::training::page_routes())
         .merge(crate::transfers::pages::routes())
+        .merge(crate::changes::pages::routes())
         .merge(crate::auth::oidc::routes());
     crate::web::shell(state, pages)
 }
@@ -56,6 +57,7 @@ pub fn api_routes(state: AppState) -> Router<AppState> {
             .merge(crate::hours::api_routes())
             .merge(crate::training::api_routes())
             .merge(crate::transfers::api::routes())
+            .merge(crate::changes::api::routes())
             .merge(crate::jobs::admin::api_routes())
             .merge(crate::people::admin::api_routes())
             .merge(crate::tenancy::admin::api_routes()),
@@ -139,6 +141,9 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::transfers::api::api_list,
         crate::transfers::api::api_get,
         crate::transfers::api::api_withdraw,
+        crate::changes::api::api_file,
+        crate::changes::api::api_mine,
+        crate::changes::api::api_withdraw,
         crate::hours::api_my_credits,
         crate::hours::api_my_status,
         crate::hours::pages::api_my_years,
@@ -217,6 +222,11 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::transfers::Transfer,
         crate::transfers::api::Started,
         crate::transfers::api::TransferPage,
+        crate::changes::NewChange,
+        crate::changes::PersonChange,
+        crate::changes::FieldChange,
+        crate::changes::api::Filed,
+        crate::changes::api::ChangePage,
         crate::training::completions::Batch,
         crate::training::classes::ClassBody,
         crate::training::classes::ScoreBody,

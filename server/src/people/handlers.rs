@@ -18,7 +18,7 @@ use crate::state::AppState;
 use crate::tenancy::{TenantCtx, form_options};
 use crate::web::Page;
 
-pub const FORM_LISTS: &[&str] = &["education", "ethnicity", "title_level", "post", "gender", "region"];
+pub const FORM_LISTS: &[&str] = &["education", "ethnicity", "title_level", "title_series", "post", "gender", "region"];
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/registrations/staff", request_body = StaffRegistration, tag = "registrations",
     responses((status = 201, description = "Registered: status active or pending"), (status = 422, description = "Invalid fields, nothing stored")))]

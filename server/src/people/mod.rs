@@ -418,6 +418,7 @@ pub struct Profile {
     pub department_name: Option<String>,
     pub title: Option<String>,
     pub title_level: String,
+    pub title_series: Option<String>,
     pub title_date: Option<NaiveDate>,
     pub post: String,
 }
@@ -425,7 +426,7 @@ pub struct Profile {
 pub async fn profile(db: &Db, tenant: &str, person_id: i64) -> Result<Option<Profile>, sqlx::Error> {
     db.opt(
         q("SELECT p.id, p.id_number, p.name, p.gender, p.ethnicity, p.phone, p.email, p.native_place, p.education, p.major, p.school, \
-           p.graduated_on, p.unit_id, u.name AS unit_name, p.department_id, d.name AS department_name, p.title, p.title_level, p.title_date, p.post \
+           p.graduated_on, p.unit_id, u.name AS unit_name, p.department_id, d.name AS department_name, p.title, p.title_level, p.title_series, p.title_date, p.post \
            FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
            LEFT JOIN orgs d ON d.tenant_id = p.tenant_id AND d.id = p.department_id \
            WHERE p.tenant_id = $1 AND p.id = $2")
@@ -446,18 +447,38 @@ pub async fn profile_json(db: &Db, tenant: &str, person_id: i64) -> Result<serde
 }
 
 /// Saves the editable part of the caller's own profile.
+/// The profile update with the title fields as they are: a title, title level or title date changes only
+/// through a change audit (`crate::changes`), so a different value is a field error and a missing one
+/// keeps the current value.
+fn keep_title(input: &ProfileUpdate, current: &Profile, errors: &mut FieldErrors) -> ProfileUpdate {
+    const THROUGH_AUDIT: &str = "职称信息须通过“职称变更”提交审核，审核通过后生效";
+    let current_title = current.title.clone().unwrap_or_default();
+    let current_date = current.title_date.map(|d| d.to_string());
+    if !input.title.trim().is_empty() && input.title.trim() != current_title {
+        errors.add("title", THROUGH_AUDIT);
+    }
+    if !input.title_level.is_empty() && input.title_level != current.title_level {
+        errors.add("title_level", THROUGH_AUDIT);
+    }
+    if let Some(date) = input.title_date.as_deref().map(str::trim).filter(|d| !d.is_empty())
+        && Some(date) != current_date.as_deref()
+    {
+        errors.add("title_date", THROUGH_AUDIT);
+    }
+    ProfileUpdate { title: current_title, title_level: current.title_level.clone(), title_date: current_date, ..input.clone() }
+}
+
 pub async fn update_profile(state: &AppState, user: &auth::CurrentUser, input: &ProfileUpdate) -> Result<(), AppError> {
     user.authorize(state, "profile", "update").await?;
     let code = user.tenant_code();
     let Some(person_id) = user.account.person_id else {
         return Err(AppError::bad_request("no_profile", "管理员账号没有个人档案"));
     };
-    let (unit_id, old_title_level, old_post): (i64, String, String) = state
-        .db
-        .one(q("SELECT unit_id, title_level, post FROM people WHERE tenant_id = $1 AND id = $2").bind(code).bind(person_id))
-        .await?;
+    let current = profile(&state.db, code, person_id).await?.ok_or_else(AppError::not_found)?;
+    let (unit_id, old_title_level, old_post) = (current.unit_id, current.title_level.clone(), current.post.clone());
     let unit = orgs::get(&state.db, code, unit_id).await?;
     let mut errors = FieldErrors::default();
+    let input = &keep_title(input, &current, &mut errors);
     let dates = check_editable(&state.db, code, input, unit.as_ref(), &mut errors).await?;
     errors.finish()?;
     let mut tx = state.db.begin().await?;

@@ -29,6 +29,7 @@ pub const EDITABLE: &[(&str, &str)] = &[
     ("institution_level", "施教机构级别"),
     ("education", "学历"),
     ("ethnicity", "民族"),
+    ("title_series", "职称系列"),
 ];
 
 fn check_kind(kind: &str) -> Result<&'static str, AppError> {

@@ -162,10 +162,14 @@ async fn profile_update_keeps_identity(s: TestServer) {
     update["unit_id"] = json!(1);
     update["graduated_on"] = json!("2002-07-01");
     update["title_date"] = json!("2015-09-01");
+    // The title changes only through a change audit (issue 15 §2): a new level here is a field error.
+    let (status, body) = json_of(staff.patch(s.api("hunan", "/me/profile")).json(&update).send().await.unwrap()).await;
+    assert_eq!((status, body["fields"]["title_level"].is_string()), (422, true), "{body}");
+    update["title_level"] = before["title_level"].clone();
     let (status, after) = json_of(staff.patch(s.api("hunan", "/me/profile")).json(&update).send().await.unwrap()).await;
     assert_eq!(status, 200, "{after}");
     assert_eq!(after["phone"], "13911112222");
-    assert_eq!(after["title_level"], "deputy_senior");
+    assert_eq!(after["title_level"], before["title_level"]);
     assert_eq!(after["name"], before["name"]);
     assert_eq!(after["unit_id"], before["unit_id"]);
     update["email"] = json!("not-an-email");

@@ -99,3 +99,17 @@ pub fn csrf_in(html: &str) -> String {
     let re = regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#).unwrap();
     re.captures(html).map(|c| c[1].to_owned()).expect("a form with a CSRF token")
 }
+
+/// Copies a folder tree (a tenants folder to edit in a test).
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -6,6 +6,7 @@ mod auth;
 mod browser;
 mod certificates;
 mod certificates_pdf;
+mod changes;
 mod claims;
 mod common;
 mod filings;

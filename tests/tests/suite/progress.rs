@@ -92,15 +92,21 @@ async fn status_follows_the_ledger(s: TestServer) {
     assert_eq!(s.count("SELECT COUNT(*) FROM credits WHERE revoked_at IS NOT NULL").await, 1);
     let _ = public;
 
-    // A new title level is judged again for this year (through the profile form's API).
+    // A new title level is judged again for this year (once its change audit is approved).
     let staff = s.demo("hunan", "staff", 101).await;
     let (_, mut profile) = json_of(staff.get(s.api("hunan", "/me/profile")).send().await.unwrap()).await;
     let this_year = jijiao::hours::this_year();
-    profile["title_level"] = json!("senior");
-    profile["graduated_on"] = json!("2002-07-01");
-    let (status, body) = json_of(staff.patch(s.api("hunan", "/me/profile")).json(&profile).send().await.unwrap()).await;
+    let (status, body) =
+        json_of(staff.post(s.api("hunan", "/me/changes")).json(&json!({"fields": {"title_level": "senior"}})).send().await.unwrap()).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(queued_recomputes(&s).await, 0, "not before it is approved");
+    let unit_admin = s.demo("hunan", "unit", 201).await;
+    let (_, queue) = json_of(unit_admin.get(s.api("hunan", "/approvals?kind=person_change")).send().await.unwrap()).await;
+    let (status, body) = decide(&unit_admin, &s, "hunan", &[queue["items"][0]["id"].as_i64().unwrap()], "approve", None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(queued_recomputes(&s).await, 1, "the title level changed");
+    profile["title_level"] = json!("senior");
+    profile["graduated_on"] = json!("2002-07-01");
     assert_eq!(stored(&s, "hunan", person, this_year).await.map(|r| r.3), Some("pending"));
     s.drain_jobs().await;
     assert_eq!(stored(&s, "hunan", person, this_year).await.map(|r| r.3), Some("computed"));
@@ -473,19 +479,6 @@ async fn tenant_sync_recomputes_on_new_rules(s: TestServer) {
     );
 }
 both!(tenant_sync_recomputes_on_new_rules, tenant_sync_recomputes_on_new_rules);
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// Every route of this module is in the OpenAPI document.
 async fn routes_are_documented(s: TestServer) {

@@ -1,0 +1,137 @@
+//! Change audits of a person's title (issue 15 §2): invisible until approved on the route the tenant's
+//! plugin names, then in force, and the yearly requirement follows the new title level.
+
+use jijiao_tests::{Backend, TestServer, both, json_of};
+use reqwest::Client;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+async fn file(client: &Client, s: &TestServer, tenant: &str, fields: Value) -> (u16, Value) {
+    json_of(client.post(s.api(tenant, "/me/changes")).json(&json!({"fields": fields})).send().await.unwrap()).await
+}
+
+async fn queue(client: &Client, s: &TestServer, tenant: &str) -> Vec<Value> {
+    let (status, body) = json_of(client.get(s.api(tenant, "/approvals?kind=person_change")).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    body["items"].as_array().cloned().unwrap_or_default()
+}
+
+async fn me(client: &Client, s: &TestServer, tenant: &str, path: &str) -> Value {
+    let (status, body) = json_of(client.get(s.api(tenant, path)).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Henan with a requirement table where senior titles need 120 hours: the change is invisible until the
+/// unit's admin approves it, then the profile and this year's requirement follow.
+async fn a_title_change_takes_effect_only_when_approved(backend: Backend) {
+    let tenants = tempfile::tempdir().unwrap();
+    let root = jijiao_tests::workspace_root().join("tenants");
+    for tenant in ["hunan", "henan", "hubei"] {
+        copy_dir(&root.join(tenant), &tenants.path().join(tenant));
+    }
+    let rules = tenants.path().join("henan/rules.toml");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    let senior = "{ title_level = \"senior\", public = 24, professional = 60, total = 90 }";
+    assert!(text.contains(senior), "the test edits Henan's senior row");
+    std::fs::write(&rules, text.replacen(senior, "{ title_level = \"senior\", public = 24, professional = 96, total = 120 }", 1)).unwrap();
+    let dir = tenants.path().to_path_buf();
+    let s = TestServer::start_with(backend, move |config| config.tenants_dir = dir).await;
+
+    let staff = s.demo("henan", "staff", 101).await;
+    let year = jijiao::hours::this_year();
+    assert_eq!(me(&staff, &s, "henan", &format!("/me/status?year={year}")).await["required"]["total"], 90);
+
+    // Bad requests change nothing.
+    for (fields, field) in [
+        (json!({"name": "改名"}), "name"),
+        (json!({"title_level": "emperor"}), "title_level"),
+        (json!({"title_series": "astrology"}), "title_series"),
+        (json!({"title_level": "intermediate"}), "title_level"),
+        (json!({"title_date": "2099-01-01"}), "title_date"),
+        (json!({"title": "=HYPERLINK()"}), "title"),
+        (json!({}), "fields"),
+    ] {
+        let (status, body) = file(&staff, &s, "henan", fields).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body["fields"][field].is_string(), "{field}: {body}");
+    }
+    assert_eq!(s.count("SELECT COUNT(*) FROM person_changes").await, 0);
+
+    let (status, body) = file(
+        &staff,
+        &s,
+        "henan",
+        json!({"title": "主任医师", "title_level": "senior", "title_series": "health", "title_date": "2026-06-30"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "pending");
+    let (status, body) = file(&staff, &s, "henan", json!({"title_level": "deputy_senior"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("change_pending")), "{body}");
+    // Pending: the profile is unchanged and shows nothing new; the person's list says it waits.
+    let profile = me(&staff, &s, "henan", "/me/profile").await;
+    assert_eq!((profile["title_level"].as_str(), profile["title_series"].as_str()), (Some("intermediate"), None), "{profile}");
+    let mine = me(&staff, &s, "henan", "/me/changes").await;
+    assert_eq!(mine["items"][0]["status_label"], "待审核", "{mine}");
+
+    // Henan: the person's unit admin reviews it and sees old → new.
+    let unit_admin = s.demo("henan", "unit", 201).await;
+    let items = queue(&unit_admin, &s, "henan").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let detail = me(&unit_admin, &s, "henan", &format!("/approvals/{}", items[0]["id"])).await;
+    let level = detail["subject"]["change"]["changes"].as_array().unwrap().iter().find(|c| c["field"] == "title_level").cloned().unwrap();
+    assert_eq!((level["old_text"].as_str(), level["new_text"].as_str()), (Some("中级"), Some("正高级")), "{detail}");
+    // Another unit's admin has nothing to review; another tenant's gets nothing either.
+    assert!(queue(&s.demo("henan", "unit", 202).await, &s, "henan").await.is_empty());
+    let hunan = s.demo("hunan", "unit", 201).await;
+    assert!(queue(&hunan, &s, "hunan").await.is_empty());
+    assert_eq!(decide(&hunan, &s, "hunan", &[items[0]["id"].as_i64().unwrap()], "approve", None).await.0, 404);
+
+    let (status, body) = decide(&unit_admin, &s, "henan", &[items[0]["id"].as_i64().unwrap()], "approve", None).await;
+    assert_eq!(status, 200, "{body}");
+    let profile = me(&staff, &s, "henan", "/me/profile").await;
+    assert_eq!(
+        (profile["title"].as_str(), profile["title_level"].as_str(), profile["title_series"].as_str(), profile["title_date"].as_str()),
+        (Some("主任医师"), Some("senior"), Some("health"), Some("2026-06-30")),
+        "{profile}"
+    );
+    s.drain_jobs().await;
+    assert_eq!(me(&staff, &s, "henan", &format!("/me/status?year={year}")).await["required"]["total"], 120);
+    let messages = me(&staff, &s, "henan", "/messages").await;
+    assert!(messages.to_string().contains("职称变更已通过"), "{messages}");
+}
+both!(a_title_change_takes_effect_only_when_approved, a_title_change_takes_effect_only_when_approved, backend);
+
+/// Hubei: the unit's supervising department reviews (the school's is the provincial education
+/// department); a rejection leaves everything as it was; a pending change can be withdrawn.
+async fn hubei_title_changes_go_to_the_supervising_department(s: TestServer) {
+    let staff = s.demo("hubei", "staff", 101).await;
+    let (status, body) = file(&staff, &s, "hubei", json!({"title_series": "school_teacher"})).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(queue(&s.demo("hubei", "unit", 201).await, &s, "hubei").await.is_empty(), "not the unit itself");
+    let authority = s.demo("hubei", "authority", 401).await;
+    let items = queue(&authority, &s, "hubei").await;
+    assert_eq!(items.len(), 1);
+    let (status, _) = decide(&authority, &s, "hubei", &[items[0]["id"].as_i64().unwrap()], "reject", Some("请上传聘任文件")).await;
+    assert_eq!(status, 200);
+    assert!(me(&staff, &s, "hubei", "/me/profile").await["title_series"].is_null());
+    assert_eq!(me(&staff, &s, "hubei", "/me/changes").await["items"][0]["status"], "rejected");
+
+    let (status, body) = file(&staff, &s, "hubei", json!({"title_series": "school_teacher"})).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    // The person's page shows the pending change with its new value and offers withdrawing it.
+    let html = staff.get(s.url("hubei", "/account/changes")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("待审核的变更") && html.contains("中小学教师") && html.contains("撤回变更申请"), "{html}");
+    assert!(html.contains("请上传聘任文件") || html.contains("未通过"), "the rejected one is in the history");
+    let other = s.demo("hubei", "staff", 102).await;
+    assert_eq!(other.post(s.api("hubei", &format!("/me/changes/{id}/withdraw"))).send().await.unwrap().status(), 404, "not theirs");
+    assert_eq!(staff.post(s.api("hubei", &format!("/me/changes/{id}/withdraw"))).send().await.unwrap().status(), 204);
+    assert!(queue(&authority, &s, "hubei").await.is_empty());
+    // Admins have no profile to change.
+    let (status, _) = file(&authority, &s, "hubei", json!({"title_series": "health"})).await;
+    assert!(status == 403 || status == 400, "{status}");
+}
+both!(hubei_title_changes_go_to_the_supervising_department, hubei_title_changes_go_to_the_supervising_department);
