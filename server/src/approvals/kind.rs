@@ -120,6 +120,27 @@ pub trait RequestKind: Default + Send + Sync + 'static {
     fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> impl Future<Output = Result<Value, AppError>> + Send;
 }
 
+/// Settles a kind's own subject row that is still pending (`table` has `tenant_id`, `id`, `status` and
+/// `decided_at`): `status` becomes the outcome. 409 `already_decided` when it was settled meanwhile (a
+/// withdrawal, another decision), which rolls the deciding batch back.
+pub async fn settle_subject_tx(tx: &mut Tx, table: &'static str, tenant: &str, id: i64, status: &str) -> Result<(), AppError> {
+    let changed = tx
+        .run(
+            crate::db::q(format!(
+                "UPDATE {table} SET status = $3, decided_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'"
+            ))
+            .bind(tenant)
+            .bind(id)
+            .bind(status)
+            .bind(chrono::Utc::now()),
+        )
+        .await?;
+    if changed == 0 {
+        return Err(AppError::conflict("already_decided", "该申请已被处理"));
+    }
+    Ok(())
+}
+
 /// A request kind the engine decides: implemented for each kind by `crate::kinds`'s list and nowhere
 /// else, so opening rows of a kind that is not registered does not compile.
 pub trait Registered: RequestKind {}

@@ -182,19 +182,7 @@ pub struct Exemptions;
 
 /// Sets the exemption's outcome, unless it was decided meanwhile (then 409).
 async fn set_decided(tx: &mut Tx, d: &Decided<'_>, status: &str) -> Result<(), AppError> {
-    let changed = tx
-        .run(
-            q("UPDATE exemptions SET status = $3, decided_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
-                .bind(d.tenant)
-                .bind(d.item.subject_id)
-                .bind(status)
-                .bind(Utc::now()),
-        )
-        .await?;
-    if changed == 0 {
-        return Err(AppError::conflict("already_decided", "该申请已被处理"));
-    }
-    Ok(())
+    approvals::settle_subject_tx(tx, "exemptions", d.tenant, d.item.subject_id, status).await
 }
 
 impl RequestKind for Exemptions {

@@ -259,19 +259,7 @@ async fn apply_tx(tx: &mut Tx, tenant: &str, id: i64, actor: Option<i64>) -> Res
 }
 
 async fn set_status_tx(tx: &mut Tx, tenant: &str, id: i64, status: &str) -> Result<(), AppError> {
-    let changed = tx
-        .run(
-            q("UPDATE person_changes SET status = $3, decided_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
-                .bind(tenant)
-                .bind(id)
-                .bind(status)
-                .bind(Utc::now()),
-        )
-        .await?;
-    if changed == 0 {
-        return Err(AppError::conflict("already_decided", "该变更申请已被处理"));
-    }
-    Ok(())
+    approvals::settle_subject_tx(tx, "person_changes", tenant, id, status).await
 }
 
 /// The caller's own change requests, newest first.
@@ -319,14 +307,6 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<(
         .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// The person's pending change, if any (the profile shows it).
-pub async fn pending_for(db: &Db, tenant: &str, person_id: i64) -> Result<Option<PersonChange>, AppError> {
-    let row: Option<Row> = db
-        .opt(q(format!("{SELECT} WHERE c.tenant_id = $1 AND c.person_id = $2 AND c.status = 'pending'")).bind(tenant).bind(person_id))
-        .await?;
-    Ok(row.map(Into::into))
 }
 
 /// Title changes in the approval queue.

@@ -269,19 +269,7 @@ async fn apply_tx(tx: &mut Tx, tenant: &str, id: i64, actor: Option<i64>) -> Res
 
 /// Sets a pending transfer's outcome; 409 when it is no longer pending.
 async fn set_status_tx(tx: &mut Tx, tenant: &str, id: i64, status: &str) -> Result<(), AppError> {
-    let changed = tx
-        .run(
-            q("UPDATE transfers SET status = $3, decided_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
-                .bind(tenant)
-                .bind(id)
-                .bind(status)
-                .bind(Utc::now()),
-        )
-        .await?;
-    if changed == 0 {
-        return Err(AppError::conflict("already_decided", "该调转申请已被处理"));
-    }
-    Ok(())
+    approvals::settle_subject_tx(tx, "transfers", tenant, id, status).await
 }
 
 crate::paging::list_query! {
