@@ -49,5 +49,6 @@ registry! {
         crate::training::filings::Filings,
         crate::transfers::Transfers,
         crate::changes::PersonChanges,
+        crate::changes::OrgChanges,
     ]
 }

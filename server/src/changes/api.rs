@@ -1,5 +1,6 @@
-//! Change audits in the JSON API: file one's own title change, list one's changes, withdraw one.
-//! Decisions go through `POST /api/v1/approvals/decisions` with kind `person_change`.
+//! Change audits in the JSON API: a person's own title changes and an admin's changes of their own
+//! organisation — file, list, withdraw. Decisions go through `POST /api/v1/approvals/decisions` with kind
+//! `person_change` or `org_change`.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -8,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
-use super::{NewChange, PersonChange};
+use super::{ChangeRequest, NewChange};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -24,7 +25,7 @@ pub struct Filed {
 /// A page of the caller's changes.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ChangePage {
-    pub items: Vec<PersonChange>,
+    pub items: Vec<ChangeRequest>,
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
@@ -59,7 +60,9 @@ pub async fn api_mine(
     Ok(Json(ChangePage { items, total, page: paging.page, per_page: paging.per_page }))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/me/changes/{id}/withdraw", tag = "changes",
+/// `POST /me/changes/{id}/withdraw` (a person's own) and `POST /changes/{id}/withdraw` (also an
+/// organisation's, by its admin).
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/changes/{id}/withdraw", tag = "changes",
     params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Change id")),
     responses((status = 204, description = "Withdrawn"), (status = 404, description = "Not the caller's change"),
               (status = 409, description = "already_decided")))]
@@ -68,6 +71,41 @@ pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/changes", request_body = NewChange, tag = "changes",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "The caller's own organisation")),
+    responses((status = 201, body = Filed, description = "Filed; waiting for the route's approval"),
+              (status = 404, description = "Not the caller's own organisation"),
+              (status = 409, description = "change_pending: a change of this organisation waits already"),
+              (status = 422, description = "Field errors: unknown fields, invalid values, values that change nothing")))]
+pub async fn api_file_org(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(input): Json<NewChange>,
+) -> Result<Response, AppError> {
+    let (id, status) = super::file_org(&state, &user, id, &input).await?;
+    Ok((StatusCode::CREATED, Json(Filed { id, status })).into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}/changes", tag = "changes",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "The caller's own organisation"), ChangeQuery),
+    responses((status = 200, body = ChangePage, description = "The organisation's changes, newest first"),
+              (status = 404, description = "Not the caller's own organisation")))]
+pub async fn api_of_org(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<ChangeQuery>,
+) -> Result<Json<ChangePage>, AppError> {
+    let paging = query.paging();
+    let (_, items, total) = super::of_org(&state, &user, id, paging).await?;
+    Ok(Json(ChangePage { items, total, page: paging.page, per_page: paging.per_page }))
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/me/changes", get(api_mine).post(api_file)).route("/me/changes/{id}/withdraw", post(api_withdraw))
+    Router::new()
+        .route("/me/changes", get(api_mine).post(api_file))
+        .route("/me/changes/{id}/withdraw", post(api_withdraw))
+        .route("/orgs/{id}/changes", get(api_of_org).post(api_file_org))
+        .route("/changes/{id}/withdraw", post(api_withdraw))
 }

@@ -1,9 +1,13 @@
-//! Change audits (变更审核管理, seed 004 §5.1.4). A person's professional title — title, title level,
-//! title series, title date — changes only when the route the tenant's rules plugin names for a
-//! `person-change` (against the person's unit: Hubei its supervising department, Hunan and Henan the
-//! unit's admin) approves it; until then the profile shows the pending change and the reviewer sees old →
-//! new for each field. Approval writes the fields and has this year's status judged again when the title
-//! level changed (the yearly requirement may depend on it).
+//! Change audits (变更审核管理, seed 004 §5.1.4), two request kinds over one table:
+//! - a person's professional title — title, title level, title series, title date — changes only when the
+//!   route the tenant's rules plugin names for a `person-change` (against the person's unit: Hubei its
+//!   supervising department, Hunan and Henan the unit's admin) approves it; approval has this year's
+//!   status judged again when the title level changed (the yearly requirement may depend on it);
+//! - an organisation's information — name, address, contact, nature, industry, affiliation — is edited
+//!   by its admin as an `org-change`, routed like its registration (Hubei the supervising department,
+//!   Hunan and Henan the HR bureau).
+//!
+//! Until approved the pages show the pending change; the reviewer sees old → new for each field.
 
 pub mod api;
 pub mod pages;
@@ -18,23 +22,104 @@ use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind
 use crate::auth::CurrentUser;
 use crate::db::{Db, Tx, q};
 use crate::error::{AppError, FieldErrors, ResultExt};
+use crate::orgs::Org;
 use crate::paging::Paging;
 use crate::rules::model::RequestKind as RouteKind;
 use crate::state::AppState;
 
-/// The casbin object: staff `apply`, reviewers `review`.
+/// The casbin objects: `apply` (staff for their title, admins for their organisation) and `review`.
 pub(crate) const OBJECT: &str = "person_changes";
+pub(crate) const ORG_OBJECT: &str = "org_changes";
 const STATUSES: &[(&str, &str)] = &[("pending", "待审核"), ("approved", "已生效"), ("rejected", "未通过"), ("withdrawn", "已撤回")];
 
-/// The fields a person may ask to change, with their Chinese names, in display order.
-pub const FIELDS: &[(&str, &str)] =
-    &[("title", "职称"), ("title_level", "职称等级"), ("title_series", "职称系列"), ("title_date", "职称获取时间")];
+/// How a field's new value is checked.
+#[derive(Debug, Clone, Copy)]
+enum Check {
+    /// Free text of at most this many characters.
+    Text(usize),
+    /// A code of the tenant's basic data of this kind.
+    Code(&'static str),
+    /// A past date.
+    Date,
+}
 
-/// A change to ask for (`POST /api/v1/me/changes`): the new values of some of [`FIELDS`].
+/// A changeable field: its key (also its column), its Chinese name and its check.
+type FieldSpec = (&'static str, &'static str, Check);
+
+/// What a change request changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// A person's title (the person's own request).
+    Person,
+    /// An organisation's information (its admin's request).
+    Org,
+}
+
+impl Subject {
+    fn code(self) -> &'static str {
+        match self {
+            Subject::Person => "person",
+            Subject::Org => "org",
+        }
+    }
+
+    fn from_code(code: &str) -> Subject {
+        if code == "org" { Subject::Org } else { Subject::Person }
+    }
+
+    /// The fields that may be asked for, in display order.
+    fn fields(self) -> &'static [FieldSpec] {
+        match self {
+            Subject::Person => &[
+                ("title", "职称", Check::Text(50)),
+                ("title_level", "职称等级", Check::Code("title_level")),
+                ("title_series", "职称系列", Check::Code("title_series")),
+                ("title_date", "职称获取时间", Check::Date),
+            ],
+            Subject::Org => &[
+                ("name", "单位名称", Check::Text(100)),
+                ("address", "单位地址", Check::Text(200)),
+                ("contact_name", "联系人", Check::Text(50)),
+                ("contact_phone", "联系电话", Check::Text(30)),
+                ("nature", "单位性质", Check::Code("unit_nature")),
+                ("industry", "所属行业", Check::Code("industry")),
+                ("affiliation", "隶属关系", Check::Code("affiliation")),
+            ],
+        }
+    }
+
+    /// The table the approved values are written to.
+    fn table(self) -> &'static str {
+        match self {
+            Subject::Person => "people",
+            Subject::Org => "orgs",
+        }
+    }
+
+    /// The approval rows' `subject_type` (also the audit actions' prefix).
+    fn subject_type(self) -> &'static str {
+        match self {
+            Subject::Person => "person_change",
+            Subject::Org => "org_change",
+        }
+    }
+
+    /// What the queue's summary calls such a change.
+    fn noun(self) -> &'static str {
+        match self {
+            Subject::Person => "职称变更",
+            Subject::Org => "单位信息变更",
+        }
+    }
+}
+
+/// A change to ask for (`POST /api/v1/me/changes`, `POST /api/v1/orgs/{id}/changes`): the new values of
+/// some of the subject's fields.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewChange {
-    /// `{"title": "…", "title_level": "senior", "title_series": "health", "title_date": "2026-06-30"}`: any
-    /// of them; codes from the tenant's basic data
+    /// A person's title: any of `title`, `title_level`, `title_series` (codes from the tenant's basic
+    /// data), `title_date` (YYYY-MM-DD). An organisation: any of `name`, `address`, `contact_name`,
+    /// `contact_phone`, `nature`, `industry`, `affiliation` (codes from basic data)
     #[schema(value_type = Object)]
     pub fields: Map<String, Value>,
 }
@@ -53,11 +138,16 @@ pub struct FieldChange {
 
 /// A change request as its pages and the reviewer see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PersonChange {
+pub struct ChangeRequest {
     pub id: i64,
-    pub person_id: i64,
-    pub person_name: String,
-    pub unit_name: String,
+    /// person or org
+    pub subject: String,
+    /// The person of a title change
+    pub person_id: Option<i64>,
+    pub person_name: Option<String>,
+    /// The organisation changed, or the person's unit
+    pub org_id: i64,
+    pub org_name: String,
     pub changes: Vec<FieldChange>,
     /// pending, approved, rejected or withdrawn
     pub status: String,
@@ -69,28 +159,32 @@ pub struct PersonChange {
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
-    person_id: i64,
-    person_name: String,
-    unit_name: String,
+    subject: String,
+    person_id: Option<i64>,
+    person_name: Option<String>,
+    org_id: i64,
+    org_name: String,
     changes: String,
     status: String,
     created_at: DateTime<Utc>,
     decided_at: Option<DateTime<Utc>>,
 }
 
-const SELECT: &str = "SELECT c.id, c.person_id, p.name AS person_name, u.name AS unit_name, c.changes, c.status, c.created_at, c.decided_at \
-     FROM person_changes c JOIN people p ON p.tenant_id = c.tenant_id AND p.id = c.person_id \
-     JOIN orgs u ON u.tenant_id = c.tenant_id AND u.id = c.unit_id";
+const SELECT: &str = "SELECT c.id, c.subject, c.person_id, p.name AS person_name, c.org_id, o.name AS org_name, c.changes, c.status, \
+     c.created_at, c.decided_at FROM change_requests c LEFT JOIN people p ON p.tenant_id = c.tenant_id AND p.id = c.person_id \
+     JOIN orgs o ON o.tenant_id = c.tenant_id AND o.id = c.org_id";
 
-impl From<Row> for PersonChange {
+impl From<Row> for ChangeRequest {
     fn from(row: Row) -> Self {
         let changes = serde_json::from_str(&row.changes).unwrap_or_default();
         let status_label = STATUSES.iter().find(|(code, _)| *code == row.status).map_or("", |(_, label)| label).to_owned();
-        PersonChange {
+        ChangeRequest {
             id: row.id,
+            subject: row.subject,
             person_id: row.person_id,
             person_name: row.person_name,
-            unit_name: row.unit_name,
+            org_id: row.org_id,
+            org_name: row.org_name,
             changes,
             status: row.status,
             status_label,
@@ -106,48 +200,49 @@ async fn code_name(db: &Db, tenant: &str, kind: &str, code: &str) -> Result<Opti
 }
 
 /// The text a field's value reads as: the name of a coded value, the value itself otherwise.
-async fn value_text(db: &Db, tenant: &str, field: &str, value: Option<&str>) -> Result<String, AppError> {
+async fn value_text(db: &Db, tenant: &str, check: Check, value: Option<&str>) -> Result<String, AppError> {
     let Some(value) = value.filter(|v| !v.is_empty()) else { return Ok("—".into()) };
-    Ok(match field {
-        "title_level" | "title_series" => code_name(db, tenant, field, value).await?.unwrap_or_else(|| value.to_owned()),
+    Ok(match check {
+        Check::Code(kind) => code_name(db, tenant, kind, value).await?.unwrap_or_else(|| value.to_owned()),
         _ => value.to_owned(),
     })
 }
 
-/// Checks the asked fields against the person's current values: unknown fields, bad values and values
-/// that change nothing are field errors. Returns the changes in [`FIELDS`] order.
-async fn check(db: &Db, tenant: &str, current: &crate::people::Profile, asked: &Map<String, Value>) -> Result<Vec<FieldChange>, AppError> {
+/// Checks the asked fields against the current values (`old`, by field): unknown fields, bad values and
+/// values that change nothing are field errors. Returns the changes in the subject's field order.
+async fn check(
+    db: &Db,
+    tenant: &str,
+    subject: Subject,
+    old: &BTreeMap<&str, Option<String>>,
+    asked: &Map<String, Value>,
+) -> Result<Vec<FieldChange>, AppError> {
+    let fields = subject.fields();
     let mut errors = FieldErrors::default();
     for key in asked.keys() {
-        if !FIELDS.iter().any(|(field, _)| field == key) {
-            errors.add(key, "不能申请变更此项（可变更：职称、职称等级、职称系列、职称获取时间）");
+        if !fields.iter().any(|(field, _, _)| field == key) {
+            let allowed: Vec<&str> = fields.iter().map(|(_, label, _)| *label).collect();
+            errors.add(key, format!("不能申请变更此项（可变更：{}）", allowed.join("、")));
         }
     }
-    let old: BTreeMap<&str, Option<String>> = BTreeMap::from([
-        ("title", current.title.clone()),
-        ("title_level", Some(current.title_level.clone())),
-        ("title_series", current.title_series.clone()),
-        ("title_date", current.title_date.map(|d| d.to_string())),
-    ]);
     let mut changes = Vec::new();
-    for (field, label) in FIELDS {
-        let Some(value) = asked.get(*field) else { continue };
+    for &(field, label, check) in fields {
+        let Some(value) = asked.get(field) else { continue };
         let Some(new) = value.as_str().map(str::trim).filter(|v| !v.is_empty()) else {
             errors.add(field, format!("请填写新的{label}"));
             continue;
         };
-        let valid = match *field {
-            "title" => {
-                if new.chars().count() > 50 || new.starts_with(['=', '+', '-', '@']) {
-                    errors.add(field, "职称不能超过 50 个字，且不能以 =、+、-、@ 开头");
-                }
-                true
-            }
-            "title_level" | "title_series" => code_name(db, tenant, field, new).await?.is_some(),
-            _ => NaiveDate::parse_from_str(new, "%Y-%m-%d").is_ok_and(|d| d <= Utc::now().date_naive() && d.year() >= 1950),
+        let problem = match check {
+            Check::Text(max) if new.chars().count() > max => Some(format!("{label}不能超过 {max} 个字")),
+            // Text a spreadsheet would run as a formula when an admin opens an export.
+            Check::Text(_) if new.starts_with(['=', '+', '-', '@']) => Some(format!("{label}不能以 =、+、-、@ 开头")),
+            Check::Text(_) => None,
+            Check::Code(kind) => code_name(db, tenant, kind, new).await?.is_none().then(|| format!("{label}无效，请从列表中选择")),
+            Check::Date => (!NaiveDate::parse_from_str(new, "%Y-%m-%d").is_ok_and(|d| d <= Utc::now().date_naive() && d.year() >= 1950))
+                .then(|| format!("{label}无效，请按 年-月-日 填写不晚于今天的日期")),
         };
-        if !valid {
-            errors.add(field, format!("{label}无效，请从列表中选择或按 年-月-日 填写"));
+        if let Some(problem) = problem {
+            errors.add(field, problem);
             continue;
         }
         let old = old.get(field).cloned().flatten();
@@ -156,52 +251,71 @@ async fn check(db: &Db, tenant: &str, current: &crate::people::Profile, asked: &
             continue;
         }
         changes.push(FieldChange {
-            field: (*field).to_owned(),
-            label: (*label).to_owned(),
-            old_text: value_text(db, tenant, field, old.as_deref()).await?,
-            new_text: value_text(db, tenant, field, Some(new)).await?,
+            field: field.to_owned(),
+            label: label.to_owned(),
+            old_text: value_text(db, tenant, check, old.as_deref()).await?,
+            new_text: value_text(db, tenant, check, Some(new)).await?,
             old,
             new: new.to_owned(),
         });
     }
     if asked.is_empty() {
-        errors.add("fields", "请至少填写一项要变更的职称信息");
+        errors.add("fields", "请至少填写一项要变更的信息");
     }
     errors.finish()?;
     Ok(changes)
 }
 
-/// Files a change of the caller's own title and opens its route; a route the plugin leaves empty applies
-/// it at once. Returns the id and the status.
-pub async fn file(state: &AppState, user: &CurrentUser, input: &NewChange) -> Result<(i64, &'static str), AppError> {
-    user.authorize(state, OBJECT, "apply").await?;
+/// One change request to file: whose, on which organisation's route.
+struct Filing<'a> {
+    subject: Subject,
+    person_id: Option<i64>,
+    /// The organisation changed, or the person's unit: the route is resolved against it.
+    org: &'a Org,
+    /// Who is asking (the person's or the organisation's name), for the queue's summary.
+    who: &'a str,
+    old: BTreeMap<&'static str, Option<String>>,
+}
+
+/// Checks and files a change request and opens its route; a route the plugin leaves empty applies it at
+/// once. Returns the id and the status.
+async fn file_request(
+    state: &AppState,
+    user: &CurrentUser,
+    filing: Filing<'_>,
+    asked: &Map<String, Value>,
+) -> Result<(i64, &'static str), AppError> {
     let tenant = user.tenant_code();
-    let person_id = user.account.person_id.ok_or_else(|| AppError::bad_request("no_profile", "管理员账号没有个人档案"))?;
-    let current = crate::people::profile(&state.db, tenant, person_id).await?.ok_or_else(AppError::not_found)?;
-    let changes = check(&state.db, tenant, &current, &input.fields).await?;
-    let unit = crate::orgs::get(&state.db, tenant, current.unit_id).await?.ok_or_else(AppError::not_found)?;
+    let subject = filing.subject;
+    let changes = check(&state.db, tenant, subject, &filing.old, asked).await?;
+    let kind = match subject {
+        Subject::Person => RouteKind::PersonChange,
+        Subject::Org => RouteKind::OrgChange,
+    };
     let year = u16::try_from(crate::hours::this_year()).unwrap_or(2026);
-    let steps = approvals::route_for(state, tenant, &RouteOrg::from(&unit), year, RouteKind::PersonChange, None, None).await?;
+    let steps = approvals::route_for(state, tenant, &RouteOrg::from(filing.org), year, kind, None, None).await?;
     let mut tx = state.db.begin().await?;
     let id = tx
         .scalar(
-            q("INSERT INTO person_changes (tenant_id, person_id, unit_id, changes, status, created_by, created_at) \
-               VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING id")
+            q("INSERT INTO change_requests (tenant_id, subject, person_id, org_id, changes, status, created_by, created_at) \
+               VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7) RETURNING id")
             .bind(tenant)
-            .bind(person_id)
-            .bind(unit.id)
+            .bind(subject.code())
+            .bind(filing.person_id)
+            .bind(filing.org.id)
             .bind(serde_json::to_string(&changes).map_err(AppError::internal)?)
             .bind(user.account.id)
             .bind(Utc::now()),
         )
         .await
-        .on_duplicate(|| AppError::conflict("change_pending", "已有待审核的职称变更申请，请等待审核或撤回后再提交"))?;
+        .on_duplicate(|| AppError::conflict("change_pending", "已有待审核的变更申请，请等待审核或撤回后再提交"))?;
+    let subject_type = subject.subject_type();
     crate::audit::record_tx(
         &mut tx,
         tenant,
         Some(user.account.id),
-        "person_change.filed",
-        "person_change",
+        &format!("{subject_type}.filed"),
+        subject_type,
         Some(id),
         json!({"route": approvals::route_json(&steps)}),
     )
@@ -210,103 +324,238 @@ pub async fn file(state: &AppState, user: &CurrentUser, input: &NewChange) -> Re
         apply_tx(&mut tx, tenant, id, Some(user.account.id)).await?;
         "approved"
     } else {
-        let summary = format!("{} 的职称变更（{}）", current.name, changes.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join("、"));
+        let labels: Vec<&str> = changes.iter().map(|c| c.label.as_str()).collect();
         let template = NewApproval {
-            subject_type: "person_change",
+            subject_type,
             subject_id: id,
-            summary,
+            summary: format!("{} 的{}（{}）", filing.who, subject.noun(), labels.join("、")),
             applicant_account_id: Some(user.account.id),
-            declaring_org_id: Some(unit.id),
+            declaring_org_id: Some(filing.org.id),
             ..NewApproval::default()
         };
-        approvals::open_route_tx::<PersonChanges>(&mut tx, &state.config, tenant, &steps, template).await?;
+        match subject {
+            Subject::Person => approvals::open_route_tx::<PersonChanges>(&mut tx, &state.config, tenant, &steps, template).await?,
+            Subject::Org => approvals::open_route_tx::<OrgChanges>(&mut tx, &state.config, tenant, &steps, template).await?,
+        }
         "pending"
     };
     tx.commit().await?;
     Ok((id, status))
 }
 
-/// Writes an approved change's fields to the person and has this year judged again when the title level
-/// changed; 409 when the change is no longer pending.
+/// A person's current values of the title fields.
+pub fn person_values(person: &crate::people::Profile) -> BTreeMap<&'static str, Option<String>> {
+    BTreeMap::from([
+        ("title", person.title.clone()),
+        ("title_level", Some(person.title_level.clone())),
+        ("title_series", person.title_series.clone()),
+        ("title_date", person.title_date.map(|d| d.to_string())),
+    ])
+}
+
+/// An organisation's current values of the changeable fields.
+pub fn org_values(org: &Org) -> BTreeMap<&'static str, Option<String>> {
+    BTreeMap::from([
+        ("name", Some(org.name.clone())),
+        ("address", org.address.clone()),
+        ("contact_name", org.contact_name.clone()),
+        ("contact_phone", org.contact_phone.clone()),
+        ("nature", org.nature.clone()),
+        ("industry", org.industry.clone()),
+        ("affiliation", org.affiliation.clone()),
+    ])
+}
+
+/// The subject's fields as a change form shows them: key, label, input kind (`text`, `code` with its
+/// options, `date`) and the current value as people read it.
+pub async fn form_fields(db: &Db, tenant: &str, subject: Subject, values: &BTreeMap<&str, Option<String>>) -> Result<Vec<Value>, AppError> {
+    let mut fields = Vec::new();
+    for &(key, label, check) in subject.fields() {
+        let current = values.get(key).cloned().flatten();
+        let (kind, options) = match check {
+            Check::Text(_) => ("text", Vec::new()),
+            Check::Code(list) => ("code", crate::tenancy::basic_data(db, tenant, list).await?),
+            Check::Date => ("date", Vec::new()),
+        };
+        fields.push(json!({"key": key, "label": label, "kind": kind, "options": options,
+                           "current_text": value_text(db, tenant, check, current.as_deref()).await?}));
+    }
+    Ok(fields)
+}
+
+/// Files a change of the caller's own title.
+pub async fn file(state: &AppState, user: &CurrentUser, input: &NewChange) -> Result<(i64, &'static str), AppError> {
+    user.authorize(state, OBJECT, "apply").await?;
+    let tenant = user.tenant_code();
+    let person_id = user.account.person_id.ok_or_else(|| AppError::bad_request("no_profile", "管理员账号没有个人档案"))?;
+    let current = crate::people::profile(&state.db, tenant, person_id).await?.ok_or_else(AppError::not_found)?;
+    let unit = crate::orgs::get(&state.db, tenant, current.unit_id).await?.ok_or_else(AppError::not_found)?;
+    let filing =
+        Filing { subject: Subject::Person, person_id: Some(person_id), org: &unit, who: &current.name, old: person_values(&current) };
+    file_request(state, user, filing, &input.fields).await
+}
+
+/// The caller's own organisation, which its admins may ask to change (any other id: 404).
+async fn own_org(state: &AppState, user: &CurrentUser, org_id: i64) -> Result<Org, AppError> {
+    user.authorize(state, ORG_OBJECT, "apply").await?;
+    if !user.is_admin() || user.account.org_id != Some(org_id) {
+        return Err(AppError::not_found());
+    }
+    crate::orgs::get(&state.db, user.tenant_code(), org_id).await?.ok_or_else(AppError::not_found)
+}
+
+/// Files a change of the information of the caller's own organisation.
+pub async fn file_org(state: &AppState, user: &CurrentUser, org_id: i64, input: &NewChange) -> Result<(i64, &'static str), AppError> {
+    let org = own_org(state, user, org_id).await?;
+    let filing = Filing { subject: Subject::Org, person_id: None, org: &org, who: &org.name, old: org_values(&org) };
+    file_request(state, user, filing, &input.fields).await
+}
+
+/// Writes an approved change's fields to the person or the organisation, and has this year judged again
+/// when a person's title level changed; 409 when the change is no longer pending.
 async fn apply_tx(tx: &mut Tx, tenant: &str, id: i64, actor: Option<i64>) -> Result<(), AppError> {
-    let row: Option<(i64, String)> = tx
+    let row: Option<(String, Option<i64>, i64, String)> = tx
         .opt(
-            q("SELECT person_id, changes FROM person_changes WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
+            q("SELECT subject, person_id, org_id, changes FROM change_requests WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
                 .bind(tenant)
                 .bind(id),
         )
         .await?;
-    let Some((person_id, changes)) = row else { return Err(AppError::conflict("already_decided", "该变更申请已被处理")) };
+    let Some((subject, person_id, org_id, changes)) = row else {
+        return Err(AppError::conflict("already_decided", "该变更申请已被处理"));
+    };
+    let subject = Subject::from_code(&subject);
+    let target = match subject {
+        Subject::Person => person_id.ok_or_else(|| AppError::internal("a person change without its person"))?,
+        Subject::Org => org_id,
+    };
     set_status_tx(tx, tenant, id, "approved").await?;
     let changes: Vec<FieldChange> = serde_json::from_str(&changes).map_err(AppError::internal)?;
     for change in &changes {
-        // The column name comes from FIELDS (checked when filed), never from the request.
-        let Some((column, _)) = FIELDS.iter().find(|(field, _)| *field == change.field) else { continue };
-        let sql = format!("UPDATE people SET {column} = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2");
-        let query = q(sql).bind(tenant).bind(person_id);
-        let query = if *column == "title_date" {
-            query.bind(NaiveDate::parse_from_str(&change.new, "%Y-%m-%d").map_err(AppError::internal)?)
-        } else {
-            query.bind(change.new.clone())
+        // The column comes from the subject's field list (checked when filed), never from the request.
+        let Some(&(column, _, check)) = subject.fields().iter().find(|(field, _, _)| *field == change.field) else { continue };
+        let sql = format!("UPDATE {} SET {column} = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2", subject.table());
+        let query = q(sql).bind(tenant).bind(target);
+        let query = match check {
+            Check::Date => query.bind(NaiveDate::parse_from_str(&change.new, "%Y-%m-%d").map_err(AppError::internal)?),
+            _ => query.bind(change.new.clone()),
         };
         tx.run(query.bind(Utc::now())).await?;
     }
-    if changes.iter().any(|c| c.field == "title_level") {
-        crate::hours::status::mark_tx(tx, tenant, person_id, crate::hours::this_year()).await?;
+    let (action, audited) = match subject {
+        Subject::Person => ("profile.title_changed", "person"),
+        Subject::Org => ("org.changed", "org"),
+    };
+    if subject == Subject::Person && changes.iter().any(|c| c.field == "title_level") {
+        crate::hours::status::mark_tx(tx, tenant, target, crate::hours::this_year()).await?;
     }
-    crate::audit::record_tx(tx, tenant, actor, "profile.title_changed", "person", Some(person_id), json!({"change_id": id})).await?;
+    crate::audit::record_tx(tx, tenant, actor, action, audited, Some(target), json!({"change_id": id})).await?;
     Ok(())
 }
 
 async fn set_status_tx(tx: &mut Tx, tenant: &str, id: i64, status: &str) -> Result<(), AppError> {
-    approvals::settle_subject_tx(tx, "person_changes", tenant, id, status).await
+    approvals::settle_subject_tx(tx, "change_requests", tenant, id, status).await
 }
 
-/// The caller's own change requests, newest first.
-pub async fn mine(state: &AppState, user: &CurrentUser, paging: Paging) -> Result<(Vec<PersonChange>, i64), AppError> {
-    user.authorize(state, OBJECT, "apply").await?;
-    let tenant = user.tenant_code();
-    let Some(person_id) = user.account.person_id else { return Ok((Vec::new(), 0)) };
-    let total = state
-        .db
-        .scalar(q("SELECT COUNT(*) FROM person_changes WHERE tenant_id = $1 AND person_id = $2").bind(tenant).bind(person_id))
-        .await?;
-    let rows: Vec<Row> = state
-        .db
-        .all(
-            q(format!("{SELECT} WHERE c.tenant_id = $1 AND c.person_id = $2 ORDER BY c.created_at DESC, c.id DESC LIMIT $3 OFFSET $4"))
+/// One page of the change requests of a person or an organisation, newest first.
+async fn page_of(db: &Db, tenant: &str, subject: Subject, id: i64, paging: Paging) -> Result<(Vec<ChangeRequest>, i64), AppError> {
+    let column = match subject {
+        Subject::Person => "person_id",
+        Subject::Org => "org_id",
+    };
+    let total = db
+        .scalar(
+            q(format!("SELECT COUNT(*) FROM change_requests WHERE tenant_id = $1 AND subject = $2 AND {column} = $3"))
                 .bind(tenant)
-                .bind(person_id)
-                .bind(paging.per_page)
-                .bind(paging.offset()),
+                .bind(subject.code())
+                .bind(id),
+        )
+        .await?;
+    let rows: Vec<Row> = db
+        .all(
+            q(format!(
+                "{SELECT} WHERE c.tenant_id = $1 AND c.subject = $2 AND c.{column} = $3 ORDER BY c.created_at DESC, c.id DESC LIMIT $4 OFFSET $5"
+            ))
+            .bind(tenant)
+            .bind(subject.code())
+            .bind(id)
+            .bind(paging.per_page)
+            .bind(paging.offset()),
         )
         .await?;
     Ok((rows.into_iter().map(Into::into).collect(), total))
 }
 
-async fn load(db: &Db, tenant: &str, id: i64) -> Result<Option<PersonChange>, AppError> {
+/// The caller's own title change requests, newest first.
+pub async fn mine(state: &AppState, user: &CurrentUser, paging: Paging) -> Result<(Vec<ChangeRequest>, i64), AppError> {
+    user.authorize(state, OBJECT, "apply").await?;
+    let Some(person_id) = user.account.person_id else { return Ok((Vec::new(), 0)) };
+    page_of(&state.db, user.tenant_code(), Subject::Person, person_id, paging).await
+}
+
+/// The caller's own organisation and its change requests, newest first.
+pub async fn of_org(state: &AppState, user: &CurrentUser, org_id: i64, paging: Paging) -> Result<(Org, Vec<ChangeRequest>, i64), AppError> {
+    let org = own_org(state, user, org_id).await?;
+    let (items, total) = page_of(&state.db, user.tenant_code(), Subject::Org, org_id, paging).await?;
+    Ok((org, items, total))
+}
+
+async fn load(db: &Db, tenant: &str, id: i64) -> Result<Option<ChangeRequest>, AppError> {
     let row: Option<Row> = db.opt(q(format!("{SELECT} WHERE c.tenant_id = $1 AND c.id = $2")).bind(tenant).bind(id)).await?;
     Ok(row.map(Into::into))
 }
 
-/// Withdraws the caller's own pending change before anyone decided it.
+/// Withdraws a pending change nobody has decided yet: the caller's own title change, or one of the
+/// caller's own organisation.
 pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<(), AppError> {
-    user.authorize(state, OBJECT, "apply").await?;
     let tenant = user.tenant_code();
-    let change =
-        load(&state.db, tenant, id).await?.filter(|c| Some(c.person_id) == user.account.person_id).ok_or_else(AppError::not_found)?;
+    let change = load(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)?;
+    let subject = Subject::from_code(&change.subject);
+    match subject {
+        Subject::Person => {
+            user.authorize(state, OBJECT, "apply").await?;
+            if change.person_id.is_none() || change.person_id != user.account.person_id {
+                return Err(AppError::not_found());
+            }
+        }
+        Subject::Org => {
+            own_org(state, user, change.org_id).await?;
+        }
+    }
     if change.status != "pending" {
         return Err(AppError::conflict("already_decided", "该变更申请已被处理，不能撤回"));
     }
+    let subject_type = subject.subject_type();
     let mut tx = state.db.begin().await?;
-    if !approvals::withdraw_undecided_tx(&mut tx, tenant, "person_change", id, 1, user.account.id).await? {
+    if !approvals::withdraw_undecided_tx(&mut tx, tenant, subject_type, id, 1, user.account.id).await? {
         return Err(AppError::conflict("already_decided", "审核已开始，不能撤回"));
     }
     set_status_tx(&mut tx, tenant, id, "withdrawn").await?;
-    crate::audit::record_tx(&mut tx, tenant, Some(user.account.id), "person_change.withdrawn", "person_change", Some(id), json!({}))
-        .await?;
+    crate::audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        &format!("{subject_type}.withdrawn"),
+        subject_type,
+        Some(id),
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What the reviewer of a change sees: the change, its trail, and the person (for a title change).
+async fn detail_json(state: &AppState, tenant: &str, item: &Approval, trail: Option<Trail>) -> Result<Value, AppError> {
+    let change = load(&state.db, tenant, item.subject_id).await?.ok_or_else(AppError::not_found)?;
+    let subject_type = item.subject_type.as_str();
+    let filed = format!("{subject_type}.filed");
+    let trail = approvals::trail_json(&state.db, tenant, subject_type, change.id, &[(filed.as_str(), "提交变更申请")], trail).await?;
+    let person = match change.person_id {
+        Some(person) => crate::people::profile_json(&state.db, tenant, person).await?,
+        None => Value::Null,
+    };
+    Ok(json!({"change": change, "trail": trail, "person": person}))
 }
 
 /// Title changes in the approval queue.
@@ -340,10 +589,43 @@ impl RequestKind for PersonChanges {
     }
 
     async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        let change = load(&state.db, tenant, item.subject_id).await?.ok_or_else(AppError::not_found)?;
-        let trail =
-            approvals::trail_json(&state.db, tenant, "person_change", change.id, &[("person_change.filed", "提交变更申请")], Self::TRAIL)
-                .await?;
-        Ok(json!({"change": change, "trail": trail, "person": crate::people::profile_json(&state.db, tenant, change.person_id).await?}))
+        detail_json(state, tenant, item, Self::TRAIL).await
+    }
+}
+
+/// Organisation information changes in the approval queue.
+#[derive(Default)]
+pub struct OrgChanges;
+
+impl RequestKind for OrgChanges {
+    const CODE: &'static str = "org_change";
+    const LABEL: &'static str = "单位信息变更审核";
+    const NOUN: &'static str = "单位信息变更申请";
+    const OBJECT: &'static str = ORG_OBJECT;
+    const TRAIL: Option<Trail> = Some(Trail {
+        forwarded: "org_change.forwarded",
+        approved: ("org_change.approved", "审核通过，变更生效"),
+        rejected: "org_change.rejected",
+        returned: None,
+    });
+
+    async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        apply_tx(tx, d.tenant, d.item.subject_id, Some(d.actor)).await?;
+        Ok(Notice {
+            title: "单位信息变更已通过".into(), body: format!("{}已审核通过，新的单位信息已生效。", d.item.summary), mail: true
+        })
+    }
+
+    async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        set_status_tx(tx, d.tenant, d.item.subject_id, "rejected").await?;
+        Ok(Notice {
+            title: "单位信息变更未通过".into(),
+            body: format!("{}未通过审核。原因：{}", d.item.summary, d.reason_text()),
+            mail: true,
+        })
+    }
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
+        detail_json(state, tenant, item, Self::TRAIL).await
     }
 }

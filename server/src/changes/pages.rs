@@ -1,15 +1,16 @@
-//! The title change form and history on 个人中心 (`/account/changes`); reviewers decide in the approval
-//! queue's `person_change` tab.
+//! The change forms and histories: 个人中心 → 职称变更 (`/account/changes`) for a person's title, 单位信息变更
+//! (`/org/changes`) for an admin's own organisation. Reviewers decide in the approval queue.
+
+use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::NewChange;
+use super::{NewChange, Subject};
 use crate::auth::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::paging::Paging;
@@ -18,82 +19,104 @@ use crate::web::{Page, done_redirect};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/account/changes", get(changes_page).post(file_submit))
-        .route("/account/changes/{id}/withdraw", post(withdraw_submit))
+        .route("/account/changes", get(person_page).post(person_submit))
+        .route("/org/changes", get(org_page).post(org_submit))
+        .route("/changes/{id}/withdraw", post(withdraw_submit))
 }
 
-/// The form's values as the API takes them: only the fields filled in.
-#[derive(Debug, Default, Deserialize)]
-struct ChangeForm {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    title_level: String,
-    #[serde(default)]
-    title_series: String,
-    #[serde(default)]
-    title_date: String,
+/// A posted form: the non-empty values of the subject's fields (the CSRF token and others left out).
+type Form = BTreeMap<String, String>;
+
+fn asked(subject: Subject, form: &Form) -> Map<String, Value> {
+    subject
+        .fields()
+        .iter()
+        .filter_map(|(key, _, _)| {
+            form.get(*key).map(|v| v.trim()).filter(|v| !v.is_empty()).map(|v| ((*key).to_owned(), Value::String(v.to_owned())))
+        })
+        .collect()
 }
 
-impl ChangeForm {
-    fn fields(&self) -> Map<String, Value> {
-        [("title", &self.title), ("title_level", &self.title_level), ("title_series", &self.title_series), ("title_date", &self.title_date)]
-            .into_iter()
-            .filter(|(_, v)| !v.trim().is_empty())
-            .map(|(k, v)| (k.to_owned(), Value::String(v.trim().to_owned())))
-            .collect()
+/// Where a subject's page lives, and what it is called.
+fn place(subject: Subject) -> (&'static str, &'static str, &'static str, &'static str) {
+    match subject {
+        // (path, heading, back link, back label)
+        Subject::Person => ("/account/changes", "职称变更", "/account", "返回个人中心"),
+        Subject::Org => ("/org/changes", "单位信息变更", "/orgs", "返回组织机构"),
     }
 }
 
 async fn render(
     state: &AppState,
     page: &Page,
-    form: Option<&ChangeForm>,
+    subject: Subject,
+    form: Option<&Form>,
     err: Option<&AppError>,
-    status: StatusCode,
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let tenant = user.tenant_code();
-    let person_id = user.account.person_id.ok_or_else(AppError::forbidden)?;
-    let person = crate::people::profile(&state.db, tenant, person_id).await?.ok_or_else(AppError::not_found)?;
-    let (items, total) = super::mine(state, user, Paging::new(1, Some(50))).await?;
-    let lists = crate::tenancy::form_options(&state.db, tenant, &["title_level", "title_series"]).await?;
-    let values = |field: &str| {
-        form.map(|f| {
-            json!({"title": f.title, "title_level": f.title_level, "title_series": f.title_series, "title_date": f.title_date})[field]
-                .clone()
-        })
+    let (values, items, total, name) = match subject {
+        Subject::Person => {
+            let person_id = user.account.person_id.ok_or_else(AppError::forbidden)?;
+            let person = crate::people::profile(&state.db, tenant, person_id).await?.ok_or_else(AppError::not_found)?;
+            let (items, total) = super::mine(state, user, Paging::new(1, Some(50))).await?;
+            (super::person_values(&person), items, total, person.name)
+        }
+        Subject::Org => {
+            let org_id = user.account.org_id.ok_or_else(AppError::forbidden)?;
+            let (org, items, total) = super::of_org(state, user, org_id, Paging::new(1, Some(50))).await?;
+            (super::org_values(&org), items, total, org.name)
+        }
     };
+    let fields = super::form_fields(&state.db, tenant, subject, &values).await?;
+    let (path, heading, back, back_label) = place(subject);
     page.render_status(
-        status,
+        err.map_or(StatusCode::OK, |e| e.status),
         "changes.html",
-        json!({"person": person, "items": items, "total": total, "lists": lists,
-               "pending": items.iter().find(|c| c.status == "pending"),
-               "form": {"title": values("title"), "title_level": values("title_level"), "title_series": values("title_series"), "title_date": values("title_date")},
-               "errors": err.map(|e| &e.fields), "error": err.map(|e| &e.message)}),
+        json!({"heading": heading, "name": name, "action": path, "back": back, "back_label": back_label, "fields": fields,
+               "items": items, "total": total, "pending": items.iter().find(|c| c.status == "pending"),
+               "form": form, "errors": err.map(|e| &e.fields), "error": err.map(|e| &e.message)}),
     )
 }
 
-async fn changes_page(State(state): State<AppState>, page: Page) -> Result<Response, AppError> {
-    render(&state, &page, None, None, StatusCode::OK).await
-}
-
-async fn file_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<ChangeForm>) -> Result<Response, AppError> {
+async fn submit(state: &AppState, page: &Page, subject: Subject, form: Form) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    match super::file(&state, user, &NewChange { fields: form.fields() }).await {
-        Ok(_) => Ok(done_redirect(&page.tenant.base, "/account/changes", "change_filed", 1)),
-        Err(err) if err.fixable_on_page() => render(&state, &page, Some(&form), Some(&err), err.status).await,
+    let input = NewChange { fields: asked(subject, &form) };
+    let filed = match subject {
+        Subject::Person => super::file(state, user, &input).await,
+        Subject::Org => super::file_org(state, user, user.account.org_id.ok_or_else(AppError::forbidden)?, &input).await,
+    };
+    match filed {
+        Ok(_) => Ok(done_redirect(&page.tenant.base, place(subject).0, "change_filed", 1)),
+        Err(err) if err.fixable_on_page() => render(state, page, subject, Some(&form), Some(&err)).await,
         Err(err) => Err(err),
     }
+}
+
+async fn person_page(State(state): State<AppState>, page: Page) -> Result<Response, AppError> {
+    render(&state, &page, Subject::Person, None, None).await
+}
+
+async fn person_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<Form>) -> Result<Response, AppError> {
+    submit(&state, &page, Subject::Person, form).await
+}
+
+async fn org_page(State(state): State<AppState>, page: Page) -> Result<Response, AppError> {
+    render(&state, &page, Subject::Org, None, None).await
+}
+
+async fn org_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<Form>) -> Result<Response, AppError> {
+    submit(&state, &page, Subject::Org, form).await
 }
 
 async fn withdraw_submit(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+    CsrfForm(_): CsrfForm<Form>,
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
     super::withdraw(&state, user, id).await?;
-    Ok(done_redirect(&page.tenant.base, "/account/changes", "change_withdrawn", 1))
+    let back = if user.account.person_id.is_some() { Subject::Person } else { Subject::Org };
+    Ok(done_redirect(&page.tenant.base, place(back).0, "change_withdrawn", 1))
 }

@@ -193,6 +193,8 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/transfers", "人员调转", "transfers", "start"),
     ("/approvals?kind=transfer", "调入审核", "transfers", "review"),
     ("/approvals?kind=person_change", "职称变更审核", "person_changes", "review"),
+    ("/org/changes", "单位信息变更", "org_changes", "apply"),
+    ("/approvals?kind=org_change", "单位信息变更审核", "org_changes", "review"),
     ("/staff/status", "人员学时", "people", "read"),
     ("/admin/import", "学时导入", "credits", "import"),
     ("/admin/platforms", "培训平台", "platforms", "manage"),

@@ -57,7 +57,7 @@ async fn a_title_change_takes_effect_only_when_approved(backend: Backend) {
         assert_eq!(status, 422, "{body}");
         assert!(body["fields"][field].is_string(), "{field}: {body}");
     }
-    assert_eq!(s.count("SELECT COUNT(*) FROM person_changes").await, 0);
+    assert_eq!(s.count("SELECT COUNT(*) FROM change_requests").await, 0);
 
     let (status, body) = file(
         &staff,
@@ -135,3 +135,68 @@ async fn hubei_title_changes_go_to_the_supervising_department(s: TestServer) {
     assert!(status == 403 || status == 400, "{status}");
 }
 both!(hubei_title_changes_go_to_the_supervising_department, hubei_title_changes_go_to_the_supervising_department);
+
+/// An organisation's admin asks for a change of its information; Hunan's HR bureau (which approved its
+/// registration) reviews it and it takes effect; Hubei's goes to the supervising department. Other
+/// organisations' admins can neither file nor see it.
+async fn organisation_changes_are_audited(s: TestServer) {
+    let school: i64 = s.count("SELECT id FROM orgs WHERE tenant_id = 'hunan' AND ext_key = 'demo:unit:school'").await;
+    let hospital: i64 = s.count("SELECT id FROM orgs WHERE tenant_id = 'hunan' AND ext_key = 'demo:unit:hospital'").await;
+    let admin = s.demo("hunan", "unit", 201).await;
+    let org_file = |client: &Client, org: i64, fields: Value| {
+        let request = client.post(s.api("hunan", &format!("/orgs/{org}/changes"))).json(&json!({"fields": fields}));
+        async move { json_of(request.send().await.unwrap()).await }
+    };
+    let (status, body) = org_file(&admin, school, json!({"credit_code": "x", "nature": "castle"})).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"]["credit_code"].is_string() && body["fields"]["nature"].is_string(), "{body}");
+    assert_eq!(org_file(&admin, hospital, json!({"address": "别人的地址"})).await.0, 404, "not the caller's organisation");
+    let staff = s.demo("hunan", "staff", 101).await;
+    assert!(matches!(org_file(&staff, school, json!({"address": "x"})).await.0, 403 | 404));
+
+    let (status, body) = org_file(&admin, school, json!({"address": "长沙市岳麓区新址 8 号", "nature": "government"})).await;
+    assert_eq!(status, 201, "{body}");
+    let bureau = s.demo("hunan", "hr", 501).await;
+    let (_, queue) = json_of(bureau.get(s.api("hunan", "/approvals?kind=org_change")).send().await.unwrap()).await;
+    assert_eq!(queue["total"], 1, "{queue}");
+    let item = queue["items"][0]["id"].as_i64().unwrap();
+    let (_, detail) = json_of(bureau.get(s.api("hunan", &format!("/approvals/{item}"))).send().await.unwrap()).await;
+    let nature = detail["subject"]["change"]["changes"].as_array().unwrap().iter().find(|c| c["field"] == "nature").cloned().unwrap();
+    assert_eq!((nature["old_text"].as_str(), nature["new_text"].as_str()), (Some("事业单位"), Some("机关")), "{detail}");
+    let address = |s: &TestServer| {
+        let db = s.db.clone();
+        async move {
+            let (address,): (Option<String>,) = db.one(jijiao::db::q("SELECT address FROM orgs WHERE id = $1").bind(school)).await.unwrap();
+            address
+        }
+    };
+    assert_ne!(address(&s).await.as_deref(), Some("长沙市岳麓区新址 8 号"), "not before approval");
+    let (status, body) = decide(&bureau, &s, "hunan", &[item], "approve", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(address(&s).await.as_deref(), Some("长沙市岳麓区新址 8 号"));
+    let (_, mine) = json_of(admin.get(s.api("hunan", &format!("/orgs/{school}/changes"))).send().await.unwrap()).await;
+    assert_eq!(mine["items"][0]["status"], "approved", "{mine}");
+    let html = admin.get(s.url("hunan", "/org/changes")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("长沙市岳麓区新址 8 号") && html.contains("已生效"), "{html}");
+
+    // Hubei: the school's supervising department reviews.
+    let hubei_school: i64 = s.count("SELECT id FROM orgs WHERE tenant_id = 'hubei' AND ext_key = 'demo:unit:school'").await;
+    let hubei_admin = s.demo("hubei", "unit", 201).await;
+    let (status, body) = json_of(
+        hubei_admin
+            .post(s.api("hubei", &format!("/orgs/{hubei_school}/changes")))
+            .json(&json!({"fields": {"contact_name": "李四"}}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let authority = s.demo("hubei", "authority", 401).await;
+    let (_, queue) = json_of(authority.get(s.api("hubei", "/approvals?kind=org_change")).send().await.unwrap()).await;
+    assert_eq!(queue["total"], 1, "{queue}");
+    let (_, queue) =
+        json_of(s.demo("hubei", "hr", 501).await.get(s.api("hubei", "/approvals?kind=org_change")).send().await.unwrap()).await;
+    assert_eq!(queue["total"], 0, "{queue}");
+}
+both!(organisation_changes_are_audited, organisation_changes_are_audited);
