@@ -50,5 +50,6 @@ registry! {
         crate::transfers::Transfers,
         crate::changes::PersonChanges,
         crate::changes::OrgChanges,
+        crate::changes::ParentChanges,
     ]
 }

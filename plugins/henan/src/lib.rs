@@ -224,9 +224,11 @@ impl Province for Henan {
             RequestKind::TrainingPlan | RequestKind::ClassDeclaration => Ok(vec![decider(request)?]),
             // Seed 003 人员调转: the receiving unit confirms a transfer in; a title change is the unit's.
             RequestKind::StaffTransfer | RequestKind::PersonChange => Ok(vec![step(Role::UnitAdmin, level)]),
+            // A new supervising department: the host asks once under the old parent and once under the
+            // new, so both approve.
+            RequestKind::ParentChange => Ok(vec![step(Role::AuthorityAdmin, level)]),
             // Organisations answer to the HR department that approved their registration.
             RequestKind::OrgChange
-            | RequestKind::ParentChange
             | RequestKind::WorkMaterials
             | RequestKind::InstitutionAnnualPlan
             | RequestKind::InstitutionAnnualSummary => Ok(vec![step(Role::HrAdmin, level)]),

@@ -179,7 +179,9 @@ impl Province for Hunan {
             },
             // The receiving unit's admin confirms a transfer in; title changes are the unit's.
             RequestKind::StaffTransfer | RequestKind::PersonChange => Ok(vec![step(Role::UnitAdmin, level)]),
-            RequestKind::OrgChange | RequestKind::ParentChange => Ok(vec![step(Role::HrAdmin, level)]),
+            RequestKind::OrgChange => Ok(vec![step(Role::HrAdmin, level)]),
+            // Asked under the old parent and under the new one: both supervising departments approve.
+            RequestKind::ParentChange => Ok(vec![step(Role::AuthorityAdmin, level)]),
             RequestKind::WorkMaterials | RequestKind::InstitutionAnnualPlan | RequestKind::InstitutionAnnualSummary => {
                 Ok(vec![step(Role::AuthorityAdmin, level)])
             }

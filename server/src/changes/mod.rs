@@ -5,7 +5,10 @@
 //!   status judged again when the title level changed (the yearly requirement may depend on it);
 //! - an organisation's information — name, address, contact, nature, industry, affiliation — is edited
 //!   by its admin as an `org-change`, routed like its registration (Hubei the supervising department,
-//!   Hunan and Henan the HR bureau).
+//!   Hunan and Henan the HR bureau);
+//! - an organisation's supervising department changes (更换上级部门, seed 004 §5.1.1.1) as a
+//!   `parent-change`: the plugin's route is asked for the organisation under its old parent and under
+//!   the new one, so both parents approve, the old one first.
 //!
 //! Until approved the pages show the pending change; the reviewer sees old → new for each field.
 
@@ -41,6 +44,8 @@ enum Check {
     Code(&'static str),
     /// A past date.
     Date,
+    /// An active industry authority of the tenant, by id.
+    Authority,
 }
 
 /// A changeable field: its key (also its column), its Chinese name and its check.
@@ -53,6 +58,8 @@ pub enum Subject {
     Person,
     /// An organisation's information (its admin's request).
     Org,
+    /// An organisation's supervising department (its admin's request).
+    Parent,
 }
 
 impl Subject {
@@ -60,11 +67,16 @@ impl Subject {
         match self {
             Subject::Person => "person",
             Subject::Org => "org",
+            Subject::Parent => "parent",
         }
     }
 
     fn from_code(code: &str) -> Subject {
-        if code == "org" { Subject::Org } else { Subject::Person }
+        match code {
+            "org" => Subject::Org,
+            "parent" => Subject::Parent,
+            _ => Subject::Person,
+        }
     }
 
     /// The fields that may be asked for, in display order.
@@ -85,6 +97,7 @@ impl Subject {
                 ("industry", "所属行业", Check::Code("industry")),
                 ("affiliation", "隶属关系", Check::Code("affiliation")),
             ],
+            Subject::Parent => &[("supervisor_id", "上级主管部门", Check::Authority)],
         }
     }
 
@@ -92,7 +105,7 @@ impl Subject {
     fn table(self) -> &'static str {
         match self {
             Subject::Person => "people",
-            Subject::Org => "orgs",
+            Subject::Org | Subject::Parent => "orgs",
         }
     }
 
@@ -101,6 +114,7 @@ impl Subject {
         match self {
             Subject::Person => "person_change",
             Subject::Org => "org_change",
+            Subject::Parent => "parent_change",
         }
     }
 
@@ -109,6 +123,7 @@ impl Subject {
         match self {
             Subject::Person => "职称变更",
             Subject::Org => "单位信息变更",
+            Subject::Parent => "更换上级部门",
         }
     }
 }
@@ -119,7 +134,8 @@ impl Subject {
 pub struct NewChange {
     /// A person's title: any of `title`, `title_level`, `title_series` (codes from the tenant's basic
     /// data), `title_date` (YYYY-MM-DD). An organisation: any of `name`, `address`, `contact_name`,
-    /// `contact_phone`, `nature`, `industry`, `affiliation` (codes from basic data)
+    /// `contact_phone`, `nature`, `industry`, `affiliation` (codes from basic data); or alone
+    /// `supervisor_id` (an industry authority's id as text) to change its supervising department
     #[schema(value_type = Object)]
     pub fields: Map<String, Value>,
 }
@@ -199,11 +215,19 @@ async fn code_name(db: &Db, tenant: &str, kind: &str, code: &str) -> Result<Opti
     Ok(crate::tenancy::basic_data(db, tenant, kind).await?.into_iter().find(|item| item.code == code).map(|item| item.name))
 }
 
-/// The text a field's value reads as: the name of a coded value, the value itself otherwise.
+/// The name of an active industry authority of the tenant, by its id as text.
+async fn authority_name(db: &Db, tenant: &str, id: &str) -> Result<Option<String>, AppError> {
+    let Ok(id) = id.parse::<i64>() else { return Ok(None) };
+    Ok(crate::orgs::get(db, tenant, id).await?.filter(|o| o.kind == "authority" && o.status == "active").map(|o| o.name))
+}
+
+/// The text a field's value reads as: the name of a coded value or an organisation, the value itself
+/// otherwise.
 async fn value_text(db: &Db, tenant: &str, check: Check, value: Option<&str>) -> Result<String, AppError> {
     let Some(value) = value.filter(|v| !v.is_empty()) else { return Ok("—".into()) };
     Ok(match check {
         Check::Code(kind) => code_name(db, tenant, kind, value).await?.unwrap_or_else(|| value.to_owned()),
+        Check::Authority => authority_name(db, tenant, value).await?.unwrap_or_else(|| value.to_owned()),
         _ => value.to_owned(),
     })
 }
@@ -240,6 +264,9 @@ async fn check(
             Check::Code(kind) => code_name(db, tenant, kind, new).await?.is_none().then(|| format!("{label}无效，请从列表中选择")),
             Check::Date => (!NaiveDate::parse_from_str(new, "%Y-%m-%d").is_ok_and(|d| d <= Utc::now().date_naive() && d.year() >= 1950))
                 .then(|| format!("{label}无效，请按 年-月-日 填写不晚于今天的日期")),
+            Check::Authority => {
+                authority_name(db, tenant, new).await?.is_none().then(|| format!("{label}无效，请从本省的行业主管部门中选择"))
+            }
         };
         if let Some(problem) = problem {
             errors.add(field, problem);
@@ -288,12 +315,27 @@ async fn file_request(
     let tenant = user.tenant_code();
     let subject = filing.subject;
     let changes = check(&state.db, tenant, subject, &filing.old, asked).await?;
-    let kind = match subject {
-        Subject::Person => RouteKind::PersonChange,
-        Subject::Org => RouteKind::OrgChange,
-    };
     let year = u16::try_from(crate::hours::this_year()).unwrap_or(2026);
-    let steps = approvals::route_for(state, tenant, &RouteOrg::from(filing.org), year, kind, None, None).await?;
+    let steps = match subject {
+        Subject::Person => {
+            approvals::route_for(state, tenant, &RouteOrg::from(filing.org), year, RouteKind::PersonChange, None, None).await?
+        }
+        Subject::Org => approvals::route_for(state, tenant, &RouteOrg::from(filing.org), year, RouteKind::OrgChange, None, None).await?,
+        Subject::Parent => {
+            // Both parents decide: the route as under the old parent, then as under the new one (a step
+            // the two share is taken once).
+            let new_parent = changes.first().and_then(|c| c.new.parse::<i64>().ok());
+            let old = RouteOrg::from(filing.org);
+            let new = RouteOrg { supervisor_id: new_parent, ..old.clone() };
+            let mut steps = approvals::route_for(state, tenant, &old, year, RouteKind::ParentChange, None, None).await?;
+            for step in approvals::route_for(state, tenant, &new, year, RouteKind::ParentChange, None, None).await? {
+                if !steps.iter().any(|(_, org)| org.id == step.1.id) {
+                    steps.push(step);
+                }
+            }
+            steps
+        }
+    };
     let mut tx = state.db.begin().await?;
     let id = tx
         .scalar(
@@ -336,6 +378,7 @@ async fn file_request(
         match subject {
             Subject::Person => approvals::open_route_tx::<PersonChanges>(&mut tx, &state.config, tenant, &steps, template).await?,
             Subject::Org => approvals::open_route_tx::<OrgChanges>(&mut tx, &state.config, tenant, &steps, template).await?,
+            Subject::Parent => approvals::open_route_tx::<ParentChanges>(&mut tx, &state.config, tenant, &steps, template).await?,
         }
         "pending"
     };
@@ -376,11 +419,23 @@ pub async fn form_fields(db: &Db, tenant: &str, subject: Subject, values: &BTree
             Check::Text(_) => ("text", Vec::new()),
             Check::Code(list) => ("code", crate::tenancy::basic_data(db, tenant, list).await?),
             Check::Date => ("date", Vec::new()),
+            // Chosen on the page's own form (`authorities`), not among the information fields.
+            Check::Authority => ("authority", Vec::new()),
         };
         fields.push(json!({"key": key, "label": label, "kind": kind, "options": options,
                            "current_text": value_text(db, tenant, check, current.as_deref()).await?}));
     }
     Ok(fields)
+}
+
+/// The tenant's active industry authorities (id and name), for choosing a new supervising department.
+pub async fn authorities(db: &Db, tenant: &str) -> Result<Vec<Value>, AppError> {
+    let rows: Vec<(i64, String)> = db
+        .all(
+            q("SELECT id, name FROM orgs WHERE tenant_id = $1 AND kind = 'authority' AND status = 'active' ORDER BY name, id").bind(tenant),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id, name)| json!({"id": id, "name": name})).collect())
 }
 
 /// Files a change of the caller's own title.
@@ -404,10 +459,22 @@ async fn own_org(state: &AppState, user: &CurrentUser, org_id: i64) -> Result<Or
     crate::orgs::get(&state.db, user.tenant_code(), org_id).await?.ok_or_else(AppError::not_found)
 }
 
-/// Files a change of the information of the caller's own organisation.
+/// Files a change of the information of the caller's own organisation, or (when `supervisor_id` is
+/// asked, alone) of its supervising department.
 pub async fn file_org(state: &AppState, user: &CurrentUser, org_id: i64, input: &NewChange) -> Result<(i64, &'static str), AppError> {
     let org = own_org(state, user, org_id).await?;
-    let filing = Filing { subject: Subject::Org, person_id: None, org: &org, who: &org.name, old: org_values(&org) };
+    let filing = if input.fields.contains_key("supervisor_id") {
+        if input.fields.len() > 1 {
+            return Err(crate::error::field_error("supervisor_id", "更换上级部门须单独申请，不能与其他信息一起变更"));
+        }
+        if org.kind != "unit" && org.kind != "institution" {
+            return Err(crate::error::field_error("supervisor_id", "只有用人单位和施教机构可以更换上级主管部门"));
+        }
+        let old = BTreeMap::from([("supervisor_id", org.supervisor_id.map(|id| id.to_string()))]);
+        Filing { subject: Subject::Parent, person_id: None, org: &org, who: &org.name, old }
+    } else {
+        Filing { subject: Subject::Org, person_id: None, org: &org, who: &org.name, old: org_values(&org) }
+    };
     file_request(state, user, filing, &input.fields).await
 }
 
@@ -427,7 +494,7 @@ async fn apply_tx(tx: &mut Tx, tenant: &str, id: i64, actor: Option<i64>) -> Res
     let subject = Subject::from_code(&subject);
     let target = match subject {
         Subject::Person => person_id.ok_or_else(|| AppError::internal("a person change without its person"))?,
-        Subject::Org => org_id,
+        Subject::Org | Subject::Parent => org_id,
     };
     set_status_tx(tx, tenant, id, "approved").await?;
     let changes: Vec<FieldChange> = serde_json::from_str(&changes).map_err(AppError::internal)?;
@@ -438,13 +505,18 @@ async fn apply_tx(tx: &mut Tx, tenant: &str, id: i64, actor: Option<i64>) -> Res
         let query = q(sql).bind(tenant).bind(target);
         let query = match check {
             Check::Date => query.bind(NaiveDate::parse_from_str(&change.new, "%Y-%m-%d").map_err(AppError::internal)?),
+            Check::Authority => query.bind(change.new.parse::<i64>().map_err(AppError::internal)?),
             _ => query.bind(change.new.clone()),
         };
         tx.run(query.bind(Utc::now())).await?;
+        if let Check::Authority = check {
+            resupervise_tx(tx, tenant, target).await?;
+        }
     }
     let (action, audited) = match subject {
         Subject::Person => ("profile.title_changed", "person"),
         Subject::Org => ("org.changed", "org"),
+        Subject::Parent => ("org.parent_changed", "org"),
     };
     if subject == Subject::Person && changes.iter().any(|c| c.field == "title_level") {
         crate::hours::status::mark_tx(tx, tenant, target, crate::hours::this_year()).await?;
@@ -453,34 +525,52 @@ async fn apply_tx(tx: &mut Tx, tenant: &str, id: i64, actor: Option<i64>) -> Res
     Ok(())
 }
 
+/// After an organisation's supervisor changed: its supervision path and those of the organisations below
+/// it in the regional tree (its departments) follow the new supervisor, so scopes see it under the new
+/// parent and no longer under the old.
+async fn resupervise_tx(tx: &mut Tx, tenant: &str, org_id: i64) -> Result<(), AppError> {
+    let (path, supervisor_path): (String, String) = tx
+        .one(
+            q("SELECT o.path, s.path FROM orgs o JOIN orgs s ON s.tenant_id = o.tenant_id AND s.id = o.supervisor_id WHERE o.tenant_id = $1 AND o.id = $2")
+                .bind(tenant)
+                .bind(org_id),
+        )
+        .await?;
+    // `path` is the parent's path plus `<id>/`; below the org every path continues it.
+    let parent_path = path.strip_suffix(&format!("{org_id}/")).unwrap_or(&path).to_owned();
+    tx.run(
+        q("UPDATE orgs SET supervisor_path = $3 || SUBSTR(path, CAST($4 AS INTEGER)) WHERE tenant_id = $1 AND (id = $2 OR path LIKE $5)")
+            .bind(tenant)
+            .bind(org_id)
+            .bind(supervisor_path)
+            .bind(i64::try_from(parent_path.len() + 1).map_err(AppError::internal)?)
+            .bind(format!("{path}_%")),
+    )
+    .await?;
+    Ok(())
+}
+
 async fn set_status_tx(tx: &mut Tx, tenant: &str, id: i64, status: &str) -> Result<(), AppError> {
     approvals::settle_subject_tx(tx, "change_requests", tenant, id, status).await
 }
 
-/// One page of the change requests of a person or an organisation, newest first.
+/// One page of the change requests of a person, or of an organisation (its information and its parent),
+/// newest first.
 async fn page_of(db: &Db, tenant: &str, subject: Subject, id: i64, paging: Paging) -> Result<(Vec<ChangeRequest>, i64), AppError> {
-    let column = match subject {
-        Subject::Person => "person_id",
-        Subject::Org => "org_id",
+    let condition = match subject {
+        Subject::Person => "c.subject = 'person' AND c.person_id = $2",
+        Subject::Org | Subject::Parent => "c.subject IN ('org', 'parent') AND c.org_id = $2",
     };
     let total = db
-        .scalar(
-            q(format!("SELECT COUNT(*) FROM change_requests WHERE tenant_id = $1 AND subject = $2 AND {column} = $3"))
-                .bind(tenant)
-                .bind(subject.code())
-                .bind(id),
-        )
+        .scalar(q(format!("SELECT COUNT(*) FROM change_requests c WHERE c.tenant_id = $1 AND {condition}")).bind(tenant).bind(id))
         .await?;
     let rows: Vec<Row> = db
         .all(
-            q(format!(
-                "{SELECT} WHERE c.tenant_id = $1 AND c.subject = $2 AND c.{column} = $3 ORDER BY c.created_at DESC, c.id DESC LIMIT $4 OFFSET $5"
-            ))
-            .bind(tenant)
-            .bind(subject.code())
-            .bind(id)
-            .bind(paging.per_page)
-            .bind(paging.offset()),
+            q(format!("{SELECT} WHERE c.tenant_id = $1 AND {condition} ORDER BY c.created_at DESC, c.id DESC LIMIT $3 OFFSET $4"))
+                .bind(tenant)
+                .bind(id)
+                .bind(paging.per_page)
+                .bind(paging.offset()),
         )
         .await?;
     Ok((rows.into_iter().map(Into::into).collect(), total))
@@ -518,7 +608,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<(
                 return Err(AppError::not_found());
             }
         }
-        Subject::Org => {
+        Subject::Org | Subject::Parent => {
             own_org(state, user, change.org_id).await?;
         }
     }
@@ -620,6 +710,46 @@ impl RequestKind for OrgChanges {
         set_status_tx(tx, d.tenant, d.item.subject_id, "rejected").await?;
         Ok(Notice {
             title: "单位信息变更未通过".into(),
+            body: format!("{}未通过审核。原因：{}", d.item.summary, d.reason_text()),
+            mail: true,
+        })
+    }
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
+        detail_json(state, tenant, item, Self::TRAIL).await
+    }
+}
+
+/// Changes of an organisation's supervising department in the approval queue: the old parent decides
+/// first, then the new one.
+#[derive(Default)]
+pub struct ParentChanges;
+
+impl RequestKind for ParentChanges {
+    const CODE: &'static str = "parent_change";
+    const LABEL: &'static str = "更换上级部门审核";
+    const NOUN: &'static str = "更换上级部门申请";
+    const OBJECT: &'static str = ORG_OBJECT;
+    const TRAIL: Option<Trail> = Some(Trail {
+        forwarded: "parent_change.forwarded",
+        approved: ("parent_change.approved", "审核通过，已更换上级部门"),
+        rejected: "parent_change.rejected",
+        returned: None,
+    });
+
+    async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        apply_tx(tx, d.tenant, d.item.subject_id, Some(d.actor)).await?;
+        Ok(Notice {
+            title: "更换上级部门已通过".into(),
+            body: format!("{}已经原、新上级部门审核通过，现已生效。", d.item.summary),
+            mail: true,
+        })
+    }
+
+    async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
+        set_status_tx(tx, d.tenant, d.item.subject_id, "rejected").await?;
+        Ok(Notice {
+            title: "更换上级部门未通过".into(),
             body: format!("{}未通过审核。原因：{}", d.item.summary, d.reason_text()),
             mail: true,
         })

@@ -42,7 +42,7 @@ fn place(subject: Subject) -> (&'static str, &'static str, &'static str, &'stati
     match subject {
         // (path, heading, back link, back label)
         Subject::Person => ("/account/changes", "职称变更", "/account", "返回个人中心"),
-        Subject::Org => ("/org/changes", "单位信息变更", "/orgs", "返回组织机构"),
+        Subject::Org | Subject::Parent => ("/org/changes", "单位信息变更", "/orgs", "返回组织机构"),
     }
 }
 
@@ -55,6 +55,7 @@ async fn render(
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let tenant = user.tenant_code();
+    let mut parent = Value::Null;
     let (values, items, total, name) = match subject {
         Subject::Person => {
             let person_id = user.account.person_id.ok_or_else(AppError::forbidden)?;
@@ -62,9 +63,13 @@ async fn render(
             let (items, total) = super::mine(state, user, Paging::new(1, Some(50))).await?;
             (super::person_values(&person), items, total, person.name)
         }
-        Subject::Org => {
+        Subject::Org | Subject::Parent => {
             let org_id = user.account.org_id.ok_or_else(AppError::forbidden)?;
             let (org, items, total) = super::of_org(state, user, org_id, Paging::new(1, Some(50))).await?;
+            if matches!(org.kind.as_str(), "unit" | "institution") {
+                parent = json!({"current": org.supervisor_id, "authorities": super::authorities(&state.db, tenant).await?,
+                                "pending": items.iter().find(|c| c.status == "pending" && c.subject == "parent")});
+            }
             (super::org_values(&org), items, total, org.name)
         }
     };
@@ -74,17 +79,20 @@ async fn render(
         err.map_or(StatusCode::OK, |e| e.status),
         "changes.html",
         json!({"heading": heading, "name": name, "action": path, "back": back, "back_label": back_label, "fields": fields,
-               "items": items, "total": total, "pending": items.iter().find(|c| c.status == "pending"),
+               "items": items, "total": total, "parent": parent,
+               "pending": items.iter().find(|c| c.status == "pending" && c.subject != "parent"),
                "form": form, "errors": err.map(|e| &e.fields), "error": err.map(|e| &e.message)}),
     )
 }
 
 async fn submit(state: &AppState, page: &Page, subject: Subject, form: Form) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let input = NewChange { fields: asked(subject, &form) };
+    // The organisation page's second form asks for a new supervising department alone.
+    let fields = if subject == Subject::Org && form.contains_key("supervisor_id") { Subject::Parent } else { subject };
+    let input = NewChange { fields: asked(fields, &form) };
     let filed = match subject {
         Subject::Person => super::file(state, user, &input).await,
-        Subject::Org => super::file_org(state, user, user.account.org_id.ok_or_else(AppError::forbidden)?, &input).await,
+        Subject::Org | Subject::Parent => super::file_org(state, user, user.account.org_id.ok_or_else(AppError::forbidden)?, &input).await,
     };
     match filed {
         Ok(_) => Ok(done_redirect(&page.tenant.base, place(subject).0, "change_filed", 1)),

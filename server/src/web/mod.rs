@@ -195,6 +195,7 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/approvals?kind=person_change", "职称变更审核", "person_changes", "review"),
     ("/org/changes", "单位信息变更", "org_changes", "apply"),
     ("/approvals?kind=org_change", "单位信息变更审核", "org_changes", "review"),
+    ("/approvals?kind=parent_change", "更换上级部门审核", "org_changes", "review"),
     ("/staff/status", "人员学时", "people", "read"),
     ("/admin/import", "学时导入", "credits", "import"),
     ("/admin/platforms", "培训平台", "platforms", "manage"),

@@ -200,3 +200,49 @@ async fn organisation_changes_are_audited(s: TestServer) {
     assert_eq!(queue["total"], 0, "{queue}");
 }
 both!(organisation_changes_are_audited, organisation_changes_are_audited);
+
+/// 更换上级部门 (Hubei): the hospital, answering to the HR bureau, moves under the education department;
+/// the old parent decides first, then the new; after that the new parent's scope holds the hospital and its
+/// staff.
+async fn a_new_parent_needs_both_parents(s: TestServer) {
+    let hospital: i64 = s.count("SELECT id FROM orgs WHERE tenant_id = 'hubei' AND ext_key = 'demo:unit:hospital'").await;
+    let school: i64 = s.count("SELECT id FROM orgs WHERE tenant_id = 'hubei' AND ext_key = 'demo:unit:school'").await;
+    let education: i64 = s.count("SELECT supervisor_id FROM orgs WHERE tenant_id = 'hubei' AND ext_key = 'demo:unit:school'").await;
+    let staff_id = jijiao::demo::demo_id_number("hubei", 102);
+    let person: i64 = s.count(&format!("SELECT id FROM people WHERE id_number = '{staff_id}'")).await;
+    let admin = s.demo("hubei", "unit", 202).await;
+    let bureau = s.demo("hubei", "hr", 501).await;
+    let authority = s.demo("hubei", "authority", 401).await;
+    let file = |fields: Value| {
+        let request = admin.post(s.api("hubei", &format!("/orgs/{hospital}/changes"))).json(&json!({"fields": fields}));
+        async move { json_of(request.send().await.unwrap()).await }
+    };
+    for fields in [json!({"supervisor_id": school.to_string()}), json!({"supervisor_id": education.to_string(), "address": "x"})] {
+        let (status, body) = file(fields).await;
+        assert_eq!((status, body["fields"]["supervisor_id"].is_string()), (422, true), "{body}");
+    }
+    assert_eq!(json_of(authority.get(s.api("hubei", &format!("/staff/{person}/years"))).send().await.unwrap()).await.0, 404);
+
+    let (status, body) = file(json!({"supervisor_id": education.to_string()})).await;
+    assert_eq!(status, 201, "{body}");
+    let pending = |client: &Client| {
+        let request = client.get(s.api("hubei", "/approvals?kind=parent_change"));
+        async move { json_of(request.send().await.unwrap()).await.1["items"].as_array().cloned().unwrap_or_default() }
+    };
+    assert!(pending(&authority).await.is_empty(), "the new parent waits for the old one");
+    let items = pending(&bureau).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(decide(&bureau, &s, "hubei", &[items[0]["id"].as_i64().unwrap()], "approve", None).await.0, 200);
+    assert_eq!(s.count(&format!("SELECT COUNT(*) FROM orgs WHERE id = {hospital} AND supervisor_id IS NULL")).await, 1, "not yet");
+    let items = pending(&authority).await;
+    assert_eq!(items.len(), 1, "now the new parent decides");
+    let (_, detail) = json_of(authority.get(s.api("hubei", &format!("/approvals/{}", items[0]["id"]))).send().await.unwrap()).await;
+    assert!(detail["subject"]["change"]["changes"][0]["new_text"].as_str().unwrap().contains("教育厅"), "{detail}");
+    assert_eq!(decide(&authority, &s, "hubei", &[items[0]["id"].as_i64().unwrap()], "approve", None).await.0, 200);
+    assert_eq!(s.count(&format!("SELECT supervisor_id FROM orgs WHERE id = {hospital}")).await, education);
+    let (status, _) = json_of(authority.get(s.api("hubei", &format!("/staff/{person}/years"))).send().await.unwrap()).await;
+    assert_eq!(status, 200, "the new parent's scope holds the hospital's staff");
+    let html = admin.get(s.url("hubei", "/org/changes")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("更换上级主管部门") && html.contains("已生效"), "{html}");
+}
+both!(a_new_parent_needs_both_parents, a_new_parent_needs_both_parents);
