@@ -92,7 +92,15 @@ pub async fn login(state: &AppState, tenant: &TenantCtx, ip: &str, input: &Login
             return Err(AppError::new(StatusCode::FORBIDDEN, "pending", "此账号还未通过审核，请耐心等待或联系审核单位"));
         }
         "rejected" => {
-            return Err(AppError::new(StatusCode::FORBIDDEN, "rejected", "此账号的注册未通过审核，请查看站内消息中的原因"));
+            // The password was right: the owner may read why, and how to correct and resubmit.
+            let reason = crate::people::rejection_reason(&state.db, code, creds.id).await?.filter(|r| !r.trim().is_empty());
+            let message = match &reason {
+                Some(reason) => {
+                    format!("此账号的注册未通过审核。原因：{reason}。请在“注册”中选择单位，用原身份证号和密码修改信息后重新提交。")
+                }
+                None => "此账号的注册未通过审核。请在“注册”中选择单位，用原身份证号和密码修改信息后重新提交。".to_owned(),
+            };
+            return Err(AppError::new(StatusCode::FORBIDDEN, "rejected", message).with_extra(json!({"reason": reason})));
         }
         _ => {
             return Err(AppError::new(StatusCode::FORBIDDEN, "disabled", "此账号已被停用，请联系管理员"));
@@ -443,6 +451,7 @@ pub async fn login_submit(
                     "user_types": user_types_json(),
                     "form": {"user_type": form.user_type, "id_number": form.id_number},
                     "error": err.message,
+                    "rejected": err.code == "rejected",
                     "captcha": captcha,
                     "next": form.next,
                 }),

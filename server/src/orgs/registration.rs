@@ -209,7 +209,7 @@ pub async fn register_org(
     .await?;
     tx.commit().await?;
     let approver = get(db, code, approver_id).await?.map(|o| o.name);
-    Ok(crate::people::Registered { account_id, status: "pending", approver })
+    Ok(crate::people::Registered { account_id, status: "pending", approver, resubmitted: false })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -28,8 +28,8 @@ pub async fn api_register(
     Json(input): Json<StaffRegistration>,
 ) -> Result<Response, AppError> {
     let done = register_staff(&state, &tenant, &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({"status": done.status, "account_id": done.account_id, "approver": done.approver})))
-        .into_response())
+    let body = json!({"status": done.status, "account_id": done.account_id, "approver": done.approver, "resubmitted": done.resubmitted});
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/profile", tag = "people", responses((status = 200, description = "The caller's profile")))]
@@ -133,7 +133,10 @@ async fn register_submit(
     CsrfForm(form): CsrfForm<StaffRegistration>,
 ) -> Result<Response, AppError> {
     match register_staff(&state, &page.tenant, &form).await {
-        Ok(done) => page.render("registered.html", json!({"status": done.status, "approver": done.approver, "kind": "staff"})),
+        Ok(done) => page.render(
+            "registered.html",
+            json!({"status": done.status, "approver": done.approver, "kind": "staff", "resubmitted": done.resubmitted}),
+        ),
         Err(err) if err.code == "invalid" => {
             let unit = match form.unit_id {
                 Some(id) => orgs::get(&state.db, page.tenant.code(), id).await?.filter(|o| o.kind == "unit" && o.status == "active"),

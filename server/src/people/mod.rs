@@ -233,6 +233,8 @@ pub struct Registered {
     pub account_id: i64,
     pub status: &'static str,
     pub approver: Option<String>,
+    /// A rejected registration corrected and submitted again (same ID number and password).
+    pub resubmitted: bool,
 }
 
 /// Registers a staff member under a unit. Everything is validated first; then person, account and (if
@@ -267,7 +269,30 @@ pub async fn register_staff(state: &AppState, tenant: &TenantCtx, input: &StaffR
         errors.add("unit_id", "请选择所在单位");
     }
     let dates = check_editable(db, code, &input.editable(), unit.as_ref(), &mut errors).await?;
-    if let Some(id) = &id_number
+    // A rejected registration is corrected and submitted again under the same ID number, proven by the
+    // password it was registered with.
+    let rejected: Option<(i64, i64, String)> = match &id_number {
+        Some(id) => {
+            db.opt(
+                q("SELECT id, person_id, password_hash FROM accounts WHERE tenant_id = $1 AND user_type = 'staff' AND id_number = $2 \
+                   AND status = 'rejected' AND person_id IS NOT NULL")
+                .bind(code)
+                .bind(id),
+            )
+            .await?
+        }
+        None => None,
+    };
+    let resubmission = match &rejected {
+        Some((account_id, person_id, hash)) if password::verify(&input.password, Some(hash)).await => Some((*account_id, *person_id)),
+        Some(_) => {
+            errors.add("password", "该身份证号码的注册未通过审核：请填写注册时设置的密码，修改信息后重新提交");
+            None
+        }
+        None => None,
+    };
+    if rejected.is_none()
+        && let Some(id) = &id_number
         && (db.exists(q("SELECT 1 FROM people WHERE tenant_id = $1 AND id_number = $2").bind(code).bind(id)).await?
             || db
                 .exists(q("SELECT 1 FROM accounts WHERE tenant_id = $1 AND user_type = 'staff' AND id_number = $2").bind(code).bind(id))
@@ -279,6 +304,9 @@ pub async fn register_staff(state: &AppState, tenant: &TenantCtx, input: &StaffR
     let (Some(id_number), Some(unit)) = (id_number, unit) else { unreachable!("checked above") };
 
     let approver = staff_approver(state, code, &unit).await?;
+    if let Some((account_id, person_id)) = resubmission {
+        return resubmit_staff(state, code, input, (account_id, person_id), &id_number, &unit, &dates, approver).await;
+    }
     let status = if approver.is_some() { "pending" } else { "active" };
     let hash = password::hash(&input.password).await?;
     let mut tx = db.begin().await?;
@@ -299,7 +327,114 @@ pub async fn register_staff(state: &AppState, tenant: &TenantCtx, input: &StaffR
         approvals::schedule_digest_tx(&mut tx, &state.config, code, approver.id).await?;
     }
     tx.commit().await?;
-    Ok(Registered { account_id, status, approver: approver.map(|o| o.name) })
+    Ok(Registered { account_id, status, approver: approver.map(|o| o.name), resubmitted: false })
+}
+
+/// Writes the corrected fields of a rejected registration over the person and the account and opens a
+/// new round of its approval (active at once where the province approves none).
+#[allow(clippy::too_many_arguments)]
+async fn resubmit_staff(
+    state: &AppState,
+    code: &str,
+    input: &StaffRegistration,
+    (account_id, person_id): (i64, i64),
+    id_number: &str,
+    unit: &Org,
+    dates: &Dates,
+    approver: Option<RouteOrg>,
+) -> Result<Registered, AppError> {
+    let status = if approver.is_some() { "pending" } else { "active" };
+    let now = Utc::now();
+    let mut tx = state.db.begin().await?;
+    tx.run(
+        q("UPDATE people SET name = $3, ethnicity = $4, phone = $5, email = $6, native_place = $7, education = $8, major = $9, school = $10, \
+           graduated_on = $11, unit_id = $12, department_id = $13, title = $14, title_level = $15, title_date = $16, post = $17, updated_at = $18 \
+           WHERE tenant_id = $1 AND id = $2")
+        .bind(code)
+        .bind(person_id)
+        .bind(input.name.trim())
+        .bind(input.ethnicity.clone().filter(|e| !e.is_empty()))
+        .bind(input.phone.trim())
+        .bind(input.email.trim())
+        .bind(input.native_place.trim())
+        .bind(&input.education)
+        .bind(input.major.trim())
+        .bind(input.school.trim())
+        .bind(dates.graduated_on)
+        .bind(unit.id)
+        .bind(input.department_id)
+        .bind(input.title.trim())
+        .bind(&input.title_level)
+        .bind(dates.title_date)
+        .bind(&input.post)
+        .bind(now),
+    )
+    .await?;
+    let changed = tx
+        .run(
+            q("UPDATE accounts SET name = $3, phone = $4, email = $5, org_id = $6, status = $7 WHERE tenant_id = $1 AND id = $2 AND status = 'rejected'")
+                .bind(code)
+                .bind(account_id)
+                .bind(input.name.trim())
+                .bind(input.phone.trim())
+                .bind(input.email.trim())
+                .bind(unit.id)
+                .bind(status),
+        )
+        .await?;
+    if changed != 1 {
+        return Err(AppError::conflict("already_resubmitted", "该注册已重新提交，请等待审核"));
+    }
+    if let Some(approver) = &approver {
+        let round = tx
+            .scalar(
+                q("SELECT COALESCE(MAX(round), 0) + 1 FROM approvals WHERE tenant_id = $1 AND subject_type = 'account' AND subject_id = $2")
+                    .bind(code)
+                    .bind(account_id),
+            )
+            .await?;
+        approvals::open_tx::<Registrations>(
+            &mut tx,
+            code,
+            NewApproval {
+                subject_type: "account",
+                subject_id: account_id,
+                summary: format!("专技人员 {} {}（{}，重新提交）", input.name.trim(), ids::mask_id_number(id_number), unit.name),
+                applicant_account_id: Some(account_id),
+                approver_org_id: approver.id,
+                declaring_org_id: Some(unit.id),
+                round,
+                ..Default::default()
+            },
+        )
+        .await?;
+        approvals::schedule_digest_tx(&mut tx, &state.config, code, approver.id).await?;
+    }
+    crate::audit::record_tx(
+        &mut tx,
+        code,
+        Some(account_id),
+        "registration.resubmitted",
+        "account",
+        Some(account_id),
+        json!({"unit_id": unit.id, "status": status}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Registered { account_id, status, approver: approver.map(|o| o.name), resubmitted: true })
+}
+
+/// Why the account's registration was last rejected, for the person who proved they own it.
+pub async fn rejection_reason(db: &Db, tenant: &str, account_id: i64) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(Option<String>,)> = db
+        .opt(
+            q("SELECT reason FROM approvals WHERE tenant_id = $1 AND subject_type = 'account' AND subject_id = $2 AND status = 'rejected' \
+               ORDER BY decided_at DESC, id DESC LIMIT 1")
+            .bind(tenant)
+            .bind(account_id),
+        )
+        .await?;
+    Ok(row.and_then(|r| r.0))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -139,3 +139,55 @@ async fn invalid_registrations_store_nothing(s: TestServer) {
     assert_eq!(status, 201);
 }
 both!(invalid_registrations_store_nothing, invalid_registrations_store_nothing);
+
+/// Issue 15 §4: a rejected person reads why when logging in, corrects the registration and submits it
+/// again with the same ID number and password; it re-enters the route and can then be approved.
+async fn a_rejected_registration_is_corrected_and_resubmitted(s: TestServer) {
+    let unit = org_id(&s, "henan", "unit", "第一中学").await;
+    let id = new_id(77);
+    let mut form = staff_form(unit, &id, "赵敏");
+    assert_eq!(register_staff(&s, "henan", &form).await.0, 201);
+    let unit_admin = s.demo("henan", "unit", 201).await;
+    let approval = pending(&unit_admin, &s, "henan").await[0]["id"].as_i64().unwrap();
+    assert_eq!(decide(&unit_admin, &s, "henan", &[approval], "reject", Some("职称填写有误")).await.0, 200);
+
+    // The owner (right password) learns why; a wrong password learns nothing.
+    let (status, body) = login_status(&s, "henan", "staff", &id, "Passw0rd2026").await;
+    assert_eq!((status, body["code"].as_str(), body["reason"].as_str()), (403, Some("rejected"), Some("职称填写有误")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("重新提交"), "{body}");
+    let (status, body) = login_status(&s, "henan", "staff", &id, "Wrong0pass2026").await;
+    assert_eq!(status, 401, "{body}");
+    // The login page says the same and leads to the registration form.
+    let client = s.client();
+    let html = client.get(s.url("henan", "/login")).send().await.unwrap().text().await.unwrap();
+    let login =
+        [("csrf_token", csrf_in(&html)), ("user_type", "staff".into()), ("id_number", id.clone()), ("password", "Passw0rd2026".into())];
+    let page = client.post(s.url("henan", "/login")).form(&login).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("职称填写有误") && page.contains("修改注册信息并重新提交"), "{page}");
+
+    // Registering again: with another password it is refused; with the same one it is a resubmission.
+    form["title"] = json!("副主任医师");
+    form["title_level"] = json!("deputy_senior");
+    let mut wrong = form.clone();
+    wrong["password"] = json!("Another0pass2026");
+    let (status, body) = register_staff(&s, "henan", &wrong).await;
+    assert_eq!((status, body["fields"]["password"].is_string()), (422, true), "{body}");
+    let (status, body) = register_staff(&s, "henan", &form).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!((body["status"].as_str(), body["resubmitted"].as_bool()), (Some("pending"), Some(true)), "{body}");
+    assert_eq!(s.count(&format!("SELECT COUNT(*) FROM people WHERE id_number = '{id}'")).await, 1, "the same person, corrected");
+    let (status, body) = login_status(&s, "henan", "staff", &id, "Passw0rd2026").await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("pending")), "{body}");
+    // A second resubmission while it waits is an ordinary duplicate.
+    assert_eq!(register_staff(&s, "henan", &form).await.0, 422);
+
+    let items = pending(&unit_admin, &s, "henan").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let (_, detail) = json_of(unit_admin.get(s.api("henan", &format!("/approvals/{}", items[0]["id"]))).send().await.unwrap()).await;
+    assert_eq!(detail["subject"]["title"], "副主任医师", "the reviewer sees the corrected registration: {detail}");
+    assert_eq!(decide(&unit_admin, &s, "henan", &[items[0]["id"].as_i64().unwrap()], "approve", None).await.0, 200);
+    let staff = s.login("henan", "staff", &id, "Passw0rd2026").await;
+    let (_, me) = json_of(staff.get(s.api("henan", "/me")).send().await.unwrap()).await;
+    assert_eq!(me["profile"]["title_level"], "deputy_senior", "{me}");
+}
+both!(a_rejected_registration_is_corrected_and_resubmitted, a_rejected_registration_is_corrected_and_resubmitted);
