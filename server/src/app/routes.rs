@@ -137,6 +137,8 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::certificates::handlers::api_print,
         crate::certificates::handlers::api_file_exemption,
         crate::certificates::handlers::api_exemptions,
+        crate::orgs::handlers::api_rename_department,
+        crate::orgs::handlers::api_delete_department,
         crate::transfers::api::api_start,
         crate::transfers::api::api_list,
         crate::transfers::api::api_get,

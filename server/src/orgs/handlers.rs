@@ -218,6 +218,119 @@ pub async fn api_add_department(
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }
 
+/// An internal department in the caller's subtree (anything else: 404).
+async fn managed_department(state: &AppState, user: &CurrentUser, id: i64) -> Result<Org, AppError> {
+    user.authorize(state, "orgs", "manage").await?;
+    let org = get_in_scope(&state.db, user.tenant_code(), &scope(user)?, id).await?;
+    if org.kind != "department" {
+        return Err(AppError::not_found());
+    }
+    Ok(org)
+}
+
+/// Renames an internal department; the name must stay unique among its siblings.
+pub async fn rename_department(state: &AppState, user: &CurrentUser, id: i64, input: &NewDepartment) -> Result<(), AppError> {
+    let department = managed_department(state, user, id).await?;
+    let tenant = user.tenant_code();
+    let mut errors = FieldErrors::default();
+    crate::people::required(&mut errors, "name", &input.name, "部门名称", 50);
+    let name = input.name.trim();
+    if errors.is_empty()
+        && state
+            .db
+            .exists(
+                q("SELECT 1 FROM orgs WHERE tenant_id = $1 AND parent_id = $2 AND kind = 'department' AND name = $3 AND id <> $4")
+                    .bind(tenant)
+                    .bind(department.parent_id)
+                    .bind(name)
+                    .bind(id),
+            )
+            .await?
+    {
+        errors.add("name", "该部门已存在");
+    }
+    errors.finish()?;
+    let mut tx = state.db.begin().await?;
+    tx.run(
+        q("UPDATE orgs SET name = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(id).bind(name).bind(Utc::now()),
+    )
+    .await?;
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "org.department.rename",
+        "org",
+        Some(id),
+        json!({"from": department.name, "to": name}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes an internal department nobody belongs to (409 `department_in_use` while staff, admins or
+/// sub-departments do); returns its parent.
+pub async fn delete_department(state: &AppState, user: &CurrentUser, id: i64) -> Result<Option<i64>, AppError> {
+    let department = managed_department(state, user, id).await?;
+    let tenant = user.tenant_code();
+    let staff = state.db.scalar(q("SELECT COUNT(*) FROM people WHERE tenant_id = $1 AND department_id = $2").bind(tenant).bind(id)).await?;
+    let others = state
+        .db
+        .scalar(
+            q("SELECT (SELECT COUNT(*) FROM accounts WHERE tenant_id = $1 AND org_id = $2) + (SELECT COUNT(*) FROM orgs WHERE tenant_id = $1 AND parent_id = $2)")
+                .bind(tenant)
+                .bind(id),
+        )
+        .await?;
+    if staff > 0 {
+        return Err(AppError::conflict(
+            "department_in_use",
+            format!("{} 还有 {staff} 名人员，请先调整他们的部门后再删除", department.name),
+        ));
+    }
+    if others > 0 {
+        return Err(AppError::conflict("department_in_use", format!("{} 下还有账号或下级部门，不能删除", department.name)));
+    }
+    let mut tx = state.db.begin().await?;
+    tx.run(q("DELETE FROM orgs WHERE tenant_id = $1 AND id = $2 AND kind = 'department'").bind(tenant).bind(id)).await?;
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "org.department.delete",
+        "org",
+        Some(id),
+        json!({"name": department.name, "parent": department.parent_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(department.parent_id)
+}
+
+#[utoipa::path(patch, path = "/t/{tenant}/api/v1/departments/{id}", request_body = NewDepartment, tag = "orgs",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Department id")),
+    responses((status = 204, description = "Renamed"), (status = 404, description = "No such department in the caller's subtree"),
+              (status = 422, description = "Invalid or duplicate name")))]
+pub async fn api_rename_department(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(input): Json<NewDepartment>,
+) -> Result<StatusCode, AppError> {
+    rename_department(&state, &user, id, &input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/t/{tenant}/api/v1/departments/{id}", tag = "orgs",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Department id")),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such department in the caller's subtree"),
+              (status = 409, description = "department_in_use: staff, admins or sub-departments belong to it")))]
+pub async fn api_delete_department(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    delete_department(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The account if it belongs to an org in the caller's subtree and is not the caller.
 async fn managed_account(state: &AppState, user: &CurrentUser, account_id: i64) -> Result<crate::auth::Account, AppError> {
     user.authorize(state, "accounts", "manage").await?;
@@ -333,6 +446,7 @@ pub fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/orgs", get(api_search).layer(limited(state, "search")))
         .route("/orgs/{id}", get(api_browse))
         .route("/orgs/{id}/departments", post(api_add_department))
+        .route("/departments/{id}", axum::routing::patch(api_rename_department).delete(api_delete_department))
         .route("/registrations/orgs", post(api_register).layer(limited(state, "register")))
         .route("/accounts/{id}/status", post(api_set_status))
         .route("/accounts/{id}/reset-code", post(api_reset_code))
@@ -345,6 +459,8 @@ pub fn page_routes(state: &AppState) -> Router<AppState> {
         .merge(super::admins::page_routes())
         .route("/orgs", get(orgs_page))
         .route("/orgs/{id}/departments", post(department_submit))
+        .route("/departments/{id}/rename", post(rename_submit))
+        .route("/departments/{id}/delete", post(delete_submit))
         .route("/accounts/{id}/status", post(status_submit))
         .route("/accounts/{id}/reset-code", post(reset_code_submit))
         .route("/register/org", get(register_org_page).post(register_org_submit).layer(limited(state, "register")))
@@ -373,6 +489,47 @@ async fn orgs_page(State(state): State<AppState>, page: Page, Query(query): Quer
     page.render("orgs.html", ctx)
 }
 
+/// The org page of `id` with an error from one of its forms.
+async fn orgs_page_with_error(state: &AppState, page: &Page, id: i64, err: &AppError) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let mut ctx = browse(state, user, Some(id), &ChildrenQuery::default()).await?;
+    ctx["error"] = json!(err.fields.values().next().cloned().unwrap_or_else(|| err.message.clone()));
+    ctx["can_manage"] = json!(true);
+    ctx["kinds"] = kinds_json();
+    page.render_status(err.status, "orgs.html", ctx)
+}
+
+async fn rename_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<NewDepartment>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match rename_department(&state, user, id, &form).await {
+        Ok(()) => Ok(crate::web::done_redirect(&page.tenant.base, &format!("/orgs?id={id}"), "saved", 1)),
+        Err(err) if err.fixable_on_page() => orgs_page_with_error(&state, &page, id, &err).await,
+        Err(err) => Err(err),
+    }
+}
+
+async fn delete_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match delete_department(&state, user, id).await {
+        Ok(parent) => {
+            let back = parent.map_or_else(|| "/orgs".to_owned(), |p| format!("/orgs?id={p}"));
+            Ok(crate::web::done_redirect(&page.tenant.base, &back, "department_deleted", 1))
+        }
+        Err(err) if err.fixable_on_page() => orgs_page_with_error(&state, &page, id, &err).await,
+        Err(err) => Err(err),
+    }
+}
+
 async fn department_submit(
     State(state): State<AppState>,
     page: Page,
@@ -382,13 +539,7 @@ async fn department_submit(
     let user = page.require_user()?;
     match add_department(&state, user, id, &form).await {
         Ok(_) => Ok(crate::web::done_redirect(&page.tenant.base, &format!("/orgs?id={id}"), "department_added", 1)),
-        Err(err) if err.code == "invalid" => {
-            let mut ctx = browse(&state, user, Some(id), &ChildrenQuery::default()).await?;
-            ctx["error"] = json!(err.fields.values().next().cloned().unwrap_or(err.message));
-            ctx["can_manage"] = json!(true);
-            ctx["kinds"] = kinds_json();
-            page.render_status(StatusCode::UNPROCESSABLE_ENTITY, "orgs.html", ctx)
-        }
+        Err(err) if err.code == "invalid" => orgs_page_with_error(&state, &page, id, &err).await,
         Err(err) => Err(err),
     }
 }

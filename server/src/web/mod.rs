@@ -146,6 +146,7 @@ pub fn done_redirect(base: &str, path: &str, code: &str, count: i64) -> Response
 const NOTICES: &[(&str, &str)] = &[
     ("decided", "已审核 {n} 条记录"),
     ("department_added", "部门已添加"),
+    ("department_deleted", "部门已删除"),
     ("account_disabled", "账号已禁用"),
     ("account_enabled", "账号已启用"),
     ("saved", "已保存"),

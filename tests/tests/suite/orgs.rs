@@ -189,3 +189,42 @@ async fn admins_manage_below_them(s: TestServer) {
     assert_eq!(status, 403);
 }
 both!(admins_manage_below_them, admins_manage_below_them);
+
+/// Issue 15 §3: internal departments are renamed (unique among siblings) and deleted, never while
+/// anybody belongs to them; other units' admins and other tenants get nothing.
+async fn departments_are_renamed_and_deleted_when_empty(s: TestServer) {
+    let teaching: i64 = s.count("SELECT id FROM orgs WHERE tenant_id = 'hunan' AND ext_key = 'demo:dept:teaching'").await;
+    let school: i64 = s.count("SELECT id FROM orgs WHERE tenant_id = 'hunan' AND ext_key = 'demo:unit:school'").await;
+    let admin = s.demo("hunan", "unit", 201).await;
+    let (status, body) = json_of(admin.delete(s.api("hunan", &format!("/departments/{teaching}"))).send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("department_in_use")), "{body}");
+    let (status, body) =
+        json_of(admin.post(s.api("hunan", &format!("/orgs/{school}/departments"))).json(&json!({"name": "后勤处"})).send().await.unwrap())
+            .await;
+    assert_eq!(status, 201, "{body}");
+    let new = body["id"].as_i64().unwrap();
+    let rename = |client: &reqwest::Client, id: i64, name: &str| {
+        let request = client.patch(s.api("hunan", &format!("/departments/{id}"))).json(&json!({"name": name}));
+        async move { json_of(request.send().await.unwrap()).await }
+    };
+    let teaching_name: (String,) = s.db.one(jijiao::db::q("SELECT name FROM orgs WHERE id = $1").bind(teaching)).await.unwrap();
+    let (status, body) = rename(&admin, new, &teaching_name.0).await;
+    assert_eq!((status, body["fields"]["name"].is_string()), (422, true), "{body}");
+    assert_eq!(rename(&admin, new, "总务处").await.0, 204);
+    assert_eq!(s.count(&format!("SELECT COUNT(*) FROM orgs WHERE id = {new} AND name = '总务处'")).await, 1);
+    // The hospital's admin and another tenant's admin cannot touch it.
+    let hospital = s.demo("hunan", "unit", 202).await;
+    assert_eq!(rename(&hospital, new, "抢来的").await.0, 404);
+    assert_eq!(hospital.delete(s.api("hunan", &format!("/departments/{new}"))).send().await.unwrap().status(), 404);
+    let henan = s.demo("henan", "province", 601).await;
+    assert_eq!(henan.delete(s.api("henan", &format!("/departments/{new}"))).send().await.unwrap().status(), 404);
+    // The page says why a department in use stays.
+    let html = admin.get(s.url("hunan", &format!("/orgs?id={teaching}"))).send().await.unwrap().text().await.unwrap();
+    let form = [("csrf_token", csrf_in(&html))];
+    let page = admin.post(s.url("hunan", &format!("/departments/{teaching}/delete"))).form(&form).send().await.unwrap();
+    assert_eq!(page.status(), 409);
+    assert!(page.text().await.unwrap().contains("名人员"), "the reason is on the page");
+    assert_eq!(admin.delete(s.api("hunan", &format!("/departments/{new}"))).send().await.unwrap().status(), 204);
+    assert_eq!(s.count(&format!("SELECT COUNT(*) FROM orgs WHERE id = {new}")).await, 0);
+}
+both!(departments_are_renamed_and_deleted_when_empty, departments_are_renamed_and_deleted_when_empty);
