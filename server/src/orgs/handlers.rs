@@ -164,16 +164,7 @@ pub async fn add_department(state: &AppState, user: &CurrentUser, org_id: i64, i
         return Err(errors.finish().unwrap_err());
     }
     let name = input.name.trim();
-    if state
-        .db
-        .exists(
-            q("SELECT 1 FROM orgs WHERE tenant_id = $1 AND parent_id = $2 AND kind = 'department' AND name = $3")
-                .bind(tenant)
-                .bind(org_id)
-                .bind(name),
-        )
-        .await?
-    {
+    if sibling_named(state, tenant, org_id, name, None).await? {
         errors.add("name", "该部门已存在");
         return Err(errors.finish().unwrap_err());
     }
@@ -218,6 +209,20 @@ pub async fn api_add_department(
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }
 
+/// Whether the org `parent` has a department called `name` (other than `except`).
+async fn sibling_named(state: &AppState, tenant: &str, parent: i64, name: &str, except: Option<i64>) -> Result<bool, AppError> {
+    Ok(state
+        .db
+        .exists(
+            q("SELECT 1 FROM orgs WHERE tenant_id = $1 AND parent_id = $2 AND kind = 'department' AND name = $3 AND id <> $4")
+                .bind(tenant)
+                .bind(parent)
+                .bind(name.to_owned())
+                .bind(except.unwrap_or(0)),
+        )
+        .await?)
+}
+
 /// An internal department in the caller's subtree (anything else: 404).
 async fn managed_department(state: &AppState, user: &CurrentUser, id: i64) -> Result<Org, AppError> {
     user.authorize(state, "orgs", "manage").await?;
@@ -235,18 +240,7 @@ pub async fn rename_department(state: &AppState, user: &CurrentUser, id: i64, in
     let mut errors = FieldErrors::default();
     crate::people::required(&mut errors, "name", &input.name, "部门名称", 50);
     let name = input.name.trim();
-    if errors.is_empty()
-        && state
-            .db
-            .exists(
-                q("SELECT 1 FROM orgs WHERE tenant_id = $1 AND parent_id = $2 AND kind = 'department' AND name = $3 AND id <> $4")
-                    .bind(tenant)
-                    .bind(department.parent_id)
-                    .bind(name)
-                    .bind(id),
-            )
-            .await?
-    {
+    if errors.is_empty() && sibling_named(state, tenant, department.parent_id.unwrap_or_default(), name, Some(id)).await? {
         errors.add("name", "该部门已存在");
     }
     errors.finish()?;

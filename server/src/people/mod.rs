@@ -346,30 +346,11 @@ async fn resubmit_staff(
     let status = if approver.is_some() { "pending" } else { "active" };
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
-    tx.run(
-        q("UPDATE people SET name = $3, ethnicity = $4, phone = $5, email = $6, native_place = $7, education = $8, major = $9, school = $10, \
-           graduated_on = $11, unit_id = $12, department_id = $13, title = $14, title_level = $15, title_date = $16, post = $17, updated_at = $18 \
-           WHERE tenant_id = $1 AND id = $2")
+    let assignments: Vec<String> = REGISTERED_COLUMNS.split(", ").enumerate().map(|(i, column)| format!("{column} = ${}", i + 3)).collect();
+    let update = q(format!("UPDATE people SET {}, updated_at = $19 WHERE tenant_id = $1 AND id = $2", assignments.join(", ")))
         .bind(code)
-        .bind(person_id)
-        .bind(input.name.trim())
-        .bind(input.ethnicity.clone().filter(|e| !e.is_empty()))
-        .bind(input.phone.trim())
-        .bind(input.email.trim())
-        .bind(input.native_place.trim())
-        .bind(&input.education)
-        .bind(input.major.trim())
-        .bind(input.school.trim())
-        .bind(dates.graduated_on)
-        .bind(unit.id)
-        .bind(input.department_id)
-        .bind(input.title.trim())
-        .bind(&input.title_level)
-        .bind(dates.title_date)
-        .bind(&input.post)
-        .bind(now),
-    )
-    .await?;
+        .bind(person_id);
+    tx.run(bind_registered(update, input, unit.id, dates).bind(now)).await?;
     let changed = tx
         .run(
             q("UPDATE accounts SET name = $3, phone = $4, email = $5, org_id = $6, status = $7 WHERE tenant_id = $1 AND id = $2 AND status = 'rejected'")
@@ -437,6 +418,32 @@ pub async fn rejection_reason(db: &Db, tenant: &str, account_id: i64) -> Result<
     Ok(row.and_then(|r| r.0))
 }
 
+/// The person's columns a registration writes (after `tenant_id` and `id_number` or the id), bound as
+/// `$3`…`$18` by [`bind_registered`].
+const REGISTERED_COLUMNS: &str = "name, gender, ethnicity, phone, email, native_place, education, major, school, graduated_on, unit_id, \
+     department_id, title, title_level, title_date, post";
+
+/// Binds a registration's values in the order of [`REGISTERED_COLUMNS`].
+fn bind_registered(query: crate::db::Query, input: &StaffRegistration, unit_id: i64, dates: &Dates) -> crate::db::Query {
+    query
+        .bind(input.name.trim())
+        .bind(&input.gender)
+        .bind(input.ethnicity.clone().filter(|e| !e.is_empty()))
+        .bind(input.phone.trim())
+        .bind(input.email.trim())
+        .bind(input.native_place.trim())
+        .bind(&input.education)
+        .bind(input.major.trim())
+        .bind(input.school.trim())
+        .bind(dates.graduated_on)
+        .bind(unit_id)
+        .bind(input.department_id)
+        .bind(input.title.trim())
+        .bind(&input.title_level)
+        .bind(dates.title_date)
+        .bind(&input.post)
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn write_staff(
     tx: &mut Tx,
@@ -450,32 +457,13 @@ async fn write_staff(
     approver: Option<&RouteOrg>,
 ) -> Result<i64, sqlx::Error> {
     let now = Utc::now();
-    let person_id = tx
-        .scalar(
-            q("INSERT INTO people (tenant_id, id_number, name, gender, ethnicity, phone, email, native_place, education, major, school, \
-               graduated_on, unit_id, department_id, title, title_level, title_date, post, created_at, updated_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id")
-            .bind(code)
-            .bind(id_number)
-            .bind(input.name.trim())
-            .bind(&input.gender)
-            .bind(input.ethnicity.clone().filter(|e| !e.is_empty()))
-            .bind(input.phone.trim())
-            .bind(input.email.trim())
-            .bind(input.native_place.trim())
-            .bind(&input.education)
-            .bind(input.major.trim())
-            .bind(input.school.trim())
-            .bind(dates.graduated_on)
-            .bind(unit.id)
-            .bind(input.department_id)
-            .bind(input.title.trim())
-            .bind(&input.title_level)
-            .bind(dates.title_date)
-            .bind(&input.post)
-            .bind(now),
-        )
-        .await?;
+    let insert = q(format!(
+        "INSERT INTO people (tenant_id, id_number, {REGISTERED_COLUMNS}, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id"
+    ))
+    .bind(code)
+    .bind(id_number);
+    let person_id = tx.scalar(bind_registered(insert, input, unit.id, dates).bind(now)).await?;
     let account_id = auth::insert_account(
         tx,
         code,
