@@ -375,7 +375,15 @@ impl RequestKind for Registrations {
         set_registered(tx, d, "rejected").await?;
         Ok(Notice {
             title: "注册审核未通过".to_owned(),
-            body: format!("您的注册申请（{}）未通过审核。原因：{}", d.item.summary, d.reason_text()),
+            body: if d.item.subject_type == "account" {
+                format!(
+                    "您的注册申请（{}）未通过审核。原因：{}。可在“注册”中选择单位，用原身份证号和密码修改信息后重新提交。",
+                    d.item.summary,
+                    d.reason_text()
+                )
+            } else {
+                format!("您的注册申请（{}）未通过审核。原因：{}", d.item.summary, d.reason_text())
+            },
             mail: true,
         })
     }

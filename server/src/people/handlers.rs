@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ProfileUpdate, StaffRegistration, profile, register_staff, update_profile};
+use super::{ContactUpdate, ProfileUpdate, StaffRegistration, profile, register_staff, update_contact, update_profile};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::throttle::limited;
@@ -52,16 +52,31 @@ pub async fn api_update_profile(
     Ok(Json(super::profile_json(&state.db, user.tenant_code(), person).await?))
 }
 
+#[utoipa::path(patch, path = "/t/{tenant}/api/v1/me/contact", request_body = ContactUpdate, tag = "people",
+    params(("tenant" = String, Path, description = "Tenant code")),
+    responses((status = 204, description = "Saved"), (status = 400, description = "use_profile: staff change theirs with the profile"),
+              (status = 422, description = "Invalid phone or e-mail")))]
+pub async fn api_update_contact(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(input): Json<ContactUpdate>,
+) -> Result<StatusCode, AppError> {
+    update_contact(&state, &user, &input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub fn api_routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/registrations/staff", post(api_register).layer(limited(state, "register")))
         .route("/me/profile", get(api_profile).patch(api_update_profile))
+        .route("/me/contact", axum::routing::patch(api_update_contact))
 }
 
 pub fn page_routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/register", get(register_page).post(register_submit).layer(limited(state, "register")))
         .route("/account", get(account_page).post(account_submit))
+        .route("/account/contact", post(contact_submit))
 }
 
 #[derive(Debug, Deserialize)]
@@ -187,6 +202,18 @@ async fn render_account(
                "form": form, "departments": departments, "lists": lists,
                "errors": err.map(|e| &e.fields), "saved": err.is_none() && form.is_some()}),
     )
+}
+
+async fn contact_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<ContactUpdate>) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match update_contact(&state, user, &form).await {
+        Ok(()) => Ok(crate::web::done_redirect(&page.tenant.base, "/account", "saved", 1)),
+        Err(err) if err.code == "invalid" => {
+            let profile_form = ProfileUpdate { phone: form.phone.clone(), email: form.email.clone(), ..Default::default() };
+            render_account(&state, &page, user, Some(&profile_form), Some(&err), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(err) => Err(err),
+    }
 }
 
 async fn account_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<ProfileUpdate>) -> Result<Response, AppError> {

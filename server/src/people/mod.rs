@@ -570,6 +570,40 @@ pub async fn profile_json(db: &Db, tenant: &str, person_id: i64) -> Result<serde
 }
 
 /// Saves the editable part of the caller's own profile.
+/// An admin's own contact details (admins have no person profile).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ContactUpdate {
+    pub phone: String,
+    pub email: String,
+}
+
+/// Saves the caller's own phone and e-mail on their account (staff change theirs with the profile).
+pub async fn update_contact(state: &AppState, user: &auth::CurrentUser, input: &ContactUpdate) -> Result<(), AppError> {
+    user.authorize(state, "profile", "update").await?;
+    if user.account.person_id.is_some() {
+        return Err(AppError::bad_request("use_profile", "请在个人信息中修改手机号和邮箱"));
+    }
+    let mut errors = FieldErrors::default();
+    check_phone(&mut errors, &input.phone);
+    check_email(&mut errors, &input.email);
+    errors.finish()?;
+    let code = user.tenant_code();
+    let mut tx = state.db.begin().await?;
+    tx.run(
+        q("UPDATE accounts SET phone = $3, email = $4 WHERE tenant_id = $1 AND id = $2")
+            .bind(code)
+            .bind(user.account.id)
+            .bind(input.phone.trim())
+            .bind(input.email.trim()),
+    )
+    .await?;
+    crate::audit::record_tx(&mut tx, code, Some(user.account.id), "account.contact_update", "account", Some(user.account.id), json!({}))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The profile update with the title fields as they are: a title, title level or title date changes only
 /// through a change audit (`crate::changes`), so a different value is a field error and a missing one
 /// keeps the current value.

@@ -177,3 +177,26 @@ async fn profile_update_keeps_identity(s: TestServer) {
     assert_eq!((status, body["fields"]["email"].is_string()), (422, true));
 }
 both!(profile_update_keeps_identity, profile_update_keeps_identity);
+
+/// Issue 15 §3: admins, who have no person profile, keep their own phone and e-mail current; staff use
+/// their profile for that.
+async fn admins_maintain_their_own_contact(s: TestServer) {
+    let admin = s.demo("hubei", "unit", 201).await;
+    let patch = |client: &reqwest::Client, body: serde_json::Value| {
+        let request = client.patch(s.api("hubei", "/me/contact")).json(&body);
+        async move { json_of(request.send().await.unwrap()).await }
+    };
+    let (status, body) = patch(&admin, json!({"phone": "123", "email": "nope"})).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"]["phone"].is_string() && body["fields"]["email"].is_string(), "{body}");
+    assert_eq!(patch(&admin, json!({"phone": "13712345678", "email": "unit201@example.com"})).await.0, 204);
+    let (_, me) = json_of(admin.get(s.api("hubei", "/me")).send().await.unwrap()).await;
+    assert_eq!((me["account"]["phone"].as_str(), me["account"]["email"].as_str()), (Some("13712345678"), Some("unit201@example.com")));
+    let staff = s.demo("hubei", "staff", 101).await;
+    let (status, body) = patch(&staff, json!({"phone": "13712345678", "email": "s@example.com"})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("use_profile")), "{body}");
+    // The account page carries the form.
+    let html = admin.get(s.url("hubei", "/account")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("修改联系方式") && html.contains("13712345678"), "{html}");
+}
+both!(admins_maintain_their_own_contact, admins_maintain_their_own_contact);
