@@ -290,3 +290,39 @@ async fn transfer_out_and_confirmed_in_through_pages() {
     assert!(c.source().await.unwrap().contains("已调入"));
     c.close().await.unwrap();
 }
+
+/// Issue 15 §2: a Hunan staff member asks for a new title level on 职称变更; the profile keeps the old one
+/// until the unit's admin approves it in 职称变更审核, where old → new is shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn title_change_filed_and_approved_through_pages() {
+    let Some((c, _driver, _profile)) = browser().await else { return };
+    let s = TestServer::start(Backend::Sqlite).await;
+    login_page(&c, &s, "hunan", "staff", 101).await;
+    click(&c, Locator::LinkText("个人中心")).await;
+    click(&c, Locator::LinkText("职称变更")).await;
+    // Nothing filled in: the page says so and files nothing.
+    click(&c, Locator::Css("form.grid button.primary")).await;
+    c.wait().for_element(Locator::Css("[data-field=fields]")).await.unwrap();
+    choose(&c, "title_level", "senior").await;
+    choose(&c, "title_series", "school_teacher").await;
+    click(&c, Locator::Css("form.grid button.primary")).await;
+    c.wait().for_element(Locator::Css(".notice")).await.unwrap();
+    let page = c.source().await.unwrap();
+    assert!(page.contains("待审核的变更") && page.contains("正高级"), "the pending change is shown");
+    let id_number = jijiao::demo::demo_id_number("hunan", 101);
+    let level: (String,) =
+        s.db.one(jijiao::db::q("SELECT title_level FROM people WHERE id_number = $1").bind(id_number.clone())).await.unwrap();
+    assert_eq!(level.0, "intermediate", "not before approval");
+
+    login_page(&c, &s, "hunan", "unit", 201).await;
+    click(&c, Locator::LinkText("职称变更审核")).await;
+    click(&c, Locator::LinkText("详细")).await;
+    c.wait().for_element(Locator::Css("button[value=approve]")).await.unwrap();
+    let page = c.source().await.unwrap();
+    assert!(page.contains("中级") && page.contains("正高级") && page.contains("中小学教师"), "old → new on the review page");
+    click(&c, Locator::Css("button[value=approve]")).await;
+    c.wait().for_element(Locator::Css(".notice")).await.unwrap();
+    let level: (String,) = s.db.one(jijiao::db::q("SELECT title_level FROM people WHERE id_number = $1").bind(id_number)).await.unwrap();
+    assert_eq!(level.0, "senior");
+    c.close().await.unwrap();
+}
