@@ -8,6 +8,11 @@ pub fn zone() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("static offset")
 }
 
+/// The calendar day of `at` in China.
+pub fn day(at: DateTime<Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&zone()).date_naive()
+}
+
 /// `2026-03-01 18:05`.
 pub fn minute(at: DateTime<Utc>) -> String {
     at.with_timezone(&zone()).format("%Y-%m-%d %H:%M").to_string()

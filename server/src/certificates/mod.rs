@@ -447,7 +447,7 @@ pub async fn recognition(state: &AppState, user: &CurrentUser, origin: &str) -> 
         .iter()
         .map(|c| {
             json!({"platform": c.platform, "course": c.course, "subject": c.subject,
-                   "hours": hours::hours_json(c.hours), "completed_on": c.completed_at.with_timezone(&crate::china_time::zone()).date_naive()})
+                   "hours": hours::hours_json(c.hours), "completed_on": crate::china_time::day(c.completed_at)})
         })
         .collect();
     let new = NewCertificate {
@@ -672,7 +672,7 @@ pub fn document(certificate: &Certificate, settings: &TenantSettings, origin: &s
         fields,
         body,
         detail: table,
-        issue_date: certificate.issued_at.with_timezone(&crate::china_time::zone()).date_naive(),
+        issue_date: crate::china_time::day(certificate.issued_at),
         verify_url: certificate.verify_url(origin, &settings.code),
     }
 }

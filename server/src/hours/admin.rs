@@ -214,21 +214,8 @@ pub async fn api_staff_status(
 async fn person_in_scope(state: &AppState, user: &CurrentUser, person_id: i64) -> Result<crate::people::Profile, AppError> {
     user.authorize(state, "people", "read").await?;
     let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
-    let tenant = user.tenant_code();
-    let visible = state
-        .db
-        .exists(
-            q("SELECT 1 FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
-               WHERE p.tenant_id = $1 AND p.id = $2 AND (u.path LIKE $3 OR u.supervisor_path LIKE $3)")
-            .bind(tenant)
-            .bind(person_id)
-            .bind(scope),
-        )
-        .await?;
-    if !visible {
-        return Err(AppError::not_found());
-    }
-    let mut profile = crate::people::profile(&state.db, tenant, person_id).await?.ok_or_else(AppError::not_found)?;
+    let mut profile =
+        crate::people::profile_in_scope(&state.db, user.tenant_code(), &scope, person_id).await?.ok_or_else(AppError::not_found)?;
     profile.id_number = crate::ids::mask_id_number(&profile.id_number);
     Ok(profile)
 }

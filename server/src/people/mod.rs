@@ -546,6 +546,26 @@ pub struct Profile {
     pub post: String,
 }
 
+/// The person's profile if the person belongs to a unit in `scope` (an admin's `LIKE` pattern on the
+/// regional or supervision path); `None` both for nobody and for someone outside the scope.
+pub async fn profile_in_scope(db: &Db, tenant: &str, scope: &str, person_id: i64) -> Result<Option<Profile>, sqlx::Error> {
+    let visible = db
+        .exists(
+            q(format!(
+                "SELECT 1 FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id WHERE p.tenant_id = $1 AND p.id = $2 AND {}",
+                orgs::in_scope("u", 3)
+            ))
+            .bind(tenant)
+            .bind(person_id)
+            .bind(scope.to_owned()),
+        )
+        .await?;
+    if !visible {
+        return Ok(None);
+    }
+    profile(db, tenant, person_id).await
+}
+
 pub async fn profile(db: &Db, tenant: &str, person_id: i64) -> Result<Option<Profile>, sqlx::Error> {
     db.opt(
         q("SELECT p.id, p.id_number, p.name, p.gender, p.ethnicity, p.phone, p.email, p.native_place, p.education, p.major, p.school, \

@@ -92,26 +92,9 @@ async fn transfer_scope(state: &AppState, user: &CurrentUser) -> Result<String, 
     user.scope_pattern().ok_or_else(AppError::forbidden)
 }
 
-/// The person's unit (id and name) and name, if the person belongs to a unit in `scope`.
-async fn person_in_scope(state: &AppState, tenant: &str, scope: &str, person_id: i64) -> Result<Option<(i64, String, String)>, AppError> {
-    Ok(state
-        .db
-        .opt(
-            q(format!(
-                "SELECT p.unit_id, u.name, p.name FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
-                 WHERE p.tenant_id = $1 AND p.id = $2 AND {}",
-                crate::orgs::in_scope("u", 3)
-            ))
-            .bind(tenant)
-            .bind(person_id)
-            .bind(scope),
-        )
-        .await?)
-}
-
 /// Today's date in China, the default transfer date.
 pub(crate) fn today() -> NaiveDate {
-    Utc::now().with_timezone(&crate::china_time::zone()).date_naive()
+    crate::china_time::day(Utc::now())
 }
 
 /// Starts a transfer of a person in the caller's scope to another unit and opens the receiving side's
@@ -121,8 +104,8 @@ pub async fn start(state: &AppState, user: &CurrentUser, input: &NewTransfer) ->
     let tenant = user.tenant_code();
     let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
     // Someone outside the caller's scope is indistinguishable from nobody.
-    let (from_unit_id, from_unit_name, name) =
-        person_in_scope(state, tenant, &scope, input.person_id).await?.ok_or_else(AppError::not_found)?;
+    let person = crate::people::profile_in_scope(&state.db, tenant, &scope, input.person_id).await?.ok_or_else(AppError::not_found)?;
+    let (from_unit_id, from_unit_name, name) = (person.unit_id, person.unit_name, person.name);
     let mut errors = FieldErrors::default();
     let reason = input.reason.trim();
     if reason.is_empty() {
@@ -455,7 +438,8 @@ pub async fn find_unit(state: &AppState, tenant: &str, text: &str) -> Result<i64
 pub async fn form_person(state: &AppState, user: &CurrentUser, person_id: i64) -> Result<Value, AppError> {
     user.authorize(state, OBJECT, "start").await?;
     let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
-    let tenant = user.tenant_code();
-    person_in_scope(state, tenant, &scope, person_id).await?.ok_or_else(AppError::not_found)?;
-    crate::people::profile_json(&state.db, tenant, person_id).await
+    let mut person =
+        crate::people::profile_in_scope(&state.db, user.tenant_code(), &scope, person_id).await?.ok_or_else(AppError::not_found)?;
+    person.id_number = crate::ids::mask_id_number(&person.id_number);
+    serde_json::to_value(person).map_err(AppError::internal)
 }
