@@ -180,13 +180,15 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
         .await?;
     }
 
-    let accounts: [(&str, u32, &str, i64, &str); 9] = [
+    let accounts: [(&str, u32, &str, i64, &str); 10] = [
         ("staff", 101, "一", school, "male"),
         ("staff", 102, "二", hospital, "female"),
         ("unit", 201, "单位", school, ""),
         ("unit", 202, "医院", hospital, ""),
         ("institution", 301, "机构", institution, ""),
         ("authority", 401, "主管", authority.0, ""),
+        // A second admin of the authority: 管理员管理 has someone to manage.
+        ("authority", 402, "主管副", authority.0, ""),
         ("hr", 501, "人社", city.0, ""),
         ("province", 601, "省厅", province.0, ""),
         ("system", 701, "系统", province.0, ""),

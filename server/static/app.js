@@ -8,9 +8,12 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
   // Ask before destructive batch decisions.
-  document.querySelectorAll("button.danger").forEach((button) => {
+  // A form may say what exactly is about to happen (data-confirm).
+  document.querySelectorAll("button.danger, form[data-confirm] button").forEach((button) => {
     button.addEventListener("click", (event) => {
-      if (!window.confirm("确定执行此操作吗？")) event.preventDefault();
+      const form = button.closest("form");
+      const text = (form && form.getAttribute("data-confirm")) || "确定执行此操作吗？";
+      if (!window.confirm(text)) event.preventDefault();
     });
   });
 });

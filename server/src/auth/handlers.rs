@@ -94,13 +94,19 @@ pub async fn login(state: &AppState, tenant: &TenantCtx, ip: &str, input: &Login
         "rejected" => {
             // The password was right: the owner may read why, and how to correct and resubmit.
             let reason = crate::people::rejection_reason(&state.db, code, creds.id).await?.filter(|r| !r.trim().is_empty());
+            let how = if input.user_type == "staff" {
+                "请在“注册”中选择单位，用原身份证号和密码修改信息后重新提交。"
+            } else {
+                "请在“单位注册”中用原管理员身份证号和密码修改信息后重新提交。"
+            };
             let message = match &reason {
-                Some(reason) => {
-                    format!("此账号的注册未通过审核。原因：{reason}。请在“注册”中选择单位，用原身份证号和密码修改信息后重新提交。")
-                }
-                None => "此账号的注册未通过审核。请在“注册”中选择单位，用原身份证号和密码修改信息后重新提交。".to_owned(),
+                Some(reason) => format!("此账号的注册未通过审核。原因：{reason}。{how}"),
+                None => format!("此账号的注册未通过审核。{how}"),
             };
             return Err(AppError::new(StatusCode::FORBIDDEN, "rejected", message).with_extra(json!({"reason": reason})));
+        }
+        "removed" => {
+            return Err(AppError::new(StatusCode::FORBIDDEN, "removed", "此账号的管理权限已被移除，如有疑问请联系本单位超级管理员"));
         }
         _ => {
             return Err(AppError::new(StatusCode::FORBIDDEN, "disabled", "此账号已被停用，请联系管理员"));
@@ -159,6 +165,7 @@ pub fn account_json(account: &Account) -> serde_json::Value {
         "person_id": account.person_id,
         "status": account.status,
         "must_change_password": account.must_change_password,
+        "super_admin": account.super_admin,
     })
 }
 

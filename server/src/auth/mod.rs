@@ -64,6 +64,8 @@ pub struct Account {
     pub role: String,
     pub status: String,
     pub must_change_password: bool,
+    /// The one admin of the organisation who manages its other admins (超级管理员).
+    pub super_admin: bool,
     /// Materialised path of the account's organisation: the root of what it may see.
     pub org_path: Option<String>,
     /// The org's path under its supervising authority, if any.
@@ -72,7 +74,7 @@ pub struct Account {
 }
 
 pub const ACCOUNT_COLUMNS: &str = "a.id, a.tenant_id, a.user_type, a.id_number, a.name, a.phone, a.email, a.org_id, \
-     a.person_id, a.role, a.status, a.must_change_password, o.path AS org_path, o.supervisor_path AS org_supervisor_path, o.name AS org_name";
+     a.person_id, a.role, a.status, a.must_change_password, a.super_admin, o.path AS org_path, o.supervisor_path AS org_supervisor_path, o.name AS org_name";
 
 pub async fn account_by_id(db: &Db, tenant: &str, id: i64) -> Result<Option<Account>, sqlx::Error> {
     db.opt(
@@ -196,24 +198,46 @@ pub struct NewAccount<'a> {
     pub must_change_password: bool,
 }
 
+/// Inserts an account; an organisation's first admin becomes its super admin.
 pub async fn insert_account(tx: &mut Tx, tenant: &str, a: NewAccount<'_>) -> Result<i64, sqlx::Error> {
-    tx.scalar(
-        q("INSERT INTO accounts (tenant_id, user_type, id_number, name, phone, email, org_id, person_id, role, status, \
+    let id = tx
+        .scalar(
+            q("INSERT INTO accounts (tenant_id, user_type, id_number, name, phone, email, org_id, person_id, role, status, \
            password_hash, must_change_password, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
            RETURNING id")
+            .bind(tenant)
+            .bind(a.user_type)
+            .bind(a.id_number)
+            .bind(a.name)
+            .bind(a.phone.map(str::to_owned))
+            .bind(a.email.map(str::to_owned))
+            .bind(a.org_id)
+            .bind(a.person_id)
+            .bind(a.role)
+            .bind(a.status)
+            .bind(a.password_hash)
+            .bind(a.must_change_password)
+            .bind(Utc::now()),
+        )
+        .await?;
+    if let Some(org_id) = a.org_id.filter(|_| a.role != "staff") {
+        settle_super_admin_tx(tx, tenant, org_id).await?;
+    }
+    Ok(id)
+}
+
+/// Keeps one super admin per organisation: when none of its admins holds the title (a new
+/// organisation's first admin, a rejected registrant), the longest-serving active one — or, while the
+/// organisation is still being registered, the pending one — gets it.
+pub async fn settle_super_admin_tx(tx: &mut Tx, tenant: &str, org_id: i64) -> Result<(), sqlx::Error> {
+    tx.run(
+        q("UPDATE accounts SET super_admin = TRUE WHERE tenant_id = $1 AND id = ( \
+             SELECT id FROM accounts WHERE tenant_id = $1 AND org_id = $2 AND role <> 'staff' AND status IN ('active', 'pending') \
+             ORDER BY CASE status WHEN 'active' THEN 0 ELSE 1 END, id LIMIT 1) \
+           AND NOT EXISTS (SELECT 1 FROM accounts b WHERE b.tenant_id = $1 AND b.org_id = $2 AND b.super_admin)")
         .bind(tenant)
-        .bind(a.user_type)
-        .bind(a.id_number)
-        .bind(a.name)
-        .bind(a.phone.map(str::to_owned))
-        .bind(a.email.map(str::to_owned))
-        .bind(a.org_id)
-        .bind(a.person_id)
-        .bind(a.role)
-        .bind(a.status)
-        .bind(a.password_hash)
-        .bind(a.must_change_password)
-        .bind(Utc::now()),
+        .bind(org_id),
     )
-    .await
+    .await?;
+    Ok(())
 }

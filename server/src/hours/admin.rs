@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::pages::{empty_as_none, label, pairs, query_href};
+use super::pages::{label, pairs, query_href};
 use super::{CreditQuery, SOURCES, SUBJECTS, format_hours, hours_json, status, this_year};
 use crate::auth::CurrentUser;
 use crate::db::{Filters, q};
@@ -20,6 +20,7 @@ use crate::error::AppError;
 use crate::paging::{Paging, Search};
 use crate::state::AppState;
 use crate::web::Page;
+use crate::web::empty_as_none;
 
 /// Most rows in one export.
 const EXPORT_LIMIT: i64 = 50_000;

@@ -14,16 +14,7 @@ use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::paging::Paging;
 use crate::state::AppState;
-use crate::web::Page;
-
-/// Reads an optional number from a form where "" means "any".
-pub fn empty_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let text: Option<String> = Option::deserialize(d)?;
-    match text.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) => t.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("不是有效的数字：{t}"))),
-    }
-}
+use crate::web::{Page, empty_as_none};
 
 /// `?a=1&b=x&` for links that keep a list's filters (pager, year links); empty values are left out.
 pub use crate::paging::query_href;

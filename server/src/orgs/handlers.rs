@@ -40,7 +40,10 @@ pub async fn api_search(
 pub async fn api_register(State(state): State<AppState>, tenant: TenantCtx, multipart: Multipart) -> Result<Response, AppError> {
     let (form, licence, _) = read_multipart(multipart).await?;
     let done = register_org(&state, &tenant, &form, licence).await?;
-    Ok((StatusCode::CREATED, Json(json!({"status": done.status, "account_id": done.account_id, "approver": done.approver})))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"status": done.status, "account_id": done.account_id, "approver": done.approver, "resubmitted": done.resubmitted})),
+    )
         .into_response())
 }
 
@@ -105,34 +108,16 @@ pub async fn browse(state: &AppState, user: &CurrentUser, id: Option<i64>, query
         }
         out
     };
-    let admins: Vec<AdminRow> =
-        if user.can(state, "accounts", "manage").await { admins_of(state, tenant, org.id).await? } else { Vec::new() };
+    let admins = if user.can(state, "accounts", "manage").await {
+        super::admins::list(state, user, org.id, &Default::default()).await?.1
+    } else {
+        Vec::new()
+    };
     Ok(json!({
         "org": org, "kind_label": super::kind_label(&org.kind), "children": children, "total": total,
         "pager": Paging::new(query.page, None).pager(total), "ancestors": ancestors, "admins": admins,
         "is_own": Some(org.id) == user.account.org_id,
     }))
-}
-
-#[derive(Debug, serde::Serialize, sqlx::FromRow)]
-pub struct AdminRow {
-    pub id: i64,
-    pub name: String,
-    pub id_number: String,
-    pub role: String,
-    pub status: String,
-    pub phone: Option<String>,
-}
-
-async fn admins_of(state: &AppState, tenant: &str, org_id: i64) -> Result<Vec<AdminRow>, AppError> {
-    let mut rows: Vec<AdminRow> = state
-        .db
-        .all(q("SELECT id, name, id_number, role, status, phone FROM accounts WHERE tenant_id = $1 AND org_id = $2 AND role <> 'staff' ORDER BY id").bind(tenant).bind(org_id))
-        .await?;
-    for row in &mut rows {
-        row.id_number = crate::ids::mask_id_number(&row.id_number);
-    }
-    Ok(rows)
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}", tag = "orgs", params(("id" = i64, Path)), responses((status = 200, description = "The org, its children (paged) and admins"), (status = 404, description = "Outside the caller's subtree")))]
@@ -337,6 +322,9 @@ async fn managed_account(state: &AppState, user: &CurrentUser, account_id: i64) 
     }
     if account.id == user.account.id {
         return Err(AppError::bad_request("self", "不能对自己的账号执行此操作"));
+    }
+    if account.role != "staff" {
+        super::admins::require_super_admin_within_own(user, account.org_id)?;
     }
     Ok(account)
 }
@@ -617,7 +605,10 @@ async fn register_org_submit(
     let (form, licence, csrf) = read_multipart(multipart).await?;
     verify(&headers, csrf.as_deref())?;
     match register_org(&state, &page.tenant, &form, licence).await {
-        Ok(done) => page.render("registered.html", json!({"status": done.status, "approver": done.approver, "kind": "org"})),
+        Ok(done) => page.render(
+            "registered.html",
+            json!({"status": done.status, "approver": done.approver, "kind": "org", "resubmitted": done.resubmitted}),
+        ),
         Err(err) if err.status == StatusCode::UNPROCESSABLE_ENTITY || err.status == StatusCode::PAYLOAD_TOO_LARGE => {
             let mut err = err;
             if err.fields.is_empty() {

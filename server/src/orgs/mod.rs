@@ -120,7 +120,23 @@ pub async fn insert_org(tx: &mut Tx, tenant: &str, org: NewOrg, now: DateTime<Ut
             .bind(now),
         )
         .await?;
-    let (parent_path, parent_bureau, parent_supervisor_path) = match org.parent_id {
+    place_tx(tx, tenant, id, &org.kind, org.parent_id, org.hr_bureau_id, org.supervisor_id).await?;
+    Ok(id)
+}
+
+/// Writes an org's place in the tree (path, HR bureau, supervising authority) from its parent and
+/// supervisor: for a new org, or a rejected registration submitted again under another parent. Nothing
+/// may lie below the org yet.
+pub async fn place_tx(
+    tx: &mut Tx,
+    tenant: &str,
+    id: i64,
+    kind: &str,
+    parent_id: Option<i64>,
+    hr_bureau_id: Option<i64>,
+    supervisor_id: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    let (parent_path, parent_bureau, parent_supervisor_path) = match parent_id {
         Some(parent) => {
             let row: (String, Option<i64>, Option<String>) = tx
                 .one(q("SELECT path, hr_bureau_id, supervisor_path FROM orgs WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(parent))
@@ -129,7 +145,7 @@ pub async fn insert_org(tx: &mut Tx, tenant: &str, org: NewOrg, now: DateTime<Ut
         }
         None => ("/".to_owned(), None, None),
     };
-    let supervisor_path = match org.supervisor_id {
+    let supervisor_path = match supervisor_id {
         Some(supervisor) => {
             let (path,): (String,) =
                 tx.one(q("SELECT path FROM orgs WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(supervisor)).await?;
@@ -137,18 +153,18 @@ pub async fn insert_org(tx: &mut Tx, tenant: &str, org: NewOrg, now: DateTime<Ut
         }
         None => parent_supervisor_path.map(|p| format!("{p}{id}/")),
     };
-    let bureau = if matches!(org.kind.as_str(), "province" | "hr") { Some(id) } else { org.hr_bureau_id.or(parent_bureau) };
+    let bureau = if matches!(kind, "province" | "hr") { Some(id) } else { hr_bureau_id.or(parent_bureau) };
     tx.run(
         q("UPDATE orgs SET path = $3, hr_bureau_id = $4, supervisor_id = $5, supervisor_path = $6 WHERE tenant_id = $1 AND id = $2")
             .bind(tenant)
             .bind(id)
             .bind(format!("{parent_path}{id}/"))
             .bind(bureau)
-            .bind(org.supervisor_id)
+            .bind(supervisor_id)
             .bind(supervisor_path),
     )
     .await?;
-    Ok(id)
+    Ok(())
 }
 
 pub async fn get(db: &Db, tenant: &str, id: i64) -> Result<Option<Org>, sqlx::Error> {

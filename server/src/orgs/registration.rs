@@ -105,6 +105,22 @@ pub async fn register_org(
         return Err(errors.finish().unwrap_err());
     };
     let new_org = input.kind != "hr";
+    // A rejected registration is corrected and submitted again under the same admin ID number, proven by
+    // the password it was registered with.
+    let rejected = match ids::check_id_number(&input.admin_id_number) {
+        Ok(id) => rejected_registration(db, code, user_type, &id).await?,
+        Err(_) => None,
+    };
+    let resubmission = match &rejected {
+        Some(r) if password::verify(&input.admin_password, Some(&r.password_hash)).await => Some(r),
+        Some(_) => {
+            errors.add("admin_password", "该管理员身份证号码的注册未通过审核：请填写注册时设置的密码，修改信息后重新提交");
+            None
+        }
+        None => None,
+    };
+    // The org a resubmission corrects (none for an HR bureau's admin).
+    let own_org = resubmission.filter(|_| new_org).map(|r| r.org_id);
     let mut credit_code = None;
     let mut region = None;
     let mut existing: Option<Org> = None;
@@ -112,7 +128,15 @@ pub async fn register_org(
         required(&mut errors, "name", &input.name, "单位名称", 100);
         match ids::check_credit_code(&input.credit_code) {
             Ok(c) => {
-                if db.exists(q("SELECT 1 FROM orgs WHERE tenant_id = $1 AND credit_code = $2").bind(code).bind(&c)).await? {
+                if db
+                    .exists(
+                        q("SELECT 1 FROM orgs WHERE tenant_id = $1 AND credit_code = $2 AND id <> $3")
+                            .bind(code)
+                            .bind(&c)
+                            .bind(own_org.unwrap_or(0)),
+                    )
+                    .await?
+                {
                     errors.add("credit_code", "该统一社会信用代码已注册");
                 }
                 credit_code = Some(c);
@@ -123,7 +147,8 @@ pub async fn register_org(
         if region.is_none() {
             errors.add("region_code", "请选择所属区域");
         }
-        if licence.is_none() {
+        // A resubmission keeps the licence it was registered with unless another is uploaded.
+        if licence.is_none() && resubmission.is_none_or(|r| r.licence_blob_id.is_none()) {
             errors.add("licence", "请上传营业执照或事业单位法人证书扫描件");
         }
         check_phone(&mut errors, &input.contact_phone);
@@ -167,7 +192,8 @@ pub async fn register_org(
     for (field, msg) in contact.0 {
         errors.add(&format!("admin_{field}"), msg);
     }
-    if let Some(id) = &admin_id
+    if rejected.is_none()
+        && let Some(id) = &admin_id
         && db
             .exists(
                 q("SELECT 1 FROM accounts WHERE tenant_id = $1 AND user_type = $2 AND id_number = $3").bind(code).bind(user_type).bind(id),
@@ -205,11 +231,39 @@ pub async fn register_org(
         existing.as_ref(),
         approver_id,
         licence,
+        resubmission,
     )
     .await?;
     tx.commit().await?;
     let approver = get(db, code, approver_id).await?.map(|o| o.name);
-    Ok(crate::people::Registered { account_id, status: "pending", approver, resubmitted: false })
+    Ok(crate::people::Registered { account_id, status: "pending", approver, resubmitted: resubmission.is_some() })
+}
+
+/// A rejected admin registration of this login type and ID number: the account, its org (the new
+/// org, or the HR bureau) and what proves the owner.
+#[derive(Debug, sqlx::FromRow)]
+struct Rejected {
+    account_id: i64,
+    org_id: i64,
+    password_hash: String,
+    licence_blob_id: Option<i64>,
+}
+
+async fn rejected_registration(
+    db: &crate::db::Db,
+    tenant: &str,
+    user_type: &str,
+    id_number: &str,
+) -> Result<Option<Rejected>, sqlx::Error> {
+    db.opt(
+        q("SELECT a.id AS account_id, o.id AS org_id, a.password_hash, o.licence_blob_id FROM accounts a \
+           JOIN orgs o ON o.tenant_id = a.tenant_id AND o.id = a.org_id \
+           WHERE a.tenant_id = $1 AND a.user_type = $2 AND a.id_number = $3 AND a.status = 'rejected'")
+        .bind(tenant)
+        .bind(user_type)
+        .bind(id_number),
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -227,6 +281,7 @@ async fn write(
     existing: Option<&Org>,
     approver_id: i64,
     licence: Option<Upload>,
+    resubmission: Option<&Rejected>,
 ) -> Result<i64, AppError> {
     let now = Utc::now();
     let org_id = match existing {
@@ -272,34 +327,71 @@ async fn write(
                 status: "pending".into(),
                 ext_key: None,
             };
-            super::insert_org(tx, code, org, now).await.on_duplicate(duplicate)?
+            match resubmission {
+                Some(rejected) => correct_org(tx, code, rejected, org, now).await?,
+                None => super::insert_org(tx, code, org, now).await.on_duplicate(duplicate)?,
+            }
         }
     };
     let role = auth::role_for_user_type(user_type).unwrap_or("staff");
-    let account_id = auth::insert_account(
-        tx,
-        code,
-        NewAccount {
-            user_type,
-            id_number: admin_id,
-            name: input.admin_name.trim(),
-            phone: Some(input.admin_phone.trim()),
-            email: Some(input.admin_email.trim()),
-            org_id: Some(org_id),
-            person_id: None,
-            role,
-            status: "pending",
-            password_hash: hash,
-            must_change_password: false,
-        },
-    )
-    .await
-    .on_duplicate(duplicate)?;
+    let account_id = match resubmission {
+        Some(rejected) => {
+            let changed = tx
+                .run(
+                    q("UPDATE accounts SET name = $3, phone = $4, email = $5, org_id = $6, status = 'pending' \
+                       WHERE tenant_id = $1 AND id = $2 AND status = 'rejected'")
+                    .bind(code)
+                    .bind(rejected.account_id)
+                    .bind(input.admin_name.trim())
+                    .bind(input.admin_phone.trim())
+                    .bind(input.admin_email.trim())
+                    .bind(org_id),
+                )
+                .await?;
+            if changed != 1 {
+                return Err(AppError::conflict("already_resubmitted", "该注册已重新提交，请等待审核"));
+            }
+            auth::settle_super_admin_tx(tx, code, org_id).await?;
+            rejected.account_id
+        }
+        None => auth::insert_account(
+            tx,
+            code,
+            NewAccount {
+                user_type,
+                id_number: admin_id,
+                name: input.admin_name.trim(),
+                phone: Some(input.admin_phone.trim()),
+                email: Some(input.admin_email.trim()),
+                org_id: Some(org_id),
+                person_id: None,
+                role,
+                status: "pending",
+                password_hash: hash,
+                must_change_password: false,
+            },
+        )
+        .await
+        .on_duplicate(duplicate)?,
+    };
     let org_name = existing.map_or_else(|| input.name.trim().to_owned(), |o| o.name.clone());
-    let (subject_type, subject_id, summary) = if existing.is_some() {
+    let (subject_type, subject_id, mut summary) = if existing.is_some() {
         ("account", account_id, format!("{}管理员 {} {}", org_name, input.admin_name.trim(), ids::mask_id_number(admin_id)))
     } else {
         ("org", org_id, format!("{}注册：{}（管理员 {}）", super::kind_label(&input.kind), org_name, input.admin_name.trim()))
+    };
+    // A resubmission opens the next round of the same subject's approval.
+    let round = if resubmission.is_some() {
+        summary.push_str("（重新提交）");
+        tx.scalar(
+            q("SELECT COALESCE(MAX(round), 0) + 1 FROM approvals WHERE tenant_id = $1 AND subject_type = $2 AND subject_id = $3")
+                .bind(code)
+                .bind(subject_type)
+                .bind(subject_id),
+        )
+        .await?
+    } else {
+        NewApproval::default().round
     };
     approvals::schedule_digest_tx(tx, &state.config, code, approver_id).await?;
     approvals::open_tx::<Registrations>(
@@ -311,12 +403,47 @@ async fn write(
             summary,
             applicant_account_id: Some(account_id),
             approver_org_id: approver_id,
+            round,
             ..Default::default()
         },
     )
     .await?;
-    crate::audit::record_tx(tx, code, Some(account_id), "registration.org", "org", Some(org_id), json!({"kind": input.kind})).await?;
+    let action = if resubmission.is_some() { "registration.resubmitted" } else { "registration.org" };
+    crate::audit::record_tx(tx, code, Some(account_id), action, "org", Some(org_id), json!({"kind": input.kind})).await?;
     Ok(account_id)
+}
+
+/// Writes a corrected registration over the rejected org (a new licence if one was uploaded) and
+/// places it under its possibly new parent; 409 if it was resubmitted meanwhile.
+async fn correct_org(tx: &mut Tx, code: &str, rejected: &Rejected, org: NewOrg, now: chrono::DateTime<Utc>) -> Result<i64, AppError> {
+    let changed = tx
+        .run(
+            q("UPDATE orgs SET name = $3, credit_code = $4, level = $5, region_code = $6, parent_id = $7, nature = $8, affiliation = $9, \
+               industry = $10, contact_name = $11, contact_phone = $12, address = $13, licence_blob_id = COALESCE($14, licence_blob_id), \
+               status = 'pending', updated_at = $15 WHERE tenant_id = $1 AND id = $2 AND status = 'rejected'")
+            .bind(code)
+            .bind(rejected.org_id)
+            .bind(&org.name)
+            .bind(org.credit_code.clone())
+            .bind(&org.level)
+            .bind(org.region_code.clone())
+            .bind(org.parent_id)
+            .bind(org.nature.clone())
+            .bind(org.affiliation.clone())
+            .bind(org.industry.clone())
+            .bind(org.contact_name.clone())
+            .bind(org.contact_phone.clone())
+            .bind(org.address.clone())
+            .bind(org.licence_blob_id)
+            .bind(now),
+        )
+        .await
+        .on_duplicate(duplicate)?;
+    if changed != 1 {
+        return Err(AppError::conflict("already_resubmitted", "该注册已重新提交，请等待审核"));
+    }
+    super::place_tx(tx, code, rejected.org_id, &org.kind, org.parent_id, org.hr_bureau_id, org.supervisor_id).await?;
+    Ok(rejected.org_id)
 }
 
 fn duplicate() -> AppError {
@@ -344,13 +471,21 @@ async fn set_registered(tx: &mut Tx, d: &Decided<'_>, status: &str) -> Result<()
     }
     let account = if item.subject_type == "org" { item.applicant_account_id } else { Some(item.subject_id) };
     if let Some(account) = account {
+        // A rejected registrant holds no title; the organisation's super admin is settled again.
         tx.run(
-            q("UPDATE accounts SET status = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
-                .bind(d.tenant)
-                .bind(account)
-                .bind(status),
+            q("UPDATE accounts SET status = $3, super_admin = (super_admin AND $3 <> 'rejected') \
+               WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
+            .bind(d.tenant)
+            .bind(account)
+            .bind(status),
         )
         .await?;
+        let org: Option<(Option<i64>,)> = tx
+            .opt(q("SELECT org_id FROM accounts WHERE tenant_id = $1 AND id = $2 AND role <> 'staff'").bind(d.tenant).bind(account))
+            .await?;
+        if let Some((Some(org_id),)) = org {
+            auth::settle_super_admin_tx(tx, d.tenant, org_id).await?;
+        }
     }
     Ok(())
 }
@@ -375,15 +510,11 @@ impl RequestKind for Registrations {
         set_registered(tx, d, "rejected").await?;
         Ok(Notice {
             title: "注册审核未通过".to_owned(),
-            body: if d.item.subject_type == "account" {
-                format!(
-                    "您的注册申请（{}）未通过审核。原因：{}。可在“注册”中选择单位，用原身份证号和密码修改信息后重新提交。",
-                    d.item.summary,
-                    d.reason_text()
-                )
-            } else {
-                format!("您的注册申请（{}）未通过审核。原因：{}", d.item.summary, d.reason_text())
-            },
+            body: format!(
+                "您的注册申请（{}）未通过审核。原因：{}。可在注册页面用原身份证号和密码修改信息后重新提交。",
+                d.item.summary,
+                d.reason_text()
+            ),
             mail: true,
         })
     }

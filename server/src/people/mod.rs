@@ -409,7 +409,8 @@ async fn resubmit_staff(
 pub async fn rejection_reason(db: &Db, tenant: &str, account_id: i64) -> Result<Option<String>, sqlx::Error> {
     let row: Option<(Option<String>,)> = db
         .opt(
-            q("SELECT reason FROM approvals WHERE tenant_id = $1 AND subject_type = 'account' AND subject_id = $2 AND status = 'rejected' \
+            q("SELECT reason FROM approvals WHERE tenant_id = $1 AND status = 'rejected' \
+               AND ((subject_type = 'account' AND subject_id = $2) OR (subject_type = 'org' AND applicant_account_id = $2)) \
                ORDER BY decided_at DESC, id DESC LIMIT 1")
             .bind(tenant)
             .bind(account_id),

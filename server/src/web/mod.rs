@@ -51,6 +51,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("transfer.html", include_str!("../../templates/transfer.html")),
     ("transfer_form.html", include_str!("../../templates/transfer_form.html")),
     ("changes.html", include_str!("../../templates/changes.html")),
+    ("admins.html", include_str!("../../templates/admins.html")),
     ("orgs.html", include_str!("../../templates/orgs.html")),
     ("one_time_code.html", include_str!("../../templates/one_time_code.html")),
     ("people.html", include_str!("../../templates/people.html")),
@@ -136,6 +137,24 @@ pub struct Page {
     done: Option<(String, i64)>,
 }
 
+/// Reads an optional number where "" means "any" or "none": a form's text, or a JSON number.
+pub fn empty_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrText {
+        Number(i64),
+        Text(String),
+    }
+    match serde::Deserialize::deserialize(d)? {
+        None => Ok(None),
+        Some(NumberOrText::Number(n)) => Ok(Some(n)),
+        Some(NumberOrText::Text(text)) => match text.trim() {
+            "" => Ok(None),
+            t => t.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("不是有效的数字：{t}"))),
+        },
+    }
+}
+
 /// Where an action's page redirects after success: back to `path` with a notice code.
 pub fn done_redirect(base: &str, path: &str, code: &str, count: i64) -> Response {
     let sep = if path.contains('?') { '&' } else { '?' };
@@ -149,6 +168,9 @@ const NOTICES: &[(&str, &str)] = &[
     ("department_deleted", "部门已删除"),
     ("account_disabled", "账号已禁用"),
     ("account_enabled", "账号已启用"),
+    ("admin_added", "管理员已添加"),
+    ("admin_removed", "已移除该管理员的管理权限"),
+    ("super_admin_set", "已设为超级管理员"),
     ("saved", "已保存"),
     ("transfer_started", "调转申请已提交，等待调入方审核"),
     ("transfer_withdrawn", "调转申请已撤回"),
@@ -190,6 +212,7 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/filings", "线下培训备案", "filings", "file"),
     ("/approvals?kind=filing", "备案审核", "filings", "review"),
     ("/orgs", "组织机构", "orgs", "read"),
+    ("/admins", "管理员管理", "accounts", "manage"),
     ("/people", "人员管理", "people", "read"),
     ("/transfers", "人员调转", "transfers", "start"),
     ("/approvals?kind=transfer", "调入审核", "transfers", "review"),

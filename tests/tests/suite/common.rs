@@ -14,6 +14,12 @@ pub async fn org_id(s: &TestServer, tenant: &str, kind: &str, name_part: &str) -
     body["items"][0]["id"].as_i64().unwrap_or_else(|| panic!("no {kind} named like {name_part} in {tenant}: {body}"))
 }
 
+/// The person of a demo staff account (`seq` 101 or 102).
+pub async fn demo_person(s: &TestServer, tenant: &str, seq: u32) -> i64 {
+    let id = jijiao::demo::demo_id_number(tenant, seq);
+    s.db.scalar(q("SELECT id FROM people WHERE tenant_id = $1 AND id_number = $2").bind(tenant).bind(id)).await.unwrap()
+}
+
 /// A complete, valid staff registration for a unit (seeds 001/002 fields).
 pub fn staff_form(unit_id: i64, id: &str, name: &str) -> Value {
     let gender = jijiao::ids::gender_of(id);

@@ -2,6 +2,7 @@
 //! server on a random port, on SQLite and on PostgreSQL (`both!`).
 
 mod admin;
+mod admins;
 mod auth;
 mod browser;
 mod certificates;

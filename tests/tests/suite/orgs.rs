@@ -228,3 +228,72 @@ async fn departments_are_renamed_and_deleted_when_empty(s: TestServer) {
     assert_eq!(s.count(&format!("SELECT COUNT(*) FROM orgs WHERE id = {new}")).await, 0);
 }
 both!(departments_are_renamed_and_deleted_when_empty, departments_are_renamed_and_deleted_when_empty);
+
+/// A rejected organisation reads why at login, corrects its registration and submits it again: the same
+/// org and admin, a new round for the same approver, the licence kept unless another is uploaded.
+async fn a_rejected_organisation_resubmits(s: TestServer) {
+    let credit = jijiao::ids::credit_code_with_check("12430102MB0000888");
+    let admin_id = id_number("430102", "19800808", 12);
+    let register = |form: reqwest::multipart::Form| {
+        let client = s.client();
+        let url = s.api("hunan", "/registrations/orgs");
+        async move { json_of(client.post(url).multipart(form).send().await.unwrap()).await }
+    };
+    let first =
+        org_form("unit", "芙蓉区实验幼儿园", &credit, "430102", &admin_id).part("licence", Part::bytes(PDF.to_vec()).file_name("执照.pdf"));
+    assert_eq!(register(first).await.0, 201);
+    let county = county_admin(&s, "hunan", "430102", 23).await;
+    let items = pending(&county, &s, "hunan").await;
+    let (status, body) = decide(&county, &s, "hunan", &[items[0]["id"].as_i64().unwrap()], "reject", Some("单位名称与证照不一致")).await;
+    assert_eq!(status, 200, "{body}");
+    let org = items[0]["subject_id"].as_i64().unwrap();
+
+    // With the right password, the login answer says why and where to resubmit.
+    let (status, body) = login_status(&s, "hunan", "unit", &admin_id, "Admin2026ok").await;
+    assert_eq!((status, body["code"].as_str(), body["reason"].as_str()), (403, Some("rejected"), Some("单位名称与证照不一致")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("单位注册"), "{body}");
+    let browser = s.client();
+    let csrf = csrf_in(&browser.get(s.url("hunan", "/login")).send().await.unwrap().text().await.unwrap());
+    let html = browser
+        .post(s.url("hunan", "/login"))
+        .form(&[("csrf_token", csrf.as_str()), ("user_type", "unit"), ("id_number", admin_id.as_str()), ("password", "Admin2026ok")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("/register/org\">修改注册信息并重新提交"), "{html}");
+
+    // The wrong password cannot take over the registration; nothing changes.
+    let wrong = org_form("unit", "芙蓉区实验幼儿园", &credit, "430102", &admin_id).text("admin_password", "Other2026ok");
+    let (status, body) = register(wrong).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"]["admin_password"].is_string(), "{body}");
+
+    let orgs_before = s.count("SELECT COUNT(*) FROM orgs").await;
+    let corrected = org_form("unit", "长沙市芙蓉区实验幼儿园", &credit, "430102", &admin_id);
+    let (status, body) = register(corrected).await;
+    assert_eq!((status, body["resubmitted"].as_bool()), (201, Some(true)), "{body}");
+    assert_eq!(s.count("SELECT COUNT(*) FROM orgs").await, orgs_before, "the same org, corrected");
+    assert_eq!(s.count("SELECT COUNT(*) FROM blobs").await, 1, "the licence is kept");
+    let again = org_form("unit", "长沙市芙蓉区实验幼儿园", &credit, "430102", &admin_id);
+    let (status, body) = register(again).await;
+    assert_eq!(status, 422, "a pending registration is not resubmitted twice: {body}");
+
+    let items = pending(&county, &s, "hunan").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!((items[0]["subject_id"].as_i64(), items[0]["round"].as_i64()), (Some(org), Some(2)), "{items:?}");
+    assert!(items[0]["summary"].as_str().unwrap().contains("重新提交"));
+    let (status, _) = decide(&county, &s, "hunan", &[items[0]["id"].as_i64().unwrap()], "approve", None).await;
+    assert_eq!(status, 200);
+    let admin = s.login("hunan", "unit", &admin_id, "Admin2026ok").await;
+    let (_, me) = json_of(admin.get(s.api("hunan", "/me")).send().await.unwrap()).await;
+    assert_eq!(
+        (me["account"]["org_name"].as_str(), me["account"]["super_admin"].as_bool()),
+        (Some("长沙市芙蓉区实验幼儿园"), Some(true)),
+        "{me}"
+    );
+    assert!(org_id(&s, "hunan", "unit", "芙蓉区实验幼儿园").await == org);
+}
+both!(a_rejected_organisation_resubmits, a_rejected_organisation_resubmits);

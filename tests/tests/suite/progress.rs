@@ -12,11 +12,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-async fn person_id(s: &TestServer, tenant: &str, seq: u32) -> i64 {
-    let id = jijiao::demo::demo_id_number(tenant, seq);
-    s.db.scalar(q("SELECT id FROM people WHERE tenant_id = $1 AND id_number = $2").bind(tenant).bind(id)).await.unwrap()
-}
-
 /// Grants a credit the way every caller does (claims, platforms, imports): through `grant_tx`.
 async fn grant(s: &TestServer, tenant: &str, person: i64, year: i64, subject: &str, hours: i64, reference: &str) -> i64 {
     let mut tx = s.db.begin().await.unwrap();
@@ -50,7 +45,7 @@ async fn page(client: &Client, url: String) -> (u16, String) {
 }
 
 async fn status_follows_the_ledger(s: TestServer) {
-    let person = person_id(&s, "hunan", 101).await;
+    let person = demo_person(&s, "hunan", 101).await;
     // A grant marks the person-year stale and queues its recompute in the same transaction …
     let public = grant(&s, "hunan", person, 2024, "public", 3000, "t-1").await;
     assert_eq!(stored(&s, "hunan", person, 2024).await, Some((false, 0, 0, "pending")));
@@ -125,7 +120,7 @@ async fn status_follows_the_ledger(s: TestServer) {
 both!(status_follows_the_ledger, status_follows_the_ledger);
 
 async fn staff_page_shows_bars_and_notes(s: TestServer) {
-    let person = person_id(&s, "hunan", 101).await;
+    let person = demo_person(&s, "hunan", 101).await;
     // 2021 has required public courses (seed 002) that these online hours do not name.
     grant(&s, "hunan", person, 2021, "public", 3000, "p-1").await;
     grant(&s, "hunan", person, 2021, "professional", 4050, "p-2").await;
@@ -198,7 +193,7 @@ async fn list(s: &TestServer, client: &Client, tenant: &str, query: &str) -> Val
 }
 
 async fn admin_lists_filter_and_stay_in_scope(s: TestServer) {
-    let (one, two) = (person_id(&s, "hunan", 101).await, person_id(&s, "hunan", 102).await);
+    let (one, two) = (demo_person(&s, "hunan", 101).await, demo_person(&s, "hunan", 102).await);
     grant(&s, "hunan", one, 2024, "public", 3000, "a-1").await;
     grant(&s, "hunan", one, 2024, "professional", 6000, "a-2").await;
     grant(&s, "hunan", two, 2024, "public", 1000, "a-3").await;
@@ -287,7 +282,7 @@ both!(admin_lists_filter_and_stay_in_scope, admin_lists_filter_and_stay_in_scope
 
 /// Seed 003 "查看继续教育信息": one person's profile, years and credits for an admin above them.
 async fn drill_down(s: TestServer) {
-    let one = person_id(&s, "hunan", 101).await;
+    let one = demo_person(&s, "hunan", 101).await;
     grant(&s, "hunan", one, 2024, "public", 3000, "d-1").await;
     grant(&s, "hunan", one, 2024, "professional", 6000, "d-2").await;
     grant(&s, "hunan", one, 2022, "public", 1250, "d-3").await;
@@ -337,7 +332,7 @@ async fn import_page_round_trip(s: TestServer) {
     assert!(html.contains("导入 2 行") && html.contains("出错 1 行") && html.contains("name_mismatch"), "{html}");
     assert!(html.find("data-status=\"error\"").unwrap() < html.find("data-status=\"imported\"").unwrap(), "failed rows first");
     // The imported credits are in the ledger and their year is recomputed by the jobs.
-    let two = person_id(&s, "hunan", 102).await;
+    let two = demo_person(&s, "hunan", 102).await;
     assert_eq!(stored(&s, "hunan", two, 2023).await.map(|r| r.3), Some("pending"));
     s.drain_jobs().await;
     assert_eq!(stored(&s, "hunan", two, 2023).await, Some((true, 3000, 6000, "computed")));
@@ -443,7 +438,7 @@ both!(jobs_page_shows_failures_and_retries, jobs_page_shows_failures_and_retries
 /// New rules for a tenant (tenant sync with another rules.toml) mark every stored year stale and
 /// queue one batched recompute per year; an unchanged sync queues nothing.
 async fn tenant_sync_recomputes_on_new_rules(s: TestServer) {
-    let one = person_id(&s, "hunan", 101).await;
+    let one = demo_person(&s, "hunan", 101).await;
     grant(&s, "hunan", one, 2024, "public", 3000, "r-1").await;
     grant(&s, "hunan", one, 2024, "professional", 6000, "r-2").await;
     s.drain_jobs().await;

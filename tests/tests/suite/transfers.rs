@@ -7,12 +7,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-/// The demo person with the given staff sequence number.
-async fn person_id(s: &TestServer, tenant: &str, seq: u32) -> i64 {
-    let id = jijiao::demo::demo_id_number(tenant, seq);
-    s.count(&format!("SELECT id FROM people WHERE tenant_id = '{tenant}' AND id_number = '{id}'")).await
-}
-
 async fn demo_unit(s: &TestServer, tenant: &str, key: &str) -> i64 {
     s.count(&format!("SELECT id FROM orgs WHERE tenant_id = '{tenant}' AND ext_key = 'demo:unit:{key}'")).await
 }
@@ -35,7 +29,7 @@ async fn get(client: &Client, s: &TestServer, tenant: &str, path: &str) -> (u16,
 /// HR bureau); on approval the person moves with their ledger, and the old unit loses sight of them.
 async fn an_approved_transfer_moves_the_person_and_their_history(s: TestServer) {
     let hospital = demo_unit(&s, "hubei", "hospital").await;
-    let person = person_id(&s, "hubei", 101).await;
+    let person = demo_person(&s, "hubei", 101).await;
     let school_admin = s.demo("hubei", "unit", 201).await;
     let hospital_admin = s.demo("hubei", "unit", 202).await;
     let bureau = s.demo("hubei", "hr", 501).await;
@@ -91,7 +85,7 @@ both!(an_approved_transfer_moves_the_person_and_their_history, an_approved_trans
 /// sending side can start again. Bad input changes nothing.
 async fn refused_and_bad_transfers_change_nothing(s: TestServer) {
     let (school, hospital) = (demo_unit(&s, "hunan", "school").await, demo_unit(&s, "hunan", "hospital").await);
-    let person = person_id(&s, "hunan", 101).await;
+    let person = demo_person(&s, "hunan", 101).await;
     let school_admin = s.demo("hunan", "unit", 201).await;
     let hospital_admin = s.demo("hunan", "unit", 202).await;
     let other_tenant_unit = demo_unit(&s, "henan", "hospital").await;
