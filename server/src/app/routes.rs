@@ -152,6 +152,7 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::changes::api::api_withdraw,
         crate::changes::api::api_file_org,
         crate::changes::api::api_of_org,
+        crate::changes::api::api_scan,
         crate::hours::api_my_credits,
         crate::hours::api_my_status,
         crate::hours::pages::api_my_years,

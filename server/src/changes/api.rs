@@ -2,8 +2,8 @@
 //! organisation — file, list, withdraw. Decisions go through `POST /api/v1/approvals/decisions` with kind
 //! `person_change` or `org_change`.
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -71,9 +71,14 @@ pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/changes", request_body = NewChange, tag = "changes",
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/changes", tag = "changes",
+    request_body(content(
+        (NewChange = "application/json"),
+        (NewChange = "multipart/form-data")
+    )),
     params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "The caller's own organisation")),
-    responses((status = 201, body = Filed, description = "Filed; waiting for the route's approval"),
+    responses((status = 201, body = Filed, description = "Filed; waiting for the route's approval. With a new licence scan the body is \
+multipart: a `fields` part (the JSON object) and a `licence` file"),
               (status = 404, description = "Not the caller's own organisation"),
               (status = 409, description = "change_pending: a change of this organisation waits already"),
               (status = 422, description = "Field errors: unknown fields, invalid values, values that change nothing")))]
@@ -81,10 +86,28 @@ pub async fn api_file_org(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Json(input): Json<NewChange>,
+    request: Request,
 ) -> Result<Response, AppError> {
-    let (id, status) = super::file_org(&state, &user, id, &input).await?;
+    let multipart = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/"));
+    let (input, scan) = if multipart {
+        let form = Multipart::from_request(request, &state).await.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
+        let (fields, scan, _) = super::read_multipart(form).await?;
+        (NewChange { fields }, scan)
+    } else {
+        let Json(input) =
+            Json::<NewChange>::from_request(request, &state).await.map_err(|e| AppError::bad_request("bad_json", e.body_text()))?;
+        (input, None)
+    };
+    let (id, status) = super::file_org(&state, &user, id, &input, scan).await?;
     Ok((StatusCode::CREATED, Json(Filed { id, status })).into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/changes/{id}/licence", tag = "changes",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Change id")),
+    responses((status = 200, description = "The licence scan uploaded with the change"),
+              (status = 404, description = "No scan, or neither the organisation's admin nor a reviewer in scope")))]
+pub async fn api_scan(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    super::scan(&state, &user, id).await
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}/changes", tag = "changes",
@@ -107,5 +130,6 @@ pub fn routes() -> Router<AppState> {
         .route("/me/changes", get(api_mine).post(api_file))
         .route("/me/changes/{id}/withdraw", post(api_withdraw))
         .route("/orgs/{id}/changes", get(api_of_org).post(api_file_org))
+        .route("/changes/{id}/licence", get(api_scan))
         .route("/changes/{id}/withdraw", post(api_withdraw))
 }

@@ -26,6 +26,7 @@ use crate::auth::CurrentUser;
 use crate::db::{Db, Tx, q};
 use crate::error::{AppError, FieldErrors, ResultExt};
 use crate::orgs::Org;
+use crate::orgs::registration::Upload;
 use crate::paging::Paging;
 use crate::rules::model::RequestKind as RouteKind;
 use crate::state::AppState;
@@ -46,7 +47,11 @@ enum Check {
     Date,
     /// An active industry authority of the tenant, by id.
     Authority,
+    /// A scanned document (the licence), by blob id: uploaded as a file with the request, never named.
+    Scan,
 }
+
+const LICENCE_LABEL: &str = "证照扫描件";
 
 /// A changeable field: its key (also its column), its Chinese name and its check.
 type FieldSpec = (&'static str, &'static str, Check);
@@ -96,6 +101,7 @@ impl Subject {
                 ("nature", "单位性质", Check::Code("unit_nature")),
                 ("industry", "所属行业", Check::Code("industry")),
                 ("affiliation", "隶属关系", Check::Code("affiliation")),
+                ("licence_blob_id", LICENCE_LABEL, Check::Scan),
             ],
             Subject::Parent => &[("supervisor_id", "上级主管部门", Check::Authority)],
         }
@@ -228,6 +234,7 @@ async fn value_text(db: &Db, tenant: &str, check: Check, value: Option<&str>) ->
     Ok(match check {
         Check::Code(kind) => code_name(db, tenant, kind, value).await?.unwrap_or_else(|| value.to_owned()),
         Check::Authority => authority_name(db, tenant, value).await?.unwrap_or_else(|| value.to_owned()),
+        Check::Scan => "已上传".to_owned(),
         _ => value.to_owned(),
     })
 }
@@ -240,6 +247,7 @@ async fn check(
     subject: Subject,
     old: &BTreeMap<&str, Option<String>>,
     asked: &Map<String, Value>,
+    uploading: bool,
 ) -> Result<Vec<FieldChange>, AppError> {
     let fields = subject.fields();
     let mut errors = FieldErrors::default();
@@ -252,6 +260,10 @@ async fn check(
     let mut changes = Vec::new();
     for &(field, label, check) in fields {
         let Some(value) = asked.get(field) else { continue };
+        if let Check::Scan = check {
+            errors.add(field, format!("{label}请以文件上传（licence）"));
+            continue;
+        }
         let Some(new) = value.as_str().map(str::trim).filter(|v| !v.is_empty()) else {
             errors.add(field, format!("请填写新的{label}"));
             continue;
@@ -267,6 +279,7 @@ async fn check(
             Check::Authority => {
                 authority_name(db, tenant, new).await?.is_none().then(|| format!("{label}无效，请从本省的行业主管部门中选择"))
             }
+            Check::Scan => None,
         };
         if let Some(problem) = problem {
             errors.add(field, problem);
@@ -286,7 +299,7 @@ async fn check(
             new: new.to_owned(),
         });
     }
-    if asked.is_empty() {
+    if asked.is_empty() && !uploading {
         errors.add("fields", "请至少填写一项要变更的信息");
     }
     errors.finish()?;
@@ -311,10 +324,11 @@ async fn file_request(
     user: &CurrentUser,
     filing: Filing<'_>,
     asked: &Map<String, Value>,
+    scan: Option<Upload>,
 ) -> Result<(i64, &'static str), AppError> {
     let tenant = user.tenant_code();
     let subject = filing.subject;
-    let changes = check(&state.db, tenant, subject, &filing.old, asked).await?;
+    let mut changes = check(&state.db, tenant, subject, &filing.old, asked, scan.is_some()).await?;
     let year = u16::try_from(crate::hours::this_year()).unwrap_or(2026);
     let steps = match subject {
         Subject::Person => {
@@ -337,6 +351,28 @@ async fn file_request(
         }
     };
     let mut tx = state.db.begin().await?;
+    if let Some(scan) = scan {
+        // Stored with the request: the reviewer opens it before deciding; approval puts it in force.
+        let blob = crate::storage::store_upload(
+            state.blobs.as_ref(),
+            &mut tx,
+            tenant,
+            &scan.filename,
+            scan.bytes,
+            crate::storage::DOCUMENT_TYPES,
+            state.config.upload_limit_mb,
+        )
+        .await?;
+        let old = filing.old.get("licence_blob_id").cloned().flatten();
+        changes.push(FieldChange {
+            field: "licence_blob_id".to_owned(),
+            label: LICENCE_LABEL.to_owned(),
+            old_text: if old.is_some() { "原扫描件".to_owned() } else { "—".to_owned() },
+            new_text: scan.filename,
+            old,
+            new: blob.to_string(),
+        });
+    }
     let id = tx
         .scalar(
             q("INSERT INTO change_requests (tenant_id, subject, person_id, org_id, changes, status, created_by, created_at) \
@@ -406,6 +442,7 @@ pub fn org_values(org: &Org) -> BTreeMap<&'static str, Option<String>> {
         ("nature", org.nature.clone()),
         ("industry", org.industry.clone()),
         ("affiliation", org.affiliation.clone()),
+        ("licence_blob_id", org.licence_blob_id.map(|id| id.to_string())),
     ])
 }
 
@@ -421,6 +458,7 @@ pub async fn form_fields(db: &Db, tenant: &str, subject: Subject, values: &BTree
             Check::Date => ("date", Vec::new()),
             // Chosen on the page's own form (`authorities`), not among the information fields.
             Check::Authority => ("authority", Vec::new()),
+            Check::Scan => ("file", Vec::new()),
         };
         fields.push(json!({"key": key, "label": label, "kind": kind, "options": options,
                            "current_text": value_text(db, tenant, check, current.as_deref()).await?}));
@@ -447,7 +485,7 @@ pub async fn file(state: &AppState, user: &CurrentUser, input: &NewChange) -> Re
     let unit = crate::orgs::get(&state.db, tenant, current.unit_id).await?.ok_or_else(AppError::not_found)?;
     let filing =
         Filing { subject: Subject::Person, person_id: Some(person_id), org: &unit, who: &current.name, old: person_values(&current) };
-    file_request(state, user, filing, &input.fields).await
+    file_request(state, user, filing, &input.fields, None).await
 }
 
 /// The caller's own organisation, which its admins may ask to change (any other id: 404).
@@ -461,10 +499,17 @@ async fn own_org(state: &AppState, user: &CurrentUser, org_id: i64) -> Result<Or
 
 /// Files a change of the information of the caller's own organisation, or (when `supervisor_id` is
 /// asked, alone) of its supervising department.
-pub async fn file_org(state: &AppState, user: &CurrentUser, org_id: i64, input: &NewChange) -> Result<(i64, &'static str), AppError> {
+/// A new licence scan comes as a file (`scan`) with the other fields.
+pub async fn file_org(
+    state: &AppState,
+    user: &CurrentUser,
+    org_id: i64,
+    input: &NewChange,
+    scan: Option<Upload>,
+) -> Result<(i64, &'static str), AppError> {
     let org = own_org(state, user, org_id).await?;
     let filing = if input.fields.contains_key("supervisor_id") {
-        if input.fields.len() > 1 {
+        if input.fields.len() > 1 || scan.is_some() {
             return Err(crate::error::field_error("supervisor_id", "更换上级部门须单独申请，不能与其他信息一起变更"));
         }
         if org.kind != "unit" && org.kind != "institution" {
@@ -475,7 +520,7 @@ pub async fn file_org(state: &AppState, user: &CurrentUser, org_id: i64, input: 
     } else {
         Filing { subject: Subject::Org, person_id: None, org: &org, who: &org.name, old: org_values(&org) }
     };
-    file_request(state, user, filing, &input.fields).await
+    file_request(state, user, filing, &input.fields, scan).await
 }
 
 /// Writes an approved change's fields to the person or the organisation, and has this year judged again
@@ -505,7 +550,7 @@ async fn apply_tx(tx: &mut Tx, tenant: &str, id: i64, actor: Option<i64>) -> Res
         let query = q(sql).bind(tenant).bind(target);
         let query = match check {
             Check::Date => query.bind(NaiveDate::parse_from_str(&change.new, "%Y-%m-%d").map_err(AppError::internal)?),
-            Check::Authority => query.bind(change.new.parse::<i64>().map_err(AppError::internal)?),
+            Check::Authority | Check::Scan => query.bind(change.new.parse::<i64>().map_err(AppError::internal)?),
             _ => query.bind(change.new.clone()),
         };
         tx.run(query.bind(Utc::now())).await?;
@@ -588,6 +633,54 @@ pub async fn of_org(state: &AppState, user: &CurrentUser, org_id: i64, paging: P
     let org = own_org(state, user, org_id).await?;
     let (items, total) = page_of(&state.db, user.tenant_code(), Subject::Org, org_id, paging).await?;
     Ok((org, items, total))
+}
+
+/// The licence scan uploaded with an organisation's change: for the organisation's own admins and for
+/// reviewers of organisation changes whose scope holds it; 404 for anyone else or a change without one.
+pub async fn scan(state: &AppState, user: &CurrentUser, id: i64) -> Result<axum::response::Response, AppError> {
+    let tenant = user.tenant_code();
+    let change = load(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)?;
+    let own = user.is_admin() && user.account.org_id == Some(change.org_id) && change.subject != "person";
+    if !own {
+        if !user.can(state, ORG_OBJECT, "review").await {
+            return Err(AppError::not_found());
+        }
+        let scope = user.scope_pattern().ok_or_else(AppError::not_found)?;
+        crate::orgs::get_in_scope(&state.db, tenant, &scope, change.org_id).await?;
+    }
+    let blob = change.changes.iter().find(|c| c.field == "licence_blob_id").and_then(|c| c.new.parse::<i64>().ok());
+    crate::storage::download(state, tenant, blob.ok_or_else(AppError::not_found)?).await
+}
+
+/// A change asked for in a multipart form (pages, and the API when a scan comes along): the
+/// subject's fields as text parts or one JSON `fields` part, the `licence` file, the CSRF token.
+pub async fn read_multipart(
+    mut multipart: axum::extract::Multipart,
+) -> Result<(Map<String, Value>, Option<Upload>, Option<String>), AppError> {
+    let bad = |_| AppError::bad_request("bad_form", "表单内容无法读取");
+    let (mut fields, mut scan, mut csrf) = (Map::new(), None, None);
+    while let Some(part) = multipart.next_field().await.map_err(bad)? {
+        let name = part.name().unwrap_or_default().to_owned();
+        if name == "licence" {
+            let (filename, bytes) = crate::storage::read_file_part(part, "licence").await?;
+            if !bytes.is_empty() {
+                scan = Some(Upload { filename, bytes });
+            }
+            continue;
+        }
+        let text = part.text().await.map_err(bad)?;
+        match name.as_str() {
+            crate::auth::csrf::FIELD => csrf = Some(text),
+            "fields" => match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(map)) => fields.extend(map),
+                _ => return Err(crate::error::field_error("fields", "fields 须为 JSON 对象")),
+            },
+            _ => {
+                fields.insert(name, Value::String(text));
+            }
+        }
+    }
+    Ok((fields, scan, csrf))
 }
 
 async fn load(db: &Db, tenant: &str, id: i64) -> Result<Option<ChangeRequest>, AppError> {

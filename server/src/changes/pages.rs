@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use super::{NewChange, Subject};
 use crate::auth::csrf::CsrfForm;
 use crate::error::AppError;
+use crate::orgs::registration::Upload;
 use crate::paging::Paging;
 use crate::state::AppState;
 use crate::web::{Page, done_redirect};
@@ -22,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/changes", get(person_page).post(person_submit))
         .route("/org/changes", get(org_page).post(org_submit))
         .route("/changes/{id}/withdraw", post(withdraw_submit))
+        .route("/changes/{id}/licence", get(super::api::api_scan))
 }
 
 /// A posted form: the non-empty values of the subject's fields (the CSRF token and others left out).
@@ -78,21 +80,23 @@ async fn render(
     page.render_status(
         err.map_or(StatusCode::OK, |e| e.status),
         "changes.html",
-        json!({"heading": heading, "name": name, "action": path, "back": back, "back_label": back_label, "fields": fields,
+        json!({"heading": heading, "name": name, "action": path, "multipart": subject != Subject::Person, "back": back, "back_label": back_label, "fields": fields,
                "items": items, "total": total, "parent": parent,
                "pending": items.iter().find(|c| c.status == "pending" && c.subject != "parent"),
                "form": form, "errors": err.map(|e| &e.fields), "error": err.map(|e| &e.message)}),
     )
 }
 
-async fn submit(state: &AppState, page: &Page, subject: Subject, form: Form) -> Result<Response, AppError> {
+async fn submit(state: &AppState, page: &Page, subject: Subject, form: Form, scan: Option<Upload>) -> Result<Response, AppError> {
     let user = page.require_user()?;
     // The organisation page's second form asks for a new supervising department alone.
     let fields = if subject == Subject::Org && form.contains_key("supervisor_id") { Subject::Parent } else { subject };
     let input = NewChange { fields: asked(fields, &form) };
     let filed = match subject {
         Subject::Person => super::file(state, user, &input).await,
-        Subject::Org | Subject::Parent => super::file_org(state, user, user.account.org_id.ok_or_else(AppError::forbidden)?, &input).await,
+        Subject::Org | Subject::Parent => {
+            super::file_org(state, user, user.account.org_id.ok_or_else(AppError::forbidden)?, &input, scan).await
+        }
     };
     match filed {
         Ok(_) => Ok(done_redirect(&page.tenant.base, place(subject).0, "change_filed", 1)),
@@ -106,15 +110,19 @@ async fn person_page(State(state): State<AppState>, page: Page) -> Result<Respon
 }
 
 async fn person_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<Form>) -> Result<Response, AppError> {
-    submit(&state, &page, Subject::Person, form).await
+    submit(&state, &page, Subject::Person, form, None).await
 }
 
 async fn org_page(State(state): State<AppState>, page: Page) -> Result<Response, AppError> {
     render(&state, &page, Subject::Org, None, None).await
 }
 
-async fn org_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<Form>) -> Result<Response, AppError> {
-    submit(&state, &page, Subject::Org, form).await
+/// The organisation's forms are multipart: a new licence scan may come along.
+async fn org_submit(State(state): State<AppState>, page: Page, headers: HeaderMap, multipart: Multipart) -> Result<Response, AppError> {
+    let (fields, scan, csrf) = super::read_multipart(multipart).await?;
+    crate::auth::csrf::verify(&headers, csrf.as_deref())?;
+    let form: Form = fields.into_iter().filter_map(|(key, value)| value.as_str().map(|v| (key, v.to_owned()))).collect();
+    submit(&state, &page, Subject::Org, form, scan).await
 }
 
 async fn withdraw_submit(

@@ -108,23 +108,27 @@ pub struct FormUpload {
     pub csrf: Option<String>,
 }
 
+/// A file part of a multipart form: its name (`default` when the browser sent none) and bytes; a body
+/// over the server's limit is 413.
+pub async fn read_file_part(part: axum::extract::multipart::Field<'_>, default: &str) -> Result<(String, Vec<u8>), AppError> {
+    let name = part.file_name().unwrap_or(default).to_owned();
+    let bytes = part.bytes().await.map_err(|e| {
+        if e.body_text().contains("length limit") {
+            AppError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too_large", "文件过大")
+        } else {
+            AppError::bad_request("bad_form", "上传内容无法读取")
+        }
+    })?;
+    Ok((name, bytes.to_vec()))
+}
+
 /// Reads a [`FormUpload`]; a missing file is a field error, a body over the server's limit is 413.
 pub async fn read_form_upload(mut multipart: axum::extract::Multipart) -> Result<FormUpload, AppError> {
     let bad = |_| AppError::bad_request("bad_form", "上传内容无法读取");
     let (mut field, mut file, mut csrf) = (None, None, None);
     while let Some(part) = multipart.next_field().await.map_err(bad)? {
         match part.name().unwrap_or_default() {
-            "file" => {
-                let name = part.file_name().unwrap_or("file").to_owned();
-                let bytes = part.bytes().await.map_err(|e| {
-                    if e.body_text().contains("length limit") {
-                        AppError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too_large", "文件过大")
-                    } else {
-                        AppError::bad_request("bad_form", "上传内容无法读取")
-                    }
-                })?;
-                file = Some((name, bytes.to_vec()));
-            }
+            "file" => file = Some(read_file_part(part, "file").await?),
             "field" => field = Some(part.text().await.map_err(bad)?),
             crate::auth::csrf::FIELD => csrf = Some(part.text().await.map_err(bad)?),
             _ => {}

@@ -3,6 +3,7 @@
 
 use jijiao_tests::{Backend, TestServer, both, json_of};
 use reqwest::Client;
+use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -246,3 +247,74 @@ async fn a_new_parent_needs_both_parents(s: TestServer) {
     assert!(html.contains("更换上级主管部门") && html.contains("已生效"), "{html}");
 }
 both!(a_new_parent_needs_both_parents, a_new_parent_needs_both_parents);
+
+/// A new licence scan comes with an organisation's change as a file: the reviewer opens it before
+/// deciding, approval puts it in force, and nobody else can fetch it.
+async fn a_new_licence_scan_is_reviewed(s: TestServer) {
+    let school: i64 = s.count("SELECT id FROM orgs WHERE tenant_id = 'hunan' AND ext_key = 'demo:unit:school'").await;
+    let admin = s.demo("hunan", "unit", 201).await;
+    let url = s.api("hunan", &format!("/orgs/{school}/changes"));
+    let stored = "SELECT (SELECT COUNT(*) FROM change_requests) + (SELECT COUNT(*) FROM blobs)";
+    let before = s.count(stored).await;
+    // A scan is a file, never a blob id named in the request; a file that is no document is refused.
+    let (status, body) = json_of(admin.post(&url).json(&json!({"fields": {"licence_blob_id": "1"}})).send().await.unwrap()).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"]["licence_blob_id"].is_string(), "{body}");
+    let fake = Form::new().part("licence", Part::bytes(b"MZ\x90\x00 not a pdf".to_vec()).file_name("licence.pdf"));
+    let (status, body) = json_of(admin.post(&url).multipart(fake).send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("bad_file_type")), "{body}");
+    assert_eq!(s.count(stored).await, before, "nothing stored");
+
+    let form = Form::new()
+        .text("fields", json!({"contact_name": "王五"}).to_string())
+        .part("licence", Part::bytes(PDF.to_vec()).file_name("新执照.pdf"));
+    let (status, body) = json_of(admin.post(&url).multipart(form).send().await.unwrap()).await;
+    assert_eq!(status, 201, "{body}");
+    let change = body["id"].as_i64().unwrap();
+    let licence_url = s.api("hunan", &format!("/changes/{change}/licence"));
+    let bureau = s.demo("hunan", "hr", 501).await;
+    let res = bureau.get(&licence_url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+    assert_eq!(admin.get(&licence_url).send().await.unwrap().status(), 200, "the organisation's own admin");
+    for (tenant, client) in [
+        ("hunan", s.demo("hunan", "unit", 202).await),
+        ("hunan", s.demo("hunan", "staff", 101).await),
+        ("henan", s.demo("henan", "province", 601).await),
+    ] {
+        let status = client.get(s.api(tenant, &format!("/changes/{change}/licence"))).send().await.unwrap().status();
+        assert_eq!(status, 404, "{tenant}");
+    }
+    let (_, queue) = json_of(bureau.get(s.api("hunan", "/approvals?kind=org_change")).send().await.unwrap()).await;
+    let item = queue["items"][0]["id"].as_i64().unwrap();
+    let html = bureau.get(s.url("hunan", &format!("/approvals/{item}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("证照扫描件") && html.contains(&format!("/changes/{change}/licence\">新执照.pdf</a>")), "{html}");
+    let licence = |s: &TestServer| {
+        let db = s.db.clone();
+        async move {
+            let (blob,): (Option<i64>,) =
+                db.one(jijiao::db::q("SELECT licence_blob_id FROM orgs WHERE id = $1").bind(school)).await.unwrap();
+            blob
+        }
+    };
+    assert_eq!(licence(&s).await, None, "not before approval");
+    let (status, body) = decide(&bureau, &s, "hunan", &[item], "approve", None).await;
+    assert_eq!(status, 200, "{body}");
+    let blob = licence(&s).await.expect("the new scan is the organisation's licence");
+    assert_eq!(s.count(&format!("SELECT COUNT(*) FROM blobs WHERE id = {blob} AND filename = '新执照.pdf'")).await, 1);
+    let res = bureau.get(s.api("hunan", &format!("/orgs/{school}/licence"))).send().await.unwrap();
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+
+    // The page's form uploads the scan too.
+    let html = admin.get(s.url("hunan", "/org/changes")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("enctype=\"multipart/form-data\"") && html.contains("name=\"licence\""), "{html}");
+    let form = Form::new()
+        .text("csrf_token", csrf_in(&html))
+        .text("address", "")
+        .part("licence", Part::bytes(PDF.to_vec()).file_name("再换执照.pdf"));
+    let res = admin.post(s.url("hunan", "/org/changes")).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let html = admin.get(s.url("hunan", "/org/changes")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("再换执照.pdf"), "{html}");
+}
+both!(a_new_licence_scan_is_reviewed, a_new_licence_scan_is_reviewed);
