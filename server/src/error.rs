@@ -62,6 +62,11 @@ impl AppError {
 
     /// A mistake the user can fix on the page they came from (bad input, a conflict), as opposed to
     /// "not yours", "log in first" or a server fault, which get the error page.
+    /// What a page says about the error: the field messages when there are any, else the message.
+    pub fn page_text(&self) -> String {
+        if self.fields.is_empty() { self.message.clone() } else { self.fields.values().cloned().collect::<Vec<_>>().join("；") }
+    }
+
     pub fn fixable_on_page(&self) -> bool {
         self.status.is_client_error() && !matches!(self.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED)
     }

@@ -38,6 +38,7 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
         .merge(crate::training::page_routes())
         .merge(crate::transfers::pages::routes())
         .merge(crate::changes::pages::routes())
+        .merge(crate::accounts::pages::routes())
         .merge(crate::auth::oidc::routes());
     crate::web::shell(state, pages)
 }
@@ -58,6 +59,7 @@ pub fn api_routes(state: AppState) -> Router<AppState> {
             .merge(crate::training::api_routes())
             .merge(crate::transfers::api::routes())
             .merge(crate::changes::api::routes())
+            .merge(crate::accounts::api::routes())
             .merge(crate::jobs::admin::api_routes())
             .merge(crate::people::admin::api_routes())
             .merge(crate::tenancy::admin::api_routes()),
@@ -101,8 +103,10 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::orgs::handlers::api_register,
         crate::orgs::handlers::api_browse,
         crate::orgs::handlers::api_add_department,
-        crate::orgs::handlers::api_set_status,
-        crate::orgs::handlers::api_reset_code,
+        crate::accounts::api::api_list,
+        crate::accounts::api::api_set_statuses,
+        crate::accounts::api::api_set_status,
+        crate::accounts::api::api_reset_code,
         crate::orgs::admins::api_list,
         crate::orgs::admins::api_add_admin,
         crate::orgs::admins::api_remove,
@@ -206,6 +210,11 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::tenancy::admin::api_update,
     ),
     components(schemas(
+        crate::accounts::api::AccountPage,
+        crate::accounts::api::StatusInput,
+        crate::accounts::api::BatchStatusInput,
+        crate::accounts::api::Changed,
+        crate::accounts::api::OneTimeCode,
         crate::auth::handlers::LoginInput,
         crate::auth::handlers::PasswordChange,
         crate::auth::handlers::ResetRequest,
@@ -215,7 +224,6 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::people::ContactUpdate,
         crate::orgs::registration::OrgRegistration,
         crate::orgs::handlers::NewDepartment,
-        crate::orgs::handlers::StatusInput,
         crate::orgs::admins::NewAdmin,
         crate::tenancy::admin::ItemInput,
         crate::approvals::DecisionInput,

@@ -55,6 +55,10 @@ pub struct NewAdmin {
     /// For `staff`
     #[serde(default, deserialize_with = "crate::web::empty_as_none")]
     pub person_id: Option<i64>,
+    /// `system_admin` makes a system administrator (only a system administrator may, and only at the
+    /// provincial department); otherwise the organisation's own admin role
+    #[serde(default)]
+    pub role: Option<String>,
 }
 
 /// The answer to adding an admin.
@@ -133,11 +137,17 @@ fn admin_role(org: &Org) -> Result<&'static str, AppError> {
 }
 
 /// Within one's own organisation only the super admin manages the other admins.
+/// (System administrators run the tenant and manage every account.)
 pub fn require_super_admin_within_own(user: &CurrentUser, org_id: Option<i64>) -> Result<(), AppError> {
-    if org_id.is_some() && org_id == user.account.org_id && !user.account.super_admin {
+    if user.account.role != "system_admin" && org_id.is_some() && org_id == user.account.org_id && !user.account.super_admin {
         return Err(AppError::new(StatusCode::FORBIDDEN, "super_admin_only", "只有本单位的超级管理员可以管理本单位的其他管理员"));
     }
     Ok(())
+}
+
+/// System administrators are made by system administrators.
+fn may_add_system_admins(user: &CurrentUser) -> bool {
+    user.account.role == "system_admin"
 }
 
 /// An org in the caller's subtree whose admins the caller manages.
@@ -252,7 +262,11 @@ async fn newcomer(state: &AppState, tenant: &str, org: &Org, input: &NewAdmin) -
 pub async fn add_admin(state: &AppState, user: &CurrentUser, org_id: i64, input: &NewAdmin) -> Result<(i64, Option<String>), AppError> {
     let org = managed_org(state, user, org_id).await?;
     let tenant = user.tenant_code();
-    let role = admin_role(&org)?;
+    let role = match input.role.as_deref().unwrap_or("") {
+        "" => admin_role(&org)?,
+        "system_admin" if org.kind == "province" && may_add_system_admins(user) => "system_admin",
+        _ => return Err(field_error("role", "只有系统管理员可以在省人社厅新增系统管理员")),
+    };
     if org.status != "active" {
         return Err(AppError::conflict("org_not_active", "该机构尚未通过审核或已停用"));
     }
@@ -573,6 +587,7 @@ async fn render_admins(
             "org": org, "admins": admins, "total": total, "pager": paging.pager(total), "query": {"status": query.status, "q": query.q},
             "can_manage": can_manage && org.status == "active", "staff": staff, "back": back, "href": href, "error": error,
             "me": user.account.id, "is_own": Some(org.id) == user.account.org_id,
+            "system_role": org.kind == "province" && may_add_system_admins(user),
         }),
     )
 }
@@ -590,8 +605,7 @@ async fn add_admin_submit(
         }
         Ok((_, None)) => Ok(crate::web::done_redirect(&page.tenant.base, &format!("/orgs/{id}/admins"), "admin_added", 1)),
         Err(err) if matches!(err.code, "invalid" | "already_admin") => {
-            let message =
-                if err.fields.is_empty() { err.message.clone() } else { err.fields.values().cloned().collect::<Vec<_>>().join("；") };
+            let message = err.page_text();
             render_admins(&state, &page, id, &AdminQuery::default(), Some(message), err.status).await
         }
         Err(err) => Err(err),

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use super::registration::{OrgRegistration, read_multipart, register_org};
 use super::{NewOrg, Org, SearchQuery, get_in_scope, insert_org, search};
 use crate::audit;
+use crate::auth::CurrentUser;
 use crate::auth::csrf::{CsrfForm, verify};
 use crate::auth::throttle::limited;
-use crate::auth::{CurrentUser, password, session};
 use crate::db::{Filters, q};
 use crate::error::{AppError, FieldErrors};
 use crate::paging::{Paging, Search};
@@ -310,118 +310,6 @@ pub async fn api_delete_department(State(state): State<AppState>, user: CurrentU
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The account if it belongs to an org in the caller's subtree and is not the caller.
-async fn managed_account(state: &AppState, user: &CurrentUser, account_id: i64) -> Result<crate::auth::Account, AppError> {
-    user.authorize(state, "accounts", "manage").await?;
-    let scope = scope(user)?;
-    let account = crate::auth::account_by_id(&state.db, user.tenant_code(), account_id).await?.ok_or_else(AppError::not_found)?;
-    let root = scope.trim_end_matches('%');
-    let in_scope = [&account.org_path, &account.org_supervisor_path].iter().any(|p| p.as_deref().is_some_and(|p| p.starts_with(root)));
-    if !in_scope {
-        return Err(AppError::not_found());
-    }
-    if account.id == user.account.id {
-        return Err(AppError::bad_request("self", "不能对自己的账号执行此操作"));
-    }
-    if account.role != "staff" {
-        super::admins::require_super_admin_within_own(user, account.org_id)?;
-    }
-    Ok(account)
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct StatusInput {
-    /// active or disabled
-    pub status: String,
-}
-
-/// Enables or disables an account below the caller; disabling ends its sessions.
-pub async fn set_status(state: &AppState, user: &CurrentUser, account_id: i64, status: &str) -> Result<(), AppError> {
-    let account = managed_account(state, user, account_id).await?;
-    let tenant = user.tenant_code();
-    let from = match status {
-        "disabled" => "active",
-        "active" => "disabled",
-        _ => return Err(AppError::bad_request("bad_status", "状态只能是启用或禁用")),
-    };
-    let mut tx = state.db.begin().await?;
-    let changed = tx
-        .run(
-            q("UPDATE accounts SET status = $3 WHERE tenant_id = $1 AND id = $2 AND status = $4")
-                .bind(tenant)
-                .bind(account.id)
-                .bind(status)
-                .bind(from),
-        )
-        .await?;
-    if changed != 1 {
-        return Err(AppError::conflict("status_unchanged", "该账号当前状态不允许此操作"));
-    }
-    audit::record_tx(
-        &mut tx,
-        tenant,
-        Some(user.account.id),
-        &format!("account.{status}"),
-        "account",
-        Some(account.id),
-        json!({"name": account.name}),
-    )
-    .await?;
-    tx.commit().await?;
-    if status == "disabled" {
-        session::delete_for_account(&state.db, tenant, account.id, None).await?;
-    }
-    Ok(())
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/{id}/status", request_body = StatusInput, tag = "orgs", params(("id" = i64, Path)), responses((status = 204, description = "Enabled or disabled"), (status = 404, description = "Outside the caller's subtree"), (status = 409, description = "Already in that state")))]
-pub async fn api_set_status(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Json(input): Json<StatusInput>,
-) -> Result<StatusCode, AppError> {
-    set_status(&state, &user, id, &input.status).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Issues a one-time code in place of the password (never a default password): the holder must set a
-/// new password at the next login.
-pub async fn reset_code(state: &AppState, user: &CurrentUser, account_id: i64) -> Result<String, AppError> {
-    let account = managed_account(state, user, account_id).await?;
-    let tenant = user.tenant_code();
-    let code = password::one_time_code();
-    let hash = password::hash(&code).await?;
-    let mut tx = state.db.begin().await?;
-    tx.run(
-        q("UPDATE accounts SET password_hash = $3, must_change_password = $4 WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant)
-            .bind(account.id)
-            .bind(hash)
-            .bind(true),
-    )
-    .await?;
-    audit::record_tx(
-        &mut tx,
-        tenant,
-        Some(user.account.id),
-        "account.reset_code",
-        "account",
-        Some(account.id),
-        json!({"name": account.name}),
-    )
-    .await?;
-    tx.commit().await?;
-    session::delete_for_account(&state.db, tenant, account.id, None).await?;
-    Ok(code)
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/{id}/reset-code", tag = "orgs", params(("id" = i64, Path)), responses((status = 200, description = "{code}: a one-time password that forces a change"), (status = 404, description = "Outside the caller's subtree")))]
-pub async fn api_reset_code(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
-    let code = reset_code(&state, &user, id).await?;
-    Ok(Json(json!({"code": code, "message": "请将一次性密码交给本人，登录后须立即修改密码"})))
-}
-
 pub fn api_routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(super::admins::api_routes())
@@ -430,8 +318,6 @@ pub fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/orgs/{id}/departments", post(api_add_department))
         .route("/departments/{id}", axum::routing::patch(api_rename_department).delete(api_delete_department))
         .route("/registrations/orgs", post(api_register).layer(limited(state, "register")))
-        .route("/accounts/{id}/status", post(api_set_status))
-        .route("/accounts/{id}/reset-code", post(api_reset_code))
 }
 
 // ---- pages ----
@@ -443,8 +329,6 @@ pub fn page_routes(state: &AppState) -> Router<AppState> {
         .route("/orgs/{id}/departments", post(department_submit))
         .route("/departments/{id}/rename", post(rename_submit))
         .route("/departments/{id}/delete", post(delete_submit))
-        .route("/accounts/{id}/status", post(status_submit))
-        .route("/accounts/{id}/reset-code", post(reset_code_submit))
         .route("/register/org", get(register_org_page).post(register_org_submit).layer(limited(state, "register")))
 }
 
@@ -524,44 +408,6 @@ async fn department_submit(
         Err(err) if err.code == "invalid" => orgs_page_with_error(&state, &page, id, &err).await,
         Err(err) => Err(err),
     }
-}
-
-#[derive(Debug, Deserialize)]
-struct AccountActionForm {
-    #[serde(default)]
-    status: String,
-    /// The page to return to (a path of this portal, e.g. `/orgs?id=5` or `/people`).
-    #[serde(default)]
-    back: String,
-}
-
-/// Only paths of this portal are followed back.
-fn back_path(back: &str) -> &str {
-    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') { back } else { "/" }
-}
-
-async fn status_submit(
-    State(state): State<AppState>,
-    page: Page,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<AccountActionForm>,
-) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    set_status(&state, user, id, &form.status).await?;
-    let done = if form.status == "disabled" { "account_disabled" } else { "account_enabled" };
-    Ok(crate::web::done_redirect(&page.tenant.base, back_path(&form.back), done, 1))
-}
-
-async fn reset_code_submit(
-    State(state): State<AppState>,
-    page: Page,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<AccountActionForm>,
-) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    let code = reset_code(&state, user, id).await?;
-    let account = crate::auth::account_by_id(&state.db, user.tenant_code(), id).await?.ok_or_else(AppError::not_found)?;
-    page.render("one_time_code.html", json!({"code": code, "name": account.name, "back": back_path(&form.back)}))
 }
 
 fn kinds_json() -> Value {

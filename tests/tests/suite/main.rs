@@ -1,6 +1,7 @@
 //! All end-to-end tests in one binary (link time matters on two cores). Every test runs against a real
 //! server on a random port, on SQLite and on PostgreSQL (`both!`).
 
+mod accounts;
 mod admin;
 mod admins;
 mod auth;

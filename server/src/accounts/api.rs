@@ -1,0 +1,107 @@
+//! Accounts in the JSON API: the list, enable / disable (one or many), one-time codes.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::{AccountQuery, AccountRow};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// A page of accounts.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AccountPage {
+    pub items: Vec<AccountRow>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct StatusInput {
+    /// active or disabled
+    pub status: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct BatchStatusInput {
+    pub ids: Vec<i64>,
+    /// active or disabled
+    pub status: String,
+}
+
+/// The answer to a batch change.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Changed {
+    pub changed: usize,
+}
+
+/// A one-time code, shown once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OneTimeCode {
+    pub code: String,
+    pub message: &'static str,
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/accounts", tag = "accounts",
+    params(("tenant" = String, Path, description = "Tenant code"), AccountQuery),
+    responses((status = 200, body = AccountPage, description = "Accounts whose organisation lies in the caller's scope, newest first"),
+              (status = 403, description = "Only the province's and the system's admins list accounts"),
+              (status = 422, description = "Unknown type or status")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<AccountQuery>,
+) -> Result<Json<AccountPage>, AppError> {
+    let (items, total) = super::list(&state, &user, &query).await?;
+    let paging = query.paging();
+    Ok(Json(AccountPage { items, total, page: paging.page, per_page: paging.per_page }))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/status", request_body = BatchStatusInput, tag = "accounts",
+    params(("tenant" = String, Path, description = "Tenant code")),
+    responses((status = 200, body = Changed, description = "All changed"),
+              (status = 404, description = "An account outside the caller's subtree: nothing changed"),
+              (status = 409, description = "An account already in that state: nothing changed")))]
+pub async fn api_set_statuses(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(input): Json<BatchStatusInput>,
+) -> Result<Json<Changed>, AppError> {
+    let changed = super::set_statuses(&state, &user, &input.ids, &input.status).await?;
+    Ok(Json(Changed { changed }))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/{id}/status", request_body = StatusInput, tag = "accounts",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Account id")),
+    responses((status = 204, description = "Enabled or disabled"), (status = 404, description = "Outside the caller's subtree"),
+              (status = 409, description = "Already in that state")))]
+pub async fn api_set_status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(input): Json<StatusInput>,
+) -> Result<StatusCode, AppError> {
+    super::set_statuses(&state, &user, &[id], &input.status).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/{id}/reset-code", tag = "accounts",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Account id")),
+    responses((status = 200, body = OneTimeCode, description = "A one-time password that forces a change"),
+              (status = 404, description = "Outside the caller's subtree")))]
+pub async fn api_reset_code(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<OneTimeCode>, AppError> {
+    let (_, code) = super::reset_code(&state, &user, id).await?;
+    Ok(Json(OneTimeCode { code, message: "请将一次性密码交给本人，登录后须立即修改密码" }))
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", get(api_list))
+        .route("/accounts/status", post(api_set_statuses))
+        .route("/accounts/{id}/status", post(api_set_status))
+        .route("/accounts/{id}/reset-code", post(api_reset_code))
+}
