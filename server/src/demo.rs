@@ -215,8 +215,8 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
             Some(
                 tx.scalar(
                     q("INSERT INTO people (tenant_id, id_number, name, gender, ethnicity, phone, email, native_place, education, major, school, \
-                       graduated_on, unit_id, department_id, title, title_level, title_date, post, created_at, updated_at) \
-                       VALUES ($1, $2, $3, $4, '01', '13900000000', $5, $6, 'bachelor', '教育学', '师范大学', $7, $8, $9, '中学一级教师', 'intermediate', $10, 'technical', $11, $11) RETURNING id")
+                       graduated_on, unit_id, department_id, title, title_level, title_date, post, title_series, created_at, updated_at) \
+                       VALUES ($1, $2, $3, $4, '01', '13900000000', $5, $6, 'bachelor', '教育学', '师范大学', $7, $8, $9, '中学一级教师', 'intermediate', $10, 'technical', $12, $11, $11) RETURNING id")
                     .bind(tenant)
                     .bind(&id_number)
                     .bind(&name)
@@ -227,7 +227,10 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
                     .bind(org_id)
                     .bind((org_id == school).then_some(teaching))
                     .bind(chrono::NaiveDate::from_ymd_opt(2015, 9, 1))
-                    .bind(Utc::now()),
+                    .bind(Utc::now())
+                    // The hospital's staff member has a title series for 职称系列分布 to show; the
+                    // school's is left for the title change demo.
+                    .bind((org_id == hospital).then_some("health")),
                 )
                 .await?,
             )

@@ -31,6 +31,7 @@ pub mod people;
 pub mod rules;
 pub mod spreadsheet;
 pub mod state;
+pub mod stats;
 pub mod storage;
 pub mod tenancy;
 pub mod todos;

@@ -190,6 +190,21 @@ pub fn export_text(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A workbook as a download: `ascii_name` for old clients, `name` (Chinese) for the rest, never cached.
+pub fn xlsx_download(ascii_name: &str, name: &str, bytes: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{}", urlencoding::encode(name))),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

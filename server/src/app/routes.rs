@@ -39,6 +39,7 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
         .merge(crate::transfers::pages::routes())
         .merge(crate::changes::pages::routes())
         .merge(crate::accounts::pages::routes())
+        .merge(crate::stats::pages::routes())
         .merge(crate::auth::oidc::routes());
     crate::web::shell(state, pages)
 }
@@ -60,6 +61,7 @@ pub fn api_routes(state: AppState) -> Router<AppState> {
             .merge(crate::transfers::api::routes())
             .merge(crate::changes::api::routes())
             .merge(crate::accounts::api::routes())
+            .merge(crate::stats::api::routes())
             .merge(crate::jobs::admin::api_routes())
             .merge(crate::people::admin::api_routes())
             .merge(crate::tenancy::admin::api_routes()),
@@ -104,6 +106,9 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::orgs::handlers::api_browse,
         crate::orgs::handlers::api_add_department,
         crate::accounts::api::api_list,
+        crate::stats::api::api_titles,
+        crate::stats::api::api_titles_xlsx,
+        crate::stats::api::api_titles_svg,
         crate::accounts::api::api_set_statuses,
         crate::accounts::api::api_set_status,
         crate::accounts::api::api_reset_code,
@@ -211,6 +216,9 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
     ),
     components(schemas(
         crate::accounts::api::AccountPage,
+        crate::stats::TitleStats,
+        crate::stats::TitleRow,
+        crate::stats::SeriesTotal,
         crate::accounts::api::StatusInput,
         crate::accounts::api::BatchStatusInput,
         crate::accounts::api::Changed,

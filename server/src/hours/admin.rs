@@ -4,8 +4,7 @@
 //! drill-down to one person's years and credits. Lists read `year_status`; they never call the plugin.
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -427,19 +426,7 @@ async fn export_xlsx(State(state): State<AppState>, page: Page, Query(query): Qu
         json!({"year": year, "rows": rows.len(), "filters": query.pairs().into_iter().filter(|(_, v)| !v.is_empty()).collect::<std::collections::BTreeMap<_, _>>()}),
     )
     .await?;
-    let filename = format!("继续教育学时_{year}.xlsx");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"staff-status-{year}.xlsx\"; filename*=UTF-8''{}", urlencoding::encode(&filename)),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::spreadsheet::xlsx_download(&format!("staff-status-{year}.xlsx"), &format!("继续教育学时_{year}.xlsx"), bytes))
 }
 
 fn workbook(year: i64, rows: &[StaffStatusRow], level_name: impl Fn(&str) -> String) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {

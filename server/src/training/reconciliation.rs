@@ -5,8 +5,7 @@
 //! 培训平台 pages (casbin `platforms manage`).
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -142,22 +141,7 @@ pub fn workbook(day: NaiveDate, rows: &[Rejection]) -> Result<Vec<u8>, rust_xlsx
 
 fn xlsx_response(platform: &Platform, day: NaiveDate, bytes: Vec<u8>) -> Response {
     let filename = format!("{}_{day}_未通过记录.xlsx", platform.name);
-    (
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"rejected-{}-{day}.xlsx\"; filename*=UTF-8''{}",
-                    platform.code,
-                    urlencoding::encode(&filename)
-                ),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response()
+    crate::spreadsheet::xlsx_download(&format!("rejected-{}-{day}.xlsx", platform.code), &filename, bytes)
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/platform/reconciliation", params(RangeQuery), tag = "platforms",

@@ -14,6 +14,24 @@ pub async fn org_id(s: &TestServer, tenant: &str, kind: &str, name_part: &str) -
     body["items"][0]["id"].as_i64().unwrap_or_else(|| panic!("no {kind} named like {name_part} in {tenant}: {body}"))
 }
 
+/// Grants a credit the way every caller does (claims, platforms, imports): through `grant_tx`.
+pub async fn grant(s: &TestServer, tenant: &str, person: i64, year: i64, subject: &str, hours: i64, reference: &str) -> i64 {
+    let mut tx = s.db.begin().await.unwrap();
+    let credit = jijiao::hours::NewCredit {
+        person_id: person,
+        year,
+        subject,
+        hours,
+        source: "online",
+        source_ref: reference,
+        course: None,
+        granted_by: None,
+    };
+    let id = jijiao::hours::grant_tx(&mut tx, tenant, credit).await.unwrap().expect("a new credit");
+    tx.commit().await.unwrap();
+    id
+}
+
 /// The person of a demo staff account (`seq` 101 or 102).
 pub async fn demo_person(s: &TestServer, tenant: &str, seq: u32) -> i64 {
     let id = jijiao::demo::demo_id_number(tenant, seq);

@@ -24,6 +24,7 @@ mod platforms;
 mod portal;
 mod progress;
 mod registration;
+mod stats;
 mod storage;
 mod todos;
 mod transfers;

@@ -12,16 +12,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-/// Grants a credit the way every caller does (claims, platforms, imports): through `grant_tx`.
-async fn grant(s: &TestServer, tenant: &str, person: i64, year: i64, subject: &str, hours: i64, reference: &str) -> i64 {
-    let mut tx = s.db.begin().await.unwrap();
-    let credit =
-        NewCredit { person_id: person, year, subject, hours, source: "online", source_ref: reference, course: None, granted_by: None };
-    let id = grant_tx(&mut tx, tenant, credit).await.unwrap().expect("a new credit");
-    tx.commit().await.unwrap();
-    id
-}
-
 /// The stored row: (met, counted public, counted professional, state).
 async fn stored(s: &TestServer, tenant: &str, person: i64, year: i64) -> Option<(bool, i64, i64, &'static str)> {
     jijiao::hours::status::get(&s.db, tenant, person, year)

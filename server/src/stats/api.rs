@@ -1,0 +1,71 @@
+//! Statistics in the JSON API, with the xlsx and the chart beside each (the pages use the same routes).
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::{TitleStats, YearQuery};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/titles", tag = "stats",
+    params(("tenant" = String, Path, description = "Tenant code"), YearQuery),
+    responses((status = 200, body = TitleStats, description = "Staff by title series and level over the caller's subtree, with how many met the year"),
+              (status = 403, description = "Not an admin who supervises staff")))]
+pub async fn api_titles(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<YearQuery>,
+) -> Result<Json<TitleStats>, AppError> {
+    Ok(Json(super::titles(&state, &user, query.year()).await?))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/titles.xlsx", tag = "stats",
+    params(("tenant" = String, Path, description = "Tenant code"), YearQuery),
+    responses((status = 200, description = "The distribution as an xlsx workbook (audited)")))]
+pub async fn api_titles_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, AppError> {
+    let stats = super::titles(&state, &user, query.year()).await?;
+    let bytes = super::titles_workbook(&stats).map_err(AppError::internal)?;
+    crate::audit::record(
+        &state.db,
+        user.tenant_code(),
+        Some(user.account.id),
+        "export.title_stats",
+        "stats",
+        None,
+        json!({"year": stats.year}),
+    )
+    .await?;
+    let year = stats.year;
+    Ok(crate::spreadsheet::xlsx_download(&format!("title-series-{year}.xlsx"), &format!("职称系列分布_{year}.xlsx"), bytes))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/titles.svg", tag = "stats",
+    params(("tenant" = String, Path, description = "Tenant code"), YearQuery),
+    responses((status = 200, description = "The distribution's chart (SVG): per series, staff who met the year and who did not")))]
+pub async fn api_titles_svg(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, AppError> {
+    let stats = super::titles(&state, &user, query.year()).await?;
+    let bars: Vec<super::chart::Bar> =
+        stats.series.iter().map(|s| super::chart::Bar { label: s.series_name.clone(), met: s.met, total: s.staff }).collect();
+    let svg = super::chart::met_bars(&format!("{} 年度职称系列分布", stats.year), &bars).map_err(AppError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], svg).into_response())
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/stats/titles", get(api_titles))
+        .route("/stats/titles.xlsx", get(api_titles_xlsx))
+        .route("/stats/titles.svg", get(api_titles_svg))
+}

@@ -1,0 +1,163 @@
+//! 查询统计 (seed 004 §5.4): the statistics a supervising admin reads over their subtree. So far
+//! 职称系列分布查询: the staff by title series × title level with how many met the year's requirement, as a
+//! table, a chart drawn by the server (SVG; deployments are on intranets, no charting from a CDN) and an
+//! xlsx export. Counts come from the people and the stored yearly status, never from the plugin.
+
+pub mod api;
+pub mod chart;
+pub mod pages;
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::CurrentUser;
+use crate::db::q;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The casbin object: `read` for admins who supervise staff (units and everything above them).
+const OBJECT: &str = "stats";
+
+/// One cell of the distribution: a title series and level, its staff, and how many met the year.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct TitleRow {
+    /// The series code from basic data ("" when the profile names none)
+    pub series: String,
+    #[sqlx(skip)]
+    pub series_name: String,
+    /// The level code from basic data
+    pub level: String,
+    #[sqlx(skip)]
+    pub level_name: String,
+    pub staff: i64,
+    pub met: i64,
+}
+
+/// A series' totals over its levels (the chart's bars).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SeriesTotal {
+    pub series: String,
+    pub series_name: String,
+    pub staff: i64,
+    pub met: i64,
+}
+
+/// The distribution for a year over the caller's scope.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TitleStats {
+    pub year: i64,
+    pub rows: Vec<TitleRow>,
+    pub series: Vec<SeriesTotal>,
+    /// Level codes and names in basic data's order (the table's columns)
+    pub levels: Vec<(String, String)>,
+    pub total_staff: i64,
+    pub total_met: i64,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct YearQuery {
+    /// The year (this year when not given)
+    pub year: Option<i64>,
+}
+
+impl YearQuery {
+    pub fn year(&self) -> i64 {
+        self.year.unwrap_or_else(crate::hours::this_year)
+    }
+}
+
+/// Staff by title series and level, and how many met the year, over the caller's subtree (registered
+/// staff with an active account).
+pub async fn titles(state: &AppState, user: &CurrentUser, year: i64) -> Result<TitleStats, AppError> {
+    user.authorize(state, OBJECT, "read").await?;
+    crate::hours::check_year(year)?;
+    let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
+    let tenant = user.tenant_code();
+    let mut rows: Vec<TitleRow> = state
+        .db
+        .all(
+            q("SELECT COALESCE(p.title_series, '') AS series, p.title_level AS level, COUNT(*) AS staff, \
+               SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END) AS met \
+               FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
+               LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2 \
+               WHERE p.tenant_id = $1 AND (u.path LIKE $3 OR u.supervisor_path LIKE $3) \
+               AND EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = p.tenant_id AND a.person_id = p.id AND a.user_type = 'staff' AND a.status = 'active') \
+               GROUP BY COALESCE(p.title_series, ''), p.title_level")
+            .bind(tenant)
+            .bind(year)
+            .bind(scope),
+        )
+        .await?;
+    let series_data = crate::tenancy::basic_data(&state.db, tenant, "title_series").await?;
+    let level_data = crate::tenancy::basic_data(&state.db, tenant, "title_level").await?;
+    let position = |list: &[crate::tenancy::BasicItem], code: &str| list.iter().position(|i| i.code == code).unwrap_or(usize::MAX);
+    let name = |list: &[crate::tenancy::BasicItem], code: &str, none: &str| {
+        if code.is_empty() {
+            none.to_owned()
+        } else {
+            list.iter().find(|i| i.code == code).map_or_else(|| code.to_owned(), |i| i.name.clone())
+        }
+    };
+    for row in &mut rows {
+        row.series_name = name(&series_data, &row.series, "未填写职称系列");
+        row.level_name = name(&level_data, &row.level, "未填写");
+    }
+    // Basic data's order, people without a series last.
+    rows.sort_by_key(|r| (r.series.is_empty(), position(&series_data, &r.series), position(&level_data, &r.level)));
+    let mut series: Vec<SeriesTotal> = Vec::new();
+    for row in &rows {
+        match series.iter_mut().find(|s| s.series == row.series) {
+            Some(total) => {
+                total.staff += row.staff;
+                total.met += row.met;
+            }
+            None => series.push(SeriesTotal {
+                series: row.series.clone(),
+                series_name: row.series_name.clone(),
+                staff: row.staff,
+                met: row.met,
+            }),
+        }
+    }
+    let levels = level_data.iter().map(|l| (l.code.clone(), l.name.clone())).collect();
+    Ok(TitleStats {
+        year,
+        total_staff: rows.iter().map(|r| r.staff).sum(),
+        total_met: rows.iter().map(|r| r.met).sum(),
+        rows,
+        series,
+        levels,
+    })
+}
+
+/// The distribution as an xlsx workbook: one row per series and level, with the met rate.
+pub fn titles_workbook(stats: &TitleStats) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(format!("{}年度职称系列分布", stats.year))?;
+    let bold = Format::new().set_bold();
+    for (col, title) in ["职称系列", "职称等级", "专技人员数", "已达标人数", "未达标人数", "达标率"].iter().enumerate()
+    {
+        sheet.write_string_with_format(0, col as u16, *title, &bold)?;
+    }
+    let rate = |met: i64, staff: i64| if staff == 0 { 0.0 } else { met as f64 / staff as f64 };
+    let percent = Format::new().set_num_format("0.0%");
+    let mut line = 1u32;
+    for r in &stats.rows {
+        sheet.write_string(line, 0, &r.series_name)?;
+        sheet.write_string(line, 1, &r.level_name)?;
+        sheet.write_number(line, 2, r.staff as f64)?;
+        sheet.write_number(line, 3, r.met as f64)?;
+        sheet.write_number(line, 4, (r.staff - r.met) as f64)?;
+        sheet.write_number_with_format(line, 5, rate(r.met, r.staff), &percent)?;
+        line += 1;
+    }
+    sheet.write_string_with_format(line, 0, "总计", &bold)?;
+    sheet.write_number_with_format(line, 2, stats.total_staff as f64, &bold)?;
+    sheet.write_number_with_format(line, 3, stats.total_met as f64, &bold)?;
+    sheet.write_number_with_format(line, 4, (stats.total_staff - stats.total_met) as f64, &bold)?;
+    sheet.write_number_with_format(line, 5, rate(stats.total_met, stats.total_staff), &percent)?;
+    sheet.set_column_width(0, 24)?;
+    book.save_to_buffer()
+}
