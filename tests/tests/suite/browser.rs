@@ -326,3 +326,32 @@ async fn title_change_filed_and_approved_through_pages() {
     assert_eq!(level.0, "senior");
     c.close().await.unwrap();
 }
+
+/// Issue 16 §2: the province's 职称系列分布 shows the server's SVG chart (the image loads and has a size)
+/// beside the table, and 导出数据 offers the workbook.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn title_distribution_chart_is_shown() {
+    let Some((c, _driver, _profile)) = browser().await else { return };
+    let s = TestServer::start(Backend::Sqlite).await;
+    login_page(&c, &s, "hunan", "province", 601).await;
+    click(&c, Locator::LinkText("职称系列分布")).await;
+    c.wait().for_element(Locator::Css("figure.chart img")).await.unwrap();
+    let mut width = 0;
+    for _ in 0..50 {
+        let loaded = c
+            .execute("const img = document.querySelector('figure.chart img'); return img.complete ? img.naturalWidth : 0;", vec![])
+            .await
+            .unwrap();
+        width = loaded.as_i64().unwrap_or(0);
+        if width > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(width >= 640, "the SVG chart loaded: {width}");
+    let page = c.source().await.unwrap();
+    assert!(page.contains("卫生技术人员") && page.contains("总计") && page.contains("导出数据"), "{page}");
+    let export = c.find(Locator::LinkText("导出数据")).await.unwrap().attr("href").await.unwrap().unwrap_or_default();
+    assert!(export.ends_with(&format!("/stats/titles.xlsx?year={}", jijiao::hours::this_year())), "{export}");
+    c.close().await.unwrap();
+}
