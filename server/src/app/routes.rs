@@ -79,7 +79,16 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
             }
             _ => Vec::new(),
         };
-        return page.render("home.html", json!({"platforms": platforms}));
+        // The province's and the cities' dashboards show the year's completion by region.
+        let region_chart = match (&page.user, page.user.as_ref().and_then(|u| u.account.org_id)) {
+            (Some(user), Some(org)) => {
+                matches!(user.account.role.as_str(), "province_admin" | "hr_admin")
+                    && user.can(&state, "stats", "read").await
+                    && crate::stats::has_regions(&state.db, page.tenant.code(), org).await?
+            }
+            _ => false,
+        };
+        return page.render("home.html", json!({"platforms": platforms, "region_chart": region_chart}));
     }
     platform_page(&state, StatusCode::OK)
 }
@@ -109,6 +118,8 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::stats::api::api_titles,
         crate::stats::api::api_titles_xlsx,
         crate::stats::api::api_titles_svg,
+        crate::stats::api::api_regions,
+        crate::stats::api::api_regions_svg,
         crate::accounts::api::api_set_statuses,
         crate::accounts::api::api_set_status,
         crate::accounts::api::api_reset_code,
@@ -219,6 +230,7 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::stats::TitleStats,
         crate::stats::TitleRow,
         crate::stats::SeriesTotal,
+        crate::stats::RegionRow,
         crate::accounts::api::StatusInput,
         crate::accounts::api::BatchStatusInput,
         crate::accounts::api::Changed,

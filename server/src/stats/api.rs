@@ -59,7 +59,42 @@ pub async fn api_titles_svg(
     let stats = super::titles(&state, &user, query.year()).await?;
     let bars: Vec<super::chart::Bar> =
         stats.series.iter().map(|s| super::chart::Bar { label: s.series_name.clone(), met: s.met, total: s.staff }).collect();
-    let svg = super::chart::met_bars(&format!("{} 年度职称系列分布", stats.year), &bars).map_err(AppError::internal)?;
+    svg_response(super::chart::met_bars(&format!("{} 年度职称系列分布", stats.year), &bars).map_err(AppError::internal)?)
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/regions", tag = "stats",
+    params(("tenant" = String, Path, description = "Tenant code"), YearQuery),
+    responses((status = 200, body = [super::RegionRow], description = "The regions directly below the caller's province or city: staff and how many met the year"),
+              (status = 403, description = "Not an admin who supervises staff")))]
+pub async fn api_regions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<YearQuery>,
+) -> Result<Json<Vec<super::RegionRow>>, AppError> {
+    Ok(Json(super::regions(&state, &user, query.year()).await?))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/regions.svg", tag = "stats",
+    params(("tenant" = String, Path, description = "Tenant code"), YearQuery),
+    responses((status = 200, description = "The completion by region as a chart (SVG)")))]
+pub async fn api_regions_svg(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, AppError> {
+    let year = query.year();
+    let rows = super::regions(&state, &user, year).await?;
+    // A bureau's name without its common suffix: the region (长沙市人力资源和社会保障局 → 长沙市).
+    let bars: Vec<super::chart::Bar> = rows
+        .into_iter()
+        .map(|r| super::chart::Bar {
+            label: r.name.trim_end_matches("人力资源和社会保障局").to_owned(), met: r.met, total: r.staff
+        })
+        .collect();
+    svg_response(super::chart::met_bars(&format!("{year} 年度各地区学时达标情况"), &bars).map_err(AppError::internal)?)
+}
+
+fn svg_response(svg: String) -> Result<Response, AppError> {
     Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], svg).into_response())
 }
 
@@ -68,4 +103,6 @@ pub fn routes() -> Router<AppState> {
         .route("/stats/titles", get(api_titles))
         .route("/stats/titles.xlsx", get(api_titles_xlsx))
         .route("/stats/titles.svg", get(api_titles_svg))
+        .route("/stats/regions", get(api_regions))
+        .route("/stats/regions.svg", get(api_regions_svg))
 }

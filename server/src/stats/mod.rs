@@ -1,7 +1,9 @@
 //! 查询统计 (seed 004 §5.4): the statistics a supervising admin reads over their subtree. So far
 //! 职称系列分布查询: the staff by title series × title level with how many met the year's requirement, as a
 //! table, a chart drawn by the server (SVG; deployments are on intranets, no charting from a CDN) and an
-//! xlsx export. Counts come from the people and the stored yearly status, never from the plugin.
+//! xlsx export; and the completion rate by region (the HR bureaus directly below the caller's province
+//! or city) for the dashboards. Counts come from the people and the stored yearly status, never from
+//! the plugin.
 
 pub mod api;
 pub mod chart;
@@ -128,6 +130,69 @@ pub async fn titles(state: &AppState, user: &CurrentUser, year: i64) -> Result<T
         series,
         levels,
     })
+}
+
+/// Whether regions lie directly below the organisation (a province or a city has some; a county none).
+pub async fn has_regions(db: &crate::db::Db, tenant: &str, org_id: i64) -> Result<bool, sqlx::Error> {
+    db.exists(q("SELECT 1 FROM orgs WHERE tenant_id = $1 AND parent_id = $2 AND kind = 'hr'").bind(tenant).bind(org_id)).await
+}
+
+/// One region's staff and how many met the year.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RegionRow {
+    pub org_id: i64,
+    pub name: String,
+    pub staff: i64,
+    pub met: i64,
+}
+
+/// The regions directly below the caller's organisation (a province's cities, a city's counties), each
+/// with the registered staff of its subtree and how many met the year, and a last row 本级 for the units
+/// directly under the caller (a city's own units belong to no county); none below a county or a unit.
+pub async fn regions(state: &AppState, user: &CurrentUser, year: i64) -> Result<Vec<RegionRow>, AppError> {
+    user.authorize(state, OBJECT, "read").await?;
+    crate::hours::check_year(year)?;
+    let org = user.account.org_id.ok_or_else(AppError::forbidden)?;
+    let tenant = user.tenant_code();
+    let mut rows: Vec<RegionRow> = state
+        .db
+        .all(
+            q("SELECT c.id AS org_id, c.name, COUNT(p.id) AS staff, \
+               COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END), 0) AS met \
+               FROM orgs c \
+               LEFT JOIN orgs u ON u.tenant_id = c.tenant_id AND u.path LIKE c.path || '%' \
+               LEFT JOIN people p ON p.tenant_id = u.tenant_id AND p.unit_id = u.id AND EXISTS (SELECT 1 FROM accounts a \
+                 WHERE a.tenant_id = p.tenant_id AND a.person_id = p.id AND a.user_type = 'staff' AND a.status = 'active') \
+               LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $3 \
+               WHERE c.tenant_id = $1 AND c.parent_id = $2 AND c.kind = 'hr' \
+               GROUP BY c.id, c.name, c.region_code ORDER BY c.region_code, c.id")
+            .bind(tenant)
+            .bind(org)
+            .bind(year),
+        )
+        .await?;
+    if rows.is_empty() {
+        return Ok(rows);
+    }
+    let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
+    let (staff, met): (i64, i64) = state
+        .db
+        .one(
+            q("SELECT COUNT(p.id), COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END), 0) \
+               FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
+               LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2 \
+               WHERE p.tenant_id = $1 AND u.path LIKE $3 \
+               AND EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = p.tenant_id AND a.person_id = p.id AND a.user_type = 'staff' AND a.status = 'active')")
+            .bind(tenant)
+            .bind(year)
+            .bind(scope),
+        )
+        .await?;
+    let (in_regions, met_in_regions) = rows.iter().fold((0, 0), |(s, m), r| (s + r.staff, m + r.met));
+    if staff > in_regions {
+        rows.push(RegionRow { org_id: org, name: "本级".to_owned(), staff: staff - in_regions, met: met - met_in_regions });
+    }
+    Ok(rows)
 }
 
 /// The distribution as an xlsx workbook: one row per series and level, with the met rate.

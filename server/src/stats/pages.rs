@@ -16,6 +16,7 @@ pub fn routes() -> Router<AppState> {
         .route("/stats/titles", get(titles_page))
         .route("/stats/titles.xlsx", get(super::api::api_titles_xlsx))
         .route("/stats/titles.svg", get(super::api::api_titles_svg))
+        .route("/stats/regions.svg", get(super::api::api_regions_svg))
 }
 
 async fn titles_page(State(state): State<AppState>, page: Page, Query(query): Query<YearQuery>) -> Result<Response, AppError> {

@@ -87,6 +87,37 @@ async fn the_title_distribution_counts_the_scope(s: TestServer) {
     assert_eq!(rows.last().unwrap()[..4], ["总计", "", "2", "1"], "{rows:?}");
     assert_eq!(s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'export.title_stats'").await, 1);
 
+    // The completion by region: the province's cities (the capital holds both), a city's counties, and
+    // on the dashboards the chart.
+    let (status, regions) = json_of(province.get(s.api("hunan", &format!("/stats/regions?year={year}"))).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{regions}");
+    let with_staff: Vec<(String, i64, i64)> = regions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["staff"].as_i64() > Some(0))
+        .map(|r| (r["name"].as_str().unwrap().to_owned(), r["staff"].as_i64().unwrap(), r["met"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(with_staff, vec![("长沙市人力资源和社会保障局".to_owned(), 2, 1)], "{regions}");
+    assert!(regions.as_array().unwrap().len() > 1, "every city, those without staff too");
+    let city = s.demo("hunan", "hr", 501).await;
+    let (_, counties) = json_of(city.get(s.api("hunan", &format!("/stats/regions?year={year}"))).send().await.unwrap()).await;
+    let own = counties.as_array().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        (own["name"].as_str(), own["staff"].as_i64(), own["met"].as_i64()),
+        (Some("本级"), Some(2), Some(1)),
+        "the city's own units: {counties}"
+    );
+    let home = province.get(s.url("hunan", "/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("/stats/regions.svg"), "{home}");
+    let svg = province.get(s.url("hunan", "/stats/regions.svg")).send().await.unwrap().text().await.unwrap();
+    assert!(svg.contains("长沙市") && !svg.contains("长沙市人力资源") && svg.contains("<rect"), "the region's short name: {svg}");
+    let county = county_admin(&s, "hunan", "430102", 31).await;
+    let (_, none) = json_of(county.get(s.api("hunan", &format!("/stats/regions?year={year}"))).send().await.unwrap()).await;
+    assert_eq!(none, serde_json::json!([]), "a county has no regions below it");
+    assert!(!county.get(s.url("hunan", "/")).send().await.unwrap().text().await.unwrap().contains("/stats/regions.svg"));
+    assert!(!school_admin.get(s.url("hunan", "/")).send().await.unwrap().text().await.unwrap().contains("/stats/regions.svg"));
+
     // The chart and the page that shows it.
     let res = province.get(s.url("hunan", &format!("/stats/titles.svg?year={year}"))).send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "image/svg+xml; charset=utf-8");
