@@ -150,6 +150,7 @@ async fn managed_account(state: &AppState, user: &CurrentUser, account_id: i64) 
     }
     if account.role != "staff" {
         crate::orgs::admins::require_super_admin_within_own(user, account.org_id)?;
+        crate::orgs::admins::require_system_admin_for(user, &account.role)?;
     }
     Ok(account)
 }

@@ -44,7 +44,7 @@ async fn render(state: &AppState, page: &Page, query: &AccountQuery, err: Option
         err.map_or(StatusCode::OK, |e| e.status),
         "accounts.html",
         json!({"error": err.map(AppError::page_text), "items": items, "pager": query.paging().pager(total), "href": href, "types": super::user_types(),
-               "statuses": super::statuses(), "me": user.account.id,
+               "statuses": super::statuses(), "me": user.account.id, "me_system": user.account.role == "system_admin",
                "query": {"type": query.user_type, "org": query.org, "status": query.status, "q": query.q}}),
     )
 }

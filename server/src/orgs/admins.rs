@@ -145,6 +145,15 @@ pub fn require_super_admin_within_own(user: &CurrentUser, org_id: Option<i64>) -
     Ok(())
 }
 
+/// A system administrator's account is disabled, reset or removed only by another system administrator
+/// (a province admin who is the department's super admin does not manage them).
+pub fn require_system_admin_for(user: &CurrentUser, target_role: &str) -> Result<(), AppError> {
+    if target_role == "system_admin" && user.account.role != "system_admin" {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "system_admin_only", "系统管理员的账号只能由系统管理员管理"));
+    }
+    Ok(())
+}
+
 /// System administrators are made by system administrators.
 fn may_add_system_admins(user: &CurrentUser) -> bool {
     user.account.role == "system_admin"
@@ -396,6 +405,7 @@ pub async fn remove(state: &AppState, user: &CurrentUser, org_id: i64, account_i
     }
     let mut tx = state.db.begin().await?;
     let target = admin_of(&mut tx, tenant, org.id, account_id).await?;
+    require_system_admin_for(user, &target.role)?;
     let others = tx
         .scalar(
             q("SELECT COUNT(*) FROM accounts WHERE tenant_id = $1 AND org_id = $2 AND role <> 'staff' AND status = 'active' AND id <> $3")
@@ -587,7 +597,7 @@ async fn render_admins(
             "org": org, "admins": admins, "total": total, "pager": paging.pager(total), "query": {"status": query.status, "q": query.q},
             "can_manage": can_manage && org.status == "active", "staff": staff, "back": back, "href": href, "error": error,
             "me": user.account.id, "is_own": Some(org.id) == user.account.org_id,
-            "system_role": org.kind == "province" && may_add_system_admins(user),
+            "system_role": org.kind == "province" && may_add_system_admins(user), "me_system": may_add_system_admins(user),
         }),
     )
 }

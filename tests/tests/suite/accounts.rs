@@ -57,6 +57,19 @@ async fn the_province_lists_and_disables_accounts(s: TestServer) {
     assert_eq!(batch(json!({"ids": ids, "status": "active"})).await.0, 200);
     assert_eq!(s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'account.disabled'").await, 2);
 
+    // A system administrator's account is managed by system administrators only.
+    let (_, systems) = list(&province, &s, "hunan", "?type=system").await;
+    let system_id = systems["items"][0]["id"].as_i64().unwrap();
+    let (status, body) = batch(json!({"ids": [system_id], "status": "disabled"})).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("system_admin_only")), "{body}");
+    let (_, me) = json_of(province.get(s.api("hunan", "/me")).send().await.unwrap()).await;
+    let department = me["account"]["org_id"].as_i64().unwrap();
+    let res = province.delete(s.api("hunan", &format!("/orgs/{department}/admins/{system_id}"))).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let system = s.demo("hunan", "system", 701).await;
+    let (_, me) = json_of(system.get(s.api("hunan", "/me")).send().await.unwrap()).await;
+    assert_eq!(me["account"]["status"], "active");
+
     // Others see nothing: a unit admin has no such list; Henan's list has no Hunan account.
     let unit = s.demo("hunan", "unit", 201).await;
     assert_eq!(list(&unit, &s, "hunan", "").await.0, 403);
