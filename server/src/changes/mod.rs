@@ -26,10 +26,10 @@ use crate::auth::CurrentUser;
 use crate::db::{Db, Tx, q};
 use crate::error::{AppError, FieldErrors, ResultExt};
 use crate::orgs::Org;
-use crate::orgs::registration::Upload;
 use crate::paging::Paging;
 use crate::rules::model::RequestKind as RouteKind;
 use crate::state::AppState;
+use crate::storage::Upload;
 
 /// The casbin objects: `apply` (staff for their title, admins for their organisation) and `review`.
 pub(crate) const OBJECT: &str = "person_changes";
@@ -654,33 +654,15 @@ pub async fn scan(state: &AppState, user: &CurrentUser, id: i64) -> Result<axum:
 
 /// A change asked for in a multipart form (pages, and the API when a scan comes along): the
 /// subject's fields as text parts or one JSON `fields` part, the `licence` file, the CSRF token.
-pub async fn read_multipart(
-    mut multipart: axum::extract::Multipart,
-) -> Result<(Map<String, Value>, Option<Upload>, Option<String>), AppError> {
-    let bad = |_| AppError::bad_request("bad_form", "表单内容无法读取");
-    let (mut fields, mut scan, mut csrf) = (Map::new(), None, None);
-    while let Some(part) = multipart.next_field().await.map_err(bad)? {
-        let name = part.name().unwrap_or_default().to_owned();
-        if name == "licence" {
-            let (filename, bytes) = crate::storage::read_file_part(part, "licence").await?;
-            if !bytes.is_empty() {
-                scan = Some(Upload { filename, bytes });
-            }
-            continue;
-        }
-        let text = part.text().await.map_err(bad)?;
-        match name.as_str() {
-            crate::auth::csrf::FIELD => csrf = Some(text),
-            "fields" => match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Object(map)) => fields.extend(map),
-                _ => return Err(crate::error::field_error("fields", "fields 须为 JSON 对象")),
-            },
-            _ => {
-                fields.insert(name, Value::String(text));
-            }
+pub async fn read_multipart(multipart: axum::extract::Multipart) -> Result<(Map<String, Value>, Option<Upload>, Option<String>), AppError> {
+    let mut form = crate::storage::read_multipart_form(multipart, "licence").await?;
+    if let Some(json) = form.fields.remove("fields") {
+        match json.as_str().map(serde_json::from_str::<Value>) {
+            Some(Ok(Value::Object(map))) => form.fields.extend(map),
+            _ => return Err(crate::error::field_error("fields", "fields 须为 JSON 对象")),
         }
     }
-    Ok((fields, scan, csrf))
+    Ok((form.fields, form.file, form.csrf))
 }
 
 async fn load(db: &Db, tenant: &str, id: i64) -> Result<Option<ChangeRequest>, AppError> {

@@ -13,9 +13,9 @@ use serde_json::{Map, Value, json};
 use super::{NewChange, Subject};
 use crate::auth::csrf::CsrfForm;
 use crate::error::AppError;
-use crate::orgs::registration::Upload;
 use crate::paging::Paging;
 use crate::state::AppState;
+use crate::storage::Upload;
 use crate::web::{Page, done_redirect};
 
 pub fn routes() -> Router<AppState> {

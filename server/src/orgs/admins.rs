@@ -124,16 +124,12 @@ fn scope(user: &CurrentUser) -> Result<String, AppError> {
     user.scope_pattern().ok_or_else(AppError::forbidden)
 }
 
-/// The admin role an organisation's admins get.
+/// The admin role an organisation's admins get: the role of the login type named like its kind
+/// (departments and platforms have no admins).
 fn admin_role(org: &Org) -> Result<&'static str, AppError> {
-    Ok(match org.kind.as_str() {
-        "unit" => "unit_admin",
-        "institution" => "institution_admin",
-        "authority" => "authority_admin",
-        "hr" => "hr_admin",
-        "province" => "province_admin",
-        _ => return Err(AppError::bad_request("bad_org", "该机构不能设置管理员")),
-    })
+    crate::auth::role_for_user_type(&org.kind)
+        .filter(|role| !matches!(*role, "staff" | "system_admin"))
+        .ok_or_else(|| AppError::bad_request("bad_org", "该机构不能设置管理员"))
 }
 
 /// Within one's own organisation only the super admin manages the other admins.

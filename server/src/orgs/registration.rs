@@ -16,6 +16,7 @@ use crate::error::{AppError, FieldErrors, ResultExt, field_error};
 use crate::ids;
 use crate::people::{check_email, check_name, check_phone, required};
 use crate::state::AppState;
+use crate::storage::Upload;
 use crate::tenancy::TenantCtx;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -43,41 +44,19 @@ pub struct OrgRegistration {
     pub admin_email: String,
 }
 
-pub struct Upload {
-    pub filename: String,
-    pub bytes: Vec<u8>,
-}
-
 /// Reads the registration form (multipart: fields plus the `licence` file) and the CSRF field if any.
-pub async fn read_multipart(mut multipart: Multipart) -> Result<(OrgRegistration, Option<Upload>, Option<String>), AppError> {
-    let mut fields = serde_json::Map::new();
-    let mut upload = None;
-    let mut csrf = None;
-    let bad = |_| AppError::bad_request("bad_form", "表单内容无法读取");
-    while let Some(field) = multipart.next_field().await.map_err(bad)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "licence" {
-            let filename = field.file_name().unwrap_or("licence").to_owned();
-            let bytes = field.bytes().await.map_err(bad)?.to_vec();
-            if !bytes.is_empty() {
-                upload = Some(Upload { filename, bytes });
-            }
-            continue;
-        }
-        let text = field.text().await.map_err(bad)?;
-        if name == crate::auth::csrf::FIELD {
-            csrf = Some(text);
-        } else if matches!(name.as_str(), "org_id" | "supervisor_id") {
-            if let Ok(n) = text.trim().parse::<i64>() {
-                fields.insert(name, json!(n));
-            }
-        } else {
-            fields.insert(name, json!(text));
-        }
+pub async fn read_multipart(multipart: Multipart) -> Result<(OrgRegistration, Option<Upload>, Option<String>), AppError> {
+    let mut form = crate::storage::read_multipart_form(multipart, "licence").await?;
+    // The organisation pickers send ids; an empty choice is none.
+    for key in ["org_id", "supervisor_id"] {
+        match form.fields.remove(key).and_then(|v| v.as_str().and_then(|t| t.trim().parse::<i64>().ok())) {
+            Some(id) => form.fields.insert(key.to_owned(), json!(id)),
+            None => None,
+        };
     }
-    let form: OrgRegistration =
-        serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| AppError::bad_request("bad_form", e.to_string()))?;
-    Ok((form, upload, csrf))
+    let input: OrgRegistration =
+        serde_json::from_value(serde_json::Value::Object(form.fields)).map_err(|e| AppError::bad_request("bad_form", e.to_string()))?;
+    Ok((input, form.file, form.csrf))
 }
 
 fn user_type_of(kind: &str) -> Option<&'static str> {

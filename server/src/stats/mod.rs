@@ -19,6 +19,12 @@ use crate::state::AppState;
 /// The casbin object: `read` for admins who supervise staff (units and everything above them).
 const OBJECT: &str = "stats";
 
+/// Who counts as staff (`p`, people): registered and approved, an active staff account.
+const IS_STAFF: &str = "EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = p.tenant_id AND a.person_id = p.id AND a.user_type = 'staff' AND a.status = 'active')";
+
+/// How many of the counted met the year (`s`, their stored yearly status; not yet judged is not met).
+const MET_COUNT: &str = "COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END), 0)";
+
 /// One cell of the distribution: a title series and level, its staff, and how many met the year.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TitleRow {
@@ -78,13 +84,13 @@ pub async fn titles(state: &AppState, user: &CurrentUser, year: i64) -> Result<T
     let mut rows: Vec<TitleRow> = state
         .db
         .all(
-            q("SELECT COALESCE(p.title_series, '') AS series, p.title_level AS level, COUNT(*) AS staff, \
-               SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END) AS met \
+            q(format!(
+                "SELECT COALESCE(p.title_series, '') AS series, p.title_level AS level, COUNT(*) AS staff, {MET_COUNT} AS met \
                FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
                LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2 \
                WHERE p.tenant_id = $1 AND (u.path LIKE $3 OR u.supervisor_path LIKE $3) \
-               AND EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = p.tenant_id AND a.person_id = p.id AND a.user_type = 'staff' AND a.status = 'active') \
-               GROUP BY COALESCE(p.title_series, ''), p.title_level")
+               AND {IS_STAFF} GROUP BY COALESCE(p.title_series, ''), p.title_level"
+            ))
             .bind(tenant)
             .bind(year)
             .bind(scope),
@@ -157,15 +163,15 @@ pub async fn regions(state: &AppState, user: &CurrentUser, year: i64) -> Result<
     let mut rows: Vec<RegionRow> = state
         .db
         .all(
-            q("SELECT c.id AS org_id, c.name, COUNT(p.id) AS staff, \
-               COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END), 0) AS met \
+            q(format!(
+                "SELECT c.id AS org_id, c.name, COUNT(p.id) AS staff, {MET_COUNT} AS met \
                FROM orgs c \
                LEFT JOIN orgs u ON u.tenant_id = c.tenant_id AND u.path LIKE c.path || '%' \
-               LEFT JOIN people p ON p.tenant_id = u.tenant_id AND p.unit_id = u.id AND EXISTS (SELECT 1 FROM accounts a \
-                 WHERE a.tenant_id = p.tenant_id AND a.person_id = p.id AND a.user_type = 'staff' AND a.status = 'active') \
+               LEFT JOIN people p ON p.tenant_id = u.tenant_id AND p.unit_id = u.id AND {IS_STAFF} \
                LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $3 \
                WHERE c.tenant_id = $1 AND c.parent_id = $2 AND c.kind = 'hr' \
-               GROUP BY c.id, c.name, c.region_code ORDER BY c.region_code, c.id")
+               GROUP BY c.id, c.name, c.region_code ORDER BY c.region_code, c.id"
+            ))
             .bind(tenant)
             .bind(org)
             .bind(year),
@@ -178,11 +184,13 @@ pub async fn regions(state: &AppState, user: &CurrentUser, year: i64) -> Result<
     let (staff, met): (i64, i64) = state
         .db
         .one(
-            q("SELECT COUNT(p.id), COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END), 0) \
+            q(format!(
+                "SELECT COUNT(p.id), {MET_COUNT} \
                FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
                LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2 \
                WHERE p.tenant_id = $1 AND u.path LIKE $3 \
-               AND EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = p.tenant_id AND a.person_id = p.id AND a.user_type = 'staff' AND a.status = 'active')")
+               AND {IS_STAFF}"
+            ))
             .bind(tenant)
             .bind(year)
             .bind(scope),

@@ -122,6 +122,42 @@ pub async fn read_file_part(part: axum::extract::multipart::Field<'_>, default: 
     Ok((name, bytes.to_vec()))
 }
 
+/// A file as uploaded: its name and bytes.
+pub struct Upload {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A multipart form of text fields and one optional file: the fields by name (as JSON strings), the
+/// file sent under `file_field` (an empty one counts as none), and the CSRF token if any.
+pub struct MultipartForm {
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub file: Option<Upload>,
+    pub csrf: Option<String>,
+}
+
+pub async fn read_multipart_form(mut multipart: axum::extract::Multipart, file_field: &str) -> Result<MultipartForm, AppError> {
+    let bad = |_| AppError::bad_request("bad_form", "表单内容无法读取");
+    let mut form = MultipartForm { fields: serde_json::Map::new(), file: None, csrf: None };
+    while let Some(part) = multipart.next_field().await.map_err(bad)? {
+        let name = part.name().unwrap_or_default().to_owned();
+        if name == file_field {
+            let (filename, bytes) = read_file_part(part, file_field).await?;
+            if !bytes.is_empty() {
+                form.file = Some(Upload { filename, bytes });
+            }
+            continue;
+        }
+        let text = part.text().await.map_err(bad)?;
+        if name == crate::auth::csrf::FIELD {
+            form.csrf = Some(text);
+        } else {
+            form.fields.insert(name, serde_json::Value::String(text));
+        }
+    }
+    Ok(form)
+}
+
 /// Reads a [`FormUpload`]; a missing file is a field error, a body over the server's limit is 413.
 pub async fn read_form_upload(mut multipart: axum::extract::Multipart) -> Result<FormUpload, AppError> {
     let bad = |_| AppError::bad_request("bad_form", "上传内容无法读取");
