@@ -20,6 +20,28 @@ use crate::state::AppState;
 
 pub mod routes;
 
+/// Start-up: registers the job and request kinds, connects and migrates, syncs tenants if configured,
+/// loads the demo data if asked, and loads the state every request shares.
+pub async fn build_state(config: crate::config::Config) -> anyhow::Result<AppState> {
+    crate::jobs::install(crate::kinds::jobs);
+    crate::approvals::install(crate::kinds::requests);
+    crate::observability::recorder();
+    std::fs::create_dir_all(&config.data_dir)?;
+    let db = crate::db::Db::connect(&config.database_url()).await?;
+    db.migrate().await?;
+    if config.sync_tenants {
+        crate::tenancy::sync::sync_dir(&db, &config.tenants_dir).await?;
+    }
+    if config.demo {
+        crate::demo::load_if_empty(&db).await?;
+    }
+    let state = AppState::from_db(config, db).await?;
+    if let Some((code, template)) = crate::approvals::registry().detail_templates().find(|(_, t)| !state.templates.has(t)) {
+        anyhow::bail!("request kind {code:?} shows its subject with {template:?}, which is not among the templates");
+    }
+    Ok(state)
+}
+
 /// Every route: global ones, the JSON API and the pages, behind the shared middleware.
 pub fn router(state: AppState) -> Router {
     let limit = (state.config.upload_limit_mb as usize + 1) * 1024 * 1024;

@@ -8,7 +8,6 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::db::{Db, q};
-use crate::state::AppState;
 
 #[derive(Debug, Parser)]
 #[command(name = "jijiao", version, about = "继教 — multi-tenant continuing-education hour management")]
@@ -243,7 +242,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { demo } => {
             config.demo |= demo;
             let bind = config.bind;
-            let state = AppState::build(config).await?;
+            let state = crate::app::build_state(config).await?;
             let listener = tokio::net::TcpListener::bind(bind).await?;
             tracing::info!("jijiao listening on http://{bind}");
             for tenant in state.tenants.all() {

@@ -25,7 +25,7 @@ registry! {
     fn jobs() -> jobs::Registry;
     jobs::Registered;
     [
-        crate::mail::SendMail,
+        crate::mail::queue::SendMail,
         crate::approvals::Digest,
         crate::hours::status::RecomputePerson,
         crate::hours::status::RecomputeMany,

@@ -68,7 +68,7 @@ pub async fn scrape(State(state): State<AppState>) -> Response {
             // Every registered kind is reported, at zero when nothing of it waits, so a drained queue
             // does not keep its last value.
             let now = chrono::Utc::now();
-            for kind in state.job_kinds.kinds() {
+            for kind in crate::jobs::registry().kinds() {
                 for job_state in ["queued", "running", "failed"] {
                     let found = open.iter().find(|o| o.kind == kind && o.state == job_state);
                     let age = found.map_or(0.0, |o| (now - o.oldest).num_milliseconds() as f64 / 1000.0);

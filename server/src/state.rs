@@ -1,6 +1,7 @@
 //! The application state every handler and worker shares: configuration, the database, tenants,
-//! casbin, templates, blobs, mail, the rule plugins and the registered job and request kinds; and the
-//! request facts extracted from it (the tenant, the client's address).
+//! casbin, templates, blobs, mail and the rule plugins; and the request facts extracted from it (the
+//! tenant, the client's address). It knows no domain: the job and request kinds are registries of their
+//! own (`crate::kinds`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use crate::error::AppError;
 use crate::mail::Mailer;
 use crate::storage::BlobStore;
 use crate::tenancy::{TenantCtx, Tenants};
-use crate::web::Templates;
+use crate::web::templates::Templates;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -30,10 +31,6 @@ pub struct Inner {
     pub mailer: Mailer,
     /// The province rule plugins (compiled once, instantiated per call).
     pub rules: crate::rules::Rules,
-    /// The background job kinds the workers run (`crate::kinds`).
-    pub job_kinds: crate::jobs::Registry,
-    /// The request kinds the approval engine decides (`crate::kinds`).
-    pub request_kinds: crate::approvals::Registry,
 }
 
 impl std::ops::Deref for AppState {
@@ -44,22 +41,9 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Connects, migrates, syncs tenants if configured and loads everything requests need.
-    pub async fn build(config: Config) -> anyhow::Result<AppState> {
-        std::fs::create_dir_all(&config.data_dir)?;
-        let db = Db::connect(&config.database_url()).await?;
-        db.migrate().await?;
-        if config.sync_tenants {
-            crate::tenancy::sync::sync_dir(&db, &config.tenants_dir).await?;
-        }
-        if config.demo {
-            crate::demo::load_if_empty(&db).await?;
-        }
-        Self::from_db(config, db).await
-    }
-
+    /// Loads everything requests need from a migrated database (start-up, in `crate::app`, does the
+    /// migrating, syncing and registering first).
     pub async fn from_db(config: Config, db: Db) -> anyhow::Result<AppState> {
-        crate::observability::recorder();
         let tenants = Tenants::load(&db).await?;
         let rbac = Rbac::load(tenants.all().iter().map(|t| t.policy.as_str()).collect::<Vec<_>>()).await?;
         let templates = Templates::load(&config.tenants_dir, &tenants)?;
@@ -67,18 +51,7 @@ impl AppState {
         let mailer = Mailer::from_config(&config)?;
         let host = crate::rules::Host::from_config(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
         let rules = crate::rules::Rules::new(host, &config.tenants_dir, &config.plugins_dir);
-        Ok(AppState(Arc::new(Inner {
-            config,
-            db,
-            tenants,
-            rbac,
-            templates,
-            blobs,
-            mailer,
-            rules,
-            job_kinds: crate::kinds::jobs(),
-            request_kinds: crate::kinds::requests(),
-        })))
+        Ok(AppState(Arc::new(Inner { config, db, tenants, rbac, templates, blobs, mailer, rules })))
     }
 }
 

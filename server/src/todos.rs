@@ -254,7 +254,7 @@ pub async fn upload(state: &AppState, user: &CurrentUser, id: i64, filename: &st
         return Err(AppError::conflict("already_accepted", "单位已确认，无需再上传"));
     }
     let mut tx = state.db.begin().await?;
-    let blob = storage::store_attachment(state, &mut tx, tenant, filename, bytes).await?;
+    let blob = storage::upload::store_attachment(state, &mut tx, tenant, filename, bytes).await?;
     let changed = tx
         .run(
             q("UPDATE todo_items SET status = 'uploaded', blob_id = $3, note = NULL, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND status <> 'accepted'")
@@ -356,7 +356,7 @@ pub async fn proof(state: &AppState, user: &CurrentUser, id: i64, item_id: i64) 
     if !allowed {
         return Err(AppError::not_found());
     }
-    storage::download(state, tenant, blob).await
+    storage::upload::download(state, tenant, blob).await
 }
 
 // ---- API ----
@@ -390,7 +390,7 @@ pub async fn api_upload(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> Result<StatusCode, AppError> {
-    let file = storage::read_form_upload(multipart).await?;
+    let file = storage::upload::read_form_upload(multipart).await?;
     upload(&state, &user, id, &file.filename, file.bytes).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -505,7 +505,7 @@ async fn upload_submit(
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let result = match storage::read_form_upload(multipart).await {
+    let result = match storage::upload::read_form_upload(multipart).await {
         Ok(file) => {
             csrf::verify(&headers, file.csrf.as_deref())?;
             upload(&state, user, id, &file.filename, file.bytes).await

@@ -91,7 +91,7 @@ impl TestServer {
             }
         }
         adjust(&mut config);
-        let state = AppState::build(config).await.expect("server state");
+        let state = jijiao::app::build_state(config).await.expect("server state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let db = state.db.clone();

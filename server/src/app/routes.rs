@@ -23,16 +23,16 @@ pub fn global_routes() -> Router<AppState> {
 pub fn page_routes(state: AppState) -> Router<AppState> {
     let pages = Router::new()
         .route("/", get(home))
-        .merge(crate::auth::handlers::page_routes(&state))
-        .merge(crate::people::page_routes(&state))
-        .merge(crate::orgs::page_routes(&state))
+        .merge(crate::auth::pages::routes(&state))
+        .merge(crate::people::pages::routes(&state))
+        .merge(crate::orgs::pages::routes(&state))
         .merge(crate::messages::page_routes())
         .merge(crate::people::admin::page_routes())
         .merge(crate::tenancy::admin::page_routes())
         .merge(crate::approvals::page_routes())
-        .merge(crate::claims::page_routes())
+        .merge(crate::claims::pages::routes())
         .merge(crate::todos::page_routes())
-        .merge(crate::certificates::page_routes(&state))
+        .merge(crate::certificates::pages::routes(&state))
         .merge(crate::hours::page_routes())
         .merge(crate::jobs::admin::page_routes())
         .merge(crate::training::page_routes())
@@ -48,13 +48,13 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
 pub fn api_routes(state: AppState) -> Router<AppState> {
     crate::api::shell(
         Router::new()
-            .merge(crate::auth::handlers::api_routes(&state))
-            .merge(crate::people::api_routes(&state))
-            .merge(crate::orgs::api_routes(&state))
+            .merge(crate::auth::api::routes(&state))
+            .merge(crate::people::api::routes(&state))
+            .merge(crate::orgs::api::routes(&state))
             .merge(crate::approvals::api_routes())
-            .merge(crate::claims::api_routes())
+            .merge(crate::claims::api::routes())
             .merge(crate::todos::api_routes())
-            .merge(crate::certificates::api_routes(&state))
+            .merge(crate::certificates::api::routes(&state))
             .merge(crate::messages::api_routes())
             .merge(crate::hours::api_routes())
             .merge(crate::training::api_routes())
@@ -100,20 +100,20 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         description = "继教 multi-tenant continuing-education platform. Every path is also served under a tenant's own host without the /t/{tenant} prefix."
     ),
     paths(
-        crate::auth::handlers::api_login,
-        crate::auth::handlers::api_logout,
-        crate::auth::handlers::api_me,
-        crate::auth::handlers::api_change_password,
-        crate::auth::handlers::api_request_reset,
-        crate::auth::handlers::api_confirm_reset,
-        crate::people::handlers::api_register,
-        crate::people::handlers::api_profile,
-        crate::people::handlers::api_update_profile,
+        crate::auth::api::api_login,
+        crate::auth::api::api_logout,
+        crate::auth::api::api_me,
+        crate::auth::api::api_change_password,
+        crate::auth::api::api_request_reset,
+        crate::auth::api::api_confirm_reset,
+        crate::people::api::api_register,
+        crate::people::api::api_profile,
+        crate::people::api::api_update_profile,
         crate::people::admin::api_list,
-        crate::orgs::handlers::api_search,
-        crate::orgs::handlers::api_register,
-        crate::orgs::handlers::api_browse,
-        crate::orgs::handlers::api_add_department,
+        crate::orgs::api::api_search,
+        crate::orgs::api::api_register,
+        crate::orgs::api::api_browse,
+        crate::orgs::api::api_add_department,
         crate::accounts::api::api_list,
         crate::stats::api::api_titles,
         crate::stats::api::api_titles_xlsx,
@@ -131,38 +131,38 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::approvals::api_decide,
         crate::approvals::api_detail,
         crate::approvals::api_groups,
-        crate::claims::handlers::api_activities,
-        crate::claims::handlers::api_list,
-        crate::claims::handlers::api_create,
-        crate::claims::handlers::api_get,
-        crate::claims::handlers::api_update,
-        crate::claims::handlers::api_delete,
-        crate::claims::handlers::api_add_attachment,
-        crate::claims::handlers::download,
-        crate::claims::handlers::api_remove_attachment,
-        crate::claims::handlers::api_submit,
-        crate::claims::handlers::api_withdraw,
+        crate::claims::api::api_activities,
+        crate::claims::api::api_list,
+        crate::claims::api::api_create,
+        crate::claims::api::api_get,
+        crate::claims::api::api_update,
+        crate::claims::api::api_delete,
+        crate::claims::api::api_add_attachment,
+        crate::claims::api::download,
+        crate::claims::api::api_remove_attachment,
+        crate::claims::api::api_submit,
+        crate::claims::api::api_withdraw,
         crate::todos::api_list,
         crate::todos::api_create,
         crate::todos::api_detail,
         crate::todos::api_upload,
         crate::todos::api_review,
         crate::todos::download,
-        crate::certificates::handlers::api_apply,
-        crate::certificates::handlers::api_recognition,
-        crate::certificates::handlers::api_mine,
-        crate::certificates::handlers::api_verify,
-        crate::certificates::handlers::api_lookup,
-        crate::certificates::handlers::download,
-        crate::certificates::handlers::badge,
-        crate::certificates::handlers::api_keys,
-        crate::certificates::handlers::api_admin_list,
-        crate::certificates::handlers::api_print,
-        crate::certificates::handlers::api_file_exemption,
-        crate::certificates::handlers::api_exemptions,
-        crate::orgs::handlers::api_rename_department,
-        crate::orgs::handlers::api_delete_department,
-        crate::people::handlers::api_update_contact,
+        crate::certificates::api::api_apply,
+        crate::certificates::api::api_recognition,
+        crate::certificates::api::api_mine,
+        crate::certificates::api::api_verify,
+        crate::certificates::api::api_lookup,
+        crate::certificates::api::download,
+        crate::certificates::api::badge,
+        crate::certificates::api::api_keys,
+        crate::certificates::api::api_admin_list,
+        crate::certificates::api::api_print,
+        crate::certificates::api::api_file_exemption,
+        crate::certificates::api::api_exemptions,
+        crate::orgs::api::api_rename_department,
+        crate::orgs::api::api_delete_department,
+        crate::people::api::api_update_contact,
         crate::transfers::api::api_start,
         crate::transfers::api::api_list,
         crate::transfers::api::api_get,
@@ -185,38 +185,38 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::training::orders::api_my_orders,
         crate::training::reconciliation::api_reconciliation,
         crate::training::reconciliation::api_rejections,
-        crate::training::classes::api_list,
-        crate::training::classes::api_create,
-        crate::training::classes::api_get,
-        crate::training::classes::api_update,
-        crate::training::classes::api_delete,
-        crate::training::classes::api_scores,
-        crate::training::classes::api_add_score,
-        crate::training::classes::api_update_score,
-        crate::training::classes::api_delete_scores,
-        crate::training::classes::api_import,
+        crate::training::classes::api::api_list,
+        crate::training::classes::api::api_create,
+        crate::training::classes::api::api_get,
+        crate::training::classes::api::api_update,
+        crate::training::classes::api::api_delete,
+        crate::training::classes::api::api_scores,
+        crate::training::classes::api::api_add_score,
+        crate::training::classes::api::api_update_score,
+        crate::training::classes::api::api_delete_scores,
+        crate::training::classes::api::api_import,
         crate::training::declarations::api_declare,
         crate::training::declarations::api_get,
         crate::training::declarations::api_students,
         crate::training::declarations::api_mark,
-        crate::training::subjects::api_list,
-        crate::training::subjects::api_create,
-        crate::training::subjects::api_get,
-        crate::training::subjects::api_update,
-        crate::training::subjects::api_set_status,
-        crate::training::plans::api_list,
-        crate::training::plans::api_create,
-        crate::training::plans::api_get,
-        crate::training::plans::api_update,
-        crate::training::plans::api_delete,
-        crate::training::plans::api_delete_many,
-        crate::training::filings::api_list,
-        crate::training::filings::api_create,
-        crate::training::filings::api_get,
-        crate::training::filings::api_update,
-        crate::training::filings::api_delete,
-        crate::training::filings::api_withdraw,
-        crate::training::filings::api_delete_many,
+        crate::training::subjects::api::api_list,
+        crate::training::subjects::api::api_create,
+        crate::training::subjects::api::api_get,
+        crate::training::subjects::api::api_update,
+        crate::training::subjects::api::api_set_status,
+        crate::training::plans::api::api_list,
+        crate::training::plans::api::api_create,
+        crate::training::plans::api::api_get,
+        crate::training::plans::api::api_update,
+        crate::training::plans::api::api_delete,
+        crate::training::plans::api::api_delete_many,
+        crate::training::filings::api::api_list,
+        crate::training::filings::api::api_create,
+        crate::training::filings::api::api_get,
+        crate::training::filings::api::api_update,
+        crate::training::filings::api::api_delete,
+        crate::training::filings::api::api_withdraw,
+        crate::training::filings::api::api_delete_many,
         crate::jobs::admin::api_list,
         crate::jobs::admin::api_retry,
         crate::messages::api_list,
@@ -235,15 +235,15 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::accounts::api::BatchStatusInput,
         crate::accounts::api::Changed,
         crate::accounts::api::OneTimeCode,
-        crate::auth::handlers::LoginInput,
-        crate::auth::handlers::PasswordChange,
-        crate::auth::handlers::ResetRequest,
-        crate::auth::handlers::ResetConfirm,
+        crate::auth::LoginInput,
+        crate::auth::PasswordChange,
+        crate::auth::ResetRequest,
+        crate::auth::ResetConfirm,
         crate::people::StaffRegistration,
         crate::people::ProfileUpdate,
         crate::people::ContactUpdate,
         crate::orgs::registration::OrgRegistration,
-        crate::orgs::handlers::NewDepartment,
+        crate::orgs::NewDepartment,
         crate::orgs::admins::NewAdmin,
         crate::tenancy::admin::ItemInput,
         crate::approvals::DecisionInput,
@@ -253,7 +253,7 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::todos::NewTodo,
         crate::todos::ReviewInput,
         crate::certificates::Application,
-        crate::certificates::handlers::LookupInput,
+        crate::certificates::api::LookupInput,
         crate::certificates::PrintInput,
         crate::certificates::exemptions::Filing,
         crate::transfers::NewTransfer,
@@ -268,7 +268,7 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::training::completions::Batch,
         crate::training::classes::ClassBody,
         crate::training::classes::ScoreBody,
-        crate::training::classes::Ids,
+        crate::training::classes::api::Ids,
         crate::training::classes::ImportResult,
         crate::training::classes::RowError,
         crate::training::declarations::DeclareBody,
@@ -276,9 +276,9 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::training::subjects::SubjectBody,
         crate::training::subjects::StatusInput,
         crate::training::plans::PlanBody,
-        crate::training::plans::DeleteInput,
+        crate::training::plans::api::DeleteInput,
         crate::training::filings::FilingBody,
-        crate::training::filings::FilingIds,
+        crate::training::filings::api::FilingIds,
     ))
 )]
 pub struct ApiDoc;

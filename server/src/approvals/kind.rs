@@ -83,6 +83,9 @@ pub trait RequestKind: Default + Send + Sync + 'static {
     const NOUN: &'static str;
     /// The casbin object guarding reviews of the kind (action `review`).
     const OBJECT: &'static str;
+    /// The template that shows the subject (the `subject` from [`detail`](Self::detail)) on the approval
+    /// page: a file in `server/templates/`, listed in `web/templates.rs`.
+    const DETAIL_TEMPLATE: &'static str;
     const REVIEWERS: Reviewers = Reviewers::StepOrg;
     /// Whether the queue page groups pending items by the declaring organisation (seeds 003, 004:
     /// reviewers work through one unit's or institution's batch at a time).
@@ -153,6 +156,7 @@ pub(super) trait DynKind: Send + Sync {
     fn label(&self) -> &'static str;
     fn noun(&self) -> &'static str;
     fn object(&self) -> &'static str;
+    fn detail_template(&self) -> &'static str;
     fn reviewers(&self) -> Reviewers;
     fn grouped(&self) -> bool;
     fn returnable(&self) -> bool;
@@ -176,6 +180,9 @@ impl<K: RequestKind> DynKind for K {
     }
     fn object(&self) -> &'static str {
         K::OBJECT
+    }
+    fn detail_template(&self) -> &'static str {
+        K::DETAIL_TEMPLATE
     }
     fn reviewers(&self) -> Reviewers {
         K::REVIEWERS
@@ -207,10 +214,23 @@ impl<K: RequestKind> DynKind for K {
 }
 
 /// The request kinds this server decides, in the order of the queue page's tabs (the first is the
-/// default kind), filled once at start-up (`crate::kinds::requests`).
+/// default kind), installed once at start-up (`crate::kinds::requests`).
 #[derive(Default)]
 pub struct Registry {
     kinds: Vec<Box<dyn DynKind>>,
+}
+
+static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+
+/// Installs the process's request kinds before any request is served. They are the same for every
+/// server in a process, so a later call keeps the first registry.
+pub fn install(make: impl FnOnce() -> Registry) {
+    REGISTRY.get_or_init(make);
+}
+
+/// The installed request kinds.
+pub fn registry() -> &'static Registry {
+    REGISTRY.get().expect("request kinds are installed at start-up, before any request is served")
 }
 
 impl Registry {
@@ -219,6 +239,11 @@ impl Registry {
         assert!(self.get(K::CODE).is_none(), "request kind {:?} registered twice", K::CODE);
         self.kinds.push(Box::new(K::default()));
         self
+    }
+
+    /// Each kind's code and the template of its detail view.
+    pub fn detail_templates(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        self.kinds.iter().map(|k| (k.code(), k.detail_template()))
     }
 
     /// The registered kind codes, in tab order.

@@ -8,7 +8,7 @@
 mod kind;
 mod route;
 
-pub use kind::{Decided, Registered, Registry, RequestKind, Reviewers, Trail, settle_subject_tx, trail_json};
+pub use kind::{Decided, Registered, Registry, RequestKind, Reviewers, Trail, install, registry, settle_subject_tx, trail_json};
 pub use route::{
     NewApproval, RouteOrg, Seat, StepView, Steps, close_open_steps_tx, hold_pending_tx, on_route, open_route_tx, open_tx, org_level,
     resolve_step, role_code, route_asks_choice, route_for, route_json, seat, steps, withdraw_undecided_tx,
@@ -76,7 +76,7 @@ async fn send_digest(state: &AppState, job: &jobs::Job, payload: Digest) -> anyh
         return Ok(());
     }
     let lines: Vec<String> =
-        counts.iter().map(|(kind, n)| format!("{}：{n} 条", state.request_kinds.label(kind).unwrap_or(kind.as_str()))).collect();
+        counts.iter().map(|(kind, n)| format!("{}：{n} 条", registry().label(kind).unwrap_or(kind.as_str()))).collect();
     let total: i64 = counts.iter().map(|c| c.1).sum();
     let subject = format!("您有 {total} 条待审核事项");
     let body = format!("您所在单位的审核队列中有以下待审核事项：\n{}\n请登录平台“审核管理”处理。", lines.join("\n"));
@@ -90,7 +90,7 @@ async fn send_digest(state: &AppState, job: &jobs::Job, payload: Digest) -> anyh
         .await?;
     let mut tx = state.db.begin().await?;
     for (admin,) in admins {
-        mail::queue_to_account_tx(&mut tx, tenant, admin, &subject, &body).await?;
+        mail::queue::queue_to_account_tx(&mut tx, tenant, admin, &subject, &body).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -130,8 +130,8 @@ pub const FROM: &str = "FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_i
      LEFT JOIN orgs d ON d.tenant_id = p.tenant_id AND d.id = p.declaring_org_id";
 
 /// A registered kind by its code (the first registered when none is given), else 400.
-fn kind_of<'a>(state: &'a AppState, code: &str) -> Result<&'a dyn DynKind, AppError> {
-    let kinds = &state.request_kinds;
+fn kind_of<'a>(_state: &'a AppState, code: &str) -> Result<&'a dyn DynKind, AppError> {
+    let kinds = registry();
     let code = if code.is_empty() { kinds.default_code() } else { code };
     kinds.get(code).ok_or_else(|| AppError::bad_request("bad_kind", "审核类型无效"))
 }
@@ -365,7 +365,7 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
         if let Some(applicant) = item.applicant_account_id {
             messages::send_tx(&mut tx, tenant, applicant, &notice.title, &notice.body).await?;
             if notice.mail {
-                mail::queue_to_account_tx(&mut tx, tenant, applicant, &notice.title, &notice.body).await?;
+                mail::queue::queue_to_account_tx(&mut tx, tenant, applicant, &notice.title, &notice.body).await?;
             }
         }
         decided.push(*id);
@@ -498,7 +498,9 @@ async fn detail_page(
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let mut data = detail(&state, user, id).await?;
-    data["returnable"] = json!(data["approval"]["kind"].as_str().and_then(|k| state.request_kinds.get(k)).is_some_and(|k| k.returnable()));
+    let kind = data["approval"]["kind"].as_str().and_then(|k| registry().get(k)).ok_or_else(AppError::not_found)?;
+    data["returnable"] = json!(kind.returnable());
+    data["detail_template"] = json!(kind.detail_template());
     page.render("approval.html", data)
 }
 
@@ -506,7 +508,7 @@ async fn detail_page(
 async fn queue_page_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<serde_json::Value, AppError> {
     let (items, total) = list(state, user, query).await?;
     let mut kinds = Vec::new();
-    for kind in state.request_kinds.all() {
+    for kind in registry().all() {
         if user.can(state, kind.object(), "review").await {
             kinds.push(json!({"kind": kind.code(), "name": kind.label()}));
         }
@@ -530,7 +532,7 @@ async fn approvals_page(State(state): State<AppState>, page: Page, Query(mut que
     query.kind = kind_of(&state, &query.kind)?.code().to_owned();
     // The menu links to /approvals; land on the first kind this user reviews.
     if !user.can(&state, kind_of(&state, &query.kind)?.object(), "review").await {
-        for kind in state.request_kinds.all() {
+        for kind in registry().all() {
             if user.can(&state, kind.object(), "review").await {
                 query.kind = kind.code().to_owned();
                 break;
@@ -567,7 +569,7 @@ async fn approvals_submit(
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
     if form.kind.is_empty() {
-        form.kind = state.request_kinds.default_code().to_owned();
+        form.kind = registry().default_code().to_owned();
     }
     let org = form.org.as_deref().and_then(|o| o.trim().parse::<i64>().ok());
     let input = DecisionInput {

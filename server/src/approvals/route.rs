@@ -58,7 +58,7 @@ pub struct NewApproval<'a> {
 }
 
 /// Opens one queue row of kind `K`. Only a registered kind's rows can be decided: `K` must be one of
-/// the kinds in `crate::kinds::requests` (a unit test checks that every kind is).
+/// the kinds in `crate::kinds::requests`, the only list that implements `Registered`.
 pub async fn open_tx<K: Registered>(tx: &mut Tx, tenant: &str, a: NewApproval<'_>) -> Result<i64, sqlx::Error> {
     tx.scalar(
         q("INSERT INTO approvals (tenant_id, kind, subject_type, subject_id, summary, applicant_account_id, approver_org_id, status, created_at, \

@@ -190,6 +190,7 @@ impl RequestKind for Exemptions {
     const LABEL: &'static str = "免训审核";
     const NOUN: &'static str = "免训申请";
     const OBJECT: &'static str = "exemptions";
+    const DETAIL_TEMPLATE: &'static str = "approval_exemption.html";
 
     async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
         set_decided(tx, d, "approved").await?;

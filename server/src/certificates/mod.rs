@@ -11,20 +11,11 @@
 //! people); the record shows the name partly masked. Revoking a credit revokes the certificates of its
 //! person-year ([`revoke_dependent_tx`], called by `hours::revoke_tx`).
 
+pub mod api;
 pub mod badge;
 pub mod cli;
 pub mod exemptions;
-pub mod handlers;
 pub mod pdf;
-
-use std::sync::Arc;
-
-use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-
-pub use handlers::{api_routes, page_routes};
 
 use crate::auth::CurrentUser;
 use crate::db::{Filters, Tx, q};
@@ -33,7 +24,15 @@ use crate::hours;
 use crate::paging::Search;
 use crate::rules::model::Subject;
 use crate::state::AppState;
-use crate::tenancy::TenantSettings;
+use crate::tenancy::{TenantCtx, TenantSettings};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub mod pages;
 
 /// The yearly CE hour recognition proof (继教学时互认证明).
 pub const RECOGNITION: &str = "recognition";
@@ -736,7 +735,8 @@ async fn render_job(state: &AppState, job: &crate::jobs::Job, payload: RenderPdf
     };
     let mut tx = state.db.begin().await?;
     let filename = format!("{}-{}.pdf", certificate.kind_name(&t.settings), certificate.number);
-    let blob = crate::storage::store_upload(&*state.blobs, &mut tx, tenant, &filename, bytes, &[("application/pdf", "PDF")], 200).await?;
+    let blob =
+        crate::storage::upload::store_upload(&*state.blobs, &mut tx, tenant, &filename, bytes, &[("application/pdf", "PDF")], 200).await?;
     tx.run(
         q("UPDATE certificates SET document_state = 'ready', document_blob_id = $3, document_error = NULL WHERE tenant_id = $1 AND id = $2 AND document_state <> 'ready'")
             .bind(tenant)
@@ -897,4 +897,36 @@ pub async fn print(state: &AppState, user: &CurrentUser, origin: &str, input: &P
     )
     .await?;
     Ok(bytes)
+}
+
+/// The public record, with the verdict on a proof when one came along.
+pub(crate) async fn verified(
+    state: &AppState,
+    tenant: &TenantCtx,
+    certificate: &Certificate,
+    proof: Option<&str>,
+) -> Result<Value, AppError> {
+    let mut record = certificate.public_json(&tenant.tenant.settings);
+    if let Some(proof) = proof.map(str::trim).filter(|p| !p.is_empty()) {
+        let keys = crate::keys::public_keys(&state.db, tenant.code(), crate::keys::CERTIFICATES).await?;
+        let (check, _) = check_proof(proof, &keys, Some((certificate, tenant.code())));
+        let code = match &check {
+            ProofCheck::Valid => "valid",
+            ProofCheck::Mismatch => "mismatch",
+            ProofCheck::Invalid(_) => "invalid",
+        };
+        record["signature"] = json!({"result": code, "label": check.label()});
+    }
+    Ok(record)
+}
+
+pub(crate) fn admin_row_json(row: &AdminRow, settings: &crate::tenancy::TenantSettings) -> Value {
+    let mut value = row.certificate.to_json(settings);
+    value["department_name"] = json!(row.department_name);
+    value
+}
+
+pub(crate) fn pdf_response(bytes: Vec<u8>, filename: &str) -> Response {
+    let disposition = format!("attachment; filename*=UTF-8''{}", urlencoding::encode(filename));
+    ([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
 }

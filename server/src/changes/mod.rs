@@ -29,7 +29,7 @@ use crate::orgs::Org;
 use crate::paging::Paging;
 use crate::rules::model::RequestKind as RouteKind;
 use crate::state::AppState;
-use crate::storage::Upload;
+use crate::storage::upload::Upload;
 
 /// The casbin objects: `apply` (staff for their title, admins for their organisation) and `review`.
 pub(crate) const OBJECT: &str = "person_changes";
@@ -353,7 +353,7 @@ async fn file_request(
     let mut tx = state.db.begin().await?;
     if let Some(scan) = scan {
         // Stored with the request: the reviewer opens it before deciding; approval puts it in force.
-        let blob = crate::storage::store_upload(
+        let blob = crate::storage::upload::store_upload(
             state.blobs.as_ref(),
             &mut tx,
             tenant,
@@ -649,13 +649,13 @@ pub async fn scan(state: &AppState, user: &CurrentUser, id: i64) -> Result<axum:
         crate::orgs::get_in_scope(&state.db, tenant, &scope, change.org_id).await?;
     }
     let blob = change.changes.iter().find(|c| c.field == "licence_blob_id").and_then(|c| c.new.parse::<i64>().ok());
-    crate::storage::download(state, tenant, blob.ok_or_else(AppError::not_found)?).await
+    crate::storage::upload::download(state, tenant, blob.ok_or_else(AppError::not_found)?).await
 }
 
 /// A change asked for in a multipart form (pages, and the API when a scan comes along): the
 /// subject's fields as text parts or one JSON `fields` part, the `licence` file, the CSRF token.
 pub async fn read_multipart(multipart: axum::extract::Multipart) -> Result<(Map<String, Value>, Option<Upload>, Option<String>), AppError> {
-    let mut form = crate::storage::read_multipart_form(multipart, "licence").await?;
+    let mut form = crate::storage::upload::read_multipart_form(multipart, "licence").await?;
     if let Some(json) = form.fields.remove("fields") {
         match json.as_str().map(serde_json::from_str::<Value>) {
             Some(Ok(Value::Object(map))) => form.fields.extend(map),
@@ -732,6 +732,7 @@ impl RequestKind for PersonChanges {
     const LABEL: &'static str = "职称变更审核";
     const NOUN: &'static str = "职称变更申请";
     const OBJECT: &'static str = OBJECT;
+    const DETAIL_TEMPLATE: &'static str = "approval_change.html";
     const TRAIL: Option<Trail> = Some(Trail {
         forwarded: "person_change.forwarded",
         approved: ("person_change.approved", "审核通过，变更生效"),
@@ -767,6 +768,7 @@ impl RequestKind for OrgChanges {
     const LABEL: &'static str = "单位信息变更审核";
     const NOUN: &'static str = "单位信息变更申请";
     const OBJECT: &'static str = ORG_OBJECT;
+    const DETAIL_TEMPLATE: &'static str = "approval_change.html";
     const TRAIL: Option<Trail> = Some(Trail {
         forwarded: "org_change.forwarded",
         approved: ("org_change.approved", "审核通过，变更生效"),
@@ -805,6 +807,7 @@ impl RequestKind for ParentChanges {
     const LABEL: &'static str = "更换上级部门审核";
     const NOUN: &'static str = "更换上级部门申请";
     const OBJECT: &'static str = ORG_OBJECT;
+    const DETAIL_TEMPLATE: &'static str = "approval_change.html";
     const TRAIL: Option<Trail> = Some(Trail {
         forwarded: "parent_change.forwarded",
         approved: ("parent_change.approved", "审核通过，已更换上级部门"),

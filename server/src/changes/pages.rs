@@ -15,7 +15,7 @@ use crate::auth::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::paging::Paging;
 use crate::state::AppState;
-use crate::storage::Upload;
+use crate::storage::upload::Upload;
 use crate::web::{Page, done_redirect};
 
 pub fn routes() -> Router<AppState> {

@@ -7,9 +7,8 @@
 //! returned) → approved. The applicant may withdraw before the first decision (back to draft), then edit
 //! or delete. A unit admin may claim on behalf of the unit's staff; submitting declares it upward at once.
 
-pub mod handlers;
-
-pub use handlers::{api_routes, page_routes};
+pub mod api;
+pub mod pages;
 
 use std::collections::BTreeMap;
 
@@ -460,7 +459,7 @@ pub async fn add_attachment(
         return Err(AppError::invalid([("file".to_owned(), format!("每条申报最多上传 {MAX_ATTACHMENTS} 个附件"))].into()));
     }
     let mut tx = state.db.begin().await?;
-    let blob_id = storage::store_attachment(state, &mut tx, tenant, filename, bytes).await?;
+    let blob_id = storage::upload::store_attachment(state, &mut tx, tenant, filename, bytes).await?;
     let attachment_id = tx
         .scalar(
             q("INSERT INTO claim_attachments (tenant_id, claim_id, field, blob_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
@@ -534,7 +533,7 @@ pub async fn download_attachment(
         )
         .await?;
     let Some((blob_id,)) = blob else { return Err(AppError::not_found()) };
-    storage::download(state, tenant, blob_id).await
+    storage::upload::download(state, tenant, blob_id).await
 }
 
 /// The subject a claim is about, for routing: the one subject its grants are in, if only one.
@@ -761,6 +760,7 @@ impl RequestKind for Claims {
     const LABEL: &'static str = "学时申报审核";
     const NOUN: &'static str = "学时申报";
     const OBJECT: &'static str = "claims";
+    const DETAIL_TEMPLATE: &'static str = "approval_claim.html";
     const GROUPED: bool = true;
     const RETURNABLE: bool = true;
     const TRAIL: Option<Trail> = Some(Trail {
@@ -908,4 +908,8 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     let total = state.db.scalar(filters.count(FROM)).await?;
     let items = state.db.all(filters.page(&format!("{SELECT} {FROM}"), "c.id DESC", query.page, query.per_page())).await?;
     Ok((items, total))
+}
+
+fn this_year() -> i64 {
+    i64::from(chrono::Utc::now().year())
 }

@@ -27,8 +27,8 @@ fn state_label(state: &str) -> &'static str {
 }
 
 /// A job as the API and the admin page show it: never its payload (mails carry reset links).
-fn job_json(state: &AppState, job: &Job) -> Value {
-    json!({"id": job.id, "kind": job.kind, "kind_label": state.job_kinds.label(&job.kind), "state": job.state,
+fn job_json(_state: &AppState, job: &Job) -> Value {
+    json!({"id": job.id, "kind": job.kind, "kind_label": super::registry().label(&job.kind), "state": job.state,
         "state_label": state_label(&job.state), "attempts": job.attempts, "max_attempts": job.max_attempts,
         "run_after": job.run_after, "last_error": job.last_error, "created_at": job.created_at, "updated_at": job.updated_at,
         "retryable": matches!(job.state.as_str(), "failed" | "queued")})

@@ -84,10 +84,23 @@ pub trait Registered: JobKind {}
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type Handler = for<'a> fn(&'a AppState, &'a Job) -> BoxFuture<'a, anyhow::Result<()>>;
 
-/// The job kinds this process runs, filled once at start-up (`crate::kinds::jobs`).
+/// The job kinds this process runs, installed once at start-up (`crate::kinds::jobs`).
 #[derive(Default)]
 pub struct Registry {
     kinds: BTreeMap<&'static str, (&'static str, Handler)>,
+}
+
+static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+
+/// Installs the process's job kinds before anything runs a job. They are the same for every server in
+/// a process, so a later call keeps the first registry.
+pub fn install(make: impl FnOnce() -> Registry) {
+    REGISTRY.get_or_init(make);
+}
+
+/// The installed job kinds.
+pub fn registry() -> &'static Registry {
+    REGISTRY.get().expect("job kinds are installed at start-up, before any worker runs")
 }
 
 impl Registry {
@@ -214,7 +227,7 @@ pub async fn run_next(state: &AppState, worker: &str, now: DateTime<Utc>) -> any
     let Some(job) = claim(&state.db, worker, now, state.config.jobs.lease_secs).await? else {
         return Ok(None);
     };
-    let outcome = state.job_kinds.run(state, &job).await;
+    let outcome = registry().run(state, &job).await;
     if let Err(err) = &outcome {
         tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %format!("{err:#}"), "job failed");
     }

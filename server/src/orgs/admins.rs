@@ -512,7 +512,7 @@ pub async fn licence(state: &AppState, user: &CurrentUser, org_id: i64) -> Resul
     let blob: Option<(Option<i64>,)> =
         state.db.opt(q("SELECT licence_blob_id FROM orgs WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(org_id)).await?;
     let Some((Some(blob_id),)) = blob else { return Err(AppError::not_found()) };
-    crate::storage::download(state, tenant, blob_id).await
+    crate::storage::upload::download(state, tenant, blob_id).await
 }
 
 async fn licence_handler(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {

@@ -3,17 +3,19 @@
 //! is the materialised `path` ("/1/5/12/"): an admin sees the rows whose org path starts with theirs.
 
 pub mod admins;
-pub mod handlers;
+pub mod api;
+pub mod pages;
 pub mod registration;
 
-pub use handlers::{api_routes, page_routes};
-
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-
+use crate::audit;
+use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
-use crate::error::AppError;
-use crate::paging::Search;
+use crate::error::{AppError, FieldErrors};
+use crate::paging::{Paging, Search};
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 pub const KINDS: &[(&str, &str)] = &[
     ("province", "省人社厅"),
@@ -252,4 +254,223 @@ pub async fn search(db: &Db, tenant: &str, query: &SearchQuery) -> Result<(Vec<O
         ))
         .await?;
     Ok((items, total))
+}
+
+fn scope(user: &CurrentUser) -> Result<String, AppError> {
+    user.scope_pattern().ok_or_else(AppError::forbidden)
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ChildrenQuery {
+    pub kind: Option<String>,
+    pub q: Option<String>,
+    pub status: Option<String>,
+    #[serde(default = "crate::paging::first_page")]
+    pub page: i64,
+}
+
+#[derive(Debug, serde::Serialize, sqlx::FromRow)]
+pub struct Child {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub level: String,
+    pub region_code: Option<String>,
+    pub status: String,
+    pub credit_code: Option<String>,
+}
+
+/// An org in the caller's subtree with one page of its direct children.
+pub async fn browse(state: &AppState, user: &CurrentUser, id: Option<i64>, query: &ChildrenQuery) -> Result<Value, AppError> {
+    user.authorize(state, "orgs", "read").await?;
+    let tenant = user.tenant_code();
+    let scope = scope(user)?;
+    let id = id.or(user.account.org_id).ok_or_else(AppError::not_found)?;
+    let org = get_in_scope(&state.db, tenant, &scope, id).await?;
+    let mut filters = Filters::tenant("tenant_id", tenant);
+    // Children in the regional tree and, for an authority, the units and institutions it supervises.
+    filters.and_same("(parent_id = ? OR supervisor_id = ?)", org.id);
+    if let Some(kind) = query.kind.as_deref().filter(|k| !k.is_empty()) {
+        filters.and("kind = ?", kind);
+    }
+    if let Some(status) = query.status.as_deref().filter(|k| !k.is_empty()) {
+        filters.and("status = ?", status);
+    }
+    if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        filters.contains(&["name"], text);
+    }
+    let total = state.db.scalar(filters.count("FROM orgs")).await?;
+    let children: Vec<Child> = state
+        .db
+        .all(filters.page("SELECT id, kind, name, level, region_code, status, credit_code FROM orgs", "kind, name, id", query.page, 20))
+        .await?;
+    let ancestors: Vec<(i64, String)> = {
+        let ids: Vec<i64> = org.path.split('/').filter_map(|s| s.parse().ok()).collect();
+        let mut out = Vec::new();
+        let own_root = user.account.org_path.clone().unwrap_or_default();
+        for ancestor in ids {
+            if let Some(a) = get(&state.db, tenant, ancestor).await?
+                && a.path.starts_with(&own_root)
+            {
+                out.push((a.id, a.name));
+            }
+        }
+        out
+    };
+    let admins = if user.can(state, "accounts", "manage").await {
+        admins::list(state, user, org.id, &Default::default()).await?.1
+    } else {
+        Vec::new()
+    };
+    Ok(json!({
+        "org": org, "kind_label": kind_label(&org.kind), "children": children, "total": total,
+        "pager": Paging::new(query.page, None).pager(total), "ancestors": ancestors, "admins": admins,
+        "is_own": Some(org.id) == user.account.org_id,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewDepartment {
+    pub name: String,
+}
+
+/// Adds an internal department (内设部门) to an org in the caller's subtree.
+pub async fn add_department(state: &AppState, user: &CurrentUser, org_id: i64, input: &NewDepartment) -> Result<i64, AppError> {
+    user.authorize(state, "orgs", "manage").await?;
+    let tenant = user.tenant_code();
+    let parent: Org = get_in_scope(&state.db, tenant, &scope(user)?, org_id).await?;
+    if !matches!(parent.kind.as_str(), "unit" | "authority" | "hr" | "province" | "institution") {
+        return Err(AppError::bad_request("bad_parent", "内设部门只能添加在单位或部门机构下"));
+    }
+    let mut errors = FieldErrors::default();
+    crate::people::required(&mut errors, "name", &input.name, "部门名称", 50);
+    if !errors.is_empty() {
+        return Err(errors.finish().unwrap_err());
+    }
+    let name = input.name.trim();
+    if sibling_named(state, tenant, org_id, name, None).await? {
+        errors.add("name", "该部门已存在");
+        return Err(errors.finish().unwrap_err());
+    }
+    let mut tx = state.db.begin().await?;
+    let id = insert_org(
+        &mut tx,
+        tenant,
+        NewOrg {
+            kind: "department".into(),
+            name: name.to_owned(),
+            level: parent.level.clone(),
+            region_code: parent.region_code.clone(),
+            parent_id: Some(parent.id),
+            status: "active".into(),
+            ..Default::default()
+        },
+        Utc::now(),
+    )
+    .await?;
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "org.department.add",
+        "org",
+        Some(id),
+        json!({"parent": parent.id, "name": name}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Whether the org `parent` has a department called `name` (other than `except`).
+async fn sibling_named(state: &AppState, tenant: &str, parent: i64, name: &str, except: Option<i64>) -> Result<bool, AppError> {
+    Ok(state
+        .db
+        .exists(
+            q("SELECT 1 FROM orgs WHERE tenant_id = $1 AND parent_id = $2 AND kind = 'department' AND name = $3 AND id <> $4")
+                .bind(tenant)
+                .bind(parent)
+                .bind(name.to_owned())
+                .bind(except.unwrap_or(0)),
+        )
+        .await?)
+}
+
+/// An internal department in the caller's subtree (anything else: 404).
+async fn managed_department(state: &AppState, user: &CurrentUser, id: i64) -> Result<Org, AppError> {
+    user.authorize(state, "orgs", "manage").await?;
+    let org = get_in_scope(&state.db, user.tenant_code(), &scope(user)?, id).await?;
+    if org.kind != "department" {
+        return Err(AppError::not_found());
+    }
+    Ok(org)
+}
+
+/// Renames an internal department; the name must stay unique among its siblings.
+pub async fn rename_department(state: &AppState, user: &CurrentUser, id: i64, input: &NewDepartment) -> Result<(), AppError> {
+    let department = managed_department(state, user, id).await?;
+    let tenant = user.tenant_code();
+    let mut errors = FieldErrors::default();
+    crate::people::required(&mut errors, "name", &input.name, "部门名称", 50);
+    let name = input.name.trim();
+    if errors.is_empty() && sibling_named(state, tenant, department.parent_id.unwrap_or_default(), name, Some(id)).await? {
+        errors.add("name", "该部门已存在");
+    }
+    errors.finish()?;
+    let mut tx = state.db.begin().await?;
+    tx.run(
+        q("UPDATE orgs SET name = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(id).bind(name).bind(Utc::now()),
+    )
+    .await?;
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "org.department.rename",
+        "org",
+        Some(id),
+        json!({"from": department.name, "to": name}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes an internal department nobody belongs to (409 `department_in_use` while staff, admins or
+/// sub-departments do); returns its parent.
+pub async fn delete_department(state: &AppState, user: &CurrentUser, id: i64) -> Result<Option<i64>, AppError> {
+    let department = managed_department(state, user, id).await?;
+    let tenant = user.tenant_code();
+    let staff = state.db.scalar(q("SELECT COUNT(*) FROM people WHERE tenant_id = $1 AND department_id = $2").bind(tenant).bind(id)).await?;
+    let others = state
+        .db
+        .scalar(
+            q("SELECT (SELECT COUNT(*) FROM accounts WHERE tenant_id = $1 AND org_id = $2) + (SELECT COUNT(*) FROM orgs WHERE tenant_id = $1 AND parent_id = $2)")
+                .bind(tenant)
+                .bind(id),
+        )
+        .await?;
+    if staff > 0 {
+        return Err(AppError::conflict(
+            "department_in_use",
+            format!("{} 还有 {staff} 名人员，请先调整他们的部门后再删除", department.name),
+        ));
+    }
+    if others > 0 {
+        return Err(AppError::conflict("department_in_use", format!("{} 下还有账号或下级部门，不能删除", department.name)));
+    }
+    let mut tx = state.db.begin().await?;
+    tx.run(q("DELETE FROM orgs WHERE tenant_id = $1 AND id = $2 AND kind = 'department'").bind(tenant).bind(id)).await?;
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "org.department.delete",
+        "org",
+        Some(id),
+        json!({"name": department.name, "parent": department.parent_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(department.parent_id)
 }

@@ -16,7 +16,7 @@ use crate::error::{AppError, FieldErrors, ResultExt, field_error};
 use crate::ids;
 use crate::people::{check_email, check_name, check_phone, required};
 use crate::state::AppState;
-use crate::storage::Upload;
+use crate::storage::upload::Upload;
 use crate::tenancy::TenantCtx;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -46,7 +46,7 @@ pub struct OrgRegistration {
 
 /// Reads the registration form (multipart: fields plus the `licence` file) and the CSRF field if any.
 pub async fn read_multipart(multipart: Multipart) -> Result<(OrgRegistration, Option<Upload>, Option<String>), AppError> {
-    let mut form = crate::storage::read_multipart_form(multipart, "licence").await?;
+    let mut form = crate::storage::upload::read_multipart_form(multipart, "licence").await?;
     // The organisation pickers send ids; an empty choice is none.
     for key in ["org_id", "supervisor_id"] {
         match form.fields.remove(key).and_then(|v| v.as_str().and_then(|t| t.trim().parse::<i64>().ok())) {
@@ -269,7 +269,7 @@ async fn write(
             let bureau = region.ok_or_else(|| AppError::internal("region checked"))?;
             let licence_id = match licence {
                 Some(upload) => Some(
-                    crate::storage::store_upload(
+                    crate::storage::upload::store_upload(
                         state.blobs.as_ref(),
                         tx,
                         code,
@@ -474,6 +474,7 @@ impl RequestKind for Registrations {
     const LABEL: &'static str = "注册审核";
     const NOUN: &'static str = "注册申请";
     const OBJECT: &'static str = "registrations";
+    const DETAIL_TEMPLATE: &'static str = "approval_registration.html";
     const REVIEWERS: Reviewers = Reviewers::Subtree;
 
     async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
@@ -508,10 +509,8 @@ impl RequestKind for Registrations {
             state.db.opt(q("SELECT person_id FROM accounts WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(item.subject_id)).await?;
         match person.and_then(|p| p.0) {
             Some(person_id) => crate::people::profile_json(&state.db, tenant, person_id).await,
-            None => serde_json::to_value(
-                auth::account_by_id(&state.db, tenant, item.subject_id).await?.map(|a| auth::handlers::account_json(&a)),
-            )
-            .map_err(AppError::internal),
+            None => serde_json::to_value(auth::account_by_id(&state.db, tenant, item.subject_id).await?.map(|a| auth::account_json(&a)))
+                .map_err(AppError::internal),
         }
     }
 }

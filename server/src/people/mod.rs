@@ -1,13 +1,8 @@
 //! Staff (专业技术人员 / 事业单位工作人员): registration under a unit, profiles.
 
 pub mod admin;
-pub mod handlers;
-
-pub use handlers::{api_routes, page_routes};
-
-use chrono::{NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+pub mod api;
+pub mod pages;
 
 use crate::approvals::{self, NewApproval, RouteOrg};
 use crate::auth::{self, NewAccount, password};
@@ -18,6 +13,9 @@ use crate::orgs::registration::Registrations;
 use crate::orgs::{self, Org};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use chrono::{Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 pub const TITLE_LEVELS: &[&str] = &["senior", "deputy_senior", "intermediate", "junior", "assistant", "none"];
 pub const POSTS: &[&str] = &["management", "technical", "worker"];
@@ -146,8 +144,6 @@ fn parse_past_date(errors: &mut FieldErrors, field: &str, value: &str, label: &s
         }
     }
 }
-
-use chrono::Datelike;
 
 async fn in_basic_data(db: &Db, tenant: &str, kind: &str, code: &str) -> Result<bool, sqlx::Error> {
     db.exists(
@@ -714,3 +710,5 @@ mod tests {
         }
     }
 }
+
+pub const FORM_LISTS: &[&str] = &["education", "ethnicity", "title_level", "title_series", "post", "gender", "region"];

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::Uri;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Db, q};
@@ -28,10 +29,77 @@ pub struct TenantSettings {
     pub certificates: CertificateSettings,
     /// The online training platforms the province recognises (`[[platforms]]`).
     #[serde(default)]
-    pub platforms: Vec<crate::training::platforms::PlatformSettings>,
+    pub platforms: Vec<PlatformSettings>,
     /// When a year stops taking platform completions (`[completions]`).
     #[serde(default)]
-    pub completions: crate::training::completions::CompletionSettings,
+    pub completions: CompletionSettings,
+}
+
+/// One `[[platforms]]` entry of tenant.toml.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlatformSettings {
+    /// Short ASCII code (lowercase letters, digits, `-`): in credit references and URLs.
+    pub code: String,
+    pub name: String,
+    /// The platform's web site (where staff go to learn).
+    pub site: String,
+    /// Service phone (服务电话).
+    pub phone: String,
+    /// First year the province recognises the platform's hours for.
+    pub from: i64,
+    /// Last recognised year; absent while it is still recognised.
+    #[serde(default)]
+    pub to: Option<i64>,
+    /// Where the OpenID Connect provider may send staff back with a code (exact match).
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// The OpenID Connect scopes the platform is granted: `openid`, `profile` (name, unit),
+    /// `id_number` (the resident ID number).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+/// `[completions]` of tenant.toml.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompletionSettings {
+    /// `MM-DD`: completions counted towards year Y are accepted until the end of this day of year Y+1
+    /// (China time); later they are refused with `year_closed`.
+    #[serde(default = "default_year_closes")]
+    pub year_closes: String,
+}
+
+fn default_year_closes() -> String {
+    "03-31".into()
+}
+
+impl Default for CompletionSettings {
+    fn default() -> Self {
+        CompletionSettings { year_closes: default_year_closes() }
+    }
+}
+
+impl CompletionSettings {
+    /// The last day on which completions for `year` are accepted.
+    pub fn closes_on(&self, year: i64) -> NaiveDate {
+        let (m, d) = self.year_closes.split_once('-').and_then(|(m, d)| Some((m.parse().ok()?, d.parse().ok()?))).unwrap_or((3, 31));
+        i32::try_from(year + 1)
+            .ok()
+            .and_then(|y| NaiveDate::from_ymd_opt(y, m, d))
+            .unwrap_or_else(|| NaiveDate::from_ymd_opt(2100, 12, 31).expect("a date"))
+    }
+
+    pub fn check(&self) -> anyhow::Result<()> {
+        let ok = self.year_closes.len() == 5
+            && self
+                .year_closes
+                .split_once('-')
+                .and_then(|(m, d)| NaiveDate::from_ymd_opt(2001, m.parse().ok()?, d.parse().ok()?))
+                .is_some();
+        if !ok {
+            anyhow::bail!("[completions] year_closes should be MM-DD, e.g. \"03-31\": {:?}", self.year_closes);
+        }
+        Ok(())
+    }
 }
 
 /// The certificate kinds a tenant offers (codes its rules plugin's `certificate-check` knows).

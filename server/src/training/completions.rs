@@ -27,6 +27,7 @@ use super::platforms::{Platform, PlatformCall};
 use crate::db::{Bulk, Db, Tx, q};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::tenancy::CompletionSettings;
 
 /// Most records in one batch.
 pub const MAX_BATCH: usize = 1000;
@@ -34,49 +35,6 @@ pub const MAX_BATCH: usize = 1000;
 pub const MAX_RECORD_HOURS: i64 = 20_000;
 /// How far in the future a completion time may be (clock skew).
 const FUTURE_SKEW_SECS: i64 = 300;
-
-/// `[completions]` of tenant.toml.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CompletionSettings {
-    /// `MM-DD`: completions counted towards year Y are accepted until the end of this day of year Y+1
-    /// (China time); later they are refused with `year_closed`.
-    #[serde(default = "default_year_closes")]
-    pub year_closes: String,
-}
-
-fn default_year_closes() -> String {
-    "03-31".into()
-}
-
-impl Default for CompletionSettings {
-    fn default() -> Self {
-        CompletionSettings { year_closes: default_year_closes() }
-    }
-}
-
-impl CompletionSettings {
-    /// The last day on which completions for `year` are accepted.
-    pub fn closes_on(&self, year: i64) -> NaiveDate {
-        let (m, d) = self.year_closes.split_once('-').and_then(|(m, d)| Some((m.parse().ok()?, d.parse().ok()?))).unwrap_or((3, 31));
-        i32::try_from(year + 1)
-            .ok()
-            .and_then(|y| NaiveDate::from_ymd_opt(y, m, d))
-            .unwrap_or_else(|| NaiveDate::from_ymd_opt(2100, 12, 31).expect("a date"))
-    }
-
-    pub fn check(&self) -> anyhow::Result<()> {
-        let ok = self.year_closes.len() == 5
-            && self
-                .year_closes
-                .split_once('-')
-                .and_then(|(m, d)| NaiveDate::from_ymd_opt(2001, m.parse().ok()?, d.parse().ok()?))
-                .is_some();
-        if !ok {
-            anyhow::bail!("[completions] year_closes should be MM-DD, e.g. \"03-31\": {:?}", self.year_closes);
-        }
-        Ok(())
-    }
-}
 
 /// One record as the platform sends it.
 #[derive(Debug, Deserialize)]

@@ -427,6 +427,7 @@ impl RequestKind for Declarations {
     const LABEL: &'static str = "培训班学时审核";
     const NOUN: &'static str = "培训班学时申报";
     const OBJECT: &'static str = "declarations";
+    const DETAIL_TEMPLATE: &'static str = "approval_declaration.html";
     const GROUPED: bool = true;
 
     async fn forwarded(&self, tx: &mut Tx, d: &Decided<'_>, next: &str) -> Result<Notice, AppError> {

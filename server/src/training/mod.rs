@@ -5,9 +5,8 @@
 //! by units and authorities (`filings`, seed 002 备案表). For training institutions (施教机构): the subject
 //! catalogues kept by the province HR department and the industry authorities (`subjects`), the
 //! institutions' training plans routed for approval (`plans`), classes and scores (`classes`), and the
-//! declarations audited per student (`declarations`), with their pages (`class_pages`).
+//! declarations audited per student (`declarations`), with their pages (`classes::pages`).
 
-pub mod class_pages;
 pub mod classes;
 pub mod completions;
 pub mod declarations;
@@ -33,11 +32,11 @@ pub fn api_routes() -> Router<AppState> {
         .merge(completions::api_routes())
         .merge(orders::api_routes())
         .merge(reconciliation::api_routes())
-        .merge(classes::api_routes())
+        .merge(classes::api::routes())
         .merge(declarations::api_routes())
-        .merge(subjects::api_routes())
-        .merge(plans::api_routes())
-        .merge(filings::api_routes())
+        .merge(subjects::api::routes())
+        .merge(plans::api::routes())
+        .merge(filings::api::routes())
 }
 
 pub fn page_routes() -> Router<AppState> {
@@ -45,8 +44,8 @@ pub fn page_routes() -> Router<AppState> {
         .merge(platforms::page_routes())
         .merge(orders::page_routes())
         .merge(reconciliation::page_routes())
-        .merge(class_pages::page_routes())
-        .merge(subjects::page_routes())
-        .merge(plans::page_routes())
-        .merge(filings::page_routes())
+        .merge(classes::pages::routes())
+        .merge(subjects::pages::routes())
+        .merge(plans::pages::routes())
+        .merge(filings::pages::routes())
 }

@@ -20,14 +20,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use hmac::{KeyInit, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::auth::csrf::CsrfForm;
 use crate::db::{Db, Tx, q};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::tenancy::TenantCtx;
+use crate::tenancy::{PlatformSettings, TenantCtx};
 use crate::web::Page;
 
 type HmacSha256 = hmac::Hmac<sha2_hmac::Sha256>;
@@ -39,30 +39,6 @@ pub const HEADER_KEY: &str = "x-jijiao-key";
 pub const HEADER_TIMESTAMP: &str = "x-jijiao-timestamp";
 pub const HEADER_NONCE: &str = "x-jijiao-nonce";
 pub const HEADER_SIGNATURE: &str = "x-jijiao-signature";
-
-/// One `[[platforms]]` entry of tenant.toml.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PlatformSettings {
-    /// Short ASCII code (lowercase letters, digits, `-`): in credit references and URLs.
-    pub code: String,
-    pub name: String,
-    /// The platform's web site (where staff go to learn).
-    pub site: String,
-    /// Service phone (服务电话).
-    pub phone: String,
-    /// First year the province recognises the platform's hours for.
-    pub from: i64,
-    /// Last recognised year; absent while it is still recognised.
-    #[serde(default)]
-    pub to: Option<i64>,
-    /// Where the OpenID Connect provider may send staff back with a code (exact match).
-    #[serde(default)]
-    pub redirect_uris: Vec<String>,
-    /// The OpenID Connect scopes the platform is granted: `openid`, `profile` (name, unit),
-    /// `id_number` (the resident ID number).
-    #[serde(default)]
-    pub scopes: Vec<String>,
-}
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Platform {

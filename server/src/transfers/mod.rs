@@ -383,6 +383,7 @@ impl RequestKind for Transfers {
     const LABEL: &'static str = "调入审核";
     const NOUN: &'static str = "调入申请";
     const OBJECT: &'static str = OBJECT;
+    const DETAIL_TEMPLATE: &'static str = "approval_transfer.html";
     const TRAIL: Option<Trail> = Some(Trail {
         forwarded: "transfer.forwarded",
         approved: ("transfer.approved", "同意调入"),

@@ -131,11 +131,11 @@ async fn two_workers_never_run_a_job_twice(backend: Backend) {
     const JOBS: usize = 120;
     let mut tx = s.db.begin().await.unwrap();
     for n in 0..JOBS {
-        jijiao::mail::queue_tx(&mut tx, "hunan", &format!("person{n}@example.com"), "测试", "正文").await.unwrap();
+        jijiao::mail::queue::queue_tx(&mut tx, "hunan", &format!("person{n}@example.com"), "测试", "正文").await.unwrap();
     }
     tx.commit().await.unwrap();
     // A second process: its own connection pool on the same database and the same outbox.
-    let other = AppState::build(s.state.config.clone()).await.unwrap();
+    let other = jijiao::app::build_state(s.state.config.clone()).await.unwrap();
     let now = chrono::Utc::now();
     let first = tokio::spawn({
         let state = s.state.clone();

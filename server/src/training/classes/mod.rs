@@ -4,13 +4,11 @@
 //! deletes them. The declaration itself lives in [`super::declarations`]; once a class is declared its
 //! scores are frozen.
 
+pub mod api;
+pub mod pages;
+
 use std::collections::{BTreeMap, HashMap};
 
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing;
-use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -19,7 +17,7 @@ use super::plans::{self, Plan};
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
-use crate::paging::{Paging, Search};
+use crate::paging::Search;
 use crate::state::AppState;
 use crate::{audit, ids};
 
@@ -749,127 +747,4 @@ pub async fn import_scores(
     }
     let (added, updated) = write_scores(state, user, &class, &valid, true).await?;
     Ok(ImportResult { added, updated })
-}
-
-// ---- API ----
-
-fn page_of<T: Serialize>(items: Vec<T>, to_json: impl Fn(&T) -> Value, total: i64, paging: Paging) -> Json<Value> {
-    paging.json(items.iter().map(to_json).collect::<Vec<_>>(), total)
-}
-
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/classes", params(ClassQuery), tag = "institutions",
-    responses((status = 200, description = "The caller's institution's classes"), (status = 403, description = "Not an institution admin")))]
-pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ClassQuery>) -> Result<Json<Value>, AppError> {
-    let (rows, total) = list(&state, &user, &query).await?;
-    Ok(page_of(rows, Class::to_json, total, query.paging()))
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/classes", request_body = ClassBody, tag = "institutions",
-    responses((status = 201, description = "Class opened"), (status = 422, description = "Invalid fields (plan not approved, capacity, dates)")))]
-pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<ClassBody>) -> Result<Response, AppError> {
-    let class = create(&state, &user, &body).await?;
-    Ok((StatusCode::CREATED, Json(class.to_json())).into_response())
-}
-
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/classes/{id}", tag = "institutions", params(("id" = i64, Path)),
-    responses((status = 200, description = "The class with its plan"), (status = 404, description = "Not the caller's institution's")))]
-pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
-    let class = own(&state, &user, id).await?;
-    let plan = plans::get(&state.db, user.tenant_code(), class.plan_id).await?.map(|p| p.to_json());
-    let mut value = class.to_json();
-    value["plan"] = json!(plan);
-    Ok(Json(value))
-}
-
-#[utoipa::path(put, path = "/t/{tenant}/api/v1/classes/{id}", request_body = ClassBody, tag = "institutions", params(("id" = i64, Path)),
-    responses((status = 200, description = "Saved"), (status = 409, description = "Declared: frozen"), (status = 422, description = "Invalid fields")))]
-pub async fn api_update(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Json(body): Json<ClassBody>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(update(&state, &user, id, &body).await?.to_json()))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct Ids {
-    pub ids: Vec<i64>,
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/classes/delete", request_body = Ids, tag = "institutions",
-    responses((status = 200, description = "All deleted"), (status = 404, description = "One is not the caller's"), (status = 409, description = "One is declared; nothing deleted")))]
-pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Json(body): Json<Ids>) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({"deleted": delete(&state, &user, &body.ids).await?})))
-}
-
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/classes/{id}/scores", params(("id" = i64, Path), ScoreQuery), tag = "institutions",
-    responses((status = 200, description = "Scores, ID numbers masked"), (status = 404, description = "Not the caller's class")))]
-pub async fn api_scores(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Query(query): Query<ScoreQuery>,
-) -> Result<Json<Value>, AppError> {
-    let (rows, total) = scores(&state, &user, id, &query).await?;
-    Ok(page_of(rows, Score::to_json, total, query.paging()))
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/classes/{id}/scores", request_body = ScoreBody, tag = "institutions", params(("id" = i64, Path)),
-    responses((status = 201, description = "Score entered"), (status = 409, description = "Already entered, class full or declared"), (status = 422, description = "Unknown ID number, wrong name, bad score")))]
-pub async fn api_add_score(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Json(body): Json<ScoreBody>,
-) -> Result<Response, AppError> {
-    let score = add_score(&state, &user, id, &body).await?;
-    Ok((StatusCode::CREATED, Json(score.to_json())).into_response())
-}
-
-#[utoipa::path(put, path = "/t/{tenant}/api/v1/classes/{id}/scores/{score}", request_body = ScoreBody, tag = "institutions",
-    params(("id" = i64, Path), ("score" = i64, Path)),
-    responses((status = 200, description = "Saved"), (status = 409, description = "Declared"), (status = 422, description = "Bad score")))]
-pub async fn api_update_score(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path((id, score)): Path<(i64, i64)>,
-    Json(body): Json<ScoreBody>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(update_score(&state, &user, id, score, &body).await?.to_json()))
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/classes/{id}/scores/delete", request_body = Ids, tag = "institutions", params(("id" = i64, Path)),
-    responses((status = 200, description = "All deleted"), (status = 404, description = "A score is not in the class"), (status = 409, description = "Declared")))]
-pub async fn api_delete_scores(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Json(body): Json<Ids>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({"deleted": delete_scores(&state, &user, id, &body.ids).await?})))
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/classes/{id}/scores/import", tag = "institutions", params(("id" = i64, Path)),
-    request_body(content_type = "multipart/form-data", description = "`file`: xlsx or CSV with 身份证号, 成绩 (姓名, 是否合格, 备注 optional)"),
-    responses((status = 200, description = "Imported", body = ImportResult), (status = 422, description = "Per-row errors in `rows`; nothing imported")))]
-pub async fn api_import(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    multipart: Multipart,
-) -> Result<Json<Value>, AppError> {
-    let upload = crate::storage::read_form_upload(multipart).await?;
-    Ok(Json(json!(import_scores(&state, &user, id, &upload.filename, &upload.bytes).await?)))
-}
-
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/classes", routing::get(api_list).post(api_create))
-        .route("/classes/delete", routing::post(api_delete))
-        .route("/classes/{id}", routing::get(api_get).put(api_update))
-        .route("/classes/{id}/scores", routing::get(api_scores).post(api_add_score))
-        .route("/classes/{id}/scores/delete", routing::post(api_delete_scores))
-        .route("/classes/{id}/scores/import", routing::post(api_import))
-        .route("/classes/{id}/scores/{score}", routing::put(api_update_score))
 }

@@ -3,23 +3,19 @@
 //! an optional major (所属专业) and teaching suggestion (教学建议). Each keeper edits and disables (停用)
 //! only its own; institutions pick an enabled subject of a plan's kind and year.
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{self, post};
-use axum::{Json, Router};
+pub mod api;
+pub mod pages;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::audit;
 use crate::auth::CurrentUser;
-use crate::auth::csrf::CsrfForm;
 use crate::db::{Db, Filters, q};
 use crate::error::{AppError, FieldErrors, ResultExt};
 use crate::paging::Search;
 use crate::state::AppState;
-use crate::web::{Page, done_redirect};
 
 /// Subject kinds: (code, Chinese label).
 pub const KINDS: &[(&str, &str)] = &[("public", "公需科目"), ("professional", "专业科目")];
@@ -384,204 +380,4 @@ pub async fn readable(state: &AppState, user: &CurrentUser, id: i64) -> Result<S
         user.authorize(state, "subjects", "manage").await?;
     }
     get(&state.db, user.tenant_code(), id).await?.ok_or_else(AppError::not_found)
-}
-
-// ---- API ----
-
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/subjects", params(ListQuery), tag = "training",
-    responses((status = 200, description = "Subjects of the tenant, paged"), (status = 403, description = "Not allowed")))]
-pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
-    let (items, total) = list(&state, &user, &query).await?;
-    let items: Vec<Value> = items.iter().map(Subject::to_json).collect();
-    Ok(query.paging().json(items, total))
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/subjects", request_body = SubjectBody, tag = "training",
-    responses((status = 201, description = "The new subject"), (status = 403, description = "Not a subject keeper"),
-        (status = 409, description = "Same name in the same year"), (status = 422, description = "Per-field errors")))]
-pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<SubjectBody>) -> Result<Response, AppError> {
-    let subject = create(&state, &user, &body).await?;
-    Ok((StatusCode::CREATED, Json(subject.to_json())).into_response())
-}
-
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/subjects/{id}", tag = "training", params(("id" = i64, Path)),
-    responses((status = 200, description = "The subject"), (status = 404, description = "No such subject in the tenant")))]
-pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
-    Ok(Json(readable(&state, &user, id).await?.to_json()))
-}
-
-#[utoipa::path(put, path = "/t/{tenant}/api/v1/subjects/{id}", request_body = SubjectBody, tag = "training", params(("id" = i64, Path)),
-    responses((status = 200, description = "The edited subject"), (status = 404, description = "Not the caller's subject"),
-        (status = 409, description = "Duplicate name, or a year change of a subject in use"), (status = 422, description = "Per-field errors")))]
-pub async fn api_update(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Json(body): Json<SubjectBody>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(update(&state, &user, id, &body).await?.to_json()))
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/subjects/status", request_body = StatusInput, tag = "training",
-    responses((status = 200, description = "{changed}"), (status = 404, description = "A subject is not the caller's; nothing changed")))]
-pub async fn api_set_status(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Json(input): Json<StatusInput>,
-) -> Result<Json<Value>, AppError> {
-    let changed = set_enabled(&state, &user, &input.ids, input.enabled).await?;
-    Ok(Json(json!({"changed": changed, "enabled": input.enabled})))
-}
-
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/subjects", routing::get(api_list).post(api_create))
-        .route("/subjects/status", post(api_set_status))
-        .route("/subjects/{id}", routing::get(api_get).put(api_update))
-}
-
-// ---- pages ----
-
-pub fn page_routes() -> Router<AppState> {
-    Router::new()
-        .route("/subjects", routing::get(list_page).post(create_submit))
-        .route("/subjects/status", post(status_submit))
-        .route("/subjects/{id}/edit", routing::get(edit_page).post(edit_submit))
-}
-
-/// The page's data: the keeper's catalogue with filters, and the new/edit form.
-async fn page_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<Value, AppError> {
-    let keeper = keeper(state, user).await?;
-    let (items, total) = list(state, user, query).await?;
-    let this = crate::hours::this_year();
-    Ok(json!({
-        "items": items.iter().map(|s| {
-            let mut v = s.to_json();
-            v["own"] = json!(s.owner_org_id == keeper.owner_org_id && s.kind == keeper.kind);
-            v
-        }).collect::<Vec<_>>(),
-        "keeper_kind": keeper.kind,
-        "keeper_label": kind_label(keeper.kind),
-        "kinds": KINDS.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
-        "years": ((this - 5)..=(this + 1)).rev().collect::<Vec<_>>(),
-        "query": {"kind": query.kind, "year": query.year, "major": query.major, "q": query.q, "enabled": query.enabled, "mine": query.mine},
-        "values": {"year": this, "enabled": true},
-        "pager": query.paging().pager(total),
-    }))
-}
-
-fn default_query() -> ListQuery {
-    ListQuery { mine: Some("1".into()), page: 1, ..Default::default() }
-}
-
-async fn list_page(State(state): State<AppState>, page: Page, Query(mut query): Query<ListQuery>) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    // Keepers land on their own catalogue; `mine=0` lists the tenant's.
-    if query.mine.is_none() {
-        query.mine = Some("1".into());
-    }
-    page.render("subjects.html", page_data(&state, user, &query).await?)
-}
-
-/// The form's flat fields.
-#[derive(Debug, Default, Deserialize)]
-struct SubjectForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    year: String,
-    #[serde(default)]
-    major: String,
-    #[serde(default)]
-    suggestion: String,
-    #[serde(default)]
-    enabled: Option<String>,
-}
-
-impl SubjectForm {
-    fn body(&self) -> SubjectBody {
-        SubjectBody {
-            name: self.name.clone(),
-            year: self.year.trim().parse().ok(),
-            kind: None,
-            major: Some(self.major.clone()),
-            suggestion: Some(self.suggestion.clone()),
-            enabled: Some(self.enabled.is_some()),
-        }
-    }
-
-    fn values(&self) -> Value {
-        json!({"name": self.name, "year": self.year, "major": self.major, "suggestion": self.suggestion, "enabled": self.enabled.is_some()})
-    }
-}
-
-async fn create_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<SubjectForm>) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    match create(&state, user, &form.body()).await {
-        Ok(_) => Ok(done_redirect(&page.tenant.base, "/subjects", "saved", 1)),
-        Err(err) if err.fixable_on_page() => {
-            let mut data = page_data(&state, user, &default_query()).await?;
-            data["values"] = form.values();
-            data["error"] = json!(err.message);
-            data["errors"] = json!(err.fields);
-            page.render_status(err.status, "subjects.html", data)
-        }
-        Err(err) => Err(err),
-    }
-}
-
-async fn edit_data(state: &AppState, user: &CurrentUser, id: i64, values: Option<Value>) -> Result<Value, AppError> {
-    let (_, subject) = own(state, user, id).await?;
-    let mut data = page_data(state, user, &default_query()).await?;
-    data["editing"] = subject.to_json();
-    data["values"] = values.unwrap_or_else(|| subject.to_json());
-    Ok(data)
-}
-
-async fn edit_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    page.render("subjects.html", edit_data(&state, user, id, None).await?)
-}
-
-async fn edit_submit(
-    State(state): State<AppState>,
-    page: Page,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<SubjectForm>,
-) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    match update(&state, user, id, &form.body()).await {
-        Ok(_) => Ok(done_redirect(&page.tenant.base, "/subjects", "saved", 1)),
-        Err(err) if err.fixable_on_page() => {
-            let mut data = edit_data(&state, user, id, Some(form.values())).await?;
-            data["error"] = json!(err.message);
-            data["errors"] = json!(err.fields);
-            page.render_status(err.status, "subjects.html", data)
-        }
-        Err(err) => Err(err),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct StatusForm {
-    #[serde(default)]
-    ids: Vec<i64>,
-    #[serde(default)]
-    enabled: String,
-}
-
-async fn status_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<StatusForm>) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    let enabled = form.enabled == "1";
-    match set_enabled(&state, user, &form.ids, enabled).await {
-        Ok(n) => {
-            Ok(done_redirect(&page.tenant.base, "/subjects", if enabled { "subjects_enabled" } else { "subjects_disabled" }, n as i64))
-        }
-        Err(err) if err.fixable_on_page() => {
-            let mut data = page_data(&state, user, &default_query()).await?;
-            data["error"] = json!(err.fields.get("ids").cloned().unwrap_or(err.message));
-            page.render_status(err.status, "subjects.html", data)
-        }
-        Err(err) => Err(err),
-    }
 }

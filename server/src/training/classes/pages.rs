@@ -10,14 +10,14 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::classes::{self, Class, ClassBody, ClassQuery, ScoreBody, ScoreQuery};
-use super::declarations::{self, Access, DeclareBody, StudentQuery, VerdictBody};
-use super::plans;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::error::AppError;
 use crate::rules::model::{RequestKind, Subject};
 use crate::state::AppState;
+use crate::training::classes::{self, Class, ClassBody, ClassQuery, ScoreBody, ScoreQuery};
+use crate::training::declarations::{self, Access, DeclareBody, StudentQuery, VerdictBody};
+use crate::training::plans;
 use crate::web::{Page, done_redirect};
 
 /// The departments an institution may send a professional declaration to, where the province offers a choice.
@@ -306,7 +306,7 @@ async fn import_scores(
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let upload = crate::storage::read_form_upload(multipart).await;
+    let upload = crate::storage::upload::read_form_upload(multipart).await;
     let result = match upload {
         Ok(upload) => {
             csrf::verify(&headers, upload.csrf.as_deref())?;
@@ -443,7 +443,7 @@ async fn mark(
     }
 }
 
-pub fn page_routes() -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/classes", get(classes_page))
         .route("/classes/delete", post(classes_delete))

@@ -9,27 +9,21 @@
 //! delete it; an accepted filing is final (409). Deleted filings stay in the table as `deleted` for the
 //! audit trail and the queue rows that name them.
 
-use std::collections::BTreeMap;
+pub mod api;
+pub mod pages;
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, Steps, Trail};
 use crate::auth::CurrentUser;
-use crate::auth::csrf::CsrfForm;
 use crate::config::Config;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
 use crate::paging::Search;
 use crate::rules::model::{RequestKind as RouteKind, Subject};
 use crate::state::AppState;
-use crate::web::{Page, done_redirect};
 use crate::{audit, orgs};
 
 /// Statuses a filer can filter by (`deleted` ones are never listed).
@@ -623,6 +617,7 @@ impl RequestKind for Filings {
     const LABEL: &'static str = "线下培训备案审核";
     const NOUN: &'static str = "线下培训备案";
     const OBJECT: &'static str = "filings";
+    const DETAIL_TEMPLATE: &'static str = "approval_filing.html";
     const GROUPED: bool = true;
     const TRAIL: Option<Trail> = Some(Trail {
         forwarded: "filing.step_accepted",
@@ -738,276 +733,4 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     let total = state.db.scalar(filters.count(FROM)).await?;
     let items = state.db.all(filters.page(&format!("{SELECT} {FROM}"), "f.id DESC", query.page, query.per_page())).await?;
     Ok((items, total))
-}
-
-// ---- API ----
-
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/filings", params(ListQuery), tag = "filings",
-    responses((status = 200, description = "The caller's organisation's offline training filings"), (status = 403, description = "Not a unit or authority admin")))]
-pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
-    let (items, total) = list(&state, &user, &query).await?;
-    Ok(query.paging().json(items.iter().map(Filing::to_json).collect::<Vec<_>>(), total))
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings", request_body = FilingBody, tag = "filings",
-    responses((status = 201, description = "Filed: {filing, steps, trail}; the first step of the plugin's route is in its queue"),
-              (status = 422, description = "Per-field errors (also the plugin's, e.g. `choice`); nothing stored"), (status = 403, description = "Not allowed")))]
-pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<FilingBody>) -> Result<Response, AppError> {
-    let filing = create(&state, &user, &body).await?;
-    Ok((StatusCode::CREATED, Json(detail(&state, &user, filing.id).await?)).into_response())
-}
-
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/filings/{id}", tag = "filings", params(("id" = i64, Path)),
-    responses((status = 200, description = "{filing, steps, trail, can_edit, can_withdraw, can_delete}"), (status = 404, description = "Not the caller's organisation's, nor on a route they review")))]
-pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
-    Ok(Json(detail(&state, &user, id).await?))
-}
-
-#[utoipa::path(put, path = "/t/{tenant}/api/v1/filings/{id}", request_body = FilingBody, tag = "filings", params(("id" = i64, Path)),
-    responses((status = 200, description = "Edited and resubmitted as a new round"), (status = 409, description = "Accepted: final"), (status = 422, description = "Per-field errors")))]
-pub async fn api_update(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Json(body): Json<FilingBody>,
-) -> Result<Json<Value>, AppError> {
-    update(&state, &user, id, &body).await?;
-    Ok(Json(detail(&state, &user, id).await?))
-}
-
-#[utoipa::path(delete, path = "/t/{tenant}/api/v1/filings/{id}", tag = "filings", params(("id" = i64, Path)),
-    responses((status = 204, description = "Deleted"), (status = 409, description = "Accepted: final"), (status = 404, description = "Not the caller's organisation's")))]
-pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
-    delete(&state, &user, &[id]).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/{id}/withdraw", tag = "filings", params(("id" = i64, Path)),
-    responses((status = 200, description = "Withdrawn from the reviewers' queue"), (status = 409, description = "Not pending")))]
-pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
-    withdraw(&state, &user, id).await?;
-    Ok(Json(detail(&state, &user, id).await?))
-}
-
-/// The body of `POST /filings/deletions`.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-pub struct FilingIds {
-    #[serde(default)]
-    pub ids: Vec<i64>,
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/deletions", request_body = FilingIds, tag = "filings",
-    responses((status = 200, description = "{deleted: n}: every listed filing deleted"), (status = 404, description = "A filing is not the caller's organisation's; nothing deleted"),
-              (status = 409, description = "A filing is accepted; nothing deleted"), (status = 422, description = "No ids")))]
-pub async fn api_delete_many(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Json(input): Json<FilingIds>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({"deleted": delete(&state, &user, &input.ids).await?})))
-}
-
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/filings", get(api_list).post(api_create))
-        .route("/filings/deletions", post(api_delete_many))
-        .route("/filings/{id}", get(api_get).put(api_update).delete(api_delete))
-        .route("/filings/{id}/withdraw", post(api_withdraw))
-}
-
-// ---- pages ----
-
-pub fn page_routes() -> Router<AppState> {
-    Router::new()
-        .route("/filings", get(list_page).post(create_submit))
-        .route("/filings/delete", post(delete_submit))
-        .route("/filings/{id}", get(detail_page))
-        .route("/filings/{id}/edit", get(edit_page).post(edit_submit))
-        .route("/filings/{id}/{action}", post(action_submit))
-}
-
-/// What the form needs besides its values: the filer's organisation (申报单位), the subjects and, where
-/// the province asks for it, the choice of the deciding department.
-async fn form_data(state: &AppState, user: &CurrentUser, values: &Value) -> Result<Value, AppError> {
-    let org = filing_org(state, user).await?;
-    Ok(json!({
-        "org_name": org.name,
-        "subjects": SUBJECTS.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
-        "choices": CHOICES.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
-        "offers_choice": approvals::route_asks_choice(state, user.tenant_code(), crate::hours::this_year(), &org.level, RouteKind::TrainingPlan, Subject::Professional).await,
-        "values": values,
-    }))
-}
-
-/// The list page with the new-filing form below it; `values`/`error` refill the form after a failed save.
-async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery, values: &Value) -> Result<Value, AppError> {
-    let (items, total) = list(state, user, query).await?;
-    let this = crate::hours::this_year();
-    let mut data = form_data(state, user, values).await?;
-    data["items"] = json!(items.iter().map(Filing::to_json).collect::<Vec<_>>());
-    data["statuses"] = json!(STATUSES.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>());
-    data["years"] = json!(((this - 5)..=(this + 1)).rev().collect::<Vec<_>>());
-    data["query"] = json!({"year": query.year, "subject": query.subject, "status": query.status, "q": query.q});
-    data["pager"] = query.paging().pager(total);
-    Ok(data)
-}
-
-async fn list_page(State(state): State<AppState>, page: Page, Query(query): Query<ListQuery>) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    page.render("filings.html", list_data(&state, user, &query, &json!({})).await?)
-}
-
-/// The form's flat text fields as the body (人数 from text: something that is no number is out of range).
-fn body_from_form(form: &BTreeMap<String, String>) -> FilingBody {
-    let text = |key: &str| form.get(key).cloned().unwrap_or_default();
-    let participants = form.get("participants").map(|p| p.trim()).filter(|p| !p.is_empty()).map(|p| p.parse().unwrap_or(-1));
-    FilingBody {
-        subject: text("subject"),
-        institution: text("institution"),
-        institution_address: text("institution_address"),
-        postcode: text("postcode"),
-        email: form.get("email").cloned(),
-        leader_name: text("leader_name"),
-        leader_title: text("leader_title"),
-        leader_phone: text("leader_phone"),
-        contact_name: text("contact_name"),
-        contact_title: text("contact_title"),
-        contact_phone: text("contact_phone"),
-        name: text("name"),
-        start_date: text("start_date"),
-        end_date: text("end_date"),
-        place: text("place"),
-        scope: text("scope"),
-        participants,
-        plan: text("plan"),
-        choice: form.get("choice").cloned(),
-    }
-}
-
-fn with_error(mut data: Value, err: &AppError) -> Value {
-    data["error"] = json!(err.message);
-    data["errors"] = json!(err.fields);
-    data
-}
-
-async fn create_submit(
-    State(state): State<AppState>,
-    page: Page,
-    CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
-) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    match create(&state, user, &body_from_form(&form)).await {
-        Ok(filing) => Ok(done_redirect(&page.tenant.base, &format!("/filings/{}", filing.id), "submitted", 1)),
-        Err(err) if err.fixable_on_page() => {
-            let data = list_data(&state, user, &ListQuery { page: 1, ..Default::default() }, &json!(form)).await?;
-            page.render_status(err.status, "filings.html", with_error(data, &err))
-        }
-        Err(err) => Err(err),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct DeleteForm {
-    #[serde(default)]
-    ids: Vec<i64>,
-}
-
-/// 批量删除 from the list's check boxes.
-async fn delete_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<DeleteForm>) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    match delete(&state, user, &form.ids).await {
-        Ok(n) => Ok(done_redirect(&page.tenant.base, "/filings", "deleted", n as i64)),
-        Err(err) if err.fixable_on_page() => {
-            let data = list_data(&state, user, &ListQuery { page: 1, ..Default::default() }, &json!({})).await?;
-            page.render_status(err.status, "filings.html", with_error(data, &err))
-        }
-        Err(err) => Err(err),
-    }
-}
-
-async fn detail_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    page.render("filing.html", detail(&state, user, id).await?)
-}
-
-async fn edit_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    let filing = own(&state, user, id).await?;
-    if !filing.changeable() {
-        return Err(not_changeable(&filing));
-    }
-    let mut values = serde_json::to_value(&filing).map_err(AppError::internal)?;
-    values["choice"] = json!(filing.route_choice);
-    let mut data = form_data(&state, user, &values).await?;
-    data["filing"] = filing.to_json();
-    page.render("filing_form.html", data)
-}
-
-async fn edit_submit(
-    State(state): State<AppState>,
-    page: Page,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
-) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    match update(&state, user, id, &body_from_form(&form)).await {
-        Ok(_) => Ok(done_redirect(&page.tenant.base, &format!("/filings/{id}"), "submitted", 1)),
-        Err(err) if err.fixable_on_page() => {
-            let filing = own(&state, user, id).await?;
-            let mut data = form_data(&state, user, &json!(form)).await?;
-            data["filing"] = filing.to_json();
-            page.render_status(err.status, "filing_form.html", with_error(data, &err))
-        }
-        Err(err) => Err(err),
-    }
-}
-
-#[derive(Deserialize)]
-struct Empty {}
-
-/// 撤回 and 删除 on the filing's page; a refusal shows on the page itself.
-async fn action_submit(
-    State(state): State<AppState>,
-    page: Page,
-    Path((id, action)): Path<(i64, String)>,
-    CsrfForm(_): CsrfForm<Empty>,
-) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    let base = &page.tenant.base;
-    let result = match action.as_str() {
-        "withdraw" => withdraw(&state, user, id).await.map(|_| done_redirect(base, &format!("/filings/{id}"), "withdrawn", 1)),
-        "delete" => delete(&state, user, &[id]).await.map(|n| done_redirect(base, "/filings", "deleted", n as i64)),
-        _ => return Err(AppError::not_found()),
-    };
-    match result {
-        Ok(response) => Ok(response),
-        Err(err) if err.fixable_on_page() => {
-            let data = detail(&state, user, id).await?;
-            page.render_status(err.status, "filing.html", with_error(data, &err))
-        }
-        Err(err) => Err(err),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phones() {
-        for ok in ["13812345678", "0731-82821099", "073184900106", "84900400", "4008434678", "400-843-4678", "0731-8282109-123"] {
-            assert!(valid_phone(ok), "{ok}");
-        }
-        for bad in ["", "12345", "1381234567", "23812345678", "0731--8282", "-0731828210", "0731 82821099", "电话", "12812345678"] {
-            assert!(!valid_phone(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn emails() {
-        assert!(valid_email("rstsgc2017@163.com"));
-        for bad in ["a@b", "@163.com", "a@.com", "a@b..com", "a b@c.com", "a@b@c.com", "甲@163.com"] {
-            assert!(!valid_email(bad), "{bad}");
-        }
-    }
 }

@@ -1,0 +1,229 @@
+//! Certificates in the JSON API under `/api/v1`. Handlers parse, authorize and render; the domain is in
+//! the parent module.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::exemptions;
+use super::{AdminQuery, Application, PrintInput};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tenancy::TenantCtx;
+use crate::web::origin;
+
+use super::*;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct LookupInput {
+    pub id_number: String,
+    pub name: String,
+    /// From the `captcha` of a previous 422 answer
+    #[serde(default)]
+    pub captcha_id: Option<String>,
+    #[serde(default)]
+    pub captcha_answer: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    pub number: Option<String>,
+    /// The signed proof from the QR code (a compact JWS); checked against the tenant's keys
+    pub proof: Option<String>,
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/lookup", request_body = LookupInput, tag = "certificates",
+    responses((status = 200, description = "{items: [public records]}: empty unless ID number and name both match"),
+              (status = 422, description = "captcha_required or bad_captcha, with a new {captcha: {id, image}}")))]
+pub async fn api_lookup(State(state): State<AppState>, tenant: TenantCtx, Json(input): Json<LookupInput>) -> Result<Json<Value>, AppError> {
+    let code = tenant.code();
+    let solved = match (&input.captcha_id, &input.captcha_answer) {
+        (Some(id), Some(answer)) => crate::auth::throttle::check_captcha(&state.db, code, id, answer).await?,
+        _ => false,
+    };
+    if !solved {
+        let (id, image) = crate::auth::throttle::new_captcha(&state.db, code).await?;
+        let (error, message) = if input.captcha_answer.is_some() {
+            ("bad_captcha", "验证码错误，请重新输入")
+        } else {
+            ("captcha_required", "请输入验证码")
+        };
+        return Err(
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, error, message).with_extra(json!({"captcha": {"id": id, "image": image}}))
+        );
+    }
+    let settings = &tenant.tenant.settings;
+    let items: Vec<Value> =
+        super::lookup(&state, code, &input.id_number, &input.name).await?.iter().map(|c| c.public_json(settings)).collect();
+    Ok(Json(json!({"items": items})))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/applications", request_body = Application, tag = "certificates",
+    responses((status = 201, description = "Issued: {number, kind, year, status, state, hours, …}; the PDF follows from a background job"),
+              (status = 200, description = "Already issued: the valid certificate"),
+              (status = 422, description = "{code: not_eligible, reasons: […]} or field errors")))]
+pub async fn api_apply(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Json(input): Json<Application>,
+) -> Result<Response, AppError> {
+    let (certificate, created) = super::apply(&state, &user, &origin(&state, &headers), &input).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(certificate.to_json(&user.tenant.tenant.settings))).into_response())
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/recognition", tag = "certificates",
+    responses((status = 201, description = "This year's recognition proof (earlier ones of the year become void), with detail.courses"),
+              (status = 422, description = "no_online_hours: nothing from a recognised platform this year"),
+              (status = 404, description = "The tenant offers no recognition proof")))]
+pub async fn api_recognition(State(state): State<AppState>, user: CurrentUser, headers: HeaderMap) -> Result<Response, AppError> {
+    let certificate = super::recognition(&state, &user, &origin(&state, &headers)).await?;
+    Ok((StatusCode::CREATED, Json(certificate.to_json(&user.tenant.tenant.settings))).into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/certificates", tag = "certificates", responses((status = 200, description = "{items: […]} with state generating/ready/failed/void/revoked")))]
+pub async fn api_mine(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, AppError> {
+    let settings = &user.tenant.tenant.settings;
+    let items: Vec<Value> = super::mine(&state, &user).await?.iter().map(|c| c.to_json(settings)).collect();
+    Ok(Json(json!({"items": items})))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/certificates/{number}", tag = "certificates", params(("number" = String, Path), VerifyQuery),
+    responses((status = 200, description = "Public verification: {number, valid, status, kind, year, person_name (masked), unit_name, issuer, hours, …; signature: {result: valid|mismatch|invalid} when a proof was given}"),
+              (status = 404, description = "No such certificate in this tenant")))]
+pub async fn api_verify(
+    State(state): State<AppState>,
+    tenant: TenantCtx,
+    Path(number): Path<String>,
+    Query(query): Query<VerifyQuery>,
+) -> Result<Json<Value>, AppError> {
+    let certificate = super::by_number(&state, tenant.code(), &number).await?;
+    Ok(Json(verified(&state, &tenant, &certificate, query.proof.as_deref()).await?))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/certificates/{number}/pdf", tag = "certificates", params(("number" = String, Path)),
+    responses((status = 200, description = "The certificate as PDF", content_type = "application/pdf"),
+              (status = 409, description = "generating (try again shortly) or document_failed"),
+              (status = 410, description = "The certificate is void or revoked"),
+              (status = 404, description = "Not the caller's, nor of a person in the admin's scope")))]
+pub async fn download(State(state): State<AppState>, user: CurrentUser, Path(number): Path<String>) -> Result<Response, AppError> {
+    let certificate = super::accessible(&state, &user, &number).await?;
+    match certificate.state() {
+        "ready" => {}
+        "void" | "revoked" => {
+            return Err(AppError::new(StatusCode::GONE, "not_valid", format!("该证书{}，不能下载", certificate.state_label())));
+        }
+        "failed" => return Err(AppError::conflict("document_failed", "证书文件生成失败，请联系管理员")),
+        _ => return Err(AppError::conflict("generating", "证书文件正在生成，请稍后再试")),
+    }
+    let blob = certificate.document_blob_id.ok_or_else(|| AppError::internal("ready certificate without a document"))?;
+    crate::storage::upload::download(&state, user.tenant_code(), blob).await
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/certificates/{number}/badge", tag = "certificates", params(("number" = String, Path)),
+    responses((status = 200, description = "An Open Badges 3.0 OpenBadgeCredential (W3C Verifiable Credential) with an eddsa-jcs-2022 Data Integrity proof", content_type = "application/ld+json"),
+              (status = 410, description = "The certificate is void or revoked"),
+              (status = 404, description = "Not the caller's, nor of a person in the admin's scope")))]
+pub async fn badge(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Result<Response, AppError> {
+    let certificate = super::accessible(&state, &user, &number).await?;
+    if certificate.status != "valid" {
+        return Err(AppError::new(StatusCode::GONE, "not_valid", format!("该证书{}，不能导出", certificate.state_label())));
+    }
+    let credential = super::badge::credential(&state, &user.tenant.tenant.settings, &origin(&state, &headers), &certificate).await?;
+    let disposition = format!("attachment; filename=\"{}.json\"", certificate.number);
+    Ok(([(header::CONTENT_TYPE, "application/ld+json".to_owned()), (header::CONTENT_DISPOSITION, disposition)], Json(credential))
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/keys", tag = "certificates",
+    responses((status = 200, description = "The tenant's certificate signing keys as a JWK set (Ed25519, current and retired)")))]
+pub async fn api_keys(State(state): State<AppState>, tenant: TenantCtx) -> Result<Json<Value>, AppError> {
+    // Publishing creates the first key, so verifiers can fetch it before anything was issued.
+    crate::keys::current(&state.db, tenant.code(), crate::keys::CERTIFICATES).await?;
+    Ok(Json(crate::keys::jwks(&state.db, tenant.code(), crate::keys::CERTIFICATES).await?))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/certificates", tag = "certificates", params(AdminQuery),
+    responses((status = 200, description = "{items, total, page, per_page}: certificates of people in the admin's scope"), (status = 403, description = "Not allowed")))]
+pub async fn api_admin_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<AdminQuery>,
+) -> Result<Json<Value>, AppError> {
+    let (rows, total) = super::admin_list(&state, &user, &query).await?;
+    let settings = &user.tenant.tenant.settings;
+    let items: Vec<Value> = rows.iter().map(|r| admin_row_json(r, settings)).collect();
+    Ok(Json(json!({"items": items, "total": total, "page": query.paging().page, "per_page": query.per_page()})))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/print", request_body = PrintInput, tag = "certificates",
+    responses((status = 200, description = "One PDF with every chosen certificate, one per page", content_type = "application/pdf"),
+              (status = 422, description = "nothing_to_print, too_many (over 1,000) or field errors"),
+              (status = 404, description = "A chosen number is not a valid certificate in the caller's scope")))]
+pub async fn api_print(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Json(input): Json<PrintInput>,
+) -> Result<Response, AppError> {
+    let bytes = super::print(&state, &user, &origin(&state, &headers), &input).await?;
+    Ok(pdf_response(bytes, "证书打印.pdf"))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/exemptions", request_body = exemptions::Filing, tag = "certificates",
+    responses((status = 201, description = "{id}: filed and waiting for the superior"), (status = 409, description = "already_filed"),
+              (status = 422, description = "Field errors"), (status = 404, description = "The tenant offers no exemption proof")))]
+pub async fn api_file_exemption(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(input): Json<exemptions::Filing>,
+) -> Result<Response, AppError> {
+    let id = exemptions::file(&state, &user, &input).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+}
+
+crate::paging::list_query! {
+    #[derive(Debug, Deserialize, utoipa::IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct PageQuery {
+    }
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/exemptions", tag = "certificates", params(PageQuery),
+    responses((status = 200, description = "{items, total}: exemptions filed for people in the caller's scope")))]
+pub async fn api_exemptions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<Value>, AppError> {
+    let (rows, total) = exemptions::list(&state, &user, query.paging()).await?;
+    Ok(Json(json!({"items": rows.iter().map(exemptions::Exemption::to_json).collect::<Vec<_>>(), "total": total})))
+}
+
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let search = || crate::auth::throttle::limited(state, "search");
+    Router::new()
+        .route("/certificates", get(api_admin_list))
+        .route("/certificates/applications", post(api_apply))
+        .route("/certificates/recognition", post(api_recognition))
+        .route("/certificates/print", post(api_print))
+        .route("/me/certificates", get(api_mine))
+        .route("/certificates/lookup", post(api_lookup).layer(search()))
+        .route("/certificates/{number}", get(api_verify).layer(search()))
+        .route("/certificates/{number}/pdf", get(download))
+        .route("/certificates/{number}/badge", get(badge))
+        .route("/keys", get(api_keys).layer(search()))
+        .route("/exemptions", get(api_exemptions).post(api_file_exemption))
+}

@@ -1,0 +1,79 @@
+//! Training plans in the JSON API.
+
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{self, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::*;
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/plans", params(ListQuery), tag = "training",
+    responses((status = 200, description = "The caller's institution's plans, paged"), (status = 403, description = "Not an institution admin")))]
+pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
+    let (items, total) = list(&state, &user, &query).await?;
+    let items: Vec<Value> = items.iter().map(Plan::to_json).collect();
+    Ok(query.paging().json(items, total))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/plans", request_body = PlanBody, tag = "training",
+    responses((status = 201, description = "The plan, pending in its first approver's queue"), (status = 403, description = "Not an institution admin"),
+        (status = 422, description = "Per-field errors (the route's too, e.g. `choice`); nothing stored")))]
+pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<PlanBody>) -> Result<Response, AppError> {
+    let plan = create(&state, &user, &body).await?;
+    Ok((StatusCode::CREATED, Json(plan.to_json())).into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/plans/{id}", tag = "training", params(("id" = i64, Path)),
+    responses((status = 200, description = "The plan with its route `steps` and audit `trail`"), (status = 404, description = "Not the caller's institution's")))]
+pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    Ok(Json(detail(&state, &user, id).await?))
+}
+
+#[utoipa::path(put, path = "/t/{tenant}/api/v1/plans/{id}", request_body = PlanBody, tag = "training", params(("id" = i64, Path)),
+    responses((status = 200, description = "The edited plan, resubmitted as a new round"), (status = 404, description = "Not the caller's institution's"),
+        (status = 409, description = "Already approved"), (status = 422, description = "Per-field errors")))]
+pub async fn api_update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(body): Json<PlanBody>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(update(&state, &user, id, &body).await?.to_json()))
+}
+
+#[utoipa::path(delete, path = "/t/{tenant}/api/v1/plans/{id}", tag = "training", params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not the caller's institution's"), (status = 409, description = "Already approved")))]
+pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    delete(&state, &user, &[id]).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct DeleteInput {
+    pub ids: Vec<i64>,
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/plans/delete", request_body = DeleteInput, tag = "training",
+    responses((status = 200, description = "{deleted}: all deleted"), (status = 404, description = "A plan is not the caller's institution's; nothing deleted"),
+        (status = 409, description = "A plan is approved; nothing deleted")))]
+pub async fn api_delete_many(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(input): Json<DeleteInput>,
+) -> Result<Json<Value>, AppError> {
+    let deleted = delete(&state, &user, &input.ids).await?;
+    Ok(Json(json!({"deleted": deleted})))
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/plans", routing::get(api_list).post(api_create))
+        .route("/plans/delete", post(api_delete_many))
+        .route("/plans/{id}", routing::get(api_get).put(api_update).delete(api_delete))
+}
