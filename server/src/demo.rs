@@ -237,7 +237,7 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
         } else {
             None
         };
-        let role = crate::auth::role_for_user_type(user_type).unwrap_or("staff");
+        let role = crate::auth::Role::for_user_type(user_type).unwrap_or(crate::auth::Role::Staff);
         insert_account(
             tx,
             tenant,
@@ -250,7 +250,7 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
                 org_id: Some(org_id),
                 person_id,
                 role,
-                status: "active",
+                status: crate::auth::AccountStatus::Active,
                 password_hash: hash,
                 must_change_password: false,
             },

@@ -13,6 +13,7 @@ pub mod changes;
 pub mod china_time;
 pub mod claims;
 pub mod cli;
+pub mod codes;
 pub mod config;
 pub mod db;
 pub mod demo;

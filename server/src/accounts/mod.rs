@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::audit;
 use crate::auth::{Account, CurrentUser, USER_TYPES, password, session};
+use crate::auth::{AccountStatus, Role};
 use crate::db::{Filters, q};
 use crate::error::{AppError, field_error};
 use crate::paging::{Paging, Search};
@@ -20,7 +21,8 @@ use crate::state::AppState;
 /// The casbin object; `list` is the tenant-wide list, `manage` acting on one account below the caller.
 const OBJECT: &str = "accounts";
 
-const STATUSES: &[(&str, &str)] = &[("active", "启用"), ("disabled", "禁用"), ("pending", "待审核"), ("rejected", "未通过")];
+/// The statuses the list filters by (removed admins are not listed).
+const STATUSES: &[AccountStatus] = &[AccountStatus::Active, AccountStatus::Disabled, AccountStatus::Pending, AccountStatus::Rejected];
 
 /// One account in the list.
 #[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -36,7 +38,7 @@ pub struct AccountRow {
     pub org_id: Option<i64>,
     pub org_name: Option<String>,
     /// active, disabled, pending or rejected (removed admins are not listed)
-    pub status: String,
+    pub status: AccountStatus,
     #[sqlx(skip)]
     pub status_label: &'static str,
     pub super_admin: bool,
@@ -69,7 +71,7 @@ pub fn user_types() -> Vec<serde_json::Value> {
 }
 
 pub fn statuses() -> Vec<serde_json::Value> {
-    STATUSES.iter().map(|(code, name)| json!({"code": code, "name": name})).collect()
+    STATUSES.iter().map(|status| json!({"code": status, "name": status.label()})).collect()
 }
 
 fn scope(user: &CurrentUser) -> Result<String, AppError> {
@@ -95,8 +97,8 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &AccountQuery) ->
     }
     match query.status.as_deref().unwrap_or("") {
         "" => {}
-        status if STATUSES.iter().any(|(code, _)| *code == status) => {
-            f.and("a.status = ?", status.to_owned());
+        status if let Some(status) = AccountStatus::parse(status).filter(|s| STATUSES.contains(s)) => {
+            f.and("a.status = ?", status);
         }
         _ => return Err(field_error("status", "状态须为 active、disabled、pending 或 rejected")),
     }
@@ -129,7 +131,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &AccountQuery) ->
     for row in &mut rows {
         row.id_number = crate::ids::mask_id_number(&row.id_number);
         row.user_type_label = USER_TYPES.iter().find(|(code, _, _)| *code == row.user_type).map_or("", |(_, _, label)| label);
-        row.status_label = STATUSES.iter().find(|(code, _)| *code == row.status).map_or("", |(_, label)| label);
+        row.status_label = row.status.label();
     }
     Ok((rows, total))
 }
@@ -142,15 +144,15 @@ async fn managed_account(state: &AppState, user: &CurrentUser, account_id: i64) 
     let account = crate::auth::account_by_id(&state.db, user.tenant_code(), account_id).await?.ok_or_else(AppError::not_found)?;
     let root = scope.trim_end_matches('%');
     let in_scope = [&account.org_path, &account.org_supervisor_path].iter().any(|p| p.as_deref().is_some_and(|p| p.starts_with(root)));
-    if !in_scope || account.status == "removed" {
+    if !in_scope || account.status == AccountStatus::Removed {
         return Err(AppError::not_found());
     }
     if account.id == user.account.id {
         return Err(AppError::bad_request("self", "不能对自己的账号执行此操作"));
     }
-    if account.role != "staff" {
+    if account.role != Role::Staff {
         crate::orgs::admins::require_super_admin_within_own(user, account.org_id)?;
-        crate::orgs::admins::require_system_admin_for(user, &account.role)?;
+        crate::orgs::admins::require_system_admin_for(user, account.role)?;
     }
     Ok(account)
 }
@@ -158,9 +160,9 @@ async fn managed_account(state: &AppState, user: &CurrentUser, account_id: i64) 
 /// Enables or disables accounts below the caller, all or none (one transaction); disabling ends their
 /// sessions. Returns how many changed.
 pub async fn set_statuses(state: &AppState, user: &CurrentUser, ids: &[i64], status: &str) -> Result<usize, AppError> {
-    let from = match status {
-        "disabled" => "active",
-        "active" => "disabled",
+    let (status, from) = match AccountStatus::parse(status) {
+        Some(AccountStatus::Disabled) => (AccountStatus::Disabled, AccountStatus::Active),
+        Some(AccountStatus::Active) => (AccountStatus::Active, AccountStatus::Disabled),
         _ => return Err(AppError::bad_request("bad_status", "状态只能是启用或禁用")),
     };
     if ids.is_empty() {
@@ -197,7 +199,7 @@ pub async fn set_statuses(state: &AppState, user: &CurrentUser, ids: &[i64], sta
         .await?;
     }
     tx.commit().await?;
-    if status == "disabled" {
+    if status == AccountStatus::Disabled {
         for account in &accounts {
             session::delete_for_account(&state.db, tenant, account.id, None).await?;
         }

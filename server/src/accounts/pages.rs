@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::AccountQuery;
+use crate::auth::Role;
 use crate::auth::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -44,7 +45,7 @@ async fn render(state: &AppState, page: &Page, query: &AccountQuery, err: Option
         err.map_or(StatusCode::OK, |e| e.status),
         "accounts.html",
         json!({"error": err.map(AppError::page_text), "items": items, "pager": query.paging().pager(total), "href": href, "types": super::user_types(),
-               "statuses": super::statuses(), "me": user.account.id, "me_system": user.account.role == "system_admin",
+               "statuses": super::statuses(), "me": user.account.id, "me_system": user.account.role == Role::SystemAdmin,
                "query": {"type": query.user_type, "org": query.org, "status": query.status, "q": query.q}}),
     )
 }

@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use utoipa::OpenApi;
 
+use crate::auth::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::{Page, platform_page};
@@ -31,7 +32,7 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
         .merge(crate::tenancy::admin::page_routes())
         .merge(crate::approvals::page_routes())
         .merge(crate::claims::pages::routes())
-        .merge(crate::todos::page_routes())
+        .merge(crate::todos::pages::routes())
         .merge(crate::certificates::pages::routes(&state))
         .merge(crate::hours::page_routes())
         .merge(crate::jobs::admin::page_routes())
@@ -53,7 +54,7 @@ pub fn api_routes(state: AppState) -> Router<AppState> {
             .merge(crate::orgs::api::routes(&state))
             .merge(crate::approvals::api_routes())
             .merge(crate::claims::api::routes())
-            .merge(crate::todos::api_routes())
+            .merge(crate::todos::api::routes())
             .merge(crate::certificates::api::routes(&state))
             .merge(crate::messages::api_routes())
             .merge(crate::hours::api_routes())
@@ -82,7 +83,7 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         // The province's and the cities' dashboards show the year's completion by region.
         let region_chart = match (&page.user, page.user.as_ref().and_then(|u| u.account.org_id)) {
             (Some(user), Some(org)) => {
-                matches!(user.account.role.as_str(), "province_admin" | "hr_admin")
+                matches!(user.account.role, Role::ProvinceAdmin | Role::HrAdmin)
                     && user.can(&state, "stats", "read").await
                     && crate::stats::has_regions(&state.db, page.tenant.code(), org).await?
             }
@@ -142,12 +143,12 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::claims::api::api_remove_attachment,
         crate::claims::api::api_submit,
         crate::claims::api::api_withdraw,
-        crate::todos::api_list,
-        crate::todos::api_create,
-        crate::todos::api_detail,
-        crate::todos::api_upload,
-        crate::todos::api_review,
-        crate::todos::download,
+        crate::todos::api::api_list,
+        crate::todos::api::api_create,
+        crate::todos::api::api_detail,
+        crate::todos::api::api_upload,
+        crate::todos::api::api_review,
+        crate::todos::api::download,
         crate::certificates::api::api_apply,
         crate::certificates::api::api_recognition,
         crate::certificates::api::api_mine,
@@ -235,10 +236,10 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::accounts::api::BatchStatusInput,
         crate::accounts::api::Changed,
         crate::accounts::api::OneTimeCode,
-        crate::auth::LoginInput,
-        crate::auth::PasswordChange,
-        crate::auth::ResetRequest,
-        crate::auth::ResetConfirm,
+        crate::auth::login::LoginInput,
+        crate::auth::login::PasswordChange,
+        crate::auth::login::ResetRequest,
+        crate::auth::login::ResetConfirm,
         crate::people::StaffRegistration,
         crate::people::ProfileUpdate,
         crate::people::ContactUpdate,

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use serde_json::json;
 
-use super::{NewAccount, insert_account, password, user_type_for_role};
+use super::{AccountStatus, NewAccount, Role, insert_account, password};
 use crate::db::{Db, q};
 use crate::ids;
 
@@ -16,8 +16,9 @@ pub async fn create(
     name: &str,
     password_text: &str,
 ) -> anyhow::Result<i64> {
-    let user_type = user_type_for_role(role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}"))?;
-    if user_type == "staff" {
+    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}"))?;
+    let user_type = role.user_type();
+    if role == Role::Staff {
         anyhow::bail!("staff register themselves through the portal; create admins here");
     }
     let id_number = ids::check_id_number(id_number).map_err(|m| anyhow::anyhow!("id number: {m}"))?;
@@ -28,7 +29,7 @@ pub async fn create(
     if status != "active" {
         anyhow::bail!("organisation {org_id} is not active");
     }
-    let expected = super::org_kind_for_role(role).unwrap_or_default();
+    let expected = role.org_kind().unwrap_or_default();
     if kind != expected && !(expected == "province" && kind == "province") {
         anyhow::bail!("role {role} belongs to a {expected} organisation, but {org_id} is a {kind}");
     }
@@ -46,7 +47,7 @@ pub async fn create(
             org_id: Some(org_id),
             person_id: None,
             role,
-            status: "active",
+            status: AccountStatus::Active,
             password_hash: &hash,
             must_change_password: false,
         },

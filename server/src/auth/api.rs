@@ -15,6 +15,7 @@ use crate::state::{AppState, ClientIp};
 use crate::tenancy::TenantCtx;
 use crate::web::{self};
 
+use super::login::*;
 use super::*;
 
 /// `POST /api/v1/session`

@@ -14,7 +14,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::*;
+use super::login::*;
 
 #[derive(Debug, Deserialize)]
 pub struct LoginForm {
@@ -180,7 +180,6 @@ pub async fn reset_submit(State(state): State<AppState>, page: Page, CsrfForm(fo
 }
 
 /// The account pages: login, logout, password reset and change.
-
 pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/login", get(login_page).post(login_submit))

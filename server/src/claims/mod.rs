@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, Trail};
 use crate::auth::CurrentUser;
+use crate::auth::Role;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
 use crate::hours::{self, NewCredit};
@@ -108,7 +109,7 @@ impl Claim {
     /// Its person, whoever created it, or an admin of its unit: those who may change it.
     fn applicant_side(&self, user: &CurrentUser) -> bool {
         let own = user.account.person_id == Some(self.person_id) || user.account.id == self.created_by;
-        own || (user.account.role == "unit_admin" && user.account.org_id == Some(self.unit_id))
+        own || (user.account.role == Role::UnitAdmin && user.account.org_id == Some(self.unit_id))
     }
 
     fn editable(&self) -> bool {
@@ -183,7 +184,7 @@ async fn claimant_for(state: &AppState, user: &CurrentUser, person_id: Option<i6
         return Err(AppError::invalid([("person_id".to_owned(), "请选择申报人员".to_owned())].into()));
     };
     let person = claimant(&state.db, tenant, person_id).await?.ok_or_else(AppError::not_found)?;
-    if user.account.role != "unit_admin" || Some(person.unit_id) != user.account.org_id {
+    if user.account.role != Role::UnitAdmin || Some(person.unit_id) != user.account.org_id {
         return Err(AppError::not_found());
     }
     Ok(person)
@@ -584,7 +585,7 @@ pub async fn submit(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cla
     )
     .await?;
     // Declaring for one's own staff: the unit's review is the declaration itself.
-    let declared = user.account.role == "unit_admin" && user.account.org_id == Some(unit.id);
+    let declared = user.account.role == Role::UnitAdmin && user.account.org_id == Some(unit.id);
     if declared {
         while steps.first().is_some_and(|(_, org)| org.id == unit.id) {
             steps.remove(0);
@@ -660,7 +661,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<C
     if claim.status != "submitted" {
         return Err(if claim.editable() { AppError::conflict("not_submitted", "申报尚未提交") } else { too_late() });
     }
-    if claim.declared_by.is_some_and(|d| d != user.account.id) && user.account.role != "unit_admin" {
+    if claim.declared_by.is_some_and(|d| d != user.account.id) && user.account.role != Role::UnitAdmin {
         return Err(AppError::conflict("already_declared", "单位已申报，不能撤回，请联系单位管理员"));
     }
     let mut tx = state.db.begin().await?;
@@ -884,11 +885,11 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     user.authorize(state, "claims", "apply").await?;
     let mut filters = Filters::tenant("c.tenant_id", user.tenant_code());
     filters.and_sql("c.status <> 'deleted'");
-    match (user.account.person_id, user.account.role.as_str(), user.account.org_id) {
+    match (user.account.person_id, user.account.role, user.account.org_id) {
         (Some(person), _, _) => {
             filters.and("c.person_id = ?", person);
         }
-        (None, "unit_admin", Some(unit)) => {
+        (None, Role::UnitAdmin, Some(unit)) => {
             filters.and("c.unit_id = ?", unit);
         }
         _ => return Err(AppError::forbidden()),

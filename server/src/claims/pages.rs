@@ -2,6 +2,7 @@
 
 use super::{ClaimBody, ListQuery};
 use crate::auth::CurrentUser;
+use crate::auth::Role;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::db::q;
 use crate::error::AppError;
@@ -84,7 +85,7 @@ async fn form_data(
         Some(org) => crate::orgs::get(&state.db, tenant, org).await?.map(|o| o.level).unwrap_or_default(),
         None => String::new(),
     };
-    let staff: Vec<Value> = if user.account.person_id.is_none() && user.account.role == "unit_admin" {
+    let staff: Vec<Value> = if user.account.person_id.is_none() && user.account.role == Role::UnitAdmin {
         let rows: Vec<(i64, String, String)> = state
             .db
             .all(

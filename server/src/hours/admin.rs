@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::pages::{label, pairs, query_href};
 use super::{CreditQuery, SOURCES, SUBJECTS, format_hours, hours_json, status, this_year};
 use crate::auth::CurrentUser;
+use crate::auth::Role;
 use crate::db::{Filters, q};
 use crate::error::AppError;
 use crate::paging::{Paging, Search};
@@ -269,7 +270,7 @@ pub fn page_routes() -> Router<AppState> {
 
 /// Units the caller may filter by (none for a unit admin: it sees its own unit only).
 async fn unit_choices(state: &AppState, user: &CurrentUser) -> Result<Vec<Value>, AppError> {
-    if user.account.role == "unit_admin" {
+    if user.account.role == Role::UnitAdmin {
         return Ok(Vec::new());
     }
     let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
@@ -289,7 +290,7 @@ async fn unit_choices(state: &AppState, user: &CurrentUser) -> Result<Vec<Value>
 pub async fn department_choices(state: &AppState, user: &CurrentUser, unit: Option<i64>) -> Result<Vec<Value>, AppError> {
     let unit = match unit {
         Some(u) => Some(u),
-        None if user.account.role == "unit_admin" => user.account.org_id,
+        None if user.account.role == Role::UnitAdmin => user.account.org_id,
         None => None,
     };
     let Some(unit) = unit else { return Ok(Vec::new()) };

@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::{Org, get_in_scope};
 use crate::audit;
+use crate::auth::Role;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::{CurrentUser, NewAccount, insert_account, password, session};
 use crate::db::{Filters, Tx, q};
@@ -77,9 +78,9 @@ pub struct AdminRow {
     pub name: String,
     /// Masked
     pub id_number: String,
-    pub role: String,
+    pub role: Role,
     /// active, disabled or pending (removed admins are not listed)
-    pub status: String,
+    pub status: crate::auth::AccountStatus,
     pub phone: Option<String>,
     pub email: Option<String>,
     pub super_admin: bool,
@@ -126,16 +127,16 @@ fn scope(user: &CurrentUser) -> Result<String, AppError> {
 
 /// The admin role an organisation's admins get: the role of the login type named like its kind
 /// (departments and platforms have no admins).
-fn admin_role(org: &Org) -> Result<&'static str, AppError> {
-    crate::auth::role_for_user_type(&org.kind)
-        .filter(|role| !matches!(*role, "staff" | "system_admin"))
+fn admin_role(org: &Org) -> Result<Role, AppError> {
+    Role::for_user_type(&org.kind)
+        .filter(|role| !matches!(role, Role::Staff | Role::SystemAdmin))
         .ok_or_else(|| AppError::bad_request("bad_org", "该机构不能设置管理员"))
 }
 
 /// Within one's own organisation only the super admin manages the other admins.
 /// (System administrators run the tenant and manage every account.)
 pub fn require_super_admin_within_own(user: &CurrentUser, org_id: Option<i64>) -> Result<(), AppError> {
-    if user.account.role != "system_admin" && org_id.is_some() && org_id == user.account.org_id && !user.account.super_admin {
+    if user.account.role != Role::SystemAdmin && org_id.is_some() && org_id == user.account.org_id && !user.account.super_admin {
         return Err(AppError::new(StatusCode::FORBIDDEN, "super_admin_only", "只有本单位的超级管理员可以管理本单位的其他管理员"));
     }
     Ok(())
@@ -143,8 +144,8 @@ pub fn require_super_admin_within_own(user: &CurrentUser, org_id: Option<i64>) -
 
 /// A system administrator's account is disabled, reset or removed only by another system administrator
 /// (a province admin who is the department's super admin does not manage them).
-pub fn require_system_admin_for(user: &CurrentUser, target_role: &str) -> Result<(), AppError> {
-    if target_role == "system_admin" && user.account.role != "system_admin" {
+pub fn require_system_admin_for(user: &CurrentUser, target_role: Role) -> Result<(), AppError> {
+    if target_role == Role::SystemAdmin && user.account.role != Role::SystemAdmin {
         return Err(AppError::new(StatusCode::FORBIDDEN, "system_admin_only", "系统管理员的账号只能由系统管理员管理"));
     }
     Ok(())
@@ -152,7 +153,7 @@ pub fn require_system_admin_for(user: &CurrentUser, target_role: &str) -> Result
 
 /// System administrators are made by system administrators.
 fn may_add_system_admins(user: &CurrentUser) -> bool {
-    user.account.role == "system_admin"
+    user.account.role == Role::SystemAdmin
 }
 
 /// An org in the caller's subtree whose admins the caller manages.
@@ -269,14 +270,14 @@ pub async fn add_admin(state: &AppState, user: &CurrentUser, org_id: i64, input:
     let tenant = user.tenant_code();
     let role = match input.role.as_deref().unwrap_or("") {
         "" => admin_role(&org)?,
-        "system_admin" if org.kind == "province" && may_add_system_admins(user) => "system_admin",
+        "system_admin" if org.kind == "province" && may_add_system_admins(user) => Role::SystemAdmin,
         _ => return Err(field_error("role", "只有系统管理员可以在省人社厅新增系统管理员")),
     };
     if org.status != "active" {
         return Err(AppError::conflict("org_not_active", "该机构尚未通过审核或已停用"));
     }
     let who = newcomer(state, tenant, &org, input).await?;
-    let user_type = crate::auth::user_type_for_role(role).unwrap_or("unit");
+    let user_type = role.user_type();
     let mut tx = state.db.begin().await?;
     let existing: Option<(i64, String, Option<String>)> = tx
         .opt(
@@ -325,7 +326,7 @@ pub async fn add_admin(state: &AppState, user: &CurrentUser, org_id: i64, input:
                     org_id: Some(org.id),
                     person_id: None,
                     role,
-                    status: "active",
+                    status: crate::auth::AccountStatus::Active,
                     password_hash: &who.password_hash,
                     must_change_password: who.code.is_some(),
                 },
@@ -369,7 +370,7 @@ async fn designate_tx(tx: &mut Tx, tenant: &str, org_id: i64, account_id: i64) -
     if target.super_admin {
         return Err(AppError::conflict("already_super_admin", format!("{} 已是超级管理员", target.name)));
     }
-    if target.status != "active" {
+    if target.status != crate::auth::AccountStatus::Active {
         return Err(AppError::conflict("admin_disabled", "已禁用的管理员不能设为超级管理员，请先启用"));
     }
     // Clear first: at most one super admin per organisation is a unique index.
@@ -401,7 +402,7 @@ pub async fn remove(state: &AppState, user: &CurrentUser, org_id: i64, account_i
     }
     let mut tx = state.db.begin().await?;
     let target = admin_of(&mut tx, tenant, org.id, account_id).await?;
-    require_system_admin_for(user, &target.role)?;
+    require_system_admin_for(user, target.role)?;
     let others = tx
         .scalar(
             q("SELECT COUNT(*) FROM accounts WHERE tenant_id = $1 AND org_id = $2 AND role <> 'staff' AND status = 'active' AND id <> $3")

@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
+use super::browse::{ChildrenQuery, browse};
 use super::*;
 
 /// `GET /api/v1/orgs` — public: active organisations by kind, name and region, for pickers.

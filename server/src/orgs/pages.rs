@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::browse::{ChildrenQuery, browse};
 use super::*;
 
 pub fn routes(state: &AppState) -> Router<AppState> {

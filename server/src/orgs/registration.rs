@@ -215,7 +215,7 @@ pub async fn register_org(
     .await?;
     tx.commit().await?;
     let approver = get(db, code, approver_id).await?.map(|o| o.name);
-    Ok(crate::people::Registered { account_id, status: "pending", approver, resubmitted: resubmission.is_some() })
+    Ok(crate::people::Registered { account_id, status: crate::auth::AccountStatus::Pending, approver, resubmitted: resubmission.is_some() })
 }
 
 /// A rejected admin registration of this login type and ID number: the account, its org (the new
@@ -312,7 +312,7 @@ async fn write(
             }
         }
     };
-    let role = auth::role_for_user_type(user_type).unwrap_or("staff");
+    let role = crate::auth::Role::for_user_type(user_type).unwrap_or(crate::auth::Role::Staff);
     let account_id = match resubmission {
         Some(rejected) => {
             let changed = tx
@@ -345,7 +345,7 @@ async fn write(
                 org_id: Some(org_id),
                 person_id: None,
                 role,
-                status: "pending",
+                status: crate::auth::AccountStatus::Pending,
                 password_hash: hash,
                 must_change_password: false,
             },

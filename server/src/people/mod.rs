@@ -5,7 +5,7 @@ pub mod api;
 pub mod pages;
 
 use crate::approvals::{self, NewApproval, RouteOrg};
-use crate::auth::{self, NewAccount, password};
+use crate::auth::{self, AccountStatus, NewAccount, Role, password};
 use crate::db::{Db, Tx, q};
 use crate::error::{AppError, FieldErrors, ResultExt, field_error};
 use crate::ids;
@@ -227,7 +227,7 @@ impl StaffRegistration {
 #[derive(Debug, Serialize)]
 pub struct Registered {
     pub account_id: i64,
-    pub status: &'static str,
+    pub status: AccountStatus,
     pub approver: Option<String>,
     /// A rejected registration corrected and submitted again (same ID number and password).
     pub resubmitted: bool,
@@ -303,7 +303,7 @@ pub async fn register_staff(state: &AppState, tenant: &TenantCtx, input: &StaffR
     if let Some((account_id, person_id)) = resubmission {
         return resubmit_staff(state, code, input, (account_id, person_id), &id_number, &unit, &dates, approver).await;
     }
-    let status = if approver.is_some() { "pending" } else { "active" };
+    let status = if approver.is_some() { AccountStatus::Pending } else { AccountStatus::Active };
     let hash = password::hash(&input.password).await?;
     let mut tx = db.begin().await?;
     let account_id = write_staff(&mut tx, code, input, &id_number, &unit, &dates, status, &hash, approver.as_ref())
@@ -339,7 +339,7 @@ async fn resubmit_staff(
     dates: &Dates,
     approver: Option<RouteOrg>,
 ) -> Result<Registered, AppError> {
-    let status = if approver.is_some() { "pending" } else { "active" };
+    let status = if approver.is_some() { AccountStatus::Pending } else { AccountStatus::Active };
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
     let assignments: Vec<String> = REGISTERED_COLUMNS.split(", ").enumerate().map(|(i, column)| format!("{column} = ${}", i + 3)).collect();
@@ -449,7 +449,7 @@ async fn write_staff(
     id_number: &str,
     unit: &Org,
     dates: &Dates,
-    status: &str,
+    status: AccountStatus,
     hash: &str,
     approver: Option<&RouteOrg>,
 ) -> Result<i64, sqlx::Error> {
@@ -472,7 +472,7 @@ async fn write_staff(
             email: Some(input.email.trim()),
             org_id: Some(unit.id),
             person_id: Some(person_id),
-            role: "staff",
+            role: Role::Staff,
             status,
             password_hash: hash,
             must_change_password: false,
@@ -696,6 +696,8 @@ pub async fn update_profile(state: &AppState, user: &auth::CurrentUser, input: &
     Ok(())
 }
 
+pub const FORM_LISTS: &[&str] = &["education", "ethnicity", "title_level", "title_series", "post", "gender", "region"];
+
 #[cfg(test)]
 mod tests {
     use super::is_personal_name;
@@ -710,5 +712,3 @@ mod tests {
         }
     }
 }
-
-pub const FORM_LISTS: &[&str] = &["education", "ethnicity", "title_level", "title_series", "post", "gender", "region"];

@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
+use crate::auth::Role;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::error::AppError;
@@ -133,13 +134,13 @@ const NAV: &[(&str, &str, &str, &str)] = &[
 fn personal_page_fits(path: &str, user: &CurrentUser) -> bool {
     match path {
         "/hours" | "/certificates" | "/orders" => user.account.person_id.is_some(),
-        "/claims" | "/todos" => user.account.person_id.is_some() || user.account.role == "unit_admin",
+        "/claims" | "/todos" => user.account.person_id.is_some() || user.account.role == Role::UnitAdmin,
         // Exemptions are offered where the tenant says so (Hunan); the menu follows.
         "/exemptions" | "/approvals?kind=exemption" => user.tenant.tenant.settings.certificates.exemption_proof,
         // Plans are an institution's own (a wildcard grant does not make one an institution).
-        "/plans" | "/classes" => user.account.role == "institution_admin",
+        "/plans" | "/classes" => user.account.role == Role::InstitutionAdmin,
         // Filings are filed by units and authorities (seed 002 申报单位), not by a wildcard grant.
-        "/filings" => matches!(user.account.role.as_str(), "unit_admin" | "authority_admin"),
+        "/filings" => matches!(user.account.role, Role::UnitAdmin | Role::AuthorityAdmin),
         _ => true,
     }
 }

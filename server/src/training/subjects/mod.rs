@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::audit;
 use crate::auth::CurrentUser;
+use crate::auth::Role;
 use crate::db::{Db, Filters, q};
 use crate::error::{AppError, FieldErrors, ResultExt};
 use crate::paging::Search;
@@ -67,14 +68,14 @@ pub struct Keeper {
 pub async fn keeper(state: &AppState, user: &CurrentUser) -> Result<Keeper, AppError> {
     user.authorize(state, "subjects", "manage").await?;
     let tenant = user.tenant_code();
-    match (user.account.role.as_str(), user.account.org_id) {
-        ("province_admin" | "system_admin", Some(_)) => {
+    match (user.account.role, user.account.org_id) {
+        (Role::ProvinceAdmin | Role::SystemAdmin, Some(_)) => {
             let province: Option<(i64,)> =
                 state.db.opt(q("SELECT id FROM orgs WHERE tenant_id = $1 AND kind = 'province' ORDER BY id LIMIT 1").bind(tenant)).await?;
             let (owner_org_id,) = province.ok_or_else(AppError::forbidden)?;
             Ok(Keeper { kind: "public", owner_org_id })
         }
-        ("authority_admin", Some(org)) => Ok(Keeper { kind: "professional", owner_org_id: org }),
+        (Role::AuthorityAdmin, Some(org)) => Ok(Keeper { kind: "professional", owner_org_id: org }),
         _ => Err(AppError::forbidden()),
     }
 }

@@ -2,22 +2,20 @@
 //! staff; each person uploads proof; the admin accepts it or returns it with a reason. Both sides see
 //! every assignee's state.
 
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+pub mod api;
+pub mod pages;
+
+use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::auth::CurrentUser;
-use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::Role;
 use crate::db::{Filters, q};
 use crate::error::{AppError, FieldErrors};
 use crate::paging::Search;
 use crate::state::AppState;
-use crate::web::{Page, done_redirect};
 use crate::{audit, messages, storage};
 
 pub const KINDS: &[(&str, &str)] = &[("training", "培训"), ("activity", "活动")];
@@ -81,7 +79,7 @@ const ITEM_SELECT: &str = "SELECT i.id, i.todo_id, i.person_id, p.name AS person
 /// The unit a to-do admin manages (unit admins only).
 async fn admin_unit(state: &AppState, user: &CurrentUser) -> Result<i64, AppError> {
     user.authorize(state, "todos", "manage").await?;
-    user.account.org_id.filter(|_| user.account.role == "unit_admin").ok_or_else(AppError::forbidden)
+    user.account.org_id.filter(|_| user.account.role == Role::UnitAdmin).ok_or_else(AppError::forbidden)
 }
 
 /// Assigns a to-do to people of the admin's unit; each gets a message. One transaction.
@@ -352,202 +350,9 @@ pub async fn proof(state: &AppState, user: &CurrentUser, id: i64, item_id: i64) 
         )
         .await?;
     let Some((person, unit, Some(blob))) = row else { return Err(AppError::not_found()) };
-    let allowed = user.account.person_id == Some(person) || (user.account.role == "unit_admin" && user.account.org_id == Some(unit));
+    let allowed = user.account.person_id == Some(person) || (user.account.role == Role::UnitAdmin && user.account.org_id == Some(unit));
     if !allowed {
         return Err(AppError::not_found());
     }
     storage::upload::download(state, tenant, blob).await
-}
-
-// ---- API ----
-
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/todos", params(ListQuery), tag = "todos",
-    responses((status = 200, description = "A unit admin's to-dos with counts, or a person's own items")))]
-pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
-    let (items, total) = list(&state, &user, &query).await?;
-    Ok(query.paging().json(items, total))
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/todos", request_body = NewTodo, tag = "todos",
-    responses((status = 201, description = "{id}"), (status = 422, description = "Invalid input; nothing stored")))]
-pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(input): Json<NewTodo>) -> Result<Response, AppError> {
-    let id = create(&state, &user, &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
-}
-
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/todos/{id}", tag = "todos", params(("id" = i64, Path)),
-    responses((status = 200, description = "{todo, items}"), (status = 404, description = "Not the caller's")))]
-pub async fn api_detail(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
-    Ok(Json(detail(&state, &user, id).await?))
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/todos/{id}/proof", tag = "todos", params(("id" = i64, Path)),
-    request_body(content_type = "multipart/form-data", description = "`file`"),
-    responses((status = 204, description = "Uploaded"), (status = 413, description = "Too large"), (status = 422, description = "Type not allowed")))]
-pub async fn api_upload(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    multipart: Multipart,
-) -> Result<StatusCode, AppError> {
-    let file = storage::upload::read_form_upload(multipart).await?;
-    upload(&state, &user, id, &file.filename, file.bytes).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/todos/{id}/review", request_body = ReviewInput, tag = "todos", params(("id" = i64, Path)),
-    responses((status = 200, description = "{reviewed}"), (status = 409, description = "An item has no upload or was already reviewed")))]
-pub async fn api_review(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Json(input): Json<ReviewInput>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({"reviewed": review(&state, &user, id, &input).await?})))
-}
-
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/todos/{id}/items/{item}/proof", tag = "todos", params(("id" = i64, Path), ("item" = i64, Path)),
-    responses((status = 200, description = "The proof file"), (status = 404, description = "Not the caller's")))]
-pub async fn download(State(state): State<AppState>, user: CurrentUser, Path((id, item)): Path<(i64, i64)>) -> Result<Response, AppError> {
-    proof(&state, &user, id, item).await
-}
-
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/todos", get(api_list).post(api_create))
-        .route("/todos/{id}", get(api_detail))
-        .route("/todos/{id}/proof", post(api_upload))
-        .route("/todos/{id}/review", post(api_review))
-        .route("/todos/{id}/items/{item}/proof", get(download))
-}
-
-// ---- pages ----
-
-pub fn page_routes() -> Router<AppState> {
-    Router::new()
-        .route("/todos", get(list_page).post(create_submit))
-        .route("/todos/{id}", get(detail_page))
-        .route("/todos/{id}/proof", post(upload_submit))
-        .route("/todos/{id}/review", post(review_submit))
-        .route("/todos/{id}/items/{item}/proof", get(download))
-}
-
-async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<Value, AppError> {
-    let (items, total) = list(state, user, query).await?;
-    let staff: Vec<Value> = if user.account.person_id.is_none() {
-        let rows: Vec<(i64, String)> = state
-            .db
-            .all(
-                q("SELECT id, name FROM people WHERE tenant_id = $1 AND unit_id = $2 ORDER BY name, id LIMIT 2000")
-                    .bind(user.tenant_code())
-                    .bind(user.account.org_id),
-            )
-            .await?;
-        rows.into_iter().map(|(id, name)| json!({"id": id, "name": name})).collect()
-    } else {
-        Vec::new()
-    };
-    Ok(json!({
-        "items": items, "staff": staff, "admin": user.account.person_id.is_none(),
-        "statuses": ITEM_STATUSES.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
-        "kinds": KINDS.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
-        "query": {"status": query.status, "q": query.q},
-        "pager": query.paging().pager(total),
-    }))
-}
-
-async fn list_page(State(state): State<AppState>, page: Page, Query(query): Query<ListQuery>) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    page.render("todos.html", list_data(&state, user, &query).await?)
-}
-
-#[derive(Debug, Deserialize)]
-struct TodoForm {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    due_on: Option<String>,
-    #[serde(default)]
-    person_ids: Vec<i64>,
-}
-
-async fn create_submit(State(state): State<AppState>, page: Page, CsrfForm(form): CsrfForm<TodoForm>) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    let input =
-        NewTodo { kind: form.kind, title: form.title, description: form.description, due_on: form.due_on, person_ids: form.person_ids };
-    match create(&state, user, &input).await {
-        Ok(id) => Ok(done_redirect(&page.tenant.base, &format!("/todos/{id}"), "saved", 1)),
-        Err(err) if err.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let mut data = list_data(&state, user, &ListQuery::default()).await?;
-            data["error"] = json!(err.message);
-            data["errors"] = json!(err.fields);
-            data["form"] = json!({"kind": input.kind, "title": input.title, "description": input.description, "due_on": input.due_on, "person_ids": input.person_ids});
-            page.render_status(err.status, "todos.html", data)
-        }
-        Err(err) => Err(err),
-    }
-}
-
-async fn detail_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    page.render("todo.html", detail(&state, user, id).await?)
-}
-
-async fn upload_submit(
-    State(state): State<AppState>,
-    page: Page,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    multipart: Multipart,
-) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    let result = match storage::upload::read_form_upload(multipart).await {
-        Ok(file) => {
-            csrf::verify(&headers, file.csrf.as_deref())?;
-            upload(&state, user, id, &file.filename, file.bytes).await
-        }
-        Err(err) => Err(err),
-    };
-    page_result(&state, &page, id, result.map(|_| 1), "uploaded").await
-}
-
-#[derive(Debug, Deserialize)]
-struct ReviewForm {
-    #[serde(default)]
-    item_ids: Vec<i64>,
-    #[serde(default)]
-    decision: String,
-    #[serde(default)]
-    reason: Option<String>,
-}
-
-async fn review_submit(
-    State(state): State<AppState>,
-    page: Page,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<ReviewForm>,
-) -> Result<Response, AppError> {
-    let user = page.require_user()?;
-    let input = ReviewInput { item_ids: form.item_ids, decision: form.decision, reason: form.reason };
-    let result = review(&state, user, id, &input).await;
-    page_result(&state, &page, id, result, "decided").await
-}
-
-/// After an action on the to-do page: back to it with a notice, or the page again with the error.
-async fn page_result(state: &AppState, page: &Page, id: i64, result: Result<usize, AppError>, done: &str) -> Result<Response, AppError> {
-    match result {
-        Ok(n) => Ok(done_redirect(&page.tenant.base, &format!("/todos/{id}"), done, n as i64)),
-        Err(err) if err.fixable_on_page() => {
-            let user = page.require_user()?;
-            let mut data = detail(state, user, id).await?;
-            data["error"] = json!(err.message);
-            data["errors"] = json!(err.fields);
-            page.render_status(err.status, "todo.html", data)
-        }
-        Err(err) => Err(err),
-    }
 }

@@ -1,0 +1,81 @@
+//! Browsing the org tree: one organisation with its children, ancestors and admins, for the API and the
+//! pages alike.
+
+use crate::auth::CurrentUser;
+use crate::db::Filters;
+use crate::error::AppError;
+use crate::paging::{Paging, Search};
+use crate::state::AppState;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::*;
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ChildrenQuery {
+    pub kind: Option<String>,
+    pub q: Option<String>,
+    pub status: Option<String>,
+    #[serde(default = "crate::paging::first_page")]
+    pub page: i64,
+}
+
+#[derive(Debug, serde::Serialize, sqlx::FromRow)]
+pub struct Child {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub level: String,
+    pub region_code: Option<String>,
+    pub status: String,
+    pub credit_code: Option<String>,
+}
+
+/// An org in the caller's subtree with one page of its direct children.
+pub async fn browse(state: &AppState, user: &CurrentUser, id: Option<i64>, query: &ChildrenQuery) -> Result<Value, AppError> {
+    user.authorize(state, "orgs", "read").await?;
+    let tenant = user.tenant_code();
+    let scope = scope(user)?;
+    let id = id.or(user.account.org_id).ok_or_else(AppError::not_found)?;
+    let org = get_in_scope(&state.db, tenant, &scope, id).await?;
+    let mut filters = Filters::tenant("tenant_id", tenant);
+    // Children in the regional tree and, for an authority, the units and institutions it supervises.
+    filters.and_same("(parent_id = ? OR supervisor_id = ?)", org.id);
+    if let Some(kind) = query.kind.as_deref().filter(|k| !k.is_empty()) {
+        filters.and("kind = ?", kind);
+    }
+    if let Some(status) = query.status.as_deref().filter(|k| !k.is_empty()) {
+        filters.and("status = ?", status);
+    }
+    if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        filters.contains(&["name"], text);
+    }
+    let total = state.db.scalar(filters.count("FROM orgs")).await?;
+    let children: Vec<Child> = state
+        .db
+        .all(filters.page("SELECT id, kind, name, level, region_code, status, credit_code FROM orgs", "kind, name, id", query.page, 20))
+        .await?;
+    let ancestors: Vec<(i64, String)> = {
+        let ids: Vec<i64> = org.path.split('/').filter_map(|s| s.parse().ok()).collect();
+        let mut out = Vec::new();
+        let own_root = user.account.org_path.clone().unwrap_or_default();
+        for ancestor in ids {
+            if let Some(a) = get(&state.db, tenant, ancestor).await?
+                && a.path.starts_with(&own_root)
+            {
+                out.push((a.id, a.name));
+            }
+        }
+        out
+    };
+    let admins = if user.can(state, "accounts", "manage").await {
+        admins::list(state, user, org.id, &Default::default()).await?.1
+    } else {
+        Vec::new()
+    };
+    Ok(json!({
+        "org": org, "kind_label": kind_label(&org.kind), "children": children, "total": total,
+        "pager": Paging::new(query.page, None).pager(total), "ancestors": ancestors, "admins": admins,
+        "is_own": Some(org.id) == user.account.org_id,
+    }))
+}
