@@ -51,5 +51,7 @@ registry! {
         crate::changes::PersonChanges,
         crate::changes::OrgChanges,
         crate::changes::ParentChanges,
+        crate::annual_reports::AnnualPlans,
+        crate::annual_reports::AnnualSummaries,
     ]
 }

@@ -3,6 +3,7 @@
 //! One module per domain word (see DESIGN.md): a handler reads "parse → authorize → domain → render".
 
 pub mod accounts;
+pub mod annual_reports;
 pub mod api;
 pub mod app;
 pub mod approvals;

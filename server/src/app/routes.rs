@@ -41,6 +41,7 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
         .merge(crate::changes::pages::routes())
         .merge(crate::accounts::pages::routes())
         .merge(crate::stats::pages::routes())
+        .merge(crate::annual_reports::pages::routes())
         .merge(crate::auth::oidc::routes());
     crate::web::shell(state, pages)
 }
@@ -63,6 +64,7 @@ pub fn api_routes(state: AppState) -> Router<AppState> {
             .merge(crate::changes::api::routes())
             .merge(crate::accounts::api::routes())
             .merge(crate::stats::api::routes())
+            .merge(crate::annual_reports::api::routes())
             .merge(crate::jobs::admin::api_routes())
             .merge(crate::people::admin::api_routes())
             .merge(crate::tenancy::admin::api_routes()),
@@ -168,6 +170,11 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::transfers::api::api_list,
         crate::transfers::api::api_get,
         crate::transfers::api::api_withdraw,
+        crate::annual_reports::api::api_file,
+        crate::annual_reports::api::api_list,
+        crate::annual_reports::api::api_get,
+        crate::annual_reports::api::api_document,
+        crate::annual_reports::api::api_withdraw,
         crate::changes::api::api_file,
         crate::changes::api::api_mine,
         crate::changes::api::api_withdraw,
@@ -261,6 +268,10 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::transfers::Transfer,
         crate::transfers::api::Started,
         crate::transfers::api::TransferPage,
+        crate::annual_reports::NewReport,
+        crate::annual_reports::Report,
+        crate::annual_reports::api::Filed,
+        crate::annual_reports::api::ReportPage,
         crate::changes::NewChange,
         crate::changes::ChangeRequest,
         crate::changes::FieldChange,

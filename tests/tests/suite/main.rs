@@ -4,6 +4,7 @@
 mod accounts;
 mod admin;
 mod admins;
+mod annual_reports;
 mod auth;
 mod browser;
 mod certificates;

@@ -1,0 +1,109 @@
+//! Institutions' yearly reports in the JSON API: file (multipart), list, one report, its document,
+//! withdraw. Decisions go through `POST /api/v1/approvals/decisions` with kinds `annual_plan` and
+//! `annual_summary`.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{NewReport, Report, ReportQuery};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::storage::upload::Upload;
+
+/// The answer to filing a report.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Filed {
+    pub id: i64,
+    /// `pending` (waiting for the route's approval), or `approved` where the route has no step
+    pub status: &'static str,
+}
+
+/// A page of reports.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReportPage {
+    pub items: Vec<Report>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// The report's fields and its `document` from a multipart form (the CSRF token too, for pages).
+pub async fn read_form(multipart: Multipart) -> Result<(NewReport, Option<Upload>, Option<String>), AppError> {
+    let form = crate::storage::upload::read_multipart_form(multipart, "document").await?;
+    let text = |key: &str| form.fields.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let input = NewReport {
+        kind: text("kind"),
+        year: text("year"),
+        title: text("title"),
+        content: text("content"),
+        classes: text("classes"),
+        trainees: text("trainees"),
+    };
+    Ok((input, form.file, form.csrf))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/annual-reports", tag = "annual_reports",
+    request_body(content = NewReport, content_type = "multipart/form-data", description = "The fields as text parts and the `document` file (PDF, Word, images)"),
+    params(("tenant" = String, Path, description = "Tenant code")),
+    responses((status = 201, body = Filed, description = "Filed; waiting for the route's approval"),
+              (status = 403, description = "Not an admin of an institution"),
+              (status = 409, description = "report_exists: this kind of report for the year is pending or approved"),
+              (status = 413, description = "The document is over the upload limit"),
+              (status = 422, description = "Field errors (kind, year, title, content, classes, trainees, document) or an unsupported file type")))]
+pub async fn api_file(State(state): State<AppState>, user: CurrentUser, multipart: Multipart) -> Result<Response, AppError> {
+    let (input, document, _) = read_form(multipart).await?;
+    let (id, status) = super::file(&state, &user, &input, document).await?;
+    Ok((StatusCode::CREATED, Json(Filed { id, status })).into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/annual-reports", tag = "annual_reports",
+    params(("tenant" = String, Path, description = "Tenant code"), ReportQuery),
+    responses((status = 200, body = ReportPage, description = "The caller's institution's reports, or those of the institutions in the caller's scope, newest first"),
+              (status = 422, description = "Unknown kind or status")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<ReportQuery>,
+) -> Result<Json<ReportPage>, AppError> {
+    let (items, total) = super::list(&state, &user, &query).await?;
+    let paging = query.paging();
+    Ok(Json(ReportPage { items, total, page: paging.page, per_page: paging.per_page }))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/annual-reports/{id}", tag = "annual_reports",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Report id")),
+    responses((status = 200, description = "{report, steps, trail}"), (status = 404, description = "Not a report of the caller's scope")))]
+pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let report = super::get(&state, &user, id).await?;
+    Ok(Json(super::detail_json(&state, user.tenant_code(), &report).await?))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/annual-reports/{id}/document", tag = "annual_reports",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Report id")),
+    responses((status = 200, description = "The report's document"), (status = 404, description = "Not a report of the caller's scope")))]
+pub async fn api_document(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    super::document(&state, &user, id).await
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/annual-reports/{id}/withdraw", tag = "annual_reports",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Report id")),
+    responses((status = 204, description = "Withdrawn"), (status = 403, description = "Not the filing institution"),
+              (status = 404, description = "Not a report of the caller's scope"), (status = 409, description = "already_decided")))]
+pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    super::withdraw(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/annual-reports", get(api_list).post(api_file))
+        .route("/annual-reports/{id}", get(api_get))
+        .route("/annual-reports/{id}/document", get(api_document))
+        .route("/annual-reports/{id}/withdraw", post(api_withdraw))
+}
