@@ -91,7 +91,12 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
             }
             _ => false,
         };
-        return page.render("home.html", json!({"platforms": platforms, "region_chart": region_chart}));
+        // Hubei's admin home "实时提示待办事项" (seed 004 §5): what waits in each queue.
+        let todo_counts = match &page.user {
+            Some(user) => crate::approvals::pending_counts(&state, user).await?,
+            None => Vec::new(),
+        };
+        return page.render("home.html", json!({"platforms": platforms, "region_chart": region_chart, "todo_counts": todo_counts}));
     }
     platform_page(&state, StatusCode::OK)
 }
@@ -134,6 +139,7 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::approvals::api_decide,
         crate::approvals::api_detail,
         crate::approvals::api_groups,
+        crate::approvals::api_todo_counts,
         crate::claims::api::api_activities,
         crate::claims::api::api_list,
         crate::claims::api::api_create,
@@ -257,6 +263,7 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::approvals::DecisionInput,
         crate::approvals::Approval,
         crate::approvals::Group,
+        crate::approvals::PendingCount,
         crate::claims::ClaimBody,
         crate::todos::NewTodo,
         crate::todos::ReviewInput,

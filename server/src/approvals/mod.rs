@@ -166,7 +166,13 @@ async fn queue(state: &AppState, user: &CurrentUser, kind: &str) -> Result<Filte
     user.authorize(state, kind.object(), "review").await?;
     let mut filters = Filters::tenant("p.tenant_id", user.tenant_code());
     filters.and("p.kind = ?", kind.code());
-    match kind.reviewers() {
+    reviewed_by(&mut filters, user, kind.reviewers())?;
+    Ok(filters)
+}
+
+/// Keeps the rows the caller reviews under `reviewers`; 403 for an account without an organisation.
+fn reviewed_by(filters: &mut Filters, user: &CurrentUser, reviewers: Reviewers) -> Result<(), AppError> {
+    match reviewers {
         Reviewers::Subtree => {
             filters.and_same("(o.path LIKE ? OR o.supervisor_path LIKE ?)", user.scope_pattern().ok_or_else(AppError::forbidden)?);
         }
@@ -174,7 +180,58 @@ async fn queue(state: &AppState, user: &CurrentUser, kind: &str) -> Result<Filte
             filters.and("p.approver_org_id = ?", user.account.org_id.ok_or_else(AppError::forbidden)?);
         }
     }
-    Ok(filters)
+    Ok(())
+}
+
+/// One queue the caller reviews and how many items wait in it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PendingCount {
+    /// The queue's kind (`?kind=` of the approval list)
+    pub kind: &'static str,
+    pub label: &'static str,
+    pub pending: i64,
+}
+
+/// How many items wait for the caller in each queue it may review, in tab order, zeros included: one
+/// grouped count per way of reviewing (the caller's own organisation's steps, its subtree's), on the
+/// queue's index, so every page view can afford it.
+pub async fn pending_counts(state: &AppState, user: &CurrentUser) -> Result<Vec<PendingCount>, AppError> {
+    let mut kinds = Vec::new();
+    for kind in registry().all() {
+        if user.is_admin() && user.can(state, kind.object(), "review").await {
+            kinds.push(kind);
+        }
+    }
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    for reviewers in [Reviewers::StepOrg, Reviewers::Subtree] {
+        // Registered codes only (static, lowercase words): safe to write into the statement.
+        let codes: Vec<String> = kinds.iter().filter(|k| k.reviewers() == reviewers).map(|k| format!("'{}'", k.code())).collect();
+        let mut filters = Filters::tenant("p.tenant_id", user.tenant_code());
+        if codes.is_empty() || reviewed_by(&mut filters, user, reviewers).is_err() {
+            continue;
+        }
+        filters.and_sql("p.status = 'pending'").and_sql(&format!("p.kind IN ({})", codes.join(", ")));
+        let rows: Vec<(String, i64)> = state
+            .db
+            .all(filters.grouped(
+                "SELECT p.kind, COUNT(*) FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_id AND o.id = p.approver_org_id",
+                "p.kind",
+                "p.kind",
+            ))
+            .await?;
+        counts.extend(rows);
+    }
+    Ok(kinds
+        .iter()
+        .map(|k| PendingCount { kind: k.code(), label: k.label(), pending: counts.get(k.code()).copied().unwrap_or(0) })
+        .collect())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/todo-counts", tag = "approvals",
+    params(("tenant" = String, Path, description = "Tenant code")),
+    responses((status = 200, description = "`{\"<kind>\": n, …}`: items waiting for the caller in each queue it reviews (none for staff)")))]
+pub async fn api_todo_counts(State(state): State<AppState>, user: CurrentUser) -> Result<Json<BTreeMap<&'static str, i64>>, AppError> {
+    Ok(Json(pending_counts(&state, &user).await?.into_iter().map(|c| (c.kind, c.pending)).collect()))
 }
 
 async fn filtered(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<Filters, AppError> {
@@ -483,6 +540,7 @@ pub fn api_routes() -> Router<AppState> {
         .route("/approvals/groups", get(api_groups))
         .route("/approvals/decisions", post(api_decide))
         .route("/approvals/{id}", get(api_detail))
+        .route("/me/todo-counts", get(api_todo_counts))
 }
 
 // ---- pages ----

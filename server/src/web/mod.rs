@@ -98,6 +98,7 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/claims", "学时申报", "claims", "apply"),
     ("/todos", "待办事项", "todos", "read"),
     ("/certificates", "我的证书", "certificates", "apply"),
+    ("/verify", "培训记录查询", "certificates", "apply"),
     ("/certificates/manage", "证书打印", "certificates", "print"),
     ("/exemptions", "免训申请", "exemptions", "file"),
     ("/approvals?kind=exemption", "免训审核", "exemptions", "review"),

@@ -65,6 +65,15 @@ async fn a_yearly_plan_is_filed_and_approved(s: TestServer) {
     let items = queue(&authority, &s, "hunan", "annual_plan").await;
     assert_eq!(items.len(), 1, "{items:?}");
     assert!(queue(&authority, &s, "hunan", "annual_summary").await.is_empty());
+    // The reviewer's to-do counts (API and home page) say what waits in each of its queues.
+    let (status, counts) = get(&authority, &s, "hunan", "/me/todo-counts").await;
+    assert_eq!(status, 200, "{counts}");
+    assert_eq!((counts["annual_plan"].as_i64(), counts["annual_summary"].as_i64()), (Some(1), Some(0)), "{counts}");
+    assert_eq!(counts["claim"], 0, "every queue the reviewer has, zeros too: {counts}");
+    let home = authority.get(s.url("hunan", "/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("data-kind=\"annual_plan\"><h3>机构年度计划</h3><p><strong>1</strong>"), "{home}");
+    let (_, counts) = get(&institution, &s, "hunan", "/me/todo-counts").await;
+    assert_eq!(counts, serde_json::json!({}), "an institution reviews no queue");
     let approval = items[0]["id"].as_i64().unwrap();
     let (status, detail) = get(&authority, &s, "hunan", &format!("/approvals/{approval}")).await;
     assert_eq!(status, 200, "{detail}");
@@ -80,6 +89,8 @@ async fn a_yearly_plan_is_filed_and_approved(s: TestServer) {
 
     let (status, body) = decide(&authority, &s, "hunan", &[approval], "approve", None).await;
     assert_eq!(status, 200, "{body}");
+    let (_, counts) = get(&authority, &s, "hunan", "/me/todo-counts").await;
+    assert_eq!(counts["annual_plan"], 0, "{counts}");
     let (_, mine) = get(&institution, &s, "hunan", &format!("/annual-reports/{id}")).await;
     assert_eq!(mine["report"]["status"], "approved", "{mine}");
     assert_eq!(mine["report"]["status_label"], "已通过");
@@ -103,6 +114,8 @@ async fn a_rejected_or_withdrawn_summary_is_filed_again(s: TestServer) {
     let first = body["id"].as_i64().unwrap();
     let items = queue(&bureau, &s, "henan", "annual_summary").await;
     assert_eq!(items.len(), 1, "{items:?}");
+    let (_, counts) = get(&bureau, &s, "henan", "/me/todo-counts").await;
+    assert_eq!(counts["annual_summary"], 1, "{counts}");
     let (status, body) = decide(&bureau, &s, "henan", &[items[0]["id"].as_i64().unwrap()], "reject", Some("缺少培训人次统计")).await;
     assert_eq!(status, 200, "{body}");
     let (_, messages) = get(&institution, &s, "henan", "/messages").await;
