@@ -16,6 +16,7 @@ use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind
 use crate::auth::CurrentUser;
 use crate::db::{Filters, Tx, q};
 use crate::error::{AppError, FieldErrors, ResultExt};
+use crate::orgs::{OrgKind, OrgStatus};
 use crate::paging::Search;
 use crate::rules::model::RequestKind as RouteKind;
 use crate::state::AppState;
@@ -179,10 +180,10 @@ async fn own_institution(state: &AppState, user: &CurrentUser) -> Result<crate::
     user.authorize(state, OBJECT, "file").await?;
     let org_id = user.account.org_id.ok_or_else(AppError::forbidden)?;
     let org = crate::orgs::get(&state.db, user.tenant_code(), org_id).await?.ok_or_else(AppError::forbidden)?;
-    if org.kind != "institution" {
+    if org.kind != OrgKind::Institution {
         return Err(AppError::forbidden());
     }
-    if org.status != "active" {
+    if org.status != OrgStatus::Active {
         return Err(AppError::conflict("org_not_active", "本机构尚未通过审核或已停用"));
     }
     Ok(org)

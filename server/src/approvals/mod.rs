@@ -10,8 +10,8 @@ mod route;
 
 pub use kind::{Decided, Registered, Registry, RequestKind, Reviewers, Trail, install, registry, settle_subject_tx, trail_json};
 pub use route::{
-    NewApproval, RouteOrg, Seat, StepView, Steps, close_open_steps_tx, hold_pending_tx, on_route, open_route_tx, open_tx, org_level,
-    resolve_step, role_code, route_asks_choice, route_for, route_json, seat, steps, withdraw_undecided_tx,
+    NewApproval, RouteOrg, Seat, StepView, Steps, close_open_steps_tx, hold_pending_tx, latest_round, on_route, open_route_tx, open_tx,
+    org_level, resolve_step, role_code, route_asks_choice, route_for, route_json, seat, steps, withdraw_undecided_tx,
 };
 
 use std::collections::BTreeMap;

@@ -57,6 +57,14 @@ pub struct NewApproval<'a> {
     pub waiting: bool,
 }
 
+/// The number of a subject's latest round (0 before its first): a resubmission opens the next.
+pub fn latest_round(tenant: &str, subject_type: &str, subject_id: i64) -> crate::db::Query {
+    q("SELECT COALESCE(MAX(round), 0) FROM approvals WHERE tenant_id = $1 AND subject_type = $2 AND subject_id = $3")
+        .bind(tenant)
+        .bind(subject_type)
+        .bind(subject_id)
+}
+
 /// Opens one queue row of kind `K`. Only a registered kind's rows can be decided: `K` must be one of
 /// the kinds in `crate::kinds::requests`, the only list that implements `Registered`.
 pub async fn open_tx<K: Registered>(tx: &mut Tx, tenant: &str, a: NewApproval<'_>) -> Result<i64, sqlx::Error> {

@@ -26,6 +26,7 @@ use crate::auth::CurrentUser;
 use crate::db::{Db, Tx, q};
 use crate::error::{AppError, FieldErrors, ResultExt};
 use crate::orgs::Org;
+use crate::orgs::{OrgKind, OrgStatus};
 use crate::paging::Paging;
 use crate::rules::model::RequestKind as RouteKind;
 use crate::state::AppState;
@@ -224,7 +225,7 @@ async fn code_name(db: &Db, tenant: &str, kind: &str, code: &str) -> Result<Opti
 /// The name of an active industry authority of the tenant, by its id as text.
 async fn authority_name(db: &Db, tenant: &str, id: &str) -> Result<Option<String>, AppError> {
     let Ok(id) = id.parse::<i64>() else { return Ok(None) };
-    Ok(crate::orgs::get(db, tenant, id).await?.filter(|o| o.kind == "authority" && o.status == "active").map(|o| o.name))
+    Ok(crate::orgs::get(db, tenant, id).await?.filter(|o| o.kind == OrgKind::Authority && o.status == OrgStatus::Active).map(|o| o.name))
 }
 
 /// The text a field's value reads as: the name of a coded value or an organisation, the value itself
@@ -512,7 +513,7 @@ pub async fn file_org(
         if input.fields.len() > 1 || scan.is_some() {
             return Err(crate::error::field_error("supervisor_id", "更换上级部门须单独申请，不能与其他信息一起变更"));
         }
-        if org.kind != "unit" && org.kind != "institution" {
+        if org.kind != OrgKind::Unit && org.kind != OrgKind::Institution {
             return Err(crate::error::field_error("supervisor_id", "只有用人单位和施教机构可以更换上级主管部门"));
         }
         let old = BTreeMap::from([("supervisor_id", org.supervisor_id.map(|id| id.to_string()))]);

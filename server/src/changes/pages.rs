@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use super::{NewChange, Subject};
 use crate::auth::csrf::CsrfForm;
 use crate::error::AppError;
+use crate::orgs::OrgKind;
 use crate::paging::Paging;
 use crate::state::AppState;
 use crate::storage::upload::Upload;
@@ -68,7 +69,7 @@ async fn render(
         Subject::Org | Subject::Parent => {
             let org_id = user.account.org_id.ok_or_else(AppError::forbidden)?;
             let (org, items, total) = super::of_org(state, user, org_id, Paging::new(1, Some(50))).await?;
-            if matches!(org.kind.as_str(), "unit" | "institution") {
+            if matches!(org.kind, OrgKind::Unit | OrgKind::Institution) {
                 parent = json!({"current": org.supervisor_id, "authorities": super::authorities(&state.db, tenant).await?,
                                 "pending": items.iter().find(|c| c.status == "pending" && c.subject == "parent")});
             }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{Org, get_in_scope};
+use super::{OrgKind, OrgStatus};
 use crate::audit;
 use crate::auth::Role;
 use crate::auth::csrf::CsrfForm;
@@ -128,7 +129,7 @@ fn scope(user: &CurrentUser) -> Result<String, AppError> {
 /// The admin role an organisation's admins get: the role of the login type named like its kind
 /// (departments and platforms have no admins).
 fn admin_role(org: &Org) -> Result<Role, AppError> {
-    Role::for_user_type(&org.kind)
+    Role::for_user_type(org.kind.as_str())
         .filter(|role| !matches!(role, Role::Staff | Role::SystemAdmin))
         .ok_or_else(|| AppError::bad_request("bad_org", "该机构不能设置管理员"))
 }
@@ -270,10 +271,10 @@ pub async fn add_admin(state: &AppState, user: &CurrentUser, org_id: i64, input:
     let tenant = user.tenant_code();
     let role = match input.role.as_deref().unwrap_or("") {
         "" => admin_role(&org)?,
-        "system_admin" if org.kind == "province" && may_add_system_admins(user) => Role::SystemAdmin,
+        "system_admin" if org.kind == OrgKind::Province && may_add_system_admins(user) => Role::SystemAdmin,
         _ => return Err(field_error("role", "只有系统管理员可以在省人社厅新增系统管理员")),
     };
-    if org.status != "active" {
+    if org.status != OrgStatus::Active {
         return Err(AppError::conflict("org_not_active", "该机构尚未通过审核或已停用"));
     }
     let who = newcomer(state, tenant, &org, input).await?;
@@ -592,9 +593,9 @@ async fn render_admins(
         "admins.html",
         json!({
             "org": org, "admins": admins, "total": total, "pager": paging.pager(total), "query": {"status": query.status, "q": query.q},
-            "can_manage": can_manage && org.status == "active", "staff": staff, "back": back, "href": href, "error": error,
+            "can_manage": can_manage && org.status == OrgStatus::Active, "staff": staff, "back": back, "href": href, "error": error,
             "me": user.account.id, "is_own": Some(org.id) == user.account.org_id,
-            "system_role": org.kind == "province" && may_add_system_admins(user), "me_system": may_add_system_admins(user),
+            "system_role": org.kind == OrgKind::Province && may_add_system_admins(user), "me_system": may_add_system_admins(user),
         }),
     )
 }

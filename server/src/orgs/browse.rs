@@ -74,7 +74,7 @@ pub async fn browse(state: &AppState, user: &CurrentUser, id: Option<i64>, query
         Vec::new()
     };
     Ok(json!({
-        "org": org, "kind_label": kind_label(&org.kind), "children": children, "total": total,
+        "org": org, "kind_label": org.kind.label(), "children": children, "total": total,
         "pager": Paging::new(query.page, None).pager(total), "ancestors": ancestors, "admins": admins,
         "is_own": Some(org.id) == user.account.org_id,
     }))

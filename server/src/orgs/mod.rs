@@ -18,18 +18,31 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-pub const KINDS: &[(&str, &str)] = &[
-    ("province", "省人社厅"),
-    ("hr", "人社局"),
-    ("authority", "行业主管部门"),
-    ("unit", "用人单位"),
-    ("department", "内设部门"),
-    ("institution", "施教机构"),
-    ("platform", "网络培训机构"),
-];
+crate::codes::code_enum! {
+    /// What an organisation is in the tree.
+    pub enum OrgKind {
+        Province = ("province", "省人社厅"),
+        Hr = ("hr", "人社局"),
+        Authority = ("authority", "行业主管部门"),
+        Unit = ("unit", "用人单位"),
+        Department = ("department", "内设部门"),
+        Institution = ("institution", "施教机构"),
+        Platform = ("platform", "网络培训机构"),
+    }
+}
 
+crate::codes::code_enum! {
+    /// Where an organisation's registration stands.
+    pub enum OrgStatus {
+        Active = ("active", "正常"),
+        Pending = ("pending", "待审核"),
+        Rejected = ("rejected", "未通过"),
+    }
+}
+
+/// What pages call a kind given as its code ("机构" for an unknown one).
 pub fn kind_label(kind: &str) -> &'static str {
-    KINDS.iter().find(|(k, _)| *k == kind).map_or("机构", |(_, l)| l)
+    OrgKind::parse(kind).map_or("机构", OrgKind::label)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -57,7 +70,7 @@ pub struct NewOrg {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Org {
     pub id: i64,
-    pub kind: String,
+    pub kind: OrgKind,
     pub name: String,
     pub credit_code: Option<String>,
     pub parent_id: Option<i64>,
@@ -74,7 +87,7 @@ pub struct Org {
     pub contact_phone: Option<String>,
     pub address: Option<String>,
     pub licence_blob_id: Option<i64>,
-    pub status: String,
+    pub status: OrgStatus,
     pub created_at: DateTime<Utc>,
 }
 
@@ -230,7 +243,7 @@ pub async fn search(db: &Db, tenant: &str, query: &SearchQuery) -> Result<(Vec<O
     let mut filters = Filters::tenant("o.tenant_id", tenant);
     filters.and_sql("o.status = 'active'");
     if let Some(kind) = query.kind.as_deref().filter(|k| !k.is_empty()) {
-        if !KINDS.iter().any(|(k, _)| *k == kind) {
+        if OrgKind::parse(kind).is_none() {
             return Err(AppError::bad_request("bad_kind", "机构类型无效"));
         }
         filters.and("o.kind = ?", kind);
@@ -271,7 +284,7 @@ pub async fn add_department(state: &AppState, user: &CurrentUser, org_id: i64, i
     user.authorize(state, "orgs", "manage").await?;
     let tenant = user.tenant_code();
     let parent: Org = get_in_scope(&state.db, tenant, &scope(user)?, org_id).await?;
-    if !matches!(parent.kind.as_str(), "unit" | "authority" | "hr" | "province" | "institution") {
+    if !matches!(parent.kind, OrgKind::Unit | OrgKind::Authority | OrgKind::Hr | OrgKind::Province | OrgKind::Institution) {
         return Err(AppError::bad_request("bad_parent", "内设部门只能添加在单位或部门机构下"));
     }
     let mut errors = FieldErrors::default();
@@ -332,7 +345,7 @@ async fn sibling_named(state: &AppState, tenant: &str, parent: i64, name: &str, 
 async fn managed_department(state: &AppState, user: &CurrentUser, id: i64) -> Result<Org, AppError> {
     user.authorize(state, "orgs", "manage").await?;
     let org = get_in_scope(&state.db, user.tenant_code(), &scope(user)?, id).await?;
-    if org.kind != "department" {
+    if org.kind != OrgKind::Department {
         return Err(AppError::not_found());
     }
     Ok(org)

@@ -108,7 +108,7 @@ async fn department_submit(
 }
 
 fn kinds_json() -> Value {
-    json!(super::KINDS.iter().map(|(k, l)| json!({"code": k, "label": l})).collect::<Vec<_>>())
+    json!(super::OrgKind::ALL.iter().map(|k| json!({"code": k, "label": k.label()})).collect::<Vec<_>>())
 }
 
 const ORG_FORM_LISTS: &[&str] = &["region", "unit_nature", "affiliation", "industry"];

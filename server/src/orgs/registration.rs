@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{NewOrg, Org, bureau_of_region, get};
+use super::{OrgKind, OrgStatus};
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, Reviewers};
 use crate::auth::{self, NewAccount, password};
 use crate::db::{Tx, q};
@@ -134,7 +135,7 @@ pub async fn register_org(
         required(&mut errors, "address", &input.address, "单位地址", 200);
     } else {
         existing = match input.org_id {
-            Some(id) => get(db, code, id).await?.filter(|o| o.kind == "hr" && o.status == "active"),
+            Some(id) => get(db, code, id).await?.filter(|o| o.kind == OrgKind::Hr && o.status == OrgStatus::Active),
             None => None,
         };
         if existing.is_none() {
@@ -143,7 +144,7 @@ pub async fn register_org(
     }
     let supervisor = match (input.supervisor_id, input.kind.as_str()) {
         (Some(id), "unit" | "institution") => {
-            let s = get(db, code, id).await?.filter(|o| o.kind == "authority" && o.status == "active");
+            let s = get(db, code, id).await?.filter(|o| o.kind == OrgKind::Authority && o.status == OrgStatus::Active);
             if s.is_none() {
                 errors.add("supervisor_id", "主管部门无效");
             }
@@ -362,13 +363,7 @@ async fn write(
     // A resubmission opens the next round of the same subject's approval.
     let round = if resubmission.is_some() {
         summary.push_str("（重新提交）");
-        tx.scalar(
-            q("SELECT COALESCE(MAX(round), 0) + 1 FROM approvals WHERE tenant_id = $1 AND subject_type = $2 AND subject_id = $3")
-                .bind(code)
-                .bind(subject_type)
-                .bind(subject_id),
-        )
-        .await?
+        tx.scalar(approvals::latest_round(code, subject_type, subject_id)).await? + 1
     } else {
         NewApproval::default().round
     };

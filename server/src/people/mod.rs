@@ -11,6 +11,7 @@ use crate::error::{AppError, FieldErrors, ResultExt, field_error};
 use crate::ids;
 use crate::orgs::registration::Registrations;
 use crate::orgs::{self, Org};
+use crate::orgs::{OrgKind, OrgStatus};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use chrono::{Datelike, NaiveDate, Utc};
@@ -258,7 +259,7 @@ pub async fn register_staff(state: &AppState, tenant: &TenantCtx, input: &StaffR
         errors.add("password", msg);
     }
     let unit = match input.unit_id {
-        Some(id) => orgs::get(db, code, id).await?.filter(|o| o.kind == "unit" && o.status == "active"),
+        Some(id) => orgs::get(db, code, id).await?.filter(|o| o.kind == OrgKind::Unit && o.status == OrgStatus::Active),
         None => None,
     };
     if unit.is_none() {
@@ -363,13 +364,7 @@ async fn resubmit_staff(
         return Err(AppError::conflict("already_resubmitted", "该注册已重新提交，请等待审核"));
     }
     if let Some(approver) = &approver {
-        let round = tx
-            .scalar(
-                q("SELECT COALESCE(MAX(round), 0) + 1 FROM approvals WHERE tenant_id = $1 AND subject_type = 'account' AND subject_id = $2")
-                    .bind(code)
-                    .bind(account_id),
-            )
-            .await?;
+        let round = tx.scalar(approvals::latest_round(code, "account", account_id)).await? + 1;
         approvals::open_tx::<Registrations>(
             &mut tx,
             code,

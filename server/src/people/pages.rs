@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::orgs::{OrgKind, OrgStatus};
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -39,7 +40,7 @@ pub struct RegisterQuery {
 async fn register_page(State(state): State<AppState>, page: Page, Query(query): Query<RegisterQuery>) -> Result<Response, AppError> {
     let code = page.tenant.code().to_owned();
     let unit = match query.unit_id {
-        Some(id) => orgs::get(&state.db, &code, id).await?.filter(|o| o.kind == "unit" && o.status == "active"),
+        Some(id) => orgs::get(&state.db, &code, id).await?.filter(|o| o.kind == OrgKind::Unit && o.status == OrgStatus::Active),
         None => None,
     };
     match unit {
@@ -101,7 +102,9 @@ async fn register_submit(
         ),
         Err(err) if err.code == "invalid" => {
             let unit = match form.unit_id {
-                Some(id) => orgs::get(&state.db, page.tenant.code(), id).await?.filter(|o| o.kind == "unit" && o.status == "active"),
+                Some(id) => {
+                    orgs::get(&state.db, page.tenant.code(), id).await?.filter(|o| o.kind == OrgKind::Unit && o.status == OrgStatus::Active)
+                }
                 None => None,
             };
             match unit {

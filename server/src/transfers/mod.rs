@@ -20,6 +20,7 @@ use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind
 use crate::auth::CurrentUser;
 use crate::db::{Filters, Tx, q};
 use crate::error::{AppError, FieldErrors, ResultExt};
+use crate::orgs::{OrgKind, OrgStatus};
 use crate::paging::{Paging, Search};
 use crate::rules::model::RequestKind as RouteKind;
 use crate::state::AppState;
@@ -123,7 +124,8 @@ pub async fn start(state: &AppState, user: &CurrentUser, input: &NewTransfer) ->
     if effective_on.is_none() {
         errors.add("effective_on", "请填写有效的调转日期（年-月-日，不晚于一年以后）");
     }
-    let to = crate::orgs::get(&state.db, tenant, input.to_unit_id).await?.filter(|o| o.kind == "unit" && o.status == "active");
+    let to =
+        crate::orgs::get(&state.db, tenant, input.to_unit_id).await?.filter(|o| o.kind == OrgKind::Unit && o.status == OrgStatus::Active);
     match &to {
         None => errors.add("to_unit_id", "找不到调入单位：须为本省已审核通过的用人单位"),
         Some(to) if to.id == from_unit_id => errors.add("to_unit_id", "调入单位与人员当前所在单位相同"),
@@ -327,16 +329,9 @@ pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> Result<(Trans
     Ok((transfer, sides))
 }
 
-/// The round of a transfer's route (one unless the engine ever opens another).
-fn latest_round(tenant: &str, id: i64) -> crate::db::Query {
-    q("SELECT COALESCE(MAX(round), 1) FROM approvals WHERE tenant_id = $1 AND subject_type = 'transfer' AND subject_id = $2")
-        .bind(tenant)
-        .bind(id)
-}
-
 /// The transfer with its route and trail, as its page and the approver show it.
 pub async fn detail_json(state: &AppState, tenant: &str, transfer: &Transfer) -> Result<Value, AppError> {
-    let round = state.db.scalar(latest_round(tenant, transfer.id)).await?;
+    let round = state.db.scalar(approvals::latest_round(tenant, "transfer", transfer.id)).await?.max(1);
     let steps = approvals::steps(&state.db, tenant, "transfer", transfer.id, round).await?;
     let trail = approvals::trail_json(
         &state.db,
@@ -364,7 +359,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<(
     }
     let tenant = user.tenant_code();
     let mut tx = state.db.begin().await?;
-    let round = tx.scalar(latest_round(tenant, id)).await?;
+    let round = tx.scalar(approvals::latest_round(tenant, "transfer", id)).await?.max(1);
     if !approvals::withdraw_undecided_tx(&mut tx, tenant, "transfer", id, round, user.account.id).await? {
         return Err(AppError::conflict("already_decided", "接收方已开始审核，不能撤回"));
     }

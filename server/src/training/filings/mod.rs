@@ -21,6 +21,7 @@ use crate::auth::CurrentUser;
 use crate::config::Config;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
+use crate::orgs::OrgKind;
 use crate::paging::Search;
 use crate::rules::model::{RequestKind as RouteKind, Subject};
 use crate::state::AppState;
@@ -288,7 +289,7 @@ async fn filing_org(state: &AppState, user: &CurrentUser) -> Result<orgs::Org, A
     user.authorize(state, "filings", "file").await?;
     let org_id = user.account.org_id.ok_or_else(AppError::forbidden)?;
     let org = orgs::get(&state.db, user.tenant_code(), org_id).await?.ok_or_else(AppError::forbidden)?;
-    if matches!(org.kind.as_str(), "unit" | "authority") { Ok(org) } else { Err(AppError::forbidden()) }
+    if matches!(org.kind, OrgKind::Unit | OrgKind::Authority) { Ok(org) } else { Err(AppError::forbidden()) }
 }
 
 /// Asks the tenant's rules plugin where the filing goes. Its answers such as "choose the deciding

@@ -18,6 +18,7 @@ use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
+use crate::orgs::OrgKind;
 use crate::orgs::{self, Org};
 use crate::paging::Search;
 use crate::rules::model::{RequestKind as RouteKind, Subject as RuleSubject};
@@ -330,7 +331,7 @@ async fn institution(state: &AppState, user: &CurrentUser) -> Result<Org, AppErr
         Some(id) => orgs::get(&state.db, user.tenant_code(), id).await?,
         None => None,
     };
-    org.filter(|o| o.kind == "institution").ok_or_else(AppError::forbidden)
+    org.filter(|o| o.kind == OrgKind::Institution).ok_or_else(AppError::forbidden)
 }
 
 /// The plugin's route for a checked plan (its field errors, such as a missing `choice`, are 422).
