@@ -25,6 +25,7 @@ pub mod routes;
 pub async fn build_state(config: crate::config::Config) -> anyhow::Result<AppState> {
     crate::jobs::install(crate::kinds::jobs);
     crate::approvals::install(crate::kinds::requests);
+    crate::web::install_header_counts(routes::header_counts);
     crate::observability::recorder();
     std::fs::create_dir_all(&config.data_dir)?;
     let db = crate::db::Db::connect(&config.database_url()).await?;

@@ -39,6 +39,12 @@ pub async fn send_tx(tx: &mut Tx, tenant: &str, account_id: i64, title: &str, bo
     Ok(())
 }
 
+/// How many of an account's messages are unread.
+pub async fn unread_count(db: &crate::db::Db, tenant: &str, account_id: i64) -> Result<i64, sqlx::Error> {
+    db.scalar(q("SELECT COUNT(*) FROM messages WHERE tenant_id = $1 AND account_id = $2 AND read_at IS NULL").bind(tenant).bind(account_id))
+        .await
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     #[serde(default = "crate::paging::first_page")]

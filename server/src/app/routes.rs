@@ -71,6 +71,19 @@ pub fn api_routes(state: AppState) -> Router<AppState> {
     )
 }
 
+/// The header's counts for a signed-in user: unread messages and, for reviewers, the items waiting in
+/// all their queues (installed into the page shell at start-up).
+pub fn header_counts<'a>(
+    state: &'a AppState,
+    user: &'a crate::auth::CurrentUser,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<serde_json::Value, AppError>> + Send + 'a>> {
+    Box::pin(async move {
+        let unread = crate::messages::unread_count(&state.db, user.tenant_code(), user.account.id).await?;
+        let waiting: i64 = crate::approvals::pending_counts(state, user).await?.iter().map(|c| c.pending).sum();
+        Ok(json!({"unread": unread, "waiting": waiting}))
+    })
+}
+
 /// A tenant's home page, or without a tenant the platform's own front page linking every portal.
 async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Response, AppError> {
     if let Some(page) = page {

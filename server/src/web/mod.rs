@@ -19,6 +19,20 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// What the page header counts for a signed-in user (unread messages, items waiting for review), as a
+/// JSON object for `base.html`. The layer that knows the domains installs it at start-up, so the shell
+/// names none of them.
+pub type HeaderCounts = for<'a> fn(&'a AppState, &'a CurrentUser) -> BoxFuture<'a, Result<Value, AppError>>;
+
+static HEADER_COUNTS: std::sync::OnceLock<HeaderCounts> = std::sync::OnceLock::new();
+
+/// Installs the header's counts (start-up; a later call keeps the first).
+pub fn install_header_counts(counts: HeaderCounts) {
+    HEADER_COUNTS.get_or_init(|| counts);
+}
+
 /// What a page handler needs to render: the tenant, the user (if any), the CSRF token and the menu.
 pub struct Page {
     pub state: AppState,
@@ -29,6 +43,8 @@ pub struct Page {
     /// A fixed notice code from a redirect after a successful action (`?done=decided&count=3`); codes,
     /// not text, so that a crafted link cannot put words on the page.
     done: Option<(String, i64)>,
+    /// The header's counts for a signed-in user ([`install_header_counts`]).
+    counts: Value,
 }
 
 /// Reads an optional number where "" means "any" or "none": a form's text, or a JSON number.
@@ -173,7 +189,11 @@ impl FromRequestParts<AppState> for Page {
         }
         let done =
             axum::extract::Query::<DoneQuery>::try_from_uri(&parts.uri).ok().and_then(|q| q.0.done.map(|d| (d, q.0.count.unwrap_or(0))));
-        Ok(Page { state: state.clone(), tenant, user, csrf, nav, done })
+        let counts = match (&user, HEADER_COUNTS.get()) {
+            (Some(user), Some(counts)) => counts(state, user).await?,
+            _ => Value::Null,
+        };
+        Ok(Page { state: state.clone(), tenant, user, csrf, nav, done, counts })
     }
 }
 
@@ -192,6 +212,7 @@ impl Page {
             map.insert("base".into(), json!(self.tenant.base));
             map.insert("csrf".into(), json!(self.csrf.0));
             map.insert("nav".into(), json!(self.nav));
+            map.insert("counts".into(), self.counts.clone());
             if let Some((code, n)) = &self.done
                 && let Some((_, text)) = NOTICES.iter().find(|(c, _)| c == code)
             {

@@ -72,6 +72,9 @@ async fn a_yearly_plan_is_filed_and_approved(s: TestServer) {
     assert_eq!(counts["claim"], 0, "every queue the reviewer has, zeros too: {counts}");
     let home = authority.get(s.url("hunan", "/")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("data-kind=\"annual_plan\"><h3>机构年度计划</h3><p><strong>1</strong>"), "{home}");
+    // Every page's header counts what waits in all the reviewer's queues.
+    let page = authority.get(s.url("hunan", "/annual-reports")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("data-count=\"waiting\">待审核 <span class=\"badge unmet\">1</span>"), "{page}");
     let (_, counts) = get(&institution, &s, "hunan", "/me/todo-counts").await;
     assert_eq!(counts, serde_json::json!({}), "an institution reviews no queue");
     let approval = items[0]["id"].as_i64().unwrap();
@@ -94,6 +97,9 @@ async fn a_yearly_plan_is_filed_and_approved(s: TestServer) {
     let (_, mine) = get(&institution, &s, "hunan", &format!("/annual-reports/{id}")).await;
     assert_eq!(mine["report"]["status"], "approved", "{mine}");
     assert_eq!(mine["report"]["status_label"], "已通过");
+    let header = institution.get(s.url("hunan", "/annual-reports")).send().await.unwrap().text().await.unwrap();
+    assert!(header.contains("data-count=\"unread\">站内消息 <span class=\"badge unmet\">1</span>"), "{header}");
+    assert!(!header.contains("data-count=\"waiting\""), "the institution reviews nothing: {header}");
     let (_, messages) = get(&institution, &s, "hunan", "/messages").await;
     assert!(messages.to_string().contains("年度报送已通过审核"), "{messages}");
     // An approved plan cannot be withdrawn; the page shows it with its trail.
