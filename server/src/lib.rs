@@ -40,3 +40,4 @@ pub mod todos;
 pub mod training;
 pub mod transfers;
 pub mod web;
+pub mod work_materials;

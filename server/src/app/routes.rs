@@ -42,6 +42,7 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
         .merge(crate::accounts::pages::routes())
         .merge(crate::stats::pages::routes())
         .merge(crate::annual_reports::pages::routes())
+        .merge(crate::work_materials::pages::routes())
         .merge(crate::auth::oidc::routes());
     crate::web::shell(state, pages)
 }
@@ -65,6 +66,7 @@ pub fn api_routes(state: AppState) -> Router<AppState> {
             .merge(crate::accounts::api::routes())
             .merge(crate::stats::api::routes())
             .merge(crate::annual_reports::api::routes())
+            .merge(crate::work_materials::api::routes())
             .merge(crate::jobs::admin::api_routes())
             .merge(crate::people::admin::api_routes())
             .merge(crate::tenancy::admin::api_routes()),
@@ -194,6 +196,11 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::annual_reports::api::api_get,
         crate::annual_reports::api::api_document,
         crate::annual_reports::api::api_withdraw,
+        crate::work_materials::api::api_file,
+        crate::work_materials::api::api_list,
+        crate::work_materials::api::api_update,
+        crate::work_materials::api::api_delete,
+        crate::work_materials::api::api_download,
         crate::changes::api::api_file,
         crate::changes::api::api_mine,
         crate::changes::api::api_withdraw,
@@ -292,6 +299,9 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::annual_reports::Report,
         crate::annual_reports::api::Filed,
         crate::annual_reports::api::ReportPage,
+        crate::work_materials::MaterialInput,
+        crate::work_materials::Material,
+        crate::work_materials::api::MaterialPage,
         crate::changes::NewChange,
         crate::changes::ChangeRequest,
         crate::changes::FieldChange,

@@ -39,6 +39,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("approval_annual_report.html", include_str!("../../templates/approval_annual_report.html")),
     ("annual_reports.html", include_str!("../../templates/annual_reports.html")),
     ("annual_report.html", include_str!("../../templates/annual_report.html")),
+    ("materials.html", include_str!("../../templates/materials.html")),
     ("claims.html", include_str!("../../templates/claims.html")),
     ("claim.html", include_str!("../../templates/claim.html")),
     ("claim_form.html", include_str!("../../templates/claim_form.html")),

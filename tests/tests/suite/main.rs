@@ -29,3 +29,4 @@ mod stats;
 mod storage;
 mod todos;
 mod transfers;
+mod work_materials;

@@ -1,0 +1,85 @@
+//! Yearly work materials in the JSON API: file (multipart), list, update, delete, download.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::json;
+
+use super::{Material, MaterialInput, MaterialQuery};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// A page of materials.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MaterialPage {
+    pub items: Vec<Material>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/work-materials", tag = "work_materials",
+    request_body(content = MaterialInput, content_type = "multipart/form-data", description = "`year`, `category`, `title` as text parts and the `file`"),
+    params(("tenant" = String, Path, description = "Tenant code")),
+    responses((status = 201, description = "{id}"), (status = 403, description = "Not an admin of a supervising department or an HR bureau"),
+              (status = 413, description = "The file is over the upload limit"),
+              (status = 422, description = "Field errors (year, category, title, file) or an unsupported file type")))]
+pub async fn api_file(State(state): State<AppState>, user: CurrentUser, multipart: Multipart) -> Result<Response, AppError> {
+    let (input, upload, _) = super::read_form(multipart).await?;
+    let id = super::file(&state, &user, &input, upload).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/work-materials", tag = "work_materials",
+    params(("tenant" = String, Path, description = "Tenant code"), MaterialQuery),
+    responses((status = 200, body = MaterialPage, description = "The materials of the caller's organisation and those below it")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<MaterialQuery>,
+) -> Result<Json<MaterialPage>, AppError> {
+    let (items, total) = super::list(&state, &user, &query).await?;
+    let paging = query.paging();
+    Ok(Json(MaterialPage { items, total, page: paging.page, per_page: paging.per_page }))
+}
+
+#[utoipa::path(put, path = "/t/{tenant}/api/v1/work-materials/{id}", tag = "work_materials",
+    request_body(content = MaterialInput, content_type = "multipart/form-data", description = "The new values; a `file` part replaces the file"),
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Material id")),
+    responses((status = 204, description = "Updated"), (status = 404, description = "Not a material of the caller's organisation"), (status = 422, description = "Field errors")))]
+pub async fn api_update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<StatusCode, AppError> {
+    let (input, upload, _) = super::read_form(multipart).await?;
+    super::update(&state, &user, id, &input, upload).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/t/{tenant}/api/v1/work-materials/{id}", tag = "work_materials",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Material id")),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not a material of the caller's organisation")))]
+pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    super::delete(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/work-materials/{id}/file", tag = "work_materials",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Material id")),
+    responses((status = 200, description = "The material's file"), (status = 404, description = "Not a material the caller sees")))]
+pub async fn api_download(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    super::download(&state, &user, id).await
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/work-materials", get(api_list).post(api_file))
+        .route("/work-materials/{id}", axum::routing::put(api_update).delete(api_delete))
+        .route("/work-materials/{id}/file", get(api_download))
+}
