@@ -19,6 +19,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod feedback;
 pub mod hours;
 pub mod ids;
 pub mod jobs;

@@ -43,6 +43,7 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
         .merge(crate::stats::pages::routes())
         .merge(crate::annual_reports::pages::routes())
         .merge(crate::work_materials::pages::routes())
+        .merge(crate::feedback::pages::routes())
         .merge(crate::auth::oidc::routes());
     crate::web::shell(state, pages)
 }
@@ -67,6 +68,7 @@ pub fn api_routes(state: AppState) -> Router<AppState> {
             .merge(crate::stats::api::routes())
             .merge(crate::annual_reports::api::routes())
             .merge(crate::work_materials::api::routes())
+            .merge(crate::feedback::api::routes())
             .merge(crate::jobs::admin::api_routes())
             .merge(crate::people::admin::api_routes())
             .merge(crate::tenancy::admin::api_routes()),
@@ -201,6 +203,11 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::work_materials::api::api_update,
         crate::work_materials::api::api_delete,
         crate::work_materials::api::api_download,
+        crate::feedback::api::api_file,
+        crate::feedback::api::api_list,
+        crate::feedback::api::api_get,
+        crate::feedback::api::api_reply,
+        crate::feedback::api::api_attachment,
         crate::changes::api::api_file,
         crate::changes::api::api_mine,
         crate::changes::api::api_withdraw,
@@ -302,6 +309,10 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::work_materials::MaterialInput,
         crate::work_materials::Material,
         crate::work_materials::api::MaterialPage,
+        crate::feedback::NewFeedback,
+        crate::feedback::Reply,
+        crate::feedback::Feedback,
+        crate::feedback::api::FeedbackPage,
         crate::changes::NewChange,
         crate::changes::ChangeRequest,
         crate::changes::FieldChange,

@@ -40,6 +40,13 @@ crate::codes::code_enum! {
     }
 }
 
+/// The tenant's provincial HR department (the root of its tree).
+pub async fn province_id(db: &Db, tenant: &str) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> =
+        db.opt(q("SELECT id FROM orgs WHERE tenant_id = $1 AND kind = 'province' ORDER BY id LIMIT 1").bind(tenant)).await?;
+    Ok(row.map(|(id,)| id))
+}
+
 /// What pages call a kind given as its code ("机构" for an unknown one).
 pub fn kind_label(kind: &str) -> &'static str {
     OrgKind::parse(kind).map_or("机构", OrgKind::label)

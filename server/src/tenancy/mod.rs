@@ -27,6 +27,9 @@ pub struct TenantSettings {
     pub registration: RegistrationRules,
     #[serde(default)]
     pub certificates: CertificateSettings,
+    /// Who handles feedback (意见反馈, `[feedback]`).
+    #[serde(default)]
+    pub feedback: FeedbackSettings,
     /// The online training platforms the province recognises (`[[platforms]]`).
     #[serde(default)]
     pub platforms: Vec<PlatformSettings>,
@@ -99,6 +102,25 @@ impl CompletionSettings {
             anyhow::bail!("[completions] year_closes should be MM-DD, e.g. \"03-31\": {:?}", self.year_closes);
         }
         Ok(())
+    }
+}
+
+/// `[feedback]` of tenant.toml: which organisation answers feedback.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FeedbackSettings {
+    /// `province` (the provincial HR department, the default) or `hr` (the filer's city or county HR
+    /// bureau, falling back to the province's).
+    #[serde(default = "default_feedback_handler")]
+    pub handled_by: String,
+}
+
+fn default_feedback_handler() -> String {
+    "province".into()
+}
+
+impl Default for FeedbackSettings {
+    fn default() -> Self {
+        FeedbackSettings { handled_by: default_feedback_handler() }
     }
 }
 

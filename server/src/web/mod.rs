@@ -89,6 +89,8 @@ const NOTICES: &[(&str, &str)] = &[
     ("report_filed", "已提交，等待审核"),
     ("report_withdrawn", "报送已撤回，可修改后重新提交"),
     ("material_filed", "材料已报送"),
+    ("feedback_filed", "反馈已提交，处理后将回复您"),
+    ("feedback_replied", "已回复"),
     ("uploaded", "附件已上传"),
     ("removed", "附件已删除"),
     ("submitted", "已提交审核"),
@@ -152,6 +154,7 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/materials", "下级年度工作材料", "work_materials", "read"),
     ("/admin/jobs", "后台任务", "jobs", "manage"),
     ("/basic-data", "基础数据", "basic_data", "manage"),
+    ("/feedback", "意见反馈", "feedback", "file"),
     ("/account/password", "修改密码", "password", "change"),
 ];
 

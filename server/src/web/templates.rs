@@ -40,6 +40,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("annual_reports.html", include_str!("../../templates/annual_reports.html")),
     ("annual_report.html", include_str!("../../templates/annual_report.html")),
     ("materials.html", include_str!("../../templates/materials.html")),
+    ("feedback.html", include_str!("../../templates/feedback.html")),
+    ("feedback_item.html", include_str!("../../templates/feedback_item.html")),
     ("claims.html", include_str!("../../templates/claims.html")),
     ("claim.html", include_str!("../../templates/claim.html")),
     ("claim_form.html", include_str!("../../templates/claim_form.html")),

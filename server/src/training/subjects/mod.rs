@@ -70,9 +70,7 @@ pub async fn keeper(state: &AppState, user: &CurrentUser) -> Result<Keeper, AppE
     let tenant = user.tenant_code();
     match (user.account.role, user.account.org_id) {
         (Role::ProvinceAdmin | Role::SystemAdmin, Some(_)) => {
-            let province: Option<(i64,)> =
-                state.db.opt(q("SELECT id FROM orgs WHERE tenant_id = $1 AND kind = 'province' ORDER BY id LIMIT 1").bind(tenant)).await?;
-            let (owner_org_id,) = province.ok_or_else(AppError::forbidden)?;
+            let owner_org_id = crate::orgs::province_id(&state.db, tenant).await?.ok_or_else(AppError::forbidden)?;
             Ok(Keeper { kind: "public", owner_org_id })
         }
         (Role::AuthorityAdmin, Some(org)) => Ok(Keeper { kind: "professional", owner_org_id: org }),
