@@ -52,6 +52,9 @@ pub struct Feedback {
     #[sqlx(default)]
     pub category_label: String,
     pub text: String,
+    /// The text's first 40 characters, for lists
+    #[sqlx(default)]
+    pub excerpt: String,
     pub filer_name: String,
     pub filer_org_name: Option<String>,
     pub handler_org_name: String,
@@ -82,6 +85,10 @@ impl Feedback {
     fn finish(mut self) -> Self {
         self.category_label = label(CATEGORIES, &self.category);
         self.status_label = label(STATUSES, &self.status);
+        self.excerpt = self.text.chars().take(40).collect();
+        if self.text.chars().count() > 40 {
+            self.excerpt.push('…');
+        }
         self
     }
 }

@@ -355,3 +355,43 @@ async fn title_distribution_chart_is_shown() {
     assert!(export.ends_with(&format!("/stats/titles.xlsx?year={}", jijiao::hours::this_year())), "{export}");
     c.close().await.unwrap();
 }
+
+/// Issue 18 §1 and §3: a staff member files feedback with an attachment through the page; the
+/// province sees it waiting, replies and closes it; the staff member's header then counts the unread
+/// reply, and the feedback page shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_filed_and_answered_through_pages() {
+    let Some((c, _driver, _profile)) = browser().await else { return };
+    let s = TestServer::start(Backend::Sqlite).await;
+    login_page(&c, &s, "hunan", "staff", 101).await;
+    click(&c, Locator::LinkText("意见反馈")).await;
+    choose(&c, "category", "platform").await;
+    fill(&c, "text", "课程视频在手机上无法播放。").await;
+    let dir = tempfile::tempdir().unwrap();
+    let shot = dir.path().join("截图.pdf");
+    std::fs::write(&shot, crate::common::PDF).unwrap();
+    c.find(Locator::Css("input[name=attachment]")).await.unwrap().send_keys(&shot.display().to_string()).await.unwrap();
+    click(&c, Locator::Css("form[enctype] button[type=submit]")).await;
+    c.wait().for_element(Locator::Css(".notice")).await.unwrap();
+    let page = c.source().await.unwrap();
+    assert!(page.contains("反馈已提交") && page.contains("平台问题") && page.contains("待处理"), "{page}");
+
+    login_page(&c, &s, "hunan", "province", 601).await;
+    click(&c, Locator::LinkText("意见反馈")).await;
+    click(&c, Locator::LinkText("查看")).await;
+    c.wait().for_element(Locator::LinkText("截图.pdf")).await.unwrap();
+    fill(&c, "text", "已通知平台修复。").await;
+    click(&c, Locator::Css("input[name=close]")).await;
+    click(&c, Locator::Css("form.form button.primary")).await;
+    c.wait().for_element(Locator::Css(".notice")).await.unwrap();
+    assert!(c.source().await.unwrap().contains("已办结"));
+
+    login_page(&c, &s, "hunan", "staff", 101).await;
+    let unread = c.find(Locator::Css("[data-count=unread] .badge")).await.unwrap().text().await.unwrap();
+    assert_eq!(unread, "1", "the header counts the reply's message");
+    click(&c, Locator::LinkText("意见反馈")).await;
+    click(&c, Locator::LinkText("查看")).await;
+    let page = c.source().await.unwrap();
+    assert!(page.contains("已通知平台修复。") && page.contains("已办结"), "{page}");
+    c.close().await.unwrap();
+}

@@ -33,6 +33,8 @@ async fn feedback_is_answered_by_the_province(s: TestServer) {
 
     let (_, queue) = get(&province, &s, "hunan", "/feedback?status=open").await;
     assert_eq!(queue["total"], 2, "{queue}");
+    let html = province.get(s.url("hunan", "/feedback")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("违规培训") && html.contains("某机构以培训名义收费后不组织培训。") && html.contains("待处理"), "{html}");
     let (status, item) = get(&province, &s, "hunan", &format!("/feedback/{id}")).await;
     assert_eq!(status, 200, "{item}");
     assert_eq!((item["category_label"].as_str(), item["attachment_name"].as_str()), (Some("违规培训"), Some("收费凭证.pdf")), "{item}");
