@@ -10,8 +10,8 @@ mod route;
 
 pub use kind::{Decided, Registered, Registry, RequestKind, Reviewers, Trail, install, registry, settle_subject_tx, trail_json};
 pub use route::{
-    NewApproval, RouteOrg, Seat, StepView, Steps, close_open_steps_tx, hold_pending_tx, latest_round, on_route, open_route_tx, open_tx,
-    org_level, resolve_step, role_code, route_asks_choice, route_for, route_json, seat, steps, withdraw_undecided_tx,
+    NewApproval, RouteOrg, Seat, StepStatus, StepView, Steps, close_open_steps_tx, hold_pending_tx, latest_round, on_route, open_route_tx,
+    open_tx, org_level, resolve_step, role_code, route_asks_choice, route_for, route_json, seat, steps, withdraw_undecided_tx,
 };
 
 use std::collections::BTreeMap;
@@ -108,7 +108,7 @@ pub struct Approval {
     pub approver_org_id: i64,
     pub approver_org_name: String,
     /// pending, waiting (a later step), approved, rejected, returned, withdrawn or cancelled
-    pub status: String,
+    pub status: StepStatus,
     pub reason: Option<String>,
     pub decided_by: Option<i64>,
     pub decided_by_name: Option<String>,
@@ -311,11 +311,11 @@ pub enum Decision {
 }
 
 impl Decision {
-    fn status(self) -> &'static str {
+    fn status(self) -> StepStatus {
         match self {
-            Decision::Approve => "approved",
-            Decision::Reject => "rejected",
-            Decision::Return => "returned",
+            Decision::Approve => StepStatus::Approved,
+            Decision::Reject => StepStatus::Rejected,
+            Decision::Return => StepStatus::Returned,
         }
     }
 }
@@ -447,7 +447,16 @@ async fn apply(tx: &mut Tx, kind: &dyn DynKind, d: &Decided<'_>, decision: Decis
             None => (kind.approved(tx, d).await?, trail.map(|t| (t.approved.0, json!({"step": item.step_no})))),
         },
         Decision::Reject | Decision::Return => {
-            close_open_steps_tx(tx, d.tenant, &item.subject_type, item.subject_id, item.round, &["waiting"], "cancelled").await?;
+            close_open_steps_tx(
+                tx,
+                d.tenant,
+                &item.subject_type,
+                item.subject_id,
+                item.round,
+                &[StepStatus::Waiting],
+                StepStatus::Cancelled,
+            )
+            .await?;
             let detail = json!({"step": item.step_no, "reason": d.reason});
             if decision == Decision::Reject {
                 (kind.rejected(tx, d).await?, trail.map(|t| (t.rejected, detail)))

@@ -35,6 +35,21 @@ async fn route_org(db: &Db, tenant: &str, id: i64) -> Result<Option<RouteOrg>, s
         .await
 }
 
+crate::codes::code_enum! {
+    /// Where one step of a route stands.
+    pub enum StepStatus {
+        /// Behind an earlier step of the round.
+        Waiting = ("waiting", "等待上一级"),
+        Pending = ("pending", "待审核"),
+        Approved = ("approved", "通过"),
+        Rejected = ("rejected", "不通过"),
+        Returned = ("returned", "退回修改"),
+        Withdrawn = ("withdrawn", "已撤回"),
+        /// Closed because an earlier step rejected or returned the item.
+        Cancelled = ("cancelled", "已取消"),
+    }
+}
+
 /// A queue row to open (its kind is the [`RequestKind`] it is opened for). A route's first step is
 /// `pending`; later steps of a multi-step route are opened `waiting` and become pending when the step
 /// before them approves.
@@ -78,7 +93,7 @@ pub async fn open_tx<K: Registered>(tx: &mut Tx, tenant: &str, a: NewApproval<'_
         .bind(a.summary)
         .bind(a.applicant_account_id)
         .bind(a.approver_org_id)
-        .bind(if a.waiting { "waiting" } else { "pending" })
+        .bind(if a.waiting { StepStatus::Waiting } else { StepStatus::Pending })
         .bind(Utc::now())
         .bind(a.round.max(1))
         .bind(a.step_no.max(1))
@@ -189,10 +204,10 @@ pub async fn close_open_steps_tx(
     subject_type: &str,
     subject_id: i64,
     round: i64,
-    statuses: &[&str],
-    status: &str,
+    statuses: &[StepStatus],
+    status: StepStatus,
 ) -> Result<u64, sqlx::Error> {
-    let listed = statuses.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+    let listed = statuses.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
     tx.run(
         q(format!(
             "UPDATE approvals SET status = $5 WHERE tenant_id = $1 AND subject_type = $2 AND subject_id = $3 AND round = $4 AND status IN ({listed})"
@@ -297,7 +312,7 @@ pub async fn withdraw_undecided_tx(
     if first != 1 {
         return Ok(false);
     }
-    close_open_steps_tx(tx, tenant, subject_type, subject_id, round, &["waiting"], "withdrawn").await?;
+    close_open_steps_tx(tx, tenant, subject_type, subject_id, round, &[StepStatus::Waiting], StepStatus::Withdrawn).await?;
     Ok(true)
 }
 
@@ -308,7 +323,7 @@ pub struct StepView {
     pub step_no: i64,
     pub step_role: Option<String>,
     pub org_name: String,
-    pub status: String,
+    pub status: StepStatus,
     pub reason: Option<String>,
     pub decided_by_name: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -339,7 +354,7 @@ pub struct Seat {
 /// The organisation's seat on the subject's route, if a step of it is the organisation's and has been
 /// opened: a reviewer may see what they decide and what they decided, never what has not reached them.
 pub async fn seat(db: &Db, tenant: &str, subject_type: &str, subject_id: i64, org: i64) -> Result<Option<Seat>, sqlx::Error> {
-    let steps: Vec<(i64, String)> = db
+    let steps: Vec<(i64, StepStatus)> = db
         .all(
             q("SELECT id, status FROM approvals WHERE tenant_id = $1 AND subject_type = $2 AND subject_id = $3 AND approver_org_id = $4 \
                AND status <> 'waiting' ORDER BY id")
@@ -352,7 +367,7 @@ pub async fn seat(db: &Db, tenant: &str, subject_type: &str, subject_id: i64, or
     if steps.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Seat { pending: steps.iter().find(|(_, status)| status == "pending").map(|(id, _)| *id) }))
+    Ok(Some(Seat { pending: steps.iter().find(|(_, status)| *status == StepStatus::Pending).map(|(id, _)| *id) }))
 }
 
 /// Whether the organisation has a seat on the subject's route (see [`seat`]).

@@ -476,7 +476,16 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &Filing
     let mut tx = state.db.begin().await?;
     // The queue rows first, then the filing: the same lock order as a decision, so the two exclude
     // each other without deadlocking.
-    approvals::close_open_steps_tx(&mut tx, tenant, "filing", id, filing.round, &["pending", "waiting"], "withdrawn").await?;
+    approvals::close_open_steps_tx(
+        &mut tx,
+        tenant,
+        "filing",
+        id,
+        filing.round,
+        &[approvals::StepStatus::Pending, approvals::StepStatus::Waiting],
+        approvals::StepStatus::Withdrawn,
+    )
+    .await?;
     let changed = tx
         .run(
             q("UPDATE training_filings SET subject = $4, institution = $5, institution_address = $6, postcode = $7, email = $8, \
@@ -522,7 +531,16 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<F
         });
     }
     let mut tx = state.db.begin().await?;
-    approvals::close_open_steps_tx(&mut tx, tenant, "filing", id, filing.round, &["pending", "waiting"], "withdrawn").await?;
+    approvals::close_open_steps_tx(
+        &mut tx,
+        tenant,
+        "filing",
+        id,
+        filing.round,
+        &[approvals::StepStatus::Pending, approvals::StepStatus::Waiting],
+        approvals::StepStatus::Withdrawn,
+    )
+    .await?;
     let changed = tx
         .run(
             q("UPDATE training_filings SET status = 'withdrawn', updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND round = $3 AND status = 'pending'")
@@ -564,7 +582,16 @@ pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result
         if !filing.changeable() {
             return Err(not_changeable(&filing));
         }
-        approvals::close_open_steps_tx(&mut tx, tenant, "filing", *id, filing.round, &["pending", "waiting"], "withdrawn").await?;
+        approvals::close_open_steps_tx(
+            &mut tx,
+            tenant,
+            "filing",
+            *id,
+            filing.round,
+            &[approvals::StepStatus::Pending, approvals::StepStatus::Waiting],
+            approvals::StepStatus::Withdrawn,
+        )
+        .await?;
         let changed = tx
             .run(
                 q("UPDATE training_filings SET status = 'deleted', updated_at = $3 WHERE tenant_id = $1 AND id = $2 \

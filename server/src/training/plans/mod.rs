@@ -435,7 +435,16 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &PlanBo
     let clean = check(&state.db, tenant, body).await?;
     let steps = route(state, tenant, &institution, &clean).await?;
     let mut tx = state.db.begin().await?;
-    approvals::close_open_steps_tx(&mut tx, tenant, "training_plan", id, plan.round, &["pending", "waiting"], "withdrawn").await?;
+    approvals::close_open_steps_tx(
+        &mut tx,
+        tenant,
+        "training_plan",
+        id,
+        plan.round,
+        &[approvals::StepStatus::Pending, approvals::StepStatus::Waiting],
+        approvals::StepStatus::Withdrawn,
+    )
+    .await?;
     let changed = tx
         .run(
             q("UPDATE training_plans SET name = $4, subject_kind = $5, subject_id = $6, year = $7, credit_year = $8, mode = $9, planned_count = $10, \
@@ -496,7 +505,16 @@ pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result
         if !matches!(status.as_str(), "pending" | "rejected") {
             return Err(AppError::conflict("not_editable", format!("培训计划“{name}”已审核通过，不能删除")));
         }
-        approvals::close_open_steps_tx(&mut tx, tenant, "training_plan", *id, round, &["pending", "waiting"], "withdrawn").await?;
+        approvals::close_open_steps_tx(
+            &mut tx,
+            tenant,
+            "training_plan",
+            *id,
+            round,
+            &[approvals::StepStatus::Pending, approvals::StepStatus::Waiting],
+            approvals::StepStatus::Withdrawn,
+        )
+        .await?;
         let changed = tx
             .run(
                 q("UPDATE training_plans SET status = 'deleted', updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND round = $3 \
