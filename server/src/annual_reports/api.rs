@@ -36,14 +36,13 @@ pub struct ReportPage {
 /// The report's fields and its `document` from a multipart form (the CSRF token too, for pages).
 pub async fn read_form(multipart: Multipart) -> Result<(NewReport, Option<Upload>, Option<String>), AppError> {
     let form = crate::storage::upload::read_multipart_form(multipart, "document").await?;
-    let text = |key: &str| form.fields.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
     let input = NewReport {
-        kind: text("kind"),
-        year: text("year"),
-        title: text("title"),
-        content: text("content"),
-        classes: text("classes"),
-        trainees: text("trainees"),
+        kind: form.text("kind"),
+        year: form.text("year"),
+        title: form.text("title"),
+        content: form.text("content"),
+        classes: form.text("classes"),
+        trainees: form.text("trainees"),
     };
     Ok((input, form.file, form.csrf))
 }

@@ -11,6 +11,12 @@ use axum::response::{IntoResponse, Response};
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// The answer to creating a record whose only news is its id.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
 /// The domains' API routes behind the API's fallback (a JSON 404), uniform errors and the origin guard.
 pub fn shell(routes: Router<AppState>) -> Router<AppState> {
     routes

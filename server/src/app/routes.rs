@@ -313,6 +313,7 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::feedback::Reply,
         crate::feedback::Feedback,
         crate::feedback::api::FeedbackPage,
+        crate::api::Created,
         crate::changes::NewChange,
         crate::changes::ChangeRequest,
         crate::changes::FieldChange,

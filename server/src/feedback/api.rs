@@ -6,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::{Feedback, FeedbackQuery, NewFeedback, Reply};
 use crate::auth::CurrentUser;
@@ -26,8 +25,7 @@ pub struct FeedbackPage {
 /// The feedback's fields and its `attachment` from a multipart form (the CSRF token too, for pages).
 pub async fn read_form(multipart: Multipart) -> Result<(NewFeedback, Option<Upload>, Option<String>), AppError> {
     let form = crate::storage::upload::read_multipart_form(multipart, "attachment").await?;
-    let text = |key: &str| form.fields.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
-    Ok((NewFeedback { category: text("category"), text: text("text") }, form.file, form.csrf))
+    Ok((NewFeedback { category: form.text("category"), text: form.text("text") }, form.file, form.csrf))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/feedback", tag = "feedback",
@@ -36,7 +34,7 @@ pub async fn read_form(multipart: Multipart) -> Result<(NewFeedback, Option<Uplo
         (NewFeedback = "multipart/form-data")
     ), description = "JSON, or multipart with the fields as text parts and an `attachment` file"),
     params(("tenant" = String, Path, description = "Tenant code")),
-    responses((status = 201, description = "{id}"), (status = 422, description = "Field errors (category, text over 1,000 characters) or an unsupported file type")))]
+    responses((status = 201, body = crate::api::Created, description = "Created"), (status = 422, description = "Field errors (category, text over 1,000 characters) or an unsupported file type")))]
 pub async fn api_file(State(state): State<AppState>, user: CurrentUser, request: Request) -> Result<Response, AppError> {
     let multipart = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/"));
     let (input, attachment) = if multipart {
@@ -49,7 +47,7 @@ pub async fn api_file(State(state): State<AppState>, user: CurrentUser, request:
         (input, None)
     };
     let id = super::file(&state, &user, &input, attachment).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+    Ok((StatusCode::CREATED, Json(crate::api::Created { id })).into_response())
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/feedback", tag = "feedback",

@@ -95,6 +95,13 @@ pub struct MultipartForm {
     pub csrf: Option<String>,
 }
 
+impl MultipartForm {
+    /// A text field as sent, or empty when it is missing.
+    pub fn text(&self, key: &str) -> String {
+        self.fields.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned()
+    }
+}
+
 pub async fn read_multipart_form(mut multipart: axum::extract::Multipart, file_field: &str) -> Result<MultipartForm, AppError> {
     let bad = |_| AppError::bad_request("bad_form", "表单内容无法读取");
     let mut form = MultipartForm { fields: serde_json::Map::new(), file: None, csrf: None };

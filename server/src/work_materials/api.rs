@@ -6,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
-use serde_json::json;
 
 use super::{Material, MaterialInput, MaterialQuery};
 use crate::auth::CurrentUser;
@@ -25,13 +24,13 @@ pub struct MaterialPage {
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/work-materials", tag = "work_materials",
     request_body(content = MaterialInput, content_type = "multipart/form-data", description = "`year`, `category`, `title` as text parts and the `file`"),
     params(("tenant" = String, Path, description = "Tenant code")),
-    responses((status = 201, description = "{id}"), (status = 403, description = "Not an admin of a supervising department or an HR bureau"),
+    responses((status = 201, body = crate::api::Created, description = "Created"), (status = 403, description = "Not an admin of a supervising department or an HR bureau"),
               (status = 413, description = "The file is over the upload limit"),
               (status = 422, description = "Field errors (year, category, title, file) or an unsupported file type")))]
 pub async fn api_file(State(state): State<AppState>, user: CurrentUser, multipart: Multipart) -> Result<Response, AppError> {
     let (input, upload, _) = super::read_form(multipart).await?;
     let id = super::file(&state, &user, &input, upload).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+    Ok((StatusCode::CREATED, Json(crate::api::Created { id })).into_response())
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/work-materials", tag = "work_materials",

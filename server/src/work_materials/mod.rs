@@ -277,6 +277,5 @@ pub async fn download(state: &AppState, user: &CurrentUser, id: i64) -> Result<a
 /// The material's fields and file from a multipart form (and the CSRF token, for pages).
 pub async fn read_form(multipart: axum::extract::Multipart) -> Result<(MaterialInput, Option<Upload>, Option<String>), AppError> {
     let form = crate::storage::upload::read_multipart_form(multipart, "file").await?;
-    let text = |key: &str| form.fields.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
-    Ok((MaterialInput { year: text("year"), category: text("category"), title: text("title") }, form.file, form.csrf))
+    Ok((MaterialInput { year: form.text("year"), category: form.text("category"), title: form.text("title") }, form.file, form.csrf))
 }
