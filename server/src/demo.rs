@@ -259,7 +259,107 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
     }
     training_demo(tx, tenant, province.0, authority.0, institution).await?;
     transfers_demo(tx, tenant, school, hospital).await?;
+    notices_demo(tx, tenant, province.0, city.0).await?;
+    filing_demo(tx, tenant, hospital, city.0).await?;
     Ok(out)
+}
+
+/// Two notices in 站内消息: the province's to everyone, and the capital's HR bureau's to the staff below it.
+async fn notices_demo(tx: &mut Tx, tenant: &str, province: i64, city: i64) -> anyhow::Result<()> {
+    if tx.exists(q("SELECT 1 FROM notices WHERE tenant_id = $1").bind(tenant)).await? {
+        return Ok(());
+    }
+    let this = crate::hours::this_year();
+    let notices = [
+        (
+            "province",
+            601,
+            province,
+            "all",
+            format!("关于做好 {this} 年度专业技术人员继续教育工作的通知"),
+            format!(
+                "各市州人社局、各有关单位：\n{this} 年度继续教育学时应于 12 月 31 日前完成，公需科目与专业科目学时分别计算。\n请各单位督促本单位专业技术人员及时参加培训、申报学时，并于年底前完成学时审核。"
+            ),
+        ),
+        (
+            "hr",
+            501,
+            city,
+            "staff",
+            "公需科目线上学习提醒".to_owned(),
+            "本市专业技术人员可登录培训平台参加公需科目线上学习，学习记录将自动计入本人学时。".to_owned(),
+        ),
+    ];
+    let start = Utc::now() - chrono::Duration::days(3);
+    for (i, (user_type, seq, org, audience, title, body)) in notices.into_iter().enumerate() {
+        let sender = demo_account(tx, tenant, user_type, seq).await?;
+        tx.run(
+            q("INSERT INTO notices (tenant_id, sender_account_id, sender_org_id, target_org_id, audience, title, body, created_at) \
+               VALUES ($1, $2, $3, $3, $4, $5, $6, $7)")
+            .bind(tenant)
+            .bind(sender)
+            .bind(org)
+            .bind(audience)
+            .bind(title)
+            .bind(body)
+            .bind(start + chrono::Duration::days(i as i64)),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// An offline training of the hospital, accepted by the capital's HR bureau, whose participants' hours
+/// are still to be uploaded (参训人员学时 on its page) and then confirmed by the bureau.
+async fn filing_demo(tx: &mut Tx, tenant: &str, hospital: i64, city: i64) -> anyhow::Result<()> {
+    if tx.exists(q("SELECT 1 FROM training_filings WHERE tenant_id = $1").bind(tenant)).await? {
+        return Ok(());
+    }
+    let this = crate::hours::this_year();
+    let hospital_admin = demo_account(tx, tenant, "unit", 202).await?;
+    let bureau_admin = demo_account(tx, tenant, "hr", 501).await?;
+    let filed = chrono::NaiveDate::from_ymd_opt(i32::try_from(this)?, 6, 1)
+        .expect("valid date")
+        .and_hms_opt(2, 0, 0)
+        .expect("valid time")
+        .and_utc();
+    let accepted = filed + chrono::Duration::days(2);
+    let name = format!("{this} 年度医德医风公需科目集中培训");
+    let id = tx
+        .scalar(
+            q("INSERT INTO training_filings (tenant_id, org_id, subject, institution, institution_address, postcode, email, leader_name, \
+               leader_title, leader_phone, contact_name, contact_title, contact_phone, name, start_date, end_date, year, place, scope, \
+               participants, plan, route_choice, status, round, created_by, created_at, updated_at, decided_at) \
+               VALUES ($1, $2, 'public', '本院', '医院行政楼', '410005', NULL, '李明', '副校长', '0731-82821099', '王芳', '教务干事', \
+               '13812345678', $3, $4, $5, $6, '学校报告厅', '全校专任教师', 60, '第一天：师德师风专题讲座；第二天：案例研讨与考核。', NULL, \
+               'accepted', 1, $7, $8, $9, $9) RETURNING id")
+            .bind(tenant)
+            .bind(hospital)
+            .bind(&name)
+            .bind(format!("{this}-07-06"))
+            .bind(format!("{this}-07-07"))
+            .bind(this)
+            .bind(hospital_admin)
+            .bind(filed)
+            .bind(accepted),
+        )
+        .await?;
+    tx.run(
+        q("INSERT INTO approvals (tenant_id, kind, subject_type, subject_id, summary, applicant_account_id, approver_org_id, status, created_at, \
+           round, step_no, step_role, declaring_org_id, decided_by, decided_at) \
+           VALUES ($1, 'filing', 'filing', $2, $3, $4, $5, 'approved', $6, 1, 1, 'hr_admin', $7, $8, $9)")
+        .bind(tenant)
+        .bind(id)
+        .bind(format!("{name}（公共科目，60 人）"))
+        .bind(hospital_admin)
+        .bind(city)
+        .bind(filed)
+        .bind(hospital)
+        .bind(bureau_admin)
+        .bind(accepted),
+    )
+    .await?;
+    Ok(())
 }
 
 /// One confirmed transfer in 调转记录: the hospital's demo staff member came from the school in

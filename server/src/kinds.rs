@@ -47,6 +47,7 @@ registry! {
         crate::training::plans::Plans,
         crate::training::declarations::Declarations,
         crate::training::filings::Filings,
+        crate::training::filings::roster::FilingRosters,
         crate::transfers::Transfers,
         crate::changes::PersonChanges,
         crate::changes::OrgChanges,

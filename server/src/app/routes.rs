@@ -27,7 +27,7 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
         .merge(crate::auth::pages::routes(&state))
         .merge(crate::people::pages::routes(&state))
         .merge(crate::orgs::pages::routes(&state))
-        .merge(crate::messages::page_routes())
+        .merge(crate::messages::pages::routes())
         .merge(crate::people::admin::page_routes())
         .merge(crate::tenancy::admin::page_routes())
         .merge(crate::approvals::page_routes())
@@ -59,7 +59,7 @@ pub fn api_routes(state: AppState) -> Router<AppState> {
             .merge(crate::claims::api::routes())
             .merge(crate::todos::api::routes())
             .merge(crate::certificates::api::routes(&state))
-            .merge(crate::messages::api_routes())
+            .merge(crate::messages::api::routes())
             .merge(crate::hours::api_routes())
             .merge(crate::training::api_routes())
             .merge(crate::transfers::api::routes())
@@ -82,7 +82,7 @@ pub fn header_counts<'a>(
     user: &'a crate::auth::CurrentUser,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<serde_json::Value, AppError>> + Send + 'a>> {
     Box::pin(async move {
-        let unread = crate::messages::unread_count(&state.db, user.tenant_code(), user.account.id).await?;
+        let unread = crate::messages::unread_count(&state.db, &crate::messages::Recipient::of(&user.account)).await?;
         let waiting: i64 = crate::approvals::pending_counts(state, user).await?.iter().map(|c| c.pending).sum();
         Ok(json!({"unread": unread, "waiting": waiting}))
     })
@@ -252,6 +252,9 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::training::plans::api::api_delete,
         crate::training::plans::api::api_delete_many,
         crate::training::filings::api::api_list,
+        crate::training::filings::api::api_roster,
+        crate::training::filings::api::api_upload_roster,
+        crate::training::filings::api::api_withdraw_roster,
         crate::training::filings::api::api_create,
         crate::training::filings::api::api_get,
         crate::training::filings::api::api_update,
@@ -260,8 +263,15 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::training::filings::api::api_delete_many,
         crate::jobs::admin::api_list,
         crate::jobs::admin::api_retry,
-        crate::messages::api_list,
-        crate::messages::api_mark_read,
+        crate::messages::api::api_list,
+        crate::messages::api::api_get,
+        crate::messages::api::api_mark_read,
+        crate::messages::api::api_mark_all_read,
+        crate::messages::api::api_send,
+        crate::messages::api::api_sent,
+        crate::messages::api::api_get_notice,
+        crate::messages::api::api_notice_read,
+        crate::messages::api::api_withdraw,
         crate::tenancy::admin::api_list,
         crate::tenancy::admin::api_add,
         crate::tenancy::admin::api_update,
@@ -313,6 +323,15 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::feedback::Reply,
         crate::feedback::Feedback,
         crate::feedback::api::FeedbackPage,
+        crate::messages::Entry,
+        crate::messages::EntryKind,
+        crate::messages::api::InboxPage,
+        crate::messages::api::NoticePage,
+        crate::messages::api::Marked,
+        crate::messages::notices::NewNotice,
+        crate::messages::notices::AudienceInput,
+        crate::messages::notices::Audience,
+        crate::messages::notices::Notice,
         crate::api::Created,
         crate::changes::NewChange,
         crate::changes::ChangeRequest,
@@ -324,7 +343,11 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::training::classes::ScoreBody,
         crate::training::classes::api::Ids,
         crate::training::classes::ImportResult,
-        crate::training::classes::RowError,
+        crate::training::roster::RowError,
+        crate::training::filings::roster::RosterBody,
+        crate::training::filings::roster::RosterLine,
+        crate::training::filings::roster::Roster,
+        crate::training::filings::roster::RosterStatus,
         crate::training::declarations::DeclareBody,
         crate::training::declarations::VerdictBody,
         crate::training::subjects::SubjectBody,

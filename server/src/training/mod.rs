@@ -15,6 +15,7 @@ pub mod orders;
 pub mod plans;
 pub mod platforms;
 pub mod reconciliation;
+pub mod roster;
 pub mod subjects;
 
 use axum::Router;

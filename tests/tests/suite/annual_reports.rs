@@ -90,6 +90,8 @@ async fn a_yearly_plan_is_filed_and_approved(s: TestServer) {
     let (_, listed) = get(&authority, &s, "hunan", "/annual-reports?kind=plan&status=pending").await;
     assert_eq!(listed["total"], 1, "{listed}");
 
+    // The demo's notices read first, so that the header counts only the decision's message.
+    assert_eq!(institution.post(s.api("hunan", "/messages/read-all")).send().await.unwrap().status(), 200);
     let (status, body) = decide(&authority, &s, "hunan", &[approval], "approve", None).await;
     assert_eq!(status, 200, "{body}");
     let (_, counts) = get(&authority, &s, "hunan", "/me/todo-counts").await;

@@ -364,6 +364,13 @@ async fn feedback_filed_and_answered_through_pages() {
     let Some((c, _driver, _profile)) = browser().await else { return };
     let s = TestServer::start(Backend::Sqlite).await;
     login_page(&c, &s, "hunan", "staff", 101).await;
+    // The demo's two notices wait unread; reading them all empties the header's count.
+    let unread = c.find(Locator::Css("[data-count=unread] .badge")).await.unwrap().text().await.unwrap();
+    assert_eq!(unread, "2", "the province's and the bureau's notices");
+    click(&c, Locator::Css("[data-count=unread]")).await;
+    click(&c, Locator::Css("form[action$='/messages/read-all'] button")).await;
+    c.wait().for_element(Locator::Css(".notice")).await.unwrap();
+    assert!(c.find(Locator::Css("[data-count=unread] .badge")).await.is_err(), "nothing unread");
     click(&c, Locator::LinkText("意见反馈")).await;
     choose(&c, "category", "platform").await;
     fill(&c, "text", "课程视频在手机上无法播放。").await;

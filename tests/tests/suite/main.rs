@@ -19,6 +19,7 @@ mod hours;
 mod institutions;
 mod isolation;
 mod jobs;
+mod notices;
 mod oidc;
 mod orgs;
 mod plans;

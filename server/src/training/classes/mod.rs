@@ -7,13 +7,12 @@
 pub mod api;
 pub mod pages;
 
-use std::collections::{BTreeMap, HashMap};
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::plans::{self, Plan};
+use super::roster;
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
@@ -651,15 +650,6 @@ pub async fn delete_scores(state: &AppState, user: &CurrentUser, class_id: i64, 
     Ok(score_ids.len())
 }
 
-/// One spreadsheet row's problem.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct RowError {
-    /// The row number in the sheet (the header is row 1)
-    pub row: usize,
-    pub field: String,
-    pub message: String,
-}
-
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportResult {
     pub added: usize,
@@ -681,70 +671,30 @@ pub async fn import_scores(
     let tenant = user.tenant_code();
     let spec =
         crate::spreadsheet::TableSpec { required: &["id_number", "score"], aliases: IMPORT_COLUMNS, max_rows: MAX_CAPACITY as usize };
-    let table = crate::spreadsheet::read_table_blocking(bytes.to_vec(), filename.to_owned(), spec)
-        .await
-        .map_err(|e| AppError::invalid([("file".to_owned(), e.to_string())].into()))?;
-    if table.is_empty() {
-        return Err(AppError::invalid([("file".to_owned(), "文件中没有成绩行".to_owned())].into()));
-    }
-    let mut wanted = std::collections::BTreeSet::new();
-    for row in &table {
-        if let Ok(id) = ids::check_id_number(row.get("id_number").map(String::as_str).unwrap_or_default()) {
-            wanted.insert(id);
-        }
-    }
-    let people: HashMap<String, (i64, String)> = super::completions::people_by_id_number(&state.db, tenant, &wanted).await?;
-    let mut problems = Vec::new();
+    let table = roster::read_upload(bytes, filename, spec, "文件中没有成绩行").await?;
+    let mut problems = roster::Problems::default();
+    let people = roster::resolve_people(&state.db, tenant, &table, 2, false, &mut problems).await?;
     let mut valid = Vec::new();
-    let mut seen: BTreeMap<i64, usize> = BTreeMap::new();
-    for (index, row) in table.iter().enumerate() {
+    for (index, (row, person)) in table.iter().zip(people).enumerate() {
         let line = index + 2;
-        let cell = |key: &str| row.get(key).map(String::as_str).unwrap_or_default().trim().to_owned();
-        let mut problem = |field: &str, message: String| problems.push(RowError { row: line, field: field.to_owned(), message });
-        let person = match ids::check_id_number(&cell("id_number")) {
-            Err(message) => {
-                problem("id_number", message.to_owned());
-                None
-            }
-            Ok(id) => match people.get(&id) {
-                None => {
-                    problem("id_number", "平台中没有这个身份证号的人员".to_owned());
-                    None
-                }
-                Some((person_id, name)) => {
-                    let given = cell("name");
-                    if !given.is_empty() && given != *name {
-                        problem("name", format!("姓名与身份证号不符（平台中为 {}）", ids::mask_name(name)));
-                    }
-                    if let Some(first) = seen.insert(*person_id, line) {
-                        problem("id_number", format!("与第 {first} 行是同一人"));
-                    }
-                    Some(*person_id)
-                }
-            },
-        };
-        let passed = match parse_passed(&cell("passed")) {
+        let passed = match parse_passed(&roster::cell(row, "passed")) {
             Ok(p) => p,
             Err(message) => {
-                problem("passed", message.to_owned());
+                problems.add(line, "passed", message);
                 None
             }
         };
         let mut errors = FieldErrors::default();
-        let remark = cell("remark");
-        let checked = check_score(&cell("score"), passed, Some(&remark), &mut errors);
+        let remark = roster::cell(row, "remark");
+        let checked = check_score(&roster::cell(row, "score"), passed, Some(&remark), &mut errors);
         for (field, message) in errors.0 {
-            problem(&field, message);
+            problems.add(line, &field, message);
         }
         if let (Some(person_id), Some((score, passed, remark))) = (person, checked) {
             valid.push(ValidScore { person_id, score, passed, remark });
         }
     }
-    if !problems.is_empty() {
-        let count = problems.len();
-        return Err(AppError::invalid([("file".to_owned(), format!("文件中有 {count} 处错误，未导入任何成绩，请修改后重新上传"))].into())
-            .with_extra(json!({"rows": problems})));
-    }
+    problems.finish("未导入任何成绩")?;
     let (added, updated) = write_scores(state, user, &class, &valid, true).await?;
     Ok(ImportResult { added, updated })
 }

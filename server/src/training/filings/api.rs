@@ -78,8 +78,74 @@ pub async fn api_delete_many(
     Ok(Json(json!({"deleted": delete(&state, &user, &input.ids).await?})))
 }
 
+/// `?page=&per_page=` of a list's participants.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ParticipantQuery {
+    #[serde(default = "crate::paging::first_page")]
+    pub page: i64,
+    pub per_page: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/filings/{id}/roster", tag = "filings",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Filing id"), ParticipantQuery),
+    responses((status = 200, description = "{roster (the latest list or null), participants: {items, total, page, per_page}, can_upload, can_withdraw, max_hours, max_people}"),
+              (status = 404, description = "Not the caller's organisation's filing, nor on a route they review")))]
+pub async fn api_roster(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<ParticipantQuery>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(roster::view(&state, &user, id, crate::paging::Paging::new(query.page, query.per_page)).await?))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/{id}/roster", tag = "filings",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Filing id")),
+    request_body(content(
+        (roster::RosterBody = "application/json"),
+        (String = "multipart/form-data")
+    ), description = "JSON rows, or multipart with a `file`: xlsx or UTF-8 CSV with the columns 身份证号 (id_number), 姓名 (name), 学时 (hours)"),
+    responses((status = 201, body = roster::Roster, description = "Stored; it waits in the accepting organisation's queue (kind filing_roster)"),
+              (status = 409, description = "not_accepted (the filing is not accepted), roster_exists (one is pending), roster_confirmed"),
+              (status = 422, description = "`file` says what is wrong; `rows` lists every row's problem (unknown ID number, name, duplicate, hours); nothing stored")))]
+pub async fn api_upload_roster(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    request: axum::extract::Request,
+) -> Result<Response, AppError> {
+    use axum::extract::FromRequest;
+    let multipart =
+        request.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/"));
+    let saved = if multipart {
+        let form =
+            axum::extract::Multipart::from_request(request, &state).await.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
+        let form = crate::storage::upload::read_multipart_form(form, "file").await?;
+        let file = form.file.ok_or_else(|| crate::error::field_error("file", "请选择名单文件"))?;
+        roster::upload_file(&state, &user, id, &file.filename, &file.bytes).await?
+    } else {
+        let Json(body) = Json::<roster::RosterBody>::from_request(request, &state)
+            .await
+            .map_err(|e| AppError::bad_request("bad_json", e.body_text()))?;
+        let rows: Vec<_> = body.rows().into_iter().enumerate().map(|(i, row)| (i + 1, row)).collect();
+        roster::upload(&state, &user, id, &rows, None).await?
+    };
+    Ok((StatusCode::CREATED, Json(saved)).into_response())
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/{id}/roster/withdraw", tag = "filings",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Filing id")),
+    responses((status = 204, description = "The pending list is withdrawn"), (status = 409, description = "not_pending")))]
+pub async fn api_withdraw_roster(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    roster::withdraw(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/filings/{id}/roster", get(api_roster).post(api_upload_roster).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/filings/{id}/roster/withdraw", post(api_withdraw_roster))
         .route("/filings", get(api_list).post(api_create))
         .route("/filings/deletions", post(api_delete_many))
         .route("/filings/{id}", get(api_get).put(api_update).delete(api_delete))

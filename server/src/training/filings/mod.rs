@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod roster;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -699,6 +700,10 @@ const ACTIONS: &[(&str, &str)] = &[
     ("filing.updated", "修改并重新提交"),
     ("filing.withdrawn", "撤回备案"),
     ("filing.deleted", "删除备案"),
+    ("filing.roster_uploaded", "上传参训人员学时名单"),
+    ("filing.roster_withdrawn", "撤回学时名单"),
+    ("filing.roster_confirmed", "确认学时名单，学时已登记"),
+    ("filing.roster_returned", "退回学时名单"),
 ];
 
 /// Everything about one filing: the form, the current round's route and the audit trail. The caller

@@ -21,7 +21,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/filings", get(list_page).post(create_submit))
         .route("/filings/delete", post(delete_submit))
+        .route("/filings/roster-template.xlsx", get(roster_template))
         .route("/filings/{id}", get(detail_page))
+        .route("/filings/{id}/roster", post(roster_submit).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/filings/{id}/edit", get(edit_page).post(edit_submit))
         .route("/filings/{id}/{action}", post(action_submit))
 }
@@ -125,9 +127,66 @@ async fn delete_submit(State(state): State<AppState>, page: Page, CsrfForm(form)
     }
 }
 
-async fn detail_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
+/// The filing with its participants' list (`?page=` pages through the list).
+async fn detail_data(state: &AppState, user: &CurrentUser, id: i64, page: i64) -> Result<Value, AppError> {
+    let mut data = detail(state, user, id).await?;
+    let paging = crate::paging::Paging::new(page, Some(50));
+    let view = roster::view(state, user, id, paging).await?;
+    data["roster_pager"] = paging.pager(view["participants"]["total"].as_i64().unwrap_or(0));
+    data["roster"] = view;
+    Ok(data)
+}
+
+#[derive(Deserialize)]
+struct DetailQuery {
+    #[serde(default = "crate::paging::first_page")]
+    page: i64,
+}
+
+async fn detail_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Query(query): Query<DetailQuery>,
+) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    page.render("filing.html", detail(&state, user, id).await?)
+    page.render("filing.html", detail_data(&state, user, id, query.page).await?)
+}
+
+async fn roster_template(State(state): State<AppState>, page: Page) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    filing_org(&state, user).await?;
+    Ok(crate::spreadsheet::xlsx_download("roster-template.xlsx", "参训人员学时名单模板.xlsx", roster::template()?))
+}
+
+/// 上传学时名单: a sheet, or lines typed into the form when no file is chosen. Problems show on the
+/// filing's page with every row's.
+async fn roster_submit(
+    State(state): State<AppState>,
+    page: Page,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let form = crate::storage::upload::read_multipart_form(multipart, "file").await?;
+    crate::auth::csrf::verify(&headers, form.csrf.as_deref())?;
+    let lines = form.text("lines");
+    let result = match &form.file {
+        Some(file) => roster::upload_file(&state, user, id, &file.filename, &file.bytes).await,
+        None => roster::upload(&state, user, id, &roster::typed_rows(&lines), None).await,
+    };
+    match result {
+        Ok(_) => Ok(done_redirect(&page.tenant.base, &format!("/filings/{id}"), "roster_uploaded", 1)),
+        Err(err) if err.fixable_on_page() => {
+            let mut data = with_error(detail_data(&state, user, id, 1).await?, &err);
+            data["error"] = json!(err.page_text());
+            data["roster_lines"] = json!(lines);
+            data["roster_problems"] = err.extra.as_ref().and_then(|e| e.get("rows")).cloned().unwrap_or(Value::Null);
+            page.render_status(err.status, "filing.html", data)
+        }
+        Err(err) => Err(err),
+    }
 }
 
 async fn edit_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
@@ -177,12 +236,15 @@ async fn action_submit(
     let result = match action.as_str() {
         "withdraw" => withdraw(&state, user, id).await.map(|_| done_redirect(base, &format!("/filings/{id}"), "withdrawn", 1)),
         "delete" => delete(&state, user, &[id]).await.map(|n| done_redirect(base, "/filings", "deleted", n as i64)),
+        "roster-withdraw" => {
+            roster::withdraw(&state, user, id).await.map(|_| done_redirect(base, &format!("/filings/{id}"), "roster_withdrawn", 1))
+        }
         _ => return Err(AppError::not_found()),
     };
     match result {
         Ok(response) => Ok(response),
         Err(err) if err.fixable_on_page() => {
-            let data = detail(&state, user, id).await?;
+            let data = detail_data(&state, user, id, 1).await?;
             page.render_status(err.status, "filing.html", with_error(data, &err))
         }
         Err(err) => Err(err),

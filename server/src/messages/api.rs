@@ -1,0 +1,132 @@
+//! The inbox and notices in the JSON API.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+
+use super::notices::{NewNotice, Notice, NoticeQuery};
+use super::{Entry, ListQuery};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// A page of the inbox.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InboxPage {
+    pub items: Vec<Entry>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// A page of the notices the caller's organisation sent.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NoticePage {
+    pub items: Vec<Notice>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// How many entries `POST /messages/read-all` marked.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Marked {
+    pub marked: u64,
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/messages", tag = "messages",
+    params(("tenant" = String, Path, description = "Tenant code"), ListQuery),
+    responses((status = 200, body = InboxPage, description = "The caller's messages and the notices that reach it, newest first; `total` counts both (with `unread=1`, the unread ones)")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<InboxPage>, AppError> {
+    let (items, total) = super::list(&state, &user, &query).await?;
+    let paging = query.paging();
+    Ok(Json(InboxPage { items, total, page: paging.page, per_page: paging.per_page }))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/messages/{id}", tag = "messages",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Message id")),
+    responses((status = 200, body = Entry), (status = 404, description = "Not the caller's message")))]
+pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Entry>, AppError> {
+    Ok(Json(super::get(&state, &user, id).await?))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/messages/{id}/read", tag = "messages",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Message id")),
+    responses((status = 204, description = "Marked read"), (status = 404, description = "Not the caller's message")))]
+pub async fn api_mark_read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    super::mark_read(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/messages/read-all", tag = "messages",
+    params(("tenant" = String, Path, description = "Tenant code")),
+    responses((status = 200, body = Marked, description = "Every unread message and notice of the caller marked read")))]
+pub async fn api_mark_all_read(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Marked>, AppError> {
+    Ok(Json(Marked { marked: super::mark_all_read(&state, &user).await? }))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/notices", request_body = NewNotice, tag = "messages",
+    params(("tenant" = String, Path, description = "Tenant code")),
+    responses((status = 201, body = crate::api::Created, description = "Sent: it is in its recipients' inboxes at once"),
+              (status = 403, description = "Not an admin who may send notices"),
+              (status = 422, description = "Field errors: title, body, audience.who, audience.org_id (not in the sender's subtree)")))]
+pub async fn api_send(State(state): State<AppState>, user: CurrentUser, Json(input): Json<NewNotice>) -> Result<Response, AppError> {
+    let id = super::notices::send(&state, &user, &input).await?;
+    Ok((StatusCode::CREATED, Json(crate::api::Created { id })).into_response())
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/notices", tag = "messages",
+    params(("tenant" = String, Path, description = "Tenant code"), NoticeQuery),
+    responses((status = 200, body = NoticePage, description = "What the caller's organisation sent, newest first, with read counts")))]
+pub async fn api_sent(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Json<NoticePage>, AppError> {
+    let (items, total) = super::notices::sent(&state, &user, &query).await?;
+    let paging = query.paging();
+    Ok(Json(NoticePage { items, total, page: paging.page, per_page: paging.per_page }))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/notices/{id}", tag = "messages",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Notice id")),
+    responses((status = 200, body = Notice), (status = 404, description = "Neither reaching the caller nor sent by its organisation")))]
+pub async fn api_get_notice(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Notice>, AppError> {
+    Ok(Json(super::notices::get(&state, &user, id).await?.0))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/notices/{id}/read", tag = "messages",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Notice id")),
+    responses((status = 204, description = "Marked read"), (status = 404, description = "Does not reach the caller")))]
+pub async fn api_notice_read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    super::notices::mark_read(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/notices/{id}/withdraw", tag = "messages",
+    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Notice id")),
+    responses((status = 204, description = "Withdrawn: recipients no longer see it"), (status = 404, description = "Not sent by the caller's organisation"),
+              (status = 409, description = "already_withdrawn")))]
+pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    super::notices::withdraw(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/messages", get(api_list))
+        .route("/messages/read-all", post(api_mark_all_read))
+        .route("/messages/{id}", get(api_get))
+        .route("/messages/{id}/read", post(api_mark_read))
+        .route("/notices", get(api_sent).post(api_send))
+        .route("/notices/{id}", get(api_get_notice))
+        .route("/notices/{id}/read", post(api_notice_read))
+        .route("/notices/{id}/withdraw", post(api_withdraw))
+}
