@@ -98,8 +98,47 @@ fn svg_response(svg: String) -> Result<Response, AppError> {
     Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], svg).into_response())
 }
 
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/overview", tag = "stats",
+    params(("tenant" = String, Path, description = "Tenant code"), super::overview::OverviewQuery),
+    responses((status = 200, body = super::overview::Overview, description = "继教综合统计: a row per organisation one level below `parent` (or per industry authority), with a 总计"),
+              (status = 403, description = "Not an admin who supervises staff"), (status = 404, description = "`parent` is not in the caller's subtree"),
+              (status = 422, description = "Field errors: by, region, authority, nature")))]
+pub async fn api_overview(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<super::overview::OverviewQuery>,
+) -> Result<Json<super::overview::Overview>, AppError> {
+    Ok(Json(super::overview::overview(&state, &user, &query).await?))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/overview.xlsx", tag = "stats",
+    params(("tenant" = String, Path, description = "Tenant code"), super::overview::OverviewQuery),
+    responses((status = 200, description = "The table as xlsx with the seed's two-row header (audited)")))]
+pub async fn api_overview_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<super::overview::OverviewQuery>,
+) -> Result<Response, AppError> {
+    let overview = super::overview::overview(&state, &user, &query).await?;
+    let bytes = super::overview::workbook(&overview).map_err(AppError::internal)?;
+    crate::audit::record(
+        &state.db,
+        user.tenant_code(),
+        Some(user.account.id),
+        "export.overview_stats",
+        "stats",
+        None,
+        json!({"year": overview.year, "parent": overview.parent_id, "by": overview.by}),
+    )
+    .await?;
+    let year = overview.year;
+    Ok(crate::spreadsheet::xlsx_download(&format!("overview-{year}.xlsx"), &format!("继教综合统计_{year}.xlsx"), bytes))
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/stats/overview", get(api_overview))
+        .route("/stats/overview.xlsx", get(api_overview_xlsx))
         .route("/stats/titles", get(api_titles))
         .route("/stats/titles.xlsx", get(api_titles_xlsx))
         .route("/stats/titles.svg", get(api_titles_svg))

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod chart;
+pub mod overview;
 pub mod pages;
 
 use serde::{Deserialize, Serialize};

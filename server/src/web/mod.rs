@@ -145,6 +145,7 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/approvals?kind=org_change", "单位信息变更审核", "org_changes", "review"),
     ("/approvals?kind=parent_change", "更换上级部门审核", "org_changes", "review"),
     ("/staff/status", "人员学时", "people", "read"),
+    ("/stats", "综合统计", "stats", "read"),
     ("/stats/titles", "职称系列分布", "stats", "read"),
     ("/admin/import", "学时导入", "credits", "import"),
     ("/admin/platforms", "培训平台", "platforms", "manage"),

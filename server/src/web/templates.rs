@@ -60,6 +60,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("changes.html", include_str!("../../templates/changes.html")),
     ("admins.html", include_str!("../../templates/admins.html")),
     ("accounts.html", include_str!("../../templates/accounts.html")),
+    ("stats_overview.html", include_str!("../../templates/stats_overview.html")),
     ("stats_titles.html", include_str!("../../templates/stats_titles.html")),
     ("orgs.html", include_str!("../../templates/orgs.html")),
     ("one_time_code.html", include_str!("../../templates/one_time_code.html")),

@@ -131,3 +131,150 @@ async fn the_title_distribution_counts_the_scope(s: TestServer) {
     assert!(html.contains("达标率 <strong>50.0%</strong>"), "{html}");
 }
 both!(the_title_distribution_counts_the_scope, the_title_distribution_counts_the_scope);
+
+/// Grants a credit from a source other than an online platform (学时学习).
+async fn grant_offline(s: &TestServer, person: i64, year: i64, subject: &str, hours: i64, reference: &str) {
+    let mut tx = s.db.begin().await.unwrap();
+    let credit = jijiao::hours::NewCredit {
+        person_id: person,
+        year,
+        subject,
+        hours,
+        source: "activity",
+        source_ref: reference,
+        course: None,
+        granted_by: None,
+    };
+    jijiao::hours::grant_tx(&mut tx, "hunan", credit).await.unwrap().expect("a new credit");
+    tx.commit().await.unwrap();
+}
+
+/// A row's numbers in the seed's column order after the name: staff, learners (all, public,
+/// professional × total, online, offline), qualified people, courses, overall.
+fn numbers(row: &Value) -> Vec<i64> {
+    let l = &row["learners"];
+    let mut out = vec![row["staff"].as_i64().unwrap()];
+    for group in ["all", "public", "professional"] {
+        for kind in ["total", "online", "offline"] {
+            out.push(l[group][kind].as_i64().unwrap());
+        }
+    }
+    out.extend(["qualified_people", "qualified_courses", "qualified_overall"].iter().map(|k| row[k].as_i64().unwrap()));
+    out
+}
+
+fn row<'a>(overview: &'a Value, name_part: &str) -> &'a Value {
+    overview["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"].as_str().unwrap().contains(name_part))
+        .unwrap_or_else(|| panic!("no row {name_part}: {overview}"))
+}
+
+/// Issue 16 §1: 继教综合统计查询 — known credits in, the seed's columns out, per level and per authority,
+/// drilled down to departments, filtered, exported, and only over the caller's subtree.
+async fn the_overview_counts_learners_and_the_qualified(s: TestServer) {
+    let year = 2024;
+    let (teacher, nurse) = (demo_person(&s, "hunan", 101).await, demo_person(&s, "hunan", 102).await);
+    // The teacher learns online (public) and offline (professional) and meets the year; the nurse only
+    // learns online and meets nothing.
+    grant(&s, "hunan", teacher, year, "public", 3000, "ov-1").await;
+    grant_offline(&s, teacher, year, "professional", 6000, "ov-2").await;
+    grant(&s, "hunan", nurse, year, "public", 1000, "ov-3").await;
+    s.drain_jobs().await;
+    let both_people = vec![2, 2, 2, 1, 2, 2, 0, 1, 0, 1, 1, 1, 1];
+    let teacher_only = vec![1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1];
+    let nurse_only = vec![1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0];
+
+    let province = s.demo("hunan", "province", 601).await;
+    let get = |client: &reqwest::Client, query: String| {
+        let url = s.api("hunan", &format!("/stats/overview?year={year}{query}"));
+        let request = client.get(url);
+        async move { json_of(request.send().await.unwrap()).await }
+    };
+    let (status, overview) = get(&province, String::new()).await;
+    assert_eq!(status, 200, "{overview}");
+    assert_eq!(numbers(&overview["total"]), both_people, "{overview}");
+    assert_eq!(overview["total"]["pass_rate"].as_f64(), Some(0.5));
+    let capital = row(&overview, "长沙市");
+    assert_eq!(numbers(capital), both_people);
+    let capital_id = capital["org_id"].as_i64().unwrap();
+    let capital_units = s.count(&format!("SELECT COUNT(*) FROM orgs WHERE tenant_id = 'hunan' AND kind = 'unit' AND status = 'active' AND path LIKE (SELECT path FROM orgs WHERE id = {capital_id}) || '%'")).await;
+    assert!(capital_units >= 2);
+    assert_eq!(capital["units"].as_i64(), Some(capital_units), "{capital}");
+    let cities = overview["rows"].as_array().unwrap();
+    assert!(
+        cities.len() > 1 && cities.iter().filter(|r| r["staff"].as_i64() > Some(0)).count() == 1,
+        "every city, one with staff: {overview}"
+    );
+
+    // Per industry authority: the school's 教育厅, and the hospital without one.
+    let (_, by_authority) = get(&province, "&by=authority".to_owned()).await;
+    assert_eq!(numbers(row(&by_authority, "教育厅")), teacher_only, "{by_authority}");
+    assert_eq!(numbers(row(&by_authority, "无行业主管部门")), nurse_only, "{by_authority}");
+    assert_eq!(row(&by_authority, "教育厅")["units"].as_i64(), Some(1));
+
+    // Down a level: the capital's units, then the school's departments (with a link to the people).
+    let (_, city) = get(&province, format!("&parent={capital_id}")).await;
+    assert_eq!(numbers(row(&city, "第一中学")), teacher_only, "{city}");
+    assert_eq!(numbers(row(&city, "中心医院")), nurse_only, "{city}");
+    let school_id = row(&city, "第一中学")["org_id"].as_i64().unwrap();
+    let (_, school) = get(&province, format!("&parent={school_id}")).await;
+    assert_eq!(numbers(row(&school, "教务处")), teacher_only, "{school}");
+    assert_eq!(row(&school, "教务处")["drill"], "people");
+    assert_eq!(numbers(&school["total"]), teacher_only);
+
+    // Filters: a region, an authority.
+    let (_, capital_only) = get(&province, format!("&region={capital_id}")).await;
+    assert_eq!(numbers(&capital_only["total"]), both_people);
+    let authority_id = row(&by_authority, "教育厅")["org_id"].as_i64().unwrap();
+    let (_, supervised) = get(&province, format!("&authority={authority_id}")).await;
+    assert_eq!(numbers(&supervised["total"]), teacher_only, "{supervised}");
+
+    // Scope: a unit sees itself; other subtrees are 404; staff 403; another tenant its own.
+    let school_admin = s.demo("hunan", "unit", 201).await;
+    let (status, own) = get(&school_admin, String::new()).await;
+    assert_eq!((status, numbers(&own["total"])), (200, teacher_only.clone()), "{own}");
+    let hospital_id = row(&city, "中心医院")["org_id"].as_i64().unwrap();
+    assert_eq!(get(&school_admin, format!("&parent={hospital_id}")).await.0, 404);
+    assert_eq!(get(&school_admin, format!("&parent={capital_id}")).await.0, 404);
+    let staff = s.demo("hunan", "staff", 101).await;
+    assert_eq!(get(&staff, String::new()).await.0, 403);
+    assert_eq!(staff.get(s.api("hunan", "/stats/overview.xlsx")).send().await.unwrap().status(), 403);
+    let henan = s.demo("henan", "province", 601).await;
+    let (status, theirs) = json_of(henan.get(s.api("henan", &format!("/stats/overview?year={year}"))).send().await.unwrap()).await;
+    assert_eq!((status, theirs["total"]["learners"]["all"]["total"].as_i64()), (200, Some(0)), "{theirs}");
+    assert_eq!(json_of(henan.get(s.api("henan", &format!("/stats/overview?parent={capital_id}"))).send().await.unwrap()).await.0, 404);
+
+    // Bad input.
+    for (query, code) in [("&by=everything", 422), ("&nature=nonsense", 422), ("&region=999999", 422)] {
+        let (status, body) = get(&province, query.to_owned()).await;
+        assert_eq!(status, code, "{query}: {body}");
+    }
+    assert_eq!(get(&school_admin, "&by=authority".to_owned()).await.0, 422, "a unit has no authorities below it");
+    assert_eq!(json_of(province.get(s.api("hunan", "/stats/overview?year=1800")).send().await.unwrap()).await.0, 400);
+
+    // The export: the seed's two-row header, the rows and 总计.
+    let res = province.get(s.api("hunan", &format!("/stats/overview.xlsx?year={year}&parent={capital_id}"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(res.bytes().await.unwrap().to_vec())).unwrap();
+    let sheet = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&sheet).unwrap();
+    let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert_eq!(rows[0][..6], ["序号", "单位/地区", "用人单位总数", "继续教育机构总数", "专技人员总数", "当年总学习人数"], "{rows:?}");
+    assert_eq!(rows[0][8], "当年公需科目学习人数");
+    assert_eq!(rows[1][5..8], ["总学习人数", "网络学习人数", "学时学习人数"]);
+    let total = rows.last().unwrap();
+    assert_eq!(total[1], "总计");
+    assert_eq!(total[4..17], ["2", "2", "2", "1", "2", "2", "0", "1", "0", "1", "1", "1", "1"], "{rows:?}");
+    assert_eq!(s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'export.overview_stats'").await, 1);
+
+    // The page: the table, 查看 one level down, 查看人员 for a department.
+    let html = province.get(s.url("hunan", &format!("/stats?year={year}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("继教综合统计") && html.contains("专技综合合格人数") && html.contains("50.0%"), "{html}");
+    assert!(html.contains(&format!("parent={capital_id}")), "{html}");
+    let html = province.get(s.url("hunan", &format!("/stats?year={year}&parent={school_id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("查看人员") && html.contains(&format!("status?year={year}&amp;unit={school_id}&amp;department=")), "{html}");
+}
+both!(the_overview_counts_learners_and_the_qualified, the_overview_counts_learners_and_the_qualified);
