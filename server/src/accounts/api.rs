@@ -11,15 +11,6 @@ use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// A page of accounts.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AccountPage {
-    pub items: Vec<AccountRow>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct StatusInput {
     /// active or disabled
@@ -48,17 +39,17 @@ pub struct OneTimeCode {
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/accounts", tag = "accounts",
     params(("tenant" = String, Path, description = "Tenant code"), AccountQuery),
-    responses((status = 200, body = AccountPage, description = "Accounts whose organisation lies in the caller's scope, newest first"),
+    responses((status = 200, body = crate::api::Paged<AccountRow>, description = "Accounts whose organisation lies in the caller's scope, newest first"),
               (status = 403, description = "Only the province's and the system's admins list accounts"),
               (status = 422, description = "Unknown type or status")))]
 pub async fn api_list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<AccountQuery>,
-) -> Result<Json<AccountPage>, AppError> {
+) -> Result<Json<crate::api::Paged<AccountRow>>, AppError> {
     let (items, total) = super::list(&state, &user, &query).await?;
     let paging = query.paging();
-    Ok(Json(AccountPage { items, total, page: paging.page, per_page: paging.per_page }))
+    Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/status", request_body = BatchStatusInput, tag = "accounts",

@@ -24,15 +24,6 @@ pub struct Filed {
     pub status: &'static str,
 }
 
-/// A page of reports.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ReportPage {
-    pub items: Vec<Report>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
 /// The report's fields and its `document` from a multipart form (the CSRF token too, for pages).
 pub async fn read_form(multipart: Multipart) -> Result<(NewReport, Option<Upload>, Option<String>), AppError> {
     let form = crate::storage::upload::read_multipart_form(multipart, "document").await?;
@@ -63,16 +54,16 @@ pub async fn api_file(State(state): State<AppState>, user: CurrentUser, multipar
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/annual-reports", tag = "annual_reports",
     params(("tenant" = String, Path, description = "Tenant code"), ReportQuery),
-    responses((status = 200, body = ReportPage, description = "The caller's institution's reports, or those of the institutions in the caller's scope, newest first"),
+    responses((status = 200, body = crate::api::Paged<Report>, description = "The caller's institution's reports, or those of the institutions in the caller's scope, newest first"),
               (status = 422, description = "Unknown kind or status")))]
 pub async fn api_list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<ReportQuery>,
-) -> Result<Json<ReportPage>, AppError> {
+) -> Result<Json<crate::api::Paged<Report>>, AppError> {
     let (items, total) = super::list(&state, &user, &query).await?;
     let paging = query.paging();
-    Ok(Json(ReportPage { items, total, page: paging.page, per_page: paging.per_page }))
+    Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/annual-reports/{id}", tag = "annual_reports",

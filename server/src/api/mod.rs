@@ -17,6 +17,22 @@ pub struct Created {
     pub id: i64,
 }
 
+/// One page of a list, as every paged list answers (`GET …?page=&per_page=`).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    /// Rows matching the filters, on every page
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Paged<T> {
+    pub fn new(items: Vec<T>, total: i64, paging: crate::paging::Paging) -> Self {
+        Paged { items, total, page: paging.page, per_page: paging.per_page }
+    }
+}
+
 /// The domains' API routes behind the API's fallback (a JSON 404), uniform errors and the origin guard.
 pub fn shell(routes: Router<AppState>) -> Router<AppState> {
     routes

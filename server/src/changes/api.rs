@@ -22,15 +22,6 @@ pub struct Filed {
     pub status: &'static str,
 }
 
-/// A page of the caller's changes.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ChangePage {
-    pub items: Vec<ChangeRequest>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
 crate::paging::list_query! {
     #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
     #[into_params(parameter_in = Query)]
@@ -49,15 +40,15 @@ pub async fn api_file(State(state): State<AppState>, user: CurrentUser, Json(inp
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/changes", tag = "changes",
     params(("tenant" = String, Path, description = "Tenant code"), ChangeQuery),
-    responses((status = 200, body = ChangePage, description = "The caller's title changes, newest first")))]
+    responses((status = 200, body = crate::api::Paged<ChangeRequest>, description = "The caller's title changes, newest first")))]
 pub async fn api_mine(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<ChangeQuery>,
-) -> Result<Json<ChangePage>, AppError> {
+) -> Result<Json<crate::api::Paged<ChangeRequest>>, AppError> {
     let paging = query.paging();
     let (items, total) = super::mine(&state, &user, paging).await?;
-    Ok(Json(ChangePage { items, total, page: paging.page, per_page: paging.per_page }))
+    Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
 /// `POST /me/changes/{id}/withdraw` (a person's own) and `POST /changes/{id}/withdraw` (also an
@@ -112,17 +103,17 @@ pub async fn api_scan(State(state): State<AppState>, user: CurrentUser, Path(id)
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}/changes", tag = "changes",
     params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "The caller's own organisation"), ChangeQuery),
-    responses((status = 200, body = ChangePage, description = "The organisation's changes, newest first"),
+    responses((status = 200, body = crate::api::Paged<ChangeRequest>, description = "The organisation's changes, newest first"),
               (status = 404, description = "Not the caller's own organisation")))]
 pub async fn api_of_org(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     Query(query): Query<ChangeQuery>,
-) -> Result<Json<ChangePage>, AppError> {
+) -> Result<Json<crate::api::Paged<ChangeRequest>>, AppError> {
     let paging = query.paging();
     let (_, items, total) = super::of_org(&state, &user, id, paging).await?;
-    Ok(Json(ChangePage { items, total, page: paging.page, per_page: paging.per_page }))
+    Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
 pub fn routes() -> Router<AppState> {

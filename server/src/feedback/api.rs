@@ -5,22 +5,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Serialize;
 
 use super::{Feedback, FeedbackQuery, NewFeedback, Reply};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::storage::upload::Upload;
-
-/// A page of feedback.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct FeedbackPage {
-    pub items: Vec<Feedback>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
 
 /// The feedback's fields and its `attachment` from a multipart form (the CSRF token too, for pages).
 pub async fn read_form(multipart: Multipart) -> Result<(NewFeedback, Option<Upload>, Option<String>), AppError> {
@@ -52,15 +42,15 @@ pub async fn api_file(State(state): State<AppState>, user: CurrentUser, request:
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/feedback", tag = "feedback",
     params(("tenant" = String, Path, description = "Tenant code"), FeedbackQuery),
-    responses((status = 200, body = FeedbackPage, description = "The caller's own feedback; for the handling organisation's admins also what was sent to it")))]
+    responses((status = 200, body = crate::api::Paged<Feedback>, description = "The caller's own feedback; for the handling organisation's admins also what was sent to it")))]
 pub async fn api_list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<FeedbackQuery>,
-) -> Result<Json<FeedbackPage>, AppError> {
+) -> Result<Json<crate::api::Paged<Feedback>>, AppError> {
     let (items, total) = super::list(&state, &user, &query).await?;
     let paging = query.paging();
-    Ok(Json(FeedbackPage { items, total, page: paging.page, per_page: paging.per_page }))
+    Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/feedback/{id}", tag = "feedback",

@@ -9,27 +9,10 @@ use serde::Serialize;
 
 use super::notices::{NewNotice, Notice, NoticeQuery};
 use super::{Entry, ListQuery};
+use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
-
-/// A page of the inbox.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct InboxPage {
-    pub items: Vec<Entry>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-/// A page of the notices the caller's organisation sent.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct NoticePage {
-    pub items: Vec<Notice>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
 
 /// How many entries `POST /messages/read-all` marked.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -39,15 +22,14 @@ pub struct Marked {
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/messages", tag = "messages",
     params(("tenant" = String, Path, description = "Tenant code"), ListQuery),
-    responses((status = 200, body = InboxPage, description = "The caller's messages and the notices that reach it, newest first; `total` counts both (with `unread=1`, the unread ones)")))]
+    responses((status = 200, body = Paged<Entry>, description = "The caller's messages and the notices that reach it, newest first; `total` counts both (with `unread=1`, the unread ones)")))]
 pub async fn api_list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<ListQuery>,
-) -> Result<Json<InboxPage>, AppError> {
+) -> Result<Json<Paged<Entry>>, AppError> {
     let (items, total) = super::list(&state, &user, &query).await?;
-    let paging = query.paging();
-    Ok(Json(InboxPage { items, total, page: paging.page, per_page: paging.per_page }))
+    Ok(Json(Paged::new(items, total, query.paging())))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/messages/{id}", tag = "messages",
@@ -84,15 +66,14 @@ pub async fn api_send(State(state): State<AppState>, user: CurrentUser, Json(inp
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/notices", tag = "messages",
     params(("tenant" = String, Path, description = "Tenant code"), NoticeQuery),
-    responses((status = 200, body = NoticePage, description = "What the caller's organisation sent, newest first, with read counts")))]
+    responses((status = 200, body = Paged<Notice>, description = "What the caller's organisation sent, newest first, with read counts")))]
 pub async fn api_sent(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<NoticeQuery>,
-) -> Result<Json<NoticePage>, AppError> {
+) -> Result<Json<Paged<Notice>>, AppError> {
     let (items, total) = super::notices::sent(&state, &user, &query).await?;
-    let paging = query.paging();
-    Ok(Json(NoticePage { items, total, page: paging.page, per_page: paging.per_page }))
+    Ok(Json(Paged::new(items, total, query.paging())))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/notices/{id}", tag = "messages",

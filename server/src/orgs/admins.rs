@@ -100,15 +100,6 @@ crate::paging::list_query! {
     }
 }
 
-/// A page of an organisation's admins.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AdminPage {
-    pub items: Vec<AdminRow>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SuperAdminInput {
     /// An active admin of the organisation
@@ -440,17 +431,17 @@ pub async fn remove(state: &AppState, user: &CurrentUser, org_id: i64, account_i
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}/admins", tag = "orgs",
     params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Organisation id"), AdminQuery),
-    responses((status = 200, body = AdminPage, description = "The organisation's admins, super admin first"),
+    responses((status = 200, body = crate::api::Paged<AdminRow>, description = "The organisation's admins, super admin first"),
               (status = 404, description = "Org outside the caller's subtree")))]
 pub async fn api_list(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     Query(query): Query<AdminQuery>,
-) -> Result<Json<AdminPage>, AppError> {
+) -> Result<Json<crate::api::Paged<AdminRow>>, AppError> {
     let (_, items, total) = list(&state, &user, id, &query).await?;
     let paging = query.paging();
-    Ok(Json(AdminPage { items, total, page: paging.page, per_page: paging.per_page }))
+    Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/admins", request_body = NewAdmin, tag = "orgs",

@@ -22,15 +22,6 @@ pub struct Started {
     pub status: &'static str,
 }
 
-/// A page of transfers.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TransferPage {
-    pub items: Vec<Transfer>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/transfers", request_body = NewTransfer, tag = "transfers",
     params(("tenant" = String, Path, description = "Tenant code")),
     responses((status = 201, body = Started, description = "Started; waiting for the receiving side's approval"),
@@ -44,16 +35,16 @@ pub async fn api_start(State(state): State<AppState>, user: CurrentUser, Json(in
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/transfers", tag = "transfers",
     params(("tenant" = String, Path, description = "Tenant code"), TransferQuery),
-    responses((status = 200, body = TransferPage, description = "Transfers out of and into the caller's scope, newest first"),
+    responses((status = 200, body = crate::api::Paged<Transfer>, description = "Transfers out of and into the caller's scope, newest first"),
               (status = 422, description = "Unknown direction or status")))]
 pub async fn api_list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<TransferQuery>,
-) -> Result<Json<TransferPage>, AppError> {
+) -> Result<Json<crate::api::Paged<Transfer>>, AppError> {
     let (items, total) = super::list(&state, &user, &query).await?;
     let paging = query.paging();
-    Ok(Json(TransferPage { items, total, page: paging.page, per_page: paging.per_page }))
+    Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/transfers/{id}", tag = "transfers",

@@ -5,21 +5,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Serialize;
 
 use super::{Material, MaterialInput, MaterialQuery};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
-
-/// A page of materials.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct MaterialPage {
-    pub items: Vec<Material>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/work-materials", tag = "work_materials",
     request_body(content = MaterialInput, content_type = "multipart/form-data", description = "`year`, `category`, `title` as text parts and the `file`"),
@@ -35,15 +25,15 @@ pub async fn api_file(State(state): State<AppState>, user: CurrentUser, multipar
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/work-materials", tag = "work_materials",
     params(("tenant" = String, Path, description = "Tenant code"), MaterialQuery),
-    responses((status = 200, body = MaterialPage, description = "The materials of the caller's organisation and those below it")))]
+    responses((status = 200, body = crate::api::Paged<Material>, description = "The materials of the caller's organisation and those below it")))]
 pub async fn api_list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<MaterialQuery>,
-) -> Result<Json<MaterialPage>, AppError> {
+) -> Result<Json<crate::api::Paged<Material>>, AppError> {
     let (items, total) = super::list(&state, &user, &query).await?;
     let paging = query.paging();
-    Ok(Json(MaterialPage { items, total, page: paging.page, per_page: paging.per_page }))
+    Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
 #[utoipa::path(put, path = "/t/{tenant}/api/v1/work-materials/{id}", tag = "work_materials",
