@@ -288,15 +288,15 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<(
     Ok(())
 }
 
-/// The organisations a sender may address on the form: its own and those directly below it (regions'
-/// bureaus, units, supervised institutions), by kind and name.
+/// The organisations a sender may address on the form besides its whole subtree (the form's default):
+/// those directly below it (regions' bureaus, units, supervised units and institutions), by kind and name.
 pub async fn targets(state: &AppState, user: &CurrentUser) -> Result<Vec<(i64, String)>, AppError> {
     let org = sending_org(state, user).await?;
     Ok(state
         .db
         .all(
-            q("SELECT id, name FROM orgs WHERE tenant_id = $1 AND (id = $2 OR parent_id = $2 OR supervisor_id = $2) AND kind <> 'department' AND status = 'active' \
-               ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END, kind, name LIMIT 500")
+            q("SELECT id, name FROM orgs WHERE tenant_id = $1 AND (parent_id = $2 OR supervisor_id = $2) AND kind <> 'department' AND status = 'active' \
+               ORDER BY kind, region_code, name LIMIT 500")
             .bind(user.tenant_code())
             .bind(org),
         )

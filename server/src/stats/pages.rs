@@ -85,7 +85,12 @@ async fn overview_page(State(state): State<AppState>, page: Page, Query(query): 
             }
         }
     };
-    let rows: Vec<Value> = overview.rows.iter().map(|r| json!({"row": r, "href": link(r), "rate": percent(r.pass_rate)})).collect();
+    // A bureau's row is its region (长沙市人力资源和社会保障局 → 长沙市), as on the region chart.
+    let rows: Vec<Value> = overview
+        .rows
+        .iter()
+        .map(|r| json!({"row": r, "name": r.name.trim_end_matches("人力资源和社会保障局"), "href": link(r), "rate": percent(r.pass_rate)}))
+        .collect();
     let total = json!({"row": overview.total, "href": link(&overview.total), "rate": percent(overview.total.pass_rate)});
     let export = crate::paging::query_href(&format!("{base}/stats/overview.xlsx"), &query.pairs());
     let own = user.account.org_id == Some(overview.parent_id);
