@@ -186,6 +186,7 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::certificates::api::api_keys,
         crate::certificates::api::api_admin_list,
         crate::certificates::api::api_print,
+        crate::certificates::api::api_issue_batch,
         crate::certificates::api::api_file_exemption,
         crate::certificates::api::api_exemptions,
         crate::orgs::api::api_rename_department,

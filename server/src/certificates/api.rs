@@ -182,6 +182,21 @@ pub async fn api_print(
     Ok(pdf_response(bytes, "证书打印.pdf"))
 }
 
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/batch-issue", request_body = super::BatchIssue, tag = "certificates",
+    params(("tenant" = String, Path, description = "Tenant code")),
+    responses((status = 200, body = super::BatchIssued, description = "Issued to every qualified person in scope without one, in one transaction"),
+              (status = 403, description = "The province's admins do not issue certificates (Hunan issues them by itself)"),
+              (status = 409, description = "already_issued: a certificate was issued meanwhile; nothing issued"),
+              (status = 422, description = "Field errors (kind, year), nothing_to_issue or too_many (over 1,000 people)")))]
+pub async fn api_issue_batch(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Json(input): Json<super::BatchIssue>,
+) -> Result<Json<super::BatchIssued>, AppError> {
+    Ok(Json(super::issue_batch(&state, &user, &origin(&state, &headers), &input).await?))
+}
+
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/exemptions", request_body = exemptions::Filing, tag = "certificates",
     responses((status = 201, description = "{id}: filed and waiting for the superior"), (status = 409, description = "already_filed"),
               (status = 422, description = "Field errors"), (status = 404, description = "The tenant offers no exemption proof")))]
@@ -219,6 +234,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/certificates/applications", post(api_apply))
         .route("/certificates/recognition", post(api_recognition))
         .route("/certificates/print", post(api_print))
+        .route("/certificates/batch-issue", post(api_issue_batch))
         .route("/me/certificates", get(api_mine))
         .route("/certificates/lookup", post(api_lookup).layer(search()))
         .route("/certificates/{number}", get(api_verify).layer(search()))

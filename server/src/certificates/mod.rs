@@ -232,6 +232,20 @@ pub async fn issue(
     origin: &str,
     new: NewCertificate<'_>,
 ) -> Result<Option<Certificate>, AppError> {
+    let mut certificate = signed(state, settings, &new).await?;
+    let mut tx = state.db.begin().await?;
+    match record_tx(&mut tx, settings, origin, &new, &mut certificate).await {
+        Ok(()) => {}
+        // A simultaneous issue won: its certificate is the valid one.
+        Err(err) if crate::db::is_unique_violation(&err) => return Ok(None),
+        Err(err) => return Err(err.into()),
+    }
+    tx.commit().await?;
+    Ok(Some(certificate))
+}
+
+/// A new certificate as it will be recorded: numbered, with the person's and unit's names, signed.
+async fn signed(state: &AppState, settings: &TenantSettings, new: &NewCertificate<'_>) -> Result<Certificate, AppError> {
     let tenant = settings.code.as_str();
     let key = crate::keys::current(&state.db, tenant, crate::keys::CERTIFICATES).await?;
     let (person_name, unit_name): (String, String) = state
@@ -255,7 +269,7 @@ pub async fn issue(
         unit_name,
         public_hours: new.public_hours,
         professional_hours: new.professional_hours,
-        plugin_sha256: new.plugin_sha256,
+        plugin_sha256: new.plugin_sha256.clone(),
         issued_at: now,
         voided_at: None,
         void_reason: None,
@@ -263,10 +277,22 @@ pub async fn issue(
         document_blob_id: None,
         document_error: None,
         proof: None,
-        detail: new.detail.map(|d| d.to_string()),
+        detail: new.detail.as_ref().map(|d| d.to_string()),
     };
     certificate.proof = Some(key.sign_jws(&certificate.signed_claims(tenant)));
-    let mut tx = state.db.begin().await?;
+    Ok(certificate)
+}
+
+/// Records a signed certificate in the caller's transaction (voiding the one it supersedes), audits it
+/// and queues its PDF; sets its id. A unique violation means another valid one exists.
+async fn record_tx(
+    tx: &mut Tx,
+    settings: &TenantSettings,
+    origin: &str,
+    new: &NewCertificate<'_>,
+    certificate: &mut Certificate,
+) -> Result<(), sqlx::Error> {
+    let tenant = settings.code.as_str();
     if new.supersede {
         tx.run(
             q("UPDATE certificates SET status = 'void', voided_at = $5, void_reason = '已开具新的证明，此证明作废' \
@@ -275,11 +301,11 @@ pub async fn issue(
             .bind(new.person_id)
             .bind(new.kind)
             .bind(new.year)
-            .bind(now),
+            .bind(certificate.issued_at),
         )
         .await?;
     }
-    let inserted = tx
+    certificate.id = tx
         .scalar(
             q("INSERT INTO certificates (tenant_id, number, person_id, kind, year, status, person_name, unit_name, public_hours, professional_hours, \
                plugin_sha256, issued_by, issued_at, document_state, proof, detail) \
@@ -295,19 +321,13 @@ pub async fn issue(
             .bind(certificate.professional_hours)
             .bind(&certificate.plugin_sha256)
             .bind(new.issued_by)
-            .bind(now)
+            .bind(certificate.issued_at)
             .bind(certificate.proof.clone())
             .bind(certificate.detail.clone()),
         )
-        .await;
-    match inserted {
-        Ok(id) => certificate.id = id,
-        // A simultaneous issue won: its certificate is the valid one.
-        Err(err) if crate::db::is_unique_violation(&err) => return Ok(None),
-        Err(err) => return Err(err.into()),
-    }
+        .await?;
     crate::audit::record_tx(
-        &mut tx,
+        tx,
         tenant,
         new.issued_by,
         "certificate.issued",
@@ -316,9 +336,8 @@ pub async fn issue(
         json!({"number": certificate.number, "kind": certificate.kind, "year": certificate.year}),
     )
     .await?;
-    crate::jobs::enqueue_tx(&mut tx, tenant, &RenderPdf { certificate_id: certificate.id, origin: origin.to_owned() }).await?;
-    tx.commit().await?;
-    Ok(Some(certificate))
+    crate::jobs::enqueue_tx(tx, tenant, &RenderPdf { certificate_id: certificate.id, origin: origin.to_owned() }).await?;
+    Ok(())
 }
 
 /// The plugin's verdict on a kind for a person-year, with the counted hours and the plugin that judged.
@@ -929,4 +948,124 @@ pub(crate) fn admin_row_json(row: &AdminRow, settings: &crate::tenancy::TenantSe
 pub(crate) fn pdf_response(bytes: Vec<u8>, filename: &str) -> Response {
     let disposition = format!("attachment; filename*=UTF-8''{}", urlencoding::encode(filename));
     ([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
+}
+
+/// Most people one batch issue judges (the plugin is asked once per person).
+pub const ISSUE_LIMIT: usize = 1000;
+
+/// `POST /certificates/batch-issue`: issue `kind` for `year` to every qualified person in the caller's
+/// subtree (optionally of one unit or department) who has none valid yet.
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct BatchIssue {
+    pub year: Option<i64>,
+    /// One of the province's certificate kinds
+    pub kind: String,
+    pub unit: Option<i64>,
+    pub department: Option<i64>,
+}
+
+/// What a batch issue did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BatchIssued {
+    /// The new certificates' numbers
+    pub numbers: Vec<String>,
+    /// People whose year met the requirement but whom the plugin did not find eligible for the kind
+    pub not_eligible: usize,
+}
+
+/// Seed 003 证书打印, seed 004 电子证书查询打印 (Henan, Hubei: admins print the certificates): issues a kind
+/// for a year to every person in the caller's subtree whose year is met and who has no valid one yet,
+/// each judged by the plugin, all in one transaction (a plugin failure or a simultaneous issue changes
+/// nothing). More than [`ISSUE_LIMIT`] candidates: 422 `too_many`, narrow by unit or department.
+pub async fn issue_batch(state: &AppState, user: &CurrentUser, origin: &str, input: &BatchIssue) -> Result<BatchIssued, AppError> {
+    user.authorize(state, "certificates", "issue").await?;
+    let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
+    let settings = &user.tenant.tenant.settings;
+    let tenant = user.tenant_code();
+    let mut errors = crate::error::FieldErrors::default();
+    let kind = input.kind.trim();
+    if !settings.certificates.kinds.iter().any(|k| k.code == kind) {
+        errors.add("kind", "请选择本省的证书类型");
+    }
+    let year = input.year.filter(|y| hours::check_year(*y).is_ok());
+    if year.is_none() {
+        errors.add("year", "请选择有效的年度");
+    }
+    errors.finish()?;
+    let year = year.expect("checked above");
+    let candidates: Vec<(i64,)> = state
+        .db
+        .all(
+            q("SELECT p.id FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
+               JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2 AND s.met AND s.computed_at IS NOT NULL \
+               WHERE p.tenant_id = $1 AND (u.path LIKE $3 OR u.supervisor_path LIKE $3) AND ($5 IS NULL OR p.unit_id = $5) \
+               AND ($6 IS NULL OR p.department_id = $6) \
+               AND EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = p.tenant_id AND a.person_id = p.id AND a.user_type = 'staff' AND a.status = 'active') \
+               AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.tenant_id = p.tenant_id AND c.person_id = p.id AND c.kind = $4 AND c.year = $2 AND c.status = 'valid') \
+               ORDER BY u.name, p.name, p.id LIMIT $7")
+            .bind(tenant)
+            .bind(year)
+            .bind(scope)
+            .bind(kind)
+            .bind(input.unit)
+            .bind(input.department)
+            .bind(ISSUE_LIMIT as i64 + 1),
+        )
+        .await?;
+    if candidates.len() > ISSUE_LIMIT {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many",
+            format!("符合条件的人员超过 {ISSUE_LIMIT} 人，请按单位或部门分批开具"),
+        ));
+    }
+    if candidates.is_empty() {
+        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_issue", "没有学时已达标且尚未开具此证书的人员"));
+    }
+    let mut ready = Vec::new();
+    let mut not_eligible = 0;
+    for (person,) in candidates {
+        let judged = check(state, tenant, person, kind, year).await?;
+        if !judged.eligible {
+            not_eligible += 1;
+            continue;
+        }
+        let new = NewCertificate {
+            person_id: person,
+            kind,
+            year,
+            public_hours: judged.public,
+            professional_hours: judged.professional,
+            plugin_sha256: judged.sha,
+            issued_by: Some(user.account.id),
+            detail: None,
+            supersede: false,
+        };
+        let certificate = signed(state, settings, &new).await?;
+        ready.push((new, certificate));
+    }
+    let mut tx = state.db.begin().await?;
+    for (new, certificate) in &mut ready {
+        record_tx(&mut tx, settings, origin, new, certificate).await.map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                AppError::conflict("already_issued", "有人员的证书已在此期间开具，请重新操作")
+            } else {
+                e.into()
+            }
+        })?;
+    }
+    let numbers: Vec<String> = ready.iter().map(|(_, c)| c.number.clone()).collect();
+    crate::audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "certificate.batch_issued",
+        "org",
+        user.account.org_id,
+        json!({"kind": kind, "year": year, "issued": numbers.len(), "not_eligible": not_eligible}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(BatchIssued { numbers, not_eligible })
 }

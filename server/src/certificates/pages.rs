@@ -30,6 +30,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/certificates/{number}/badge", get(badge))
         .route("/certificates/manage", get(manage_page))
         .route("/certificates/print", post(print_submit))
+        .route("/certificates/batch-issue", post(issue_submit))
         .route("/exemptions", get(exemptions_page).post(exemption_submit))
         .route("/verify", get(verify_page).layer(search()))
         .route("/verify/person", post(lookup_submit).layer(search()))
@@ -119,7 +120,10 @@ async fn manage_render(state: &AppState, page: &Page, query: &AdminQuery, error:
         }
     }
     let departments = crate::hours::admin::department_choices(state, user, None).await?;
+    let issuable: Vec<Value> = settings.certificates.kinds.iter().map(|k| json!({"code": k.code, "name": k.name})).collect();
+    let issues = user.can(state, "certificates", "issue").await && !issuable.is_empty();
     let data = json!({"items": items, "pager": query.paging().pager(total), "kinds": kinds, "departments": departments,
+           "issues": issues, "issuable": issuable, "this_year": this,
            "years": ((this - 5)..=this).rev().collect::<Vec<_>>(), "print_limit": super::PRINT_LIMIT,
            "error": error.map(|e| e.message.clone()),
            "query": {"year": query.year, "q": query.q, "department": query.department, "kind": query.kind,
@@ -173,6 +177,48 @@ async fn print_submit(
                 ..AdminQuery::default()
             };
             manage_render(&state, &page, &query, Some(&err)).await
+        }
+        Err(err) => Err(err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct IssueForm {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    department: String,
+}
+
+/// 批量开具: certificates for everyone qualified in the admin's scope (or one department), then the list
+/// of that year's and kind's certificates, ready to print.
+async fn issue_submit(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<IssueForm>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    let input = super::BatchIssue {
+        year: form.year.trim().parse().ok(),
+        kind: form.kind.clone(),
+        unit: None,
+        department: form.department.trim().parse().ok(),
+    };
+    match super::issue_batch(&state, user, &origin(&state, &headers), &input).await {
+        Ok(done) => Ok(crate::web::done_redirect(
+            &page.tenant.base,
+            &format!("/certificates/manage?year={}&kind={}", input.year.unwrap_or_default(), urlencoding::encode(&input.kind)),
+            "certificates_issued",
+            done.numbers.len() as i64,
+        )),
+        Err(err) if err.fixable_on_page() => {
+            let query = AdminQuery { year: input.year, kind: Some(input.kind), page: 1, ..AdminQuery::default() };
+            let mut shown = err.clone();
+            shown.message = err.page_text();
+            manage_render(&state, &page, &query, Some(&shown)).await
         }
         Err(err) => Err(err),
     }

@@ -92,6 +92,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("feedback_filed", "反馈已提交，处理后将回复您"),
     ("feedback_replied", "已回复"),
     ("notice_sent", "通知已发布"),
+    ("certificates_issued", "已开具 {n} 份证书"),
     ("roster_uploaded", "学时名单已上传，等待受理部门确认"),
     ("roster_withdrawn", "学时名单已撤回，可修改后重新上传"),
     ("notice_withdrawn", "通知已撤回"),

@@ -492,3 +492,65 @@ async fn hunan_issues_in_service_certificates_by_itself(s: TestServer) {
     assert_eq!(s.count("SELECT COUNT(*) FROM certificates WHERE document_state = 'ready'").await, 1);
 }
 both!(hunan_issues_in_service_certificates_by_itself, hunan_issues_in_service_certificates_by_itself);
+
+/// Issue 16 §3: in Henan (and Hubei) admins issue, in one batch, the certificates of everyone qualified in
+/// their subtree who has none yet; then print them together.
+async fn admins_issue_the_qualified_in_one_batch(s: TestServer) {
+    let teacher = s.demo("henan", "staff", 101).await;
+    let teacher_id = person_of(&s, "henan", &teacher).await;
+    let nurse = s.demo("henan", "staff", 102).await;
+    let nurse_id = person_of(&s, "henan", &nurse).await;
+    credit(&s, "henan", teacher_id, "public", 3000, "b:1").await;
+    credit(&s, "henan", teacher_id, "professional", 6000, "b:2").await;
+    credit(&s, "henan", nurse_id, "public", 1000, "b:3").await;
+    s.drain_jobs().await;
+    let issue = s.api("henan", "/certificates/batch-issue");
+    let valid = "SELECT COUNT(*) FROM certificates WHERE tenant_id = 'henan' AND status = 'valid'";
+
+    // Bad input, nobody qualified, the wrong people: clear errors, nothing issued.
+    let hospital = s.demo("henan", "unit", 202).await;
+    for (body, field) in [(json!({"year": 2025, "kind": "bogus"}), "kind"), (json!({"kind": "qualified"}), "year")] {
+        let (status, answer) = json_of(hospital.post(&issue).json(&body).send().await.unwrap()).await;
+        assert_eq!((status, answer["fields"][field].is_string()), (422, true), "{answer}");
+    }
+    let (status, answer) = json_of(hospital.post(&issue).json(&json!({"year": 2025, "kind": "qualified"})).send().await.unwrap()).await;
+    assert_eq!((status, answer["code"].as_str()), (422, Some("nothing_to_issue")), "the nurse has not met 2025: {answer}");
+    assert_eq!(teacher.post(&issue).json(&json!({"year": 2025, "kind": "qualified"})).send().await.unwrap().status(), 403);
+    let hunan = s.demo("hunan", "unit", 201).await;
+    let res =
+        hunan.post(s.api("hunan", "/certificates/batch-issue")).json(&json!({"year": 2025, "kind": "in_service"})).send().await.unwrap();
+    assert_eq!(res.status(), 403, "Hunan issues its certificates by itself");
+    assert_eq!(s.count(valid).await, 0);
+
+    // The HR bureau issues the teacher's; again, nobody is left.
+    let hr = s.demo("henan", "hr", 501).await;
+    let (status, done) = json_of(hr.post(&issue).json(&json!({"year": 2025, "kind": "qualified"})).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!((done["numbers"].as_array().unwrap().len(), done["not_eligible"].as_i64()), (1, Some(0)), "{done}");
+    let (_, mine) = json_of(teacher.get(s.api("henan", "/me/certificates")).send().await.unwrap()).await;
+    assert_eq!(mine["items"][0]["number"], done["numbers"][0], "{mine}");
+    let (status, answer) = json_of(hr.post(&issue).json(&json!({"year": 2025, "kind": "qualified"})).send().await.unwrap()).await;
+    assert_eq!((status, answer["code"].as_str()), (422, Some("nothing_to_issue")), "{answer}");
+
+    // Once the nurse qualifies, only admins whose subtree holds her issue hers: the school's cannot.
+    credit(&s, "henan", nurse_id, "public", 2000, "b:4").await;
+    credit(&s, "henan", nurse_id, "professional", 6000, "b:5").await;
+    s.drain_jobs().await;
+    let school = s.demo("henan", "unit", 201).await;
+    let (status, _) = json_of(school.post(&issue).json(&json!({"year": 2025, "kind": "qualified"})).send().await.unwrap()).await;
+    assert_eq!(status, 422);
+    let (status, done) = json_of(hospital.post(&issue).json(&json!({"year": 2025, "kind": "qualified"})).send().await.unwrap()).await;
+    assert_eq!((status, done["numbers"].as_array().map(Vec::len)), (200, Some(1)), "{done}");
+    assert_eq!(s.count(valid).await, 2);
+    assert_eq!(s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'certificate.batch_issued'").await, 2);
+
+    // Printed together; the page offers the batch where admins issue, not in Hunan.
+    let (status, _, pdf) =
+        bytes_of(hr.post(s.api("henan", "/certificates/print")).json(&json!({"all": true, "year": 2025})).send().await.unwrap()).await;
+    assert_eq!((status, pdf_pages(&pdf)), (200, 2));
+    let page = hr.get(s.url("henan", "/certificates/manage")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("批量开具证书"), "{page}");
+    let page = s.demo("hunan", "hr", 501).await.get(s.url("hunan", "/certificates/manage")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("批量开具证书"), "{page}");
+}
+both!(admins_issue_the_qualified_in_one_batch, admins_issue_the_qualified_in_one_batch);
