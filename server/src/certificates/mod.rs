@@ -371,6 +371,23 @@ struct Judgement {
     sha: String,
 }
 
+impl Judgement {
+    /// The certificate an eligible judgement gives: the counted hours and the plugin that judged.
+    fn certificate(self, person_id: i64, kind: &str, year: i64, issued_by: Option<i64>) -> NewCertificate<'_> {
+        NewCertificate {
+            person_id,
+            kind,
+            year,
+            public_hours: self.public,
+            professional_hours: self.professional,
+            plugin_sha256: self.sha,
+            issued_by,
+            detail: None,
+            supersede: false,
+        }
+    }
+}
+
 /// Issues `kind` for a person-year when the plugin finds it eligible and none is valid yet; returns the
 /// valid certificate and whether it is new, or 422 `not_eligible` with the plugin's reasons.
 async fn issue_if_eligible(
@@ -391,17 +408,7 @@ async fn issue_if_eligible(
         return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_eligible", "学时尚未达到申请条件")
             .with_extra(json!({"reasons": judged.reasons})));
     }
-    let new = NewCertificate {
-        person_id: person,
-        kind,
-        year,
-        public_hours: judged.public,
-        professional_hours: judged.professional,
-        plugin_sha256: judged.sha,
-        issued_by,
-        detail: None,
-        supersede: false,
-    };
+    let new = judged.certificate(person, kind, year, issued_by);
     match issue(state, settings, origin, new).await? {
         Some(created) => Ok((created, true)),
         None => {
@@ -1031,17 +1038,7 @@ pub async fn issue_batch(state: &AppState, user: &CurrentUser, origin: &str, inp
             not_eligible += 1;
             continue;
         }
-        let new = NewCertificate {
-            person_id: person,
-            kind,
-            year,
-            public_hours: judged.public,
-            professional_hours: judged.professional,
-            plugin_sha256: judged.sha,
-            issued_by: Some(user.account.id),
-            detail: None,
-            supersede: false,
-        };
+        let new = judged.certificate(person, kind, year, Some(user.account.id));
         let certificate = signed(state, settings, &new).await?;
         ready.push((new, certificate));
     }
