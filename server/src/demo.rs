@@ -330,8 +330,8 @@ async fn filing_demo(tx: &mut Tx, tenant: &str, hospital: i64, city: i64) -> any
             q("INSERT INTO training_filings (tenant_id, org_id, subject, institution, institution_address, postcode, email, leader_name, \
                leader_title, leader_phone, contact_name, contact_title, contact_phone, name, start_date, end_date, year, place, scope, \
                participants, plan, route_choice, status, round, created_by, created_at, updated_at, decided_at) \
-               VALUES ($1, $2, 'public', '本院', '医院行政楼', '410005', NULL, '李明', '副校长', '0731-82821099', '王芳', '教务干事', \
-               '13812345678', $3, $4, $5, $6, '学校报告厅', '全校专任教师', 60, '第一天：师德师风专题讲座；第二天：案例研讨与考核。', NULL, \
+               VALUES ($1, $2, 'public', '本院', '医院行政楼', '410005', NULL, '李明', '副院长', '0731-82821099', '王芳', '科教科干事', \
+               '13812345678', $3, $4, $5, $6, '医院学术报告厅', '全院医务人员', 60, '第一天：医德医风专题讲座；第二天：案例研讨与考核。', NULL, \
                'accepted', 1, $7, $8, $9, $9) RETURNING id")
             .bind(tenant)
             .bind(hospital)

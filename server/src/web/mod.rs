@@ -40,6 +40,8 @@ pub struct Page {
     pub user: Option<CurrentUser>,
     pub csrf: CsrfToken,
     nav: Vec<Value>,
+    /// Where a page below a menu entry lies: the home page and that entry.
+    crumbs: Vec<Value>,
     /// A fixed notice code from a redirect after a successful action (`?done=decided&count=3`); codes,
     /// not text, so that a crafted link cannot put words on the page.
     done: Option<(String, i64)>,
@@ -183,6 +185,46 @@ fn personal_page_fits(path: &str, user: &CurrentUser) -> bool {
     }
 }
 
+/// Marks the menu entry of the page asked for (`current`): the entry whose path is the request's, its
+/// `?kind=` too where the entry names one; else, for a page below an entry (`/filings/12` below
+/// `/filings`), the entry with the longest such path, and then the breadcrumbs lead home and to it.
+fn orient(nav: &mut [Value], base: &str, uri: &axum::http::Uri) -> Vec<Value> {
+    let path = uri.path().strip_prefix(base).filter(|p| p.starts_with('/')).unwrap_or(uri.path());
+    let kind =
+        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(uri).ok().and_then(|q| q.0.get("kind").cloned());
+    let entry = |item: &Value| -> (String, Option<String>) {
+        let full = item["path"].as_str().unwrap_or_default();
+        match full.split_once("?kind=") {
+            Some((p, k)) => (p.to_owned(), Some(k.to_owned())),
+            None => (full.to_owned(), None),
+        }
+    };
+    let exact = nav.iter().position(|item| {
+        let (p, k) = entry(item);
+        p == path && (k.is_none() || k == kind)
+    });
+    if let Some(i) = exact {
+        nav[i]["current"] = json!(true);
+        return Vec::new();
+    }
+    let below = nav
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| {
+            let (p, k) = entry(item);
+            k.is_none() && p != "/" && path.starts_with(&format!("{p}/"))
+        })
+        .max_by_key(|(_, item)| item["path"].as_str().map_or(0, str::len))
+        .map(|(i, _)| i);
+    match below {
+        Some(i) => {
+            nav[i]["current"] = json!(true);
+            vec![json!({"href": format!("{base}/"), "label": "首页"}), json!({"href": nav[i]["href"], "label": nav[i]["label"]})]
+        }
+        None => Vec::new(),
+    }
+}
+
 impl FromRequestParts<AppState> for Page {
     type Rejection = AppError;
 
@@ -202,13 +244,14 @@ impl FromRequestParts<AppState> for Page {
                 }
             }
         }
+        let crumbs = orient(&mut nav, &tenant.base, &parts.uri);
         let done =
             axum::extract::Query::<DoneQuery>::try_from_uri(&parts.uri).ok().and_then(|q| q.0.done.map(|d| (d, q.0.count.unwrap_or(0))));
         let counts = match (&user, HEADER_COUNTS.get()) {
             (Some(user), Some(counts)) => counts(state, user).await?,
             _ => Value::Null,
         };
-        Ok(Page { state: state.clone(), tenant, user, csrf, nav, done, counts })
+        Ok(Page { state: state.clone(), tenant, user, csrf, nav, crumbs, done, counts })
     }
 }
 
@@ -227,6 +270,7 @@ impl Page {
             map.insert("base".into(), json!(self.tenant.base));
             map.insert("csrf".into(), json!(self.csrf.0));
             map.insert("nav".into(), json!(self.nav));
+            map.insert("crumbs".into(), json!(self.crumbs));
             map.insert("counts".into(), self.counts.clone());
             if let Some((code, n)) = &self.done
                 && let Some((_, text)) = NOTICES.iter().find(|(c, _)| c == code)

@@ -99,3 +99,24 @@ async fn pages_show_china_time(s: TestServer) {
     assert!(!html.contains("2026-03-01 18:05"), "{html}");
 }
 both!(pages_show_china_time, pages_show_china_time);
+
+/// Issue 22 §2: the menu marks the page one is on (a queue by its kind), and a page below a menu entry
+/// has breadcrumbs back to it and home.
+async fn the_menu_marks_where_one_is(s: TestServer) {
+    let authority = s.demo("hunan", "authority", 401).await;
+    let html = authority.get(s.url("hunan", "/approvals?kind=filing")).send().await.unwrap().text().await.unwrap();
+    let current: Vec<&str> = html.match_indices(r#"aria-current="page""#).map(|(i, _)| &html[i..(i + 80).min(html.len())]).collect();
+    assert_eq!(current.len(), 1, "{html}");
+    assert!(current[0].contains("备案审核"), "{current:?}");
+    assert!(!html.contains(r#"class="crumbs""#), "a menu page has no breadcrumbs");
+
+    let hospital = s.demo("hunan", "unit", 202).await;
+    let (_, filings) = json_of(hospital.get(s.api("hunan", "/filings")).send().await.unwrap()).await;
+    let id = filings["items"][0]["id"].as_i64().expect("the demo's filing");
+    let html = hospital.get(s.url("hunan", &format!("/filings/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(r#"aria-current="page" class="current">线下培训备案"#), "{html}");
+    let crumbs = &html[html.find(r#"class="crumbs""#).expect("breadcrumbs")..];
+    let crumbs = &crumbs[..crumbs.find("</nav>").unwrap()];
+    assert!(crumbs.contains(">首页</a>") && crumbs.contains(">线下培训备案</a>"), "{crumbs}");
+}
+both!(the_menu_marks_where_one_is, the_menu_marks_where_one_is);
