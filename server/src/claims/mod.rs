@@ -28,8 +28,16 @@ use crate::rules::model::{Activity, Assessment, ClaimInput, FieldKind, Person, R
 use crate::state::AppState;
 use crate::{audit, storage};
 
-pub const STATUSES: &[(&str, &str)] =
-    &[("draft", "草稿"), ("submitted", "审核中"), ("returned", "退回修改"), ("approved", "已通过"), ("rejected", "未通过")];
+crate::codes::code_enum! {
+    /// Where a claim stands.
+    pub enum ClaimStatus {
+        Draft = ("draft", "草稿"),
+        Submitted = ("submitted", "审核中"),
+        Returned = ("returned", "退回修改"),
+        Approved = ("approved", "已通过"),
+        Rejected = ("rejected", "未通过"),
+    }
+}
 
 /// Most proof files on one claim.
 const MAX_ATTACHMENTS: i64 = 20;
@@ -56,7 +64,7 @@ pub struct Claim {
     pub grants: String,
     #[serde(skip)]
     pub hours: i64,
-    pub status: String,
+    pub status: ClaimStatus,
     pub round: i64,
     pub declared_by: Option<i64>,
     pub plugin_sha256: Option<String>,
@@ -89,7 +97,7 @@ impl Claim {
     }
 
     pub fn status_label(&self) -> &'static str {
-        STATUSES.iter().find(|(s, _)| *s == self.status).map_or("", |(_, l)| l)
+        self.status.label()
     }
 
     pub fn to_json(&self) -> Value {
@@ -113,7 +121,7 @@ impl Claim {
     }
 
     fn editable(&self) -> bool {
-        matches!(self.status.as_str(), "draft" | "returned")
+        matches!(self.status, ClaimStatus::Draft | ClaimStatus::Returned)
     }
 }
 
@@ -658,7 +666,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<C
     let tenant = user.tenant_code();
     let claim = editable_by(state, user, id).await?;
     let too_late = || AppError::conflict("already_decided", "申报已有审核结果，不能撤回");
-    if claim.status != "submitted" {
+    if claim.status != ClaimStatus::Submitted {
         return Err(if claim.editable() { AppError::conflict("not_submitted", "申报尚未提交") } else { too_late() });
     }
     if claim.declared_by.is_some_and(|d| d != user.account.id) && user.account.role != Role::UnitAdmin {
@@ -865,7 +873,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Val
     let mut value = detail_json(state, user.tenant_code(), id).await?;
     let applicant_side = claim.applicant_side(user);
     value["can_edit"] = json!(applicant_side && claim.editable());
-    value["can_withdraw"] = json!(applicant_side && claim.status == "submitted");
+    value["can_withdraw"] = json!(applicant_side && claim.status == ClaimStatus::Submitted);
     Ok(value)
 }
 
@@ -898,9 +906,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
         filters.and("c.year = ?", year);
     }
     if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
-        if !STATUSES.iter().any(|(s, _)| *s == status) {
-            return Err(AppError::bad_request("bad_status", "申报状态无效"));
-        }
+        let status = ClaimStatus::parse(status).ok_or_else(|| AppError::bad_request("bad_status", "申报状态无效"))?;
         filters.and("c.status = ?", status);
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {

@@ -258,7 +258,7 @@ async fn check(state: &AppState, tenant: &str, institution: i64, body: &ClassBod
     let plan = plans::get(&state.db, tenant, body.plan_id).await?.filter(|p| p.institution_id == institution);
     match &plan {
         None => errors.add("plan_id", "请选择本机构的培训计划"),
-        Some(p) if p.status != "approved" => errors.add("plan_id", "培训计划审核通过后才能开班"),
+        Some(p) if p.status != plans::PlanStatus::Approved => errors.add("plan_id", "培训计划审核通过后才能开班"),
         Some(_) => {}
     }
     let name = body.name.trim();

@@ -28,17 +28,35 @@ use crate::rules::model::{RequestKind as RouteKind, Subject};
 use crate::state::AppState;
 use crate::{audit, orgs};
 
-/// Statuses a filer can filter by (`deleted` ones are never listed).
-pub const STATUSES: &[(&str, &str)] = &[("pending", "待受理"), ("accepted", "已受理"), ("rejected", "未通过"), ("withdrawn", "已撤回")];
+crate::codes::code_enum! {
+    /// Where a filing stands.
+    pub enum FilingStatus {
+        Pending = ("pending", "待受理"),
+        Accepted = ("accepted", "已受理"),
+        Rejected = ("rejected", "未通过"),
+        Withdrawn = ("withdrawn", "已撤回"),
+        /// Kept for the audit trail and the queue rows that name it; never listed.
+        Deleted = ("deleted", "已删除"),
+    }
+}
+
+impl FilingStatus {
+    /// The statuses a filer can filter by (deleted ones are never listed).
+    pub fn listed() -> impl Iterator<Item = FilingStatus> {
+        FilingStatus::ALL.iter().copied().filter(|s| *s != FilingStatus::Deleted)
+    }
+
+    /// Whether the filer may still change the filing (edit, delete).
+    fn changeable(self) -> bool {
+        matches!(self, FilingStatus::Pending | FilingStatus::Rejected | FilingStatus::Withdrawn)
+    }
+}
 
 /// 培训科目 as the seed's form names them.
 pub const SUBJECTS: &[(&str, &str)] = &[("public", "公共科目"), ("professional", "专业科目")];
 
 /// Where a province lets the filer choose the deciding department (Henan, professional subjects).
 const CHOICES: &[(&str, &str)] = &[("authority", "行业主管部门"), ("hr_bureau", "同级人社部门")];
-
-/// Statuses the filer may still change (edit, delete).
-const CHANGEABLE: &[&str] = &["pending", "rejected", "withdrawn"];
 
 /// Most filings one batch deletes (one transaction).
 const BATCH_LIMIT: usize = 500;
@@ -72,7 +90,7 @@ pub struct Filing {
     pub participants: i64,
     pub plan: String,
     pub route_choice: Option<String>,
-    pub status: String,
+    pub status: FilingStatus,
     pub round: i64,
     pub created_by: i64,
     pub created_at: DateTime<Utc>,
@@ -89,14 +107,14 @@ impl Filing {
     pub fn to_json(&self) -> Value {
         let mut value = serde_json::to_value(self).unwrap_or_default();
         value["subject_label"] = json!(label(SUBJECTS, &self.subject));
-        value["status_label"] = json!(if self.status == "deleted" { "已删除" } else { label(STATUSES, &self.status) });
+        value["status_label"] = json!(self.status.label());
         value["choice_label"] = json!(self.route_choice.as_deref().map(|c| label(CHOICES, c)));
         value["changeable"] = json!(self.changeable());
         value
     }
 
     fn changeable(&self) -> bool {
-        CHANGEABLE.contains(&self.status.as_str())
+        self.status.changeable()
     }
 
     /// The queue's one-line description of the filing.
@@ -431,7 +449,7 @@ pub async fn create(state: &AppState, user: &CurrentUser, body: &FilingBody) -> 
 async fn own(state: &AppState, user: &CurrentUser, id: i64) -> Result<Filing, AppError> {
     let org = filing_org(state, user).await?;
     match fetch(&state.db, user.tenant_code(), id).await? {
-        Some(filing) if filing.org_id == org.id && filing.status != "deleted" => Ok(filing),
+        Some(filing) if filing.org_id == org.id && filing.status != FilingStatus::Deleted => Ok(filing),
         _ => Err(AppError::not_found()),
     }
 }
@@ -445,7 +463,7 @@ async fn readable_by(state: &AppState, user: &CurrentUser, id: i64) -> Result<(F
     if !files && !reviews {
         return Err(AppError::forbidden());
     }
-    let filing = fetch(&state.db, tenant, id).await?.filter(|f| f.status != "deleted").ok_or_else(AppError::not_found)?;
+    let filing = fetch(&state.db, tenant, id).await?.filter(|f| f.status != FilingStatus::Deleted).ok_or_else(AppError::not_found)?;
     let Some(org) = user.account.org_id else { return Err(AppError::not_found()) };
     if files && filing.org_id == org {
         return Ok((filing, true));
@@ -457,8 +475,8 @@ async fn readable_by(state: &AppState, user: &CurrentUser, id: i64) -> Result<(F
 }
 
 fn not_changeable(filing: &Filing) -> AppError {
-    match filing.status.as_str() {
-        "accepted" => AppError::conflict("already_accepted", format!("备案“{}”已受理，不能再修改、撤回或删除", filing.name)),
+    match filing.status {
+        FilingStatus::Accepted => AppError::conflict("already_accepted", format!("备案“{}”已受理，不能再修改、撤回或删除", filing.name)),
         _ => AppError::conflict("not_changeable", format!("备案“{}”当前状态不能执行此操作，请刷新后重试", filing.name)),
     }
 }
@@ -524,8 +542,8 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &Filing
 pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<Filing, AppError> {
     let tenant = user.tenant_code();
     let filing = own(state, user, id).await?;
-    if filing.status != "pending" {
-        return Err(if filing.status == "accepted" {
+    if filing.status != FilingStatus::Pending {
+        return Err(if filing.status == FilingStatus::Accepted {
             not_changeable(&filing)
         } else {
             AppError::conflict("not_pending", format!("备案“{}”不在受理中，无需撤回", filing.name))
@@ -577,7 +595,7 @@ pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result
     let mut tx = state.db.begin().await?;
     for id in &ids {
         let filing = match fetch_tx(&mut tx, tenant, *id).await? {
-            Some(f) if f.org_id == org.id && f.status != "deleted" => f,
+            Some(f) if f.org_id == org.id && f.status != FilingStatus::Deleted => f,
             _ => return Err(AppError::not_found()),
         };
         if !filing.changeable() {
@@ -624,7 +642,7 @@ async fn decided_filing(tx: &mut Tx, d: &Decided<'_>) -> Result<String, AppError
 }
 
 /// Ends the decided round with `status`, unless the filing changed meanwhile (then 409).
-async fn set_decided(tx: &mut Tx, d: &Decided<'_>, status: &str) -> Result<(), AppError> {
+async fn set_decided(tx: &mut Tx, d: &Decided<'_>, status: FilingStatus) -> Result<(), AppError> {
     let changed = tx
         .run(
             q("UPDATE training_filings SET status = $4, decided_at = $5, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND round = $3 AND status = 'pending'")
@@ -666,7 +684,7 @@ impl RequestKind for Filings {
 
     async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
         let what = decided_filing(tx, d).await?;
-        set_decided(tx, d, "accepted").await?;
+        set_decided(tx, d, FilingStatus::Accepted).await?;
         Ok(Notice {
             title: "线下培训备案已受理".to_owned(),
             body: format!("您单位的线下培训备案{what}已由{}受理。", d.item.approver_org_name),
@@ -676,7 +694,7 @@ impl RequestKind for Filings {
 
     async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
         let what = decided_filing(tx, d).await?;
-        set_decided(tx, d, "rejected").await?;
+        set_decided(tx, d, FilingStatus::Rejected).await?;
         Ok(Notice {
             title: "线下培训备案未通过".to_owned(),
             body: format!(
@@ -721,7 +739,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Val
     let mut value = detail_json(state, user.tenant_code(), id).await?;
     value["filer"] = json!(filer);
     value["can_edit"] = json!(filer && filing.changeable());
-    value["can_withdraw"] = json!(filer && filing.status == "pending");
+    value["can_withdraw"] = json!(filer && filing.status == FilingStatus::Pending);
     value["can_delete"] = json!(filer && filing.changeable());
     Ok(value)
 }
@@ -755,9 +773,9 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
         filters.and("f.subject = ?", subject);
     }
     if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
-        if !STATUSES.iter().any(|(s, _)| *s == status) {
-            return Err(AppError::bad_request("bad_status", "备案状态无效"));
-        }
+        let status = FilingStatus::parse(status)
+            .filter(|s| *s != FilingStatus::Deleted)
+            .ok_or_else(|| AppError::bad_request("bad_status", "备案状态无效"))?;
         filters.and("f.status = ?", status);
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {

@@ -236,7 +236,7 @@ pub async fn upload(
 ) -> Result<Roster, AppError> {
     let tenant = user.tenant_code();
     let filing = own(state, user, filing_id).await?;
-    if filing.status != "accepted" {
+    if filing.status != super::FilingStatus::Accepted {
         return Err(AppError::conflict("not_accepted", format!("备案“{}”受理后才能上传参训人员学时", filing.name)));
     }
     if let Some(open) =
@@ -427,7 +427,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, filing_id: i64, paging: 
     Ok(json!({
         "roster": roster,
         "participants": {"items": rows, "total": total, "page": paging.page, "per_page": paging.per_page},
-        "can_upload": filer && filing.status == "accepted" && !open,
+        "can_upload": filer && filing.status == super::FilingStatus::Accepted && !open,
         "can_withdraw": filer && roster.as_ref().is_some_and(|r| r.status == RosterStatus::Pending),
         "max_hours": hours::hours_json(max_hours(&filing)),
         "max_people": filing.participants.min(MAX_ROWS as i64),

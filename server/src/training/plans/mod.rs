@@ -28,7 +28,28 @@ use crate::{audit, hours, messages};
 /// 培训形式: (code, Chinese label).
 pub const MODES: &[(&str, &str)] = &[("face_to_face", "面授"), ("online", "网络"), ("blended", "混合")];
 
-pub const STATUSES: &[(&str, &str)] = &[("pending", "待审核"), ("approved", "已通过"), ("rejected", "未通过")];
+crate::codes::code_enum! {
+    /// Where a training plan stands.
+    pub enum PlanStatus {
+        Pending = ("pending", "待审核"),
+        Approved = ("approved", "已通过"),
+        Rejected = ("rejected", "未通过"),
+        /// Kept for the queue rows that name it; never returned.
+        Deleted = ("deleted", "已删除"),
+    }
+}
+
+impl PlanStatus {
+    /// The statuses an institution can filter by.
+    pub fn listed() -> impl Iterator<Item = PlanStatus> {
+        PlanStatus::ALL.iter().copied().filter(|s| *s != PlanStatus::Deleted)
+    }
+
+    /// Whether the institution may still edit or delete the plan.
+    fn editable(self) -> bool {
+        matches!(self, PlanStatus::Pending | PlanStatus::Rejected)
+    }
+}
 
 /// Where Henan lets the institution send a professional plan: (code, Chinese label).
 pub const CHOICES: &[(&str, &str)] = &[("authority", "同级行业主管部门"), ("hr_bureau", "同级人社部门")];
@@ -63,7 +84,7 @@ pub struct Plan {
     pub remark: Option<String>,
     pub route_choice: Option<String>,
     /// pending, approved, rejected (deleted ones are never returned)
-    pub status: String,
+    pub status: PlanStatus,
     pub round: i64,
     pub created_by: i64,
     pub created_at: DateTime<Utc>,
@@ -83,14 +104,14 @@ impl Plan {
         value["hours"] = hours::hours_json(self.hours);
         value["mode_label"] = json!(label(MODES, &self.mode));
         value["subject_kind_label"] = json!(kind_label(&self.subject_kind));
-        value["status_label"] = json!(if self.status == "deleted" { "已删除" } else { label(STATUSES, &self.status) });
+        value["status_label"] = json!(self.status.label());
         value["route_choice_label"] = json!(self.route_choice.as_deref().map(|c| label(CHOICES, c)));
         value["editable"] = json!(self.editable());
         value
     }
 
     pub fn editable(&self) -> bool {
-        matches!(self.status.as_str(), "pending" | "rejected")
+        self.status.editable()
     }
 
     fn summary(&self) -> String {
@@ -493,7 +514,7 @@ pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result
     ids.dedup();
     let mut tx = state.db.begin().await?;
     for id in &ids {
-        let row: Option<(String, i64, String)> = tx
+        let row: Option<(PlanStatus, i64, String)> = tx
             .opt(
                 q("SELECT status, round, name FROM training_plans WHERE tenant_id = $1 AND id = $2 AND institution_id = $3 AND status <> 'deleted'")
                     .bind(tenant)
@@ -502,7 +523,7 @@ pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result
             )
             .await?;
         let Some((status, round, name)) = row else { return Err(AppError::not_found()) };
-        if !matches!(status.as_str(), "pending" | "rejected") {
+        if !status.editable() {
             return Err(AppError::conflict("not_editable", format!("培训计划“{name}”已审核通过，不能删除")));
         }
         approvals::close_open_steps_tx(
@@ -558,7 +579,7 @@ pub struct Plans;
 /// The plan a decision is about, if it is still the round being decided; and how messages name it.
 async fn decided_plan(tx: &mut Tx, d: &Decided<'_>) -> Result<(Plan, String), AppError> {
     let plan = get_tx(tx, d.tenant, d.item.subject_id).await?;
-    if plan.status != "pending" || plan.round != d.item.round {
+    if plan.status != PlanStatus::Pending || plan.round != d.item.round {
         return Err(AppError::conflict("already_decided", "培训计划状态已变化，请刷新后重试"));
     }
     let what = format!("“{}”（{}，{} 年度）", plan.name, plan.subject_name, plan.year);
@@ -566,7 +587,7 @@ async fn decided_plan(tx: &mut Tx, d: &Decided<'_>) -> Result<(Plan, String), Ap
 }
 
 /// Sets the plan's final status, inside the deciding transaction.
-async fn set_decided(tx: &mut Tx, tenant: &str, id: i64, status: &str) -> Result<(), sqlx::Error> {
+async fn set_decided(tx: &mut Tx, tenant: &str, id: i64, status: PlanStatus) -> Result<(), sqlx::Error> {
     tx.run(
         q("UPDATE training_plans SET status = $3, decided_at = $4, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'")
             .bind(tenant)
@@ -603,7 +624,7 @@ impl RequestKind for Plans {
 
     async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
         let (plan, what) = decided_plan(tx, d).await?;
-        set_decided(tx, d.tenant, plan.id, "approved").await?;
+        set_decided(tx, d.tenant, plan.id, PlanStatus::Approved).await?;
         let notice = Notice {
             title: "培训计划已审核通过".to_owned(),
             body: format!("培训计划{what}已由{}审核通过，可以在此计划下开设培训班。", d.item.approver_org_name),
@@ -615,7 +636,7 @@ impl RequestKind for Plans {
 
     async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
         let (plan, what) = decided_plan(tx, d).await?;
-        set_decided(tx, d.tenant, plan.id, "rejected").await?;
+        set_decided(tx, d.tenant, plan.id, PlanStatus::Rejected).await?;
         let notice = Notice {
             title: "培训计划未通过审核".to_owned(),
             body: format!("培训计划{what}未通过{}审核。原因：{}。可修改后重新提交。", d.item.approver_org_name, d.reason_text()),
@@ -674,9 +695,9 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     filters.and("p.institution_id = ?", institution.id);
     filters.and_sql("p.status <> 'deleted'");
     if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
-        if label(STATUSES, status).is_empty() {
-            return Err(AppError::bad_request("bad_status", "审核状态无效"));
-        }
+        let status = PlanStatus::parse(status)
+            .filter(|s| *s != PlanStatus::Deleted)
+            .ok_or_else(|| AppError::bad_request("bad_status", "审核状态无效"))?;
         filters.and("p.status = ?", status);
     }
     if let Some(year) = query.year {
