@@ -308,7 +308,10 @@ async fn plans_are_edited_deleted_and_decided(s: TestServer) {
     assert_eq!((plan.status.as_str(), plan.subject_kind.as_str()), ("approved", "professional"));
     for tenant in ["hunan", "hubei"] {
         let id = approved_plan(&s, tenant, "public").await;
-        assert_eq!(jijiao::training::plans::get(&s.db, tenant, id).await.unwrap().unwrap().status, jijiao::training::plans::PlanStatus::Approved);
+        assert_eq!(
+            jijiao::training::plans::get(&s.db, tenant, id).await.unwrap().unwrap().status,
+            jijiao::training::plans::PlanStatus::Approved
+        );
     }
 }
 both!(plans_are_edited_deleted_and_decided, plans_are_edited_deleted_and_decided);
