@@ -73,9 +73,47 @@ macro_rules! code_enum {
             }
         }
 
+        impl $crate::codes::Code for $name {
+            const ALL: &'static [$name] = $name::ALL;
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+            fn label(self) -> &'static str {
+                $name::label(self)
+            }
+            fn parse(code: &str) -> Option<$name> {
+                $name::parse(code)
+            }
+        }
+
         $crate::codes::text_column!($name, sqlx::Sqlite);
         $crate::codes::text_column!($name, sqlx::Postgres);
     };
+}
+
+/// What every [`code_enum!`] type is, for code that serves them all.
+pub trait Code: Copy + 'static {
+    const ALL: &'static [Self];
+    fn as_str(self) -> &'static str;
+    fn label(self) -> &'static str;
+    fn parse(code: &str) -> Option<Self>;
+}
+
+/// A list filter's code from the query string: none when empty, else one of `E`'s codes, or 422 on
+/// `field` naming the choices.
+pub fn filter<E: Code>(value: Option<&str>, field: &str, what: &str) -> Result<Option<E>, crate::error::AppError> {
+    match value.map(str::trim).unwrap_or("") {
+        "" => Ok(None),
+        code => E::parse(code).map(Some).ok_or_else(|| {
+            let choices: Vec<String> = E::ALL.iter().map(|e| format!("{}（{}）", e.as_str(), e.label())).collect();
+            crate::error::field_error(field, format!("{what}须为 {}", choices.join("、")))
+        }),
+    }
+}
+
+/// The `{code, name}` choices of a page's select.
+pub fn choices<E: Code>(items: impl IntoIterator<Item = E>) -> Vec<serde_json::Value> {
+    items.into_iter().map(|e| serde_json::json!({"code": e.as_str(), "name": e.label()})).collect()
 }
 
 /// Loads a code enum from a TEXT column of one backend.

@@ -25,8 +25,15 @@ use crate::storage::upload::Upload;
 /// The casbin object: `file` (institutions) and `review` (the departments that audit them).
 pub(crate) const OBJECT: &str = "annual_reports";
 const SUBJECT_TYPE: &str = "institution_report";
-pub(crate) const STATUSES: &[(&str, &str)] =
-    &[("pending", "待审核"), ("approved", "已通过"), ("rejected", "未通过"), ("withdrawn", "已撤回")];
+crate::codes::code_enum! {
+    /// Where a report stands.
+    pub enum ReportStatus {
+        Pending = ("pending", "待审核"),
+        Approved = ("approved", "已通过"),
+        Rejected = ("rejected", "未通过"),
+        Withdrawn = ("withdrawn", "已撤回"),
+    }
+}
 
 /// The two reports an institution files each year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -111,7 +118,7 @@ pub struct Report {
     pub trainees: i64,
     pub document_name: String,
     /// pending, approved, rejected or withdrawn
-    pub status: String,
+    pub status: ReportStatus,
     #[sqlx(default)]
     pub status_label: String,
     pub created_by_name: String,
@@ -128,7 +135,7 @@ const FROM: &str = "FROM institution_reports r JOIN orgs o ON o.tenant_id = r.te
 impl Report {
     fn finish(mut self) -> Self {
         self.kind_label = ReportKind::parse(&self.kind).map_or("", ReportKind::label).to_owned();
-        self.status_label = STATUSES.iter().find(|(code, _)| *code == self.status).map_or("", |(_, label)| label).to_owned();
+        self.status_label = self.status.label().to_owned();
         self
     }
 }
@@ -301,12 +308,8 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ReportQuery) -> 
     if let Some(year) = query.year {
         filters.and("r.year = ?", year);
     }
-    match query.status.as_deref().map(str::trim).unwrap_or("") {
-        "" => {}
-        status if STATUSES.iter().any(|(code, _)| *code == status) => {
-            filters.and("r.status = ?", status.to_owned());
-        }
-        _ => return Err(crate::error::field_error("status", "状态须为 pending、approved、rejected 或 withdrawn")),
+    if let Some(status) = crate::codes::filter::<ReportStatus>(query.status.as_deref(), "status", "状态")? {
+        filters.and("r.status = ?", status);
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         filters.contains(&["o.name", "r.title"], text);
@@ -357,7 +360,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<(
     if report.institution_id != institution.id {
         return Err(AppError::forbidden());
     }
-    if report.status != "pending" {
+    if report.status != ReportStatus::Pending {
         return Err(AppError::conflict("already_decided", "该报送已审核完毕，不能撤回"));
     }
     let tenant = user.tenant_code();
@@ -457,6 +460,6 @@ pub async fn page_json(state: &AppState, user: &CurrentUser, query: &ReportQuery
     let this_year = i64::from(crate::china_time::day(Utc::now()).year());
     Ok(json!({
         "items": items, "total": total, "pager": query.paging().pager(total),
-        "files": files, "this_year": this_year, "statuses": STATUSES.iter().map(|(c, l)| json!({"code": c, "label": l})).collect::<Vec<_>>(),
+        "files": files, "this_year": this_year, "statuses": crate::codes::choices(ReportStatus::ALL.iter().copied()),
     }))
 }

@@ -73,7 +73,7 @@ async fn detail_page(State(state): State<AppState>, page: Page, Path(id): Path<i
     let user = page.require_user()?;
     let report = super::get(&state, user, id).await?;
     let mut data = super::detail_json(&state, user.tenant_code(), &report).await?;
-    data["may_withdraw"] = json!(report.status == "pending" && user.account.org_id == Some(report.institution_id));
+    data["may_withdraw"] = json!(report.status == super::ReportStatus::Pending && user.account.org_id == Some(report.institution_id));
     page.render("annual_report.html", data)
 }
 

@@ -905,8 +905,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     if let Some(year) = query.year {
         filters.and("c.year = ?", year);
     }
-    if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
-        let status = ClaimStatus::parse(status).ok_or_else(|| AppError::bad_request("bad_status", "申报状态无效"))?;
+    if let Some(status) = crate::codes::filter::<ClaimStatus>(query.status.as_deref(), "status", "申报状态")? {
         filters.and("c.status = ?", status);
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {

@@ -41,7 +41,7 @@ async fn list_page(State(state): State<AppState>, page: Page, Query(query): Quer
         "claims.html",
         json!({
             "items": items,
-            "statuses": super::ClaimStatus::ALL.iter().map(|s| json!({"code": s.as_str(), "name": s.label()})).collect::<Vec<_>>(),
+            "statuses": crate::codes::choices(super::ClaimStatus::ALL.iter().copied()),
             "query": {"year": query.year, "status": query.status, "q": query.q},
             "on_behalf": user.account.person_id.is_none(),
             "pager": query.paging().pager(total),

@@ -21,7 +21,14 @@ use crate::storage::upload::Upload;
 pub(crate) const OBJECT: &str = "feedback";
 pub(crate) const CATEGORIES: &[(&str, &str)] =
     &[("illegal_training", "违规培训"), ("platform", "平台问题"), ("suggestion", "意见建议"), ("other", "其他")];
-pub(crate) const STATUSES: &[(&str, &str)] = &[("open", "待处理"), ("replied", "已回复"), ("closed", "已办结")];
+crate::codes::code_enum! {
+    /// Where feedback stands.
+    pub enum FeedbackStatus {
+        Open = ("open", "待处理"),
+        Replied = ("replied", "已回复"),
+        Closed = ("closed", "已办结"),
+    }
+}
 /// Most characters of feedback text and of a reply.
 const MAX_TEXT: usize = 1000;
 
@@ -60,7 +67,7 @@ pub struct Feedback {
     pub handler_org_name: String,
     pub attachment_name: Option<String>,
     /// open, replied or closed
-    pub status: String,
+    pub status: FeedbackStatus,
     #[sqlx(default)]
     pub status_label: String,
     pub reply: Option<String>,
@@ -84,7 +91,7 @@ fn label(codes: &[(&str, &'static str)], code: &str) -> String {
 impl Feedback {
     fn finish(mut self) -> Self {
         self.category_label = label(CATEGORIES, &self.category);
-        self.status_label = label(STATUSES, &self.status);
+        self.status_label = self.status.label().to_owned();
         self.excerpt = self.text.chars().take(40).collect();
         if self.text.chars().count() > 40 {
             self.excerpt.push('…');
@@ -169,12 +176,8 @@ pub async fn file(state: &AppState, user: &CurrentUser, input: &NewFeedback, att
 pub async fn list(state: &AppState, user: &CurrentUser, query: &FeedbackQuery) -> Result<(Vec<Feedback>, i64), AppError> {
     user.authorize(state, OBJECT, "file").await?;
     let mut filters = scoped(state, user).await?;
-    match query.status.as_deref().map(str::trim).unwrap_or("") {
-        "" => {}
-        status if STATUSES.iter().any(|(c, _)| *c == status) => {
-            filters.and("f.status = ?", status.to_owned());
-        }
-        _ => return Err(crate::error::field_error("status", "状态须为 open、replied 或 closed")),
+    if let Some(status) = crate::codes::filter::<FeedbackStatus>(query.status.as_deref(), "status", "状态")? {
+        filters.and("f.status = ?", status);
     }
     match query.category.as_deref().map(str::trim).unwrap_or("") {
         "" => {}
@@ -227,7 +230,7 @@ pub async fn reply(state: &AppState, user: &CurrentUser, id: i64, input: &Reply)
     if !answers {
         return Err(AppError::forbidden());
     }
-    if feedback.status == "closed" {
+    if feedback.status == FeedbackStatus::Closed {
         return Err(AppError::conflict("closed", "该反馈已办结"));
     }
     let text = input.text.trim();

@@ -41,7 +41,7 @@ async fn render(
         err.map_or(StatusCode::OK, |e| e.status),
         "feedback.html",
         json!({"items": items, "pager": query.paging().pager(total), "href": href, "categories": codes(super::CATEGORIES),
-               "statuses": codes(super::STATUSES), "handles": user.can(state, super::OBJECT, "handle").await && user.is_admin(),
+               "statuses": crate::codes::choices(super::FeedbackStatus::ALL.iter().copied()), "handles": user.can(state, super::OBJECT, "handle").await && user.is_admin(),
                "query": {"status": query.status, "category": query.category, "q": query.q},
                "form": form.map(|f| json!({"category": f.category, "text": f.text})),
                "errors": err.map_or(Value::Null, |e| json!(e.fields)), "error": err.map(AppError::page_text)}),

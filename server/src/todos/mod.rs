@@ -19,8 +19,15 @@ use crate::state::AppState;
 use crate::{audit, messages, storage};
 
 pub const KINDS: &[(&str, &str)] = &[("training", "培训"), ("activity", "活动")];
-pub const ITEM_STATUSES: &[(&str, &str)] =
-    &[("open", "待上传"), ("uploaded", "已上传待确认"), ("accepted", "已确认"), ("returned", "已退回")];
+crate::codes::code_enum! {
+    /// Where one assignee's proof stands.
+    pub enum ItemStatus {
+        Open = ("open", "待上传"),
+        Uploaded = ("uploaded", "已上传待确认"),
+        Accepted = ("accepted", "已确认"),
+        Returned = ("returned", "已退回"),
+    }
+}
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewTodo {
@@ -57,7 +64,9 @@ pub struct Item {
     pub todo_id: i64,
     pub person_id: i64,
     pub person_name: String,
-    pub status: String,
+    pub status: ItemStatus,
+    #[sqlx(skip)]
+    pub status_label: &'static str,
     pub blob_id: Option<i64>,
     pub filename: Option<String>,
     pub note: Option<String>,
@@ -65,6 +74,13 @@ pub struct Item {
     pub title: String,
     pub kind: String,
     pub due_on: Option<NaiveDate>,
+}
+
+impl Item {
+    fn labelled(mut self) -> Self {
+        self.status_label = self.status.label();
+        self
+    }
 }
 
 const TODO_SELECT: &str = "SELECT t.id, t.kind, t.title, t.description, t.due_on, t.created_at, t.unit_id, \
@@ -179,10 +195,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
         user.authorize(state, "todos", "read").await?;
         let mut filters = Filters::tenant("i.tenant_id", tenant);
         filters.and("i.person_id = ?", person);
-        if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
-            if !ITEM_STATUSES.iter().any(|(s, _)| *s == status) {
-                return Err(AppError::bad_request("bad_status", "状态无效"));
-            }
+        if let Some(status) = crate::codes::filter::<ItemStatus>(query.status.as_deref(), "status", "状态")? {
             filters.and("i.status = ?", status);
         }
         if let Some(text) = text {
@@ -191,7 +204,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
         let from = "FROM todo_items i JOIN todos t ON t.tenant_id = i.tenant_id AND t.id = i.todo_id";
         let total = state.db.scalar(filters.count(from)).await?;
         let items: Vec<Item> = state.db.all(filters.page(ITEM_SELECT, "i.id DESC", query.page, query.per_page())).await?;
-        return Ok((json!(items), total));
+        return Ok((json!(items.into_iter().map(Item::labelled).collect::<Vec<_>>()), total));
     }
     let unit = admin_unit(state, user).await?;
     let mut filters = Filters::tenant("t.tenant_id", tenant);
@@ -221,7 +234,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Val
             )
             .await?;
         let Some(item) = item else { return Err(AppError::not_found()) };
-        return Ok(json!({"todo": todo, "items": [item], "admin": false}));
+        return Ok(json!({"todo": todo, "items": [item.labelled()], "admin": false}));
     }
     if admin_unit(state, user).await? != todo.unit_id {
         return Err(AppError::not_found());
@@ -230,7 +243,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Val
         .db
         .all(q(format!("{ITEM_SELECT} WHERE i.tenant_id = $1 AND i.todo_id = $2 ORDER BY p.name, i.id")).bind(tenant).bind(id))
         .await?;
-    Ok(json!({"todo": todo, "items": items, "admin": true}))
+    Ok(json!({"todo": todo, "items": items.into_iter().map(Item::labelled).collect::<Vec<_>>(), "admin": true}))
 }
 
 /// The assignee uploads proof (again, after a return); the item waits for the admin's confirmation.
@@ -238,7 +251,7 @@ pub async fn upload(state: &AppState, user: &CurrentUser, id: i64, filename: &st
     user.authorize(state, "todos", "read").await?;
     let tenant = user.tenant_code();
     let person = user.account.person_id.ok_or_else(AppError::not_found)?;
-    let item: Option<(i64, String)> = state
+    let item: Option<(i64, ItemStatus)> = state
         .db
         .opt(
             q("SELECT id, status FROM todo_items WHERE tenant_id = $1 AND todo_id = $2 AND person_id = $3")
@@ -248,7 +261,7 @@ pub async fn upload(state: &AppState, user: &CurrentUser, id: i64, filename: &st
         )
         .await?;
     let Some((item_id, status)) = item else { return Err(AppError::not_found()) };
-    if status == "accepted" {
+    if status == ItemStatus::Accepted {
         return Err(AppError::conflict("already_accepted", "单位已确认，无需再上传"));
     }
     let mut tx = state.db.begin().await?;
@@ -286,20 +299,21 @@ pub async fn review(state: &AppState, user: &CurrentUser, id: i64, input: &Revie
     let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
     let mut errors = FieldErrors::default();
     let status = match input.decision.as_str() {
-        "accept" => "accepted",
-        "return" => "returned",
+        "accept" => Some(ItemStatus::Accepted),
+        "return" => Some(ItemStatus::Returned),
         _ => {
             errors.add("decision", "请选择确认或退回");
-            ""
+            None
         }
     };
-    if status == "returned" && reason.is_none() {
+    if status == Some(ItemStatus::Returned) && reason.is_none() {
         errors.add("reason", "退回时请填写原因");
     }
     if input.item_ids.is_empty() {
         errors.add("item_ids", "请至少选择一条记录");
     }
     errors.finish()?;
+    let status = status.expect("checked above");
     let owned: Option<(i64,)> =
         state.db.opt(q("SELECT id FROM todos WHERE tenant_id = $1 AND id = $2 AND unit_id = $3").bind(tenant).bind(id).bind(unit)).await?;
     if owned.is_none() {

@@ -44,7 +44,7 @@ async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> R
     };
     Ok(json!({
         "items": items, "staff": staff, "admin": user.account.person_id.is_none(),
-        "statuses": ITEM_STATUSES.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
+        "statuses": crate::codes::choices(ItemStatus::ALL.iter().copied()),
         "kinds": KINDS.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
         "query": {"status": query.status, "q": query.q},
         "pager": query.paging().pager(total),

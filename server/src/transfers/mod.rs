@@ -27,8 +27,15 @@ use crate::state::AppState;
 
 /// The casbin object of transfers: `start` (调出) and `review` (调入审核).
 pub(crate) const OBJECT: &str = "transfers";
-pub(crate) const STATUSES: &[(&str, &str)] =
-    &[("pending", "待审核"), ("approved", "已调入"), ("rejected", "未通过"), ("withdrawn", "已撤回")];
+crate::codes::code_enum! {
+    /// Where a transfer stands.
+    pub enum TransferStatus {
+        Pending = ("pending", "待审核"),
+        Approved = ("approved", "已调入"),
+        Rejected = ("rejected", "未通过"),
+        Withdrawn = ("withdrawn", "已撤回"),
+    }
+}
 
 /// A transfer to start (`POST /api/v1/transfers`).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -58,7 +65,7 @@ pub struct Transfer {
     pub reason: String,
     pub effective_on: NaiveDate,
     /// pending, approved, rejected or withdrawn
-    pub status: String,
+    pub status: TransferStatus,
     #[sqlx(default)]
     pub status_label: String,
     pub created_by_name: String,
@@ -80,7 +87,7 @@ const RECEIVING_SIDE: &str = "(tu.path LIKE ? OR tu.supervisor_path LIKE ?)";
 impl Transfer {
     fn finish(mut self) -> Self {
         self.id_number = crate::ids::mask_id_number(&self.id_number);
-        self.status_label = STATUSES.iter().find(|(code, _)| *code == self.status).map_or("", |(_, label)| label).to_owned();
+        self.status_label = self.status.label().to_owned();
         self
     }
 }
@@ -282,12 +289,8 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &TransferQuery) -
         _ => return Err(crate::error::field_error("direction", "方向须为 out（调出）或 in（调入）")),
     };
     f.and_same(side, scope);
-    match query.status.as_deref().unwrap_or("") {
-        "" => {}
-        status if STATUSES.iter().any(|(code, _)| *code == status) => {
-            f.and("t.status = ?", status.to_owned());
-        }
-        _ => return Err(crate::error::field_error("status", "状态须为 pending、approved、rejected 或 withdrawn")),
+    if let Some(status) = crate::codes::filter::<TransferStatus>(query.status.as_deref(), "status", "状态")? {
+        f.and("t.status = ?", status);
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         f.contains(&["p.name", "p.id_number"], text);
@@ -354,7 +357,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<(
     if !sides.sending {
         return Err(AppError::forbidden());
     }
-    if transfer.status != "pending" {
+    if transfer.status != TransferStatus::Pending {
         return Err(AppError::conflict("already_decided", "该调转申请已被处理，不能撤回"));
     }
     let tenant = user.tenant_code();

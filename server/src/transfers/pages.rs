@@ -30,7 +30,7 @@ async fn list_page(State(state): State<AppState>, page: Page, Query(query): Quer
         &format!("{}/transfers", page.tenant.base),
         &[("direction", kept(&query.direction)), ("status", kept(&query.status)), ("q", kept(&query.q))],
     );
-    let statuses: Vec<Value> = super::STATUSES.iter().map(|(code, name)| json!({"code": code, "name": name})).collect();
+    let statuses: Vec<Value> = crate::codes::choices(super::TransferStatus::ALL.iter().copied());
     page.render(
         "transfers.html",
         json!({"items": items, "pager": query.paging().pager(total), "href": href, "statuses": statuses,
@@ -93,7 +93,8 @@ async fn detail_page(State(state): State<AppState>, page: Page, Path(id): Path<i
     let user = page.require_user()?;
     let (transfer, sides) = super::get(&state, user, id).await?;
     let mut data = super::detail_json(&state, user.tenant_code(), &transfer).await?;
-    data["may_withdraw"] = json!(sides.sending && transfer.status == "pending" && user.can(&state, super::OBJECT, "start").await);
+    data["may_withdraw"] =
+        json!(sides.sending && transfer.status == super::TransferStatus::Pending && user.can(&state, super::OBJECT, "start").await);
     page.render("transfer.html", data)
 }
 

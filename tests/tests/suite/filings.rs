@@ -201,7 +201,7 @@ async fn hunan_filings_go_to_the_right_department(s: TestServer) {
     assert_eq!(list(&unit, &s, "hunan", "?subject=professional").await.1["total"], 0);
     assert_eq!(list(&unit, &s, "hunan", &format!("?year={}", year() - 1)).await.1["total"], 0);
     assert_eq!(list(&unit, &s, "hunan", &format!("?year={}&q=师德", year())).await.1["total"], 1);
-    assert_eq!(list(&unit, &s, "hunan", "?status=nonsense").await.0, 400);
+    assert_eq!(list(&unit, &s, "hunan", "?status=nonsense").await.0, 422);
 
     // Every change is audited.
     let (_, detail) = get(&unit, &s, "hunan", public_id).await;

@@ -772,10 +772,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
         }
         filters.and("f.subject = ?", subject);
     }
-    if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
-        let status = FilingStatus::parse(status)
-            .filter(|s| *s != FilingStatus::Deleted)
-            .ok_or_else(|| AppError::bad_request("bad_status", "备案状态无效"))?;
+    if let Some(status) = crate::codes::filter::<FilingStatus>(query.status.as_deref(), "status", "备案状态")? {
         filters.and("f.status = ?", status);
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {

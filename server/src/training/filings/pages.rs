@@ -47,7 +47,7 @@ async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery, valu
     let this = crate::hours::this_year();
     let mut data = form_data(state, user, values).await?;
     data["items"] = json!(items.iter().map(Filing::to_json).collect::<Vec<_>>());
-    data["statuses"] = json!(FilingStatus::listed().map(|s| json!({"code": s.as_str(), "name": s.label()})).collect::<Vec<_>>());
+    data["statuses"] = json!(crate::codes::choices(FilingStatus::listed()));
     data["years"] = json!(((this - 5)..=(this + 1)).rev().collect::<Vec<_>>());
     data["query"] = json!({"year": query.year, "subject": query.subject, "status": query.status, "q": query.q});
     data["pager"] = query.paging().pager(total);

@@ -694,10 +694,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     let mut filters = Filters::tenant("p.tenant_id", user.tenant_code());
     filters.and("p.institution_id = ?", institution.id);
     filters.and_sql("p.status <> 'deleted'");
-    if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
-        let status = PlanStatus::parse(status)
-            .filter(|s| *s != PlanStatus::Deleted)
-            .ok_or_else(|| AppError::bad_request("bad_status", "审核状态无效"))?;
+    if let Some(status) = crate::codes::filter::<PlanStatus>(query.status.as_deref(), "status", "审核状态")? {
         filters.and("p.status = ?", status);
     }
     if let Some(year) = query.year {

@@ -37,7 +37,7 @@ async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> R
     let (items, total) = list(state, user, query).await?;
     Ok(json!({
         "items": items.iter().map(Plan::to_json).collect::<Vec<_>>(),
-        "statuses": PlanStatus::listed().map(|s| json!({"code": s.as_str(), "name": s.label()})).collect::<Vec<_>>(),
+        "statuses": crate::codes::choices(PlanStatus::listed()),
         "kinds": codes(subjects::KINDS),
         "query": {"status": query.status, "year": query.year, "credit_year": query.credit_year, "subject_kind": query.subject_kind, "q": query.q},
         "pager": query.paging().pager(total),
