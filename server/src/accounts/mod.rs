@@ -130,7 +130,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &AccountQuery) ->
         .await?;
     for row in &mut rows {
         row.id_number = crate::ids::mask_id_number(&row.id_number);
-        row.user_type_label = USER_TYPES.iter().find(|(code, _, _)| *code == row.user_type).map_or("", |(_, _, label)| label);
+        row.user_type_label = crate::auth::user_type_label(&row.user_type);
         row.status_label = row.status.label();
     }
     Ok((rows, total))

@@ -57,6 +57,11 @@ pub const USER_TYPES: &[(&str, Role, &str)] = &[
     ("system", Role::SystemAdmin, "系统管理员"),
 ];
 
+/// What pages call a login type ("" for an unknown one).
+pub fn user_type_label(user_type: &str) -> &'static str {
+    USER_TYPES.iter().find(|(code, _, _)| *code == user_type).map_or("", |(_, _, label)| label)
+}
+
 impl Role {
     /// The role of accounts that log in as `user_type`.
     pub fn for_user_type(user_type: &str) -> Option<Role> {
@@ -285,7 +290,9 @@ pub fn account_json(account: &Account) -> serde_json::Value {
     json!({
         "id": account.id,
         "user_type": account.user_type,
+        "user_type_label": user_type_label(&account.user_type),
         "role": account.role,
+        "role_label": account.role.label(),
         "name": account.name,
         "id_number": crate::ids::mask_id_number(&account.id_number),
         "phone": account.phone,

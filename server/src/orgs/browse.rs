@@ -23,11 +23,15 @@ pub struct ChildrenQuery {
 #[derive(Debug, serde::Serialize, sqlx::FromRow)]
 pub struct Child {
     pub id: i64,
-    pub kind: String,
+    pub kind: super::OrgKind,
+    #[sqlx(skip)]
+    pub kind_label: &'static str,
     pub name: String,
     pub level: String,
     pub region_code: Option<String>,
-    pub status: String,
+    pub status: super::OrgStatus,
+    #[sqlx(skip)]
+    pub status_label: &'static str,
     pub credit_code: Option<String>,
 }
 
@@ -51,10 +55,13 @@ pub async fn browse(state: &AppState, user: &CurrentUser, id: Option<i64>, query
         filters.contains(&["name"], text);
     }
     let total = state.db.scalar(filters.count("FROM orgs")).await?;
-    let children: Vec<Child> = state
+    let mut children: Vec<Child> = state
         .db
         .all(filters.page("SELECT id, kind, name, level, region_code, status, credit_code FROM orgs", "kind, name, id", query.page, 20))
         .await?;
+    for child in &mut children {
+        (child.kind_label, child.status_label) = (child.kind.label(), child.status.label());
+    }
     let ancestors: Vec<(i64, String)> = {
         let ids: Vec<i64> = org.path.split('/').filter_map(|s| s.parse().ok()).collect();
         let mut out = Vec::new();

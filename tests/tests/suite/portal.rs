@@ -120,3 +120,16 @@ async fn the_menu_marks_where_one_is(s: TestServer) {
     assert!(crumbs.contains(">首页</a>") && crumbs.contains(">线下培训备案</a>"), "{crumbs}");
 }
 both!(the_menu_marks_where_one_is, the_menu_marks_where_one_is);
+
+/// Issue 22 §1: codes reach pages through their labels (the organisation browser's kinds and statuses,
+/// the account's login type).
+async fn pages_show_labels_not_codes(s: TestServer) {
+    let province = s.demo("hunan", "province", 601).await;
+    let html = province.get(s.url("hunan", "/orgs")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<td>人社局</td><td>正常</td>"), "{html}");
+    assert!(!html.contains("<td>hr</td>") && !html.contains("<td>active</td>"), "{html}");
+    let staff = s.demo("hunan", "staff", 101).await;
+    let html = staff.get(s.url("hunan", "/account")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<dt>账号类型</dt><dd>专业技术人员") && !html.contains("<dd>staff</dd>"), "{html}");
+}
+both!(pages_show_labels_not_codes, pages_show_labels_not_codes);
