@@ -42,16 +42,19 @@ impl Problems {
     }
 }
 
-/// Reads an uploaded table (xlsx or UTF-8 CSV); an unreadable, column-less, too long or empty file is
-/// a 422 on `file`.
-pub async fn read_upload(bytes: &[u8], filename: &str, spec: TableSpec<'static>, empty: &str) -> Result<Vec<Row>, AppError> {
+/// A row of a list with its number (in a sheet the header is row 1; typed lines count from 1).
+pub type Numbered = (usize, Row);
+
+/// Reads an uploaded table (xlsx or UTF-8 CSV) into numbered rows; an unreadable, column-less, too long
+/// or empty file is a 422 on `file`.
+pub async fn read_upload(bytes: &[u8], filename: &str, spec: TableSpec<'static>, empty: &str) -> Result<Vec<Numbered>, AppError> {
     let rows = crate::spreadsheet::read_table_blocking(bytes.to_vec(), filename.to_owned(), spec)
         .await
         .map_err(|e| AppError::invalid([("file".to_owned(), e.to_string())].into()))?;
     if rows.is_empty() {
         return Err(AppError::invalid([("file".to_owned(), empty.to_owned())].into()));
     }
-    Ok(rows)
+    Ok(rows.into_iter().enumerate().map(|(i, row)| (i + 2, row)).collect())
 }
 
 /// A row's trimmed cell ("" when missing).
@@ -60,22 +63,20 @@ pub fn cell(row: &Row, key: &str) -> String {
 }
 
 /// The person each row names (`id_number`, and `name` which must match when given, or always when
-/// `name_required`), in row order: `None` for a row with a problem, which is added to `problems`. Row
-/// `i` is numbered `first_row + i`. The same person twice is a problem of the later row.
+/// `name_required`), in row order: `None` for a row with a problem, which is added to `problems` under
+/// the row's number. The same person twice is a problem of the later row.
 pub async fn resolve_people(
     db: &Db,
     tenant: &str,
-    rows: &[Row],
-    first_row: usize,
+    rows: &[Numbered],
     name_required: bool,
     problems: &mut Problems,
 ) -> Result<Vec<Option<i64>>, sqlx::Error> {
-    let wanted: BTreeSet<String> = rows.iter().filter_map(|row| ids::check_id_number(&cell(row, "id_number")).ok()).collect();
+    let wanted: BTreeSet<String> = rows.iter().filter_map(|(_, row)| ids::check_id_number(&cell(row, "id_number")).ok()).collect();
     let people = super::completions::people_by_id_number(db, tenant, &wanted).await?;
     let mut seen: BTreeMap<i64, usize> = BTreeMap::new();
     let mut found = Vec::with_capacity(rows.len());
-    for (index, row) in rows.iter().enumerate() {
-        let line = first_row + index;
+    for &(line, ref row) in rows {
         let person = match ids::check_id_number(&cell(row, "id_number")) {
             Err(message) => {
                 problems.add(line, "id_number", message);

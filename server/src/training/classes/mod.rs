@@ -673,10 +673,9 @@ pub async fn import_scores(
         crate::spreadsheet::TableSpec { required: &["id_number", "score"], aliases: IMPORT_COLUMNS, max_rows: MAX_CAPACITY as usize };
     let table = roster::read_upload(bytes, filename, spec, "文件中没有成绩行").await?;
     let mut problems = roster::Problems::default();
-    let people = roster::resolve_people(&state.db, tenant, &table, 2, false, &mut problems).await?;
+    let people = roster::resolve_people(&state.db, tenant, &table, false, &mut problems).await?;
     let mut valid = Vec::new();
-    for (index, (row, person)) in table.iter().zip(people).enumerate() {
-        let line = index + 2;
+    for (&(line, ref row), person) in table.iter().zip(people) {
         let passed = match parse_passed(&roster::cell(row, "passed")) {
             Ok(p) => p,
             Err(message) => {

@@ -128,8 +128,7 @@ pub async fn api_upload_roster(
         let Json(body) = Json::<roster::RosterBody>::from_request(request, &state)
             .await
             .map_err(|e| AppError::bad_request("bad_json", e.body_text()))?;
-        let rows: Vec<_> = body.rows().into_iter().enumerate().map(|(i, row)| (i + 1, row)).collect();
-        roster::upload(&state, &user, id, &rows, None).await?
+        roster::upload(&state, &user, id, &body.rows(), None).await?
     };
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }

@@ -18,7 +18,7 @@ use crate::error::AppError;
 use crate::hours::{self, NewCredit};
 use crate::spreadsheet::{Row, TableSpec};
 use crate::state::AppState;
-use crate::training::roster::{self, Problems};
+use crate::training::roster::{self, Numbered, Problems};
 use crate::{audit, ids};
 
 /// Most people one list holds (a filing declares at most 100,000; a larger training files several lists
@@ -67,14 +67,16 @@ fn number_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::E
 
 impl RosterBody {
     /// The lines as table rows (numbered from 1).
-    pub fn rows(&self) -> Vec<Row> {
+    pub fn rows(&self) -> Vec<Numbered> {
         self.rows
             .iter()
-            .map(|l| {
-                [("id_number", &l.id_number), ("name", &l.name), ("hours", &l.hours)]
+            .enumerate()
+            .map(|(i, l)| {
+                let row = [("id_number", &l.id_number), ("name", &l.name), ("hours", &l.hours)]
                     .into_iter()
                     .map(|(k, v)| (k.to_owned(), v.clone()))
-                    .collect()
+                    .collect();
+                (i + 1, row)
             })
             .collect()
     }
@@ -82,7 +84,7 @@ impl RosterBody {
 
 /// Lines typed into the form, one person per line: 身份证号, 姓名, 学时 separated by commas (either
 /// width), tabs or spaces. Blank lines are skipped (they keep their numbers).
-pub fn typed_rows(text: &str) -> Vec<(usize, Row)> {
+pub fn typed_rows(text: &str) -> Vec<Numbered> {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
@@ -231,7 +233,7 @@ pub async fn upload(
     state: &AppState,
     user: &CurrentUser,
     filing_id: i64,
-    rows: &[(usize, Row)],
+    rows: &[Numbered],
     filename: Option<&str>,
 ) -> Result<Roster, AppError> {
     let tenant = user.tenant_code();
@@ -252,12 +254,7 @@ pub async fn upload(
         return Err(crate::error::field_error("file", format!("名单有 {} 人，超过备案的培训人数 {limit} 人", rows.len())));
     }
     let mut problems = Problems::default();
-    let table: Vec<Row> = rows.iter().map(|(_, row)| row.clone()).collect();
-    let people = roster::resolve_people(&state.db, tenant, &table, 1, true, &mut problems).await?;
-    // resolve_people numbers rows consecutively; report the rows' own lines instead.
-    for problem in &mut problems.0 {
-        problem.row = rows[problem.row - 1].0;
-    }
+    let people = roster::resolve_people(&state.db, tenant, rows, true, &mut problems).await?;
     let most = max_hours(&filing);
     let mut valid = Vec::with_capacity(rows.len());
     for ((line, row), person) in rows.iter().zip(people) {
@@ -351,8 +348,7 @@ pub async fn upload(
 pub async fn upload_file(state: &AppState, user: &CurrentUser, filing_id: i64, filename: &str, bytes: &[u8]) -> Result<Roster, AppError> {
     own(state, user, filing_id).await?;
     let spec = TableSpec { required: &["id_number", "name", "hours"], aliases: COLUMNS, max_rows: MAX_ROWS };
-    let table = roster::read_upload(bytes, filename, spec, "文件中除列名外没有参训人员").await?;
-    let rows: Vec<(usize, Row)> = table.into_iter().enumerate().map(|(i, row)| (i + 2, row)).collect();
+    let rows = roster::read_upload(bytes, filename, spec, "文件中除列名外没有参训人员").await?;
     upload(state, user, filing_id, &rows, Some(filename)).await
 }
 
