@@ -166,3 +166,34 @@ async fn bad_notices_change_nothing(s: TestServer) {
     assert!(inbox.contains("暑期培训") && inbox.contains("通知公告") && inbox.contains("未读"), "{inbox}");
 }
 both!(bad_notices_change_nothing, bad_notices_change_nothing);
+
+/// A message is its account's alone: its page and API, read and read-all, for nobody else.
+async fn a_message_is_its_readers_alone(s: TestServer) {
+    let teacher = s.demo("hunan", "staff", 101).await;
+    let account: i64 = s
+        .count(&format!(
+            "SELECT id FROM accounts WHERE tenant_id = 'hunan' AND id_number = '{}'",
+            jijiao::demo::demo_id_number("hunan", 101)
+        ))
+        .await;
+    let mut tx = s.db.begin().await.unwrap();
+    jijiao::messages::send_tx(&mut tx, "hunan", account, "学时申报已通过", "您的学时申报已通过审核。").await.unwrap();
+    tx.commit().await.unwrap();
+    let id = s.count(&format!("SELECT MAX(id) FROM messages WHERE tenant_id = 'hunan' AND account_id = {account}")).await;
+
+    let nurse = s.demo("hunan", "staff", 102).await;
+    assert_eq!(get(&nurse, &s, &format!("/messages/{id}")).await.0, 404);
+    assert_eq!(nurse.get(s.url("hunan", &format!("/messages/{id}"))).send().await.unwrap().status(), 404);
+    assert_eq!(post(&nurse, &s, &format!("/messages/{id}/read"), json!({})).await.0, 404);
+    assert_eq!(post(&nurse, &s, "/messages/read-all", json!({})).await.0, 200);
+    let elsewhere = s.demo("henan", "staff", 101).await;
+    let (status, _) = json_of(elsewhere.get(s.api("henan", &format!("/messages/{id}"))).send().await.unwrap()).await;
+    assert_eq!(status, 404);
+    let (status, message) = get(&teacher, &s, &format!("/messages/{id}")).await;
+    assert_eq!((status, message["title"].as_str()), (200, Some("学时申报已通过")), "{message}");
+    assert!(message["read_at"].is_null(), "others' read-all left it unread: {message}");
+    let html = teacher.get(s.url("hunan", &format!("/messages/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("您的学时申报已通过审核。"), "{html}");
+    assert!(get(&teacher, &s, &format!("/messages/{id}")).await.1["read_at"].is_string(), "opening the page read it");
+}
+both!(a_message_is_its_readers_alone, a_message_is_its_readers_alone);

@@ -89,14 +89,14 @@ pub struct ParticipantQuery {
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/filings/{id}/roster", tag = "filings",
     params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Filing id"), ParticipantQuery),
-    responses((status = 200, description = "{roster (the latest list or null), participants: {items, total, page, per_page}, can_upload, can_withdraw, max_hours, max_people}"),
+    responses((status = 200, body = roster::RosterView, description = "The filing's latest list (or none) and one page of its participants"),
               (status = 404, description = "Not the caller's organisation's filing, nor on a route they review")))]
 pub async fn api_roster(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     Query(query): Query<ParticipantQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<roster::RosterView>, AppError> {
     Ok(Json(roster::view(&state, &user, id, crate::paging::Paging::new(query.page, query.per_page)).await?))
 }
 

@@ -132,8 +132,8 @@ async fn detail_data(state: &AppState, user: &CurrentUser, id: i64, page: i64) -
     let mut data = detail(state, user, id).await?;
     let paging = crate::paging::Paging::new(page, Some(50));
     let view = roster::view(state, user, id, paging).await?;
-    data["roster_pager"] = paging.pager(view["participants"]["total"].as_i64().unwrap_or(0));
-    data["roster"] = view;
+    data["roster_pager"] = paging.pager(view.participants.total);
+    data["roster"] = json!(view);
     Ok(data)
 }
 

@@ -411,7 +411,25 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, filing_id: i64) -> R
 }
 
 /// The filing's latest list and one page of its participants, for those who see the filing.
-pub async fn view(state: &AppState, user: &CurrentUser, filing_id: i64, paging: crate::paging::Paging) -> Result<Value, AppError> {
+/// A filing's list as its page and `GET /filings/{id}/roster` show it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RosterView {
+    /// The latest list, if any
+    pub roster: Option<Roster>,
+    /// One page of its participants
+    pub participants: crate::api::Paged<Participant>,
+    /// The caller may upload a list (the filer's organisation, the filing accepted, no list pending or
+    /// confirmed)
+    pub can_upload: bool,
+    pub can_withdraw: bool,
+    /// The most hours one person may get: 8 a day of the training
+    pub max_hours: f64,
+    pub max_hours_text: String,
+    /// The most people a list may hold
+    pub max_people: i64,
+}
+
+pub async fn view(state: &AppState, user: &CurrentUser, filing_id: i64, paging: crate::paging::Paging) -> Result<RosterView, AppError> {
     let (filing, filer) = readable_by(state, user, filing_id).await?;
     let tenant = user.tenant_code();
     let roster = latest(&state.db, tenant, filing_id).await?;
@@ -420,14 +438,16 @@ pub async fn view(state: &AppState, user: &CurrentUser, filing_id: i64, paging: 
         None => (Vec::new(), 0),
     };
     let open = roster.as_ref().is_some_and(|r| matches!(r.status, RosterStatus::Pending | RosterStatus::Confirmed));
-    Ok(json!({
-        "roster": roster,
-        "participants": {"items": rows, "total": total, "page": paging.page, "per_page": paging.per_page},
-        "can_upload": filer && filing.status == super::FilingStatus::Accepted && !open,
-        "can_withdraw": filer && roster.as_ref().is_some_and(|r| r.status == RosterStatus::Pending),
-        "max_hours": hours::hours_json(max_hours(&filing)),
-        "max_people": filing.participants.min(MAX_ROWS as i64),
-    }))
+    let most = max_hours(&filing);
+    Ok(RosterView {
+        can_upload: filer && filing.status == super::FilingStatus::Accepted && !open,
+        can_withdraw: filer && roster.as_ref().is_some_and(|r| r.status == RosterStatus::Pending),
+        roster,
+        participants: crate::api::Paged::new(rows, total, paging),
+        max_hours: most as f64 / 100.0,
+        max_hours_text: hours::format_hours(most),
+        max_people: filing.participants.min(MAX_ROWS as i64),
+    })
 }
 
 /// Participant lists in the approval queue: approving one credits everyone on it, returning it lets the
