@@ -9,6 +9,7 @@ pub mod api;
 pub mod chart;
 pub mod overview;
 pub mod pages;
+pub mod summary;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,12 @@ const IS_STAFF: &str = "EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = p.t
 
 /// How many of the counted met the year (`s`, their stored yearly status; not yet judged is not met).
 const MET_COUNT: &str = "COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END), 0)";
+
+/// The ids on an organisation's path ("/1/10/85/1234/"): itself and every organisation above it. An
+/// organisation holds what lies below it exactly when its id is on the path.
+fn path_ids(path: &str) -> impl Iterator<Item = i64> + '_ {
+    path.split('/').filter_map(|s| s.parse().ok())
+}
 
 /// One cell of the distribution: a title series and level, its staff, and how many met the year.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -161,42 +168,42 @@ pub async fn regions(state: &AppState, user: &CurrentUser, year: i64) -> Result<
     crate::hours::check_year(year)?;
     let org = user.account.org_id.ok_or_else(AppError::forbidden)?;
     let tenant = user.tenant_code();
-    let mut rows: Vec<RegionRow> = state
+    let regions: Vec<(i64, String)> = state
         .db
         .all(
-            q(format!(
-                "SELECT c.id AS org_id, c.name, COUNT(p.id) AS staff, {MET_COUNT} AS met \
-               FROM orgs c \
-               LEFT JOIN orgs u ON u.tenant_id = c.tenant_id AND u.path LIKE c.path || '%' \
-               LEFT JOIN people p ON p.tenant_id = u.tenant_id AND p.unit_id = u.id AND {IS_STAFF} \
-               LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $3 \
-               WHERE c.tenant_id = $1 AND c.parent_id = $2 AND c.kind = 'hr' \
-               GROUP BY c.id, c.name, c.region_code ORDER BY c.region_code, c.id"
-            ))
-            .bind(tenant)
-            .bind(org)
-            .bind(year),
+            q("SELECT id, name FROM orgs WHERE tenant_id = $1 AND parent_id = $2 AND kind = 'hr' ORDER BY region_code, id")
+                .bind(tenant)
+                .bind(org),
         )
         .await?;
-    if rows.is_empty() {
-        return Ok(rows);
+    if regions.is_empty() {
+        return Ok(Vec::new());
     }
     let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
-    let (staff, met): (i64, i64) = state
+    // The summary's rows of the units in the caller's regional subtree, added to the region that holds
+    // each (its id is on the unit's path) and to the whole.
+    summary::refresh(&state.db, tenant, year).await?;
+    let units: Vec<(String, i64, i64)> = state
         .db
-        .one(
-            q(format!(
-                "SELECT COUNT(p.id), {MET_COUNT} \
-               FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
-               LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2 \
-               WHERE p.tenant_id = $1 AND u.path LIKE $3 \
-               AND {IS_STAFF}"
-            ))
+        .all(
+            q("SELECT u.path, x.staff, x.qualified_overall FROM stats_units x JOIN orgs u ON u.tenant_id = x.tenant_id AND u.id = x.unit_id \
+               WHERE x.tenant_id = $1 AND x.year = $2 AND u.path LIKE $3")
             .bind(tenant)
             .bind(year)
             .bind(scope),
         )
         .await?;
+    let index: std::collections::HashMap<i64, usize> = regions.iter().enumerate().map(|(i, r)| (r.0, i)).collect();
+    let mut rows: Vec<RegionRow> = regions.into_iter().map(|(org_id, name)| RegionRow { org_id, name, staff: 0, met: 0 }).collect();
+    let (mut staff, mut met) = (0, 0);
+    for (path, unit_staff, unit_met) in units {
+        staff += unit_staff;
+        met += unit_met;
+        for i in path_ids(&path).filter_map(|id| index.get(&id)) {
+            rows[*i].staff += unit_staff;
+            rows[*i].met += unit_met;
+        }
+    }
     let (in_regions, met_in_regions) = rows.iter().fold((0, 0), |(s, m), r| (s + r.staff, m + r.met));
     if staff > in_regions {
         rows.push(RegionRow { org_id: org, name: "本级".to_owned(), staff: staff - in_regions, met: met - met_in_regions });

@@ -4,17 +4,21 @@
 //! departments — with the seed's columns: units and CE institutions, staff, the people who learned
 //! that year (all subjects, 公需, 专业; online platforms' credits vs. the others), how many met the
 //! public and the professional requirement and the year as a whole, and the pass rate; a 总计 row, and a
-//! row for what lies directly at the level looked at. Counts come from the people, the ledger and the
-//! stored yearly status.
+//! row for what lies directly at the level looked at. Counts come from the people, the ledger's
+//! per-person-year tallies (`learning`, kept by triggers on `credits` in the same transaction as every
+//! grant and revocation) and the stored yearly status: one pass over the staff in reach grouped by unit
+//! and department, then each group is added to the rows that hold it.
 //!
 //! Reading of the seed's ambiguous columns: 合格总人数 = met the public-subject requirement, 合格课程总人数
 //! = met the professional-subject requirement, 专技综合合格人数 = met the year; 合格率 = the last over 专技人员
 //! 总数. 学时学习人数 = people with credits from anything but an online platform (offline training,
 //! activities, recognised hours, exemptions).
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
-use super::{IS_STAFF, MET_COUNT, OBJECT};
+use super::{OBJECT, path_ids};
 use crate::auth::CurrentUser;
 use crate::db::{Db, q};
 use crate::error::AppError;
@@ -122,10 +126,9 @@ pub struct Overview {
     pub total: OverviewRow,
 }
 
-/// The numbers of one row as the two queries give them.
-#[derive(Debug, Default, sqlx::FromRow)]
+/// The numbers of one row, summed from the units' (or departments') counts.
+#[derive(Debug, Default, Clone, Copy)]
 struct PeopleCounts {
-    row_id: i64,
     staff: i64,
     all_total: i64,
     all_online: i64,
@@ -141,34 +144,98 @@ struct PeopleCounts {
     qualified_overall: i64,
 }
 
-#[derive(Debug, Default, sqlx::FromRow)]
+impl PeopleCounts {
+    fn add(&mut self, o: &PeopleCounts) {
+        self.staff += o.staff;
+        self.all_total += o.all_total;
+        self.all_online += o.all_online;
+        self.all_offline += o.all_offline;
+        self.public_total += o.public_total;
+        self.public_online += o.public_online;
+        self.public_offline += o.public_offline;
+        self.professional_total += o.professional_total;
+        self.professional_online += o.professional_online;
+        self.professional_offline += o.professional_offline;
+        self.qualified_people += o.qualified_people;
+        self.qualified_courses += o.qualified_courses;
+        self.qualified_overall += o.qualified_overall;
+    }
+}
+
+/// One unit's staff in one of its departments (0: none) with their numbers, and the unit's places.
+#[derive(Debug, sqlx::FromRow)]
+struct UnitPeople {
+    path: String,
+    supervisor_path: Option<String>,
+    department_id: i64,
+    staff: i64,
+    all_total: i64,
+    all_online: i64,
+    all_offline: i64,
+    public_total: i64,
+    public_online: i64,
+    public_offline: i64,
+    professional_total: i64,
+    professional_online: i64,
+    professional_offline: i64,
+    qualified_people: i64,
+    qualified_courses: i64,
+    qualified_overall: i64,
+}
+
+impl UnitPeople {
+    fn counts(&self) -> PeopleCounts {
+        PeopleCounts {
+            staff: self.staff,
+            all_total: self.all_total,
+            all_online: self.all_online,
+            all_offline: self.all_offline,
+            public_total: self.public_total,
+            public_online: self.public_online,
+            public_offline: self.public_offline,
+            professional_total: self.professional_total,
+            professional_online: self.professional_online,
+            professional_offline: self.professional_offline,
+            qualified_people: self.qualified_people,
+            qualified_courses: self.qualified_courses,
+            qualified_overall: self.qualified_overall,
+        }
+    }
+}
+
+/// A unit or CE institution in reach, with its places.
+#[derive(Debug, sqlx::FromRow)]
+struct PlacedOrg {
+    kind: OrgKind,
+    path: String,
+    supervisor_path: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
 struct OrgCounts {
-    row_id: i64,
     units: i64,
     institutions: i64,
 }
 
-/// How a row's organisation `c` holds a person's unit `u` (or the person `p`).
+/// How a row's organisation holds a unit (and the unit's staff).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Membership {
     /// The unit lies in the row's regional subtree.
     Subtree,
     /// The row's authority supervises the unit.
     Supervised,
-    /// The row's regional or supervising subtree (the total).
-    Either,
-    /// The person is in the row's department.
+    /// The staff are in the row's department.
     Department,
 }
 
 impl Membership {
-    fn holds(self, x: &str) -> String {
+    /// The rows (by index in `rows`) that hold a unit placed at `path` / `supervisor_path`, or its
+    /// staff in `department` — a row holds what lies below it, so its id is on the unit's path.
+    fn rows_of(self, rows: &HashMap<i64, usize>, path: &str, supervisor_path: Option<&str>, department: i64) -> Vec<usize> {
         match self {
-            Membership::Subtree => format!("{x}.path LIKE c.path || '%'"),
-            Membership::Supervised => format!("{x}.supervisor_path LIKE c.path || '%'"),
-            Membership::Either | Membership::Department => {
-                format!("({x}.path LIKE c.path || '%' OR {x}.supervisor_path LIKE c.path || '%')")
-            }
+            Membership::Subtree => path_ids(path).filter_map(|id| rows.get(&id).copied()).collect(),
+            Membership::Supervised => path_ids(supervisor_path.unwrap_or("")).filter_map(|id| rows.get(&id).copied()).collect(),
+            Membership::Department => rows.get(&department).copied().into_iter().collect(),
         }
     }
 }
@@ -180,21 +247,6 @@ fn filters(x: &str) -> String {
     format!(
         "({x}.path LIKE $3 OR {x}.supervisor_path LIKE $3) AND ({x}.path LIKE $7 OR {x}.supervisor_path LIKE $7) \
          AND ($4 IS NULL OR {x}.path LIKE $4) AND ($5 IS NULL OR {x}.supervisor_path LIKE $5) AND ($6 IS NULL OR {x}.nature = $6)"
-    )
-}
-
-/// "How many of the row's staff learned": people with a valid credit of the year, optionally of one
-/// subject and from online platforms or from anything else.
-fn learned(subject: Option<&str>, online: Option<bool>) -> String {
-    let subject = subject.map_or(String::new(), |s| format!(" AND k.subject = '{s}'"));
-    let source = match online {
-        None => "",
-        Some(true) => " AND k.source = 'online'",
-        Some(false) => " AND k.source <> 'online'",
-    };
-    format!(
-        "SUM(CASE WHEN EXISTS (SELECT 1 FROM credits k WHERE k.tenant_id = p.tenant_id AND k.person_id = p.id AND k.year = $2 \
-         AND k.revoked_at IS NULL{subject}{source}) THEN 1 ELSE 0 END)"
     )
 }
 
@@ -210,6 +262,12 @@ struct Counting<'a> {
     within: String,
 }
 
+/// The counts of each row (in the rows' order) and of everything in reach (the total).
+struct Counted {
+    rows: Vec<(PeopleCounts, OrgCounts)>,
+    total: (PeopleCounts, OrgCounts),
+}
+
 impl Counting<'_> {
     fn bind(&self, sql: String) -> crate::db::Query {
         q(sql)
@@ -222,75 +280,63 @@ impl Counting<'_> {
             .bind(self.within.clone())
     }
 
-    /// Each row organisation's counts (rows without anyone are missing).
-    async fn count(&self, rows: &[i64], membership: Membership) -> Result<(Vec<PeopleCounts>, Vec<OrgCounts>), sqlx::Error> {
-        if rows.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
-        }
-        let ids = rows.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-        let columns = format!(
-            "c.id AS row_id, COUNT(p.id) AS staff, {} AS all_total, {} AS all_online, {} AS all_offline, \
-             {} AS public_total, {} AS public_online, {} AS public_offline, \
-             {} AS professional_total, {} AS professional_online, {} AS professional_offline, \
-             SUM(CASE WHEN s.computed_at IS NOT NULL AND s.shortfall_public = 0 THEN 1 ELSE 0 END) AS qualified_people, \
-             SUM(CASE WHEN s.computed_at IS NOT NULL AND s.shortfall_professional = 0 THEN 1 ELSE 0 END) AS qualified_courses, \
-             {MET_COUNT} AS qualified_overall",
-            learned(None, None),
-            learned(None, Some(true)),
-            learned(None, Some(false)),
-            learned(Some("public"), None),
-            learned(Some("public"), Some(true)),
-            learned(Some("public"), Some(false)),
-            learned(Some("professional"), None),
-            learned(Some("professional"), Some(true)),
-            learned(Some("professional"), Some(false)),
-        );
-        let from = match membership {
-            Membership::Department => "FROM orgs c JOIN people p ON p.tenant_id = c.tenant_id AND p.department_id = c.id \
-                 JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id"
-                .to_owned(),
-            m => format!(
-                "FROM orgs c JOIN orgs u ON u.tenant_id = c.tenant_id AND {} JOIN people p ON p.tenant_id = u.tenant_id AND p.unit_id = u.id",
-                m.holds("u")
-            ),
-        };
-        let people = self
+    /// The summary's rows of the units in reach (per unit and department, brought up to date first) and
+    /// the units and institutions in reach; each is then added to the rows that hold it and to the total.
+    async fn count(&self, rows: &[i64], membership: Membership) -> Result<Counted, sqlx::Error> {
+        super::summary::refresh(self.db, self.tenant, self.year).await?;
+        let people: Vec<UnitPeople> = self
             .db
             .all(self.bind(format!(
-                "SELECT {columns} {from} \
-                 LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2 \
-                 WHERE c.tenant_id = $1 AND c.id IN ({ids}) AND {IS_STAFF} AND {} GROUP BY c.id",
+                "SELECT u.path, u.supervisor_path, x.department_id, {} FROM stats_units x \
+                 JOIN orgs u ON u.tenant_id = x.tenant_id AND u.id = x.unit_id WHERE x.tenant_id = $1 AND x.year = $2 AND {}",
+                super::summary::COUNT_COLUMNS.split(", ").map(|c| format!("x.{c}")).collect::<Vec<_>>().join(", "),
                 filters("u")
             )))
             .await?;
-        if membership == Membership::Department {
-            return Ok((people, Vec::new()));
-        }
-        let orgs = self
+        let orgs: Vec<PlacedOrg> = self
             .db
             .all(self.bind(format!(
-                "SELECT c.id AS row_id, SUM(CASE WHEN o.kind = 'unit' THEN 1 ELSE 0 END) AS units, \
-                 SUM(CASE WHEN o.kind = 'institution' THEN 1 ELSE 0 END) AS institutions \
-                 FROM orgs c JOIN orgs o ON o.tenant_id = c.tenant_id AND {} \
-                 WHERE c.tenant_id = $1 AND c.id IN ({ids}) AND o.status = 'active' AND $2 > 0 AND {} GROUP BY c.id",
-                membership.holds("o"),
+                "SELECT o.kind, o.path, o.supervisor_path FROM orgs o \
+                 WHERE o.tenant_id = $1 AND o.kind IN ('unit', 'institution') AND o.status = 'active' AND $2 > 0 AND {}",
                 filters("o")
             )))
             .await?;
-        Ok((people, orgs))
+        let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let mut counted = Counted { rows: vec![Default::default(); rows.len()], total: Default::default() };
+        for group in &people {
+            let counts = group.counts();
+            counted.total.0.add(&counts);
+            for i in membership.rows_of(&index, &group.path, group.supervisor_path.as_deref(), group.department_id) {
+                counted.rows[i].0.add(&counts);
+            }
+        }
+        for org in &orgs {
+            let (units, institutions) = match org.kind {
+                OrgKind::Unit => (1, 0),
+                _ => (0, 1),
+            };
+            counted.total.1.units += units;
+            counted.total.1.institutions += institutions;
+            if membership == Membership::Department {
+                continue;
+            }
+            for i in membership.rows_of(&index, &org.path, org.supervisor_path.as_deref(), 0) {
+                counted.rows[i].1.units += units;
+                counted.rows[i].1.institutions += institutions;
+            }
+        }
+        Ok(counted)
     }
 }
 
 impl OverviewRow {
-    fn from_counts(org_id: Option<i64>, name: String, people: Option<&PeopleCounts>, orgs: Option<&OrgCounts>) -> OverviewRow {
-        let d = PeopleCounts::default();
-        let p = people.unwrap_or(&d);
+    fn from_counts(org_id: Option<i64>, name: String, (p, orgs): &(PeopleCounts, OrgCounts)) -> OverviewRow {
         let learners = |total, online, offline| Learners { total, online, offline };
         let mut row = OverviewRow {
             org_id,
             name,
-            units: orgs.map_or(0, |o| o.units),
-            institutions: orgs.map_or(0, |o| o.institutions),
+            units: orgs.units,
+            institutions: orgs.institutions,
             staff: p.staff,
             learners: LearnerGroups {
                 all: learners(p.all_total, p.all_online, p.all_offline),
@@ -438,21 +484,16 @@ pub async fn overview(state: &AppState, user: &CurrentUser, query: &OverviewQuer
         Breakdown::Below => state.db.all(q(rows_sql).bind(tenant).bind(parent.id)).await?,
     };
     let ids: Vec<i64> = row_orgs.iter().map(|r| r.0).collect();
-    let (people, orgs) = counting.count(&ids, membership).await?;
-    let (total_people, total_orgs) = counting.count(&[parent.id], Membership::Either).await?;
-    let mut total = OverviewRow::from_counts(Some(parent.id), "总计".to_owned(), total_people.first(), total_orgs.first());
+    let counted = counting.count(&ids, membership).await?;
+    let mut total = OverviewRow::from_counts(Some(parent.id), "总计".to_owned(), &counted.total);
     if parent.kind == OrgKind::Unit {
         total.drill = Some("people".to_owned());
     }
     let mut rows: Vec<OverviewRow> = row_orgs
         .iter()
-        .map(|(id, name, kind)| {
-            let mut row = OverviewRow::from_counts(
-                Some(*id),
-                name.clone(),
-                people.iter().find(|p| p.row_id == *id),
-                orgs.iter().find(|o| o.row_id == *id),
-            );
+        .zip(&counted.rows)
+        .map(|((id, name, kind), counts)| {
+            let mut row = OverviewRow::from_counts(Some(*id), name.clone(), counts);
             row.drill = match kind {
                 OrgKind::Department => Some("people".to_owned()),
                 OrgKind::Institution => None,
