@@ -127,7 +127,7 @@ pub struct Overview {
 }
 
 /// The numbers of one row, summed from the units' (or departments') counts.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, sqlx::FromRow)]
 struct PeopleCounts {
     staff: i64,
     all_total: i64,
@@ -168,39 +168,8 @@ struct UnitPeople {
     path: String,
     supervisor_path: Option<String>,
     department_id: i64,
-    staff: i64,
-    all_total: i64,
-    all_online: i64,
-    all_offline: i64,
-    public_total: i64,
-    public_online: i64,
-    public_offline: i64,
-    professional_total: i64,
-    professional_online: i64,
-    professional_offline: i64,
-    qualified_people: i64,
-    qualified_courses: i64,
-    qualified_overall: i64,
-}
-
-impl UnitPeople {
-    fn counts(&self) -> PeopleCounts {
-        PeopleCounts {
-            staff: self.staff,
-            all_total: self.all_total,
-            all_online: self.all_online,
-            all_offline: self.all_offline,
-            public_total: self.public_total,
-            public_online: self.public_online,
-            public_offline: self.public_offline,
-            professional_total: self.professional_total,
-            professional_online: self.professional_online,
-            professional_offline: self.professional_offline,
-            qualified_people: self.qualified_people,
-            qualified_courses: self.qualified_courses,
-            qualified_overall: self.qualified_overall,
-        }
-    }
+    #[sqlx(flatten)]
+    counts: PeopleCounts,
 }
 
 /// A unit or CE institution in reach, with its places.
@@ -304,7 +273,7 @@ impl Counting<'_> {
         let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         let mut counted = Counted { rows: vec![Default::default(); rows.len()], total: Default::default() };
         for group in &people {
-            let counts = group.counts();
+            let counts = group.counts;
             counted.total.0.add(&counts);
             for i in membership.rows_of(&index, &group.path, group.supervisor_path.as_deref(), group.department_id) {
                 counted.rows[i].0.add(&counts);
