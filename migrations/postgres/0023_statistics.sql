@@ -154,7 +154,7 @@ BEGIN
     END IF;
     EXECUTE format($sql$
         INSERT INTO stats_dirty (tenant_id, unit_id, year)
-        SELECT DISTINCT w.tenant_id, w.unit_id, w.year FROM (%s) AS w(tenant_id, unit_id, year)
+        SELECT w.tenant_id, w.unit_id, w.year FROM (SELECT DISTINCT * FROM (%s) AS changed(tenant_id, unit_id, year)) w
         WHERE NOT EXISTS (SELECT 1 FROM stats_dirty d WHERE d.tenant_id = w.tenant_id AND d.unit_id = w.unit_id AND d.year = w.year FOR KEY SHARE)
     $sql$, wanted);
     RETURN NULL;
