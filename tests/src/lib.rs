@@ -8,6 +8,7 @@
 //! (`drain_jobs`), so what it sees never depends on a worker's timing.
 
 pub mod pdf;
+pub mod province;
 pub mod services;
 pub mod training;
 
@@ -62,6 +63,23 @@ async fn admin_exec(sql: &str) {
 impl TestServer {
     pub async fn start(backend: Backend) -> TestServer {
         Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts a server on the named PostgreSQL database, creating it when missing, and leaves it in
+    /// place afterwards (benchmarks that fill a database once and measure it many times).
+    pub async fn start_on_kept_database(name: &str, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let admin = Db::connect(&postgres_admin_url()).await.expect("PostgreSQL");
+        let exists = admin.exists(q("SELECT 1 FROM pg_database WHERE datname = $1").bind(name)).await.expect("pg_database");
+        admin.close().await;
+        if !exists {
+            admin_exec(&format!("CREATE DATABASE {name}")).await;
+        }
+        let url = with_database(&postgres_admin_url(), name);
+        Self::start_with(Backend::Sqlite, |config| {
+            config.database_url = url;
+            adjust(config);
+        })
+        .await
     }
 
     /// Starts a server after letting the test adjust the configuration (mail, storage, limits).
