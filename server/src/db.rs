@@ -472,6 +472,10 @@ pub fn postgres_options(url: &str) -> anyhow::Result<PgConnectOptions> {
     // IPv6 hosts keep the URL's brackets.
     let host = options.get_host().trim_start_matches('[').trim_end_matches(']');
     let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    // No JIT: it compiles every statement above a cost threshold afresh on each run, ≈ 1–3 s for the
+    // statements that read a province's million staff, which are then slower than without it, and it
+    // stalls a busy server's other requests for as long.
+    let options = options.options([("jit", "off")]);
     Ok(if loopback && matches!(options.get_ssl_mode(), PgSslMode::Prefer) { options.ssl_mode(PgSslMode::Disable) } else { options })
 }
 
