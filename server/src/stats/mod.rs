@@ -2,8 +2,8 @@
 //! 职称系列分布查询: the staff by title series × title level with how many met the year's requirement, as a
 //! table, a chart drawn by the server (SVG; deployments are on intranets, no charting from a CDN) and an
 //! xlsx export; and the completion rate by region (the HR bureaus directly below the caller's province
-//! or city) for the dashboards. Counts come from the people and the stored yearly status, never from
-//! the plugin.
+//! or city) for the dashboards. Counts come from per-unit summaries of the people, the ledger and the
+//! stored yearly status (`summary`), never from the plugin.
 
 pub mod api;
 pub mod chart;
@@ -89,16 +89,13 @@ pub async fn titles(state: &AppState, user: &CurrentUser, year: i64) -> Result<T
     crate::hours::check_year(year)?;
     let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
     let tenant = user.tenant_code();
+    summary::refresh(&state.db, tenant, year).await?;
     let mut rows: Vec<TitleRow> = state
         .db
         .all(
-            q(format!(
-                "SELECT COALESCE(p.title_series, '') AS series, p.title_level AS level, COUNT(*) AS staff, {MET_COUNT} AS met \
-               FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
-               LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2 \
-               WHERE p.tenant_id = $1 AND (u.path LIKE $3 OR u.supervisor_path LIKE $3) \
-               AND {IS_STAFF} GROUP BY COALESCE(p.title_series, ''), p.title_level"
-            ))
+            q("SELECT x.series, x.level, CAST(SUM(x.staff) AS BIGINT) AS staff, CAST(SUM(x.met) AS BIGINT) AS met \
+               FROM stats_titles x JOIN orgs u ON u.tenant_id = x.tenant_id AND u.id = x.unit_id \
+               WHERE x.tenant_id = $1 AND x.year = $2 AND (u.path LIKE $3 OR u.supervisor_path LIKE $3) GROUP BY x.series, x.level")
             .bind(tenant)
             .bind(year)
             .bind(scope),

@@ -1,6 +1,7 @@
-//! The per-unit summary the comprehensive table adds up (migration 0023): for a tenant-year, one row per
+//! The per-unit summaries the statistics add up (migrations 0023, 0025): for a tenant-year, one row per
 //! unit and department with its staff, the people who learned by class (from the ledger's per-person
-//! tallies, `learning`) and the qualified (from the stored yearly status). Triggers mark the unit-years
+//! tallies, `learning`) and the qualified (from the stored yearly status); and one per unit, title series
+//! and level with the staff and how many met the year. Triggers mark the unit-years
 //! whose inputs changed; [`refresh`] rebuilds the marked units' rows before a table is read, in one
 //! transaction, so what the table shows is never older than the ledger.
 
@@ -23,9 +24,24 @@ fn learned(columns: &[&str]) -> String {
     format!("SUM(CASE WHEN {sum} > 0 THEN 1 ELSE 0 END)")
 }
 
-/// The rows of the staff (`p`) that `people` selects, per unit and department, for tenant $1 and year $2,
-/// in [`COUNT_COLUMNS`]' order after `tenant_id, year, unit_id, department_id`.
-fn rebuilt(people: &str) -> String {
+/// The summaries' tables, each with the statement that writes its rows for the staff (`p`) that
+/// `people` selects, for tenant $1 and year $2: per unit and department the table's numbers; per unit,
+/// title series and level the staff and how many met the year.
+fn rebuilt(people: &str) -> [(&'static str, String); 2] {
+    [("stats_units", unit_rows(people)), ("stats_titles", title_rows(people))]
+}
+
+fn title_rows(people: &str) -> String {
+    format!(
+        "INSERT INTO stats_titles (tenant_id, year, unit_id, series, level, staff, met) \
+         SELECT $1, $2, p.unit_id, COALESCE(p.title_series, ''), p.title_level, COUNT(*), {MET_COUNT} \
+         FROM people p LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2 \
+         WHERE p.tenant_id = $1 AND {IS_STAFF} AND {people} \
+         GROUP BY p.unit_id, COALESCE(p.title_series, ''), p.title_level"
+    )
+}
+
+fn unit_rows(people: &str) -> String {
     let all = ["public_online", "public_offline", "professional_online", "professional_offline"];
     format!(
         "INSERT INTO stats_units (tenant_id, year, unit_id, department_id, {COUNT_COLUMNS}) \
@@ -81,13 +97,17 @@ pub async fn refresh(db: &Db, tenant: &str, year: i64) -> Result<(), sqlx::Error
         let units: Vec<i64> = marks.iter().map(|m| m.0).collect::<BTreeSet<_>>().into_iter().collect();
         for chunk in units.chunks(CHUNK) {
             let ids = list(chunk);
-            tx.run(q(format!("DELETE FROM stats_units WHERE tenant_id = $1 AND year = $2 AND unit_id IN ({ids})")).bind(tenant).bind(year))
-                .await?;
-            tx.run(q(rebuilt(&format!("p.unit_id IN ({ids})"))).bind(tenant).bind(year)).await?;
+            for (table, insert) in rebuilt(&format!("p.unit_id IN ({ids})")) {
+                tx.run(q(format!("DELETE FROM {table} WHERE tenant_id = $1 AND year = $2 AND unit_id IN ({ids})")).bind(tenant).bind(year))
+                    .await?;
+                tx.run(q(insert).bind(tenant).bind(year)).await?;
+            }
         }
     } else {
-        tx.run(q("DELETE FROM stats_units WHERE tenant_id = $1 AND year = $2").bind(tenant).bind(year)).await?;
-        tx.run(q(rebuilt("TRUE")).bind(tenant).bind(year)).await?;
+        for (table, insert) in rebuilt("TRUE") {
+            tx.run(q(format!("DELETE FROM {table} WHERE tenant_id = $1 AND year = $2")).bind(tenant).bind(year)).await?;
+            tx.run(q(insert).bind(tenant).bind(year)).await?;
+        }
         tx.run(
             q("INSERT INTO stats_years (tenant_id, year, built_at) VALUES ($1, $2, $3)").bind(tenant).bind(year).bind(chrono::Utc::now()),
         )

@@ -304,8 +304,9 @@ async fn from_the_ledger(s: &TestServer, tenant: &str, unit: i64, year: i64) -> 
 }
 
 /// Issue 16, speed: the statistics count learners from per-person-year tallies that triggers on the
-/// ledger keep. After random grants, revocations, a deletion and a transfer, the tallies equal the
-/// credits grouped afresh, and every unit's row equals its count from the ledger.
+/// ledger keep. After random grants, revocations, a deletion, a transfer and a title change, the tallies
+/// equal the credits grouped afresh, every unit's row equals its count from the ledger, and the title
+/// distribution equals the people counted afresh.
 async fn the_statistics_agree_with_the_ledger(s: TestServer) {
     use rand::{Rng, SeedableRng};
     let tenant = "hubei";
@@ -336,6 +337,24 @@ async fn the_statistics_agree_with_the_ledger(s: TestServer) {
             for (name, id) in [("第一中学", school), ("中心医院", hospital)] {
                 assert_eq!(numbers(row(&city, name))[..10], from_the_ledger(s, tenant, id, year).await[..], "{name} {year}: {city}");
             }
+            // The title distribution, against the people and their stored status themselves.
+            let url = s.api(tenant, &format!("/stats/titles?year={year}"));
+            let (status, titles) = json_of(province.get(url).send().await.unwrap()).await;
+            assert_eq!(status, 200, "{titles}");
+            let direct: Vec<(String, String, i64, i64)> =
+                s.db.all(
+                    q("SELECT COALESCE(p.title_series, ''), p.title_level, COUNT(*), \
+                       SUM(CASE WHEN y.computed_at IS NOT NULL AND y.met THEN 1 ELSE 0 END) \
+                       FROM people p LEFT JOIN year_status y ON y.tenant_id = p.tenant_id AND y.person_id = p.id AND y.year = $2 \
+                       WHERE p.tenant_id = $1 AND EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = p.tenant_id AND a.person_id = p.id \
+                       AND a.user_type = 'staff' AND a.status = 'active') \
+                       GROUP BY COALESCE(p.title_series, ''), p.title_level ORDER BY 1, 2")
+                    .bind(tenant)
+                    .bind(year),
+                )
+                .await
+                .unwrap();
+            assert_eq!(cells(&titles), direct, "{year}: {titles}");
         }
     };
 
@@ -387,6 +406,16 @@ async fn the_statistics_agree_with_the_ledger(s: TestServer) {
             assert_eq!(decide(&bureau, &s, tenant, &ids, "approve", None).await.0, 200);
             assert_eq!(s.count(&format!("SELECT unit_id FROM people WHERE id = {}", people[0])).await, hospital);
             rows_match(2024).await;
+            rows_match(2025).await;
+            // A new title level moves the nurse in the title distribution (nothing else is marked now).
+            s.db.run(
+                q("UPDATE people SET title_level = 'senior', title_series = 'health' WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant)
+                    .bind(people[1]),
+            )
+            .await
+            .unwrap();
+            rows_match(2025).await;
         }
     }
     // Both people learned something in some year, and the hospital now holds both.
