@@ -66,27 +66,27 @@ fn hand_written(limit: Limit) -> String {
              WHERE x.tenant_id = $1 AND x.year = $2 AND u.path LIKE $3 GROUP BY 1"
         );
     }
-    // The nine learner columns: the credits' condition, and the learning columns that say the same.
-    const ALL: &[&str] = &["public_online", "public_offline", "professional_online", "professional_offline"];
-    let classes: [(&str, &[&str]); 9] = [
-        ("", ALL),
-        (" AND k.source = 'online'", &["public_online", "professional_online"]),
-        (" AND k.source <> 'online'", &["public_offline", "professional_offline"]),
-        (" AND k.subject = 'public'", &["public_online", "public_offline"]),
-        (" AND k.subject = 'public' AND k.source = 'online'", &["public_online"]),
-        (" AND k.subject = 'public' AND k.source <> 'online'", &["public_offline"]),
-        (" AND k.subject = 'professional'", &["professional_online", "professional_offline"]),
-        (" AND k.subject = 'professional' AND k.source = 'online'", &["professional_online"]),
-        (" AND k.subject = 'professional' AND k.source <> 'online'", &["professional_offline"]),
+    // The nine learner columns as conditions on the credits, in the summary's order.
+    let ledger = [
+        "",
+        " AND k.source = 'online'",
+        " AND k.source <> 'online'",
+        " AND k.subject = 'public'",
+        " AND k.subject = 'public' AND k.source = 'online'",
+        " AND k.subject = 'public' AND k.source <> 'online'",
+        " AND k.subject = 'professional'",
+        " AND k.subject = 'professional' AND k.source = 'online'",
+        " AND k.subject = 'professional' AND k.source <> 'online'",
     ];
-    let columns: Vec<String> = classes
+    let columns: Vec<String> = ledger
         .iter()
+        .zip(jijiao::stats::summary::LEARNER_CLASSES)
         .map(|(condition, learning)| match limit {
             Limit::Ledger => format!(
                 "COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM credits k WHERE k.tenant_id = p.tenant_id AND k.person_id = p.id \
                  AND k.year = $2 AND k.revoked_at IS NULL{condition}))"
             ),
-            _ => format!("COUNT(*) FILTER (WHERE {} > 0)", learning.iter().map(|c| format!("l.{c}")).collect::<Vec<_>>().join(" + ")),
+            _ => format!("COUNT(*) FILTER (WHERE {})", jijiao::stats::summary::learned(learning)),
         })
         .collect();
     let join = match limit {

@@ -17,11 +17,24 @@ pub const COUNT_COLUMNS: &str = "staff, all_total, all_online, all_offline, publ
 /// Units rebuilt per statement.
 const CHUNK: usize = 500;
 
-/// "Learned", from a person-year's `learning` row `l` (none: nothing learned): some valid credit of the
-/// listed classes.
-fn learned(columns: &[&str]) -> String {
+/// The nine learner columns of [`COUNT_COLUMNS`] (all, 公需, 专业 × total, online, other), each as the
+/// `learning` columns of which a person-year needs some valid credit to count.
+pub const LEARNER_CLASSES: [&[&str]; 9] = [
+    &["public_online", "public_offline", "professional_online", "professional_offline"],
+    &["public_online", "professional_online"],
+    &["public_offline", "professional_offline"],
+    &["public_online", "public_offline"],
+    &["public_online"],
+    &["public_offline"],
+    &["professional_online", "professional_offline"],
+    &["professional_online"],
+    &["professional_offline"],
+];
+
+/// "Learned" as an SQL condition on a person-year's `learning` row `l` (none: nothing learned).
+pub fn learned(columns: &[&str]) -> String {
     let sum = columns.iter().map(|c| format!("l.{c}")).collect::<Vec<_>>().join(" + ");
-    format!("SUM(CASE WHEN {sum} > 0 THEN 1 ELSE 0 END)")
+    format!("{sum} > 0")
 }
 
 /// The summaries' tables, each with the statement that writes its rows for the staff (`p`) that
@@ -42,10 +55,10 @@ fn title_rows(people: &str) -> String {
 }
 
 fn unit_rows(people: &str) -> String {
-    let all = ["public_online", "public_offline", "professional_online", "professional_offline"];
+    let learners: Vec<String> = LEARNER_CLASSES.iter().map(|c| format!("SUM(CASE WHEN {} THEN 1 ELSE 0 END)", learned(c))).collect();
     format!(
         "INSERT INTO stats_units (tenant_id, year, unit_id, department_id, {COUNT_COLUMNS}) \
-         SELECT $1, $2, p.unit_id, COALESCE(p.department_id, 0), COUNT(*), {}, {}, {}, {}, {}, {}, {}, {}, {}, \
+         SELECT $1, $2, p.unit_id, COALESCE(p.department_id, 0), COUNT(*), {}, \
          SUM(CASE WHEN s.computed_at IS NOT NULL AND s.shortfall_public = 0 THEN 1 ELSE 0 END), \
          SUM(CASE WHEN s.computed_at IS NOT NULL AND s.shortfall_professional = 0 THEN 1 ELSE 0 END), {MET_COUNT} \
          FROM people p \
@@ -53,15 +66,7 @@ fn unit_rows(people: &str) -> String {
          LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2 \
          WHERE p.tenant_id = $1 AND {IS_STAFF} AND {people} \
          GROUP BY p.unit_id, COALESCE(p.department_id, 0)",
-        learned(&all),
-        learned(&["public_online", "professional_online"]),
-        learned(&["public_offline", "professional_offline"]),
-        learned(&["public_online", "public_offline"]),
-        learned(&["public_online"]),
-        learned(&["public_offline"]),
-        learned(&["professional_online", "professional_offline"]),
-        learned(&["professional_online"]),
-        learned(&["professional_offline"]),
+        learners.join(", ")
     )
 }
 
