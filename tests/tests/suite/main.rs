@@ -29,6 +29,7 @@ mod progress;
 mod registration;
 mod stats;
 mod storage;
+mod sweep;
 mod todos;
 mod transfers;
 mod work_materials;
