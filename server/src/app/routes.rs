@@ -120,6 +120,7 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&Conventions),
     info(
         title = "jijiao API",
         description = "继教 multi-tenant continuing-education platform. Every path is also served under a tenant's own host without the /t/{tenant} prefix."
@@ -135,6 +136,8 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::people::api::api_profile,
         crate::people::api::api_update_profile,
         crate::people::admin::api_list,
+        crate::orgs::admins::api_licence,
+        crate::training::platforms::api_me,
         crate::orgs::api::api_search,
         crate::orgs::api::api_register,
         crate::orgs::api::api_browse,
@@ -307,6 +310,8 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::approvals::DecisionInput,
         crate::approvals::Approval,
         crate::approvals::Group,
+        crate::approvals::Groups,
+        crate::training::platforms::PlatformIdentity,
         crate::approvals::PendingCount,
         crate::claims::ClaimBody,
         crate::todos::NewTodo,
@@ -359,6 +364,54 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
     ))
 )]
 pub struct ApiDoc;
+
+/// What every operation shares, applied to the generated document once instead of on each handler: the
+/// `{tenant}` path parameter is a tenant's code, and the operation id is made from the method and the
+/// path, so it is unique by construction (handler names such as `api_list` repeat across modules).
+struct Conventions;
+
+impl utoipa::Modify for Conventions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                ("get", &mut item.get),
+                ("put", &mut item.put),
+                ("post", &mut item.post),
+                ("delete", &mut item.delete),
+                ("patch", &mut item.patch),
+            ];
+            for (method, operation) in operations {
+                let Some(operation) = operation else { continue };
+                operation.operation_id = Some(operation_id(method, path));
+                if path.contains("{tenant}") {
+                    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+                    parameters.retain(|p| p.name != "tenant");
+                    let tenant = ParameterBuilder::new()
+                        .name("tenant")
+                        .parameter_in(ParameterIn::Path)
+                        .required(Required::True)
+                        .description(Some("The tenant's code (hunan, henan, hubei…)"))
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .build();
+                    parameters.insert(0, tenant);
+                }
+            }
+        }
+    }
+}
+
+/// `get_claims_by_id_attachments`, from `get` and `/t/{tenant}/api/v1/claims/{id}/attachments`.
+fn operation_id(method: &str, path: &str) -> String {
+    let rest = path.trim_start_matches("/t/{tenant}").trim_start_matches("/api/v1");
+    let words =
+        rest.split('/').filter(|s| !s.is_empty()).map(|segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(parameter) => format!("by_{parameter}"),
+            None => segment.replace(['-', '.'], "_"),
+        });
+    std::iter::once(method.to_owned()).chain(words).collect::<Vec<_>>().join("_")
+}
 
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())

@@ -513,13 +513,19 @@ pub struct GroupQuery {
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/approvals/groups", params(GroupQuery), tag = "approvals",
-    responses((status = 200, description = "Pending items per declaring organisation", body = [Group]), (status = 403, description = "Not allowed")))]
+    responses((status = 200, description = "Pending items per declaring organisation", body = Groups), (status = 403, description = "Not allowed")))]
 pub async fn api_groups(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<GroupQuery>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    Ok(Json(json!({"items": groups(&state, &user, &query.kind).await?})))
+) -> Result<Json<Groups>, AppError> {
+    Ok(Json(Groups { items: groups(&state, &user, &query.kind).await? }))
+}
+
+/// `GET /approvals/groups`: the pending items per declaring organisation.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Groups {
+    pub items: Vec<Group>,
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/approvals/decisions", request_body = DecisionInput, tag = "approvals",

@@ -51,8 +51,7 @@ pub async fn api_mine(
     Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
-/// `POST /me/changes/{id}/withdraw` (a person's own) and `POST /changes/{id}/withdraw` (also an
-/// organisation's, by its admin).
+/// `POST /changes/{id}/withdraw`: a person's own change, or an organisation's by its admin.
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/changes/{id}/withdraw", tag = "changes",
     params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Change id")),
     responses((status = 204, description = "Withdrawn"), (status = 404, description = "Not the caller's change"),
@@ -119,7 +118,6 @@ pub async fn api_of_org(
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/me/changes", get(api_mine).post(api_file))
-        .route("/me/changes/{id}/withdraw", post(api_withdraw))
         .route("/orgs/{id}/changes", get(api_of_org).post(api_file_org))
         .route("/changes/{id}/licence", get(api_scan))
         .route("/changes/{id}/withdraw", post(api_withdraw))

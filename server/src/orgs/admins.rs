@@ -508,7 +508,10 @@ pub async fn licence(state: &AppState, user: &CurrentUser, org_id: i64) -> Resul
     crate::storage::upload::download(state, tenant, blob_id).await
 }
 
-async fn licence_handler(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}/licence", tag = "orgs", params(("id" = i64, Path)),
+    responses((status = 200, description = "The organisation's business licence scan (PDF or image)"),
+              (status = 404, description = "Not in the caller's subtree, or no scan")))]
+pub async fn api_licence(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     licence(&state, &user, id).await
 }
 
@@ -517,7 +520,7 @@ pub fn api_routes() -> Router<AppState> {
         .route("/orgs/{id}/admins", get(api_list).post(api_add_admin))
         .route("/orgs/{id}/admins/{account_id}", delete(api_remove))
         .route("/orgs/{id}/super-admin", post(api_designate))
-        .route("/orgs/{id}/licence", get(licence_handler))
+        .route("/orgs/{id}/licence", get(api_licence))
 }
 
 // ---- pages ----
@@ -528,7 +531,7 @@ pub fn page_routes() -> Router<AppState> {
         .route("/orgs/{id}/admins", get(admins_page).post(add_admin_submit))
         .route("/orgs/{id}/admins/{account_id}/remove", post(remove_submit))
         .route("/orgs/{id}/super-admin", post(designate_submit))
-        .route("/orgs/{id}/licence", get(licence_handler))
+        .route("/orgs/{id}/licence", get(api_licence))
 }
 
 /// 管理员管理 of the caller's own organisation.

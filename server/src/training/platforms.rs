@@ -403,10 +403,29 @@ async fn rotate_submit(
     Ok(response)
 }
 
+/// Who a platform's credentials belong to, for a client trying its signing.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PlatformIdentity {
+    pub tenant: String,
+    pub code: String,
+    pub name: String,
+    pub year_from: i64,
+    pub year_to: Option<i64>,
+}
+
 /// `GET /platform/me`: who the credentials belong to (a signed request to try a client's signing).
-async fn api_me(call: PlatformCall) -> Result<Json<Value>, AppError> {
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/platform/me", tag = "platforms",
+    responses((status = 200, description = "The platform the signature belongs to", body = PlatformIdentity),
+              (status = 401, description = "Missing, wrong, stale or replayed signature")))]
+pub async fn api_me(call: PlatformCall) -> Result<Json<PlatformIdentity>, AppError> {
     let p = &call.platform;
-    Ok(Json(json!({"tenant": call.tenant, "code": p.code, "name": p.name, "year_from": p.year_from, "year_to": p.year_to})))
+    Ok(Json(PlatformIdentity {
+        tenant: call.tenant.clone(),
+        code: p.code.clone(),
+        name: p.name.clone(),
+        year_from: p.year_from,
+        year_to: p.year_to,
+    }))
 }
 
 pub fn api_routes() -> Router<AppState> {

@@ -128,8 +128,8 @@ async fn hubei_title_changes_go_to_the_supervising_department(s: TestServer) {
     assert!(html.contains("待审核的变更") && html.contains("中小学教师") && html.contains("撤回变更申请"), "{html}");
     assert!(html.contains("请上传聘任文件") || html.contains("未通过"), "the rejected one is in the history");
     let other = s.demo("hubei", "staff", 102).await;
-    assert_eq!(other.post(s.api("hubei", &format!("/me/changes/{id}/withdraw"))).send().await.unwrap().status(), 404, "not theirs");
-    assert_eq!(staff.post(s.api("hubei", &format!("/me/changes/{id}/withdraw"))).send().await.unwrap().status(), 204);
+    assert_eq!(other.post(s.api("hubei", &format!("/changes/{id}/withdraw"))).send().await.unwrap().status(), 404, "not theirs");
+    assert_eq!(staff.post(s.api("hubei", &format!("/changes/{id}/withdraw"))).send().await.unwrap().status(), 204);
     assert!(queue(&authority, &s, "hubei").await.is_empty());
     // Admins have no profile to change.
     let (status, _) = file(&authority, &s, "hubei", json!({"title_series": "health"})).await;
