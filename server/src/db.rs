@@ -322,7 +322,8 @@ impl Filters {
         let n = self.args.len();
         let mut args = self.args.clone();
         args.push(per_page.to_value());
-        args.push(((page.max(1) - 1) * per_page).to_value());
+        // Saturating: a page number from a query string can be as large as i64 allows.
+        args.push((page.max(1) - 1).saturating_mul(per_page).to_value());
         Query::with_args(format!("{select} WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}", self.sql, n + 1, n + 2), args)
     }
 

@@ -35,9 +35,10 @@ impl Paging {
         Paging { page: 1, per_page: total.max(1) }
     }
 
-    /// Rows to skip before this page.
+    /// Rows to skip before this page (saturating: the page number comes from a query string and can be
+    /// as large as i64 allows; so far past the end the page is empty).
     pub fn offset(&self) -> i64 {
-        (self.page - 1) * self.per_page
+        (self.page - 1).saturating_mul(self.per_page)
     }
 
     /// Paging facts for templates: current page, pages, previous/next.
@@ -168,6 +169,7 @@ mod tests {
         assert_eq!(asked.paging(), Paging { page: 2, per_page: 5 });
         assert_eq!((asked.q.as_deref(), asked.year), (Some("x"), Some(2024)));
         assert_eq!(asked.paging().offset(), 5);
+        assert_eq!(Paging::new(i64::MAX, Some(200)).offset(), i64::MAX, "no overflow");
         assert_eq!(parse("").paging(), Paging { page: 1, per_page: 20 });
         assert_eq!(parse("page=0&per_page=1000").paging(), Paging { page: 1, per_page: 200 });
         let uri: axum::http::Uri = "/x?page=two".parse().unwrap();

@@ -366,14 +366,44 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
 pub struct ApiDoc;
 
 /// What every operation shares, applied to the generated document once instead of on each handler: the
-/// `{tenant}` path parameter is a tenant's code, and the operation id is made from the method and the
-/// path, so it is unique by construction (handler names such as `api_list` repeat across modules).
+/// `{tenant}` path parameter is a tenant's code; the operation id is made from the method and the path,
+/// so it is unique by construction (handler names such as `api_list` repeat across modules); and every
+/// operation may answer the errors any request can meet, all in the one `Error` body
+/// (`crate::error::uniform_errors` turns every API error into it).
 struct Conventions;
+
+/// The errors any operation can answer, besides those it documents itself.
+const COMMON_ERRORS: [(u16, &str); 10] = [
+    (400, "Malformed query string or body"),
+    (401, "Not signed in (or a platform's signature is missing, wrong, stale or replayed)"),
+    (403, "Not allowed, or a cross-site or CSRF-less request"),
+    (404, "No such object for the caller"),
+    (408, "Request timed out"),
+    (409, "The object's state does not allow it"),
+    (413, "Body or upload too large"),
+    (415, "JSON operations take `Content-Type: application/json`"),
+    (422, "Per-field errors in `fields`"),
+    (429, "Too many attempts; try later"),
+];
 
 impl utoipa::Modify for Conventions {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        use utoipa::openapi::{ComponentsBuilder, Content, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder, Type};
+        let error = ObjectBuilder::new()
+            .property("code", ObjectBuilder::new().schema_type(Type::String).description(Some("Machine-readable error code")))
+            .property("message", ObjectBuilder::new().schema_type(Type::String).description(Some("The message shown to people (Chinese)")))
+            .property(
+                "fields",
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .description(Some("Per-field messages, on 422")),
+            )
+            .required("code")
+            .required("message");
+        openapi.components.get_or_insert_with(|| ComponentsBuilder::new().build()).schemas.insert("Error".into(), error.into());
+        let error = Content::new(Some(Ref::from_schema_name("Error")));
         for (path, item) in openapi.paths.paths.iter_mut() {
             let operations = [
                 ("get", &mut item.get),
@@ -396,6 +426,18 @@ impl utoipa::Modify for Conventions {
                         .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
                         .build();
                     parameters.insert(0, tenant);
+                }
+                for (status, description) in COMMON_ERRORS {
+                    let response = operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| ResponseBuilder::new().description(description).into());
+                    if let RefOr::T(response) = response
+                        && response.content.is_empty()
+                    {
+                        response.content.insert("application/json".into(), error.clone());
+                    }
                 }
             }
         }
