@@ -34,12 +34,14 @@ pub fn gender_of(id: &str) -> &'static str {
     }
 }
 
-/// `430102********1234`: lists never show a whole ID number.
+/// `430102********1234`: lists never show a whole ID number. Counted in characters: stored rows of
+/// uploaded rosters can hold any text, and slicing such text by bytes would panic.
 pub fn mask_id_number(id: &str) -> String {
-    if id.len() < 10 {
-        return "*".repeat(id.len());
+    let count = id.chars().count();
+    if count < 10 {
+        return "*".repeat(count);
     }
-    format!("{}{}{}", &id[..6], "*".repeat(id.len() - 10), &id[id.len() - 4..])
+    id.chars().enumerate().map(|(i, c)| if i < 6 || i >= count - 4 { c } else { '*' }).collect()
 }
 
 /// Masks all but the first character of a name (`张**`).
@@ -112,5 +114,64 @@ mod tests {
         assert!(check_credit_code(&bad).is_err());
         assert!(check_credit_code("91430100MA4L1234").is_err());
         assert!(check_credit_code("91430100MA4L1234I5").is_err());
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// The first 17 digits of an ID number: a region, a birth date in the last century, a sequence.
+        fn first17() -> impl Strategy<Value = String> {
+            (100_000u32..999_999, 1930i32..2005, 1u32..13, 1u32..29, 0u32..1000)
+                .prop_map(|(region, year, month, day, seq)| format!("{region:06}{year:04}{month:02}{day:02}{seq:03}"))
+        }
+
+        fn credit17() -> impl Strategy<Value = String> {
+            proptest::collection::vec(proptest::sample::select(CREDIT_CHARS.chars().collect::<Vec<_>>()), 17)
+                .prop_map(|chars| chars.into_iter().collect())
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_is_judged_without_panicking(text in any::<String>()) {
+                let _ = check_id_number(&text);
+                let _ = check_credit_code(&text);
+                prop_assert_eq!(mask_id_number(&text).chars().count(), text.chars().count());
+                prop_assert_eq!(mask_name(&text).chars().count(), text.chars().count());
+            }
+
+            #[test]
+            fn a_masked_number_shows_only_its_ends(text in "\\PC{10,30}") {
+                let masked: Vec<char> = mask_id_number(&text).chars().collect();
+                let count = masked.len();
+                prop_assert!(masked[6..count - 4].iter().all(|c| *c == '*'));
+            }
+
+            #[test]
+            fn a_completed_id_number_passes_and_any_one_changed_digit_fails(first in first17(), at in 0usize..18, digit in 0u8..10) {
+                let id = id_number_with_check(&first);
+                prop_assert_eq!(check_id_number(&id.to_lowercase()), Ok(id.clone()));
+                let mut changed = id.clone().into_bytes();
+                if changed[at] != b'0' + digit {
+                    changed[at] = b'0' + digit;
+                    let changed = String::from_utf8(changed).unwrap();
+                    prop_assert!(check_id_number(&changed).is_err(), "{} accepted", changed);
+                }
+            }
+
+            #[test]
+            fn a_completed_credit_code_passes_and_any_one_changed_character_fails(
+                first in credit17(), at in 0usize..18, replacement in proptest::sample::select(CREDIT_CHARS.chars().collect::<Vec<_>>()),
+            ) {
+                let code = credit_code_with_check(&first);
+                prop_assert_eq!(check_credit_code(&code), Ok(code.clone()));
+                let mut chars: Vec<char> = code.chars().collect();
+                if chars[at] != replacement {
+                    chars[at] = replacement;
+                    let changed: String = chars.into_iter().collect();
+                    prop_assert!(check_credit_code(&changed).is_err(), "{} accepted", changed);
+                }
+            }
+        }
     }
 }

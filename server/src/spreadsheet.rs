@@ -260,4 +260,41 @@ mod tests {
         assert_eq!(export_text("-1+1"), "'-1+1");
         assert_eq!(export_text("张三"), "张三");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any bytes under any of the accepted names are read or refused, never a panic, and never more
+            /// rows than the limit.
+            #[test]
+            fn any_upload_is_read_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..4096), name in "(x\\.xlsx|x\\.csv|x\\.xlsm|x)") {
+                if let Ok(rows) = read_table(&bytes, &name, SPEC, later()) {
+                    prop_assert!(rows.len() <= SPEC.max_rows);
+                }
+            }
+
+            /// CSV made of arbitrary cells, with the header present, reads back within the limit.
+            #[test]
+            fn any_csv_cells_are_read_or_refused(cells in proptest::collection::vec("[^\\x00]{0,12}", 0..40)) {
+                let mut csv = String::from("身份证号,score\n");
+                for pair in cells.chunks(2) {
+                    csv.push_str(&pair.join(","));
+                    csv.push('\n');
+                }
+                if let Ok(rows) = read_table(csv.as_bytes(), "x.csv", SPEC, later()) {
+                    prop_assert!(rows.len() <= SPEC.max_rows);
+                }
+            }
+
+            /// Exported text never begins as a formula.
+            #[test]
+            fn exported_text_never_starts_a_formula(text in any::<String>()) {
+                let safe = export_text(&text);
+                prop_assert!(!safe.starts_with(['=', '+', '-', '@', '\t', '\r']));
+                prop_assert!(safe.ends_with(text.as_str()));
+            }
+        }
+    }
 }
