@@ -141,6 +141,12 @@ impl From<sqlx::Error> for AppError {
                 }
                 _ => {}
             }
+            // PostgreSQL cannot store or compare text holding a NUL character (SQLite can): such input
+            // is the caller's, not a server fault.
+            if matches!(db.code().as_deref(), Some("22021" | "22P05")) {
+                tracing::info!(error = %db, "refused text the database cannot hold");
+                return Self::bad_request("bad_text", "提交的内容含有无法识别的字符，请删除后重试");
+            }
         }
         Self::internal(err)
     }

@@ -317,3 +317,17 @@ async fn one_time_code_sessions_must_change_the_password_first(s: TestServer) {
     assert_eq!(status, 200);
 }
 both!(one_time_code_sessions_must_change_the_password_first, one_time_code_sessions_must_change_the_password_first);
+
+/// Text holding a NUL character (which PostgreSQL cannot store or compare, found by the generated API
+/// calls) is the caller's error, never a server error; SQLite takes it as text.
+async fn nul_characters_are_the_callers_error(s: TestServer) {
+    let admin = s.demo("henan", "system", 701).await;
+    for path in ["/notices?q=a%00b", "/accounts?q=%00", "/orgs?q=%00&kind=unit", "/people?q=%00"] {
+        let status = admin.get(s.api("henan", path)).send().await.unwrap().status().as_u16();
+        assert!(status == 200 || status == 400, "{path}: {status}");
+    }
+    let res = admin.post(s.api("henan", "/notices")).json(&serde_json::json!({"title": "a\u{0}b", "body": "正文"})).send().await.unwrap();
+    let status = res.status().as_u16();
+    assert!(status == 201 || status == 400, "a notice titled with a NUL: {status}");
+}
+both!(nul_characters_are_the_callers_error, nul_characters_are_the_callers_error);
