@@ -30,6 +30,12 @@ pub async fn build_state(config: crate::config::Config) -> anyhow::Result<AppSta
     std::fs::create_dir_all(&config.data_dir)?;
     let db = crate::db::Db::connect(&config.database_url()).await?;
     db.migrate().await?;
+    if db.bypasses_row_security().await? {
+        tracing::warn!(
+            "the database role is a superuser or has BYPASSRLS, so row-level security does not apply to it: \
+             connect as a role that owns the tables instead (deploy/README.md, \"Row-level security\")"
+        );
+    }
     if config.sync_tenants {
         crate::tenancy::sync::sync_dir(&db, &config.tenants_dir).await?;
     }
@@ -142,7 +148,11 @@ async fn resolve_tenant(
 ) -> axum::response::Response {
     let api = request.uri().path().contains("/api/");
     match crate::tenancy::resolve(&state.tenants, request) {
-        Some(request) => next.run(request).await,
+        // A tenant's request runs behind its row-level wall (PostgreSQL).
+        Some(request) => match request.extensions().get::<crate::tenancy::TenantCtx>().map(|ctx| ctx.tenant.code().to_owned()) {
+            Some(code) => crate::db::within_tenant(&code, next.run(request)).await,
+            None => next.run(request).await,
+        },
         // An unknown portal: the API answers JSON, a browser the platform's page of portals.
         None if api => AppError::not_found().into_response(),
         None => crate::web::platform_page(&state, axum::http::StatusCode::NOT_FOUND).unwrap_or_else(IntoResponse::into_response),

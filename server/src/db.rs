@@ -34,6 +34,26 @@ pub enum Tx {
     Postgres(Transaction<'static, Postgres>),
 }
 
+tokio::task_local! {
+    /// The tenant whose rows the current request or job may touch (PostgreSQL's row-level security).
+    static TENANT: String;
+}
+
+/// Runs `work` behind the row-level wall of `tenant`: on PostgreSQL every connection it takes from the
+/// pool is set to that tenant (`jijiao.tenant`, migration 0026), so a statement that forgets its
+/// `tenant_id = $1` still sees and writes only this tenant's rows. Tasks it spawns do not inherit the
+/// wall (they fall back to the unscoped view, as start-up and the job queue's claim use).
+pub async fn within_tenant<F: Future>(tenant: &str, work: F) -> F::Output {
+    TENANT.scope(tenant.to_owned(), work).await
+}
+
+/// Sets the connection's wall to the current task's tenant, or to none outside a tenant's work.
+async fn set_wall(conn: &mut sqlx::PgConnection) -> DbResult<()> {
+    let tenant = TENANT.try_with(Clone::clone).unwrap_or_default();
+    sqlx::query("SELECT set_config('jijiao.tenant', $1, false)").bind(tenant).execute(conn).await?;
+    Ok(())
+}
+
 /// A row type that decodes from both backends.
 pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
@@ -483,9 +503,14 @@ pub fn postgres_options(url: &str) -> anyhow::Result<PgConnectOptions> {
 impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // Every connection taken from the pool gets the wall of the task taking it. The statement that
+            // sets it also proves the connection alive, in place of the pool's own ping.
             let pool = PgPoolOptions::new()
                 .max_connections(20)
                 .acquire_timeout(Duration::from_secs(10))
+                .test_before_acquire(false)
+                .after_connect(|conn, _| Box::pin(set_wall(conn)))
+                .before_acquire(|conn, _| Box::pin(async move { set_wall(conn).await.map(|()| true) }))
                 .connect_with(postgres_options(url)?)
                 .await?;
             Ok(Db::Postgres(pool))
@@ -500,6 +525,19 @@ impl Db {
             Ok(Db::Sqlite(pool))
         } else {
             anyhow::bail!("unsupported database URL (want sqlite:// or postgres://): {url}")
+        }
+    }
+
+    /// Whether the connected role passes through row-level security (a PostgreSQL superuser or a
+    /// BYPASSRLS role); SQLite has none to pass.
+    pub async fn bypasses_row_security(&self) -> DbResult<bool> {
+        match self {
+            Db::Sqlite(_) => Ok(false),
+            Db::Postgres(pool) => {
+                let (bypasses,): (bool,) =
+                    sqlx::query_as("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user").fetch_one(pool).await?;
+                Ok(bypasses)
+            }
         }
     }
 

@@ -52,6 +52,21 @@ fn with_database(url: &str, name: &str) -> String {
     format!("{base}/{name}{params}")
 }
 
+/// The role servers under test connect as on PostgreSQL: it owns its test database but is no superuser,
+/// so the row-level security of migration 0026 binds it as it binds a production server. It logs in
+/// the way the admin URL's user does (trust on a test machine).
+pub const APP_ROLE: &str = "jijiao_app";
+/// Creates the role once; tests starting at the same moment may race to create it.
+const APP_ROLE_SQL: &str = "DO $$ BEGIN CREATE ROLE jijiao_app LOGIN NOSUPERUSER NOBYPASSRLS; \
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$";
+
+/// The URL with another user (and no password).
+fn with_user(url: &str, user: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("postgres URL has a scheme");
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{user}@{host}")
+}
+
 async fn admin_exec(sql: &str) {
     let db = Db::connect(&postgres_admin_url())
         .await
@@ -103,8 +118,9 @@ impl TestServer {
             Backend::Sqlite => {}
             Backend::Postgres => {
                 let name = format!("jijiao_test_{}", rand::random::<u64>());
-                admin_exec(&format!("CREATE DATABASE {name}")).await;
-                config.database_url = with_database(&postgres_admin_url(), &name);
+                admin_exec(APP_ROLE_SQL).await;
+                admin_exec(&format!("CREATE DATABASE {name} OWNER {APP_ROLE}")).await;
+                config.database_url = with_user(&with_database(&postgres_admin_url(), &name), APP_ROLE);
                 pg_database = Some(name);
             }
         }

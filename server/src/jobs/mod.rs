@@ -227,7 +227,8 @@ pub async fn run_next(state: &AppState, worker: &str, now: DateTime<Utc>) -> any
     let Some(job) = claim(&state.db, worker, now, state.config.jobs.lease_secs).await? else {
         return Ok(None);
     };
-    let outcome = registry().run(state, &job).await;
+    // The job runs behind its tenant's row-level wall; claiming and finishing read the shared queue.
+    let outcome = crate::db::within_tenant(&job.tenant_id, registry().run(state, &job)).await;
     if let Err(err) = &outcome {
         tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %format!("{err:#}"), "job failed");
     }

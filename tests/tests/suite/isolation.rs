@@ -94,3 +94,41 @@ async fn other_tenants_get_nothing(s: TestServer) {
     assert!(body["items"][0]["name"].as_str().unwrap().starts_with("武汉"), "{body}");
 }
 both!(other_tenants_get_nothing, other_tenants_get_nothing);
+
+/// PostgreSQL's row-level security is a second wall behind the queries' own tenant predicates: inside a
+/// tenant's work (a request, a job) a statement that forgets `tenant_id = $1` sees and changes only that
+/// tenant's rows, a row of another tenant cannot be written, every table with a tenant_id carries the
+/// wall, and the server's role does not bypass it. (SQLite has no such wall.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_walls_off_other_tenants_under_a_forgetful_query() {
+    use jijiao::db::{q, within_tenant};
+    let s = TestServer::start(jijiao_tests::Backend::Postgres).await;
+    let all = s.count("SELECT COUNT(*) FROM people").await;
+    let hunan = s.count("SELECT COUNT(*) FROM people WHERE tenant_id = 'hunan'").await;
+    assert!(0 < hunan && hunan < all, "demo people in several tenants: {hunan} of {all}");
+    let seen = within_tenant("hunan", s.db.scalar(q("SELECT COUNT(*) FROM people"))).await.unwrap();
+    assert_eq!(seen, hunan, "a query without its tenant predicate sees only the tenant's rows");
+    let changed = within_tenant("hunan", s.db.run(q("UPDATE people SET phone = '13800000000' WHERE tenant_id = 'henan'"))).await.unwrap();
+    assert_eq!(changed, 0, "nor changes another tenant's");
+    let planted = within_tenant(
+        "hunan",
+        s.db.run(q("INSERT INTO basic_data (tenant_id, kind, code, name) VALUES ('henan', 'industry', 'planted', '植入')")),
+    )
+    .await;
+    assert!(planted.is_err(), "nor writes a row of another tenant");
+    assert_eq!(s.count("SELECT COUNT(*) FROM basic_data WHERE code = 'planted'").await, 0);
+    // Outside any tenant's work (start-up, the job queue's claim) every row is visible.
+    assert_eq!(s.db.scalar(q("SELECT COUNT(*) FROM people")).await.unwrap(), all);
+
+    let unwalled = s
+        .count(
+            "SELECT COUNT(*) FROM information_schema.columns c JOIN pg_class r ON r.relname = c.table_name \
+             JOIN pg_namespace n ON n.oid = r.relnamespace AND n.nspname = c.table_schema \
+             WHERE c.table_schema = current_schema() AND c.column_name = 'tenant_id' AND r.relkind = 'r' \
+             AND NOT (r.relrowsecurity AND r.relforcerowsecurity)",
+        )
+        .await;
+    assert_eq!(unwalled, 0, "every table with a tenant_id has forced row-level security (a new table needs its policy)");
+    let bypass = s.count("SELECT COUNT(*) FROM pg_roles WHERE rolname = current_user AND (rolsuper OR rolbypassrls)").await;
+    assert_eq!(bypass, 0, "the server's role is bound by the wall");
+}
