@@ -427,6 +427,9 @@ impl utoipa::Modify for Conventions {
                         .build();
                     parameters.insert(0, tenant);
                 }
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    accept_empty_when_optional(parameter);
+                }
                 for (status, description) in COMMON_ERRORS {
                     let response = operation
                         .responses
@@ -442,6 +445,25 @@ impl utoipa::Modify for Conventions {
             }
         }
     }
+}
+
+/// An optional query parameter that is not text also takes an empty value: list queries read `year=` as
+/// not given, since a browser's form sends its blank fields that way.
+fn accept_empty_when_optional(parameter: &mut utoipa::openapi::path::Parameter) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type};
+    use utoipa::openapi::{RefOr, Required};
+    let Some(RefOr::T(Schema::Object(object))) = &parameter.schema else { return };
+    let text = match &object.schema_type {
+        SchemaType::Type(t) => *t == Type::String,
+        SchemaType::Array(types) => types.contains(&Type::String),
+        SchemaType::AnyValue => true,
+    };
+    if text || !matches!(parameter.parameter_in, ParameterIn::Query) || matches!(parameter.required, Required::True) {
+        return;
+    }
+    let empty = ObjectBuilder::new().schema_type(Type::String).max_length(Some(0)).description(Some("Empty: not given"));
+    parameter.schema = Some(AnyOfBuilder::new().item(object.clone()).item(empty).into());
 }
 
 /// `get_claims_by_id_attachments`, from `get` and `/t/{tenant}/api/v1/claims/{id}/attachments`.

@@ -799,6 +799,10 @@ async fn the_api_holds_under_generated_calls(s: TestServer) {
     std::fs::write(&config, format!("[parameters]\n\"path.tenant\" = \"{VICTIM}\"\n")).unwrap();
     let document = format!("{}/api/openapi.json", s.base);
     let cookie_header = format!("Cookie: {cookie}");
+    // CI replays one seed, so a landing is never decided by luck; elsewhere every run explores new
+    // inputs (JIJIAO_TEST_SCHEMATHESIS_SEED replays a reported one).
+    let seed = std::env::var("JIJIAO_TEST_SCHEMATHESIS_SEED").ok().or_else(|| std::env::var("CI").is_ok().then(|| "20261206".to_owned()));
+    let seed_args = seed.iter().flat_map(|seed| ["--seed".to_owned(), seed.clone()]);
     let args = [
         "--config-file",
         config.to_str().unwrap(),
@@ -819,16 +823,15 @@ async fn the_api_holds_under_generated_calls(s: TestServer) {
     let run = tokio::process::Command::new(&python)
         .args(["-c", "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())"])
         .args(args)
+        .args(seed_args)
         .current_dir(dir.path())
         .output()
         .await
         .expect("schemathesis runs");
     let output = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "schemathesis found failures:\n{output}\n{}", String::from_utf8_lossy(&run.stderr));
-    eprintln!(
-        "schemathesis: {}",
-        output.lines().filter(|line| line.contains("generated") || line.starts_with("Seed")).collect::<Vec<_>>().join("; ")
-    );
+    let summary: Vec<_> = output.lines().filter(|line| line.contains(" generated, ") || line.starts_with("Seed")).map(str::trim).collect();
+    eprintln!("schemathesis: {}", summary.join("; "));
 }
 
 both!(the_api_holds_under_calls_generated_from_its_document, the_api_holds_under_generated_calls);
