@@ -166,6 +166,27 @@ impl TestServer {
         self.login(tenant, user_type, &jijiao::demo::demo_id_number(tenant, seq), jijiao::demo::DEMO_PASSWORD).await
     }
 
+    /// Logs in as a demo account through the API and returns its session cookie as sent back
+    /// (`jijiao_session=…`), for requests made by hand or by other programs.
+    pub async fn demo_session_cookie(&self, tenant: &str, user_type: &str, seq: u32) -> String {
+        let login = self
+            .client()
+            .post(self.api(tenant, "/session"))
+            .json(&serde_json::json!({"user_type": user_type, "id_number": jijiao::demo::demo_id_number(tenant, seq), "password": jijiao::demo::DEMO_PASSWORD}))
+            .send()
+            .await
+            .expect("login request");
+        login
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("jijiao_session="))
+            .and_then(|c| c.split(';').next())
+            .expect("a session cookie")
+            .to_owned()
+    }
+
     /// Runs every due background job (mail delivery…) in this process, as a worker would; returns how
     /// many ran. Failed jobs are queued again for later, so this always ends.
     /// Jobs queued by the jobs that ran (a certificate's PDF after its issue) run too.

@@ -56,18 +56,7 @@ async fn other_tenants_get_nothing(s: TestServer) {
     assert_eq!(status, 200, "the approval was untouched by the attempts");
 
     // A session cookie presented to another tenant is worthless even when sent by hand.
-    let login = s.client().post(s.api("hunan", "/session")).json(&json!({"user_type": "staff", "id_number": jijiao::demo::demo_id_number("hunan", 101), "password": jijiao::demo::DEMO_PASSWORD})).send().await.unwrap();
-    let cookie = login
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("jijiao_session="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = s.demo_session_cookie("hunan", "staff", 101).await;
     let res = s.client().get(s.api("henan", "/me")).header("Cookie", &cookie).send().await.unwrap();
     assert_eq!(res.status(), 401);
     let res = s.client().get(s.api("hunan", "/me")).header("Cookie", &cookie).send().await.unwrap();

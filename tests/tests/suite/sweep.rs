@@ -777,22 +777,7 @@ async fn the_api_holds_under_generated_calls(s: TestServer) {
         eprintln!("skipping the generated API calls: `{python} -c 'import schemathesis'` fails (pip install schemathesis)");
         return;
     }
-    let login = s
-        .client()
-        .post(s.api(VICTIM, "/session"))
-        .json(&json!({"user_type": "system", "id_number": jijiao::demo::demo_id_number(VICTIM, 701), "password": jijiao::demo::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let cookie = login
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("jijiao_session="))
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let cookie = s.demo_session_cookie(VICTIM, "system", 701).await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("schemathesis.toml");
     // Every path names the tenant: generated codes would only ever meet "no such tenant".
