@@ -19,7 +19,7 @@ use crate::state::AppState;
 pub struct Filed {
     pub id: i64,
     /// `pending`, or `approved` where the route has no step
-    pub status: &'static str,
+    pub status: super::ChangeStatus,
 }
 
 crate::paging::list_query! {

@@ -35,7 +35,15 @@ use crate::storage::upload::Upload;
 /// The casbin objects: `apply` (staff for their title, admins for their organisation) and `review`.
 pub(crate) const OBJECT: &str = "person_changes";
 pub(crate) const ORG_OBJECT: &str = "org_changes";
-const STATUSES: &[(&str, &str)] = &[("pending", "待审核"), ("approved", "已生效"), ("rejected", "未通过"), ("withdrawn", "已撤回")];
+crate::codes::code_enum! {
+    /// Where a change request stands.
+    pub enum ChangeStatus {
+        Pending = ("pending", "待审核"),
+        Approved = ("approved", "已生效"),
+        Rejected = ("rejected", "未通过"),
+        Withdrawn = ("withdrawn", "已撤回"),
+    }
+}
 
 /// How a field's new value is checked.
 #[derive(Debug, Clone, Copy)]
@@ -172,9 +180,8 @@ pub struct ChangeRequest {
     pub org_id: i64,
     pub org_name: String,
     pub changes: Vec<FieldChange>,
-    /// pending, approved, rejected or withdrawn
-    pub status: String,
-    pub status_label: String,
+    pub status: ChangeStatus,
+    pub status_label: &'static str,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
 }
@@ -188,7 +195,7 @@ struct Row {
     org_id: i64,
     org_name: String,
     changes: String,
-    status: String,
+    status: ChangeStatus,
     created_at: DateTime<Utc>,
     decided_at: Option<DateTime<Utc>>,
 }
@@ -200,7 +207,6 @@ const SELECT: &str = "SELECT c.id, c.subject, c.person_id, p.name AS person_name
 impl From<Row> for ChangeRequest {
     fn from(row: Row) -> Self {
         let changes = serde_json::from_str(&row.changes).unwrap_or_default();
-        let status_label = STATUSES.iter().find(|(code, _)| *code == row.status).map_or("", |(_, label)| label).to_owned();
         ChangeRequest {
             id: row.id,
             subject: row.subject,
@@ -210,7 +216,7 @@ impl From<Row> for ChangeRequest {
             org_name: row.org_name,
             changes,
             status: row.status,
-            status_label,
+            status_label: row.status.label(),
             created_at: row.created_at,
             decided_at: row.decided_at,
         }
@@ -326,7 +332,7 @@ async fn file_request(
     filing: Filing<'_>,
     asked: &Map<String, Value>,
     scan: Option<Upload>,
-) -> Result<(i64, &'static str), AppError> {
+) -> Result<(i64, ChangeStatus), AppError> {
     let tenant = user.tenant_code();
     let subject = filing.subject;
     let mut changes = check(&state.db, tenant, subject, &filing.old, asked, scan.is_some()).await?;
@@ -401,7 +407,7 @@ async fn file_request(
     .await?;
     let status = if steps.is_empty() {
         apply_tx(&mut tx, tenant, id, Some(user.account.id)).await?;
-        "approved"
+        ChangeStatus::Approved
     } else {
         let labels: Vec<&str> = changes.iter().map(|c| c.label.as_str()).collect();
         let template = NewApproval {
@@ -417,7 +423,7 @@ async fn file_request(
             Subject::Org => approvals::open_route_tx::<OrgChanges>(&mut tx, &state.config, tenant, &steps, template).await?,
             Subject::Parent => approvals::open_route_tx::<ParentChanges>(&mut tx, &state.config, tenant, &steps, template).await?,
         }
-        "pending"
+        ChangeStatus::Pending
     };
     tx.commit().await?;
     Ok((id, status))
@@ -478,7 +484,7 @@ pub async fn authorities(db: &Db, tenant: &str) -> Result<Vec<Value>, AppError> 
 }
 
 /// Files a change of the caller's own title.
-pub async fn file(state: &AppState, user: &CurrentUser, input: &NewChange) -> Result<(i64, &'static str), AppError> {
+pub async fn file(state: &AppState, user: &CurrentUser, input: &NewChange) -> Result<(i64, ChangeStatus), AppError> {
     user.authorize(state, OBJECT, "apply").await?;
     let tenant = user.tenant_code();
     let person_id = user.account.person_id.ok_or_else(|| AppError::bad_request("no_profile", "管理员账号没有个人档案"))?;
@@ -507,7 +513,7 @@ pub async fn file_org(
     org_id: i64,
     input: &NewChange,
     scan: Option<Upload>,
-) -> Result<(i64, &'static str), AppError> {
+) -> Result<(i64, ChangeStatus), AppError> {
     let org = own_org(state, user, org_id).await?;
     let filing = if input.fields.contains_key("supervisor_id") {
         if input.fields.len() > 1 || scan.is_some() {
@@ -542,7 +548,7 @@ async fn apply_tx(tx: &mut Tx, tenant: &str, id: i64, actor: Option<i64>) -> Res
         Subject::Person => person_id.ok_or_else(|| AppError::internal("a person change without its person"))?,
         Subject::Org | Subject::Parent => org_id,
     };
-    set_status_tx(tx, tenant, id, "approved").await?;
+    set_status_tx(tx, tenant, id, ChangeStatus::Approved).await?;
     let changes: Vec<FieldChange> = serde_json::from_str(&changes).map_err(AppError::internal)?;
     for change in &changes {
         // The column comes from the subject's field list (checked when filed), never from the request.
@@ -596,8 +602,8 @@ async fn resupervise_tx(tx: &mut Tx, tenant: &str, org_id: i64) -> Result<(), Ap
     Ok(())
 }
 
-async fn set_status_tx(tx: &mut Tx, tenant: &str, id: i64, status: &str) -> Result<(), AppError> {
-    approvals::settle_subject_tx(tx, "change_requests", tenant, id, status).await
+async fn set_status_tx(tx: &mut Tx, tenant: &str, id: i64, status: ChangeStatus) -> Result<(), AppError> {
+    approvals::settle_subject_tx(tx, "change_requests", tenant, id, status.as_str()).await
 }
 
 /// One page of the change requests of a person, or of an organisation (its information and its parent),
@@ -688,7 +694,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<(
             own_org(state, user, change.org_id).await?;
         }
     }
-    if change.status != "pending" {
+    if change.status != ChangeStatus::Pending {
         return Err(AppError::conflict("already_decided", "该变更申请已被处理，不能撤回"));
     }
     let subject_type = subject.subject_type();
@@ -696,7 +702,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<(
     if !approvals::withdraw_undecided_tx(&mut tx, tenant, subject_type, id, 1, user.account.id).await? {
         return Err(AppError::conflict("already_decided", "审核已开始，不能撤回"));
     }
-    set_status_tx(&mut tx, tenant, id, "withdrawn").await?;
+    set_status_tx(&mut tx, tenant, id, ChangeStatus::Withdrawn).await?;
     crate::audit::record_tx(
         &mut tx,
         tenant,
@@ -749,7 +755,7 @@ impl RequestKind for PersonChanges {
     }
 
     async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
-        set_status_tx(tx, d.tenant, d.item.subject_id, "rejected").await?;
+        set_status_tx(tx, d.tenant, d.item.subject_id, ChangeStatus::Rejected).await?;
         Ok(Notice {
             title: "职称变更未通过".into(), body: format!("{}未通过审核。原因：{}", d.item.summary, d.reason_text()), mail: true
         })
@@ -785,7 +791,7 @@ impl RequestKind for OrgChanges {
     }
 
     async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
-        set_status_tx(tx, d.tenant, d.item.subject_id, "rejected").await?;
+        set_status_tx(tx, d.tenant, d.item.subject_id, ChangeStatus::Rejected).await?;
         Ok(Notice {
             title: "单位信息变更未通过".into(),
             body: format!("{}未通过审核。原因：{}", d.item.summary, d.reason_text()),
@@ -826,7 +832,7 @@ impl RequestKind for ParentChanges {
     }
 
     async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
-        set_status_tx(tx, d.tenant, d.item.subject_id, "rejected").await?;
+        set_status_tx(tx, d.tenant, d.item.subject_id, ChangeStatus::Rejected).await?;
         Ok(Notice {
             title: "更换上级部门未通过".into(),
             body: format!("{}未通过审核。原因：{}", d.item.summary, d.reason_text()),

@@ -71,7 +71,7 @@ async fn render(
             let (org, items, total) = super::of_org(state, user, org_id, Paging::new(1, Some(50))).await?;
             if matches!(org.kind, OrgKind::Unit | OrgKind::Institution) {
                 parent = json!({"current": org.supervisor_id, "authorities": super::authorities(&state.db, tenant).await?,
-                                "pending": items.iter().find(|c| c.status == "pending" && c.subject == "parent")});
+                                "pending": items.iter().find(|c| c.status == super::ChangeStatus::Pending && c.subject == "parent")});
             }
             (super::org_values(&org), items, total, org.name)
         }
@@ -83,7 +83,7 @@ async fn render(
         "changes.html",
         json!({"heading": heading, "name": name, "action": path, "multipart": subject != Subject::Person, "back": back, "back_label": back_label, "fields": fields,
                "items": items, "total": total, "parent": parent,
-               "pending": items.iter().find(|c| c.status == "pending" && c.subject != "parent"),
+               "pending": items.iter().find(|c| c.status == super::ChangeStatus::Pending && c.subject != "parent"),
                "form": form, "errors": err.map(|e| &e.fields), "error": err.map(|e| &e.message)}),
     )
 }
