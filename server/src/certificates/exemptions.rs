@@ -24,6 +24,15 @@ pub struct Filing {
     pub reason: String,
 }
 
+crate::codes::code_enum! {
+    /// Where an exemption filing stands.
+    pub enum ExemptionStatus {
+        Pending = ("pending", "审核中"),
+        Approved = ("approved", "已通过"),
+        Rejected = ("rejected", "未通过"),
+    }
+}
+
 #[derive(Debug, Serialize, sqlx::FromRow)]
 pub struct Exemption {
     pub id: i64,
@@ -31,7 +40,7 @@ pub struct Exemption {
     pub person_name: String,
     pub year: i64,
     pub reason: String,
-    pub status: String,
+    pub status: ExemptionStatus,
     pub certificate_number: Option<String>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -44,14 +53,8 @@ const SELECT: &str = "SELECT e.id, e.person_id, p.name AS person_name, e.year, e
 
 impl Exemption {
     pub fn to_json(&self) -> Value {
-        let label = match self.status.as_str() {
-            "pending" => "审核中",
-            "approved" => "已通过",
-            "rejected" => "未通过",
-            _ => "",
-        };
         json!({"id": self.id, "person_id": self.person_id, "person_name": self.person_name, "year": self.year, "reason": self.reason,
-               "status": self.status, "status_label": label, "certificate_number": self.certificate_number,
+               "status": self.status, "status_label": self.status.label(), "certificate_number": self.certificate_number,
                "created_at": self.created_at, "decided_at": self.decided_at})
     }
 }
@@ -181,8 +184,8 @@ pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Valu
 pub struct Exemptions;
 
 /// Sets the exemption's outcome, unless it was decided meanwhile (then 409).
-async fn set_decided(tx: &mut Tx, d: &Decided<'_>, status: &str) -> Result<(), AppError> {
-    approvals::settle_subject_tx(tx, "exemptions", d.tenant, d.item.subject_id, status).await
+async fn set_decided(tx: &mut Tx, d: &Decided<'_>, status: ExemptionStatus) -> Result<(), AppError> {
+    approvals::settle_subject_tx(tx, "exemptions", d.tenant, d.item.subject_id, status.as_str()).await
 }
 
 impl RequestKind for Exemptions {
@@ -193,7 +196,7 @@ impl RequestKind for Exemptions {
     const DETAIL_TEMPLATE: &'static str = "approval_exemption.html";
 
     async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
-        set_decided(tx, d, "approved").await?;
+        set_decided(tx, d, ExemptionStatus::Approved).await?;
         crate::jobs::enqueue_tx(tx, d.tenant, &IssueProof { exemption_id: d.item.subject_id }).await?;
         Ok(Notice {
             title: "免训申请已通过".into(),
@@ -203,7 +206,7 @@ impl RequestKind for Exemptions {
     }
 
     async fn rejected(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
-        set_decided(tx, d, "rejected").await?;
+        set_decided(tx, d, ExemptionStatus::Rejected).await?;
         Ok(Notice {
             title: "免训申请未通过".into(), body: format!("{}未通过审核。原因：{}", d.item.summary, d.reason_text()), mail: true
         })
@@ -233,7 +236,7 @@ impl crate::jobs::JobKind for IssueProof {
 /// Issues the proof of an approved exemption (once: the exemption remembers its certificate).
 async fn issue_proof(state: &AppState, job: &crate::jobs::Job, payload: IssueProof) -> anyhow::Result<()> {
     let tenant = job.tenant_id.as_str();
-    let row: Option<(i64, i64, String, Option<i64>, String)> = state
+    let row: Option<(i64, i64, String, Option<i64>, ExemptionStatus)> = state
         .db
         .opt(
             q("SELECT person_id, year, reason, certificate_id, status FROM exemptions WHERE tenant_id = $1 AND id = $2")
@@ -242,7 +245,7 @@ async fn issue_proof(state: &AppState, job: &crate::jobs::Job, payload: IssuePro
         )
         .await?;
     let Some((person_id, year, reason, certificate, status)) = row else { anyhow::bail!("no exemption {}", payload.exemption_id) };
-    if certificate.is_some() || status != "approved" {
+    if certificate.is_some() || status != ExemptionStatus::Approved {
         return Ok(());
     }
     let t = state.tenants.get(tenant).ok_or_else(|| anyhow::anyhow!("unknown tenant {tenant}"))?;
