@@ -54,6 +54,12 @@ async fn set_wall(conn: &mut sqlx::PgConnection) -> DbResult<()> {
     Ok(())
 }
 
+/// Rows to skip before page `page` (from 1) of `per_page` rows. Saturating: the page number comes from a
+/// query string and can be as large as i64 allows; so far past the end the page is empty.
+pub fn page_offset(page: i64, per_page: i64) -> i64 {
+    (page.max(1) - 1).saturating_mul(per_page)
+}
+
 /// A row type that decodes from both backends.
 pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
@@ -342,8 +348,7 @@ impl Filters {
         let n = self.args.len();
         let mut args = self.args.clone();
         args.push(per_page.to_value());
-        // Saturating: a page number from a query string can be as large as i64 allows.
-        args.push((page.max(1) - 1).saturating_mul(per_page).to_value());
+        args.push(page_offset(page, per_page).to_value());
         Query::with_args(format!("{select} WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}", self.sql, n + 1, n + 2), args)
     }
 

@@ -35,10 +35,9 @@ impl Paging {
         Paging { page: 1, per_page: total.max(1) }
     }
 
-    /// Rows to skip before this page (saturating: the page number comes from a query string and can be
-    /// as large as i64 allows; so far past the end the page is empty).
+    /// Rows to skip before this page.
     pub fn offset(&self) -> i64 {
-        (self.page - 1).saturating_mul(self.per_page)
+        crate::db::page_offset(self.page, self.per_page)
     }
 
     /// Paging facts for templates: current page, pages, previous/next.

@@ -38,7 +38,7 @@ pub struct OneTimeCode {
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/accounts", tag = "accounts",
-    params(("tenant" = String, Path, description = "Tenant code"), AccountQuery),
+    params(AccountQuery),
     responses((status = 200, body = crate::api::Paged<AccountRow>, description = "Accounts whose organisation lies in the caller's scope, newest first"),
               (status = 403, description = "Only the province's and the system's admins list accounts"),
               (status = 422, description = "Unknown type or status")))]
@@ -53,7 +53,6 @@ pub async fn api_list(
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/status", request_body = BatchStatusInput, tag = "accounts",
-    params(("tenant" = String, Path, description = "Tenant code")),
     responses((status = 200, body = Changed, description = "All changed"),
               (status = 404, description = "An account outside the caller's subtree: nothing changed"),
               (status = 409, description = "An account already in that state: nothing changed")))]
@@ -67,7 +66,7 @@ pub async fn api_set_statuses(
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/{id}/status", request_body = StatusInput, tag = "accounts",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Account id")),
+    params(("id" = i64, Path, description = "Account id")),
     responses((status = 204, description = "Enabled or disabled"), (status = 404, description = "Outside the caller's subtree"),
               (status = 409, description = "Already in that state")))]
 pub async fn api_set_status(
@@ -81,7 +80,7 @@ pub async fn api_set_status(
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/{id}/reset-code", tag = "accounts",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Account id")),
+    params(("id" = i64, Path, description = "Account id")),
     responses((status = 200, body = OneTimeCode, description = "A one-time password that forces a change"),
               (status = 404, description = "Outside the caller's subtree")))]
 pub async fn api_reset_code(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<OneTimeCode>, AppError> {

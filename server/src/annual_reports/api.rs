@@ -40,7 +40,6 @@ pub async fn read_form(multipart: Multipart) -> Result<(NewReport, Option<Upload
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/annual-reports", tag = "annual_reports",
     request_body(content = NewReport, content_type = "multipart/form-data", description = "The fields as text parts and the `document` file (PDF, Word, images)"),
-    params(("tenant" = String, Path, description = "Tenant code")),
     responses((status = 201, body = Filed, description = "Filed; waiting for the route's approval"),
               (status = 403, description = "Not an admin of an institution"),
               (status = 409, description = "report_exists: this kind of report for the year is pending or approved"),
@@ -53,7 +52,7 @@ pub async fn api_file(State(state): State<AppState>, user: CurrentUser, multipar
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/annual-reports", tag = "annual_reports",
-    params(("tenant" = String, Path, description = "Tenant code"), ReportQuery),
+    params(ReportQuery),
     responses((status = 200, body = crate::api::Paged<Report>, description = "The caller's institution's reports, or those of the institutions in the caller's scope, newest first"),
               (status = 422, description = "Unknown kind or status")))]
 pub async fn api_list(
@@ -67,7 +66,7 @@ pub async fn api_list(
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/annual-reports/{id}", tag = "annual_reports",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Report id")),
+    params(("id" = i64, Path, description = "Report id")),
     responses((status = 200, description = "{report, steps, trail}"), (status = 404, description = "Not a report of the caller's scope")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
     let report = super::get(&state, &user, id).await?;
@@ -75,14 +74,14 @@ pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id):
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/annual-reports/{id}/document", tag = "annual_reports",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Report id")),
+    params(("id" = i64, Path, description = "Report id")),
     responses((status = 200, description = "The report's document"), (status = 404, description = "Not a report of the caller's scope")))]
 pub async fn api_document(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     super::document(&state, &user, id).await
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/annual-reports/{id}/withdraw", tag = "annual_reports",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Report id")),
+    params(("id" = i64, Path, description = "Report id")),
     responses((status = 204, description = "Withdrawn"), (status = 403, description = "Not the filing institution"),
               (status = 404, description = "Not a report of the caller's scope"), (status = 409, description = "already_decided")))]
 pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {

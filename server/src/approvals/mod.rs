@@ -228,7 +228,6 @@ pub async fn pending_counts(state: &AppState, user: &CurrentUser) -> Result<Vec<
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/todo-counts", tag = "approvals",
-    params(("tenant" = String, Path, description = "Tenant code")),
     responses((status = 200, description = "`{\"<kind>\": n, …}`: items waiting for the caller in each queue it reviews (none for staff)")))]
 pub async fn api_todo_counts(State(state): State<AppState>, user: CurrentUser) -> Result<Json<BTreeMap<&'static str, i64>>, AppError> {
     Ok(Json(pending_counts(&state, &user).await?.into_iter().map(|c| (c.kind, c.pending)).collect()))

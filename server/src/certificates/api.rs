@@ -183,7 +183,6 @@ pub async fn api_print(
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/batch-issue", request_body = super::BatchIssue, tag = "certificates",
-    params(("tenant" = String, Path, description = "Tenant code")),
     responses((status = 200, body = super::BatchIssued, description = "Issued to every qualified person in scope without one, in one transaction"),
               (status = 403, description = "The province's admins do not issue certificates (Hunan issues them by itself)"),
               (status = 409, description = "already_issued: a certificate was issued meanwhile; nothing issued"),

@@ -29,7 +29,6 @@ crate::paging::list_query! {
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/me/changes", request_body = NewChange, tag = "changes",
-    params(("tenant" = String, Path, description = "Tenant code")),
     responses((status = 201, body = Filed, description = "Filed; waiting for the route's approval"),
               (status = 409, description = "change_pending: a change of this person waits already"),
               (status = 422, description = "Field errors: unknown fields, invalid values, values that change nothing")))]
@@ -39,7 +38,7 @@ pub async fn api_file(State(state): State<AppState>, user: CurrentUser, Json(inp
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/changes", tag = "changes",
-    params(("tenant" = String, Path, description = "Tenant code"), ChangeQuery),
+    params(ChangeQuery),
     responses((status = 200, body = crate::api::Paged<ChangeRequest>, description = "The caller's title changes, newest first")))]
 pub async fn api_mine(
     State(state): State<AppState>,
@@ -53,7 +52,7 @@ pub async fn api_mine(
 
 /// `POST /changes/{id}/withdraw`: a person's own change, or an organisation's by its admin.
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/changes/{id}/withdraw", tag = "changes",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Change id")),
+    params(("id" = i64, Path, description = "Change id")),
     responses((status = 204, description = "Withdrawn"), (status = 404, description = "Not the caller's change"),
               (status = 409, description = "already_decided")))]
 pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
@@ -66,7 +65,7 @@ pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path
         (NewChange = "application/json"),
         (NewChange = "multipart/form-data")
     )),
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "The caller's own organisation")),
+    params(("id" = i64, Path, description = "The caller's own organisation")),
     responses((status = 201, body = Filed, description = "Filed; waiting for the route's approval. With a new licence scan the body is \
 multipart: a `fields` part (the JSON object) and a `licence` file"),
               (status = 404, description = "Not the caller's own organisation"),
@@ -93,7 +92,7 @@ pub async fn api_file_org(
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/changes/{id}/licence", tag = "changes",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Change id")),
+    params(("id" = i64, Path, description = "Change id")),
     responses((status = 200, description = "The licence scan uploaded with the change"),
               (status = 404, description = "No scan, or neither the organisation's admin nor a reviewer in scope")))]
 pub async fn api_scan(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
@@ -101,7 +100,7 @@ pub async fn api_scan(State(state): State<AppState>, user: CurrentUser, Path(id)
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}/changes", tag = "changes",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "The caller's own organisation"), ChangeQuery),
+    params(("id" = i64, Path, description = "The caller's own organisation"), ChangeQuery),
     responses((status = 200, body = crate::api::Paged<ChangeRequest>, description = "The organisation's changes, newest first"),
               (status = 404, description = "Not the caller's own organisation")))]
 pub async fn api_of_org(

@@ -23,7 +23,6 @@ pub async fn read_form(multipart: Multipart) -> Result<(NewFeedback, Option<Uplo
         (NewFeedback = "application/json"),
         (NewFeedback = "multipart/form-data")
     ), description = "JSON, or multipart with the fields as text parts and an `attachment` file"),
-    params(("tenant" = String, Path, description = "Tenant code")),
     responses((status = 201, body = crate::api::Created, description = "Created"), (status = 422, description = "Field errors (category, text over 1,000 characters) or an unsupported file type")))]
 pub async fn api_file(State(state): State<AppState>, user: CurrentUser, request: Request) -> Result<Response, AppError> {
     let multipart = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/"));
@@ -41,7 +40,7 @@ pub async fn api_file(State(state): State<AppState>, user: CurrentUser, request:
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/feedback", tag = "feedback",
-    params(("tenant" = String, Path, description = "Tenant code"), FeedbackQuery),
+    params(FeedbackQuery),
     responses((status = 200, body = crate::api::Paged<Feedback>, description = "The caller's own feedback; for the handling organisation's admins also what was sent to it")))]
 pub async fn api_list(
     State(state): State<AppState>,
@@ -54,14 +53,14 @@ pub async fn api_list(
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/feedback/{id}", tag = "feedback",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Feedback id")),
+    params(("id" = i64, Path, description = "Feedback id")),
     responses((status = 200, body = Feedback), (status = 404, description = "Neither the caller's nor sent to the caller's organisation")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Feedback>, AppError> {
     Ok(Json(super::get(&state, &user, id).await?.0))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/feedback/{id}/reply", request_body = Reply, tag = "feedback",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Feedback id")),
+    params(("id" = i64, Path, description = "Feedback id")),
     responses((status = 204, description = "Replied; the filer gets a message"), (status = 403, description = "Not the handling organisation"),
               (status = 404, description = "Not visible to the caller"), (status = 409, description = "closed"), (status = 422, description = "text")))]
 pub async fn api_reply(
@@ -75,7 +74,7 @@ pub async fn api_reply(
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/feedback/{id}/attachment", tag = "feedback",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Feedback id")),
+    params(("id" = i64, Path, description = "Feedback id")),
     responses((status = 200, description = "The attachment"), (status = 404, description = "None, or not visible to the caller")))]
 pub async fn api_attachment(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     super::attachment(&state, &user, id).await

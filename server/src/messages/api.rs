@@ -21,7 +21,7 @@ pub struct Marked {
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/messages", tag = "messages",
-    params(("tenant" = String, Path, description = "Tenant code"), ListQuery),
+    params(ListQuery),
     responses((status = 200, body = Paged<Entry>, description = "The caller's messages and the notices that reach it, newest first; `total` counts both (with `unread=1`, the unread ones)")))]
 pub async fn api_list(
     State(state): State<AppState>,
@@ -33,14 +33,14 @@ pub async fn api_list(
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/messages/{id}", tag = "messages",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Message id")),
+    params(("id" = i64, Path, description = "Message id")),
     responses((status = 200, body = Entry), (status = 404, description = "Not the caller's message")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Entry>, AppError> {
     Ok(Json(super::get(&state, &user, id).await?))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/messages/{id}/read", tag = "messages",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Message id")),
+    params(("id" = i64, Path, description = "Message id")),
     responses((status = 204, description = "Marked read"), (status = 404, description = "Not the caller's message")))]
 pub async fn api_mark_read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     super::mark_read(&state, &user, id).await?;
@@ -48,14 +48,12 @@ pub async fn api_mark_read(State(state): State<AppState>, user: CurrentUser, Pat
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/messages/read-all", tag = "messages",
-    params(("tenant" = String, Path, description = "Tenant code")),
     responses((status = 200, body = Marked, description = "Every unread message and notice of the caller marked read")))]
 pub async fn api_mark_all_read(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Marked>, AppError> {
     Ok(Json(Marked { marked: super::mark_all_read(&state, &user).await? }))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/notices", request_body = NewNotice, tag = "messages",
-    params(("tenant" = String, Path, description = "Tenant code")),
     responses((status = 201, body = crate::api::Created, description = "Sent: it is in its recipients' inboxes at once"),
               (status = 403, description = "Not an admin who may send notices"),
               (status = 422, description = "Field errors: title, body, audience.who, audience.org_id (not in the sender's subtree)")))]
@@ -65,7 +63,7 @@ pub async fn api_send(State(state): State<AppState>, user: CurrentUser, Json(inp
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/notices", tag = "messages",
-    params(("tenant" = String, Path, description = "Tenant code"), NoticeQuery),
+    params(NoticeQuery),
     responses((status = 200, body = Paged<Notice>, description = "What the caller's organisation sent, newest first, with read counts")))]
 pub async fn api_sent(
     State(state): State<AppState>,
@@ -77,14 +75,14 @@ pub async fn api_sent(
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/notices/{id}", tag = "messages",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Notice id")),
+    params(("id" = i64, Path, description = "Notice id")),
     responses((status = 200, body = Notice), (status = 404, description = "Neither reaching the caller nor sent by its organisation")))]
 pub async fn api_get_notice(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Notice>, AppError> {
     Ok(Json(super::notices::get(&state, &user, id).await?.0))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/notices/{id}/read", tag = "messages",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Notice id")),
+    params(("id" = i64, Path, description = "Notice id")),
     responses((status = 204, description = "Marked read"), (status = 404, description = "Does not reach the caller")))]
 pub async fn api_notice_read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
     super::notices::mark_read(&state, &user, id).await?;
@@ -92,7 +90,7 @@ pub async fn api_notice_read(State(state): State<AppState>, user: CurrentUser, P
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/notices/{id}/withdraw", tag = "messages",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Notice id")),
+    params(("id" = i64, Path, description = "Notice id")),
     responses((status = 204, description = "Withdrawn: recipients no longer see it"), (status = 404, description = "Not sent by the caller's organisation"),
               (status = 409, description = "already_withdrawn")))]
 pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {

@@ -430,7 +430,7 @@ pub async fn remove(state: &AppState, user: &CurrentUser, org_id: i64, account_i
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}/admins", tag = "orgs",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Organisation id"), AdminQuery),
+    params(("id" = i64, Path, description = "Organisation id"), AdminQuery),
     responses((status = 200, body = crate::api::Paged<AdminRow>, description = "The organisation's admins, super admin first"),
               (status = 404, description = "Org outside the caller's subtree")))]
 pub async fn api_list(
@@ -445,7 +445,7 @@ pub async fn api_list(
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/admins", request_body = NewAdmin, tag = "orgs",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Organisation id")),
+    params(("id" = i64, Path, description = "Organisation id")),
     responses((status = 201, body = AddedAdmin, description = "Added; a newcomer's one-time code is shown once"),
               (status = 403, description = "super_admin_only: within one's own organisation only the super admin adds admins"),
               (status = 404, description = "Org outside the caller's subtree"),
@@ -467,7 +467,7 @@ pub async fn api_add_admin(
 }
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/orgs/{id}/admins/{account_id}", tag = "orgs",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Organisation id"),
+    params(("id" = i64, Path, description = "Organisation id"),
            ("account_id" = i64, Path, description = "The admin's account"), RemoveQuery),
     responses((status = 204, description = "Admin rights removed; the account's sessions end"),
               (status = 403, description = "super_admin_only"), (status = 404, description = "No such admin in the caller's subtree"),
@@ -483,7 +483,7 @@ pub async fn api_remove(
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/super-admin", request_body = SuperAdminInput, tag = "orgs",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Organisation id")),
+    params(("id" = i64, Path, description = "Organisation id")),
     responses((status = 204, description = "Designated; the former super admin is an ordinary admin"),
               (status = 403, description = "super_admin_only"), (status = 404, description = "No such admin in the caller's subtree"),
               (status = 409, description = "already_super_admin, admin_disabled")))]

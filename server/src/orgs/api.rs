@@ -64,7 +64,7 @@ pub async fn api_add_department(
 }
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/departments/{id}", request_body = NewDepartment, tag = "orgs",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Department id")),
+    params(("id" = i64, Path, description = "Department id")),
     responses((status = 204, description = "Renamed"), (status = 404, description = "No such department in the caller's subtree"),
               (status = 422, description = "Invalid or duplicate name")))]
 pub async fn api_rename_department(
@@ -78,7 +78,7 @@ pub async fn api_rename_department(
 }
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/departments/{id}", tag = "orgs",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Department id")),
+    params(("id" = i64, Path, description = "Department id")),
     responses((status = 204, description = "Deleted"), (status = 404, description = "No such department in the caller's subtree"),
               (status = 409, description = "department_in_use: staff, admins or sub-departments belong to it")))]
 pub async fn api_delete_department(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {

@@ -47,7 +47,6 @@ pub async fn api_update_profile(
 }
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/me/contact", request_body = ContactUpdate, tag = "people",
-    params(("tenant" = String, Path, description = "Tenant code")),
     responses((status = 204, description = "Saved"), (status = 400, description = "use_profile: staff change theirs with the profile"),
               (status = 422, description = "Invalid phone or e-mail")))]
 pub async fn api_update_contact(

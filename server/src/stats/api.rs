@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/titles", tag = "stats",
-    params(("tenant" = String, Path, description = "Tenant code"), YearQuery),
+    params(YearQuery),
     responses((status = 200, body = TitleStats, description = "Staff by title series and level over the caller's subtree, with how many met the year"),
               (status = 403, description = "Not an admin who supervises staff")))]
 pub async fn api_titles(
@@ -25,7 +25,7 @@ pub async fn api_titles(
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/titles.xlsx", tag = "stats",
-    params(("tenant" = String, Path, description = "Tenant code"), YearQuery),
+    params(YearQuery),
     responses((status = 200, description = "The distribution as an xlsx workbook (audited)")))]
 pub async fn api_titles_xlsx(
     State(state): State<AppState>,
@@ -49,7 +49,7 @@ pub async fn api_titles_xlsx(
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/titles.svg", tag = "stats",
-    params(("tenant" = String, Path, description = "Tenant code"), YearQuery),
+    params(YearQuery),
     responses((status = 200, description = "The distribution's chart (SVG): per series, staff who met the year and who did not")))]
 pub async fn api_titles_svg(
     State(state): State<AppState>,
@@ -63,7 +63,7 @@ pub async fn api_titles_svg(
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/regions", tag = "stats",
-    params(("tenant" = String, Path, description = "Tenant code"), YearQuery),
+    params(YearQuery),
     responses((status = 200, body = [super::RegionRow], description = "The regions directly below the caller's province or city: staff and how many met the year"),
               (status = 403, description = "Not an admin who supervises staff")))]
 pub async fn api_regions(
@@ -75,7 +75,7 @@ pub async fn api_regions(
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/regions.svg", tag = "stats",
-    params(("tenant" = String, Path, description = "Tenant code"), YearQuery),
+    params(YearQuery),
     responses((status = 200, description = "The completion by region as a chart (SVG)")))]
 pub async fn api_regions_svg(
     State(state): State<AppState>,
@@ -99,7 +99,7 @@ fn svg_response(svg: String) -> Result<Response, AppError> {
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/overview", tag = "stats",
-    params(("tenant" = String, Path, description = "Tenant code"), super::overview::OverviewQuery),
+    params(super::overview::OverviewQuery),
     responses((status = 200, body = super::overview::Overview, description = "继教综合统计: a row per organisation one level below `parent` (or per industry authority), with a 总计"),
               (status = 403, description = "Not an admin who supervises staff"), (status = 404, description = "`parent` is not in the caller's subtree"),
               (status = 422, description = "Field errors: by, region, authority, nature")))]
@@ -112,7 +112,7 @@ pub async fn api_overview(
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/overview.xlsx", tag = "stats",
-    params(("tenant" = String, Path, description = "Tenant code"), super::overview::OverviewQuery),
+    params(super::overview::OverviewQuery),
     responses((status = 200, description = "The table as xlsx with the seed's two-row header (audited)")))]
 pub async fn api_overview_xlsx(
     State(state): State<AppState>,

@@ -23,7 +23,6 @@ pub struct Started {
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/transfers", request_body = NewTransfer, tag = "transfers",
-    params(("tenant" = String, Path, description = "Tenant code")),
     responses((status = 201, body = Started, description = "Started; waiting for the receiving side's approval"),
               (status = 404, description = "No such person in the caller's scope"),
               (status = 409, description = "transfer_pending: the person has a transfer waiting"),
@@ -34,7 +33,7 @@ pub async fn api_start(State(state): State<AppState>, user: CurrentUser, Json(in
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/transfers", tag = "transfers",
-    params(("tenant" = String, Path, description = "Tenant code"), TransferQuery),
+    params(TransferQuery),
     responses((status = 200, body = crate::api::Paged<Transfer>, description = "Transfers out of and into the caller's scope, newest first"),
               (status = 422, description = "Unknown direction or status")))]
 pub async fn api_list(
@@ -48,7 +47,7 @@ pub async fn api_list(
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/transfers/{id}", tag = "transfers",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Transfer id")),
+    params(("id" = i64, Path, description = "Transfer id")),
     responses((status = 200, description = "{transfer, steps, trail, person}"), (status = 404, description = "Not a transfer of the caller's scope")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
     let (transfer, _) = super::get(&state, &user, id).await?;
@@ -56,7 +55,7 @@ pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id):
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/transfers/{id}/withdraw", tag = "transfers",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Transfer id")),
+    params(("id" = i64, Path, description = "Transfer id")),
     responses((status = 204, description = "Withdrawn"), (status = 403, description = "Not the sending side"),
               (status = 404, description = "Not a transfer of the caller's scope"), (status = 409, description = "already_decided")))]
 pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {

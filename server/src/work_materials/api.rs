@@ -13,7 +13,6 @@ use crate::state::AppState;
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/work-materials", tag = "work_materials",
     request_body(content = MaterialInput, content_type = "multipart/form-data", description = "`year`, `category`, `title` as text parts and the `file`"),
-    params(("tenant" = String, Path, description = "Tenant code")),
     responses((status = 201, body = crate::api::Created, description = "Created"), (status = 403, description = "Not an admin of a supervising department or an HR bureau"),
               (status = 413, description = "The file is over the upload limit"),
               (status = 422, description = "Field errors (year, category, title, file) or an unsupported file type")))]
@@ -24,7 +23,7 @@ pub async fn api_file(State(state): State<AppState>, user: CurrentUser, multipar
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/work-materials", tag = "work_materials",
-    params(("tenant" = String, Path, description = "Tenant code"), MaterialQuery),
+    params(MaterialQuery),
     responses((status = 200, body = crate::api::Paged<Material>, description = "The materials of the caller's organisation and those below it")))]
 pub async fn api_list(
     State(state): State<AppState>,
@@ -38,7 +37,7 @@ pub async fn api_list(
 
 #[utoipa::path(put, path = "/t/{tenant}/api/v1/work-materials/{id}", tag = "work_materials",
     request_body(content = MaterialInput, content_type = "multipart/form-data", description = "The new values; a `file` part replaces the file"),
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Material id")),
+    params(("id" = i64, Path, description = "Material id")),
     responses((status = 204, description = "Updated"), (status = 404, description = "Not a material of the caller's organisation"), (status = 422, description = "Field errors")))]
 pub async fn api_update(
     State(state): State<AppState>,
@@ -52,7 +51,7 @@ pub async fn api_update(
 }
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/work-materials/{id}", tag = "work_materials",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Material id")),
+    params(("id" = i64, Path, description = "Material id")),
     responses((status = 204, description = "Deleted"), (status = 404, description = "Not a material of the caller's organisation")))]
 pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
     super::delete(&state, &user, id).await?;
@@ -60,7 +59,7 @@ pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(i
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/work-materials/{id}/file", tag = "work_materials",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Material id")),
+    params(("id" = i64, Path, description = "Material id")),
     responses((status = 200, description = "The material's file"), (status = 404, description = "Not a material the caller sees")))]
 pub async fn api_download(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     super::download(&state, &user, id).await

@@ -88,7 +88,7 @@ pub struct ParticipantQuery {
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/filings/{id}/roster", tag = "filings",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Filing id"), ParticipantQuery),
+    params(("id" = i64, Path, description = "Filing id"), ParticipantQuery),
     responses((status = 200, body = roster::RosterView, description = "The filing's latest list (or none) and one page of its participants"),
               (status = 404, description = "Not the caller's organisation's filing, nor on a route they review")))]
 pub async fn api_roster(
@@ -101,7 +101,7 @@ pub async fn api_roster(
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/{id}/roster", tag = "filings",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Filing id")),
+    params(("id" = i64, Path, description = "Filing id")),
     request_body(content(
         (roster::RosterBody = "application/json"),
         (String = "multipart/form-data")
@@ -134,7 +134,7 @@ pub async fn api_upload_roster(
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/{id}/roster/withdraw", tag = "filings",
-    params(("tenant" = String, Path, description = "Tenant code"), ("id" = i64, Path, description = "Filing id")),
+    params(("id" = i64, Path, description = "Filing id")),
     responses((status = 204, description = "The pending list is withdrawn"), (status = 409, description = "not_pending")))]
 pub async fn api_withdraw_roster(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
     roster::withdraw(&state, &user, id).await?;
