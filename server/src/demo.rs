@@ -8,6 +8,7 @@ use crate::auth::{NewAccount, insert_account, password};
 use crate::db::{Db, Tx, q};
 use crate::ids::{credit_code_with_check, id_number_with_check};
 use crate::orgs::{NewOrg, insert_org};
+use crate::tenancy::Words;
 
 /// The demo password of every demo account. Demo only: never used outside `jijiao demo`.
 pub const DEMO_PASSWORD: &str = "Demo2026jj";
@@ -19,6 +20,12 @@ pub struct DemoAccount {
     pub id_number: String,
     pub name: String,
     pub org: String,
+}
+
+/// The tenant's words as synced (the demo runs before any server has loaded the tenants).
+async fn words(tx: &mut Tx, tenant: &str) -> anyhow::Result<Words> {
+    let (settings,): (String,) = tx.one(q("SELECT settings FROM tenants WHERE id = $1").bind(tenant)).await?;
+    Ok(serde_json::from_str::<crate::tenancy::TenantSettings>(&settings)?.words)
 }
 
 /// Capital district code and the surname used for demo names, per tenant.
@@ -270,6 +277,7 @@ async fn notices_demo(tx: &mut Tx, tenant: &str, province: i64, city: i64) -> an
         return Ok(());
     }
     let this = crate::hours::this_year();
+    let Words { public, professional, .. } = words(tx, tenant).await?;
     let notices = [
         (
             "province",
@@ -278,7 +286,7 @@ async fn notices_demo(tx: &mut Tx, tenant: &str, province: i64, city: i64) -> an
             "all",
             format!("关于做好 {this} 年度专业技术人员继续教育工作的通知"),
             format!(
-                "各市州人社局、各有关单位：\n{this} 年度继续教育学时应于 12 月 31 日前完成，公需科目与专业科目学时分别计算。\n请各单位督促本单位专业技术人员及时参加培训、申报学时，并于年底前完成学时审核。"
+                "各市州人社局、各有关单位：\n{this} 年度继续教育学时应于 12 月 31 日前完成，{public}与{professional}学时分别计算。\n请各单位督促本单位专业技术人员及时参加培训、申报学时，并于年底前完成学时审核。"
             ),
         ),
         (
@@ -286,8 +294,8 @@ async fn notices_demo(tx: &mut Tx, tenant: &str, province: i64, city: i64) -> an
             501,
             city,
             "staff",
-            "公需科目线上学习提醒".to_owned(),
-            "本市专业技术人员可登录培训平台参加公需科目线上学习，学习记录将自动计入本人学时。".to_owned(),
+            format!("{public}线上学习提醒"),
+            format!("本市专业技术人员可登录培训平台参加{public}线上学习，学习记录将自动计入本人学时。"),
         ),
     ];
     let start = Utc::now() - chrono::Duration::days(3);
@@ -324,7 +332,8 @@ async fn filing_demo(tx: &mut Tx, tenant: &str, hospital: i64, city: i64) -> any
         .expect("valid time")
         .and_utc();
     let accepted = filed + chrono::Duration::days(2);
-    let name = format!("{this} 年度医德医风公需科目集中培训");
+    let public = words(tx, tenant).await?.public;
+    let name = format!("{this} 年度医德医风{public}集中培训");
     let id = tx
         .scalar(
             q("INSERT INTO training_filings (tenant_id, org_id, subject, institution, institution_address, postcode, email, leader_name, \
@@ -350,7 +359,7 @@ async fn filing_demo(tx: &mut Tx, tenant: &str, hospital: i64, city: i64) -> any
            VALUES ($1, 'filing', 'filing', $2, $3, $4, $5, 'approved', $6, 1, 1, 'hr_admin', $7, $8, $9)")
         .bind(tenant)
         .bind(id)
-        .bind(format!("{name}（公共科目，60 人）"))
+        .bind(format!("{name}（{public}，60 人）"))
         .bind(hospital_admin)
         .bind(city)
         .bind(filed)

@@ -57,6 +57,8 @@ impl Trail {
 pub struct Decided<'a> {
     pub config: &'a Config,
     pub tenant: &'a str,
+    /// The tenant's words, for messages that name a subject.
+    pub words: &'a crate::tenancy::Words,
     pub item: &'a Approval,
     pub actor: i64,
     pub reason: Option<&'a str>,

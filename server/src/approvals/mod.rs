@@ -406,7 +406,8 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
         if changed != 1 {
             return Err(AppError::conflict("already_decided", format!("第 {id} 号申请已被审核或已撤回，请刷新后重试")));
         }
-        let decided_now = Decided { config: &state.config, tenant, item: &item, actor: user.account.id, reason };
+        let decided_now =
+            Decided { config: &state.config, tenant, words: state.tenants.words(tenant), item: &item, actor: user.account.id, reason };
         let notice = apply(&mut tx, kind, &decided_now, decision).await?;
         audit::record_tx(
             &mut tx,

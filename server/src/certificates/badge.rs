@@ -81,8 +81,8 @@ pub async fn credential(state: &AppState, settings: &TenantSettings, origin: &st
                 "criteria": {"narrative": format!("按{}继续教育学时规定，经平台核验学时后颁发。", settings.province)},
             },
             "result": [
-                {"type": ["Result"], "value": h(certificate.public_hours), "resultDescription": "公共科目学时"},
-                {"type": ["Result"], "value": h(certificate.professional_hours), "resultDescription": "专业科目学时"},
+                {"type": ["Result"], "value": h(certificate.public_hours), "resultDescription": format!("{}学时", settings.words.public)},
+                {"type": ["Result"], "value": h(certificate.professional_hours), "resultDescription": format!("{}学时", settings.words.professional)},
             ],
             "activityEndDate": format!("{}-12-31T23:59:59+08:00", certificate.year),
         },

@@ -657,8 +657,8 @@ pub fn document(certificate: &Certificate, settings: &TenantSettings, origin: &s
             detail.get("reason").and_then(Value::as_str).unwrap_or("")
         ));
     } else {
-        fields.push(("公共科目".to_owned(), h(certificate.public_hours)));
-        fields.push(("专业科目".to_owned(), h(certificate.professional_hours)));
+        fields.push((settings.words.public.clone(), h(certificate.public_hours)));
+        fields.push((settings.words.professional.clone(), h(certificate.professional_hours)));
         fields.push(("合计".to_owned(), h(certificate.public_hours + certificate.professional_hours)));
     }
     if let Some(courses) = detail.get("courses").and_then(Value::as_array) {
@@ -675,7 +675,7 @@ pub fn document(certificate: &Certificate, settings: &TenantSettings, origin: &s
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let subject = if text(c, "subject") == "public" { "公共科目" } else { "专业科目" };
+                let subject = if text(c, "subject") == "public" { &settings.words.public } else { &settings.words.professional };
                 vec![
                     (i + 1).to_string(),
                     text(c, "platform"),

@@ -75,7 +75,7 @@ pub struct Document {
     pub title: String,
     /// The certificate number, printed under the QR code.
     pub number: String,
-    /// Label/value lines: 姓名, 身份证号 (masked), 单位, 年度, 公共科目 …
+    /// Label/value lines: 姓名, 身份证号 (masked), 单位, 年度, the subjects in the tenant's words …
     pub fields: Vec<(String, String)>,
     /// An optional paragraph, wrapped to the page width (e.g. an exemption's reason).
     pub body: Option<String>,

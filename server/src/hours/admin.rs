@@ -12,13 +12,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::pages::{label, pairs, query_href};
-use super::{CreditQuery, SOURCES, SUBJECTS, format_hours, hours_json, status, this_year};
+use super::{CreditQuery, SOURCES, format_hours, hours_json, status, this_year};
 use crate::auth::CurrentUser;
 use crate::auth::Role;
 use crate::db::{Filters, q};
 use crate::error::AppError;
 use crate::paging::{Paging, Search};
 use crate::state::AppState;
+use crate::tenancy::Words;
 use crate::web::Page;
 use crate::web::empty_as_none;
 
@@ -362,7 +363,8 @@ async fn detail_page(
     let user = page.require_user()?;
     let person = person_in_scope(&state, user, person_id).await?;
     let tenant = user.tenant_code();
-    let years: Vec<Value> = status::years(&state.db, tenant, person_id).await?.iter().map(status::StoredStatus::view).collect();
+    let settings = &page.tenant.tenant.settings;
+    let years: Vec<Value> = status::years(&state.db, tenant, person_id).await?.iter().map(|s| s.view(&settings.words)).collect();
     let credit_query = CreditQuery {
         year: query.credit_year,
         subject: query.subject.clone(),
@@ -377,7 +379,7 @@ async fn detail_page(
         .map(|c| {
             let mut v = c.to_json();
             v["hours_text"] = json!(format_hours(c.hours));
-            v["subject_label"] = json!(label(SUBJECTS, &c.subject));
+            v["subject_label"] = json!(settings.subject_name(&c.subject));
             v["source_label"] = json!(label(SOURCES, &c.source));
             v
         })
@@ -395,7 +397,7 @@ async fn detail_page(
     page.render(
         "staff_detail.html",
         json!({"person": person, "years": years, "year_choices": year_choices, "credits": credits, "lists": lists,
-               "pager": credit_query.paging().pager(total), "href": href, "subjects": pairs(SUBJECTS), "sources": pairs(SOURCES),
+               "pager": credit_query.paging().pager(total), "href": href, "subjects": pairs(&settings.subjects()), "sources": pairs(SOURCES),
                "query": {"credit_year": query.credit_year, "subject": query.subject, "source": query.source},
                "may_transfer": user.can(&state, "transfers", "start").await}),
     )
@@ -415,8 +417,10 @@ async fn export_xlsx(State(state): State<AppState>, page: Page, Query(query): Qu
     let rows: Vec<StaffStatusRow> = state.db.all(f.all(&format!("{SELECT} {FROM}"), "u.name, p.name, p.id")).await?;
     let levels = crate::tenancy::basic_data(&state.db, user.tenant_code(), "title_level").await?;
     let year = query.year();
-    let bytes = workbook(year, &rows, |code| levels.iter().find(|l| l.code == code).map_or(code.to_owned(), |l| l.name.clone()))
-        .map_err(AppError::internal)?;
+    let bytes = workbook(year, &rows, &page.tenant.tenant.settings.words, |code| {
+        levels.iter().find(|l| l.code == code).map_or(code.to_owned(), |l| l.name.clone())
+    })
+    .map_err(AppError::internal)?;
     crate::audit::record(
         &state.db,
         user.tenant_code(),
@@ -430,33 +434,39 @@ async fn export_xlsx(State(state): State<AppState>, page: Page, Query(query): Qu
     Ok(crate::spreadsheet::xlsx_download(&format!("staff-status-{year}.xlsx"), &format!("继续教育学时_{year}.xlsx"), bytes))
 }
 
-fn workbook(year: i64, rows: &[StaffStatusRow], level_name: impl Fn(&str) -> String) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn workbook(
+    year: i64,
+    rows: &[StaffStatusRow],
+    words: &Words,
+    level_name: impl Fn(&str) -> String,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use crate::spreadsheet::export_text;
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name(format!("{year}年度"))?;
     let bold = Format::new().set_bold();
+    let (public, professional) = (Words::short(&words.public), Words::short(&words.professional));
     let headers = [
-        "姓名",
-        "身份证号",
-        "单位",
-        "部门",
-        "职称",
-        "职称等级",
-        "年度",
-        "状态",
-        "应修公需",
-        "已修公需",
-        "应修专业",
-        "已修专业",
-        "应修合计",
-        "已修合计",
-        "尚差学时",
-        "计算时间",
+        "姓名".to_owned(),
+        "身份证号".to_owned(),
+        "单位".to_owned(),
+        "部门".to_owned(),
+        "职称".to_owned(),
+        "职称等级".to_owned(),
+        "年度".to_owned(),
+        "状态".to_owned(),
+        format!("应修{public}"),
+        format!("已修{public}"),
+        format!("应修{professional}"),
+        format!("已修{professional}"),
+        "应修合计".to_owned(),
+        "已修合计".to_owned(),
+        "尚差学时".to_owned(),
+        "计算时间".to_owned(),
     ];
     for (col, title) in headers.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *title, &bold)?;
+        sheet.write_string_with_format(0, col as u16, title, &bold)?;
     }
     let hours = |v: Option<i64>| v.unwrap_or(0) as f64 / 100.0;
     for (i, r) in rows.iter().enumerate() {

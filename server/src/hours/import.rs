@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::Datelike;
 use serde::Serialize;
 
-use super::{NewCredit, SOURCES, SUBJECTS, grant_tx, parse_hours};
+use super::{NewCredit, SOURCES, grant_tx, parse_hours};
 use crate::db::{Db, q};
 
 pub const COLUMNS: &[&str] = &["id_number", "name", "year", "subject", "hours", "source", "reference"];
@@ -50,13 +50,12 @@ fn code_of<'a>(table: &'a [(&'a str, &'a str)], text: &str) -> Option<&'a str> {
     table.iter().find(|(code, label)| *code == text || *label == text || label.starts_with(text) && !text.is_empty()).map(|(code, _)| *code)
 }
 
-/// Subject as written in old systems: the codes, 公需/公共/专业 or the full labels.
+/// Every province's words for the subjects: old systems write either, whichever tenant imports.
+const SUBJECT_WORDS: &[(&str, &str)] = &[("public", "公需科目"), ("public", "公共科目"), ("professional", "专业科目")];
+
+/// Subject as written in old systems: the codes, 公需/公共/专业 or the full words.
 fn subject_code(text: &str) -> Option<&'static str> {
-    match text.trim() {
-        "公需" | "公共" | "公共科目" => Some("public"),
-        "专业" => Some("professional"),
-        other => code_of(SUBJECTS, other),
-    }
+    code_of(SUBJECT_WORDS, text)
 }
 
 /// Checks and imports every row; `progress` is told after each one.
@@ -101,7 +100,7 @@ async fn import_row(db: &Db, tenant: &str, row_number: usize, row: &HashMap<Stri
         _ => return Ok(error("bad_year", format!("计入年度应为 1990 到 {this_year} 之间的年份"))),
     };
     let Some(subject) = subject_code(field("subject")) else {
-        return Ok(error("bad_subject", "科目应为 public（公需科目）或 professional（专业科目）".into()));
+        return Ok(error("bad_subject", "科目应为 public（公需科目/公共科目）或 professional（专业科目）".into()));
     };
     let hours = match parse_hours(field("hours")) {
         Ok(h) if h <= 100_000 => h,

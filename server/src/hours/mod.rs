@@ -19,7 +19,6 @@ use crate::db::{Db, Filters, Tx, q};
 use crate::error::AppError;
 use crate::state::AppState;
 
-pub const SUBJECTS: &[(&str, &str)] = &[("public", "公需科目"), ("professional", "专业科目")];
 pub const SOURCES: &[(&str, &str)] =
     &[("online", "网络培训"), ("offline", "线下培训"), ("activity", "活动学时"), ("recognized", "学时互认"), ("exemption", "免训")];
 
@@ -167,7 +166,7 @@ pub async fn list(db: &Db, tenant: &str, person_id: i64, query: &CreditQuery) ->
         filters.and("year = ?", year);
     }
     if let Some(subject) = query.subject.as_deref().filter(|s| !s.is_empty()) {
-        if !SUBJECTS.iter().any(|(c, _)| *c == subject) {
+        if !crate::tenancy::SUBJECT_CODES.contains(&subject) {
             return Err(AppError::bad_request("bad_subject", "科目类型无效"));
         }
         filters.and("subject = ?", subject);

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{CreditQuery, SOURCES, SUBJECTS, status, this_year};
+use super::{CreditQuery, SOURCES, status, this_year};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::paging::Paging;
@@ -71,18 +71,19 @@ async fn hours_page(State(state): State<AppState>, page: Page, Query(query): Que
         return page.render("hours.html", json!({"no_person": true}));
     };
     let tenant = user.tenant_code();
+    let settings = &page.tenant.tenant.settings;
     let year = query.year.unwrap_or_else(this_year);
     super::check_year(year)?;
     // The person's own page may judge the year now when its stored status is missing or stale.
     let (current, error) = match status::current(&state, tenant, person, year).await {
-        Ok(s) => (Some(s.view()), None),
+        Ok(s) => (Some(s.view(&settings.words)), None),
         Err(err) => {
             // Show what is stored (if anything) beside the error rather than fail the whole page.
-            let stored = status::get(&state.db, tenant, person, year).await?.map(|s| s.view());
+            let stored = status::get(&state.db, tenant, person, year).await?.map(|s| s.view(&settings.words));
             (stored, Some(err.message))
         }
     };
-    let years: Vec<Value> = status::years(&state.db, tenant, person).await?.iter().map(status::StoredStatus::view).collect();
+    let years: Vec<Value> = status::years(&state.db, tenant, person).await?.iter().map(|s| s.view(&settings.words)).collect();
     let revoked = query.revoked.as_deref() == Some("1");
     let credit_query = CreditQuery {
         year: query.credit_year,
@@ -98,7 +99,7 @@ async fn hours_page(State(state): State<AppState>, page: Page, Query(query): Que
         .map(|c| {
             let mut v = c.to_json();
             v["hours_text"] = json!(super::format_hours(c.hours));
-            v["subject_label"] = json!(label(SUBJECTS, &c.subject));
+            v["subject_label"] = json!(settings.subject_name(&c.subject));
             v["source_label"] = json!(label(SOURCES, &c.source));
             v
         })
@@ -118,7 +119,7 @@ async fn hours_page(State(state): State<AppState>, page: Page, Query(query): Que
         "hours.html",
         json!({"year": year, "current": current, "error": error, "years": years, "year_choices": year_choices,
                "credits": credits, "pager": credit_query.paging().pager(total), "href": href,
-               "subjects": pairs(SUBJECTS), "sources": pairs(SOURCES),
+               "subjects": pairs(&settings.subjects()), "sources": pairs(SOURCES),
                "query": {"credit_year": query.credit_year, "subject": query.subject, "source": query.source, "revoked": revoked}}),
     )
 }

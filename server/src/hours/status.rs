@@ -23,6 +23,7 @@ use crate::jobs::{self, Job, JobKind};
 use crate::rules::Rules;
 use crate::rules::model::{Hours, Totals, YearStatus};
 use crate::state::AppState;
+use crate::tenancy::Words;
 
 /// Recompute one person-year: payload `{"person_id", "year"}`.
 pub const RECOMPUTE_JOB: &str = "status.recompute";
@@ -157,8 +158,8 @@ impl StoredStatus {
     }
 
     /// What pages show: the API's shape plus one bar per subject (percent of the requirement, capped at
-    /// 100) and hours as text.
-    pub fn view(&self) -> Value {
+    /// 100) labelled in the tenant's words, and hours as text.
+    pub fn view(&self, words: &Words) -> Value {
         let bar = |key: &str, label: &str, required: i64, counted: i64, shortfall: i64| {
             let percent = if required <= 0 { 100 } else { (counted.saturating_mul(100) / required).clamp(0, 100) };
             json!({"key": key, "label": label, "required": format_hours(required), "counted": format_hours(counted),
@@ -166,8 +167,8 @@ impl StoredStatus {
         };
         let mut value = self.to_json();
         value["bars"] = json!([
-            bar("public", "公需科目", self.required_public, self.counted_public, self.shortfall_public),
-            bar("professional", "专业科目", self.required_professional, self.counted_professional, self.shortfall_professional),
+            bar("public", &words.public, self.required_public, self.counted_public, self.shortfall_public),
+            bar("professional", &words.professional, self.required_professional, self.counted_professional, self.shortfall_professional),
             bar("total", "合计", self.required_total, self.counted_total, self.shortfall_total),
         ]);
         value["computed_at_text"] = json!(self.computed_at.map(crate::china_time::minute));

@@ -120,7 +120,7 @@ pub async fn api_overview_xlsx(
     Query(query): Query<super::overview::OverviewQuery>,
 ) -> Result<Response, AppError> {
     let overview = super::overview::overview(&state, &user, &query).await?;
-    let bytes = super::overview::workbook(&overview).map_err(AppError::internal)?;
+    let bytes = super::overview::workbook(&overview, &user.tenant.tenant.settings.words).map_err(AppError::internal)?;
     crate::audit::record(
         &state.db,
         user.tenant_code(),

@@ -520,7 +520,7 @@ pub async fn choices(db: &Db, tenant: &str, scope: &str) -> Result<(Vec<serde_js
 }
 
 /// The table as an xlsx workbook with the seed's two-row header.
-pub fn workbook(overview: &Overview) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+pub fn workbook(overview: &Overview, words: &crate::tenancy::Words) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, FormatAlign, Workbook};
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
@@ -539,7 +539,8 @@ pub fn workbook(overview: &Overview) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErr
     for (col, title) in singles_before.iter().enumerate() {
         sheet.merge_range(0, col as u16, 1, col as u16, title, &head)?;
     }
-    for (i, group) in ["当年总学习人数", "当年公需科目学习人数", "当年专业科目学习人数"].iter().enumerate() {
+    let groups = ["当年总学习人数".to_owned(), format!("当年{}学习人数", words.public), format!("当年{}学习人数", words.professional)];
+    for (i, group) in groups.iter().enumerate() {
         let start = 5 + 3 * i as u16;
         sheet.merge_range(0, start, 0, start + 2, group, &head)?;
         for (j, sub) in ["总学习人数", "网络学习人数", "学时学习人数"].iter().enumerate() {

@@ -36,6 +36,64 @@ pub struct TenantSettings {
     /// When a year stops taking platform completions (`[completions]`).
     #[serde(default)]
     pub completions: CompletionSettings,
+    /// What the province's documents call things (`[words]`).
+    #[serde(default)]
+    pub words: Words,
+}
+
+/// The subject codes in the order pages list them.
+pub const SUBJECT_CODES: [&str; 2] = ["public", "professional"];
+
+impl TenantSettings {
+    /// The province's name for a subject code (`public`, `professional`); empty for any other code.
+    pub fn subject_name(&self, code: &str) -> &str {
+        self.words.subject(code)
+    }
+
+    /// The subjects as (code, the province's name) in page order, for choices and labels.
+    pub fn subjects(&self) -> Vec<(&'static str, &str)> {
+        self.words.subjects()
+    }
+}
+
+/// `[words]` of tenant.toml: province words that differ between provinces' documents. Hunan's say
+/// 公共科目 where Henan's say 公需科目, and each names its own offline filing form.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Words {
+    /// The general subject every person needs (code `public`).
+    pub public: String,
+    /// The subject of the person's own field (code `professional`).
+    pub professional: String,
+    /// The title of the offline training filing form (线下培训备案, seed 002).
+    pub filing_form: String,
+}
+
+impl Default for Words {
+    fn default() -> Self {
+        Words { public: "公需科目".into(), professional: "专业科目".into(), filing_form: "线下培训备案表".into() }
+    }
+}
+
+impl Words {
+    /// The name of a subject code (`public`, `professional`); empty for any other code.
+    pub fn subject(&self, code: &str) -> &str {
+        match code {
+            "public" => &self.public,
+            "professional" => &self.professional,
+            _ => "",
+        }
+    }
+
+    /// The subjects as (code, name) in page order, for choices and labels.
+    pub fn subjects(&self) -> Vec<(&'static str, &str)> {
+        SUBJECT_CODES.iter().map(|code| (*code, self.subject(code))).collect()
+    }
+
+    /// A subject's name without the trailing 科目 (公需, 公共, 专业), for narrow table headings.
+    pub fn short(name: &str) -> &str {
+        name.strip_suffix("科目").filter(|s| !s.is_empty()).unwrap_or(name)
+    }
 }
 
 /// One `[[platforms]]` entry of tenant.toml.
@@ -222,6 +280,12 @@ impl Tenants {
 
     pub fn get(&self, code: &str) -> Option<Arc<Tenant>> {
         self.by_code.get(code).cloned()
+    }
+
+    /// A tenant's words, for code that knows only the tenant's code (the defaults for an unknown one).
+    pub fn words(&self, code: &str) -> &Words {
+        static DEFAULT: std::sync::LazyLock<Words> = std::sync::LazyLock::new(Words::default);
+        self.by_code.get(code).map_or(&DEFAULT, |t| &t.settings.words)
     }
 
     pub fn by_host(&self, host: &str) -> Option<Arc<Tenant>> {

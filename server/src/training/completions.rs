@@ -161,9 +161,10 @@ fn check(
         return Err(fail("bad_course", "课程编号（1–64 字）和课程名称（1–200 字）不能为空"));
     }
     let subject = match record.subject.trim() {
-        "public" | "公需科目" | "公需" | "公共科目" => "public",
+        // Either province's word: a platform may serve several provinces.
+        "public" | "公需科目" | "公需" | "公共科目" | "公共" => "public",
         "professional" | "专业科目" | "专业" => "professional",
-        _ => return Err(fail("bad_subject", "科目应为 public（公需科目）或 professional（专业科目）")),
+        _ => return Err(fail("bad_subject", "科目应为 public（公需科目/公共科目）或 professional（专业科目）")),
     };
     let hours = hours_value(&record.hours).map_err(|m| fail("bad_hours", &m))?;
     let completed_at = DateTime::parse_from_rfc3339(record.completed_at.trim())

@@ -62,16 +62,12 @@ const SELECT: &str = "SELECT d.id, d.class_id, c.name AS class_name, d.instituti
      JOIN training_plans p ON p.tenant_id = d.tenant_id AND p.id = c.plan_id \
      JOIN orgs i ON i.tenant_id = d.tenant_id AND i.id = d.institution_id";
 
-fn subject_label(kind: &str) -> &'static str {
-    crate::hours::SUBJECTS.iter().find(|(k, _)| *k == kind).map_or("", |(_, l)| l)
-}
-
 impl Declaration {
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(&self, words: &crate::tenancy::Words) -> Value {
         let mut value = serde_json::to_value(self).unwrap_or_default();
         value["hours"] = hours::hours_json(self.hours);
         value["status_label"] = json!(classes::declaration_label(Some(&self.status)));
-        value["subject_label"] = json!(subject_label(&self.subject_kind));
+        value["subject_label"] = json!(words.subject(&self.subject_kind));
         value
     }
 }
@@ -479,8 +475,8 @@ impl RequestKind for Declarations {
 /// What the approval detail page shows of a declaration (the student review has its own page).
 pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Value, AppError> {
     let declaration = get(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)?;
-    let plan = plans::get(&state.db, tenant, declaration.plan_id).await?.map(|p| p.to_json());
-    let mut value = declaration.to_json();
+    let plan = plans::get(&state.db, tenant, declaration.plan_id).await?.map(|p| p.to_json(state.tenants.words(tenant)));
+    let mut value = declaration.to_json(state.tenants.words(tenant));
     value["plan"] = json!(plan);
     Ok(value)
 }
@@ -498,14 +494,14 @@ pub async fn api_declare(
     Json(body): Json<DeclareBody>,
 ) -> Result<Response, AppError> {
     let declaration = declare(&state, &user, id, &body).await?;
-    Ok((StatusCode::CREATED, Json(declaration.to_json())).into_response())
+    Ok((StatusCode::CREATED, Json(declaration.to_json(&user.tenant.tenant.settings.words))).into_response())
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/declarations/{id}", tag = "institutions", params(("id" = i64, Path)),
     responses((status = 200, description = "The declaration with its counts"), (status = 404, description = "Neither the institution's nor on the caller's route")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
     let (declaration, access) = visible(&state, &user, id).await?;
-    let mut value = declaration.to_json();
+    let mut value = declaration.to_json(&user.tenant.tenant.settings.words);
     value["can_mark"] = json!(matches!(access, Access::Reviewer(Some(_))));
     Ok(Json(value))
 }

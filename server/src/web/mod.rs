@@ -17,7 +17,7 @@ use crate::auth::csrf::CsrfToken;
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::tenancy::TenantCtx;
+use crate::tenancy::{TenantCtx, Words};
 
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
@@ -292,7 +292,10 @@ impl Page {
 
 pub fn tenant_json(tenant: &TenantCtx) -> Value {
     let s = &tenant.tenant.settings;
-    json!({"code": s.code, "name": s.name, "short_name": s.short_name, "province": s.province, "theme": s.theme})
+    let w = &s.words;
+    let words = json!({"public": w.public, "professional": w.professional, "filing_form": w.filing_form,
+                       "public_short": Words::short(&w.public), "professional_short": Words::short(&w.professional)});
+    json!({"code": s.code, "name": s.name, "short_name": s.short_name, "province": s.province, "theme": s.theme, "words": words})
 }
 
 /// `scheme://host` of the request, for links in mails; `public_url` wins when configured.

@@ -133,3 +133,26 @@ async fn pages_show_labels_not_codes(s: TestServer) {
     assert!(html.contains("<dt>账号类型</dt><dd>专业技术人员") && !html.contains("<dd>staff</dd>"), "{html}");
 }
 both!(pages_show_labels_not_codes, pages_show_labels_not_codes);
+
+/// Issue 22 §4: province words come from the tenant's configuration. Hunan's documents say 公共科目 and
+/// name the offline filing form 《事业单位工作人员线下培训备案表》; Henan's say 公需科目 and name no such form.
+async fn pages_speak_the_provinces_words(s: TestServer) {
+    for (tenant, own, other) in [("hunan", "公共科目", "公需科目"), ("henan", "公需科目", "公共科目")] {
+        let staff = s.demo(tenant, "staff", 101).await;
+        let html = staff.get(s.url(tenant, "/hours")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(own) && !html.contains(other), "{tenant} should say {own}: {html}");
+    }
+    for (tenant, title) in [("hunan", "事业单位工作人员线下培训备案表"), ("henan", "线下培训备案表")] {
+        let hospital = s.demo(tenant, "unit", 202).await;
+        let html = hospital.get(s.url(tenant, "/filings")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("《{title}》")), "{tenant}: {html}");
+        let (_, filings) = json_of(hospital.get(s.api(tenant, "/filings")).send().await.unwrap()).await;
+        let id = filings["items"][0]["id"].as_i64().expect("the demo's filing");
+        let html = hospital.get(s.url(tenant, &format!("/filings/{id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("<caption>{title}</caption>")), "{tenant}: {html}");
+        if tenant == "henan" {
+            assert!(!html.contains("事业单位工作人员线下培训备案表") && !html.contains("公共科目"), "{html}");
+        }
+    }
+}
+both!(pages_speak_the_provinces_words, pages_speak_the_provinces_words);

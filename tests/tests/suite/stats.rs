@@ -263,7 +263,7 @@ async fn the_overview_counts_learners_and_the_qualified(s: TestServer) {
     let range = book.worksheet_range(&sheet).unwrap();
     let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
     assert_eq!(rows[0][..6], ["序号", "单位/地区", "用人单位总数", "继续教育机构总数", "专技人员总数", "当年总学习人数"], "{rows:?}");
-    assert_eq!(rows[0][8], "当年公需科目学习人数");
+    assert_eq!(rows[0][8], "当年公共科目学习人数");
     assert_eq!(rows[1][5..8], ["总学习人数", "网络学习人数", "学时学习人数"]);
     let total = rows.last().unwrap();
     assert_eq!(total[1], "总计");

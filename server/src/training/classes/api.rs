@@ -37,7 +37,7 @@ pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(b
     responses((status = 200, description = "The class with its plan"), (status = 404, description = "Not the caller's institution's")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
     let class = own(&state, &user, id).await?;
-    let plan = plans::get(&state.db, user.tenant_code(), class.plan_id).await?.map(|p| p.to_json());
+    let plan = plans::get(&state.db, user.tenant_code(), class.plan_id).await?.map(|p| p.to_json(&user.tenant.tenant.settings.words));
     let mut value = class.to_json();
     value["plan"] = json!(plan);
     Ok(Json(value))

@@ -62,7 +62,7 @@ async fn classes_data(state: &AppState, user: &CurrentUser, query: &ClassQuery) 
         "items": rows.iter().map(Class::to_json).collect::<Vec<_>>(),
         "query": {"q": query.q, "year": query.year, "subject_kind": query.subject_kind, "declaration": query.declaration},
         "filter": filter,
-        "subjects": crate::hours::SUBJECTS.iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>(),
+        "subjects": user.tenant.tenant.settings.subjects().iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>(),
         "declarations": std::iter::once(("none", "未申报")).chain(classes::DECLARATION_STATUSES.iter().copied())
             .map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>(),
         "pager": query.paging().pager(total),
@@ -100,7 +100,9 @@ async fn class_form_data(state: &AppState, user: &CurrentUser, class: Option<&Cl
         json!({"plan_id": c.plan_id, "name": c.name, "capacity": c.capacity, "start_date": c.start_date, "end_date": c.end_date,
                "place": c.place, "teacher": c.teacher})
     });
-    Ok(json!({"plans": plans.iter().map(plans::Plan::to_json).collect::<Vec<_>>(), "class": class.map(Class::to_json), "form": form}))
+    Ok(
+        json!({"plans": plans.iter().map(|p| p.to_json(&user.tenant.tenant.settings.words)).collect::<Vec<_>>(), "class": class.map(Class::to_json), "form": form}),
+    )
 }
 
 async fn new_class_page(State(state): State<AppState>, page: Page) -> Result<Response, AppError> {
@@ -188,7 +190,7 @@ async fn update_class(
 
 async fn class_data(state: &AppState, user: &CurrentUser, id: i64, query: &ScoreQuery) -> Result<Value, AppError> {
     let class = classes::own(state, user, id).await?;
-    let plan = plans::get(&state.db, user.tenant_code(), class.plan_id).await?.map(|p| p.to_json());
+    let plan = plans::get(&state.db, user.tenant_code(), class.plan_id).await?.map(|p| p.to_json(&user.tenant.tenant.settings.words));
     let (rows, total) = classes::scores(state, user, id, query).await?;
     let filter = query_string(&[("q", query.q.clone()), ("result", query.result.clone())]);
     Ok(json!({
@@ -332,7 +334,7 @@ async fn roster_data(state: &AppState, user: &CurrentUser, id: i64) -> Result<Va
             .await;
     Ok(json!({
         "class": class.to_json(),
-        "plan": plan.to_json(),
+        "plan": plan.to_json(&user.tenant.tenant.settings.words),
         "students": students.iter().map(classes::Score::to_json).collect::<Vec<_>>(),
         "summary": {"students": students.len(), "passed": passed, "failed": students.len() - passed},
         "choices": if offers_choice { CHOICES.iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>() } else { Vec::new() },
@@ -376,7 +378,7 @@ async fn declaration_data(state: &AppState, user: &CurrentUser, id: i64, query: 
         Access::Institution => None,
     };
     Ok(json!({
-        "declaration": declaration.to_json(),
+        "declaration": declaration.to_json(&user.tenant.tenant.settings.words),
         "items": rows.iter().map(declarations::Student::to_json).collect::<Vec<_>>(),
         "can_mark": pending_step.is_some(),
         "approval_id": pending_step,

@@ -17,7 +17,7 @@ use super::*;
     responses((status = 200, description = "The caller's organisation's offline training filings"), (status = 403, description = "Not a unit or authority admin")))]
 pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    Ok(query.paging().json(items.iter().map(Filing::to_json).collect::<Vec<_>>(), total))
+    Ok(query.paging().json(items.iter().map(|f| f.to_json(&user.tenant.tenant.settings.words)).collect::<Vec<_>>(), total))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/filings", request_body = FilingBody, tag = "filings",

@@ -1,4 +1,5 @@
-//! Offline training filings (线下培训备案, seed 002 《事业单位工作人员线下培训备案表》): a unit or an industry
+//! Offline training filings (线下培训备案, seed 002 《事业单位工作人员线下培训备案表》; each tenant's form
+//! title is `[words] filing_form`): a unit or an industry
 //! authority files an offline training with the form's fields; the tenant's rules plugin routes it
 //! (request kind training-plan) — in Hunan professional trainings to the supervising department and
 //! public ones to the HR department at the filer's level — and the reviewer accepts (approves) or rejects
@@ -19,13 +20,13 @@ use serde_json::{Value, json};
 
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, Steps, Trail};
 use crate::auth::CurrentUser;
-use crate::config::Config;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
 use crate::orgs::OrgKind;
 use crate::paging::Search;
 use crate::rules::model::{RequestKind as RouteKind, Subject};
 use crate::state::AppState;
+use crate::tenancy::Words;
 use crate::{audit, orgs};
 
 crate::codes::code_enum! {
@@ -51,9 +52,6 @@ impl FilingStatus {
         matches!(self, FilingStatus::Pending | FilingStatus::Rejected | FilingStatus::Withdrawn)
     }
 }
-
-/// 培训科目 as the seed's form names them.
-pub const SUBJECTS: &[(&str, &str)] = &[("public", "公共科目"), ("professional", "专业科目")];
 
 /// Where a province lets the filer choose the deciding department (Henan, professional subjects).
 const CHOICES: &[(&str, &str)] = &[("authority", "行业主管部门"), ("hr_bureau", "同级人社部门")];
@@ -104,9 +102,9 @@ const SELECT: &str = "SELECT f.id, f.org_id, o.name AS org_name, f.subject, f.in
 const FROM: &str = "FROM training_filings f JOIN orgs o ON o.tenant_id = f.tenant_id AND o.id = f.org_id";
 
 impl Filing {
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(&self, words: &Words) -> Value {
         let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["subject_label"] = json!(label(SUBJECTS, &self.subject));
+        value["subject_label"] = json!(words.subject(&self.subject));
         value["status_label"] = json!(self.status.label());
         value["choice_label"] = json!(self.route_choice.as_deref().map(|c| label(CHOICES, c)));
         value["changeable"] = json!(self.changeable());
@@ -118,12 +116,12 @@ impl Filing {
     }
 
     /// The queue's one-line description of the filing.
-    fn summary(&self) -> String {
+    fn summary(&self, words: &Words) -> String {
         format!(
             "{} · {}（{}，{} 至 {}，{} 人）",
             self.org_name,
             self.name,
-            label(SUBJECTS, &self.subject),
+            words.subject(&self.subject),
             self.start_date,
             self.end_date,
             self.participants
@@ -219,7 +217,7 @@ fn date(text: &str) -> Option<NaiveDate> {
 }
 
 /// Checks every field of the form; bad input is one 422 with a Chinese message per field.
-fn check(body: &FilingBody) -> Result<Checked, AppError> {
+fn check(body: &FilingBody, words: &Words) -> Result<Checked, AppError> {
     let mut errors = FieldErrors::default();
     let mut text = |key: &str, value: &str, name: &str, max: usize| -> String {
         let value = value.trim();
@@ -255,7 +253,7 @@ fn check(body: &FilingBody) -> Result<Checked, AppError> {
         "public" => Some(Subject::Public),
         "professional" => Some(Subject::Professional),
         _ => {
-            errors.add("subject", "请选择培训科目：公共科目或专业科目");
+            errors.add("subject", format!("请选择培训科目：{}或{}", words.public, words.professional));
             None
         }
     };
@@ -329,16 +327,16 @@ async fn route(state: &AppState, tenant: &str, org: &orgs::Org, checked: &Checke
 
 /// Opens the route of a filing's round in the queue; a route without steps (a province that wants no
 /// review) accepts the filing at once.
-async fn open_round_tx(tx: &mut Tx, config: &Config, tenant: &str, filing: &Filing, steps: &Steps, actor: i64) -> Result<(), AppError> {
+async fn open_round_tx(tx: &mut Tx, state: &AppState, tenant: &str, filing: &Filing, steps: &Steps, actor: i64) -> Result<(), AppError> {
     approvals::open_route_tx::<Filings>(
         tx,
-        config,
+        &state.config,
         tenant,
         steps,
         NewApproval {
             subject_type: "filing",
             subject_id: filing.id,
-            summary: filing.summary(),
+            summary: filing.summary(state.tenants.words(tenant)),
             applicant_account_id: Some(actor),
             round: filing.round,
             declaring_org_id: Some(filing.org_id),
@@ -410,7 +408,7 @@ fn form_values(checked: &Checked) -> Vec<crate::db::Value> {
 pub async fn create(state: &AppState, user: &CurrentUser, body: &FilingBody) -> Result<Filing, AppError> {
     let tenant = user.tenant_code();
     let org = filing_org(state, user).await?;
-    let checked = check(body)?;
+    let checked = check(body, &user.tenant.tenant.settings.words)?;
     let steps = route(state, tenant, &org, &checked).await?;
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
@@ -439,7 +437,7 @@ pub async fn create(state: &AppState, user: &CurrentUser, body: &FilingBody) -> 
         json!({"route": approvals::route_json(&steps)}),
     )
     .await?;
-    open_round_tx(&mut tx, &state.config, tenant, &filing, &steps, user.account.id).await?;
+    open_round_tx(&mut tx, state, tenant, &filing, &steps, user.account.id).await?;
     tx.commit().await?;
     fetch(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)
 }
@@ -490,7 +488,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &Filing
         return Err(not_changeable(&filing));
     }
     let org = orgs::get(&state.db, tenant, filing.org_id).await?.ok_or_else(AppError::not_found)?;
-    let checked = check(body)?;
+    let checked = check(body, &user.tenant.tenant.settings.words)?;
     let steps = route(state, tenant, &org, &checked).await?;
     let mut tx = state.db.begin().await?;
     // The queue rows first, then the filing: the same lock order as a decision, so the two exclude
@@ -533,7 +531,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &Filing
         json!({"round": updated.round, "route": approvals::route_json(&steps)}),
     )
     .await?;
-    open_round_tx(&mut tx, &state.config, tenant, &updated, &steps, user.account.id).await?;
+    open_round_tx(&mut tx, state, tenant, &updated, &steps, user.account.id).await?;
     tx.commit().await?;
     fetch(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)
 }
@@ -638,7 +636,7 @@ pub struct Filings;
 /// How the organisation's messages name the filing a decision is about.
 async fn decided_filing(tx: &mut Tx, d: &Decided<'_>) -> Result<String, AppError> {
     let filing = fetch_tx(tx, d.tenant, d.item.subject_id).await?.ok_or_else(AppError::not_found)?;
-    Ok(format!("“{}”（{}，{} 至 {}）", filing.name, label(SUBJECTS, &filing.subject), filing.start_date, filing.end_date))
+    Ok(format!("“{}”（{}，{} 至 {}）", filing.name, d.words.subject(&filing.subject), filing.start_date, filing.end_date))
 }
 
 /// Ends the decided round with `status`, unless the filing changed meanwhile (then 409).
@@ -730,7 +728,7 @@ pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Valu
     let filing = fetch(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)?;
     let steps = approvals::steps(&state.db, tenant, "filing", id, filing.round).await?;
     let trail = approvals::trail_json(&state.db, tenant, "filing", id, ACTIONS, Filings::TRAIL).await?;
-    Ok(json!({"filing": filing.to_json(), "steps": steps, "trail": trail}))
+    Ok(json!({"filing": filing.to_json(state.tenants.words(tenant)), "steps": steps, "trail": trail}))
 }
 
 /// A filing for its organisation's filers or a reviewer on its route, with what the caller may do.
@@ -767,7 +765,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
         filters.and("f.year = ?", year);
     }
     if let Some(subject) = query.subject.as_deref().filter(|s| !s.is_empty()) {
-        if !SUBJECTS.iter().any(|(s, _)| *s == subject) {
+        if !crate::tenancy::SUBJECT_CODES.contains(&subject) {
             return Err(AppError::bad_request("bad_subject", "培训科目无效"));
         }
         filters.and("f.subject = ?", subject);

@@ -34,7 +34,7 @@ async fn form_data(state: &AppState, user: &CurrentUser, values: &Value) -> Resu
     let org = filing_org(state, user).await?;
     Ok(json!({
         "org_name": org.name,
-        "subjects": SUBJECTS.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
+        "subjects": user.tenant.tenant.settings.subjects().iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
         "choices": CHOICES.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
         "offers_choice": approvals::route_asks_choice(state, user.tenant_code(), crate::hours::this_year(), &org.level, RouteKind::TrainingPlan, Subject::Professional).await,
         "values": values,
@@ -46,7 +46,7 @@ async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery, valu
     let (items, total) = list(state, user, query).await?;
     let this = crate::hours::this_year();
     let mut data = form_data(state, user, values).await?;
-    data["items"] = json!(items.iter().map(Filing::to_json).collect::<Vec<_>>());
+    data["items"] = json!(items.iter().map(|f| f.to_json(&user.tenant.tenant.settings.words)).collect::<Vec<_>>());
     data["statuses"] = json!(crate::codes::choices(FilingStatus::listed()));
     data["years"] = json!(((this - 5)..=(this + 1)).rev().collect::<Vec<_>>());
     data["query"] = json!({"year": query.year, "subject": query.subject, "status": query.status, "q": query.q});
@@ -198,7 +198,7 @@ async fn edit_page(State(state): State<AppState>, page: Page, Path(id): Path<i64
     let mut values = serde_json::to_value(&filing).map_err(AppError::internal)?;
     values["choice"] = json!(filing.route_choice);
     let mut data = form_data(&state, user, &values).await?;
-    data["filing"] = filing.to_json();
+    data["filing"] = filing.to_json(&user.tenant.tenant.settings.words);
     page.render("filing_form.html", data)
 }
 
@@ -214,7 +214,7 @@ async fn edit_submit(
         Err(err) if err.fixable_on_page() => {
             let filing = own(&state, user, id).await?;
             let mut data = form_data(&state, user, &json!(form)).await?;
-            data["filing"] = filing.to_json();
+            data["filing"] = filing.to_json(&user.tenant.tenant.settings.words);
             page.render_status(err.status, "filing_form.html", with_error(data, &err))
         }
         Err(err) => Err(err),

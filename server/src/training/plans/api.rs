@@ -17,7 +17,7 @@ use super::*;
     responses((status = 200, description = "The caller's institution's plans, paged"), (status = 403, description = "Not an institution admin")))]
 pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    let items: Vec<Value> = items.iter().map(Plan::to_json).collect();
+    let items: Vec<Value> = items.iter().map(|p| p.to_json(&user.tenant.tenant.settings.words)).collect();
     Ok(query.paging().json(items, total))
 }
 
@@ -26,7 +26,7 @@ pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(qu
         (status = 422, description = "Per-field errors (the route's too, e.g. `choice`); nothing stored")))]
 pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<PlanBody>) -> Result<Response, AppError> {
     let plan = create(&state, &user, &body).await?;
-    Ok((StatusCode::CREATED, Json(plan.to_json())).into_response())
+    Ok((StatusCode::CREATED, Json(plan.to_json(&user.tenant.tenant.settings.words))).into_response())
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/plans/{id}", tag = "training", params(("id" = i64, Path)),
@@ -44,7 +44,7 @@ pub async fn api_update(
     Path(id): Path<i64>,
     Json(body): Json<PlanBody>,
 ) -> Result<Json<Value>, AppError> {
-    Ok(Json(update(&state, &user, id, &body).await?.to_json()))
+    Ok(Json(update(&state, &user, id, &body).await?.to_json(&user.tenant.tenant.settings.words)))
 }
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/plans/{id}", tag = "training", params(("id" = i64, Path)),

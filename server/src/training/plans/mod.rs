@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::subjects::{self, kind_label};
+use super::subjects::{self, is_kind};
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, Steps, Trail};
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
@@ -23,6 +23,7 @@ use crate::orgs::{self, Org};
 use crate::paging::Search;
 use crate::rules::model::{RequestKind as RouteKind, Subject as RuleSubject};
 use crate::state::AppState;
+use crate::tenancy::Words;
 use crate::{audit, hours, messages};
 
 /// 培训形式: (code, Chinese label).
@@ -99,11 +100,11 @@ const FROM: &str = "FROM training_plans p JOIN orgs i ON i.tenant_id = p.tenant_
      JOIN training_subjects s ON s.tenant_id = p.tenant_id AND s.id = p.subject_id";
 
 impl Plan {
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(&self, words: &Words) -> Value {
         let mut value = serde_json::to_value(self).unwrap_or_default();
         value["hours"] = hours::hours_json(self.hours);
         value["mode_label"] = json!(label(MODES, &self.mode));
-        value["subject_kind_label"] = json!(kind_label(&self.subject_kind));
+        value["subject_kind_label"] = json!(words.subject(&self.subject_kind));
         value["status_label"] = json!(self.status.label());
         value["route_choice_label"] = json!(self.route_choice.as_deref().map(|c| label(CHOICES, c)));
         value["editable"] = json!(self.editable());
@@ -236,7 +237,7 @@ fn text_at_most(errors: &mut FieldErrors, field: &str, text: Option<&str>, max: 
 
 /// Every field checked, with a message per field; the subject must exist in the tenant, be enabled,
 /// and be of the plan's kind and year (the kind limits the subjects offered).
-async fn check(db: &Db, tenant: &str, body: &PlanBody) -> Result<Clean, AppError> {
+async fn check(db: &Db, tenant: &str, words: &Words, body: &PlanBody) -> Result<Clean, AppError> {
     let mut errors = FieldErrors::default();
     let name = body.name.trim().to_owned();
     if name.is_empty() {
@@ -244,9 +245,9 @@ async fn check(db: &Db, tenant: &str, body: &PlanBody) -> Result<Clean, AppError
     } else if name.chars().count() > 100 {
         errors.add("name", "计划名称不能超过 100 字");
     }
-    let kind_ok = !kind_label(&body.subject_kind).is_empty();
+    let kind_ok = is_kind(&body.subject_kind);
     if !kind_ok {
-        errors.add("subject_kind", "请选择科目类型：公需科目或专业科目");
+        errors.add("subject_kind", format!("请选择科目类型：{}或{}", words.public, words.professional));
     }
     let year = year_ok(body.year);
     if year.is_none() {
@@ -313,7 +314,7 @@ async fn check(db: &Db, tenant: &str, body: &PlanBody) -> Result<Clean, AppError
                 None
             }
             Some(s) if kind_ok && s.kind != body.subject_kind => {
-                errors.add("subject_id", format!("所选科目不是{}", kind_label(&body.subject_kind)));
+                errors.add("subject_id", format!("所选科目不是{}", words.subject(&body.subject_kind)));
                 None
             }
             Some(s) if year.is_some_and(|y| y != s.year) => {
@@ -401,7 +402,7 @@ async fn get_tx(tx: &mut Tx, tenant: &str, id: i64) -> Result<Plan, AppError> {
 pub async fn create(state: &AppState, user: &CurrentUser, body: &PlanBody) -> Result<Plan, AppError> {
     let tenant = user.tenant_code();
     let institution = institution(state, user).await?;
-    let clean = check(&state.db, tenant, body).await?;
+    let clean = check(&state.db, tenant, &user.tenant.tenant.settings.words, body).await?;
     let steps = route(state, tenant, &institution, &clean).await?;
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
@@ -453,7 +454,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &PlanBo
     if !plan.editable() {
         return Err(not_editable());
     }
-    let clean = check(&state.db, tenant, body).await?;
+    let clean = check(&state.db, tenant, &user.tenant.tenant.settings.words, body).await?;
     let steps = route(state, tenant, &institution, &clean).await?;
     let mut tx = state.db.begin().await?;
     approvals::close_open_steps_tx(
@@ -666,7 +667,7 @@ pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Valu
         .ok_or_else(AppError::not_found)?;
     let steps = approvals::steps(&state.db, tenant, "training_plan", id, plan.round).await?;
     let trail = approvals::trail_json(&state.db, tenant, "training_plan", id, ACTIONS, Plans::TRAIL).await?;
-    let mut value = plan.to_json();
+    let mut value = plan.to_json(state.tenants.words(tenant));
     value["steps"] = json!(steps);
     value["trail"] = json!(trail);
     Ok(value)
@@ -704,7 +705,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
         filters.and("p.credit_year = ?", year);
     }
     if let Some(kind) = query.subject_kind.as_deref().filter(|k| !k.is_empty()) {
-        if kind_label(kind).is_empty() {
+        if !is_kind(kind) {
             return Err(AppError::bad_request("bad_filter", "科目类型无效"));
         }
         filters.and("p.subject_kind = ?", kind);

@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::hours;
 use crate::rules::model::{RequestKind as RouteKind, Subject as RuleSubject};
 use crate::state::AppState;
-use crate::training::subjects::{self, kind_label};
+use crate::training::subjects::{self, is_kind};
 use crate::web::{Page, done_redirect};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -35,10 +35,11 @@ fn codes(table: &[(&str, &str)]) -> Vec<Value> {
 
 async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<Value, AppError> {
     let (items, total) = list(state, user, query).await?;
+    let words = &user.tenant.tenant.settings.words;
     Ok(json!({
-        "items": items.iter().map(Plan::to_json).collect::<Vec<_>>(),
+        "items": items.iter().map(|p| p.to_json(words)).collect::<Vec<_>>(),
         "statuses": crate::codes::choices(PlanStatus::listed()),
-        "kinds": codes(subjects::KINDS),
+        "kinds": codes(&words.subjects()),
         "query": {"status": query.status, "year": query.year, "credit_year": query.credit_year, "subject_kind": query.subject_kind, "q": query.q},
         "pager": query.paging().pager(total),
     }))
@@ -106,7 +107,8 @@ async fn form_data(
     let tenant = user.tenant_code();
     let institution = institution(state, user).await?;
     let this = hours::this_year();
-    let kind = values.get("subject_kind").filter(|k| !kind_label(k).is_empty()).cloned().unwrap_or_else(|| "public".to_owned());
+    let words = &user.tenant.tenant.settings.words;
+    let kind = values.get("subject_kind").filter(|k| is_kind(k)).cloned().unwrap_or_else(|| "public".to_owned());
     let year = values.get("year").and_then(|y| y.trim().parse().ok()).and_then(|y| year_ok(Some(y))).unwrap_or(this);
     let offered = subjects::offered(&state.db, tenant, &kind, year).await?;
     let asks_choice = kind == "professional"
@@ -116,9 +118,9 @@ async fn form_data(
     Ok(json!({
         "plan_id": plan_id,
         "kind": kind,
-        "kind_label": kind_label(&kind),
+        "kind_label": words.subject(&kind),
         "year": year,
-        "kinds": codes(subjects::KINDS),
+        "kinds": codes(&words.subjects()),
         "years": ((this - 3)..=(this + 1)).rev().collect::<Vec<_>>(),
         "subjects": offered.iter().map(|s| json!({"id": s.id.to_string(), "name": s.name, "major": s.major, "owner_name": s.owner_name})).collect::<Vec<_>>(),
         "modes": codes(MODES),

@@ -16,7 +16,7 @@ use super::*;
     responses((status = 200, description = "Subjects of the tenant, paged"), (status = 403, description = "Not allowed")))]
 pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    let items: Vec<Value> = items.iter().map(Subject::to_json).collect();
+    let items: Vec<Value> = items.iter().map(|s| s.to_json(&user.tenant.tenant.settings)).collect();
     Ok(query.paging().json(items, total))
 }
 
@@ -25,13 +25,13 @@ pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(qu
         (status = 409, description = "Same name in the same year"), (status = 422, description = "Per-field errors")))]
 pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<SubjectBody>) -> Result<Response, AppError> {
     let subject = create(&state, &user, &body).await?;
-    Ok((StatusCode::CREATED, Json(subject.to_json())).into_response())
+    Ok((StatusCode::CREATED, Json(subject.to_json(&user.tenant.tenant.settings))).into_response())
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/subjects/{id}", tag = "training", params(("id" = i64, Path)),
     responses((status = 200, description = "The subject"), (status = 404, description = "No such subject in the tenant")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
-    Ok(Json(readable(&state, &user, id).await?.to_json()))
+    Ok(Json(readable(&state, &user, id).await?.to_json(&user.tenant.tenant.settings)))
 }
 
 #[utoipa::path(put, path = "/t/{tenant}/api/v1/subjects/{id}", request_body = SubjectBody, tag = "training", params(("id" = i64, Path)),
@@ -43,7 +43,7 @@ pub async fn api_update(
     Path(id): Path<i64>,
     Json(body): Json<SubjectBody>,
 ) -> Result<Json<Value>, AppError> {
-    Ok(Json(update(&state, &user, id, &body).await?.to_json()))
+    Ok(Json(update(&state, &user, id, &body).await?.to_json(&user.tenant.tenant.settings)))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/subjects/status", request_body = StatusInput, tag = "training",

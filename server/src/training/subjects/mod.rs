@@ -17,12 +17,12 @@ use crate::db::{Db, Filters, q};
 use crate::error::{AppError, FieldErrors, ResultExt};
 use crate::paging::Search;
 use crate::state::AppState;
+use crate::tenancy::TenantSettings;
 
-/// Subject kinds: (code, Chinese label).
-pub const KINDS: &[(&str, &str)] = &[("public", "公需科目"), ("professional", "专业科目")];
-
-pub fn kind_label(kind: &str) -> &'static str {
-    KINDS.iter().find(|(k, _)| *k == kind).map_or("", |(_, l)| l)
+/// Whether `kind` is a subject kind's code (`public`, `professional`); pages name it in the tenant's
+/// words ([`TenantSettings::subject_name`]).
+pub fn is_kind(kind: &str) -> bool {
+    crate::tenancy::SUBJECT_CODES.contains(&kind)
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -45,9 +45,9 @@ const SELECT: &str = "SELECT s.id, s.owner_org_id, o.name AS owner_name, s.kind,
 const FROM: &str = "FROM training_subjects s JOIN orgs o ON o.tenant_id = s.tenant_id AND o.id = s.owner_org_id";
 
 impl Subject {
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(&self, settings: &TenantSettings) -> Value {
         let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["kind_label"] = json!(kind_label(&self.kind));
+        value["kind_label"] = json!(settings.subject_name(&self.kind));
         value
     }
 }
@@ -104,7 +104,7 @@ struct Clean {
     suggestion: Option<String>,
 }
 
-fn check(keeper: Keeper, body: &SubjectBody) -> Result<Clean, AppError> {
+fn check(keeper: Keeper, body: &SubjectBody, settings: &TenantSettings) -> Result<Clean, AppError> {
     let mut errors = FieldErrors::default();
     let name = body.name.trim().to_owned();
     if name.is_empty() {
@@ -122,9 +122,9 @@ fn check(keeper: Keeper, body: &SubjectBody) -> Result<Clean, AppError> {
         errors.add(
             "kind",
             if keeper.kind == "public" {
-                "省人社厅只能维护公需科目"
+                format!("省人社厅只能维护{}", settings.words.public)
             } else {
-                "行业主管部门只能维护本部门的专业科目"
+                format!("行业主管部门只能维护本部门的{}", settings.words.professional)
             },
         );
     }
@@ -149,7 +149,7 @@ fn duplicate(clean: &Clean) -> AppError {
 /// Adds a subject to the caller's catalogue. A name used in the same year → 409 `duplicate_subject`.
 pub async fn create(state: &AppState, user: &CurrentUser, body: &SubjectBody) -> Result<Subject, AppError> {
     let keeper = keeper(state, user).await?;
-    let clean = check(keeper, body)?;
+    let clean = check(keeper, body, &user.tenant.tenant.settings)?;
     let tenant = user.tenant_code();
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
@@ -197,7 +197,7 @@ async fn own(state: &AppState, user: &CurrentUser, id: i64) -> Result<(Keeper, S
 /// Edits one of the caller's subjects. Its year cannot change once plans use it.
 pub async fn update(state: &AppState, user: &CurrentUser, id: i64, body: &SubjectBody) -> Result<Subject, AppError> {
     let (keeper, subject) = own(state, user, id).await?;
-    let clean = check(keeper, body)?;
+    let clean = check(keeper, body, &user.tenant.tenant.settings)?;
     let tenant = user.tenant_code();
     let mut tx = state.db.begin().await?;
     if clean.year != subject.year
@@ -333,7 +333,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     }
     let mut filters = Filters::tenant("s.tenant_id", user.tenant_code());
     if let Some(kind) = query.kind.as_deref().filter(|k| !k.is_empty()) {
-        if kind_label(kind).is_empty() {
+        if !is_kind(kind) {
             return Err(AppError::bad_request("bad_filter", "科目类型无效"));
         }
         filters.and("s.kind = ?", kind);

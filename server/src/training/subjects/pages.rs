@@ -26,15 +26,16 @@ async fn page_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> R
     let keeper = keeper(state, user).await?;
     let (items, total) = list(state, user, query).await?;
     let this = crate::hours::this_year();
+    let settings = &user.tenant.tenant.settings;
     Ok(json!({
         "items": items.iter().map(|s| {
-            let mut v = s.to_json();
+            let mut v = s.to_json(settings);
             v["own"] = json!(s.owner_org_id == keeper.owner_org_id && s.kind == keeper.kind);
             v
         }).collect::<Vec<_>>(),
         "keeper_kind": keeper.kind,
-        "keeper_label": kind_label(keeper.kind),
-        "kinds": KINDS.iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
+        "keeper_label": settings.subject_name(keeper.kind),
+        "kinds": settings.subjects().iter().map(|(c, l)| json!({"code": c, "name": l})).collect::<Vec<_>>(),
         "years": ((this - 5)..=(this + 1)).rev().collect::<Vec<_>>(),
         "query": {"kind": query.kind, "year": query.year, "major": query.major, "q": query.q, "enabled": query.enabled, "mine": query.mine},
         "values": {"year": this, "enabled": true},
@@ -105,8 +106,8 @@ async fn create_submit(State(state): State<AppState>, page: Page, CsrfForm(form)
 async fn edit_data(state: &AppState, user: &CurrentUser, id: i64, values: Option<Value>) -> Result<Value, AppError> {
     let (_, subject) = own(state, user, id).await?;
     let mut data = page_data(state, user, &default_query()).await?;
-    data["editing"] = subject.to_json();
-    data["values"] = values.unwrap_or_else(|| subject.to_json());
+    data["editing"] = subject.to_json(&user.tenant.tenant.settings);
+    data["values"] = values.unwrap_or_else(|| subject.to_json(&user.tenant.tenant.settings));
     Ok(data)
 }
 
