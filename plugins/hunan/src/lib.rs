@@ -60,7 +60,9 @@ const TYPES: &[(&str, &str, SubjectGroup, Valuation)] = &[
     ("worker_skill_exam", "工勤技能岗位等级考试", SubjectGroup::Professional, Valuation::Fixed),
     ("vocational_training", "职业技能培训", SubjectGroup::Professional, Valuation::Declared),
     ("cadre_training", "干部教育培训", SubjectGroup::Public, Valuation::Declared),
-    ("staff_ce_training", "专业技术人员继续教育培训", SubjectGroup::Public, Valuation::Declared),
+    // Seed 001 lists 专业技术人员继续教育培训 (公共科目) and 专业技术人员继续教育 (专业科目+公共科目): the names
+    // say which, so the two read apart wherever a claim is listed.
+    ("staff_ce_training", "专业技术人员继续教育培训（公共科目）", SubjectGroup::Public, Valuation::Declared),
     ("three_aids", "三援（援藏、援疆、援外）", SubjectGroup::Both, Valuation::Posting),
     ("support_project", "支援省内或省外项目", SubjectGroup::Both, Valuation::Posting),
     ("east_west_cooperation", "东西部扶贫协作", SubjectGroup::Both, Valuation::Posting),
@@ -68,7 +70,7 @@ const TYPES: &[(&str, &str, SubjectGroup, Valuation)] = &[
     ("visiting", "选派访问", SubjectGroup::Both, Valuation::Posting),
     ("business_leave", "离岗创办企业", SubjectGroup::Both, Valuation::Posting),
     ("pre_job_training", "岗前培训", SubjectGroup::Both, Valuation::Declared),
-    ("staff_continuing_education", "专业技术人员继续教育", SubjectGroup::Both, Valuation::Declared),
+    ("staff_continuing_education", "专业技术人员继续教育（专业科目+公共科目）", SubjectGroup::Both, Valuation::Declared),
 ];
 
 fn form(group: SubjectGroup, valuation: Valuation) -> Vec<jijiao_plugin_sdk::Field> {

@@ -6,8 +6,9 @@ use crate::auth::Role;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::db::q;
 use crate::error::AppError;
-use crate::rules::model::FieldKind;
+use crate::rules::model::{Activity, FieldKind, SubjectGroup};
 use crate::state::AppState;
+use crate::tenancy::Words;
 use crate::web::{Page, done_redirect};
 use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
@@ -104,7 +105,7 @@ async fn form_data(
     Ok(json!({
         "years": ((this - 5)..=this).rev().collect::<Vec<_>>(),
         "year": year,
-        "activities": activities.iter().map(|a| json!({"code": a.code, "name": a.name, "subject": a.subject})).collect::<Vec<_>>(),
+        "activity_groups": activity_groups(&user.tenant.tenant.settings.words, &activities),
         "activity": chosen.map(|a| json!({"code": a.code, "name": a.name, "subject": a.subject})),
         "fields": fields,
         "values": values,
@@ -112,6 +113,31 @@ async fn form_data(
         "offers_choice": super::offers_choice(state, tenant, year, if unit_level.is_empty() { "city" } else { &unit_level }).await,
         "claim_id": claim_id,
     }))
+}
+
+/// An activity type's subject group as the province's documents write it (seed 001 lists the types under
+/// 专业科目, 公共科目 and 专业科目+公共科目).
+fn group_label(words: &Words, group: SubjectGroup) -> String {
+    match group {
+        SubjectGroup::Professional => words.professional.clone(),
+        SubjectGroup::Public => words.public.clone(),
+        SubjectGroup::Both => format!("{}+{}", words.professional, words.public),
+        SubjectGroup::Either => format!("{}或{}（任选其一）", words.public, words.professional),
+    }
+}
+
+/// The catalogue for the form's select: one group per subject group, in the order the catalogue first
+/// names them, each with its activity types in catalogue order.
+fn activity_groups(words: &Words, activities: &[Activity]) -> Vec<Value> {
+    let mut groups: Vec<(SubjectGroup, Vec<Value>)> = Vec::new();
+    for a in activities {
+        let item = json!({"code": a.code, "name": a.name});
+        match groups.iter_mut().find(|(group, _)| *group == a.subject) {
+            Some((_, items)) => items.push(item),
+            None => groups.push((a.subject, vec![item])),
+        }
+    }
+    groups.into_iter().map(|(group, items)| json!({"label": group_label(words, group), "activities": items})).collect()
 }
 
 async fn new_page(State(state): State<AppState>, page: Page, Query(query): Query<NewQuery>) -> Result<Response, AppError> {

@@ -492,3 +492,23 @@ async fn reviewers_get_one_digest_of_new_items(s: TestServer) {
     assert!(outbox[0].contains("学时申报审核：2 条"), "{}", outbox[0]);
 }
 both!(reviewers_get_one_digest_of_new_items, reviewers_get_one_digest_of_new_items);
+
+/// Issue 22 §6: the form's activity types come grouped by the subjects they grant, in the plugin's
+/// catalogue order and in the province's words (seed 001: 专业科目, 公共科目, 专业科目+公共科目).
+async fn claim_form_groups_activity_types_by_subject(s: TestServer) {
+    let staff = s.demo("hunan", "staff", 101).await;
+    let html = staff.get(s.url("hunan", &format!("/claims/new?year={YEAR}"))).send().await.unwrap().text().await.unwrap();
+    let groups: Vec<&str> = html.split("<optgroup label=\"").skip(1).map(|g| &g[..g.find('"').unwrap()]).collect();
+    assert_eq!(groups, ["专业科目", "公共科目", "专业科目+公共科目"], "{html}");
+    let public = &html[html.find("<optgroup label=\"公共科目\">").unwrap()..];
+    let public = &public[..public.find("</optgroup>").unwrap()];
+    assert!(public.contains(r#"<option value="cadre_training">干部教育培训</option>"#), "{public}");
+    // The two 专业技术人员继续教育 types read apart.
+    assert!(public.contains("专业技术人员继续教育培训（公共科目）"), "{public}");
+    assert!(html.contains("专业技术人员继续教育（专业科目+公共科目）"), "{html}");
+
+    let staff = s.demo("henan", "staff", 101).await;
+    let html = staff.get(s.url("henan", &format!("/claims/new?year={YEAR}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<optgroup label=\"公需科目或专业科目（任选其一）\">") && !html.contains("公共科目"), "{html}");
+}
+both!(claim_form_groups_activity_types_by_subject, claim_form_groups_activity_types_by_subject);
