@@ -185,9 +185,7 @@ fn decider(request: &RouteRequest) -> Result<Step, Vec<FieldError>> {
         (Some(Subject::Public), Some(_)) => Err(field_error("choice", "公需科目只能送往同级人社部门审批")),
         (Some(Subject::Professional), Some("authority")) => Ok(step(Role::AuthorityAdmin, level)),
         (Some(Subject::Professional), Some("hr_bureau")) => Ok(step(Role::HrAdmin, level)),
-        (Some(Subject::Professional), _) => {
-            Err(field_error("choice", "请选择审批部门：authority（行业主管部门）或 hr_bureau（同级人社部门）"))
-        }
+        (Some(Subject::Professional), _) => Err(field_error("choice", "请选择审批部门：行业主管部门或同级人社部门")),
     }
 }
 

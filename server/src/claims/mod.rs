@@ -239,8 +239,8 @@ async fn assess(
             },
         }
     }
-    if let Some(choice) = body.choice.as_deref().filter(|c| !matches!(*c, "" | "authority" | "hr_bureau")) {
-        errors.add("choice", format!("审批部门无效：{choice}"));
+    if body.choice.as_deref().is_some_and(|c| !matches!(c, "" | "authority" | "hr_bureau")) {
+        errors.add("choice", "审批部门无效：请选择行业主管部门或同级人社部门");
     }
     errors.finish()?;
     let mut input_fields = values.clone();

@@ -83,6 +83,12 @@ async fn hours_page(State(state): State<AppState>, page: Page, Query(query): Que
             (stored, Some(err.message))
         }
     };
+    // The rules that judged the year, as a version a person can read (the stored hash is for machines):
+    // named only while the year's pinned plugin is the one that computed it.
+    let rules_version = current.as_ref().and_then(|c| c["plugin_sha256"].as_str()).and_then(|sha| {
+        let plugin = state.rules.for_tenant_year(tenant, u16::try_from(year).ok()?).ok()?.plugin();
+        (plugin.sha256 == sha).then_some(plugin.version)
+    });
     let years: Vec<Value> = status::years(&state.db, tenant, person).await?.iter().map(|s| s.view(&settings.words)).collect();
     let revoked = query.revoked.as_deref() == Some("1");
     let credit_query = CreditQuery {
@@ -117,7 +123,7 @@ async fn hours_page(State(state): State<AppState>, page: Page, Query(query): Que
     let year_choices: Vec<i64> = years.iter().filter_map(|y| y["year"].as_i64()).collect();
     page.render(
         "hours.html",
-        json!({"year": year, "current": current, "error": error, "years": years, "year_choices": year_choices,
+        json!({"year": year, "current": current, "rules_version": rules_version, "error": error, "years": years, "year_choices": year_choices,
                "credits": credits, "pager": credit_query.paging().pager(total), "href": href,
                "subjects": pairs(&settings.subjects()), "sources": pairs(SOURCES),
                "query": {"credit_year": query.credit_year, "subject": query.subject, "source": query.source, "revoked": revoked}}),

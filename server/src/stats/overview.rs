@@ -386,7 +386,7 @@ pub async fn overview(state: &AppState, user: &CurrentUser, query: &OverviewQuer
     let parent = crate::orgs::get_in_scope(&state.db, tenant, &scope, parent_id).await?;
     let by = match query.by.as_deref().map(str::trim).unwrap_or("") {
         "" => Breakdown::Below,
-        code => Breakdown::parse(code).ok_or_else(|| crate::error::field_error("by", "统计方式须为 below 或 authority"))?,
+        code => Breakdown::parse(code).ok_or_else(|| crate::error::field_error("by", "统计方式须为按下级或按行业主管部门"))?,
     };
     let regional = matches!(parent.kind, OrgKind::Province | OrgKind::Hr);
     if by == Breakdown::Authority && !regional {

@@ -219,7 +219,8 @@ async fn henan_routes_by_subject_and_choice(s: TestServer) {
     let (status, body) =
         create(&staff, &s, "henan", json!({"year": YEAR, "activity": "patent", "fields": with(json!({"subject": "professional"}))})).await;
     assert_eq!(status, 422, "{body}");
-    assert!(body["fields"]["choice"].as_str().unwrap().contains("请选择审批部门"), "{body}");
+    // In words, not role codes (issue 22 §1).
+    assert_eq!(body["fields"]["choice"], "请选择审批部门：行业主管部门或人社部门", "{body}");
     assert_eq!(s.count("SELECT COUNT(*) FROM claims").await, before);
     for id in &claims[..2] {
         assert_eq!(act(&staff, &s, "henan", *id, "submit").await.0, 200);

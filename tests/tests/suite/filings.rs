@@ -407,7 +407,7 @@ async fn henan_and_hubei_route_by_their_plugins(s: TestServer) {
     assert_eq!((status, err["fields"]["choice"].is_string()), (422, true), "{err}");
     let mut bogus = body("professional", "河南专业培训");
     bogus["choice"] = json!("mayor");
-    assert_eq!(create(&unit, &s, "henan", &bogus).await.1["fields"]["choice"], "审批部门无效：mayor");
+    assert_eq!(create(&unit, &s, "henan", &bogus).await.1["fields"]["choice"], "审批部门无效：请选择行业主管部门或同级人社部门");
     assert_eq!(s.count(TEST_FILINGS).await, 0);
 
     let mut chosen = body("professional", "河南专业培训");

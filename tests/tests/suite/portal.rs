@@ -156,3 +156,22 @@ async fn pages_speak_the_provinces_words(s: TestServer) {
     }
 }
 both!(pages_speak_the_provinces_words, pages_speak_the_provinces_words);
+
+/// Issue 22 §1: no internal codes on pages — the rules that judged a year by version, not by hash; admin
+/// pages without command lines or file names; route errors that name departments, not role codes.
+async fn pages_name_no_internal_codes(s: TestServer) {
+    let staff = s.demo("hunan", "staff", 101).await;
+    let html = staff.get(s.url("hunan", "/hours")).send().await.unwrap().text().await.unwrap();
+    let (sha,): (String,) =
+        s.db.one(jijiao::db::q("SELECT plugin_sha256 FROM year_status WHERE tenant_id = 'hunan' AND plugin_sha256 IS NOT NULL LIMIT 1"))
+            .await
+            .unwrap();
+    assert!(html.contains("按湖南学时规则 0.3.0 版计算") && !html.contains(&sha[..12]), "{html}");
+
+    let province = s.demo("hunan", "province", 601).await;
+    for path in ["/admin/import", "/admin/platforms"] {
+        let html = province.get(s.url("hunan", path)).send().await.unwrap().text().await.unwrap();
+        assert!(!html.contains("jijiao ") && !html.contains("tenant.toml"), "{path}: {html}");
+    }
+}
+both!(pages_name_no_internal_codes, pages_name_no_internal_codes);

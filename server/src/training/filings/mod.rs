@@ -292,8 +292,8 @@ fn check(body: &FilingBody, words: &Words) -> Result<Checked, AppError> {
         Some(n) if !(1..=100_000).contains(&n) => errors.add("participants", "培训人数应为 1 至 100000 的整数"),
         Some(_) => {}
     }
-    if let Some(choice) = cleaned.choice.as_deref().filter(|c| !CHOICES.iter().any(|(code, _)| code == c)) {
-        errors.add("choice", format!("审批部门无效：{choice}"));
+    if cleaned.choice.as_deref().is_some_and(|c| !CHOICES.iter().any(|(code, _)| *code == c)) {
+        errors.add("choice", "审批部门无效：请选择行业主管部门或同级人社部门");
     }
     errors.finish()?;
     let year = start.map(|d| i64::from(d.year())).expect("checked above");

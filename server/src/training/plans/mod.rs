@@ -301,7 +301,7 @@ async fn check(db: &Db, tenant: &str, words: &Words, body: &PlanBody) -> Result<
     let remark = text_at_most(&mut errors, "remark", body.remark.as_deref(), 500, "备注");
     let choice = super::optional_text(body.choice.as_deref());
     if choice.as_deref().is_some_and(|c| label(CHOICES, c).is_empty()) {
-        errors.add("choice", "送审部门无效：只能是 authority（行业主管部门）或 hr_bureau（人社部门）");
+        errors.add("choice", "送审部门无效：只能是行业主管部门或人社部门");
     }
     let subject = match body.subject_id {
         None => {
