@@ -100,10 +100,12 @@ async fn notice_page(State(state): State<AppState>, page: Page, Path(id): Path<i
         Err(err) if err.status == StatusCode::NOT_FOUND => None,
         Err(err) => return Err(err),
     };
+    // The sender reads it below 发布通知, a recipient among the messages.
+    let page = page.under(if sender { "/notices" } else { "/messages" });
     page.render(
         "message.html",
         json!({"entry": entry.as_ref().map_or_else(|| json!(notice), |e| json!(e)), "kind_label": EntryKind::Notice.label(),
-                                       "notice": notice, "sender": sender}),
+                                       "published": notice, "sender": sender}),
     )
 }
 
