@@ -98,6 +98,12 @@ pub trait RequestKind: Default + Send + Sync + 'static {
     /// row's.
     const TRAIL: Option<Trail> = None;
 
+    /// Whether the tenant offers the kind at all (a province without exemptions has no such queue).
+    fn offered(tenant: &crate::tenancy::TenantSettings) -> bool {
+        let _ = tenant;
+        true
+    }
+
     /// A step approved and the item went on to the organisation `next`: what the applicant is told.
     fn forwarded(&self, tx: &mut Tx, d: &Decided<'_>, next: &str) -> impl Future<Output = Result<Notice, AppError>> + Send {
         let _ = tx;
@@ -163,6 +169,7 @@ pub(super) trait DynKind: Send + Sync {
     fn grouped(&self) -> bool;
     fn returnable(&self) -> bool;
     fn trail(&self) -> Option<Trail>;
+    fn offered(&self, tenant: &crate::tenancy::TenantSettings) -> bool;
     fn forwarded<'a>(&'a self, tx: &'a mut Tx, d: &'a Decided<'a>, next: &'a str) -> BoxFuture<'a, Result<Notice, AppError>>;
     fn approved<'a>(&'a self, tx: &'a mut Tx, d: &'a Decided<'a>) -> BoxFuture<'a, Result<Notice, AppError>>;
     fn rejected<'a>(&'a self, tx: &'a mut Tx, d: &'a Decided<'a>) -> BoxFuture<'a, Result<Notice, AppError>>;
@@ -197,6 +204,9 @@ impl<K: RequestKind> DynKind for K {
     }
     fn trail(&self) -> Option<Trail> {
         K::TRAIL
+    }
+    fn offered(&self, tenant: &crate::tenancy::TenantSettings) -> bool {
+        K::offered(tenant)
     }
     fn forwarded<'a>(&'a self, tx: &'a mut Tx, d: &'a Decided<'a>, next: &'a str) -> BoxFuture<'a, Result<Notice, AppError>> {
         Box::pin(RequestKind::forwarded(self, tx, d, next))

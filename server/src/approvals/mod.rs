@@ -195,13 +195,19 @@ pub struct PendingCount {
 /// How many items wait for the caller in each queue it may review, in tab order, zeros included: one
 /// grouped count per way of reviewing (the caller's own organisation's steps, its subtree's), on the
 /// queue's index, so every page view can afford it.
-pub async fn pending_counts(state: &AppState, user: &CurrentUser) -> Result<Vec<PendingCount>, AppError> {
+/// The kinds the user reviews: offered by the tenant and granted by the policy.
+async fn reviewable_kinds(state: &AppState, user: &CurrentUser) -> Vec<&'static dyn DynKind> {
     let mut kinds = Vec::new();
     for kind in registry().all() {
-        if user.is_admin() && user.can(state, kind.object(), "review").await {
+        if kind.offered(&user.tenant.tenant.settings) && user.can(state, kind.object(), "review").await {
             kinds.push(kind);
         }
     }
+    kinds
+}
+
+pub async fn pending_counts(state: &AppState, user: &CurrentUser) -> Result<Vec<PendingCount>, AppError> {
+    let kinds = if user.is_admin() { reviewable_kinds(state, user).await } else { Vec::new() };
     let mut counts: BTreeMap<String, i64> = BTreeMap::new();
     for reviewers in [Reviewers::StepOrg, Reviewers::Subtree] {
         // Registered codes only (static, lowercase words): safe to write into the statement.
@@ -574,18 +580,14 @@ async fn detail_page(
     let kind = data["approval"]["kind"].as_str().and_then(|k| registry().get(k)).ok_or_else(AppError::not_found)?;
     data["returnable"] = json!(kind.returnable());
     data["detail_template"] = json!(kind.detail_template());
+    let page = page.under(&format!("/approvals?kind={}", kind.code()));
     page.render("approval.html", data)
 }
 
 /// The queue page's data: the kinds the user may review (tabs), the groups and one page of items.
 async fn queue_page_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<serde_json::Value, AppError> {
     let (items, total) = list(state, user, query).await?;
-    let mut kinds = Vec::new();
-    for kind in registry().all() {
-        if user.can(state, kind.object(), "review").await {
-            kinds.push(json!({"kind": kind.code(), "name": kind.label()}));
-        }
-    }
+    let kinds: Vec<_> = reviewable_kinds(state, user).await.into_iter().map(|k| json!({"kind": k.code(), "name": k.label()})).collect();
     let kind = kind_of(state, &query.kind)?;
     let groups = if kind.grouped() { groups(state, user, &query.kind).await? } else { Vec::new() };
     Ok(json!({
@@ -604,15 +606,14 @@ async fn approvals_page(State(state): State<AppState>, page: Page, Query(mut que
     let user = page.require_user()?;
     query.kind = kind_of(&state, &query.kind)?.code().to_owned();
     // The menu links to /approvals; land on the first kind this user reviews.
-    if !user.can(&state, kind_of(&state, &query.kind)?.object(), "review").await {
-        for kind in registry().all() {
-            if user.can(&state, kind.object(), "review").await {
-                query.kind = kind.code().to_owned();
-                break;
-            }
-        }
+    let reviewable = reviewable_kinds(&state, user).await;
+    if !reviewable.iter().any(|k| k.code() == query.kind)
+        && let Some(first) = reviewable.first()
+    {
+        query.kind = first.code().to_owned();
     }
-    page.render("approvals.html", queue_page_data(&state, user, &query).await?)
+    let data = queue_page_data(&state, user, &query).await?;
+    page.under(&format!("/approvals?kind={}", query.kind)).render("approvals.html", data)
 }
 
 #[derive(Debug, Deserialize)]

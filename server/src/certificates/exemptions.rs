@@ -195,6 +195,10 @@ impl RequestKind for Exemptions {
     const OBJECT: &'static str = "exemptions";
     const DETAIL_TEMPLATE: &'static str = "approval_exemption.html";
 
+    fn offered(tenant: &crate::tenancy::TenantSettings) -> bool {
+        tenant.certificates.exemption_proof
+    }
+
     async fn approved(&self, tx: &mut Tx, d: &Decided<'_>) -> Result<Notice, AppError> {
         set_decided(tx, d, ExemptionStatus::Approved).await?;
         crate::jobs::enqueue_tx(tx, d.tenant, &IssueProof { exemption_id: d.item.subject_id }).await?;
