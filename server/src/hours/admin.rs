@@ -394,12 +394,14 @@ async fn detail_page(
         ],
     );
     let year_choices: Vec<i64> = years.iter().filter_map(|y| y["year"].as_i64()).collect();
-    page.render(
+    let may_transfer = user.can(&state, "transfers", "start").await;
+    let subjects = pairs(&settings.subjects());
+    page.under("/staff/status").render(
         "staff_detail.html",
         json!({"person": person, "years": years, "year_choices": year_choices, "credits": credits, "lists": lists,
-               "pager": credit_query.paging().pager(total), "href": href, "subjects": pairs(&settings.subjects()), "sources": pairs(SOURCES),
+               "pager": credit_query.paging().pager(total), "href": href, "subjects": subjects, "sources": pairs(SOURCES),
                "query": {"credit_year": query.credit_year, "subject": query.subject, "source": query.source},
-               "may_transfer": user.can(&state, "transfers", "start").await}),
+               "may_transfer": may_transfer}),
     )
 }
 

@@ -119,6 +119,7 @@ struct DoneQuery {
 
 /// Menu entries: (path, label, object, action) — shown when casbin allows.
 const NAV: &[(&str, &str, &str, &str)] = &[
+    ("/", "首页", "profile", "read"),
     ("/account", "个人中心", "profile", "read"),
     ("/hours", "我的学时", "hours", "read"),
     ("/messages", "站内消息", "messages", "read"),
@@ -126,7 +127,7 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/claims", "学时申报", "claims", "apply"),
     ("/todos", "待办事项", "todos", "read"),
     ("/certificates", "我的证书", "certificates", "apply"),
-    ("/verify", "培训记录查询", "certificates", "apply"),
+    ("/verify", "培训记录查询", "profile", "read"),
     ("/certificates/manage", "证书打印", "certificates", "print"),
     ("/exemptions", "免训申请", "exemptions", "file"),
     ("/approvals?kind=exemption", "免训审核", "exemptions", "review"),
@@ -256,6 +257,26 @@ impl FromRequestParts<AppState> for Page {
 }
 
 impl Page {
+    /// Places the page below the menu entry `entry` (its path as in the menu, `?kind=` included) when the
+    /// address alone does not say where it belongs (an approval's detail lies below its kind's queue).
+    pub fn under(mut self, entry: &str) -> Self {
+        if let Some(i) = self.nav.iter().position(|item| item["path"] == entry)
+            && self.nav[i]["current"] != json!(true)
+        {
+            for item in &mut self.nav {
+                if let Value::Object(map) = item {
+                    map.remove("current");
+                }
+            }
+            self.nav[i]["current"] = json!(true);
+            self.crumbs = vec![
+                json!({"href": format!("{}/", self.tenant.base), "label": "首页"}),
+                json!({"href": self.nav[i]["href"], "label": self.nav[i]["label"]}),
+            ];
+        }
+        self
+    }
+
     pub fn require_user(&self) -> Result<&CurrentUser, AppError> {
         self.user.as_ref().ok_or_else(AppError::unauthorized)
     }
