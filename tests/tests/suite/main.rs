@@ -12,6 +12,7 @@ mod certificates_pdf;
 mod changes;
 mod claims;
 mod common;
+mod crawler;
 mod feedback;
 mod filings;
 mod hostile;
