@@ -122,6 +122,8 @@ pub struct Overview {
     pub parent_id: i64,
     pub parent_name: String,
     pub by: Breakdown,
+    /// Whether the table may be broken down by industry authority (a province's or an HR bureau's).
+    pub by_authority: bool,
     pub rows: Vec<OverviewRow>,
     pub total: OverviewRow,
 }
@@ -492,7 +494,7 @@ pub async fn overview(state: &AppState, user: &CurrentUser, query: &OverviewQuer
     if row_orgs.is_empty() {
         total.name = "总计".to_owned();
     }
-    Ok(Overview { year, parent_id: parent.id, parent_name: parent.name, by, rows, total })
+    Ok(Overview { year, parent_id: parent.id, parent_name: parent.name, by, by_authority: regional, rows, total })
 }
 
 /// The filters' choices for the caller: the regions (HR bureaus) and the industry authorities of its
