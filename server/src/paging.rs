@@ -203,3 +203,26 @@ mod tests {
         assert_eq!(escape_like(r"50%_a\b"), r"50\%\_a\\b");
     }
 }
+
+/// The query string as a form sends it: a field left blank (`?year=&status=approved`) is a field not
+/// given, so every optional filter of every list and page accepts a blank choice without its own
+/// deserializer. Otherwise as axum's `Query`; a query that still does not fit its struct is 400.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = crate::error::AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let given = parts.uri.query().unwrap_or_default();
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(given)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, value)| !value.trim().is_empty())
+            .collect();
+        let filled = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        serde_urlencoded::from_str(&filled).map(Query).map_err(|err| {
+            crate::error::AppError::from_status(axum::http::StatusCode::BAD_REQUEST).with_extra(json!({"detail": err.to_string()}))
+        })
+    }
+}

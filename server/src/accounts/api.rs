@@ -1,6 +1,8 @@
 //! Accounts in the JSON API: the list, enable / disable (one or many), one-time codes.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};

@@ -2,7 +2,9 @@
 //! other pages (组织机构, 管理员管理, 人员管理) post to as well.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};

@@ -2,7 +2,9 @@
 //! withdraw. Decisions go through `POST /api/v1/approvals/decisions` with kinds `annual_plan` and
 //! `annual_summary`.
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

@@ -3,7 +3,9 @@
 //! `annual_plan` and `annual_summary` tabs.
 
 use axum::Router;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
+
+use crate::paging::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};

@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};

@@ -6,7 +6,9 @@ use crate::error::AppError;
 use crate::state::{AppState, ClientIp};
 use crate::web::{self, Page};
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::paging::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};

@@ -1,7 +1,9 @@
 //! Certificates in the JSON API under `/api/v1`. Handlers parse, authorize and render; the domain is in
 //! the parent module.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

@@ -11,7 +11,9 @@ use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::{Page, done_redirect, origin};
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::paging::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};

@@ -2,7 +2,9 @@
 //! organisation — file, list, withdraw. Decisions go through `POST /api/v1/approvals/decisions` with kind
 //! `person_change` or `org_change`.
 
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+
+use crate::paging::Query;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

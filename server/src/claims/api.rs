@@ -1,6 +1,8 @@
 //! Claim routes of the JSON API under `/api/v1`; the pages call the same domain functions.
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

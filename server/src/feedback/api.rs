@@ -1,6 +1,8 @@
 //! Feedback in the JSON API: file (JSON, or multipart with an attachment), list, one, reply, attachment.
 
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+
+use crate::paging::Query;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

@@ -3,7 +3,9 @@
 //! industry authority its subtree — with filters, paging, masked ID numbers, an audited xlsx export and a
 //! drill-down to one person's years and credits. Lists read `year_status`; they never call the plugin.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};

@@ -7,7 +7,9 @@ pub mod import;
 pub mod pages;
 pub mod status;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::paging::Query;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};

@@ -2,7 +2,9 @@
 //! subject, the shortfall and the plugin's notes such as missing required courses), every year's
 //! standing, and the credits with filters.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};

@@ -1,7 +1,9 @@
 //! The jobs admin page and API for a tenant's system admins (casbin `jobs manage`): the same queries
 //! as `jijiao jobs`, limited to the tenant's own jobs.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};

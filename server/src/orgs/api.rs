@@ -1,6 +1,8 @@
 //! Organisations in the JSON API: search, registration, browsing the tree, departments.
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

@@ -9,7 +9,9 @@ use crate::state::AppState;
 use crate::tenancy::form_options;
 use crate::web::Page;
 use axum::Router;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};

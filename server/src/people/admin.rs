@@ -1,7 +1,9 @@
 //! Staff lists for admins (seed 003 "专业技术人员管理"): the people of the units in one's subtree, with
 //! filters and paging; ID numbers masked.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};

@@ -10,7 +10,9 @@ use crate::state::AppState;
 use crate::tenancy::form_options;
 use crate::web::Page;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};

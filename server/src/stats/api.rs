@@ -1,6 +1,8 @@
 //! Statistics in the JSON API, with the xlsx and the chart beside each (the pages use the same routes).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::paging::Query;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

@@ -1,7 +1,9 @@
 //! 查询统计 pages: 职称系列分布 (`/stats/titles`) with its table, chart and export.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};

@@ -3,7 +3,9 @@
 //! listed in `tenants/<code>/data/basic.toml` get their names back from the file at the next sync;
 //! items added here stay.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

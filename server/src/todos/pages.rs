@@ -8,7 +8,9 @@ use crate::state::AppState;
 use crate::storage;
 use crate::web::{Page, done_redirect};
 use axum::Router;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
+
+use crate::paging::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};

@@ -6,7 +6,9 @@
 //! unmarked by the institution's result, and every passed student gets the plan's hours as an offline
 //! credit in the same transaction.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing;

@@ -6,7 +6,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};

@@ -4,7 +4,9 @@
 //! `GET /platform/rejections.xlsx?day=`); the province and system admins read every platform's on the
 //! 培训平台 pages (casbin `platforms manage`).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};

@@ -1,7 +1,9 @@
 //! Transfers in the JSON API: start (调出), list in and out (调转记录), one transfer, withdraw. Decisions go
 //! through `POST /api/v1/approvals/decisions` with kind `transfer`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

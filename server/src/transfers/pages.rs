@@ -2,7 +2,9 @@
 //! with its route and trail, and withdrawing one. 调入审核 is the approval queue's `transfer` tab.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;

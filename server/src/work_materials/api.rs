@@ -1,6 +1,8 @@
 //! Yearly work materials in the JSON API: file (multipart), list, update, delete, download.
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

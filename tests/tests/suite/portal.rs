@@ -175,3 +175,26 @@ async fn pages_name_no_internal_codes(s: TestServer) {
     }
 }
 both!(pages_name_no_internal_codes, pages_name_no_internal_codes);
+
+/// Issue 22 §3: a filter left blank is a filter not given, on pages and in the API alike (a list's
+/// search form sends `?year=&status=draft`); a filter a caller cannot use is not offered.
+async fn blank_filters_are_no_filters(s: TestServer) {
+    let staff = s.demo("hunan", "staff", 101).await;
+    let res = staff.get(s.url("hunan", "/claims?year=&status=draft&q=")).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let (status, body) = json_of(staff.get(s.api("hunan", "/claims?year=&status=&page=")).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    let res = staff.get(s.url("hunan", "/claims?year=abc")).send().await.unwrap();
+    assert_eq!(res.status(), 400, "a filter that is not blank must still parse");
+    let institution = s.demo("hunan", "institution", 301).await;
+    let res = institution.get(s.url("hunan", "/plans?q=&year=&credit_year=&subject_kind=public&status=pending")).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    // Only a province or an HR bureau may break the overview down by industry authority.
+    let unit = s.demo("hunan", "unit", 201).await;
+    let html = unit.get(s.url("hunan", "/stats")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("单位性质") && !html.contains("name=\"by\""), "{html}");
+    let province = s.demo("hunan", "province", 601).await;
+    let html = province.get(s.url("hunan", "/stats")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("name=\"by\""), "{html}");
+}
+both!(blank_filters_are_no_filters, blank_filters_are_no_filters);

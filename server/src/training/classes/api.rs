@@ -5,7 +5,9 @@ use crate::error::AppError;
 use crate::paging::Paging;
 use crate::state::AppState;
 use crate::training::plans::{self};
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing;

@@ -3,7 +3,9 @@
 //! a mistake the user can fix re-renders the page with the Chinese message.
 
 use axum::Router;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
+
+use crate::paging::Query;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};

@@ -8,7 +8,9 @@ use crate::rules::model::{RequestKind as RouteKind, Subject};
 use crate::state::AppState;
 use crate::web::{Page, done_redirect};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;

@@ -3,7 +3,9 @@
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{self, post};

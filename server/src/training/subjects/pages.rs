@@ -6,7 +6,9 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::{Page, done_redirect};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::{self, post};
 use serde::Deserialize;
