@@ -14,6 +14,17 @@ use crate::db::{Db, q};
 
 pub const COLUMNS: &[&str] = &["id_number", "name", "year", "subject", "hours", "source", "reference"];
 
+/// The columns' Chinese headers, which a file may use instead of the code names: (code, header).
+pub const HEADERS: &[(&str, &str)] = &[
+    ("id_number", "身份证号"),
+    ("name", "姓名"),
+    ("year", "计入年度"),
+    ("subject", "科目"),
+    ("hours", "学时"),
+    ("source", "来源"),
+    ("reference", "记录编号"),
+];
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RowOutcome {
     /// The row number in the file (the header is row 1).
@@ -34,7 +45,7 @@ pub struct Report {
 
 /// The table an import file must hold.
 const SPEC: crate::spreadsheet::TableSpec<'static> =
-    crate::spreadsheet::TableSpec { required: COLUMNS, aliases: &[], max_rows: UPLOAD_MAX_ROWS };
+    crate::spreadsheet::TableSpec { required: COLUMNS, aliases: HEADERS, max_rows: UPLOAD_MAX_ROWS };
 
 /// Reads the file into rows keyed by column name (`jijiao import credits`: an operator's own file on the
 /// server, so up to a full worksheet of rows and no time limit).
@@ -100,7 +111,7 @@ async fn import_row(db: &Db, tenant: &str, row_number: usize, row: &HashMap<Stri
         _ => return Ok(error("bad_year", format!("计入年度应为 1990 到 {this_year} 之间的年份"))),
     };
     let Some(subject) = subject_code(field("subject")) else {
-        return Ok(error("bad_subject", "科目应为 public（公需科目/公共科目）或 professional（专业科目）".into()));
+        return Ok(error("bad_subject", "科目应为公需科目（公共科目）或专业科目".into()));
     };
     let hours = match parse_hours(field("hours")) {
         Ok(h) if h <= 100_000 => h,
@@ -108,11 +119,11 @@ async fn import_row(db: &Db, tenant: &str, row_number: usize, row: &HashMap<Stri
         Err(msg) => return Ok(error("bad_hours", msg.into())),
     };
     let Some(source) = code_of(SOURCES, field("source")) else {
-        return Ok(error("bad_source", "来源应为 online、offline、activity、recognized 或 exemption".into()));
+        return Ok(error("bad_source", format!("来源应为{}之一", SOURCES.iter().map(|(_, label)| *label).collect::<Vec<_>>().join("、"))));
     };
     let reference = field("reference");
     if reference.is_empty() || reference.chars().count() > 100 {
-        return Ok(error("bad_reference", "每行须有 100 字以内的唯一编号（reference）".into()));
+        return Ok(error("bad_reference", "每行须有 100 字以内的唯一记录编号".into()));
     }
     let source_ref = format!("import:{reference}");
     let mut tx = db.begin().await?;
@@ -210,7 +221,11 @@ async fn import_page(
 ) -> Result<axum::response::Response, crate::error::AppError> {
     let user = page.require_user()?;
     user.authorize(&state, "credits", "import").await?;
-    page.render("import.html", serde_json::json!({"columns": COLUMNS}))
+    page.render(
+        "import.html",
+        serde_json::json!({"headers": HEADERS.iter().map(|(_, header)| header).collect::<Vec<_>>(),
+                           "sources": SOURCES.iter().map(|(_, label)| label).collect::<Vec<_>>()}),
+    )
 }
 
 async fn import_submit(

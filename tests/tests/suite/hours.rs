@@ -116,6 +116,6 @@ async fn import_from_xlsx(s: TestServer) {
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "身份证,姓名\n1,2\n").unwrap();
     let err = read_file(&bad).unwrap_err().to_string();
-    assert!(err.contains("id_number"), "{err}");
+    assert!(err.contains("身份证号"), "{err}");
 }
 both!(import_from_xlsx, import_from_xlsx);

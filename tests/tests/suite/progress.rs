@@ -332,6 +332,11 @@ async fn import_page_round_trip(s: TestServer) {
     assert_eq!(status, 200, "{body}");
     assert_eq!((body["imported"].as_u64(), body["duplicates"].as_u64(), body["errors"].as_u64()), (Some(0), Some(2), Some(1)));
     assert_eq!(s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'import.credits'").await, 2, "every import is audited");
+    // The page's own column names and words: Chinese headers, a source by its label.
+    let chinese = format!("身份证号,姓名,计入年度,科目,学时,来源,记录编号\n{id},湘二,2023,公共科目,4,网络培训,imp-4\n");
+    let form = Form::new().part("file", Part::bytes(chinese.into_bytes()).file_name("history.csv"));
+    let (status, body) = json_of(province.post(s.api("hunan", "/credits/imports")).multipart(form).send().await.unwrap()).await;
+    assert_eq!((status, body["imported"].as_u64()), (200, Some(1)), "{body}");
     // A file without the columns, or without a CSRF token, changes nothing.
     let res = province
         .post(s.url("hunan", "/admin/import"))
@@ -341,7 +346,7 @@ async fn import_page_round_trip(s: TestServer) {
         .unwrap();
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
-    assert!(html.contains("文件缺少这些列") && html.contains("id_number"), "{html}");
+    assert!(html.contains("文件缺少这些列") && html.contains("身份证号"), "{html}");
     let res = province.post(s.url("hunan", "/admin/import")).multipart(upload("forged", "x.csv", b"a".to_vec())).send().await.unwrap();
     assert_eq!(res.status(), 403);
     // Unit admins and staff may not import; another tenant's admin cannot reach Hunan's people.
