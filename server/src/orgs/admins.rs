@@ -6,7 +6,9 @@
 //! and one-time codes for any account below the caller are in `handlers`.
 //! Also the licence scan an approver looks at before deciding an org registration.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -538,6 +540,7 @@ pub fn page_routes() -> Router<AppState> {
 async fn own_admins_page(State(state): State<AppState>, page: Page, Query(query): Query<AdminQuery>) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let org_id = user.account.org_id.ok_or_else(AppError::not_found)?;
+    let page = page.under("/orgs");
     render_admins(&state, &page, org_id, &query, None, StatusCode::OK).await
 }
 

@@ -258,16 +258,11 @@ impl FromRequestParts<AppState> for Page {
 
 impl Page {
     /// Places the page below the menu entry `entry` (its path as in the menu, `?kind=` included) when the
-    /// address alone does not say where it belongs (an approval's detail lies below its kind's queue).
+    /// address alone placed it nowhere (an approval's detail lies below its kind's queue; an admin
+    /// without 管理员管理 in the menu reaches the own organisation's admins from 组织机构).
     pub fn under(mut self, entry: &str) -> Self {
-        if let Some(i) = self.nav.iter().position(|item| item["path"] == entry)
-            && self.nav[i]["current"] != json!(true)
-        {
-            for item in &mut self.nav {
-                if let Value::Object(map) = item {
-                    map.remove("current");
-                }
-            }
+        let placed = self.nav.iter().any(|item| item["current"] == json!(true));
+        if !placed && let Some(i) = self.nav.iter().position(|item| item["path"] == entry) {
             self.nav[i]["current"] = json!(true);
             self.crumbs = vec![
                 json!({"href": format!("{}/", self.tenant.base), "label": "首页"}),
