@@ -197,7 +197,13 @@ impl From<crate::rules::RulesError> for AppError {
         if status.is_server_error() {
             tracing::error!(error = %err, code = err.code(), "rules call failed");
         }
-        let mut app = AppError::new(status, err.code(), err.to_string());
+        // A person is told the rules are unavailable; the plugin's file, hash and trap are for the log.
+        let message = if status == StatusCode::SERVICE_UNAVAILABLE || !status.is_server_error() {
+            err.to_string()
+        } else {
+            "学时规则暂时无法计算，请稍后再试；如持续出现请联系平台运维人员".to_owned()
+        };
+        let mut app = AppError::new(status, err.code(), message);
         if let RulesError::InvalidInput(fields) = err {
             app.fields = fields;
         }
