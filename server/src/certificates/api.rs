@@ -140,7 +140,7 @@ pub async fn badge(
     Path(number): Path<String>,
 ) -> Result<Response, AppError> {
     let certificate = super::accessible(&state, &user, &number).await?;
-    if certificate.status != "valid" {
+    if certificate.status != super::CertificateStatus::Valid {
         return Err(AppError::new(StatusCode::GONE, "not_valid", format!("该证书{}，不能导出", certificate.state_label())));
     }
     let credential = super::badge::credential(&state, &user.tenant.tenant.settings, &origin(&state, &headers), &certificate).await?;

@@ -82,7 +82,7 @@ pub async fn verify_number(db: &Db, tenant: &str, number: &str) -> anyhow::Resul
     let Some(proof) = &certificate.proof else { anyhow::bail!("certificate {number} carries no signature") };
     let keys = keys::public_keys(db, tenant, keys::CERTIFICATES).await?;
     let (check, claims) = check_proof(proof, &keys, Some((&certificate, tenant)));
-    Ok(report(&check, claims.as_ref()) && certificate.status == "valid")
+    Ok(report(&check, claims.as_ref()) && certificate.status == super::CertificateStatus::Valid)
 }
 
 #[cfg(test)]

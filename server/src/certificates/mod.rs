@@ -71,7 +71,7 @@ pub struct Certificate {
     pub person_id: i64,
     pub kind: String,
     pub year: i64,
-    pub status: String,
+    pub status: CertificateStatus,
     pub person_name: String,
     pub unit_name: String,
     pub public_hours: i64,
@@ -80,7 +80,7 @@ pub struct Certificate {
     pub issued_at: DateTime<Utc>,
     pub voided_at: Option<DateTime<Utc>>,
     pub void_reason: Option<String>,
-    pub document_state: String,
+    pub document_state: DocumentState,
     pub document_blob_id: Option<i64>,
     pub document_error: Option<String>,
     pub proof: Option<String>,
@@ -90,6 +90,25 @@ pub struct Certificate {
 const COLUMNS: &str = "c.id, c.number, c.person_id, c.kind, c.year, c.status, c.person_name, c.unit_name, c.public_hours, \
      c.professional_hours, c.plugin_sha256, c.issued_at, c.voided_at, c.void_reason, c.document_state, c.document_blob_id, \
      c.document_error, c.proof, c.detail";
+
+crate::codes::code_enum! {
+    /// Whether a certificate counts: a new one for the same kind and year voids the old; a year judged
+    /// again as not qualifying revokes it.
+    pub enum CertificateStatus {
+        Valid = ("valid", "有效"),
+        Void = ("void", "已作废"),
+        Revoked = ("revoked", "已撤销"),
+    }
+}
+
+crate::codes::code_enum! {
+    /// Where a certificate's PDF stands (rendered by a job after the issue).
+    pub enum DocumentState {
+        Generating = ("generating", "生成中"),
+        Ready = ("ready", "可下载"),
+        Failed = ("failed", "生成失败"),
+    }
+}
 
 fn select() -> String {
     format!("SELECT {COLUMNS} FROM certificates c")
@@ -116,22 +135,16 @@ impl Certificate {
 
     /// The history page's state: revoked, void (superseded), or for valid ones where the PDF stands.
     pub fn state(&self) -> &'static str {
-        match (self.status.as_str(), self.document_state.as_str()) {
-            ("revoked", _) => "revoked",
-            ("void", _) => "void",
-            (_, "ready") => "ready",
-            (_, "failed") => "failed",
-            _ => "generating",
+        match self.status {
+            CertificateStatus::Valid => self.document_state.as_str(),
+            status => status.as_str(),
         }
     }
 
     pub fn state_label(&self) -> &'static str {
-        match self.state() {
-            "revoked" => "已撤销",
-            "void" => "已作废",
-            "ready" => "可下载",
-            "failed" => "生成失败",
-            _ => "生成中",
+        match self.status {
+            CertificateStatus::Valid => self.document_state.label(),
+            status => status.label(),
         }
     }
 
@@ -151,7 +164,7 @@ impl Certificate {
     pub fn public_json(&self, settings: &TenantSettings) -> Value {
         let detail = self.detail_json();
         let courses = detail.get("courses").map_or(0, |c| c.as_array().map_or(0, Vec::len));
-        json!({"number": self.number, "valid": self.status == "valid", "status": self.status, "state": self.state(),
+        json!({"number": self.number, "valid": self.status == CertificateStatus::Valid, "status": self.status, "state": self.state(),
                "state_label": self.state_label(), "kind": self.kind, "kind_name": self.kind_name(settings), "year": self.year,
                "person_name": mask_name(&self.person_name), "unit_name": self.unit_name, "issuer": issuer(settings),
                "hours": self.hours_json(), "courses": courses, "issued_at": self.issued_at, "voided_at": self.voided_at,
@@ -264,7 +277,7 @@ async fn signed(state: &AppState, settings: &TenantSettings, new: &NewCertificat
         person_id: new.person_id,
         kind: new.kind.to_owned(),
         year: new.year,
-        status: "valid".into(),
+        status: CertificateStatus::Valid,
         person_name,
         unit_name,
         public_hours: new.public_hours,
@@ -273,7 +286,7 @@ async fn signed(state: &AppState, settings: &TenantSettings, new: &NewCertificat
         issued_at: now,
         voided_at: None,
         void_reason: None,
-        document_state: "generating".into(),
+        document_state: DocumentState::Generating,
         document_blob_id: None,
         document_error: None,
         proof: None,
@@ -739,7 +752,7 @@ async fn render_job(state: &AppState, job: &crate::jobs::Job, payload: RenderPdf
     else {
         anyhow::bail!("no certificate {}", payload.certificate_id);
     };
-    if certificate.document_state == "ready" {
+    if certificate.document_state == DocumentState::Ready {
         return Ok(());
     }
     let t = state.tenants.get(tenant).ok_or_else(|| anyhow::anyhow!("unknown tenant {tenant}"))?;
@@ -828,12 +841,13 @@ fn admin_filters(user: &CurrentUser, query: &AdminQuery) -> Result<Filters, AppE
     if let Some(kind) = query.kind.as_deref().filter(|k| !k.is_empty()) {
         f.and("c.kind = ?", kind.to_owned());
     }
-    match query.status.as_deref().unwrap_or("valid") {
-        "all" => {}
-        status @ ("valid" | "void" | "revoked") => {
-            f.and("c.status = ?", status.to_owned());
+    // No status is the valid ones; "all" is every status.
+    match query.status.as_deref().map(str::trim) {
+        Some("all") => {}
+        status => {
+            let status = crate::codes::filter::<CertificateStatus>(status, "status", "状态")?.unwrap_or(CertificateStatus::Valid);
+            f.and("c.status = ?", status);
         }
-        _ => return Err(AppError::bad_request("bad_status", "状态应为 valid（有效）、void（作废）、revoked（撤销）或 all（全部）")),
     }
     Ok(f)
 }

@@ -447,6 +447,14 @@ async fn admins_print_many_certificates_into_one_pdf(s: TestServer) {
     assert_eq!(status, 200, "{list}");
     let numbers: Vec<&str> = list["items"].as_array().unwrap().iter().map(|c| c["number"].as_str().unwrap()).collect();
     assert_eq!(numbers, vec![school.as_str()], "{list}");
+    // The status filter takes the certificate statuses (and "all"); anything else names them.
+    let (_, void) = json_of(unit.get(s.api("henan", "/certificates?year=2025&status=void")).send().await.unwrap()).await;
+    assert_eq!(void["total"], 0, "{void}");
+    let (_, all) = json_of(unit.get(s.api("henan", "/certificates?year=2025&status=all")).send().await.unwrap()).await;
+    assert_eq!(all["total"], 1, "{all}");
+    let (status, bad) = json_of(unit.get(s.api("henan", "/certificates?status=nonsense")).send().await.unwrap()).await;
+    assert_eq!(status, 422, "{bad}");
+    assert!(bad["fields"]["status"].as_str().is_some_and(|m| m.contains("作废")), "{bad}");
     let print = s.api("henan", "/certificates/print");
     let (status, content_type, pdf) = bytes_of(unit.post(&print).json(&json!({"numbers": [school]})).send().await.unwrap()).await;
     assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
