@@ -73,13 +73,22 @@ struct Valid {
     source_ref: String,
 }
 
+crate::codes::code_enum! {
+    /// What became of one record of a batch (an order may also be updated in place).
+    pub enum RecordStatus {
+        Accepted = ("accepted", "已接收"),
+        Updated = ("updated", "已更新"),
+        Duplicate = ("duplicate", "重复"),
+        Rejected = ("rejected", "已拒收"),
+    }
+}
+
 /// The answer for one record, in the order they were sent.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordResult {
     pub index: usize,
     pub record_id: String,
-    /// accepted, duplicate or rejected
-    pub status: &'static str,
+    pub status: RecordStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,12 +106,12 @@ pub struct BatchResult {
     pub results: Vec<RecordResult>,
 }
 
-pub(crate) fn result(index: usize, record_id: &str, status: &'static str) -> RecordResult {
+pub(crate) fn result(index: usize, record_id: &str, status: RecordStatus) -> RecordResult {
     RecordResult { index, record_id: record_id.to_owned(), status, code: None, message: None, credit_id: None }
 }
 
 pub(crate) fn rejected(index: usize, record_id: &str, code: &'static str, message: impl Into<String>) -> RecordResult {
-    RecordResult { code: Some(code), message: Some(message.into()), ..result(index, record_id, "rejected") }
+    RecordResult { code: Some(code), message: Some(message.into()), ..result(index, record_id, RecordStatus::Rejected) }
 }
 
 /// Reads hours sent as a JSON number or string into hundredths.
@@ -314,7 +323,7 @@ pub async fn ingest(
             Some(d) if d != &v.digest => {
                 rejected(v.index, &v.record_id, "conflict", "该记录编号已以不同内容报送过；更正请使用新的记录编号")
             }
-            _ => result(v.index, &v.record_id, "duplicate"),
+            _ => result(v.index, &v.record_id, RecordStatus::Duplicate),
         });
     }
     let credit_of = |v: &Valid| credit_ids[&v.source_ref];
@@ -337,7 +346,7 @@ pub async fn ingest(
     )
     .await?;
     for v in &accepted {
-        let mut r = result(v.index, &v.record_id, "accepted");
+        let mut r = result(v.index, &v.record_id, RecordStatus::Accepted);
         r.credit_id = Some(credit_of(v));
         results[v.index] = Some(r);
     }
@@ -347,9 +356,9 @@ pub async fn ingest(
     for (index, first, digest) in repeats {
         let first_result = results[first].clone().expect("the first copy was answered");
         let same = digests.get(&first).is_some_and(|d| *d == digest);
-        results[index] = Some(if same && first_result.status == "accepted" {
+        results[index] = Some(if same && first_result.status == RecordStatus::Accepted {
             // Sent twice in one batch: the second copy is what a resend would be.
-            result(index, &first_result.record_id, "duplicate")
+            result(index, &first_result.record_id, RecordStatus::Duplicate)
         } else if same {
             RecordResult { index, ..first_result }
         } else {
@@ -357,15 +366,15 @@ pub async fn ingest(
         });
     }
     let results: Vec<RecordResult> = results.into_iter().map(|r| r.expect("every record is answered")).collect();
-    let rejections: Vec<&RecordResult> = results.iter().filter(|r| r.status == "rejected").collect();
+    let rejections: Vec<&RecordResult> = results.iter().filter(|r| r.status == RecordStatus::Rejected).collect();
     save_rejections(&mut tx, tenant, platform.id, "completion", &rejections, records, received_on, now).await?;
 
-    let count = |status: &str| results.iter().filter(|r| r.status == status).count();
+    let count = |status: RecordStatus| results.iter().filter(|r| r.status == status).count();
     let batch = BatchResult {
         received: results.len(),
-        accepted: count("accepted"),
-        duplicates: count("duplicate"),
-        rejected: count("rejected"),
+        accepted: count(RecordStatus::Accepted),
+        duplicates: count(RecordStatus::Duplicate),
+        rejected: count(RecordStatus::Rejected),
         results: Vec::new(),
     };
     let hours: i64 = accepted.iter().map(|v| v.hours).sum();

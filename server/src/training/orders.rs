@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 use super::completions::{
-    BatchResult, RecordResult, china_day, parse_batch, parse_record, people_by_id_number, rejected, result, save_rejections,
+    BatchResult, RecordResult, RecordStatus, china_day, parse_batch, parse_record, people_by_id_number, rejected, result, save_rejections,
 };
 use super::platforms::{Platform, PlatformCall};
 use crate::auth::CurrentUser;
@@ -28,7 +28,13 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::Page;
 
-pub const STATUSES: &[(&str, &str)] = &[("paid", "已支付"), ("refunded", "已退款")];
+crate::codes::code_enum! {
+    /// An order as the platform reports it.
+    pub enum OrderStatus {
+        Paid = ("paid", "已支付"),
+        Refunded = ("refunded", "已退款"),
+    }
+}
 
 #[derive(Debug, Deserialize)]
 struct OrderIn {
@@ -59,7 +65,7 @@ struct ValidOrder {
     id_number: String,
     name: String,
     amount: i64,
-    status: &'static str,
+    status: OrderStatus,
     paid_at: DateTime<Utc>,
     courses: String,
     digest: String,
@@ -91,11 +97,7 @@ fn check(index: usize, raw: &RawValue, now: DateTime<Utc>) -> Result<ValidOrder,
     let fail = |code, message: &str| rejected(index, id, code, message);
     let id_number = crate::ids::check_id_number(&order.id_number).map_err(|m| fail("bad_id_number", m))?;
     let amount = fen_of(&order.amount).map_err(|m| fail("bad_amount", m))?;
-    let status = STATUSES
-        .iter()
-        .find(|(c, _)| *c == order.status.trim())
-        .map(|(c, _)| *c)
-        .ok_or_else(|| fail("bad_status", "订单状态应为 paid 或 refunded"))?;
+    let status = OrderStatus::parse(order.status.trim()).ok_or_else(|| fail("bad_status", "订单状态应为 paid 或 refunded"))?;
     let paid_at = DateTime::parse_from_rfc3339(order.paid_at.trim())
         .map_err(|_| fail("bad_paid_at", "支付时间应为 RFC 3339 格式"))?
         .with_timezone(&Utc);
@@ -175,7 +177,7 @@ pub async fn ingest(
             )
             .await?;
         let status = match existing {
-            Some((_, digest, _)) if digest == v.digest => "duplicate",
+            Some((_, digest, _)) if digest == v.digest => RecordStatus::Duplicate,
             Some((_, _, owner)) if owner != person_id => {
                 results[v.index] = Some(rejected(v.index, &v.order_id, "conflict", "该订单编号已属于另一人"));
                 continue;
@@ -188,13 +190,13 @@ pub async fn ingest(
                     .bind(id)
                     .bind(&v.digest)
                     .bind(v.amount)
-                    .bind(v.status)
+                    .bind(v.status.as_str())
                     .bind(v.paid_at)
                     .bind(&v.courses)
                     .bind(now),
                 )
                 .await?;
-                "updated"
+                RecordStatus::Updated
             }
             None => {
                 tx.run(
@@ -206,27 +208,27 @@ pub async fn ingest(
                     .bind(&v.digest)
                     .bind(person_id)
                     .bind(v.amount)
-                    .bind(v.status)
+                    .bind(v.status.as_str())
                     .bind(v.paid_at)
                     .bind(&v.courses)
                     .bind(now),
                 )
                 .await?;
-                "accepted"
+                RecordStatus::Accepted
             }
         };
         results[v.index] = Some(result(v.index, &v.order_id, status));
     }
     let results: Vec<RecordResult> = results.into_iter().map(|r| r.expect("every order is answered")).collect();
-    let rejections: Vec<&RecordResult> = results.iter().filter(|r| r.status == "rejected").collect();
+    let rejections: Vec<&RecordResult> = results.iter().filter(|r| r.status == RecordStatus::Rejected).collect();
     save_rejections(&mut tx, tenant, platform.id, "order", &rejections, records, china_day(now), now).await?;
     tx.commit().await?;
-    let count = |status: &str| results.iter().filter(|r| r.status == status).count();
+    let count = |status: RecordStatus| results.iter().filter(|r| r.status == status).count();
     Ok(BatchResult {
         received: results.len(),
-        accepted: count("accepted") + count("updated"),
-        duplicates: count("duplicate"),
-        rejected: count("rejected"),
+        accepted: count(RecordStatus::Accepted) + count(RecordStatus::Updated),
+        duplicates: count(RecordStatus::Duplicate),
+        rejected: count(RecordStatus::Rejected),
         results,
     })
 }
@@ -247,7 +249,7 @@ struct OrderRow {
     platform_site: String,
     order_id: String,
     amount: i64,
-    status: String,
+    status: OrderStatus,
     paid_at: DateTime<Utc>,
     courses: String,
 }
@@ -296,7 +298,7 @@ async fn mine(state: &AppState, user: &CurrentUser, query: &OrdersQuery) -> Resu
         .map(|o| {
             json!({"order_id": o.order_id, "platform": o.platform_name, "platform_site": o.platform_site,
                    "amount": crate::hours::format_hours(o.amount), "status": o.status,
-                   "status_label": STATUSES.iter().find(|(c, _)| *c == o.status).map_or("", |s| s.1),
+                   "status_label": o.status.label(),
                    "paid_at": o.paid_at, "paid_at_text": crate::china_time::minute(o.paid_at),
                    "courses": serde_json::from_str::<Value>(&o.courses).unwrap_or_default(),
                    "credited_hours": crate::hours::hours_json(by_order.get(&(o.platform_id, o.order_id.as_str())).copied().unwrap_or(0)),
