@@ -43,6 +43,7 @@ pub async fn build_state(config: crate::config::Config) -> anyhow::Result<AppSta
         crate::demo::load_if_empty(&db).await?;
     }
     let state = AppState::from_db(config, db).await?;
+    state.rules.refresh_stored(&state.db, None).await?;
     if let Some((code, template)) = crate::approvals::registry().detail_templates().find(|(_, t)| !state.templates.has(t)) {
         anyhow::bail!("request kind {code:?} shows its subject with {template:?}, which is not among the templates");
     }
@@ -99,6 +100,8 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     use tower::ServiceExt;
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(state.config.header_timeout_secs.max(1)));
+    // Settings other server processes may change in the shared database are read again each second.
+    let fresh = tokio::spawn(crate::requirements::keep_fresh(state.clone()));
     let app = app(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
@@ -131,6 +134,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
         tracing::warn!("connections still open after 30 s; stopping anyway");
     }
+    fresh.abort();
     Ok(())
 }
 

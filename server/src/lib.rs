@@ -31,6 +31,7 @@ pub mod observability;
 pub mod orgs;
 pub mod paging;
 pub mod people;
+pub mod requirements;
 pub mod rules;
 pub mod spreadsheet;
 pub mod state;

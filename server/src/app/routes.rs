@@ -44,6 +44,7 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
         .merge(crate::annual_reports::pages::routes())
         .merge(crate::work_materials::pages::routes())
         .merge(crate::feedback::pages::routes())
+        .merge(crate::requirements::pages::routes())
         .merge(crate::auth::oidc::routes());
     crate::web::shell(state, pages)
 }
@@ -71,7 +72,8 @@ pub fn api_routes(state: AppState) -> Router<AppState> {
             .merge(crate::feedback::api::routes())
             .merge(crate::jobs::admin::api_routes())
             .merge(crate::people::admin::api_routes())
-            .merge(crate::tenancy::admin::api_routes()),
+            .merge(crate::tenancy::admin::api_routes())
+            .merge(crate::requirements::api::routes()),
     )
 }
 
@@ -281,6 +283,8 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::tenancy::admin::api_list,
         crate::tenancy::admin::api_add,
         crate::tenancy::admin::api_update,
+        crate::requirements::api::api_get,
+        crate::requirements::api::api_put,
     ),
     components(schemas(
         crate::stats::TitleStats,
@@ -307,6 +311,11 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::orgs::NewDepartment,
         crate::orgs::admins::NewAdmin,
         crate::tenancy::admin::ItemInput,
+        crate::requirements::RequirementTable,
+        crate::requirements::Requirement,
+        crate::requirements::TableSource,
+        crate::requirements::RequirementsInput,
+        crate::requirements::RequirementInput,
         crate::approvals::DecisionInput,
         crate::approvals::Approval,
         crate::approvals::Group,

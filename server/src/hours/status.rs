@@ -409,8 +409,6 @@ async fn recompute_people(
     people: &[(i64, String, String)],
 ) -> Result<Vec<(i64, YearStatus)>, AppError> {
     let year16 = check_year(year)?;
-    let year_rules = rules.for_tenant_year(tenant, year16)?;
-    let sha256 = year_rules.plugin().sha256;
     let rows = Bulk::new().i64("person_id", people.iter().map(|p| p.0));
     let generations: HashMap<i64, i64> = db
         .all_bulk::<(i64, i64)>(
@@ -423,6 +421,11 @@ async fn recompute_people(
         .await?
         .into_iter()
         .collect();
+    // The year's requirement table is read after the generations: a table saved since then bumped them
+    // and queued another recompute, so a result from the older table is stored as stale.
+    rules.refresh_stored(db, Some(tenant)).await?;
+    let year_rules = rules.for_tenant_year(tenant, year16)?;
+    let sha256 = year_rules.plugin().sha256;
     let credits: Vec<(i64, String, i64, String, Option<String>)> = db
         .all_bulk(
             q("SELECT person_id, subject, hours, source, course FROM credits WHERE tenant_id = $1 AND year = $2 \

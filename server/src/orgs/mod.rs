@@ -5,6 +5,7 @@
 pub mod admins;
 pub mod api;
 pub mod browse;
+pub mod master;
 pub mod pages;
 pub mod registration;
 
@@ -37,6 +38,8 @@ crate::codes::code_enum! {
         Active = ("active", "正常"),
         Pending = ("pending", "待审核"),
         Rejected = ("rejected", "未通过"),
+        /// Set by the system administrator (authorities, HR bureaus): history kept, no new registrations.
+        Disabled = ("disabled", "已停用"),
     }
 }
 

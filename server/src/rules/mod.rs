@@ -10,6 +10,7 @@ mod api;
 pub mod cli;
 pub mod host;
 pub mod model;
+pub mod stored;
 pub mod tenant;
 #[cfg(test)]
 mod tests;
@@ -104,6 +105,11 @@ pub struct Rules {
     /// prepared for the plugin's API version — once per process, so hot paths pay a map look-up. Like
     /// rules.toml, tenant.toml pins and plugin files are read once: a change takes a restart.
     years: Mutex<HashMap<String, HashMap<u16, YearRules>>>,
+    /// Requirement tables administrators stored per tenant and year ([`stored`]): each replaces the rules
+    /// file's `requirements` for its year only.
+    stored: Mutex<HashMap<String, stored::TenantTables>>,
+    /// Bumped whenever a stored table changes.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl Rules {
@@ -114,6 +120,8 @@ impl Rules {
             plugins_dir: plugins_dir.into(),
             files: Mutex::new(HashMap::new()),
             years: Mutex::new(HashMap::new()),
+            stored: Mutex::new(HashMap::new()),
+            generation: Default::default(),
         }
     }
 
@@ -126,20 +134,39 @@ impl Rules {
         // Resolved outside the lock (file reads, maybe a compile); two threads racing here build the same
         // thing and the second insert wins.
         let file = self.rules_file(tenant)?;
-        let rules = self.with_config(tenant, year, &file)?;
-        self.years.lock().map_err(|_| poisoned())?.entry(tenant.to_owned()).or_default().insert(year, rules.clone());
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let rules = self.resolve(tenant, year, &file, self.stored_requirements(tenant, year))?;
+        let mut years = self.years.lock().map_err(|_| poisoned())?;
+        // Built from a stored table that has since changed: good for this call, not for the cache.
+        if generation == self.generation.load(std::sync::atomic::Ordering::SeqCst) {
+            years.entry(tenant.to_owned()).or_default().insert(year, rules.clone());
+        }
         Ok(rules)
     }
 
     /// Like [`Rules::for_tenant_year`] with another rules file (an author's what-if run); never cached.
     pub fn with_config(&self, tenant: &str, year: u16, file: &RulesFile) -> Result<YearRules, RulesError> {
+        self.resolve(tenant, year, file, None)
+    }
+
+    /// The year's rules from `file`, its requirement table replaced by a stored one when there is one.
+    fn resolve(
+        &self,
+        tenant: &str,
+        year: u16,
+        file: &RulesFile,
+        requirements: Option<Vec<tenant::RequirementRow>>,
+    ) -> Result<YearRules, RulesError> {
         let dir = self.tenant_dir(tenant)?;
         let pin = tenant::pin_for_year(&dir, year)?;
         let path = self.plugins_dir.join(&pin.path);
         let bytes = std::fs::read(&path)
             .map_err(|e| RulesError::Config(format!("无法读取规则插件 {}：{e}（先运行 cargo xtask plugins 构建插件）", path.display())))?;
         let plugin = self.host.load(&bytes, Some(&pin.sha256), &pin.path.display().to_string())?;
-        let tables = file.for_year(year)?;
+        let mut tables = file.for_year(year)?;
+        if let Some(requirements) = requirements {
+            tables.requirements = requirements;
+        }
         let input_bytes = tables.input_bytes();
         let prepared = Arc::new(Prepared::new(&plugin, tables));
         Ok(YearRules { tenant: tenant.into(), year, plugin, prepared, input_bytes })

@@ -63,7 +63,7 @@ pub struct YearTables {
     pub params: Option<BTreeMap<String, f64>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequirementRow {
     pub title_level: String,

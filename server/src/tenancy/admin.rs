@@ -1,7 +1,8 @@
 //! Basic data management for the tenant's system administrator (seed 003 "基础数据管理"): unit
 //! natures, affiliations, industries, education levels … may be added, renamed and disabled. Items
 //! listed in `tenants/<code>/data/basic.toml` get their names back from the file at the next sync;
-//! items added here stay.
+//! items added here stay. Industry authorities and HR bureaus are lists here too, kept as organisations
+//! (`orgs::master`).
 
 use axum::extract::{Path, State};
 
@@ -18,6 +19,7 @@ use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::db::q;
 use crate::error::{AppError, FieldErrors};
+use crate::orgs::master::{self, MasterInput, MasterQuery};
 use crate::state::AppState;
 use crate::web::Page;
 
@@ -35,7 +37,12 @@ pub const EDITABLE: &[(&str, &str)] = &[
 ];
 
 fn check_kind(kind: &str) -> Result<&'static str, AppError> {
-    EDITABLE.iter().find(|(k, _)| *k == kind).map(|(_, label)| *label).ok_or_else(AppError::not_found)
+    EDITABLE
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, label)| *label)
+        .or_else(|| master::list_kind(kind).map(|(_, label)| label))
+        .ok_or_else(AppError::not_found)
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow)]
@@ -67,6 +74,13 @@ pub struct ItemInput {
     pub name: String,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Authorities: the region code of the HR bureau it sits under (when added); HR bureaus: the
+    /// region code of the parent bureau (when added)
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Authorities: the industry code (basic data `industry`)
+    #[serde(default)]
+    pub industry: Option<String>,
 }
 
 fn yes() -> bool {
@@ -84,6 +98,16 @@ fn check_name(name: &str, errors: &mut FieldErrors) {
 pub async fn save(state: &AppState, user: &CurrentUser, kind: &str, existing: Option<&str>, input: &ItemInput) -> Result<(), AppError> {
     user.authorize(state, "basic_data", "manage").await?;
     check_kind(kind)?;
+    if let Some((org_kind, _)) = master::list_kind(kind) {
+        let input = MasterInput {
+            code: &input.code,
+            name: &input.name,
+            enabled: input.enabled,
+            region: input.region.as_deref(),
+            industry: input.industry.as_deref(),
+        };
+        return master::save(state, user, org_kind, existing, &input).await;
+    }
     let tenant = user.tenant_code();
     let mut errors = FieldErrors::default();
     check_name(&input.name, &mut errors);
@@ -139,8 +163,19 @@ pub async fn save(state: &AppState, user: &CurrentUser, kind: &str, existing: Op
     Ok(())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/basic-data/{kind}", tag = "basic data", params(("kind" = String, Path)), responses((status = 200, description = "All items of a list, disabled ones too")))]
-pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Path(kind): Path<String>) -> Result<Json<Value>, AppError> {
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/basic-data/{kind}", tag = "basic data", params(("kind" = String, Path), MasterQuery),
+    responses((status = 200, description = "All items of a list, disabled ones too; `authority` and `hr_bureau` (organisations) a page at a time with `q` and `status` filters")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(kind): Path<String>,
+    Query(query): Query<MasterQuery>,
+) -> Result<Json<Value>, AppError> {
+    if let Some((org_kind, _)) = master::list_kind(&kind) {
+        let (items, total) = master::list(&state, &user, org_kind, &query).await?;
+        let paging = query.paging();
+        return Ok(Json(json!({"kind": kind, "items": items, "total": total, "page": paging.page, "per_page": paging.per_page})));
+    }
     Ok(Json(json!({"kind": kind, "items": list(&state, &user, &kind).await?})))
 }
 
@@ -182,20 +217,74 @@ struct KindQuery {
     kind: Option<String>,
 }
 
-async fn render(state: &AppState, page: &Page, kind: &str, err: Option<&AppError>) -> Result<Response, AppError> {
+/// Every list's tab: the code lists, then the organisation lists.
+fn tabs() -> Vec<Value> {
+    EDITABLE
+        .iter()
+        .map(|(k, l)| json!({"code": k, "label": l}))
+        .chain(master::LISTS.iter().map(|(k, _, l)| json!({"code": k, "label": l})))
+        .collect()
+}
+
+async fn render(
+    state: &AppState,
+    page: &Page,
+    kind: &str,
+    query: &MasterQuery,
+    form: Option<&ItemInput>,
+    err: Option<&AppError>,
+) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let items = list(state, user, kind).await?;
-    let kinds: Vec<Value> = EDITABLE.iter().map(|(k, l)| json!({"code": k, "label": l})).collect();
     let status = err.map_or(StatusCode::OK, |e| e.status);
+    let errors = err.map(|e| &e.fields);
+    let error = err.map(|e| &e.message);
+    let Some((org_kind, label)) = master::list_kind(kind) else {
+        let items = list(state, user, kind).await?;
+        return page.render_status(
+            status,
+            "basic_data.html",
+            json!({"kind": kind, "label": check_kind(kind)?, "kinds": tabs(), "items": items, "errors": errors, "error": error}),
+        );
+    };
+    let (items, total) = master::list(state, user, org_kind, query).await?;
+    let tenant = user.tenant_code();
+    // Where a new one may sit: any bureau for an authority, a province or city bureau for a bureau.
+    let levels = if org_kind == crate::orgs::OrgKind::Authority { "'province', 'city', 'county'" } else { "'province', 'city'" };
+    let places: Vec<(String, String)> = state
+        .db
+        .all(
+            q(format!(
+                "SELECT region_code, name FROM orgs WHERE tenant_id = $1 AND kind IN ('province', 'hr') AND status = 'active' \
+                 AND level IN ({levels}) AND region_code IS NOT NULL ORDER BY region_code"
+            ))
+            .bind(tenant),
+        )
+        .await?;
+    let places: Vec<Value> = places.into_iter().map(|(code, name)| json!({"code": code, "name": name})).collect();
+    let industries = crate::tenancy::basic_data(&state.db, tenant, "industry").await?;
+    let kept = |value: &Option<String>| value.clone().unwrap_or_default();
+    let href = crate::paging::query_href(
+        &format!("{}/basic-data", page.tenant.base),
+        &[("kind", kind.to_owned()), ("q", kept(&query.q)), ("status", kept(&query.status))],
+    );
     page.render_status(
         status,
-        "basic_data.html",
-        json!({"kind": kind, "label": check_kind(kind)?, "kinds": kinds, "items": items, "errors": err.map(|e| &e.fields), "error": err.map(|e| &e.message)}),
+        "basic_orgs.html",
+        json!({"kind": kind, "label": label, "kinds": tabs(), "items": items, "pager": query.paging().pager(total), "href": href,
+               "query": {"q": query.q, "status": query.status}, "authority": org_kind == crate::orgs::OrgKind::Authority,
+               "places": places, "industries": industries,
+               "form": form.map(|f| json!({"code": f.code, "name": f.name, "region": f.region, "industry": f.industry})),
+               "errors": errors, "error": error}),
     )
 }
 
-async fn page(State(state): State<AppState>, page: Page, Query(query): Query<KindQuery>) -> Result<Response, AppError> {
-    render(&state, &page, query.kind.as_deref().unwrap_or(EDITABLE[0].0), None).await
+async fn page(
+    State(state): State<AppState>,
+    page: Page,
+    Query(kind): Query<KindQuery>,
+    Query(query): Query<MasterQuery>,
+) -> Result<Response, AppError> {
+    render(&state, &page, kind.kind.as_deref().unwrap_or(EDITABLE[0].0), &query, None, None).await
 }
 
 async fn page_add(
@@ -207,7 +296,7 @@ async fn page_add(
     let user = page.require_user()?;
     match save(&state, user, &kind, None, &form).await {
         Ok(()) => Ok(crate::web::done_redirect(&page.tenant.base, &format!("/basic-data?kind={kind}"), "saved", 1)),
-        Err(err) if err.code == "invalid" => render(&state, &page, &kind, Some(&err)).await,
+        Err(err) if err.code == "invalid" => render(&state, &page, &kind, &MasterQuery::default(), Some(&form), Some(&err)).await,
         Err(err) => Err(err),
     }
 }
@@ -221,7 +310,7 @@ async fn page_update(
     let user = page.require_user()?;
     match save(&state, user, &kind, Some(&code), &form).await {
         Ok(()) => Ok(crate::web::done_redirect(&page.tenant.base, &format!("/basic-data?kind={kind}"), "saved", 1)),
-        Err(err) if err.code == "invalid" => render(&state, &page, &kind, Some(&err)).await,
+        Err(err) if err.code == "invalid" => render(&state, &page, &kind, &MasterQuery::default(), None, Some(&err)).await,
         Err(err) => Err(err),
     }
 }

@@ -166,6 +166,7 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/materials", "下级年度工作材料", "work_materials", "read"),
     ("/admin/jobs", "后台任务", "jobs", "manage"),
     ("/basic-data", "基础数据", "basic_data", "manage"),
+    ("/requirements", "年度学时要求", "basic_data", "manage"),
     ("/feedback", "意见反馈", "feedback", "file"),
     ("/account/password", "修改密码", "password", "change"),
 ];

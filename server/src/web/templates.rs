@@ -66,6 +66,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("one_time_code.html", include_str!("../../templates/one_time_code.html")),
     ("people.html", include_str!("../../templates/people.html")),
     ("basic_data.html", include_str!("../../templates/basic_data.html")),
+    ("requirements.html", include_str!("../../templates/requirements.html")),
+    ("basic_orgs.html", include_str!("../../templates/basic_orgs.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
     ("hours.html", include_str!("../../templates/hours.html")),
     ("staff_status.html", include_str!("../../templates/staff_status.html")),

@@ -28,6 +28,7 @@ mod platforms;
 mod portal;
 mod progress;
 mod registration;
+mod requirements;
 mod stats;
 mod storage;
 mod sweep;

@@ -228,6 +228,7 @@ async fn victim(s: &TestServer) -> Victim {
         s.db.one(jijiao::db::q("SELECT kind, code FROM basic_data WHERE tenant_id = 'henan' ORDER BY kind, code LIMIT 1"))
             .await
             .expect("Henan basic data");
+    let this_year = jijiao::hours::this_year();
 
     let secrets = [
         (PHONE, HOSPITAL_PERSON),
@@ -269,6 +270,7 @@ async fn victim(s: &TestServer) -> Victim {
         ("/api/openapi.json", Open),
         ("/approvals", Own),
         ("/basic-data", Own),
+        ("/requirements", Own),
         ("/certificates", Own),
         ("/certificates/batch-issue", Own),
         ("/certificates/manage", Own),
@@ -460,6 +462,8 @@ async fn victim(s: &TestServer) -> Victim {
         ("/basic-data/{kind}/{code}", format!("/basic-data/{kind}/{code}"), TENANT_ADMINS),
         ("/api/v1/basic-data/{kind}", format!("/api/v1/basic-data/{kind}"), TENANT_ADMINS),
         ("/api/v1/basic-data/{kind}/{code}", format!("/api/v1/basic-data/{kind}/{code}"), TENANT_ADMINS),
+        ("/requirements/{year}", format!("/requirements/{this_year}"), TENANT_ADMINS),
+        ("/api/v1/requirements/{year}", format!("/api/v1/requirements/{this_year}"), TENANT_ADMINS),
     ] {
         fixtures.insert(route, (path, Shared(viewers)));
     }
@@ -520,6 +524,8 @@ async fn victim(s: &TestServer) -> Victim {
         ("/basic-data/{kind}/{code}", form(&[("name", "改过的名称")])),
         ("/api/v1/basic-data/{kind}", Body::Json(json!({"code": "sweep", "name": "新条目"}))),
         ("/api/v1/basic-data/{kind}/{code}", Body::Json(json!({"name": "改过的名称"}))),
+        ("/requirements/{year}", form(&[("title_level", "*"), ("public", "1"), ("professional", "1"), ("total", "2")])),
+        ("/api/v1/requirements/{year}", Body::Json(json!({"rows": [{"title_level": "*", "public": 1, "professional": 1, "total": 2}]}))),
         ("/claims/{id}/attachments", Body::Upload(vec![], "file")),
         ("/api/v1/claims/{id}/attachments", Body::Upload(vec![], "file")),
         (
@@ -588,7 +594,7 @@ async fn caller(s: &TestServer, label: String, client: Client, tenant: &'static 
 async fn fingerprint(s: &TestServer) -> String {
     const TABLES: &str = "accounts approvals blobs certificates change_requests claim_attachments claims class_declarations \
         class_scores credits declaration_students exemptions feedback filing_rosters institution_reports messages notices orgs people \
-        todo_items todos training_classes training_filings training_plans training_subjects transfers work_materials basic_data platforms";
+        todo_items todos training_classes training_filings training_plans training_subjects transfers work_materials basic_data platforms year_requirements";
     let counts = TABLES
         .split_whitespace()
         .map(|t| format!("(SELECT COUNT(*) FROM {t} WHERE tenant_id = '{VICTIM}')"))

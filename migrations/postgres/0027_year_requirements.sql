@@ -1,0 +1,20 @@
+-- 管理年度完成继续教育学时 (seed 003): the hours each title level must complete in a year, saved by the
+-- tenant's system administrator. A year's rows replace the rules file's `requirements` for that year;
+-- `*` is the row for every level the table does not name. Hours in hundredths.
+CREATE TABLE year_requirements (
+    tenant_id          TEXT NOT NULL REFERENCES tenants(id),
+    year               BIGINT NOT NULL,
+    title_level        TEXT NOT NULL,
+    public_hours       BIGINT NOT NULL CHECK (public_hours >= 0),
+    professional_hours BIGINT NOT NULL CHECK (professional_hours >= 0),
+    total_hours        BIGINT NOT NULL CHECK (total_hours >= 0),
+    updated_by         BIGINT NOT NULL,
+    updated_at         TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (tenant_id, year, title_level)
+);
+
+-- The tenant wall of migration 0026.
+ALTER TABLE year_requirements ENABLE ROW LEVEL SECURITY;
+ALTER TABLE year_requirements FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_wall ON year_requirements USING (
+    COALESCE(current_setting('jijiao.tenant', true), '') = '' OR tenant_id = current_setting('jijiao.tenant', true));
