@@ -44,6 +44,7 @@ pub async fn build_state(config: crate::config::Config) -> anyhow::Result<AppSta
     }
     let state = AppState::from_db(config, db).await?;
     state.rules.refresh_stored(&state.db, None).await?;
+    state.rbac.refresh(&state.db, None).await?;
     if let Some((code, template)) = crate::approvals::registry().detail_templates().find(|(_, t)| !state.templates.has(t)) {
         anyhow::bail!("request kind {code:?} shows its subject with {template:?}, which is not among the templates");
     }
@@ -95,13 +96,28 @@ fn security_header(name: &'static str, value: &'static str) -> SetResponseHeader
 /// The accept loop is ours rather than `axum::serve`'s because it must set hyper's header read timeout
 /// (with a timer): without one, a connection that never finishes its headers stays open for ever, and a
 /// few thousand of them exhaust the server.
+/// Keeps what other server processes may change in the shared database current in this one: stored
+/// requirement tables and custom roles, read again each second.
+async fn keep_fresh(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(err) = state.rules.refresh_stored(&state.db, None).await {
+            tracing::warn!(error = %err, "could not refresh the stored requirement tables");
+        }
+        if let Err(err) = state.rbac.refresh(&state.db, None).await {
+            tracing::warn!(error = %err, "could not refresh the stored roles");
+        }
+    }
+}
+
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use tower::ServiceExt;
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(state.config.header_timeout_secs.max(1)));
-    // Settings other server processes may change in the shared database are read again each second.
-    let fresh = tokio::spawn(crate::requirements::keep_fresh(state.clone()));
+    let fresh = tokio::spawn(keep_fresh(state.clone()));
     let app = app(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());

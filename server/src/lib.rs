@@ -32,6 +32,7 @@ pub mod orgs;
 pub mod paging;
 pub mod people;
 pub mod requirements;
+pub mod roles;
 pub mod rules;
 pub mod spreadsheet;
 pub mod state;

@@ -45,6 +45,7 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
         .merge(crate::work_materials::pages::routes())
         .merge(crate::feedback::pages::routes())
         .merge(crate::requirements::pages::routes())
+        .merge(crate::roles::pages::routes())
         .merge(crate::auth::oidc::routes());
     crate::web::shell(state, pages)
 }
@@ -73,7 +74,8 @@ pub fn api_routes(state: AppState) -> Router<AppState> {
             .merge(crate::jobs::admin::api_routes())
             .merge(crate::people::admin::api_routes())
             .merge(crate::tenancy::admin::api_routes())
-            .merge(crate::requirements::api::routes()),
+            .merge(crate::requirements::api::routes())
+            .merge(crate::roles::api::routes()),
     )
 }
 
@@ -285,6 +287,14 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::tenancy::admin::api_update,
         crate::requirements::api::api_get,
         crate::requirements::api::api_put,
+        crate::roles::api::api_list,
+        crate::roles::api::api_create,
+        crate::roles::api::api_get,
+        crate::roles::api::api_update,
+        crate::roles::api::api_delete,
+        crate::roles::api::api_permissions,
+        crate::roles::api::api_account_roles,
+        crate::roles::api::api_assign,
     ),
     components(schemas(
         crate::stats::TitleStats,
@@ -316,6 +326,12 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::requirements::TableSource,
         crate::requirements::RequirementsInput,
         crate::requirements::RequirementInput,
+        crate::roles::CustomRole,
+        crate::roles::Permission,
+        crate::roles::RoleInput,
+        crate::roles::AssignInput,
+        crate::roles::HeldRole,
+        crate::roles::AccountRoles,
         crate::approvals::DecisionInput,
         crate::approvals::Approval,
         crate::approvals::Group,

@@ -106,6 +106,8 @@ pub struct Account {
     pub must_change_password: bool,
     /// The one admin of the organisation who manages its other admins (超级管理员).
     pub super_admin: bool,
+    /// Its permissions come from the roles given to it (角色管理), within its built-in role's.
+    pub roles_assigned: bool,
     /// Materialised path of the account's organisation: the root of what it may see.
     pub org_path: Option<String>,
     /// The org's path under its supervising authority, if any.
@@ -114,7 +116,7 @@ pub struct Account {
 }
 
 pub const ACCOUNT_COLUMNS: &str = "a.id, a.tenant_id, a.user_type, a.id_number, a.name, a.phone, a.email, a.org_id, \
-     a.person_id, a.role, a.status, a.must_change_password, a.super_admin, o.path AS org_path, o.supervisor_path AS org_supervisor_path, o.name AS org_name";
+     a.person_id, a.role, a.status, a.must_change_password, a.super_admin, a.roles_assigned, o.path AS org_path, o.supervisor_path AS org_supervisor_path, o.name AS org_name";
 
 pub async fn account_by_id(db: &Db, tenant: &str, id: i64) -> Result<Option<Account>, sqlx::Error> {
     db.opt(
@@ -143,15 +145,18 @@ impl CurrentUser {
 
     /// casbin: may this account's role do `action` on `object` in its tenant?
     pub async fn authorize(&self, state: &AppState, object: &str, action: &str) -> Result<(), AppError> {
-        if state.rbac.allows(self.account.role.as_str(), self.tenant_code(), object, action).await {
-            Ok(())
-        } else {
-            Err(AppError::forbidden())
-        }
+        if self.can(state, object, action).await { Ok(()) } else { Err(AppError::forbidden()) }
     }
 
+    /// The built-in role decides; an admin given custom roles (角色管理) holds only what those roles
+    /// grant within it — never more — and keeps its own profile, password and messages.
     pub async fn can(&self, state: &AppState, object: &str, action: &str) -> bool {
-        state.rbac.allows(self.account.role.as_str(), self.tenant_code(), object, action).await
+        let tenant = self.tenant_code();
+        let builtin = state.rbac.allows(self.account.role.as_str(), tenant, object, action).await;
+        if !builtin || !self.account.roles_assigned || rbac::SELF_SERVICE.contains(&object) {
+            return builtin;
+        }
+        state.rbac.allows(&rbac::account_subject(self.account.id), tenant, object, action).await
     }
 
     /// The org subtree this account administers, as a `LIKE` pattern on `orgs.path`.

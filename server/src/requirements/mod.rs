@@ -239,20 +239,7 @@ pub async fn save(state: &AppState, user: &CurrentUser, year: i64, input: &Requi
     .await?;
     crate::hours::status::mark_year_tx(&mut tx, tenant, year).await?;
     tx.commit().await?;
-    // This process judges with the new table at once; the others within a second (`keep_fresh`).
+    // This process judges with the new table at once; the others within a second (`app::keep_fresh`).
     state.rules.refresh_stored(&state.db, Some(tenant)).await?;
     Ok(())
-}
-
-/// Keeps this process's copy of every stored table current: tables saved through another server process
-/// take effect here within a second.
-pub async fn keep_fresh(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if let Err(err) = state.rules.refresh_stored(&state.db, None).await {
-            tracing::warn!(error = %err, "could not refresh the stored requirement tables");
-        }
-    }
 }

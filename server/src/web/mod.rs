@@ -140,6 +140,7 @@ const NAV: &[(&str, &str, &str, &str)] = &[
     ("/approvals?kind=filing_roster", "学时名单确认", "filings", "review"),
     ("/orgs", "组织机构", "orgs", "read"),
     ("/admins", "管理员管理", "accounts", "manage"),
+    ("/roles", "角色管理", "accounts", "manage"),
     ("/accounts", "用户管理", "accounts", "list"),
     ("/people", "人员管理", "people", "read"),
     ("/transfers", "人员调转", "transfers", "start"),
@@ -181,6 +182,8 @@ fn personal_page_fits(path: &str, user: &CurrentUser) -> bool {
         "/exemptions" | "/approvals?kind=exemption" => user.tenant.tenant.settings.certificates.exemption_proof,
         // Plans are an institution's own (a wildcard grant does not make one an institution).
         "/plans" | "/classes" => user.account.role == Role::InstitutionAdmin,
+        // Roles are the super admin's to define (a system administrator's for the province's department).
+        "/roles" => (user.account.super_admin || user.account.role == Role::SystemAdmin) && !user.account.roles_assigned,
         // Filings are filed by units and authorities (seed 002 申报单位), not by a wildcard grant.
         "/filings" => matches!(user.account.role, Role::UnitAdmin | Role::AuthorityAdmin),
         _ => true,

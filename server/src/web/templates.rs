@@ -68,6 +68,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("basic_data.html", include_str!("../../templates/basic_data.html")),
     ("requirements.html", include_str!("../../templates/requirements.html")),
     ("basic_orgs.html", include_str!("../../templates/basic_orgs.html")),
+    ("roles.html", include_str!("../../templates/roles.html")),
+    ("role.html", include_str!("../../templates/role.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
     ("hours.html", include_str!("../../templates/hours.html")),
     ("staff_status.html", include_str!("../../templates/staff_status.html")),

@@ -29,6 +29,7 @@ mod portal;
 mod progress;
 mod registration;
 mod requirements;
+mod roles;
 mod stats;
 mod storage;
 mod sweep;

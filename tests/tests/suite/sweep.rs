@@ -220,6 +220,25 @@ async fn victim(s: &TestServer) -> Victim {
     )
     .await;
     let job = id("SELECT MIN(id) FROM jobs WHERE tenant_id = 'henan'".into()).await;
+    // A custom role of the hospital, held by a second hospital admin.
+    let role = created(
+        hospital_admin.post(api("/roles")).json(&json!({"name": "审核员", "permissions": ["registrations:review"]})).send().await.unwrap(),
+        "role",
+    )
+    .await;
+    let deputy = created(
+        hospital_admin
+            .post(api(&format!("/orgs/{hospital}/admins")))
+            .json(&json!({"source": "new", "id_number": jijiao_tests::id_number("410102", "19900101", 55), "name": "副管理员",
+                          "phone": "13800005555", "email": "deputy@example.com"}))
+            .send()
+            .await
+            .unwrap(),
+        "deputy admin",
+    )
+    .await;
+    let assigned = hospital_admin.put(api(&format!("/accounts/{deputy}/roles"))).json(&json!({"roles": [role]})).send().await.unwrap();
+    assert_eq!(assigned.status(), 200);
     let (platform,): (String,) =
         s.db.one(jijiao::db::q("SELECT code FROM platforms WHERE tenant_id = 'henan' ORDER BY code LIMIT 1"))
             .await
@@ -271,6 +290,9 @@ async fn victim(s: &TestServer) -> Victim {
         ("/approvals", Own),
         ("/basic-data", Own),
         ("/requirements", Own),
+        ("/roles", Own),
+        ("/api/v1/roles", Own),
+        ("/api/v1/permissions", Own),
         ("/certificates", Own),
         ("/certificates/batch-issue", Own),
         ("/certificates/manage", Own),
@@ -511,6 +533,11 @@ async fn victim(s: &TestServer) -> Victim {
         ("/api/v1/subjects/{id}", format!("/api/v1/subjects/{subject}"), SUBJECT),
         ("/api/v1/work-materials/{id}", format!("/api/v1/work-materials/{material}"), &[401, 402, 601, 701]),
         ("/api/v1/work-materials/{id}/file", format!("/api/v1/work-materials/{material}/file"), &[401, 402, 601, 701]),
+        ("/roles/{id}", format!("/roles/{role}"), &[202]),
+        ("/roles/{id}/delete", format!("/roles/{role}/delete"), &[202]),
+        ("/accounts/{id}/roles", format!("/accounts/{deputy}/roles"), &[202]),
+        ("/api/v1/roles/{id}", format!("/api/v1/roles/{role}"), &[202]),
+        ("/api/v1/accounts/{id}/roles", format!("/api/v1/accounts/{deputy}/roles"), &[202]),
     ] {
         fixtures.insert(route, only(path, viewers));
     }
@@ -526,6 +553,11 @@ async fn victim(s: &TestServer) -> Victim {
         ("/api/v1/basic-data/{kind}/{code}", Body::Json(json!({"name": "改过的名称"}))),
         ("/requirements/{year}", form(&[("title_level", "*"), ("public", "1"), ("professional", "1"), ("total", "2")])),
         ("/api/v1/requirements/{year}", Body::Json(json!({"rows": [{"title_level": "*", "public": 1, "professional": 1, "total": 2}]}))),
+        ("/roles/{id}", form(&[("name", "改过的角色"), ("permissions", "registrations:review")])),
+        ("/roles/{id}/delete", form(&[("reassign", "unit_admin")])),
+        ("/accounts/{id}/roles", form(&[("roles", "unit_admin")])),
+        ("/api/v1/roles/{id}", Body::Json(json!({"name": "改过的角色", "permissions": ["registrations:review"]}))),
+        ("/api/v1/accounts/{id}/roles", Body::Json(json!({"roles": ["unit_admin"]}))),
         ("/claims/{id}/attachments", Body::Upload(vec![], "file")),
         ("/api/v1/claims/{id}/attachments", Body::Upload(vec![], "file")),
         (
@@ -594,7 +626,7 @@ async fn caller(s: &TestServer, label: String, client: Client, tenant: &'static 
 async fn fingerprint(s: &TestServer) -> String {
     const TABLES: &str = "accounts approvals blobs certificates change_requests claim_attachments claims class_declarations \
         class_scores credits declaration_students exemptions feedback filing_rosters institution_reports messages notices orgs people \
-        todo_items todos training_classes training_filings training_plans training_subjects transfers work_materials basic_data platforms year_requirements";
+        todo_items todos training_classes training_filings training_plans training_subjects transfers work_materials basic_data platforms year_requirements custom_roles casbin_rules";
     let counts = TABLES
         .split_whitespace()
         .map(|t| format!("(SELECT COUNT(*) FROM {t} WHERE tenant_id = '{VICTIM}')"))
