@@ -268,7 +268,31 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
     transfers_demo(tx, tenant, school, hospital).await?;
     notices_demo(tx, tenant, province.0, city.0).await?;
     filing_demo(tx, tenant, hospital, city.0).await?;
+    roles_demo(tx, tenant, hospital).await?;
     Ok(out)
+}
+
+/// 角色管理: the hospital's super admin has defined a role for staff-record clerks (held by nobody yet).
+async fn roles_demo(tx: &mut Tx, tenant: &str, hospital: i64) -> anyhow::Result<()> {
+    let admin = demo_account(tx, tenant, "unit", 202).await?;
+    let now = Utc::now();
+    let role = tx
+        .scalar(
+            q("INSERT INTO custom_roles (tenant_id, org_id, name, created_by, created_at, updated_at) VALUES ($1, $2, '人员学时查询员', $3, $4, $4) RETURNING id")
+                .bind(tenant)
+                .bind(hospital)
+                .bind(admin)
+                .bind(now),
+        )
+        .await?;
+    tx.run(
+        q("INSERT INTO casbin_rules (tenant_id, ptype, v0, v1, v2, v3) VALUES ($1, 'p', $2, $1, 'people', 'read')")
+            .bind(tenant)
+            .bind(crate::auth::rbac::role_subject(role)),
+    )
+    .await?;
+    crate::auth::rbac::bump_tx(tx, tenant).await?;
+    Ok(())
 }
 
 /// Two notices in 站内消息: the province's to everyone, and the capital's HR bureau's to the staff below it.
