@@ -166,6 +166,26 @@ pub enum TenantCommand {
     },
     /// List the tenants in the database.
     List,
+    /// Scaffold a new province: its tenant folder and its rule plugin's crate, from templates.
+    New {
+        /// Lower-case ASCII letters and digits (the folder, host and plugin name)
+        code: String,
+        /// The portal's name, e.g. 河北省专业技术人员继续教育信息管理系统
+        #[arg(long)]
+        name: String,
+        /// The province, e.g. 河北省
+        #[arg(long)]
+        province: String,
+        /// The first two digits of the province's region codes, e.g. 13
+        #[arg(long)]
+        region: String,
+        /// Where tenant folders live (default: the configured tenants_dir)
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Where plugin crates live
+        #[arg(long, default_value = "plugins")]
+        plugins: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,6 +286,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let dir = dir.unwrap_or(config.tenants_dir.clone());
             let report = crate::tenancy::sync::sync_dir(&db, &dir).await?;
             println!("synced tenants: {}", report.tenants.join(", "));
+        }
+        Command::Tenant { command: TenantCommand::New { code, name, province, region, dir, plugins } } => {
+            let dir = dir.unwrap_or(config.tenants_dir.clone());
+            let new = crate::tenancy::scaffold::NewProvince { code: &code, name: &name, province: &province, region: &region };
+            for path in crate::tenancy::scaffold::create(&new, &dir, &plugins)? {
+                println!("wrote {}", path.display());
+            }
+            println!("{}", crate::tenancy::scaffold::next_steps(&code, &dir, &plugins));
         }
         Command::Tenant { command: TenantCommand::List } => {
             let db = connect(&config).await?;

@@ -274,13 +274,22 @@ async fn load_tenant(tx: &mut Tx, tenant: &str, hash: &str) -> anyhow::Result<Ve
 
 /// 角色管理: the hospital's super admin has defined a role for staff-record clerks (held by nobody yet).
 async fn roles_demo(tx: &mut Tx, tenant: &str, hospital: i64) -> anyhow::Result<()> {
+    const NAME: &str = "人员学时查询员";
+    // Loading the demo again changes nothing.
+    if tx
+        .exists(q("SELECT 1 FROM custom_roles WHERE tenant_id = $1 AND org_id = $2 AND name = $3").bind(tenant).bind(hospital).bind(NAME))
+        .await?
+    {
+        return Ok(());
+    }
     let admin = demo_account(tx, tenant, "unit", 202).await?;
     let now = Utc::now();
     let role = tx
         .scalar(
-            q("INSERT INTO custom_roles (tenant_id, org_id, name, created_by, created_at, updated_at) VALUES ($1, $2, '人员学时查询员', $3, $4, $4) RETURNING id")
+            q("INSERT INTO custom_roles (tenant_id, org_id, name, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id")
                 .bind(tenant)
                 .bind(hospital)
+                .bind(NAME)
                 .bind(admin)
                 .bind(now),
         )

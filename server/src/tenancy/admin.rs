@@ -34,6 +34,8 @@ pub const EDITABLE: &[(&str, &str)] = &[
     ("education", "学历"),
     ("ethnicity", "民族"),
     ("title_series", "职称系列"),
+    // A new level is judged by the requirement table's `*` row until the table names it (年度学时要求).
+    ("title_level", "职称等级"),
 ];
 
 fn check_kind(kind: &str) -> Result<&'static str, AppError> {

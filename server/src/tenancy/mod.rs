@@ -2,6 +2,7 @@
 //! header or a `/t/<code>/` path prefix.
 
 pub mod admin;
+pub mod scaffold;
 pub mod sync;
 
 use std::collections::HashMap;

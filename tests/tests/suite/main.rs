@@ -15,6 +15,7 @@ mod common;
 mod crawler;
 mod feedback;
 mod filings;
+mod fourth_province;
 mod hostile;
 mod hours;
 mod institutions;
