@@ -26,6 +26,7 @@ pub async fn build_state(config: crate::config::Config) -> anyhow::Result<AppSta
     crate::jobs::install(crate::kinds::jobs);
     crate::approvals::install(crate::kinds::requests);
     crate::web::install_header_counts(routes::header_counts);
+    crate::hours::install_hooks(crate::certificates::year_hooks());
     crate::observability::recorder();
     std::fs::create_dir_all(&config.data_dir)?;
     let db = crate::db::Db::connect(&config.database_url()).await?;

@@ -348,7 +348,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 writer.flush()?;
             }
-            for row in result.rows.iter().filter(|r| r.status == "error") {
+            for row in result.rows.iter().filter(|r| r.status == crate::hours::import::RowStatus::Error) {
                 eprintln!("row {}: {} {}", row.row, row.code, row.message);
             }
             println!("{} imported, {} duplicate, {} failed", result.imported, result.duplicates, result.errors);

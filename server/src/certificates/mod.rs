@@ -9,7 +9,7 @@
 //! proof ([`EXEMPTION`], issued when the superior approves a unit's filing, see [`exemptions`]).
 //! Anyone may verify a certificate by its number (unguessable, so verification cannot enumerate
 //! people); the record shows the name partly masked. Revoking a credit revokes the certificates of its
-//! person-year ([`revoke_dependent_tx`], called by `hours::revoke_tx`).
+//! person-year ([`revoke_dependent_tx`], a ledger hook `hours::revoke_tx` calls, installed by [`year_hooks`]).
 
 pub mod api;
 pub mod badge;
@@ -509,6 +509,14 @@ pub async fn recognition(state: &AppState, user: &CurrentUser, origin: &str) -> 
 /// Revokes the valid certificates a person-year's hours backed, when one of its credits is revoked: the
 /// certificate no longer stands on the ledger. The person may apply again if the year still qualifies.
 /// Exemption proofs do not stand on hours and stay.
+/// What certificates do when a person's year changes in the ledger (installed at start-up).
+pub fn year_hooks() -> hours::YearHooks {
+    hours::YearHooks {
+        credit_revoked: |tx, tenant, person, year, reason| Box::pin(revoke_dependent_tx(tx, tenant, person, year, reason)),
+        year_met: |state, tenant, person, year| Box::pin(async move { auto_issue(state, tenant, person, year).await.map(drop) }),
+    }
+}
+
 pub async fn revoke_dependent_tx(tx: &mut Tx, tenant: &str, person: i64, year: i64, reason: &str) -> Result<u64, sqlx::Error> {
     tx.run(
         q("UPDATE certificates SET status = 'revoked', voided_at = $4, void_reason = $5 \

@@ -25,12 +25,20 @@ pub const HEADERS: &[(&str, &str)] = &[
     ("reference", "记录编号"),
 ];
 
+crate::codes::code_enum! {
+    /// What became of one row of an import file.
+    pub enum RowStatus {
+        Imported = ("imported", "已导入"),
+        Duplicate = ("duplicate", "重复"),
+        Error = ("error", "出错"),
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RowOutcome {
     /// The row number in the file (the header is row 1).
     pub row: usize,
-    /// imported, duplicate or error
-    pub status: &'static str,
+    pub status: RowStatus,
     pub code: &'static str,
     pub message: String,
 }
@@ -80,9 +88,9 @@ pub async fn import_rows(
     for (i, row) in rows.iter().enumerate() {
         let outcome = import_row(db, tenant, i + 2, row).await?;
         match outcome.status {
-            "imported" => report.imported += 1,
-            "duplicate" => report.duplicates += 1,
-            _ => report.errors += 1,
+            RowStatus::Imported => report.imported += 1,
+            RowStatus::Duplicate => report.duplicates += 1,
+            RowStatus::Error => report.errors += 1,
         }
         report.rows.push(outcome);
         progress(i + 1);
@@ -92,7 +100,7 @@ pub async fn import_rows(
 
 async fn import_row(db: &Db, tenant: &str, row_number: usize, row: &HashMap<String, String>) -> anyhow::Result<RowOutcome> {
     let field = |name: &str| row.get(name).map(|v| v.trim()).unwrap_or_default();
-    let error = |code: &'static str, message: String| RowOutcome { row: row_number, status: "error", code, message };
+    let error = |code: &'static str, message: String| RowOutcome { row: row_number, status: RowStatus::Error, code, message };
     let id_number = match crate::ids::check_id_number(field("id_number")) {
         Ok(id) => id,
         Err(msg) => return Ok(error("bad_id_number", msg.to_owned())),
@@ -131,8 +139,8 @@ async fn import_row(db: &Db, tenant: &str, row_number: usize, row: &HashMap<Stri
     let inserted = grant_tx(&mut tx, tenant, credit).await?;
     tx.commit().await?;
     Ok(match inserted {
-        Some(_) => RowOutcome { row: row_number, status: "imported", code: "imported", message: String::new() },
-        None => RowOutcome { row: row_number, status: "duplicate", code: "duplicate", message: "此编号已导入过".into() },
+        Some(_) => RowOutcome { row: row_number, status: RowStatus::Imported, code: "imported", message: String::new() },
+        None => RowOutcome { row: row_number, status: RowStatus::Duplicate, code: "duplicate", message: "此编号已导入过".into() },
     })
 }
 
@@ -242,7 +250,7 @@ async fn import_submit(
         Ok(report) => {
             // Failed rows first: they are what the operator has to fix.
             let mut rows: Vec<&RowOutcome> = report.rows.iter().collect();
-            rows.sort_by_key(|r| (r.status != "error", r.row));
+            rows.sort_by_key(|r| (r.status != RowStatus::Error, r.row));
             let shown: Vec<&RowOutcome> = rows.into_iter().take(1000).collect();
             page.render(
                 "import.html",

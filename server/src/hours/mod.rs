@@ -97,6 +97,34 @@ pub async fn grant_tx(tx: &mut Tx, tenant: &str, credit: NewCredit<'_>) -> Resul
 
 /// Revokes a valid credit with a reason (the row stays, with who, when and why), queues the recompute of
 /// its person-year and revokes the certificates that year's hours backed, in the same transaction. `None` when there is no such valid credit.
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// What the domains built on the ledger do when a person's year changes: certificates revoke those that
+/// rested on a revoked credit and issue those a met year earns. The layer that knows the domains installs
+/// them at start-up (`app::build_state`), so the ledger imports none of them.
+#[derive(Clone, Copy)]
+pub struct YearHooks {
+    pub credit_revoked: CreditRevoked,
+    pub year_met: YearMet,
+}
+
+/// A credit of the person-year (tenant, person, year) was revoked for `reason`, in the revoking transaction.
+pub type CreditRevoked = for<'a> fn(&'a mut Tx, &'a str, i64, i64, &'a str) -> BoxFuture<'a, Result<u64, sqlx::Error>>;
+/// A recompute found the person-year (tenant, person, year) met.
+pub type YearMet = for<'a> fn(&'a AppState, &'a str, i64, i64) -> BoxFuture<'a, Result<(), AppError>>;
+
+static HOOKS: std::sync::OnceLock<YearHooks> = std::sync::OnceLock::new();
+
+/// Installs the hooks (start-up; a later call keeps the first).
+pub fn install_hooks(hooks: YearHooks) {
+    HOOKS.get_or_init(|| hooks);
+}
+
+/// The installed hooks; start-up installs them before any request or job runs.
+pub(crate) fn hooks() -> YearHooks {
+    *HOOKS.get().expect("the ledger's year hooks are installed at start-up (app::build_state)")
+}
+
 pub async fn revoke_tx(
     tx: &mut Tx,
     tenant: &str,
@@ -117,7 +145,7 @@ pub async fn revoke_tx(
         .await?;
     if let Some((person_id, year)) = row {
         status::mark_tx(tx, tenant, person_id, year).await?;
-        crate::certificates::revoke_dependent_tx(tx, tenant, person_id, year, reason).await?;
+        (hooks().credit_revoked)(tx, tenant, person_id, year, reason).await?;
     }
     Ok(row)
 }

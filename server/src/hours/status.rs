@@ -390,7 +390,7 @@ pub async fn recompute_many(state: &AppState, tenant: &str, person_years: &[(i64
                 .await?;
             for (person, status) in recompute_people(&state.db, &state.rules, tenant, year, &people).await? {
                 if status.met {
-                    crate::certificates::auto_issue(state, tenant, person, year).await?;
+                    (super::hooks().year_met)(state, tenant, person, year).await?;
                 }
             }
         }

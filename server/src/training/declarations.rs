@@ -44,7 +44,7 @@ pub struct Declaration {
     pub credit_year: i64,
     #[serde(skip)]
     pub hours: i64,
-    pub status: String,
+    pub status: classes::DeclarationStatus,
     pub route_choice: Option<String>,
     pub declared_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -68,7 +68,7 @@ impl Declaration {
     pub fn to_json(&self, words: &crate::tenancy::Words) -> Value {
         let mut value = serde_json::to_value(self).unwrap_or_default();
         value["hours"] = hours::hours_json(self.hours);
-        value["status_label"] = json!(classes::declaration_label(Some(&self.status)));
+        value["status_label"] = json!(classes::declaration_label(Some(self.status)));
         value["subject_label"] = json!(words.subject(&self.subject_kind));
         value
     }

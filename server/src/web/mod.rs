@@ -221,13 +221,13 @@ fn orient(nav: &mut [Value], base: &str, uri: &axum::http::Uri) -> Vec<Value> {
         })
         .max_by_key(|(_, item)| item["path"].as_str().map_or(0, str::len))
         .map(|(i, _)| i);
-    match below {
-        Some(i) => {
-            nav[i]["current"] = json!(true);
-            vec![json!({"href": format!("{base}/"), "label": "首页"}), json!({"href": nav[i]["href"], "label": nav[i]["label"]})]
-        }
-        None => Vec::new(),
-    }
+    below.map_or_else(Vec::new, |i| mark_below(nav, i, base))
+}
+
+/// Marks menu entry `i` current and returns the breadcrumbs of a page below it: home, then the entry.
+fn mark_below(nav: &mut [Value], i: usize, base: &str) -> Vec<Value> {
+    nav[i]["current"] = json!(true);
+    vec![json!({"href": format!("{base}/"), "label": "首页"}), json!({"href": nav[i]["href"], "label": nav[i]["label"]})]
 }
 
 impl FromRequestParts<AppState> for Page {
@@ -267,11 +267,7 @@ impl Page {
     pub fn under(mut self, entry: &str) -> Self {
         let placed = self.nav.iter().any(|item| item["current"] == json!(true));
         if !placed && let Some(i) = self.nav.iter().position(|item| item["path"] == entry) {
-            self.nav[i]["current"] = json!(true);
-            self.crumbs = vec![
-                json!({"href": format!("{}/", self.tenant.base), "label": "首页"}),
-                json!({"href": self.nav[i]["href"], "label": self.nav[i]["label"]}),
-            ];
+            self.crumbs = mark_below(&mut self.nav, i, &self.tenant.base);
         }
         self
     }

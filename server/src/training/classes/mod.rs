@@ -45,7 +45,7 @@ pub struct Class {
     pub teacher: Option<String>,
     pub students: i64,
     pub declaration_id: Option<i64>,
-    pub declaration_status: Option<String>,
+    pub declaration_status: Option<DeclarationStatus>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -58,13 +58,20 @@ const FROM: &str = "FROM training_classes c JOIN training_plans p ON p.tenant_id
      JOIN orgs i ON i.tenant_id = c.tenant_id AND i.id = c.institution_id \
      LEFT JOIN class_declarations d ON d.tenant_id = c.tenant_id AND d.class_id = c.id";
 
-pub const DECLARATION_STATUSES: &[(&str, &str)] = &[("pending", "审核中"), ("approved", "已通过"), ("rejected", "未通过")];
-
-pub fn declaration_label(status: Option<&str>) -> &'static str {
-    match status {
-        None => "未申报",
-        Some(s) => DECLARATION_STATUSES.iter().find(|(k, _)| *k == s).map_or("", |(_, l)| l),
+crate::codes::code_enum! {
+    /// Where a class's declaration (申报花名册) stands.
+    pub enum DeclarationStatus {
+        Pending = ("pending", "审核中"),
+        Approved = ("approved", "已通过"),
+        Rejected = ("rejected", "未通过"),
     }
+}
+
+/// The filter value for classes not declared yet.
+pub const NOT_DECLARED: (&str, &str) = ("none", "未申报");
+
+pub fn declaration_label(status: Option<DeclarationStatus>) -> &'static str {
+    status.map_or(NOT_DECLARED.1, DeclarationStatus::label)
 }
 
 impl Class {
@@ -74,7 +81,7 @@ impl Class {
 
     pub fn to_json(&self) -> Value {
         let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["declaration_label"] = json!(declaration_label(self.declaration_status.as_deref()));
+        value["declaration_label"] = json!(declaration_label(self.declaration_status));
         value["declared"] = json!(self.declared());
         value
     }
@@ -204,15 +211,15 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ClassQuery) -> R
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         f.contains(&["c.name"], text);
     }
-    match query.declaration.as_deref().unwrap_or("") {
-        "" => {}
-        "none" => {
+    match query.declaration.as_deref() {
+        Some(none) if none == NOT_DECLARED.0 => {
             f.and_sql("d.id IS NULL");
         }
-        s if DECLARATION_STATUSES.iter().any(|(k, _)| *k == s) => {
-            f.and("d.status = ?", s.to_owned());
+        declaration => {
+            if let Some(status) = crate::codes::filter::<DeclarationStatus>(declaration, "declaration", "申报状态")? {
+                f.and("d.status = ?", status.as_str());
+            }
         }
-        _ => return Err(AppError::bad_request("bad_declaration", "申报状态无效")),
     }
     let total = state.db.scalar(f.count(FROM)).await?;
     let rows = state.db.all(f.page(&format!("{SELECT} {FROM}"), "c.id DESC", query.page, query.per_page())).await?;

@@ -65,8 +65,8 @@ async fn classes_data(state: &AppState, user: &CurrentUser, query: &ClassQuery) 
         "query": {"q": query.q, "year": query.year, "subject_kind": query.subject_kind, "declaration": query.declaration},
         "filter": filter,
         "subjects": user.tenant.tenant.settings.subjects().iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>(),
-        "declarations": std::iter::once(("none", "未申报")).chain(classes::DECLARATION_STATUSES.iter().copied())
-            .map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>(),
+        "declarations": std::iter::once(json!({"code": classes::NOT_DECLARED.0, "name": classes::NOT_DECLARED.1}))
+            .chain(crate::codes::choices(classes::DeclarationStatus::ALL.iter().copied())).collect::<Vec<_>>(),
         "pager": query.paging().pager(total),
     }))
 }
