@@ -9,6 +9,7 @@ pub mod app;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod basic_data;
 pub mod certificates;
 pub mod changes;
 pub mod china_time;

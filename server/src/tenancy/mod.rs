@@ -1,7 +1,6 @@
 //! Tenants: loaded from `tenants/<code>/` by `jijiao tenant sync`, resolved per request from the Host
 //! header or a `/t/<code>/` path prefix.
 
-pub mod admin;
 pub mod scaffold;
 pub mod sync;
 
