@@ -287,6 +287,7 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::basic_data::api_update,
         crate::requirements::api::api_get,
         crate::requirements::api::api_put,
+        crate::requirements::api::api_reset,
         crate::roles::api::api_list,
         crate::roles::api::api_create,
         crate::roles::api::api_get,

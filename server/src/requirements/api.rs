@@ -1,6 +1,7 @@
 //! Yearly requirement tables in the JSON API: read a year's table, replace it.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 
@@ -35,6 +36,17 @@ pub async fn api_put(
     Ok(Json(super::table(&state, &user, year).await?))
 }
 
+#[utoipa::path(delete, path = "/t/{tenant}/api/v1/requirements/{year}", tag = "basic data",
+    params(("year" = i64, Path, description = "This year or the next")),
+    responses((status = 204, description = "The stored table is gone: the rules file's judges the year again; its stored statuses are queued for recompute"),
+              (status = 403, description = "Not a manager of the tenant's basic data"),
+              (status = 404, description = "not_stored: no table was saved for the year (or a year outside the range)"),
+              (status = 409, description = "year_closed: an earlier year keeps the table it was judged by")))]
+pub async fn api_reset(State(state): State<AppState>, user: CurrentUser, Path(year): Path<i64>) -> Result<StatusCode, AppError> {
+    super::reset(&state, &user, year).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/requirements/{year}", get(api_get).put(api_put))
+    Router::new().route("/requirements/{year}", get(api_get).put(api_put).delete(api_reset))
 }

@@ -211,6 +211,46 @@ fn validate(input: &RequirementsInput, levels: &[(String, String)]) -> Result<Ve
     Ok(rows)
 }
 
+/// Removes `year`'s stored table: the rules file's judges the year again, and its stored statuses are
+/// queued for recompute, in one transaction.
+pub async fn reset(state: &AppState, user: &CurrentUser, year: i64) -> Result<(), AppError> {
+    user.authorize(state, OBJECT, ACTION).await?;
+    let year16 = check_year(year)?;
+    if !editable(year) {
+        return Err(AppError::conflict("year_closed", format!("{year} 年度已按当时的学时要求判定，不能再修改")));
+    }
+    let tenant = user.tenant_code();
+    let (source, before, _) = in_force(state, tenant, year16).await?;
+    if source != TableSource::Stored {
+        return Err(AppError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_stored",
+            format!("{year} 年度未单独设置学时要求，已在使用省级规则中的默认要求"),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    crate::rules::stored::replace_tx(&mut tx, tenant, year16, &[], user.account.id, Utc::now()).await?;
+    audit::record_tx(
+        &mut tx,
+        tenant,
+        Some(user.account.id),
+        "requirements.reset",
+        "year_requirements",
+        Some(year),
+        json!({"year": year, "before": described(&before)}),
+    )
+    .await?;
+    crate::hours::status::mark_year_tx(&mut tx, tenant, year).await?;
+    tx.commit().await?;
+    state.rules.refresh_stored(&state.db, Some(tenant)).await?;
+    Ok(())
+}
+
+/// A table as the audit trail keeps it: level → [public, professional, total].
+fn described(rows: &[RequirementRow]) -> BTreeMap<String, Value> {
+    rows.iter().map(|r| (r.title_level.clone(), json!([r.public, r.professional, r.total]))).collect()
+}
+
 /// Replaces `year`'s table and queues the recompute of that year's stored statuses, in one transaction.
 pub async fn save(state: &AppState, user: &CurrentUser, year: i64, input: &RequirementsInput) -> Result<(), AppError> {
     user.authorize(state, OBJECT, ACTION).await?;
@@ -224,9 +264,6 @@ pub async fn save(state: &AppState, user: &CurrentUser, year: i64, input: &Requi
     let (_, before, _) = in_force(state, tenant, year16).await?;
     let mut tx = state.db.begin().await?;
     crate::rules::stored::replace_tx(&mut tx, tenant, year16, &rows, user.account.id, Utc::now()).await?;
-    let described = |rows: &[RequirementRow]| -> BTreeMap<String, Value> {
-        rows.iter().map(|r| (r.title_level.clone(), json!([r.public, r.professional, r.total]))).collect()
-    };
     audit::record_tx(
         &mut tx,
         tenant,

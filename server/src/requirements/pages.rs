@@ -16,7 +16,10 @@ use crate::state::AppState;
 use crate::web::{Page, done_redirect};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/requirements", get(page)).route("/requirements/{year}", post(submit))
+    Router::new()
+        .route("/requirements", get(page))
+        .route("/requirements/{year}", post(submit))
+        .route("/requirements/{year}/reset", post(reset_submit))
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +87,23 @@ async fn render(state: &AppState, page: &Page, year: i64, sent: Option<&TableFor
 
 async fn page(State(state): State<AppState>, page: Page, Query(query): Query<YearQuery>) -> Result<Response, AppError> {
     render(&state, &page, query.year.unwrap_or_else(crate::hours::this_year), None, None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ResetForm {}
+
+async fn reset_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(year): Path<i64>,
+    CsrfForm(_): CsrfForm<ResetForm>,
+) -> Result<Response, AppError> {
+    let user = page.require_user()?;
+    match super::reset(&state, user, year).await {
+        Ok(()) => Ok(done_redirect(&page.tenant.base, &format!("/requirements?year={year}"), "saved", 1)),
+        Err(err) if err.fixable_on_page() || err.code == "not_stored" => render(&state, &page, year, None, Some(&err)).await,
+        Err(err) => Err(err),
+    }
 }
 
 async fn submit(

@@ -147,6 +147,18 @@ async fn the_requirements_page_saves_and_explains(s: TestServer) {
         system.get(s.url("henan", &format!("/requirements?year={year}&done=saved&count=1"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("已保存") && html.contains("value=\"120\"") && html.contains("本年度的要求已于"), "{html}");
 
+    // Back to the rules file's table: the stored rows go, the year is recomputed; a second reset is a 404.
+    let csrf = csrf_in(&html);
+    let res =
+        system.post(s.url("henan", &format!("/requirements/{year}/reset"))).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(s.count("SELECT COUNT(*) FROM year_requirements WHERE tenant_id = 'henan'").await, 0);
+    let html = system.get(s.url("henan", "/requirements")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("本年度尚未单独设置") && !html.contains("恢复为省级规则"), "{html}");
+    let (status, body) = json_of(system.delete(s.api("henan", &format!("/requirements/{year}"))).send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_stored")), "{body}");
+    assert_eq!(s.count("SELECT COUNT(*) FROM audit_log WHERE tenant_id = 'henan' AND action = 'requirements.reset'").await, 1);
+
     let html = system.get(s.url("henan", &format!("/requirements?year={}", year - 1))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("不能再修改") && !html.contains("<button type=\"submit\" class=\"primary\">保存"), "{html}");
 }

@@ -485,6 +485,7 @@ async fn victim(s: &TestServer) -> Victim {
         ("/api/v1/basic-data/{kind}", format!("/api/v1/basic-data/{kind}"), TENANT_ADMINS),
         ("/api/v1/basic-data/{kind}/{code}", format!("/api/v1/basic-data/{kind}/{code}"), TENANT_ADMINS),
         ("/requirements/{year}", format!("/requirements/{this_year}"), TENANT_ADMINS),
+        ("/requirements/{year}/reset", format!("/requirements/{this_year}/reset"), TENANT_ADMINS),
         ("/api/v1/requirements/{year}", format!("/api/v1/requirements/{this_year}"), TENANT_ADMINS),
     ] {
         fixtures.insert(route, (path, Shared(viewers)));
