@@ -60,7 +60,6 @@ pub struct Rbac {
 /// One stored casbin rule.
 #[derive(sqlx::FromRow)]
 struct StoredRule {
-    tenant_id: String,
     ptype: String,
     v0: String,
     v1: String,
@@ -134,10 +133,9 @@ impl Rbac {
             return Ok(());
         }
         for (tenant, version) in moved {
-            let rules: Vec<StoredRule> = db
-                .all(q("SELECT tenant_id, ptype, v0, v1, v2, v3 FROM casbin_rules WHERE tenant_id = $1 ORDER BY id").bind(&tenant))
-                .await?;
-            let lines = rules.iter().filter(|rule| rule.tenant_id == tenant).map(StoredRule::line).collect();
+            let rules: Vec<StoredRule> =
+                db.all(q("SELECT ptype, v0, v1, v2, v3 FROM casbin_rules WHERE tenant_id = $1 ORDER BY id").bind(&tenant)).await?;
+            let lines = rules.iter().map(StoredRule::line).collect();
             stored.insert(tenant, (version, lines));
         }
         let text: Vec<&str> =

@@ -110,6 +110,15 @@ fn editable(year: i64) -> bool {
     year >= this_year()
 }
 
+/// A year whose table may still change: 404 outside the range, 409 before this year.
+fn open_year(year: i64) -> Result<u16, AppError> {
+    let year16 = check_year(year)?;
+    if !editable(year) {
+        return Err(AppError::conflict("year_closed", format!("{year} 年度已按当时的学时要求判定，不能再修改")));
+    }
+    Ok(year16)
+}
+
 /// The tenant's title levels (code → name), disabled ones too: a stored table may name them.
 async fn title_levels(state: &AppState, tenant: &str) -> Result<Vec<(String, String)>, AppError> {
     Ok(state
@@ -215,10 +224,7 @@ fn validate(input: &RequirementsInput, levels: &[(String, String)]) -> Result<Ve
 /// queued for recompute, in one transaction.
 pub async fn reset(state: &AppState, user: &CurrentUser, year: i64) -> Result<(), AppError> {
     user.authorize(state, OBJECT, ACTION).await?;
-    let year16 = check_year(year)?;
-    if !editable(year) {
-        return Err(AppError::conflict("year_closed", format!("{year} 年度已按当时的学时要求判定，不能再修改")));
-    }
+    let year16 = open_year(year)?;
     let tenant = user.tenant_code();
     let (source, before, _) = in_force(state, tenant, year16).await?;
     if source != TableSource::Stored {
@@ -254,10 +260,7 @@ fn described(rows: &[RequirementRow]) -> BTreeMap<String, Value> {
 /// Replaces `year`'s table and queues the recompute of that year's stored statuses, in one transaction.
 pub async fn save(state: &AppState, user: &CurrentUser, year: i64, input: &RequirementsInput) -> Result<(), AppError> {
     user.authorize(state, OBJECT, ACTION).await?;
-    let year16 = check_year(year)?;
-    if !editable(year) {
-        return Err(AppError::conflict("year_closed", format!("{year} 年度已按当时的学时要求判定，不能再修改")));
-    }
+    let year16 = open_year(year)?;
     let tenant = user.tenant_code();
     let levels = title_levels(state, tenant).await?;
     let rows = validate(input, &levels)?;

@@ -195,7 +195,10 @@ pub async fn list(state: &AppState, user: &CurrentUser) -> Result<Vec<CustomRole
 /// One of the organisation's roles, or 404.
 pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> Result<CustomRole, AppError> {
     let (org, _) = managed(state, user).await?;
-    let tenant = user.tenant_code();
+    role_of(state, user.tenant_code(), org, id).await
+}
+
+async fn role_of(state: &AppState, tenant: &str, org: i64, id: i64) -> Result<CustomRole, AppError> {
     let (name, updated_at): (String, DateTime<Utc>) = state
         .db
         .opt(
@@ -306,9 +309,9 @@ fn codes(pairs: &[(String, String)]) -> Vec<String> {
 }
 
 pub async fn update(state: &AppState, user: &CurrentUser, id: i64, input: &RoleInput) -> Result<(), AppError> {
-    let before = get(state, user, id).await?;
     let (org, builtin) = managed(state, user).await?;
     let tenant = user.tenant_code();
+    let before = role_of(state, tenant, org, id).await?;
     let (name, pairs) = validate(state, user, org, builtin, Some(id), input).await?;
     let mut tx = state.db.begin().await?;
     tx.run(
@@ -358,9 +361,9 @@ fn subject_of(held: &HeldRole) -> String {
 
 /// Deletes a role; one still held is refused unless its holders are given `reassign` instead.
 pub async fn delete(state: &AppState, user: &CurrentUser, id: i64, reassign: Option<&str>) -> Result<(), AppError> {
-    let role = get(state, user, id).await?;
     let (org, builtin) = managed(state, user).await?;
     let tenant = user.tenant_code();
+    let role = role_of(state, tenant, org, id).await?;
     let held_by = holders(state, tenant, &role_subject(id)).await?;
     let target = match reassign.map(str::trim).filter(|r| !r.is_empty()) {
         Some(r) if r == id.to_string() => return Err(crate::error::field_error("reassign", "不能改派给要删除的角色")),
