@@ -86,7 +86,7 @@ pub fn header_counts<'a>(
     user: &'a crate::auth::CurrentUser,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<serde_json::Value, AppError>> + Send + 'a>> {
     Box::pin(async move {
-        let unread = crate::messages::unread_count(&state.db, &crate::messages::Recipient::of(&user.account)).await?;
+        let unread = crate::messages::inbox::unread_count(&state.db, &crate::messages::Recipient::of(&user.account)).await?;
         let waiting: i64 = crate::approvals::pending_counts(state, user).await?.iter().map(|c| c.pending).sum();
         Ok(json!({"unread": unread, "waiting": waiting}))
     })

@@ -30,7 +30,7 @@ pub async fn api_list(
     user: CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Paged<Entry>>, AppError> {
-    let (items, total) = super::list(&state, &user, &query).await?;
+    let (items, total) = super::inbox::list(&state, &user, &query).await?;
     Ok(Json(Paged::new(items, total, query.paging())))
 }
 
@@ -52,7 +52,7 @@ pub async fn api_mark_read(State(state): State<AppState>, user: CurrentUser, Pat
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/messages/read-all", tag = "messages",
     responses((status = 200, body = Marked, description = "Every unread message and notice of the caller marked read")))]
 pub async fn api_mark_all_read(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Marked>, AppError> {
-    Ok(Json(Marked { marked: super::mark_all_read(&state, &user).await? }))
+    Ok(Json(Marked { marked: super::inbox::mark_all_read(&state, &user).await? }))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/notices", request_body = NewNotice, tag = "messages",

@@ -1,8 +1,11 @@
 //! In-app messages (站内消息, seed 001 §4 查看信息): what happened to one account (approval outcomes,
 //! replies to feedback) and the notices admins write to the people below them ([`notices`]). Both are
-//! read in one inbox, newest first, with one unread count.
+//! read in one inbox, newest first, with one unread count ([`inbox`]). This file is what the approval
+//! engine and other domains send with; it knows nothing of notices, so the engine does not depend on
+//! the organisations notices are addressed to.
 
 pub mod api;
+pub mod inbox;
 pub mod notices;
 pub mod pages;
 
@@ -78,43 +81,6 @@ impl Recipient {
     }
 }
 
-/// The inbox of `r` as one query: its own messages and the notices that reach it, with `read_at`.
-fn inbox_sql(r: &Recipient) -> String {
-    format!(
-        "SELECT 'message' AS kind, m.id, m.title, m.body, NULL AS sender_org_name, m.read_at, m.created_at FROM messages m \
-         WHERE m.tenant_id = $1 AND m.account_id = $2 \
-         UNION ALL \
-         SELECT 'notice' AS kind, n.id, n.title, n.body, o.name AS sender_org_name, r.read_at, n.created_at FROM notices n \
-         JOIN orgs o ON o.tenant_id = n.tenant_id AND o.id = n.sender_org_id \
-         LEFT JOIN notice_reads r ON r.tenant_id = n.tenant_id AND r.notice_id = n.id AND r.account_id = $2 \
-         WHERE n.tenant_id = $1 AND {}",
-        notices::reaching("n", r)
-    )
-}
-
-/// How many entries of an inbox are unread (the header shows it on every page: two indexed counts).
-pub async fn unread_count(db: &Db, r: &Recipient) -> Result<i64, sqlx::Error> {
-    let messages: i64 = db
-        .scalar(
-            q("SELECT COUNT(*) FROM messages WHERE tenant_id = $1 AND account_id = $2 AND read_at IS NULL")
-                .bind(&r.tenant)
-                .bind(r.account_id),
-        )
-        .await?;
-    let notices: i64 = db
-        .scalar(
-            q(format!(
-                "SELECT COUNT(*) FROM notices n WHERE n.tenant_id = $1 AND {} AND NOT EXISTS \
-                 (SELECT 1 FROM notice_reads r WHERE r.tenant_id = n.tenant_id AND r.notice_id = n.id AND r.account_id = $2)",
-                notices::reaching("n", r)
-            ))
-            .bind(&r.tenant)
-            .bind(r.account_id),
-        )
-        .await?;
-    Ok(messages + notices)
-}
-
 crate::paging::list_query! {
     /// `GET /api/v1/messages`
     #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -136,35 +102,6 @@ pub fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         "1" | "true" | "on" => Ok(true),
         other => Err(serde::de::Error::custom(format!("不是有效的开关值：{other}"))),
     }
-}
-
-/// One page of the caller's inbox, newest first, and the total.
-pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<(Vec<Entry>, i64), AppError> {
-    user.authorize(state, OBJECT, "read").await?;
-    let r = Recipient::of(&user.account);
-    let mut filter = if query.unread { "read_at IS NULL".to_owned() } else { "1 = 1".to_owned() };
-    match query.kind.as_deref().map(str::trim).unwrap_or("") {
-        "" => {}
-        code => {
-            let kind = EntryKind::parse(code).ok_or_else(|| crate::error::field_error("kind", "消息类型须为 message 或 notice"))?;
-            filter.push_str(&format!(" AND kind = '{}'", kind.as_str()));
-        }
-    }
-    let paging = query.paging();
-    let inbox = inbox_sql(&r);
-    let items = state
-        .db
-        .all(
-            q(format!("SELECT * FROM ({inbox}) inbox WHERE {filter} ORDER BY created_at DESC, kind, id DESC LIMIT $3 OFFSET $4"))
-                .bind(&r.tenant)
-                .bind(r.account_id)
-                .bind(paging.per_page)
-                .bind(paging.offset()),
-        )
-        .await?;
-    let total =
-        state.db.scalar(q(format!("SELECT COUNT(*) FROM ({inbox}) inbox WHERE {filter}")).bind(&r.tenant).bind(r.account_id)).await?;
-    Ok((items, total))
 }
 
 /// One of the caller's messages; another account's is "not found".
@@ -197,35 +134,4 @@ pub async fn mark_read(state: &AppState, user: &CurrentUser, id: i64) -> Result<
         )
         .await?;
     if n == 0 { Err(AppError::not_found()) } else { Ok(()) }
-}
-
-/// Marks the caller's whole inbox read (messages and the notices that reach it) in one transaction;
-/// returns how many entries were unread.
-pub async fn mark_all_read(state: &AppState, user: &CurrentUser) -> Result<u64, AppError> {
-    user.authorize(state, OBJECT, "read").await?;
-    let r = Recipient::of(&user.account);
-    let now = Utc::now();
-    let mut tx = state.db.begin().await?;
-    let messages = tx
-        .run(
-            q("UPDATE messages SET read_at = $3 WHERE tenant_id = $1 AND account_id = $2 AND read_at IS NULL")
-                .bind(&r.tenant)
-                .bind(r.account_id)
-                .bind(now),
-        )
-        .await?;
-    let notices = tx
-        .run(
-            q(format!(
-                "INSERT INTO notice_reads (tenant_id, notice_id, account_id, read_at) SELECT n.tenant_id, n.id, $2, $3 FROM notices n \
-                 WHERE n.tenant_id = $1 AND {} ON CONFLICT (tenant_id, notice_id, account_id) DO NOTHING",
-                notices::reaching("n", &r)
-            ))
-            .bind(&r.tenant)
-            .bind(r.account_id)
-            .bind(now),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(messages + notices)
 }

@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn inbox_page(State(state): State<AppState>, page: Page, Query(query): Query<ListQuery>) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let (items, total) = super::list(&state, user, &query).await?;
+    let (items, total) = super::inbox::list(&state, user, &query).await?;
     let href = crate::paging::query_href(
         &format!("{}/messages", page.tenant.base),
         &[("unread", if query.unread { "1".to_owned() } else { String::new() }), ("kind", query.kind.clone().unwrap_or_default())],
@@ -62,7 +62,7 @@ async fn inbox_page(State(state): State<AppState>, page: Page, Query(query): Que
 
 async fn read_all_submit(State(state): State<AppState>, page: Page, CsrfForm(_): CsrfForm<Value>) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let marked = super::mark_all_read(&state, user).await?;
+    let marked = super::inbox::mark_all_read(&state, user).await?;
     Ok(done_redirect(&page.tenant.base, "/messages", "all_read", marked as i64))
 }
 
