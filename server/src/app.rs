@@ -118,7 +118,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     use tower::ServiceExt;
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(state.config.header_timeout_secs.max(1)));
-    let fresh = tokio::spawn(keep_fresh(state.clone()));
+    let fresh = crate::db::spawn(keep_fresh(state.clone()));
     let app = app(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
@@ -142,7 +142,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
             app.clone().oneshot(request)
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
+        crate::db::spawn(async move {
             if let Err(err) = connection.await {
                 tracing::debug!(error = %err, "connection ended with an error");
             }

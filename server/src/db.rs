@@ -41,10 +41,26 @@ tokio::task_local! {
 
 /// Runs `work` behind the row-level wall of `tenant`: on PostgreSQL every connection it takes from the
 /// pool is set to that tenant (`jijiao.tenant`, migration 0026), so a statement that forgets its
-/// `tenant_id = $1` still sees and writes only this tenant's rows. Tasks it spawns do not inherit the
-/// wall (they fall back to the unscoped view, as start-up and the job queue's claim use).
+/// `tenant_id = $1` still sees and writes only this tenant's rows. Tasks spawned inside it keep the
+/// wall when spawned with [`spawn`] (a plain `tokio::spawn` would not: the server crate's clippy
+/// configuration forbids it).
 pub async fn within_tenant<F: Future>(tenant: &str, work: F) -> F::Output {
     TENANT.scope(tenant.to_owned(), work).await
+}
+
+/// `tokio::spawn` that carries the current task's wall into the new task: work spawned for a tenant
+/// stays behind that tenant's wall, work spawned outside any tenant (start-up, the job workers, the
+/// listener) stays unscoped.
+#[allow(clippy::disallowed_methods)]
+pub fn spawn<F>(work: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match TENANT.try_with(Clone::clone) {
+        Ok(tenant) => tokio::spawn(TENANT.scope(tenant, work)),
+        Err(_) => tokio::spawn(work),
+    }
 }
 
 /// Sets the connection's wall to the current task's tenant, or to none outside a tenant's work.

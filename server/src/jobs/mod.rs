@@ -292,7 +292,7 @@ pub fn spawn_workers(state: &AppState) {
         // Host and pid tell the processes of a deployment apart in the `worker` column and the logs.
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
         let name = format!("{host}-pid{}-worker{n}", std::process::id());
-        tokio::spawn(work(state.clone(), name, n == 0));
+        crate::db::spawn(work(state.clone(), name, n == 0));
     }
 }
 

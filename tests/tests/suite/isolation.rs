@@ -86,7 +86,7 @@ both!(other_tenants_get_nothing, other_tenants_get_nothing);
 
 /// PostgreSQL's row-level security is a second wall behind the queries' own tenant predicates: inside a
 /// tenant's work (a request, a job) a statement that forgets `tenant_id = $1` sees and changes only that
-/// tenant's rows, a row of another tenant cannot be written, every table with a tenant_id carries the
+/// tenant's rows (also in a task it spawns), a row of another tenant cannot be written, every table with a tenant_id carries the
 /// wall, and the server's role does not bypass it. (SQLite has no such wall.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_walls_off_other_tenants_under_a_forgetful_query() {
@@ -97,6 +97,12 @@ async fn postgres_walls_off_other_tenants_under_a_forgetful_query() {
     assert!(0 < hunan && hunan < all, "demo people in several tenants: {hunan} of {all}");
     let seen = within_tenant("hunan", s.db.scalar(q("SELECT COUNT(*) FROM people"))).await.unwrap();
     assert_eq!(seen, hunan, "a query without its tenant predicate sees only the tenant's rows");
+    let db = s.db.clone();
+    let spawned = within_tenant("hunan", async move { jijiao::db::spawn(async move { db.scalar(q("SELECT COUNT(*) FROM people")).await }).await })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(spawned, hunan, "a task spawned during the tenant's work keeps its wall");
     let changed = within_tenant("hunan", s.db.run(q("UPDATE people SET phone = '13800000000' WHERE tenant_id = 'henan'"))).await.unwrap();
     assert_eq!(changed, 0, "nor changes another tenant's");
     let planted = within_tenant(
