@@ -301,3 +301,65 @@ fn plugins_built_against_api_0_1_still_load_and_answer() {
     assert_eq!(hunan.plugin.api_version(), ApiVersion::V0_3);
     std::fs::remove_dir_all(&root).ok();
 }
+
+/// Plugin outputs drawn at random: whatever record a plugin hands back (strings anywhere in or out of
+/// its memory, of any length, holding any bytes) and however long it runs, loading it answers an error
+/// the host classifies as the plugin's failure, never a panic, and the host keeps serving afterwards.
+mod plugin_outputs {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A plugin-info record at 64 whose four strings are the given (pointer, length) pairs, after
+    /// `data` is placed at 128 and the function has looped `spins` times.
+    fn describe_returning(strings: [(u32, u32); 4], data: &[u8], spins: u32) -> String {
+        let escaped: String = data.iter().map(|byte| format!("\\{byte:02x}")).collect();
+        let stores: String = strings
+            .iter()
+            .enumerate()
+            .map(|(field, (at, len))| {
+                let offset = 64 + field * 8;
+                format!("(i32.store (i32.const {offset}) (i32.const {at})) (i32.store (i32.const {}) (i32.const {len})) ", offset + 4)
+            })
+            .collect();
+        let body = format!(
+            "(local $n i32) (local.set $n (i32.const {spins}))
+             (block $done (loop $spin (br_if $done (i32.eqz (local.get $n)))
+               (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br $spin)))
+             (memory.init 2 (i32.const 128) (i32.const 0) (i32.const {len}))
+             {stores} (i32.const 64)",
+            len = data.len()
+        );
+        // The passive segment (index 2, after `describe_only`'s two active ones) carries the drawn bytes.
+        describe_only("0.1.0", &body).replacen("(global $heap", &format!("(data \"{escaped}\")\n    (global $heap"), 1)
+    }
+
+    fn string_at() -> impl Strategy<Value = (u32, u32)> {
+        prop_oneof![
+            (128u32..200, 0u32..80),                          // in memory, maybe past the drawn bytes
+            (0u32..65_536, 0u32..65_536),                      // anywhere in the one page, or across its end
+            (any::<u32>(), any::<u32>()),                      // anywhere at all
+            Just((16, 3)),                                     // a well-formed "bad"
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        #[test]
+        fn any_plugin_info_is_refused_as_the_plugins_failure(
+            strings in [string_at(), string_at(), string_at(), string_at()],
+            data in proptest::collection::vec(any::<u8>(), 0..64),
+            spins in prop_oneof![0u32..1_000, 1_000_000u32..50_000_000],
+        ) {
+            let host = Host::new(small_limits(), None).unwrap();
+            let wat = describe_returning(strings, &data, spins);
+            // A record, even a readable one, never passes for a whole plugin: the module exports only
+            // `describe`.
+            let err = load(&host, &wat).err().expect("refused");
+            prop_assert!(err.is_plugin_failure(), "{err:?}");
+            // The host still answers after the failure.
+            let err = load(&host, &describe_only("0.1.0", TRAP)).err().expect("refused");
+            prop_assert!(matches!(err, RulesError::Trap(_)), "{err:?}");
+        }
+    }
+}

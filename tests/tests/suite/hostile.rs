@@ -331,3 +331,46 @@ async fn nul_characters_are_the_callers_error(s: TestServer) {
     assert!(status == 201 || status == 400, "a notice titled with a NUL: {status}");
 }
 both!(nul_characters_are_the_callers_error, nul_characters_are_the_callers_error);
+
+/// JSON bodies built against the parser — nested deeper than any form, larger than the body limit,
+/// numbers beyond every type, truncated, repeated keys — and form values nested just under the parser's
+/// limit (which reach the rules plugin) are refused with a 4xx, change nothing, and leave the server
+/// answering.
+async fn hostile_json_bodies_change_nothing(s: TestServer) {
+    let admin = s.demo("henan", "system", 701).await;
+    let staff = s.demo("henan", "staff", 101).await;
+    let before = crate::sweep::fingerprint(&s).await;
+    let nested = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+    let year = jijiao::hours::this_year();
+    // A real activity and one of its form fields, so the nested value reaches the rules plugin.
+    let (activity, field) = {
+        let (status, body) = json_of(staff.get(s.api("henan", "/activities")).send().await.unwrap()).await;
+        assert_eq!(status, 200);
+        let first = &body["activities"][0];
+        (first["code"].as_str().expect("an activity").to_owned(), first["fields"][0]["key"].as_str().expect("a field").to_owned())
+    };
+    let bodies = [
+        format!(r#"{{"title": "t", "body": "b", "extra": {}}}"#, nested(129)),
+        format!(r#"{{"title": "t", "body": "b", "extra": {}}}"#, nested(500_000)),
+        format!(r#"{{"title": "{}", "body": "b"}}"#, "题".repeat(1 << 20)),
+        r#"{"title": 1e999999, "body": "b"}"#.to_owned(),
+        r#"{"title": "a", "title": "b", "body": 18446744073709551616}"#.to_owned(),
+        r#"{"title": "a", "body": "#.to_owned(),
+        "\u{feff}{}".to_owned(),
+        format!(r#"{{"year": {year}, "activity": "{activity}", "fields": {{"{field}": {}}}}}"#, nested(120)),
+        format!(r#"{{"year": {year}, "activity": "{activity}", "fields": {{"{field}": {}}}}}"#, nested(129)),
+        format!(r#"{{"year": {year}, "activity": "{activity}", "fields": {{"{}": 1}}}}"#, "k".repeat(1 << 20)),
+    ];
+    for (who, path) in [(&admin, "/notices"), (&staff, "/claims"), (&admin, "/roles")] {
+        for body in &bodies {
+            let res = who.post(s.api("henan", path)).header("content-type", "application/json").body(body.clone()).send().await.unwrap();
+            let status = res.status().as_u16();
+            let shown: String = body.chars().take(60).collect();
+            assert!((400..500).contains(&status), "POST {path} {shown}…: {status} {}", res.text().await.unwrap_or_default());
+        }
+    }
+    assert_eq!(crate::sweep::fingerprint(&s).await, before, "a refused body changed rows");
+    let res = staff.get(s.api("henan", "/me/status")).send().await.unwrap();
+    assert_eq!(res.status(), 200, "the server still answers");
+}
+both!(hostile_json_bodies_change_nothing, hostile_json_bodies_change_nothing);

@@ -624,7 +624,7 @@ async fn caller(s: &TestServer, label: String, client: Client, tenant: &'static 
 /// The victim tenant's row counts in the tables a request could change, and the counts by status that a
 /// decision or a disabled account would change (other tenants may change their own rows through their
 /// own portals).
-async fn fingerprint(s: &TestServer) -> String {
+pub(crate) async fn fingerprint(s: &TestServer) -> String {
     const TABLES: &str = "accounts approvals blobs certificates change_requests claim_attachments claims class_declarations \
         class_scores credits declaration_students exemptions feedback filing_rosters institution_reports messages notices orgs people \
         todo_items todos training_classes training_filings training_plans training_subjects transfers work_materials basic_data platforms year_requirements custom_roles casbin_rules";
@@ -704,7 +704,7 @@ async fn sweep_every_route(s: TestServer) {
                     let res = request.send().await.unwrap();
                     let status = res.status().as_u16();
                     let location = res.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_owned();
-                    let body_text = String::from_utf8_lossy(&res.bytes().await.unwrap()).into_owned();
+                    let (body_text, decoded) = readable_text(res.bytes().await.unwrap().to_vec()).await;
                     let mut faults = Vec::new();
                     let call = format!("{} {method} {route} ({path})", caller.label);
                     if status >= 500 {
@@ -732,7 +732,7 @@ async fn sweep_every_route(s: TestServer) {
                     if refused_only && outcome == "answered" {
                         faults.push(format!("{call}: {status} {location} {}", body_text.chars().take(200).collect::<String>()));
                     }
-                    (refused_only.then_some(outcome), faults)
+                    (refused_only.then_some(outcome), decoded, faults)
                 });
             }
         }
@@ -741,8 +741,11 @@ async fn sweep_every_route(s: TestServer) {
     let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
     let mut total = 0;
     while let Some(done) = calls.join_next().await {
-        let (outcome, found) = done.unwrap();
+        let (outcome, decoded, found) = done.unwrap();
         total += 1;
+        if let Some(kind) = decoded {
+            *tally.entry(kind).or_default() += 1;
+        }
         if let Some(outcome) = outcome {
             *tally.entry(outcome).or_default() += 1;
         }
@@ -756,8 +759,45 @@ async fn sweep_every_route(s: TestServer) {
 
 both!(every_route_refuses_everyone_outside_the_victims_scope, sweep_every_route);
 
+/// An answer's text as its reader would see it: a spreadsheet's cells (an .xlsx is a zip of compressed
+/// XML, where a name would not show in the raw bytes) and a PDF's text as poppler extracts it, after
+/// the raw bytes themselves.
+/// Also says which decoding it took.
+async fn readable_text(bytes: Vec<u8>) -> (String, Option<&'static str>) {
+    let raw = String::from_utf8_lossy(&bytes).into_owned();
+    if bytes.starts_with(b"PK\x03\x04") {
+        use calamine::Reader;
+        let Ok(mut book) = calamine::Xlsx::new(std::io::Cursor::new(bytes)) else { return (raw, None) };
+        let cells: Vec<String> = book
+            .worksheets()
+            .into_iter()
+            .flat_map(|(name, range)| std::iter::once(name).chain(range.rows().flatten().map(ToString::to_string).collect::<Vec<_>>()))
+            .collect();
+        return (format!("{raw}\n{}", cells.join("\n")), Some("xlsx"));
+    }
+    if bytes.starts_with(b"%PDF") {
+        let text = tokio::task::spawn_blocking(move || {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("answer.pdf");
+            std::fs::write(&file, &bytes).unwrap();
+            // A PDF poppler cannot read (the tiny fixture attachments) is judged by its raw bytes.
+            std::process::Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(&file).arg("-").output().ok().filter(|o| o.status.success())
+        })
+        .await
+        .unwrap();
+        return match text {
+            Some(output) => (format!("{raw}\n{}", String::from_utf8_lossy(&output.stdout)), Some("pdf")),
+            None => (raw, None),
+        };
+    }
+    (raw, None)
+}
+
+
 /// The OpenAPI document describes the API the router serves: every API path and no other, every
-/// documented method served, the `{tenant}` parameter a string everywhere, operation ids unique.
+/// documented method served, the `{tenant}` parameter a string everywhere, operation ids unique, and
+/// every operation's success declares what it answers (a schema, or a file's media type; 204 has none),
+/// so a client can be generated from the document and schemathesis can hold each answer to it.
 async fn the_document_describes_the_served_api(s: TestServer) {
     let (status, document) = json_of(s.client().get(format!("{}/api/openapi.json", s.base)).send().await.unwrap()).await;
     assert_eq!(status, 200);
@@ -787,6 +827,21 @@ async fn the_document_describes_the_served_api(s: TestServer) {
             let tenant: Vec<_> = operation["parameters"].as_array().into_iter().flatten().filter(|p| p["name"] == "tenant").collect();
             assert_eq!(tenant.len(), 1, "{method} {path}: one tenant parameter");
             assert_eq!((tenant[0]["in"].as_str(), tenant[0]["schema"]["type"].as_str()), (Some("path"), Some("string")), "{method} {path}");
+            let successes: Vec<_> = operation["responses"].as_object().unwrap().iter().filter(|(code, _)| code.starts_with('2')).collect();
+            assert!(!successes.is_empty(), "{method} {path}: no success response");
+            for (code, response) in successes {
+                let content = response["content"].as_object();
+                if code == "204" {
+                    assert!(content.is_none(), "{method} {path}: 204 with a body");
+                    continue;
+                }
+                let content = content.unwrap_or_else(|| panic!("{method} {path}: {code} declares no body"));
+                for (media, body) in content {
+                    if media == "application/json" {
+                        assert!(body["schema"].is_object(), "{method} {path}: {code} JSON without a schema");
+                    }
+                }
+            }
             // Anonymous, with ids that exist nowhere: refused or not found, but never "method not allowed".
             let concrete = placeholder.replace_all(path.strip_prefix("/t/{tenant}/api/v1").unwrap(), "1");
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
