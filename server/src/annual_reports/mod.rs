@@ -340,7 +340,7 @@ pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> Result<Report
 /// The report with its route and trail, as its page and the approver show it.
 pub async fn detail_json(state: &AppState, tenant: &str, report: &Report) -> Result<Value, AppError> {
     let steps = approvals::steps(&state.db, tenant, SUBJECT_TYPE, report.id, 1).await?;
-    let trail = approvals::trail_json(
+    let trail = approvals::subject_trail(
         &state.db,
         tenant,
         SUBJECT_TYPE,

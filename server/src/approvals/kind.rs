@@ -6,7 +6,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 
 use super::{Approval, Notice};
 use crate::config::Config;
@@ -282,29 +283,40 @@ impl Registry {
     }
 }
 
+/// One entry of a subject's trail as its page shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TrailEntry {
+    pub created_at: DateTime<Utc>,
+    pub actor_name: Option<String>,
+    /// The audit action, e.g. `claim.submitted`
+    pub action: String,
+    /// The action in words
+    pub label: String,
+    /// The reason given with a rejection or return
+    pub reason: Option<String>,
+}
+
 /// A subject's audit trail as its page shows it, oldest first: time, actor, action, the action's words
 /// (from the kind's own `labels`, else the engine's words for its decisions) and the reason given.
-pub async fn trail_json(
+pub async fn subject_trail(
     db: &Db,
     tenant: &str,
     subject_type: &str,
     subject_id: i64,
     labels: &[(&str, &str)],
     trail: Option<Trail>,
-) -> Result<Vec<Value>, sqlx::Error> {
+) -> Result<Vec<TrailEntry>, sqlx::Error> {
     let decisions: Vec<(&str, &str)> = trail.iter().flat_map(Trail::labels).collect();
     Ok(crate::audit::trail(db, tenant, subject_type, subject_id)
         .await?
         .into_iter()
         .map(|entry| {
-            let label = labels
-                .iter()
-                .chain(&decisions)
-                .find(|(a, _)| *a == entry.action)
-                .map_or(entry.action.as_str(), |(_, l)| l)
-                .to_owned();
+            let label =
+                labels.iter().chain(&decisions).find(|(a, _)| *a == entry.action).map_or(entry.action.as_str(), |(_, l)| l).to_owned();
             let detail: Value = serde_json::from_str(&entry.detail).unwrap_or_default();
-            json!({"created_at": entry.created_at, "actor_name": entry.actor_name, "action": entry.action, "label": label, "reason": detail.get("reason")})
+            // Every recorded reason is a string (or null); anything else would be no reason.
+            let reason = detail.get("reason").and_then(Value::as_str).map(str::to_owned);
+            TrailEntry { created_at: entry.created_at, actor_name: entry.actor_name, action: entry.action, label, reason }
         })
         .collect())
 }

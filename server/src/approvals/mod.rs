@@ -8,7 +8,9 @@
 mod kind;
 mod route;
 
-pub use kind::{Decided, Registered, Registry, RequestKind, Reviewers, Trail, install, registry, settle_subject_tx, trail_json};
+pub use kind::{
+    Decided, Registered, Registry, RequestKind, Reviewers, Trail, TrailEntry, install, registry, settle_subject_tx, subject_trail,
+};
 pub use route::{
     NewApproval, RouteOrg, Seat, StepStatus, StepView, Steps, close_open_steps_tx, hold_pending_tx, latest_round, on_route, open_route_tx,
     open_tx, org_level, resolve_step, role_code, route_asks_choice, route_for, route_json, seat, steps, withdraw_undecided_tx,
@@ -28,6 +30,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::api::Paged;
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
@@ -236,7 +239,7 @@ pub async fn pending_counts(state: &AppState, user: &CurrentUser) -> Result<Vec<
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/todo-counts", tag = "approvals",
-    responses((status = 200, description = "`{\"<kind>\": n, …}`: items waiting for the caller in each queue it reviews (none for staff)")))]
+    responses((status = 200, body = BTreeMap<String, i64>, description = "`{\"<kind>\": n, …}`: items waiting for the caller in each queue it reviews (none for staff)")))]
 pub async fn api_todo_counts(State(state): State<AppState>, user: CurrentUser) -> Result<Json<BTreeMap<&'static str, i64>>, AppError> {
     Ok(Json(pending_counts(&state, &user).await?.into_iter().map(|c| (c.kind, c.pending)).collect()))
 }
@@ -490,27 +493,40 @@ async fn visible(state: &AppState, user: &CurrentUser, id: i64) -> Result<Approv
     state.db.opt(filters.all(&format!("{SELECT} {FROM}"), "p.id")).await?.ok_or_else(AppError::not_found)
 }
 
-/// One item with what the approver needs to decide it: its subject as its kind shows it (a registering
-/// person or organisation, a claim with its form and attachments, a plan …) and the item's audit trail.
-pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<serde_json::Value, AppError> {
+/// One queue item with what the approver needs to decide it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApprovalDetail {
+    pub approval: Approval,
+    /// The subject as its kind shows it (a registering person or organisation, a claim with its form and
+    /// attachments, a plan …): each kind has its own shape, see the kind's detail template
+    pub subject: serde_json::Value,
+    /// The queue item's own audit trail, oldest first
+    #[schema(value_type = Vec<Object>)]
+    pub trail: Vec<audit::AuditEntry>,
+}
+
+/// One item with what the approver needs to decide it: its subject as its kind shows it and the item's
+/// audit trail.
+pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<ApprovalDetail, AppError> {
     let tenant = user.tenant_code();
-    let item = visible(state, user, id).await?;
-    let subject = kind_of(state, &item.kind)?.detail(state, tenant, &item).await?;
+    let approval = visible(state, user, id).await?;
+    let subject = kind_of(state, &approval.kind)?.detail(state, tenant, &approval).await?;
     let trail = audit::trail(&state.db, tenant, "approval", id).await?;
-    Ok(json!({"approval": item, "subject": subject, "trail": trail}))
+    Ok(ApprovalDetail { approval, subject, trail })
 }
 
 // ---- API ----
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/approvals", params(ListQuery), tag = "approvals",
-    responses((status = 200, description = "Items waiting for (or decided by) the caller's queue"), (status = 403, description = "Not allowed")))]
+    responses((status = 200, body = Paged<Approval>, description = "Items waiting for (or decided by) the caller's queue"),
+              (status = 403, description = "Not allowed")))]
 pub async fn api_list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<ListQuery>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Paged<Approval>>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    Ok(query.paging().json(items, total))
+    Ok(Json(Paged::new(items, total, query.paging())))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -537,23 +553,32 @@ pub struct Groups {
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/approvals/decisions", request_body = DecisionInput, tag = "approvals",
-    responses((status = 200, description = "All listed items decided"), (status = 404, description = "An item is outside the caller's queue"), (status = 409, description = "An item was already decided"), (status = 422, description = "Invalid input")))]
+    responses((status = 200, body = DecisionTaken, description = "All listed items decided"), (status = 404, description = "An item is outside the caller's queue"), (status = 409, description = "An item was already decided"), (status = 422, description = "Invalid input")))]
 pub async fn api_decide(
     State(state): State<AppState>,
     user: CurrentUser,
     Json(input): Json<DecisionInput>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<DecisionTaken>, AppError> {
     let decided = decide(&state, &user, &input).await?;
-    Ok(Json(json!({"decided": decided, "decision": input.decision})))
+    Ok(Json(DecisionTaken { decided, decision: input.decision }))
+}
+
+/// `POST /approvals/decisions`: what was decided.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DecisionTaken {
+    /// The decided items' ids, ascending
+    pub decided: Vec<i64>,
+    /// approve, reject or return, as asked
+    pub decision: String,
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/approvals/{id}", tag = "approvals", params(("id" = i64, Path)),
-    responses((status = 200, description = "{approval, subject, trail}"), (status = 404, description = "Outside the caller's queue")))]
+    responses((status = 200, body = ApprovalDetail, description = "The item, its subject and its trail"), (status = 404, description = "Outside the caller's queue")))]
 pub async fn api_detail(
     State(state): State<AppState>,
     user: CurrentUser,
     axum::extract::Path(id): axum::extract::Path<i64>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<ApprovalDetail>, AppError> {
     Ok(Json(detail(&state, &user, id).await?))
 }
 
@@ -578,8 +603,9 @@ async fn detail_page(
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let mut data = detail(&state, user, id).await?;
-    let kind = data["approval"]["kind"].as_str().and_then(|k| registry().get(k)).ok_or_else(AppError::not_found)?;
+    let detail = detail(&state, user, id).await?;
+    let kind = registry().get(&detail.approval.kind).ok_or_else(AppError::not_found)?;
+    let mut data = json!(detail);
     data["returnable"] = json!(kind.returnable());
     data["detail_template"] = json!(kind.detail_template());
     let page = page.under(&format!("/approvals?kind={}", kind.code()));

@@ -317,7 +317,7 @@ pub async fn withdraw_undecided_tx(
 }
 
 /// A route step as the pages of the request show it.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct StepView {
     pub approval_id: i64,
     pub step_no: i64,

@@ -8,11 +8,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::exemptions;
-use super::{AdminQuery, Application, PrintInput};
+use super::exemptions::{self, ExemptionView};
+use super::{AdminQuery, Application, CertificateView, ManagedCertificate, PrintInput, PublicRecord};
+use crate::api::{Created, Paged};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -32,6 +33,28 @@ pub struct LookupInput {
     pub captcha_answer: Option<String>,
 }
 
+/// A short list served whole.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+/// The tenant's certificate signing keys (RFC 7517).
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JwkSet {
+    /// Ed25519 public keys as JWKs (`kty`, `crv`, `x`, `kid`, …), each with its `created_at` and `retired_at`
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<Value>,
+}
+
+/// `GET /exemptions`: one page of exemptions and how many there are.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExemptionPage {
+    pub items: Vec<ExemptionView>,
+    /// Exemptions in the caller's scope, on every page
+    pub total: i64,
+}
+
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct VerifyQuery {
@@ -41,9 +64,13 @@ pub struct VerifyQuery {
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/lookup", request_body = LookupInput, tag = "certificates",
-    responses((status = 200, description = "{items: [public records]}: empty unless ID number and name both match"),
+    responses((status = 200, body = Items<PublicRecord>, description = "The person's certificates: none unless ID number and name both match"),
               (status = 422, description = "captcha_required or bad_captcha, with a new {captcha: {id, image}}")))]
-pub async fn api_lookup(State(state): State<AppState>, tenant: TenantCtx, Json(input): Json<LookupInput>) -> Result<Json<Value>, AppError> {
+pub async fn api_lookup(
+    State(state): State<AppState>,
+    tenant: TenantCtx,
+    Json(input): Json<LookupInput>,
+) -> Result<Json<Items<PublicRecord>>, AppError> {
     let code = tenant.code();
     let solved = match (&input.captcha_id, &input.captcha_answer) {
         (Some(id), Some(answer)) => crate::auth::throttle::check_captcha(&state.db, code, id, answer).await?,
@@ -61,14 +88,13 @@ pub async fn api_lookup(State(state): State<AppState>, tenant: TenantCtx, Json(i
         );
     }
     let settings = &tenant.tenant.settings;
-    let items: Vec<Value> =
-        super::lookup(&state, code, &input.id_number, &input.name).await?.iter().map(|c| c.public_json(settings)).collect();
-    Ok(Json(json!({"items": items})))
+    let items = super::lookup(&state, code, &input.id_number, &input.name).await?.iter().map(|c| c.public_record(settings)).collect();
+    Ok(Json(Items { items }))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/applications", request_body = Application, tag = "certificates",
-    responses((status = 201, description = "Issued: {number, kind, year, status, state, hours, …}; the PDF follows from a background job"),
-              (status = 200, description = "Already issued: the valid certificate"),
+    responses((status = 201, body = CertificateView, description = "Issued; the PDF follows from a background job"),
+              (status = 200, body = CertificateView, description = "Already issued: the valid certificate"),
               (status = 422, description = "{code: not_eligible, reasons: […]} or field errors")))]
 pub async fn api_apply(
     State(state): State<AppState>,
@@ -78,34 +104,35 @@ pub async fn api_apply(
 ) -> Result<Response, AppError> {
     let (certificate, created) = super::apply(&state, &user, &origin(&state, &headers), &input).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(certificate.to_json(&user.tenant.tenant.settings))).into_response())
+    Ok((status, Json(certificate.view(&user.tenant.tenant.settings))).into_response())
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/recognition", tag = "certificates",
-    responses((status = 201, description = "This year's recognition proof (earlier ones of the year become void), with detail.courses"),
+    responses((status = 201, body = CertificateView, description = "This year's recognition proof (earlier ones of the year become void), with detail.courses"),
               (status = 422, description = "no_online_hours: nothing from a recognised platform this year"),
               (status = 404, description = "The tenant offers no recognition proof")))]
 pub async fn api_recognition(State(state): State<AppState>, user: CurrentUser, headers: HeaderMap) -> Result<Response, AppError> {
     let certificate = super::recognition(&state, &user, &origin(&state, &headers)).await?;
-    Ok((StatusCode::CREATED, Json(certificate.to_json(&user.tenant.tenant.settings))).into_response())
+    Ok((StatusCode::CREATED, Json(certificate.view(&user.tenant.tenant.settings))).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/certificates", tag = "certificates", responses((status = 200, description = "{items: […]} with state generating/ready/failed/void/revoked")))]
-pub async fn api_mine(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, AppError> {
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/certificates", tag = "certificates",
+    responses((status = 200, body = Items<CertificateView>, description = "The caller's certificates, with state generating/ready/failed/void/revoked")))]
+pub async fn api_mine(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Items<CertificateView>>, AppError> {
     let settings = &user.tenant.tenant.settings;
-    let items: Vec<Value> = super::mine(&state, &user).await?.iter().map(|c| c.to_json(settings)).collect();
-    Ok(Json(json!({"items": items})))
+    let items = super::mine(&state, &user).await?.iter().map(|c| c.view(settings)).collect();
+    Ok(Json(Items { items }))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/certificates/{number}", tag = "certificates", params(("number" = String, Path), VerifyQuery),
-    responses((status = 200, description = "Public verification: {number, valid, status, kind, year, person_name (masked), unit_name, issuer, hours, …; signature: {result: valid|mismatch|invalid} when a proof was given}"),
+    responses((status = 200, body = PublicRecord, description = "Public verification: the record with the name masked; `signature` when a proof was given"),
               (status = 404, description = "No such certificate in this tenant")))]
 pub async fn api_verify(
     State(state): State<AppState>,
     tenant: TenantCtx,
     Path(number): Path<String>,
     Query(query): Query<VerifyQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<PublicRecord>, AppError> {
     let certificate = super::by_number(&state, tenant.code(), &number).await?;
     Ok(Json(verified(&state, &tenant, &certificate, query.proof.as_deref()).await?))
 }
@@ -150,24 +177,24 @@ pub async fn badge(
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/keys", tag = "certificates",
-    responses((status = 200, description = "The tenant's certificate signing keys as a JWK set (Ed25519, current and retired)")))]
-pub async fn api_keys(State(state): State<AppState>, tenant: TenantCtx) -> Result<Json<Value>, AppError> {
+    responses((status = 200, body = JwkSet, description = "The tenant's certificate signing keys as a JWK set (Ed25519, current and retired)")))]
+pub async fn api_keys(State(state): State<AppState>, tenant: TenantCtx) -> Result<Json<JwkSet>, AppError> {
     // Publishing creates the first key, so verifiers can fetch it before anything was issued.
     crate::keys::current(&state.db, tenant.code(), crate::keys::CERTIFICATES).await?;
-    Ok(Json(crate::keys::jwks(&state.db, tenant.code(), crate::keys::CERTIFICATES).await?))
+    let jwks = crate::keys::jwks(&state.db, tenant.code(), crate::keys::CERTIFICATES).await?;
+    Ok(Json(serde_json::from_value(jwks).map_err(AppError::internal)?))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/certificates", tag = "certificates", params(AdminQuery),
-    responses((status = 200, description = "{items, total, page, per_page}: certificates of people in the admin's scope"), (status = 403, description = "Not allowed")))]
+    responses((status = 200, body = Paged<ManagedCertificate>, description = "Certificates of people in the admin's scope"), (status = 403, description = "Not allowed")))]
 pub async fn api_admin_list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<AdminQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Paged<ManagedCertificate>>, AppError> {
     let (rows, total) = super::admin_list(&state, &user, &query).await?;
     let settings = &user.tenant.tenant.settings;
-    let items: Vec<Value> = rows.iter().map(|r| admin_row_json(r, settings)).collect();
-    Ok(Json(json!({"items": items, "total": total, "page": query.paging().page, "per_page": query.per_page()})))
+    Ok(Json(Paged::new(rows.iter().map(|r| r.view(settings)).collect(), total, query.paging())))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/print", request_body = PrintInput, tag = "certificates",
@@ -199,7 +226,7 @@ pub async fn api_issue_batch(
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/exemptions", request_body = exemptions::Filing, tag = "certificates",
-    responses((status = 201, description = "{id}: filed and waiting for the superior"), (status = 409, description = "already_filed"),
+    responses((status = 201, body = Created, description = "Filed and waiting for the superior"), (status = 409, description = "already_filed"),
               (status = 422, description = "Field errors"), (status = 404, description = "The tenant offers no exemption proof")))]
 pub async fn api_file_exemption(
     State(state): State<AppState>,
@@ -207,7 +234,7 @@ pub async fn api_file_exemption(
     Json(input): Json<exemptions::Filing>,
 ) -> Result<Response, AppError> {
     let id = exemptions::file(&state, &user, &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+    Ok((StatusCode::CREATED, Json(Created { id })).into_response())
 }
 
 crate::paging::list_query! {
@@ -218,14 +245,14 @@ crate::paging::list_query! {
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/exemptions", tag = "certificates", params(PageQuery),
-    responses((status = 200, description = "{items, total}: exemptions filed for people in the caller's scope")))]
+    responses((status = 200, body = ExemptionPage, description = "Exemptions filed for people in the caller's scope, newest first")))]
 pub async fn api_exemptions(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<PageQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ExemptionPage>, AppError> {
     let (rows, total) = exemptions::list(&state, &user, query.paging()).await?;
-    Ok(Json(json!({"items": rows.iter().map(exemptions::Exemption::to_json).collect::<Vec<_>>(), "total": total})))
+    Ok(Json(ExemptionPage { items: rows.into_iter().map(exemptions::Exemption::into_view).collect(), total }))
 }
 
 pub fn routes(state: &AppState) -> Router<AppState> {

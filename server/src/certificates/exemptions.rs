@@ -33,7 +33,7 @@ crate::codes::code_enum! {
     }
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Exemption {
     pub id: i64,
     pub person_id: i64,
@@ -51,11 +51,17 @@ const SELECT: &str = "SELECT e.id, e.person_id, p.name AS person_name, e.year, e
      JOIN orgs u ON u.tenant_id = e.tenant_id AND u.id = e.unit_id \
      LEFT JOIN certificates c ON c.tenant_id = e.tenant_id AND c.id = e.certificate_id";
 
+/// An exemption as the API and pages show it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExemptionView {
+    #[serde(flatten)]
+    pub exemption: Exemption,
+    pub status_label: &'static str,
+}
+
 impl Exemption {
-    pub fn to_json(&self) -> Value {
-        json!({"id": self.id, "person_id": self.person_id, "person_name": self.person_name, "year": self.year, "reason": self.reason,
-               "status": self.status, "status_label": self.status.label(), "certificate_number": self.certificate_number,
-               "created_at": self.created_at, "decided_at": self.decided_at})
+    pub fn into_view(self) -> ExemptionView {
+        ExemptionView { status_label: self.status.label(), exemption: self }
     }
 }
 
@@ -166,16 +172,23 @@ pub async fn list(state: &AppState, user: &CurrentUser, paging: Paging) -> Resul
     Ok((rows, total))
 }
 
+/// What the approver sees of an exemption: it and the person's profile.
+#[derive(Debug, Serialize)]
+pub struct ExemptionSubject {
+    #[serde(flatten)]
+    pub exemption: ExemptionView,
+    pub person: Value,
+}
+
 /// What the approver sees of an exemption.
-pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Value, AppError> {
+pub async fn subject(state: &AppState, tenant: &str, id: i64) -> Result<ExemptionSubject, AppError> {
     let row: Exemption = state
         .db
         .opt(q(format!("{SELECT} WHERE e.tenant_id = $1 AND e.id = $2")).bind(tenant).bind(id))
         .await?
         .ok_or_else(AppError::not_found)?;
-    let mut value = row.to_json();
-    value["person"] = crate::people::profile_json(&state.db, tenant, row.person_id).await?;
-    Ok(value)
+    let person = crate::people::profile_json(&state.db, tenant, row.person_id).await?;
+    Ok(ExemptionSubject { exemption: row.into_view(), person })
 }
 
 /// Exemptions in the approval queue (one step: the superior): an approval gets the proof issued by a
@@ -217,7 +230,7 @@ impl RequestKind for Exemptions {
     }
 
     async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        detail_json(state, tenant, item.subject_id).await
+        serde_json::to_value(subject(state, tenant, item.subject_id).await?).map_err(AppError::internal)
     }
 }
 

@@ -123,10 +123,91 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
+/// The hours a certificate states.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct CertificateHours {
+    #[serde(serialize_with = "hours_number")]
+    #[schema(value_type = f64)]
+    pub public: i64,
+    #[serde(serialize_with = "hours_number")]
+    #[schema(value_type = f64)]
+    pub professional: i64,
+    #[serde(serialize_with = "hours_number")]
+    #[schema(value_type = f64)]
+    pub total: i64,
+}
+
+/// Hundredths as the hour number the API sends (12.5, 12), the ledger's [`hours::hours_json`].
+fn hours_number<S: serde::Serializer>(hundredths: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+    hours::hours_json(*hundredths).serialize(serializer)
+}
+
+/// A certificate as its owner (and admins) see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CertificateView {
+    pub number: String,
+    pub kind: String,
+    pub kind_name: String,
+    pub year: i64,
+    pub status: CertificateStatus,
+    /// revoked, void, or for a valid one where its PDF stands: generating, ready or failed
+    pub state: &'static str,
+    pub state_label: &'static str,
+    /// Whether the PDF can be downloaded
+    pub downloadable: bool,
+    pub person_name: String,
+    pub unit_name: String,
+    pub hours: CertificateHours,
+    pub issued_at: DateTime<Utc>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub void_reason: Option<String>,
+    /// What the kind records besides the hours (a recognition proof: `{courses: [{platform, course,
+    /// subject, hours, completed_on}]}`; an exemption proof: `{reason}`), else null
+    pub detail: Value,
+}
+
+/// What anyone holding a certificate's number may see: the record with the name partly masked.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicRecord {
+    pub number: String,
+    pub valid: bool,
+    pub status: CertificateStatus,
+    /// revoked, void, or for a valid one where its PDF stands: generating, ready or failed
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub kind: String,
+    pub kind_name: String,
+    pub year: i64,
+    /// Partly masked ("张*")
+    pub person_name: String,
+    pub unit_name: String,
+    pub issuer: String,
+    pub hours: CertificateHours,
+    /// How many courses a recognition proof lists
+    pub courses: usize,
+    pub issued_at: DateTime<Utc>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub void_reason: Option<String>,
+    /// The verdict on the QR code's signed proof; only when a proof was given
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureVerdict>,
+}
+
+/// The verdict on a certificate's signed proof.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignatureVerdict {
+    /// valid, mismatch (genuine but the record changed since) or invalid
+    pub result: &'static str,
+    pub label: &'static str,
+}
+
 impl Certificate {
-    fn hours_json(&self) -> Value {
-        json!({"public": hours::hours_json(self.public_hours), "professional": hours::hours_json(self.professional_hours),
-               "total": hours::hours_json(self.public_hours + self.professional_hours)})
+    fn hours(&self) -> CertificateHours {
+        CertificateHours {
+            public: self.public_hours,
+            professional: self.professional_hours,
+            total: self.public_hours + self.professional_hours,
+        }
     }
 
     pub fn kind_name(&self, settings: &TenantSettings) -> String {
@@ -153,22 +234,49 @@ impl Certificate {
     }
 
     /// The owner's (and admins') view.
-    pub fn to_json(&self, settings: &TenantSettings) -> Value {
-        json!({"number": self.number, "kind": self.kind, "kind_name": self.kind_name(settings), "year": self.year, "status": self.status,
-               "state": self.state(), "state_label": self.state_label(), "downloadable": self.state() == "ready",
-               "person_name": self.person_name, "unit_name": self.unit_name, "hours": self.hours_json(), "issued_at": self.issued_at,
-               "voided_at": self.voided_at, "void_reason": self.void_reason, "detail": self.detail_json()})
+    pub fn view(&self, settings: &TenantSettings) -> CertificateView {
+        CertificateView {
+            number: self.number.clone(),
+            kind: self.kind.clone(),
+            kind_name: self.kind_name(settings),
+            year: self.year,
+            status: self.status,
+            state: self.state(),
+            state_label: self.state_label(),
+            downloadable: self.state() == "ready",
+            person_name: self.person_name.clone(),
+            unit_name: self.unit_name.clone(),
+            hours: self.hours(),
+            issued_at: self.issued_at,
+            voided_at: self.voided_at,
+            void_reason: self.void_reason.clone(),
+            detail: self.detail_json(),
+        }
     }
 
     /// What anyone holding the number may see: the full record with the name partly masked.
-    pub fn public_json(&self, settings: &TenantSettings) -> Value {
+    pub fn public_record(&self, settings: &TenantSettings) -> PublicRecord {
         let detail = self.detail_json();
         let courses = detail.get("courses").map_or(0, |c| c.as_array().map_or(0, Vec::len));
-        json!({"number": self.number, "valid": self.status == CertificateStatus::Valid, "status": self.status, "state": self.state(),
-               "state_label": self.state_label(), "kind": self.kind, "kind_name": self.kind_name(settings), "year": self.year,
-               "person_name": mask_name(&self.person_name), "unit_name": self.unit_name, "issuer": issuer(settings),
-               "hours": self.hours_json(), "courses": courses, "issued_at": self.issued_at, "voided_at": self.voided_at,
-               "void_reason": self.void_reason})
+        PublicRecord {
+            number: self.number.clone(),
+            valid: self.status == CertificateStatus::Valid,
+            status: self.status,
+            state: self.state(),
+            state_label: self.state_label(),
+            kind: self.kind.clone(),
+            kind_name: self.kind_name(settings),
+            year: self.year,
+            person_name: mask_name(&self.person_name),
+            unit_name: self.unit_name.clone(),
+            issuer: issuer(settings).to_owned(),
+            hours: self.hours(),
+            courses,
+            issued_at: self.issued_at,
+            voided_at: self.voided_at,
+            void_reason: self.void_reason.clone(),
+            signature: None,
+        }
     }
 
     /// The fields the signature covers. Everything a printed certificate states, so that a verifier
@@ -953,25 +1061,34 @@ pub(crate) async fn verified(
     tenant: &TenantCtx,
     certificate: &Certificate,
     proof: Option<&str>,
-) -> Result<Value, AppError> {
-    let mut record = certificate.public_json(&tenant.tenant.settings);
+) -> Result<PublicRecord, AppError> {
+    let mut record = certificate.public_record(&tenant.tenant.settings);
     if let Some(proof) = proof.map(str::trim).filter(|p| !p.is_empty()) {
         let keys = crate::keys::public_keys(&state.db, tenant.code(), crate::keys::CERTIFICATES).await?;
         let (check, _) = check_proof(proof, &keys, Some((certificate, tenant.code())));
-        let code = match &check {
+        let result = match &check {
             ProofCheck::Valid => "valid",
             ProofCheck::Mismatch => "mismatch",
             ProofCheck::Invalid(_) => "invalid",
         };
-        record["signature"] = json!({"result": code, "label": check.label()});
+        record.signature = Some(SignatureVerdict { result, label: check.label() });
     }
     Ok(record)
 }
 
-pub(crate) fn admin_row_json(row: &AdminRow, settings: &crate::tenancy::TenantSettings) -> Value {
-    let mut value = row.certificate.to_json(settings);
-    value["department_name"] = json!(row.department_name);
-    value
+/// A certificate in an admin's list, as the API and the page show it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ManagedCertificate {
+    #[serde(flatten)]
+    pub certificate: CertificateView,
+    /// The person's department now
+    pub department_name: Option<String>,
+}
+
+impl AdminRow {
+    pub fn view(&self, settings: &TenantSettings) -> ManagedCertificate {
+        ManagedCertificate { certificate: self.certificate.view(settings), department_name: self.department_name.clone() }
+    }
 }
 
 pub(crate) fn pdf_response(bytes: Vec<u8>, filename: &str) -> Response {

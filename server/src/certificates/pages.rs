@@ -42,9 +42,8 @@ async fn list_data(state: &AppState, user: &CurrentUser) -> Result<Value, AppErr
     let this = hours::this_year();
     let settings = &user.tenant.tenant.settings;
     let kinds: Vec<Value> = settings.certificates.kinds.iter().map(|k| json!({"code": k.code, "name": k.name})).collect();
-    let items: Vec<Value> = super::mine(state, user).await?.iter().map(|c| c.to_json(settings)).collect();
-    let recognitions: Vec<&Value> = items.iter().filter(|c| c["kind"] == super::RECOGNITION).collect();
-    let current_recognition = recognitions.iter().find(|c| c["status"] == "valid").map(|c| (*c).clone());
+    let items: Vec<CertificateView> = super::mine(state, user).await?.iter().map(|c| c.view(settings)).collect();
+    let current_recognition = items.iter().find(|c| c.kind == super::RECOGNITION && c.status == super::CertificateStatus::Valid);
     Ok(json!({"items": items, "kinds": kinds, "years": ((this - 5)..=this).rev().collect::<Vec<_>>(), "this_year": this,
               "recognition_proof": settings.certificates.recognition_proof, "recognition": current_recognition}))
 }
@@ -113,7 +112,7 @@ async fn manage_render(state: &AppState, page: &Page, query: &AdminQuery, error:
     let user = page.require_user()?;
     let (rows, total) = super::admin_list(state, user, query).await?;
     let settings = &user.tenant.tenant.settings;
-    let items: Vec<Value> = rows.iter().map(|r| admin_row_json(r, settings)).collect();
+    let items: Vec<ManagedCertificate> = rows.iter().map(|r| r.view(settings)).collect();
     let this = hours::this_year();
     let mut kinds: Vec<Value> = settings.certificates.kinds.iter().map(|k| json!({"code": k.code, "name": k.name})).collect();
     for extra in [super::RECOGNITION, super::EXEMPTION] {
@@ -229,7 +228,7 @@ async fn issue_submit(
 async fn exemptions_data(state: &AppState, user: &CurrentUser, page_no: i64) -> Result<Value, AppError> {
     let (rows, total) = exemptions::list(state, user, Paging::new(page_no, None)).await?;
     let this = hours::this_year();
-    Ok(json!({"items": rows.iter().map(exemptions::Exemption::to_json).collect::<Vec<_>>(),
+    Ok(json!({"items": rows.into_iter().map(exemptions::Exemption::into_view).collect::<Vec<_>>(),
               "pager": Paging::new(page_no, None).pager(total), "years": ((this - 2)..=this).rev().collect::<Vec<_>>()}))
 }
 
@@ -282,7 +281,7 @@ async fn verify_page(State(state): State<AppState>, page: Page, Query(query): Qu
         Value::Null
     } else {
         match super::by_number(&state, page.tenant.code(), &number).await {
-            Ok(certificate) => verified(&state, &page.tenant, &certificate, query.proof.as_deref()).await?,
+            Ok(certificate) => json!(verified(&state, &page.tenant, &certificate, query.proof.as_deref()).await?),
             Err(err) if err.status == StatusCode::NOT_FOUND => json!({"missing": true}),
             Err(err) => return Err(err),
         }
@@ -313,6 +312,6 @@ async fn lookup_submit(State(state): State<AppState>, page: Page, CsrfForm(form)
     }
     let found = super::lookup(&state, tenant, &form.id_number, &form.name).await?;
     let mut data = verify_data(&state, &page.tenant, "", Value::Null).await?;
-    data["lookup"] = json!(found.iter().map(|c| c.public_json(&page.tenant.tenant.settings)).collect::<Vec<_>>());
+    data["lookup"] = json!(found.iter().map(|c| c.public_record(&page.tenant.tenant.settings)).collect::<Vec<_>>());
     page.render("verify.html", data)
 }

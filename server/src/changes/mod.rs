@@ -722,7 +722,7 @@ async fn detail_json(state: &AppState, tenant: &str, item: &Approval, trail: Opt
     let change = load(&state.db, tenant, item.subject_id).await?.ok_or_else(AppError::not_found)?;
     let subject_type = item.subject_type.as_str();
     let filed = format!("{subject_type}.filed");
-    let trail = approvals::trail_json(&state.db, tenant, subject_type, change.id, &[(filed.as_str(), "提交变更申请")], trail).await?;
+    let trail = approvals::subject_trail(&state.db, tenant, subject_type, change.id, &[(filed.as_str(), "提交变更申请")], trail).await?;
     let person = match change.person_id {
         Some(person) => crate::people::profile_json(&state.db, tenant, person).await?,
         None => Value::Null,

@@ -7,10 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
-use super::{ClaimBody, ListQuery};
+use super::{Attachment, ClaimBody, ClaimDetail, ClaimView, ListQuery};
+use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -23,49 +23,61 @@ pub struct YearQuery {
     pub year: Option<i64>,
 }
 
+/// The activity types a year's claims may be for.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Catalogue {
+    pub year: i64,
+    /// The rules plugin's catalogue: `{code, name, subject, fields: [{key, label, kind, required, max, choices}]}`
+    #[schema(value_type = Vec<Object>)]
+    pub activities: Vec<crate::rules::model::Activity>,
+}
+
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/activities", params(YearQuery), tag = "claims",
-    responses((status = 200, description = "{year, activities: [{code, name, subject, fields}]}: the rules plugin's catalogue"), (status = 422, description = "Bad year")))]
+    responses((status = 200, body = Catalogue, description = "The rules plugin's catalogue for the year"), (status = 422, description = "Bad year")))]
 pub async fn api_activities(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<YearQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Catalogue>, AppError> {
     user.authorize(&state, "claims", "apply").await?;
     let year = query.year.unwrap_or_else(this_year);
     let activities = super::catalogue(&state, user.tenant_code(), year).await?;
-    Ok(Json(json!({"year": year, "activities": activities})))
+    Ok(Json(Catalogue { year, activities }))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/claims", params(ListQuery), tag = "claims",
-    responses((status = 200, description = "The caller's claims (a unit admin: the unit's)"), (status = 403, description = "Not allowed")))]
-pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
+    responses((status = 200, body = Paged<ClaimView>, description = "The caller's claims (a unit admin: the unit's)"), (status = 403, description = "Not allowed")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Paged<ClaimView>>, AppError> {
     let (items, total) = super::list(&state, &user, &query).await?;
-    let items: Vec<Value> = items.iter().map(super::Claim::to_json).collect();
-    Ok(query.paging().json(items, total))
+    Ok(Json(Paged::new(items.into_iter().map(super::Claim::into_view).collect(), total, query.paging())))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/claims", request_body = ClaimBody, tag = "claims",
-    responses((status = 201, description = "The draft claim with the assessed hours"), (status = 422, description = "Per-field errors from the rules plugin; nothing stored"), (status = 404, description = "The person is not the caller's")))]
+    responses((status = 201, body = ClaimView, description = "The draft claim with the assessed hours"), (status = 422, description = "Per-field errors from the rules plugin; nothing stored"), (status = 404, description = "The person is not the caller's")))]
 pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<ClaimBody>) -> Result<Response, AppError> {
     let claim = super::create(&state, &user, &body).await?;
-    Ok((StatusCode::CREATED, Json(claim.to_json())).into_response())
+    Ok((StatusCode::CREATED, Json(claim.into_view())).into_response())
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/claims/{id}", tag = "claims", params(("id" = i64, Path)),
-    responses((status = 200, description = "{claim, form, attachments, steps, trail}"), (status = 404, description = "Not the caller's, nor on a route they review")))]
-pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    responses((status = 200, body = ClaimDetail, description = "The claim with its form, attachments, route steps and trail"), (status = 404, description = "Not the caller's, nor on a route they review")))]
+pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<ClaimDetail>, AppError> {
     Ok(Json(super::detail(&state, &user, id).await?))
 }
 
 #[utoipa::path(put, path = "/t/{tenant}/api/v1/claims/{id}", request_body = ClaimBody, tag = "claims", params(("id" = i64, Path)),
-    responses((status = 200, description = "The edited claim"), (status = 409, description = "Submitted: withdraw first"), (status = 422, description = "Per-field errors")))]
+    responses((status = 200, body = ClaimView, description = "The edited claim"), (status = 409, description = "Submitted: withdraw first"), (status = 422, description = "Per-field errors")))]
 pub async fn api_update(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(body): Json<ClaimBody>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(super::update(&state, &user, id, &body).await?.to_json()))
+) -> Result<Json<ClaimView>, AppError> {
+    Ok(Json(super::update(&state, &user, id, &body).await?.into_view()))
 }
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/claims/{id}", tag = "claims", params(("id" = i64, Path)),
@@ -77,7 +89,7 @@ pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(i
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/claims/{id}/attachments", tag = "claims", params(("id" = i64, Path)),
     request_body(content_type = "multipart/form-data", description = "`file` and optional `field` (the form's file field key)"),
-    responses((status = 201, description = "The stored attachment"), (status = 413, description = "Over the size limit"), (status = 422, description = "Type not allowed")))]
+    responses((status = 201, body = Attachment, description = "The stored attachment"), (status = 413, description = "Over the size limit"), (status = 422, description = "Type not allowed")))]
 pub async fn api_add_attachment(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -91,7 +103,8 @@ pub async fn api_add_attachment(
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/claims/{id}/attachments/{attachment}", tag = "claims",
     params(("id" = i64, Path), ("attachment" = i64, Path)),
-    responses((status = 200, description = "The file"), (status = 404, description = "Not the caller's, nor on a route they review")))]
+    responses((status = 200, description = "The file, with the type detected when it was stored (PDF, image, office document …)", content_type = "*/*"),
+              (status = 404, description = "Not the caller's, nor on a route they review")))]
 pub async fn download(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -113,15 +126,15 @@ pub async fn api_remove_attachment(
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/claims/{id}/submit", tag = "claims", params(("id" = i64, Path)),
-    responses((status = 200, description = "Submitted: the first step of the plugin's route is in its queue"), (status = 409, description = "Already submitted"), (status = 422, description = "Missing fields or files, or no department to route to")))]
-pub async fn api_submit(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    responses((status = 200, body = ClaimDetail, description = "Submitted: the first step of the plugin's route is in its queue"), (status = 409, description = "Already submitted"), (status = 422, description = "Missing fields or files, or no department to route to")))]
+pub async fn api_submit(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<ClaimDetail>, AppError> {
     super::submit(&state, &user, id).await?;
     Ok(Json(super::detail(&state, &user, id).await?))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/claims/{id}/withdraw", tag = "claims", params(("id" = i64, Path)),
-    responses((status = 200, description = "Back to draft"), (status = 409, description = "Already decided (or not submitted)")))]
-pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    responses((status = 200, body = ClaimDetail, description = "Back to draft"), (status = 409, description = "Already decided (or not submitted)")))]
+pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<ClaimDetail>, AppError> {
     super::withdraw(&state, &user, id).await?;
     Ok(Json(super::detail(&state, &user, id).await?))
 }

@@ -16,7 +16,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, Trail};
+use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, StepView, Trail, TrailEntry};
 use crate::auth::CurrentUser;
 use crate::auth::Role;
 use crate::db::{Db, Filters, Tx, q};
@@ -46,7 +46,8 @@ const MAX_ATTACHMENTS: i64 = 20;
 /// for everything but its files; submitting checks the files too.
 const FILE_PENDING: &str = "pending-upload";
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// A claim's row; the API and pages show it as a [`ClaimView`].
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Claim {
     pub id: i64,
     pub person_id: i64,
@@ -65,6 +66,7 @@ pub struct Claim {
     #[serde(skip)]
     pub hours: i64,
     pub status: ClaimStatus,
+    /// How often it was submitted; the steps shown are the latest round's
     pub round: i64,
     pub declared_by: Option<i64>,
     pub plugin_sha256: Option<String>,
@@ -100,18 +102,11 @@ impl Claim {
         self.status.label()
     }
 
-    pub fn to_json(&self) -> Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["fields"] = json!(self.form_values());
-        value["grants"] = self
-            .stored_grants()
-            .iter()
-            .map(|g| json!({"subject": g.subject, "hours": hours::hours_json(g.hours)}))
-            .collect::<Vec<_>>()
-            .into();
-        value["hours"] = hours::hours_json(self.hours);
-        value["status_label"] = json!(self.status_label());
-        value
+    /// The claim as the API and pages show it.
+    pub fn into_view(self) -> ClaimView {
+        let fields = self.form_values();
+        let grants = self.stored_grants().into_iter().map(|g| Grant { subject: g.subject, hours: g.hours }).collect();
+        ClaimView { fields, grants, hours: self.hours, status_label: self.status_label(), claim: self }
     }
 
     /// Its person, whoever created it, or an admin of its unit: those who may change it.
@@ -123,6 +118,38 @@ impl Claim {
     fn editable(&self) -> bool {
         matches!(self.status, ClaimStatus::Draft | ClaimStatus::Returned)
     }
+}
+
+/// A claim with its form values, grants and hours decoded from the row.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClaimView {
+    #[serde(flatten)]
+    pub claim: Claim,
+    /// Form values by field key (file fields are attachments)
+    pub fields: BTreeMap<String, Value>,
+    /// The hours the rules plugin assessed, per subject
+    pub grants: Vec<Grant>,
+    /// All assessed hours
+    #[serde(serialize_with = "hours_number")]
+    #[schema(value_type = f64)]
+    pub hours: i64,
+    pub status_label: &'static str,
+}
+
+/// Assessed hours in one subject.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Grant {
+    /// public or professional
+    #[schema(value_type = String)]
+    pub subject: Subject,
+    #[serde(serialize_with = "hours_number")]
+    #[schema(value_type = f64)]
+    pub hours: i64,
+}
+
+/// Hundredths as the hour number the API sends (12.5, 12), the ledger's [`hours::hours_json`].
+fn hours_number<S: serde::Serializer>(hundredths: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+    hours::hours_json(*hundredths).serialize(serializer)
 }
 
 /// The request body of `POST /claims` and `PUT /claims/{id}`.
@@ -415,9 +442,11 @@ pub async fn delete(state: &AppState, user: &CurrentUser, id: i64) -> Result<(),
     Ok(())
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+/// A proof file on a claim.
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Attachment {
     pub id: i64,
+    /// The form's file field it proves
     pub field: String,
     pub blob_id: i64,
     pub filename: String,
@@ -819,7 +848,7 @@ impl RequestKind for Claims {
     }
 
     async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        detail_json(state, tenant, item.subject_id).await
+        serde_json::to_value(record(state, tenant, item.subject_id).await?).map_err(AppError::internal)
     }
 }
 
@@ -836,14 +865,54 @@ const ACTIONS: &[(&str, &str)] = &[
     ("claim.deleted", "删除申报"),
 ];
 
+/// Everything about one claim, as its applicant and its reviewers see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClaimRecord {
+    pub claim: ClaimView,
+    /// The form's non-file fields in the activity's order
+    pub form: Vec<FormLine>,
+    /// The activity's file fields (empty when the rules plugin could not be asked)
+    pub file_fields: Vec<FileField>,
+    pub attachments: Vec<Attachment>,
+    /// The current round's route steps
+    pub steps: Vec<StepView>,
+    /// The audit trail, oldest first
+    pub trail: Vec<TrailEntry>,
+}
+
+/// One line of a claim's form.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FormLine {
+    pub key: String,
+    pub label: String,
+    /// As shown: a choice's label, else the value entered (as stored when the plugin could not be asked)
+    pub value: Value,
+}
+
+/// A file field of the claim's activity.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FileField {
+    pub key: String,
+    pub label: String,
+}
+
+/// A claim for the applicant or a reviewer on its route: its record and what the caller may do.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClaimDetail {
+    #[serde(flatten)]
+    pub record: ClaimRecord,
+    pub can_edit: bool,
+    pub can_withdraw: bool,
+}
+
 /// Everything about one claim: the claim, its form as the activity defines it, its attachments, the
 /// current round's steps and the audit trail. The caller has checked visibility.
-pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Value, AppError> {
+pub async fn record(state: &AppState, tenant: &str, id: i64) -> Result<ClaimRecord, AppError> {
     let claim = get(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)?;
     let values = claim.form_values();
     // Labels from the catalogue of the claim's year; a plugin failure must not hide the claim itself.
     let activity = catalogue(state, tenant, claim.year).await.ok().and_then(|list| list.into_iter().find(|a| a.code == claim.activity));
-    let form: Vec<Value> = match &activity {
+    let form: Vec<FormLine> = match &activity {
         Some(activity) => activity
             .fields
             .iter()
@@ -851,30 +920,37 @@ pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Valu
             .map(|f| {
                 let raw = values.get(&f.key).map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).unwrap_or_default();
                 let shown = f.choices.iter().find(|c| c.code == raw).map_or(raw.clone(), |c| c.label.clone());
-                json!({"key": f.key, "label": f.label, "value": shown})
+                FormLine { key: f.key.clone(), label: f.label.clone(), value: Value::String(shown) }
             })
             .collect(),
-        None => values.iter().map(|(k, v)| json!({"key": k, "label": k, "value": v})).collect(),
+        None => values.iter().map(|(k, v)| FormLine { key: k.clone(), label: k.clone(), value: v.clone() }).collect(),
     };
-    let trail = approvals::trail_json(&state.db, tenant, "claim", id, ACTIONS, Claims::TRAIL).await?;
-    Ok(json!({
-        "claim": claim.to_json(),
-        "form": form,
-        "file_fields": activity.as_ref().map(|a| a.fields.iter().filter(|f| f.kind == FieldKind::File).map(|f| json!({"key": f.key, "label": f.label})).collect::<Vec<_>>()).unwrap_or_default(),
-        "attachments": attachments(&state.db, tenant, id).await?,
-        "steps": approvals::steps(&state.db, tenant, "claim", id, claim.round).await?,
-        "trail": trail,
-    }))
+    let file_fields = activity
+        .iter()
+        .flat_map(|a| &a.fields)
+        .filter(|f| f.kind == FieldKind::File)
+        .map(|f| FileField { key: f.key.clone(), label: f.label.clone() })
+        .collect();
+    Ok(ClaimRecord {
+        form,
+        file_fields,
+        attachments: attachments(&state.db, tenant, id).await?,
+        steps: approvals::steps(&state.db, tenant, "claim", id, claim.round).await?,
+        trail: approvals::subject_trail(&state.db, tenant, "claim", id, ACTIONS, Claims::TRAIL).await?,
+        claim: claim.into_view(),
+    })
 }
 
 /// A claim for the applicant or a reviewer on its route.
-pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, AppError> {
+pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<ClaimDetail, AppError> {
     let claim = readable_by(state, user, id).await?;
-    let mut value = detail_json(state, user.tenant_code(), id).await?;
+    let record = record(state, user.tenant_code(), id).await?;
     let applicant_side = claim.applicant_side(user);
-    value["can_edit"] = json!(applicant_side && claim.editable());
-    value["can_withdraw"] = json!(applicant_side && claim.status == ClaimStatus::Submitted);
-    Ok(value)
+    Ok(ClaimDetail {
+        record,
+        can_edit: applicant_side && claim.editable(),
+        can_withdraw: applicant_side && claim.status == ClaimStatus::Submitted,
+    })
 }
 
 crate::paging::list_query! {

@@ -39,7 +39,7 @@ pub fn routes() -> Router<AppState> {
 async fn list_page(State(state): State<AppState>, page: Page, Query(query): Query<ListQuery>) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let (items, total) = super::list(&state, user, &query).await?;
-    let items: Vec<Value> = items.iter().map(super::Claim::to_json).collect();
+    let items: Vec<ClaimView> = items.into_iter().map(super::Claim::into_view).collect();
     page.render(
         "claims.html",
         json!({
@@ -202,11 +202,16 @@ async fn new_submit(
     }
 }
 
+/// The claim page's data: the claim as the API shows it, and the upload size limit.
+async fn detail_data(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, AppError> {
+    let mut data = json!(super::detail(state, user, id).await?);
+    data["upload_limit_mb"] = json!(state.config.upload_limit_mb);
+    Ok(data)
+}
+
 async fn detail_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let mut data = super::detail(&state, user, id).await?;
-    data["upload_limit_mb"] = json!(state.config.upload_limit_mb);
-    page.render("claim.html", data)
+    page.render("claim.html", detail_data(&state, user, id).await?)
 }
 
 /// The edit form; `?year=&activity=` switches the draft to another year or activity before saving.
@@ -253,8 +258,7 @@ async fn detail_with_error(state: &AppState, page: &Page, id: i64, err: AppError
         return Err(err);
     }
     let user = page.require_user()?;
-    let mut data = super::detail(state, user, id).await?;
-    data["upload_limit_mb"] = json!(state.config.upload_limit_mb);
+    let mut data = detail_data(state, user, id).await?;
     data["error"] = json!(err.message);
     data["errors"] = json!(err.fields);
     page.render_status(err.status, "claim.html", data)

@@ -7,10 +7,12 @@ use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::{Job, STATES, get_in, list_page, retry_in};
+use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::error::AppError;
@@ -29,11 +31,42 @@ fn state_label(state: &str) -> &'static str {
 }
 
 /// A job as the API and the admin page show it: never its payload (mails carry reset links).
-fn job_json(_state: &AppState, job: &Job) -> Value {
-    json!({"id": job.id, "kind": job.kind, "kind_label": super::registry().label(&job.kind), "state": job.state,
-        "state_label": state_label(&job.state), "attempts": job.attempts, "max_attempts": job.max_attempts,
-        "run_after": job.run_after, "last_error": job.last_error, "created_at": job.created_at, "updated_at": job.updated_at,
-        "retryable": matches!(job.state.as_str(), "failed" | "queued")})
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct JobView {
+    pub id: i64,
+    pub kind: String,
+    pub kind_label: &'static str,
+    /// queued, running, done or failed
+    pub state: String,
+    pub state_label: &'static str,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    /// When a queued job is due; for a running one, when its lease ends
+    pub run_after: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Failed or queued: `POST /jobs/{id}/retry` runs it now
+    pub retryable: bool,
+}
+
+impl From<Job> for JobView {
+    fn from(job: Job) -> Self {
+        JobView {
+            kind_label: super::registry().label(&job.kind),
+            state_label: state_label(&job.state),
+            retryable: matches!(job.state.as_str(), "failed" | "queued"),
+            id: job.id,
+            kind: job.kind,
+            state: job.state,
+            attempts: job.attempts,
+            max_attempts: job.max_attempts,
+            run_after: job.run_after,
+            last_error: job.last_error,
+            created_at: job.created_at,
+            updated_at: job.updated_at,
+        }
+    }
 }
 
 crate::paging::list_query! {
@@ -44,7 +77,7 @@ crate::paging::list_query! {
     }
 }
 
-async fn list(state: &AppState, user: &CurrentUser, query: &JobsQuery) -> Result<(Vec<Value>, i64, Paging), AppError> {
+async fn list(state: &AppState, user: &CurrentUser, query: &JobsQuery) -> Result<(Vec<JobView>, i64, Paging), AppError> {
     user.authorize(state, "jobs", "manage").await?;
     let filter = query.state.as_deref().filter(|s| !s.is_empty());
     if filter.is_some_and(|s| !STATES.contains(&s)) {
@@ -53,12 +86,12 @@ async fn list(state: &AppState, user: &CurrentUser, query: &JobsQuery) -> Result
     // 30 jobs a page unless asked: the queue's page is longer than other lists.
     let paging = Paging::sized(query.page, query.per_page, 30, 200);
     let (jobs, total) = list_page(&state.db, filter, Some(user.tenant_code()), paging.offset(), paging.per_page).await?;
-    Ok((jobs.iter().map(|job| job_json(state, job)).collect(), total, paging))
+    Ok((jobs.into_iter().map(JobView::from).collect(), total, paging))
 }
 
 /// Retries a failed or waiting job of the caller's tenant: 404 for another tenant's, 409 for one that
 /// is running or done.
-async fn retry(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, AppError> {
+async fn retry(state: &AppState, user: &CurrentUser, id: i64) -> Result<JobView, AppError> {
     user.authorize(state, "jobs", "manage").await?;
     let job = get_in(&state.db, user.tenant_code(), id).await?.ok_or_else(AppError::not_found)?;
     if !matches!(job.state.as_str(), "failed" | "queued") {
@@ -67,21 +100,26 @@ async fn retry(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, A
     let job = retry_in(&state.db, Some(user.tenant_code()), id).await.map_err(|e| AppError::conflict("not_retryable", e.to_string()))?;
     crate::audit::record(&state.db, user.tenant_code(), Some(user.account.id), "job.retry", "job", Some(id), json!({"kind": job.kind}))
         .await?;
-    Ok(job_json(state, &job))
+    Ok(JobView::from(job))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/jobs", params(JobsQuery), tag = "jobs",
-    responses((status = 200, description = "The tenant's background jobs, newest first, with their last error"), (status = 403, description = "Not a system admin")))]
-pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<JobsQuery>) -> Result<Json<Value>, AppError> {
+    responses((status = 200, body = Paged<JobView>, description = "The tenant's background jobs, newest first, with their last error"),
+              (status = 403, description = "Not a system admin")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<JobsQuery>,
+) -> Result<Json<Paged<JobView>>, AppError> {
     let (items, total, paging) = list(&state, &user, &query).await?;
-    Ok(paging.json(items, total))
+    Ok(Json(Paged::new(items, total, paging)))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/jobs/{id}/retry", tag = "jobs",
     params(("id" = i64, Path, description = "A job of the caller's tenant")),
-    responses((status = 200, description = "Queued again, due now, with a fresh set of attempts"), (status = 404, description = "No such job in this tenant"),
+    responses((status = 200, body = JobView, description = "Queued again, due now, with a fresh set of attempts"), (status = 404, description = "No such job in this tenant"),
               (status = 409, description = "Running or done")))]
-pub async fn api_retry(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+pub async fn api_retry(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<JobView>, AppError> {
     Ok(Json(retry(&state, &user, id).await?))
 }
 

@@ -11,27 +11,38 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::*;
+use crate::api::{Created, Paged};
+
+/// `POST /todos/{id}/review`: how many items were decided.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Reviewed {
+    pub reviewed: usize,
+}
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/todos", params(ListQuery), tag = "todos",
-    responses((status = 200, description = "A unit admin's to-dos with counts, or a person's own items")))]
-pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
+    responses((status = 200, body = Paged<Listed>, description = "A unit admin's to-dos with counts (`Todo`), or a person's own items (`Item`)")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Paged<Listed>>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    Ok(query.paging().json(items, total))
+    Ok(Json(Paged::new(items, total, query.paging())))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/todos", request_body = NewTodo, tag = "todos",
-    responses((status = 201, description = "{id}"), (status = 422, description = "Invalid input; nothing stored")))]
+    responses((status = 201, body = Created, description = "Assigned"), (status = 422, description = "Invalid input; nothing stored")))]
 pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(input): Json<NewTodo>) -> Result<Response, AppError> {
     let id = create(&state, &user, &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+    Ok((StatusCode::CREATED, Json(Created { id })).into_response())
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/todos/{id}", tag = "todos", params(("id" = i64, Path)),
-    responses((status = 200, description = "{todo, items}"), (status = 404, description = "Not the caller's")))]
-pub async fn api_detail(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    responses((status = 200, body = TodoDetail, description = "The to-do and the caller's view of its items"), (status = 404, description = "Not the caller's")))]
+pub async fn api_detail(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<TodoDetail>, AppError> {
     Ok(Json(detail(&state, &user, id).await?))
 }
 
@@ -50,18 +61,19 @@ pub async fn api_upload(
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/todos/{id}/review", request_body = ReviewInput, tag = "todos", params(("id" = i64, Path)),
-    responses((status = 200, description = "{reviewed}"), (status = 409, description = "An item has no upload or was already reviewed")))]
+    responses((status = 200, body = Reviewed, description = "Accepted or returned"), (status = 409, description = "An item has no upload or was already reviewed")))]
 pub async fn api_review(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<ReviewInput>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({"reviewed": review(&state, &user, id, &input).await?})))
+) -> Result<Json<Reviewed>, AppError> {
+    Ok(Json(Reviewed { reviewed: review(&state, &user, id, &input).await? }))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/todos/{id}/items/{item}/proof", tag = "todos", params(("id" = i64, Path), ("item" = i64, Path)),
-    responses((status = 200, description = "The proof file"), (status = 404, description = "Not the caller's")))]
+    responses((status = 200, description = "The proof file, with the type detected when it was stored", content_type = "*/*"),
+              (status = 404, description = "Not the caller's")))]
 pub async fn download(State(state): State<AppState>, user: CurrentUser, Path((id, item)): Path<(i64, i64)>) -> Result<Response, AppError> {
     proof(&state, &user, id, item).await
 }

@@ -8,7 +8,7 @@ pub mod pages;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::auth::CurrentUser;
 use crate::auth::Role;
@@ -44,7 +44,8 @@ pub struct NewTodo {
     pub person_ids: Vec<i64>,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+/// A to-do with how far its assignees are.
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Todo {
     pub id: i64,
     pub kind: String,
@@ -53,12 +54,16 @@ pub struct Todo {
     pub due_on: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub unit_id: i64,
+    /// People assigned
     pub assigned: i64,
+    /// Of them, with proof waiting for the admin
     pub uploaded: i64,
+    /// Of them, with proof accepted
     pub accepted: i64,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+/// One assignee's part of a to-do.
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Item {
     pub id: i64,
     pub todo_id: i64,
@@ -187,8 +192,16 @@ crate::paging::list_query! {
     }
 }
 
+/// A row of the to-do list: a unit admin sees its to-dos, a person their own items.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Listed {
+    Todo(Todo),
+    Item(Item),
+}
+
 /// A unit admin's to-dos with counts, or a person's own items.
-pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<(Value, i64), AppError> {
+pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<(Vec<Listed>, i64), AppError> {
     let tenant = user.tenant_code();
     let text = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
     if let Some(person) = user.account.person_id {
@@ -204,7 +217,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
         let from = "FROM todo_items i JOIN todos t ON t.tenant_id = i.tenant_id AND t.id = i.todo_id";
         let total = state.db.scalar(filters.count(from)).await?;
         let items: Vec<Item> = state.db.all(filters.page(ITEM_SELECT, "i.id DESC", query.page, query.per_page())).await?;
-        return Ok((json!(items.into_iter().map(Item::labelled).collect::<Vec<_>>()), total));
+        return Ok((items.into_iter().map(|item| Listed::Item(item.labelled())).collect(), total));
     }
     let unit = admin_unit(state, user).await?;
     let mut filters = Filters::tenant("t.tenant_id", tenant);
@@ -214,11 +227,21 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     }
     let total = state.db.scalar(filters.count("FROM todos t")).await?;
     let items: Vec<Todo> = state.db.all(filters.page(TODO_SELECT, "t.id DESC", query.page, query.per_page())).await?;
-    Ok((json!(items), total))
+    Ok((items.into_iter().map(Listed::Todo).collect(), total))
+}
+
+/// One to-do and the items the caller sees of it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TodoDetail {
+    pub todo: Todo,
+    /// Every assignee's item for the unit's admin; the caller's own for an assignee
+    pub items: Vec<Item>,
+    /// Whether the caller is the unit's admin
+    pub admin: bool,
 }
 
 /// One to-do: for its unit's admin every assignee's state; for an assignee their own item.
-pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, AppError> {
+pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<TodoDetail, AppError> {
     let tenant = user.tenant_code();
     let todo: Option<Todo> = state.db.opt(q(format!("{TODO_SELECT} WHERE t.tenant_id = $1 AND t.id = $2")).bind(tenant).bind(id)).await?;
     let Some(todo) = todo else { return Err(AppError::not_found()) };
@@ -234,7 +257,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Val
             )
             .await?;
         let Some(item) = item else { return Err(AppError::not_found()) };
-        return Ok(json!({"todo": todo, "items": [item.labelled()], "admin": false}));
+        return Ok(TodoDetail { todo, items: vec![item.labelled()], admin: false });
     }
     if admin_unit(state, user).await? != todo.unit_id {
         return Err(AppError::not_found());
@@ -243,7 +266,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Val
         .db
         .all(q(format!("{ITEM_SELECT} WHERE i.tenant_id = $1 AND i.todo_id = $2 ORDER BY p.name, i.id")).bind(tenant).bind(id))
         .await?;
-    Ok(json!({"todo": todo, "items": items.into_iter().map(Item::labelled).collect::<Vec<_>>(), "admin": true}))
+    Ok(TodoDetail { todo, items: items.into_iter().map(Item::labelled).collect(), admin: true })
 }
 
 /// The assignee uploads proof (again, after a return); the item waits for the admin's confirmation.

@@ -91,7 +91,7 @@ async fn create_submit(State(state): State<AppState>, page: Page, CsrfForm(form)
 
 async fn detail_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    page.render("todo.html", detail(&state, user, id).await?)
+    page.render("todo.html", json!(detail(&state, user, id).await?))
 }
 
 async fn upload_submit(
@@ -140,7 +140,7 @@ async fn page_result(state: &AppState, page: &Page, id: i64, result: Result<usiz
         Ok(n) => Ok(done_redirect(&page.tenant.base, &format!("/todos/{id}"), done, n as i64)),
         Err(err) if err.fixable_on_page() => {
             let user = page.require_user()?;
-            let mut data = detail(state, user, id).await?;
+            let mut data = json!(detail(state, user, id).await?);
             data["error"] = json!(err.message);
             data["errors"] = json!(err.fields);
             page.render_status(err.status, "todo.html", data)

@@ -336,7 +336,7 @@ pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> Result<(Trans
 pub async fn detail_json(state: &AppState, tenant: &str, transfer: &Transfer) -> Result<Value, AppError> {
     let round = state.db.scalar(approvals::latest_round(tenant, "transfer", transfer.id)).await?.max(1);
     let steps = approvals::steps(&state.db, tenant, "transfer", transfer.id, round).await?;
-    let trail = approvals::trail_json(
+    let trail = approvals::subject_trail(
         &state.db,
         tenant,
         "transfer",

@@ -727,7 +727,7 @@ const ACTIONS: &[(&str, &str)] = &[
 pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Value, AppError> {
     let filing = fetch(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)?;
     let steps = approvals::steps(&state.db, tenant, "filing", id, filing.round).await?;
-    let trail = approvals::trail_json(&state.db, tenant, "filing", id, ACTIONS, Filings::TRAIL).await?;
+    let trail = approvals::subject_trail(&state.db, tenant, "filing", id, ACTIONS, Filings::TRAIL).await?;
     Ok(json!({"filing": filing.to_json(state.tenants.words(tenant)), "steps": steps, "trail": trail}))
 }
 

@@ -666,7 +666,7 @@ pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Valu
         .await?
         .ok_or_else(AppError::not_found)?;
     let steps = approvals::steps(&state.db, tenant, "training_plan", id, plan.round).await?;
-    let trail = approvals::trail_json(&state.db, tenant, "training_plan", id, ACTIONS, Plans::TRAIL).await?;
+    let trail = approvals::subject_trail(&state.db, tenant, "training_plan", id, ACTIONS, Plans::TRAIL).await?;
     let mut value = plan.to_json(state.tenants.words(tenant));
     value["steps"] = json!(steps);
     value["trail"] = json!(trail);
