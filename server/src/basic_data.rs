@@ -19,7 +19,7 @@ use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::db::q;
 use crate::error::{AppError, FieldErrors};
-use crate::orgs::master::{self, MasterInput, MasterQuery};
+use crate::orgs::master::{self, MasterInput, MasterOrg, MasterQuery};
 use crate::state::AppState;
 use crate::web::Page;
 
@@ -47,7 +47,9 @@ fn check_kind(kind: &str) -> Result<&'static str, AppError> {
         .ok_or_else(AppError::not_found)
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+/// One item of an editable list.
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = BasicDataItem)]
 pub struct Item {
     pub code: String,
     pub name: String,
@@ -165,23 +167,36 @@ pub async fn save(state: &AppState, user: &CurrentUser, kind: &str, existing: Op
     Ok(())
 }
 
+/// A list as the API answers it: organisation lists a page at a time, the others whole.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[schema(as = BasicDataList)]
+pub enum Listing {
+    /// `authority` and `hr_bureau`: one page of organisations
+    Organisations { kind: String, items: Vec<MasterOrg>, total: i64, page: i64, per_page: i64 },
+    /// Every other list: all its items, disabled ones too
+    Items { kind: String, items: Vec<Item> },
+}
+
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/basic-data/{kind}", tag = "basic data", params(("kind" = String, Path), MasterQuery),
-    responses((status = 200, description = "All items of a list, disabled ones too; `authority` and `hr_bureau` (organisations) a page at a time with `q` and `status` filters")))]
+    responses((status = 200, body = Listing, description = "All items of a list, disabled ones too; `authority` and `hr_bureau` (organisations) a page at a time with `q` and `status` filters")))]
 pub async fn api_list(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(kind): Path<String>,
     Query(query): Query<MasterQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Listing>, AppError> {
     if let Some((org_kind, _)) = master::list_kind(&kind) {
         let (items, total) = master::list(&state, &user, org_kind, &query).await?;
         let paging = query.paging();
-        return Ok(Json(json!({"kind": kind, "items": items, "total": total, "page": paging.page, "per_page": paging.per_page})));
+        return Ok(Json(Listing::Organisations { kind, items, total, page: paging.page, per_page: paging.per_page }));
     }
-    Ok(Json(json!({"kind": kind, "items": list(&state, &user, &kind).await?})))
+    let items = list(&state, &user, &kind).await?;
+    Ok(Json(Listing::Items { kind, items }))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/basic-data/{kind}", request_body = ItemInput, tag = "basic data", params(("kind" = String, Path)), responses((status = 201, description = "Added"), (status = 422, description = "Invalid or duplicate code")))]
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/basic-data/{kind}", request_body = ItemInput, tag = "basic data", params(("kind" = String, Path)),
+    responses((status = 201, description = "Added (an empty body)"), (status = 422, description = "Invalid or duplicate code")))]
 pub async fn api_add(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -10,9 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
-use serde_json::Value;
 
-use super::{NewReport, Report, ReportQuery};
+use super::{NewReport, Report, ReportDetail, ReportQuery};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -20,6 +19,7 @@ use crate::storage::upload::Upload;
 
 /// The answer to filing a report.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ReportFiled)]
 pub struct Filed {
     pub id: i64,
     /// `pending` (waiting for the route's approval), or `approved` where the route has no step
@@ -69,15 +69,17 @@ pub async fn api_list(
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/annual-reports/{id}", tag = "annual_reports",
     params(("id" = i64, Path, description = "Report id")),
-    responses((status = 200, description = "{report, steps, trail}"), (status = 404, description = "Not a report of the caller's scope")))]
-pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    responses((status = 200, body = ReportDetail, description = "The report with its route and trail"),
+              (status = 404, description = "Not a report of the caller's scope")))]
+pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<ReportDetail>, AppError> {
     let report = super::get(&state, &user, id).await?;
-    Ok(Json(super::detail_json(&state, user.tenant_code(), &report).await?))
+    Ok(Json(super::detail(&state, user.tenant_code(), report).await?))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/annual-reports/{id}/document", tag = "annual_reports",
     params(("id" = i64, Path, description = "Report id")),
-    responses((status = 200, description = "The report's document"), (status = 404, description = "Not a report of the caller's scope")))]
+    responses((status = 200, description = "The report's document (PDF, Word or an image, as filed)", content_type = "application/octet-stream"),
+              (status = 404, description = "Not a report of the caller's scope")))]
 pub async fn api_document(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     super::document(&state, &user, id).await
 }

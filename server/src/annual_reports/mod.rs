@@ -337,8 +337,24 @@ pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> Result<Report
     row.map(Report::finish).ok_or_else(AppError::not_found)
 }
 
+/// A report with its route and trail, as its page, the approver and the API show it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReportDetail {
+    pub report: Report,
+    /// The route's steps in order (`approvals::StepView`)
+    #[schema(value_type = Vec<Object>)]
+    pub steps: Vec<approvals::StepView>,
+    /// The audit trail, oldest first: `{created_at, actor_name, action, label, reason}`
+    #[schema(value_type = Vec<Object>)]
+    pub trail: Vec<Value>,
+    /// The words for `classes` in this kind of report
+    pub classes_label: &'static str,
+    /// The words for `trainees` in this kind of report
+    pub trainees_label: &'static str,
+}
+
 /// The report with its route and trail, as its page and the approver show it.
-pub async fn detail_json(state: &AppState, tenant: &str, report: &Report) -> Result<Value, AppError> {
+pub async fn detail(state: &AppState, tenant: &str, report: Report) -> Result<ReportDetail, AppError> {
     let steps = approvals::steps(&state.db, tenant, SUBJECT_TYPE, report.id, 1).await?;
     let trail = approvals::subject_trail(
         &state.db,
@@ -350,7 +366,7 @@ pub async fn detail_json(state: &AppState, tenant: &str, report: &Report) -> Res
     )
     .await?;
     let (classes_label, trainees_label) = ReportKind::parse(&report.kind).unwrap_or(ReportKind::Plan).figures();
-    Ok(json!({"report": report, "steps": steps, "trail": trail, "classes_label": classes_label, "trainees_label": trainees_label}))
+    Ok(ReportDetail { report, steps, trail, classes_label, trainees_label })
 }
 
 /// Withdraws a pending report nobody has decided yet (its own institution only); 409 once a step decided.
@@ -403,7 +419,7 @@ async fn decided(tx: &mut Tx, d: &Decided<'_>, status: &str) -> Result<Notice, A
 
 async fn subject_detail(state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
     let report = load(state, tenant, item.subject_id).await?.ok_or_else(AppError::not_found)?;
-    detail_json(state, tenant, &report).await
+    Ok(json!(detail(state, tenant, report).await?))
 }
 
 const TRAIL: Option<Trail> = Some(Trail {

@@ -74,8 +74,9 @@ async fn file_submit(State(state): State<AppState>, page: Page, headers: HeaderM
 async fn detail_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let report = super::get(&state, user, id).await?;
-    let mut data = super::detail_json(&state, user.tenant_code(), &report).await?;
-    data["may_withdraw"] = json!(report.status == super::ReportStatus::Pending && user.account.org_id == Some(report.institution_id));
+    let may_withdraw = report.status == super::ReportStatus::Pending && user.account.org_id == Some(report.institution_id);
+    let mut data = json!(super::detail(&state, user.tenant_code(), report).await?);
+    data["may_withdraw"] = json!(may_withdraw);
     page.render("annual_report.html", data)
 }
 

@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
-use serde_json::json;
 
 use super::{CurrentUser, MaybeUser, session, throttle};
 use crate::error::AppError;
@@ -18,9 +17,31 @@ use crate::web::{self};
 use super::login::*;
 use super::*;
 
+/// The answer to logging in.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LoggedIn {
+    pub account: AccountView,
+}
+
+/// The caller as `GET /api/v1/me` shows it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    /// The tenant's code
+    pub tenant: String,
+    pub account: AccountView,
+    /// Staff's own profile; `null` for admins
+    pub profile: Option<crate::people::Profile>,
+}
+
+/// The same answer to every reset request, so it tells nobody whether an account matched.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ResetRequested {
+    pub message: &'static str,
+}
+
 /// `POST /api/v1/session`
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/session", request_body = LoginInput, tag = "auth",
-    responses((status = 200, description = "Logged in; the session cookie is set"), (status = 401, description = "bad_credentials, captcha_required or bad_captcha"), (status = 403, description = "pending, rejected or disabled")))]
+    responses((status = 200, body = LoggedIn, description = "Logged in; the session cookie is set"), (status = 401, description = "bad_credentials, captcha_required or bad_captcha"), (status = 403, description = "pending, rejected or disabled")))]
 pub async fn api_login(
     State(state): State<AppState>,
     tenant: TenantCtx,
@@ -30,7 +51,7 @@ pub async fn api_login(
 ) -> Result<Response, AppError> {
     let (account, token) = login(&state, &tenant, &ip, &input).await?;
     let jar = jar.add(session::cookie(token, &tenant.base, state.config.secure_cookies));
-    Ok((jar, Json(json!({"account": account_json(&account)}))).into_response())
+    Ok((jar, Json(LoggedIn { account: AccountView::from(&account) })).into_response())
 }
 
 /// `DELETE /api/v1/session`
@@ -43,13 +64,14 @@ pub async fn api_logout(State(state): State<AppState>, tenant: TenantCtx, user: 
 }
 
 /// `GET /api/v1/me`
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me", tag = "auth", responses((status = 200, description = "The logged-in account and, for staff, the profile"), (status = 401, description = "Not logged in")))]
-pub async fn api_me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/me", tag = "auth",
+    responses((status = 200, body = Me, description = "The logged-in account and, for staff, the profile"), (status = 401, description = "Not logged in")))]
+pub async fn api_me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Me>, AppError> {
     let profile = match user.account.person_id {
-        Some(id) => crate::people::profile_json(&state.db, user.tenant_code(), id).await?,
-        None => serde_json::Value::Null,
+        Some(id) => crate::people::masked_profile(&state.db, user.tenant_code(), id).await?,
+        None => None,
     };
-    Ok(Json(json!({"tenant": user.tenant_code(), "account": account_json(&user.account), "profile": profile})))
+    Ok(Json(Me { tenant: user.tenant_code().to_owned(), account: AccountView::from(&user.account), profile }))
 }
 
 /// `POST /api/v1/me/password`
@@ -64,7 +86,7 @@ pub async fn api_change_password(
 }
 
 /// `POST /api/v1/password-resets`
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/password-resets", request_body = ResetRequest, tag = "auth", responses((status = 202, description = "A link is mailed if the ID number and e-mail match; the answer is the same either way"), (status = 429, description = "rate_limited")))]
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/password-resets", request_body = ResetRequest, tag = "auth", responses((status = 202, body = ResetRequested, description = "A link is mailed if the ID number and e-mail match; the answer is the same either way"), (status = 429, description = "rate_limited")))]
 pub async fn api_request_reset(
     State(state): State<AppState>,
     tenant: TenantCtx,
@@ -72,7 +94,7 @@ pub async fn api_request_reset(
     Json(input): Json<ResetRequest>,
 ) -> Result<Response, AppError> {
     request_reset(&state, &tenant, &web::origin(&state, &headers), &input).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"message": "如果信息匹配，重置链接已发送到您的邮箱"}))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(ResetRequested { message: "如果信息匹配，重置链接已发送到您的邮箱" })).into_response())
 }
 
 /// `POST /api/v1/password-resets/confirm`

@@ -19,7 +19,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::Utc;
 use serde::Serialize;
-use serde_json::json;
 
 crate::codes::code_enum! {
     /// What an account may do: a staff member's own things, or an admin's of one organisation kind.
@@ -291,22 +290,46 @@ pub async fn settle_super_admin_tx(tx: &mut Tx, tenant: &str, org_id: i64) -> Re
     Ok(())
 }
 
-pub fn account_json(account: &Account) -> serde_json::Value {
-    json!({
-        "id": account.id,
-        "user_type": account.user_type,
-        "user_type_label": user_type_label(&account.user_type),
-        "role": account.role,
-        "role_label": account.role.label(),
-        "name": account.name,
-        "id_number": crate::ids::mask_id_number(&account.id_number),
-        "phone": account.phone,
-        "email": account.email,
-        "org_id": account.org_id,
-        "org_name": account.org_name,
-        "person_id": account.person_id,
-        "status": account.status,
-        "must_change_password": account.must_change_password,
-        "super_admin": account.super_admin,
-    })
+/// An account as its owner, the API and the registration queue see it (ID number masked).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AccountView {
+    pub id: i64,
+    /// staff, unit, institution, authority, hr, province or system
+    pub user_type: String,
+    pub user_type_label: &'static str,
+    pub role: Role,
+    pub role_label: &'static str,
+    pub name: String,
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub org_id: Option<i64>,
+    pub org_name: Option<String>,
+    pub person_id: Option<i64>,
+    pub status: AccountStatus,
+    pub must_change_password: bool,
+    /// The one admin of the organisation who manages its other admins (超级管理员)
+    pub super_admin: bool,
+}
+
+impl From<&Account> for AccountView {
+    fn from(account: &Account) -> Self {
+        AccountView {
+            id: account.id,
+            user_type: account.user_type.clone(),
+            user_type_label: user_type_label(&account.user_type),
+            role: account.role,
+            role_label: account.role.label(),
+            name: account.name.clone(),
+            id_number: crate::ids::mask_id_number(&account.id_number),
+            phone: account.phone.clone(),
+            email: account.email.clone(),
+            org_id: account.org_id,
+            org_name: account.org_name.clone(),
+            person_id: account.person_id,
+            status: account.status,
+            must_change_password: account.must_change_password,
+            super_admin: account.super_admin,
+        }
+    }
 }

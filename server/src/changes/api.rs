@@ -95,7 +95,8 @@ pub async fn api_file_org(
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/changes/{id}/licence", tag = "changes",
     params(("id" = i64, Path, description = "Change id")),
-    responses((status = 200, description = "The licence scan uploaded with the change"),
+    responses((status = 200, description = "The licence scan uploaded with the change, served with its stored type (PDF or an image)",
+               content_type = "application/octet-stream"),
               (status = 404, description = "No scan, or neither the organisation's admin nor a reviewer in scope")))]
 pub async fn api_scan(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     super::scan(&state, &user, id).await

@@ -77,7 +77,9 @@ pub async fn api_reply(
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/feedback/{id}/attachment", tag = "feedback",
     params(("id" = i64, Path, description = "Feedback id")),
-    responses((status = 200, description = "The attachment"), (status = 404, description = "None, or not visible to the caller")))]
+    responses((status = 200, description = "The attachment, served with its stored type (PDF, an image, an office document or ZIP)",
+               content_type = "application/octet-stream"),
+              (status = 404, description = "None, or not visible to the caller")))]
 pub async fn api_attachment(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     super::attachment(&state, &user, id).await
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::pages::{label, pairs, query_href};
-use super::{CreditQuery, SOURCES, format_hours, hours_json, status, this_year};
+use super::{CreditQuery, DecimalHours, SOURCES, SubjectHours, format_hours, status, this_year};
 use crate::auth::CurrentUser;
 use crate::auth::Role;
 use crate::db::{Filters, q};
@@ -100,18 +100,69 @@ impl StaffStatusRow {
         }
     }
 
-    pub fn to_json(&self) -> Value {
-        let h = |v: Option<i64>| hours_json(v.unwrap_or(0));
-        let computed = self.computed_at.is_some();
-        json!({
-            "person_id": self.person_id, "name": self.name, "id_number": self.id_number, "unit_id": self.unit_id,
-            "unit_name": self.unit_name, "department_name": self.department_name, "title": self.title,
-            "title_level": self.title_level, "state": self.state(), "met": if computed { self.met } else { None },
-            "required": {"public": h(self.required_public), "professional": h(self.required_professional), "total": h(self.required_total)},
-            "counted": {"public": h(self.counted_public), "professional": h(self.counted_professional), "total": h(self.counted_total)},
-            "shortfall_total": h(self.shortfall_total), "computed_at": self.computed_at,
-        })
+    /// The API's shape: hours as decimals (0 until computed), `met` null until computed.
+    pub fn view(&self) -> StaffStatus {
+        let h = |v: Option<i64>| v.unwrap_or(0);
+        StaffStatus {
+            person_id: self.person_id,
+            name: self.name.clone(),
+            id_number: self.id_number.clone(),
+            unit_id: self.unit_id,
+            unit_name: self.unit_name.clone(),
+            department_name: self.department_name.clone(),
+            title: self.title.clone(),
+            title_level: self.title_level.clone(),
+            state: self.state(),
+            met: if self.computed_at.is_some() { self.met } else { None },
+            required: SubjectHours::new(h(self.required_public), h(self.required_professional), h(self.required_total)),
+            counted: SubjectHours::new(h(self.counted_public), h(self.counted_professional), h(self.counted_total)),
+            shortfall_total: DecimalHours(h(self.shortfall_total)),
+            computed_at: self.computed_at,
+        }
     }
+}
+
+/// A staff member with the stored status of the year (ID number masked).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StaffStatus {
+    pub person_id: i64,
+    pub name: String,
+    pub id_number: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub department_name: Option<String>,
+    pub title: Option<String>,
+    pub title_level: String,
+    /// `computed`, `stale` (a recompute is queued) or `pending` (never computed)
+    pub state: &'static str,
+    /// Null until computed
+    pub met: Option<bool>,
+    pub required: SubjectHours,
+    pub counted: SubjectHours,
+    pub shortfall_total: DecimalHours,
+    pub computed_at: Option<DateTime<Utc>>,
+}
+
+/// One page of staff with their status for a year, and the counts over every page.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StaffStatusList {
+    pub items: Vec<StaffStatus>,
+    /// Rows matching the filters, on every page
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub year: i64,
+    pub summary: Summary,
+}
+
+/// A person's masked profile and every year's stored status, all on one page.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StaffYears {
+    pub person: crate::people::Profile,
+    pub items: Vec<status::Standing>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
 }
 
 const FROM: &str = "FROM people p JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id \
@@ -123,7 +174,8 @@ const SELECT: &str = "SELECT p.id AS person_id, p.name, p.id_number, u.id AS uni
      s.counted_professional, s.counted_total, s.shortfall_total, s.computed_at, s.generation, s.computed_generation";
 
 /// Counts of the filtered staff by status (the met filter left out).
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = StatusSummary)]
 pub struct Summary {
     pub total: i64,
     pub met: i64,
@@ -199,19 +251,17 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &StatusQuery) -> 
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/staff/status", params(StatusQuery), tag = "hours",
-    responses((status = 200, description = "{items, total, page, per_page, summary}: staff in the caller's scope with their stored status for the year (state computed, stale or pending; ID numbers masked)"),
+    responses((status = 200, body = StaffStatusList, description = "Staff in the caller's scope with their stored status for the year (ID numbers masked)"),
               (status = 400, description = "bad_met / bad_year"), (status = 403, description = "Not an admin")))]
 pub async fn api_staff_status(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<StatusQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<StaffStatusList>, AppError> {
     let (rows, total, summary) = list(&state, &user, &query).await?;
-    let items: Vec<Value> = rows.iter().map(StaffStatusRow::to_json).collect();
-    let Json(mut body) = query.paging().json(items, total);
-    body["year"] = json!(query.year());
-    body["summary"] = json!(summary);
-    Ok(Json(body))
+    let Paging { page, per_page } = query.paging();
+    let items = rows.iter().map(StaffStatusRow::view).collect();
+    Ok(Json(StaffStatusList { items, total, page, per_page, year: query.year(), summary }))
 }
 
 /// A person in the caller's scope, with a masked profile; anyone else is "not found".
@@ -226,35 +276,32 @@ async fn person_in_scope(state: &AppState, user: &CurrentUser, person_id: i64) -
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/staff/{person_id}/years", tag = "hours",
     params(("person_id" = i64, Path, description = "A person in the caller's scope")),
-    responses((status = 200, description = "{person (masked profile), items: every year's stored status, total}"),
+    responses((status = 200, body = StaffYears, description = "The person's masked profile and every year's stored status"),
               (status = 404, description = "No such person in the caller's scope")))]
 pub async fn api_staff_years(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(person_id): Path<i64>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<StaffYears>, AppError> {
     let person = person_in_scope(&state, &user, person_id).await?;
     let years = status::years(&state.db, user.tenant_code(), person_id).await?;
-    let total = years.len() as i64;
-    let items: Vec<Value> = years.iter().map(status::StoredStatus::to_json).collect();
-    let Json(mut body) = Paging::all(total).json(items, total);
-    body["person"] = serde_json::to_value(person).map_err(AppError::internal)?;
-    Ok(Json(body))
+    let crate::api::Paged { items, total, page, per_page } = super::pages::every_year(&years);
+    Ok(Json(StaffYears { person, items, total, page, per_page }))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/staff/{person_id}/credits", tag = "hours",
     params(("person_id" = i64, Path, description = "A person in the caller's scope"), CreditQuery),
-    responses((status = 200, description = "The person's credits, hours as decimals"), (status = 404, description = "No such person in the caller's scope")))]
+    responses((status = 200, body = crate::api::Paged<super::Credit>, description = "The person's credits, hours as decimals"),
+              (status = 404, description = "No such person in the caller's scope")))]
 pub async fn api_staff_credits(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(person_id): Path<i64>,
     Query(query): Query<CreditQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<crate::api::Paged<super::Credit>>, AppError> {
     person_in_scope(&state, &user, person_id).await?;
     let (items, total) = super::list(&state.db, user.tenant_code(), person_id, &query).await?;
-    let items: Vec<Value> = items.iter().map(super::Credit::to_json).collect();
-    Ok(query.paging().json(items, total))
+    Ok(Json(crate::api::Paged::new(items, total, query.paging())))
 }
 
 pub fn api_routes() -> Router<AppState> {
@@ -324,7 +371,7 @@ async fn status_page(State(state): State<AppState>, page: Page, Query(query): Qu
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {
-            let mut v = r.to_json();
+            let mut v = json!(r.view());
             v["required_text"] = json!(format_hours(r.required_total.unwrap_or(0)));
             v["counted_text"] = json!(format_hours(r.counted_total.unwrap_or(0)));
             v["shortfall_text"] = json!(format_hours(r.shortfall_total.unwrap_or(0)));
@@ -379,8 +426,8 @@ async fn detail_page(
     let credits: Vec<Value> = credits
         .iter()
         .map(|c| {
-            let mut v = c.to_json();
-            v["hours_text"] = json!(format_hours(c.hours));
+            let mut v = json!(c);
+            v["hours_text"] = json!(format_hours(c.hours.0));
             v["subject_label"] = json!(settings.subject_name(&c.subject));
             v["source_label"] = json!(label(SOURCES, &c.source));
             v

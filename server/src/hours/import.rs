@@ -34,16 +34,20 @@ crate::codes::code_enum! {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// What became of one row of the file.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RowOutcome {
     /// The row number in the file (the header is row 1).
     pub row: usize,
     pub status: RowStatus,
+    /// `imported`, `duplicate`, or why the row was refused (e.g. `unknown_person`)
     pub code: &'static str,
     pub message: String,
 }
 
-#[derive(Debug, Default, Serialize)]
+/// An import's report: the counts and every row's outcome.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+#[schema(as = CreditImportReport)]
 pub struct Report {
     pub imported: usize,
     pub duplicates: usize,
@@ -200,7 +204,7 @@ async fn read_upload(mut multipart: axum::extract::Multipart) -> Result<(String,
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/credits/imports", tag = "hours",
     request_body(content_type = "multipart/form-data", description = "`file`: CSV (UTF-8) or xlsx with the columns id_number, name, year, subject, hours, source, reference"),
-    responses((status = 200, description = "{imported, duplicates, errors, rows: [{row, status, code, message}]}: each row imported on its own, idempotent by reference"),
+    responses((status = 200, body = Report, description = "Each row imported on its own, idempotent by reference"),
               (status = 422, description = "The file is unreadable, lacks columns or is too long; nothing imported"),
               (status = 403, description = "Not a province or system admin")))]
 pub async fn api_import(

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::AppError;
@@ -56,6 +57,48 @@ pub fn format_hours(hundredths: i64) -> String {
 /// Hundredths as a JSON number (hours as decimals at the API, integers inside).
 pub fn hours_json(hundredths: i64) -> Value {
     serde_json::from_str(&format_hours(hundredths)).unwrap_or(Value::Null)
+}
+
+/// Hours as the API answers them: hundredths inside, a decimal number on the wire (90, 12.5, 0.25).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecimalHours(pub i64);
+
+impl From<i64> for DecimalHours {
+    fn from(hundredths: i64) -> Self {
+        DecimalHours(hundredths)
+    }
+}
+
+impl Serialize for DecimalHours {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        hours_json(self.0).serialize(serializer)
+    }
+}
+
+impl utoipa::PartialSchema for DecimalHours {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Number)
+            .description(Some("Hours as a decimal with at most two decimals"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DecimalHours {}
+
+/// Hours per subject and their sum: a requirement, what counted, or what is short.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct SubjectHours {
+    pub public: DecimalHours,
+    pub professional: DecimalHours,
+    pub total: DecimalHours,
+}
+
+impl SubjectHours {
+    /// From hundredths: public, professional, total.
+    pub fn new(public: i64, professional: i64, total: i64) -> Self {
+        SubjectHours { public: DecimalHours(public), professional: DecimalHours(professional), total: DecimalHours(total) }
+    }
 }
 
 pub struct NewCredit<'a> {
@@ -150,27 +193,24 @@ pub async fn revoke_tx(
     Ok(row)
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// A credit in the ledger; a revoked one keeps when and why.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Credit {
     pub id: i64,
+    /// The year the hours count for
     pub year: i64,
+    /// public or professional
     pub subject: String,
-    #[serde(skip)]
-    pub hours: i64,
+    #[sqlx(try_from = "i64")]
+    pub hours: DecimalHours,
+    /// online, offline, activity, recognized or exemption
     pub source: String,
+    /// Unique in the tenant: the same record sent again counts once
     pub source_ref: String,
     pub course: Option<String>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoke_reason: Option<String>,
-}
-
-impl Credit {
-    pub fn to_json(&self) -> Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["hours"] = hours_json(self.hours);
-        value
-    }
 }
 
 crate::paging::list_query! {
@@ -321,31 +361,31 @@ pub struct YearQuery {
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/status", params(YearQuery), tag = "hours",
-    responses((status = 200, description = "{year, met, required, counted, shortfall, notes}: hours as decimals; the stored status, recomputed first when missing or stale"), (status = 403, description = "Not a staff account")))]
+    responses((status = 200, body = status::Judgement, description = "The stored status, recomputed first when missing or stale; hours as decimals"),
+              (status = 403, description = "Not a staff account")))]
 pub async fn api_my_status(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<YearQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<status::Judgement>, AppError> {
     user.authorize(&state, "profile", "read").await?;
     let person = user.account.person_id.ok_or_else(AppError::forbidden)?;
     let year = query.year.unwrap_or_else(this_year);
     let status = status::current(&state, user.tenant_code(), person, year).await?;
-    Ok(Json(serde_json::to_value(status.to_model()).map_err(AppError::internal)?))
+    Ok(Json(status.judgement()))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/credits", params(CreditQuery), tag = "hours",
-    responses((status = 200, description = "The caller's credits with hours as decimals"), (status = 403, description = "Not a staff account")))]
+    responses((status = 200, body = Paged<Credit>, description = "The caller's credits with hours as decimals"), (status = 403, description = "Not a staff account")))]
 pub async fn api_my_credits(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<CreditQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Paged<Credit>>, AppError> {
     user.authorize(&state, "profile", "read").await?;
     let person = user.account.person_id.ok_or_else(AppError::forbidden)?;
     let (items, total) = list(&state.db, user.tenant_code(), person, &query).await?;
-    let items: Vec<Value> = items.iter().map(Credit::to_json).collect();
-    Ok(query.paging().json(items, total))
+    Ok(Json(Paged::new(items, total, query.paging())))
 }
 
 pub fn api_routes() -> Router<AppState> {
@@ -380,5 +420,7 @@ mod tests {
         assert_eq!(format_hours(1200), "12");
         assert_eq!(format_hours(1205), "12.05");
         assert_eq!(hours_json(2950), serde_json::json!(29.5));
+        assert_eq!(serde_json::json!(DecimalHours(2950)), serde_json::json!(29.5));
+        assert_eq!(serde_json::json!(DecimalHours(9000)).to_string(), "90", "whole hours stay integers on the wire");
     }
 }

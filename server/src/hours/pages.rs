@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{CreditQuery, SOURCES, status, this_year};
+use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::paging::Paging;
@@ -31,15 +32,19 @@ fn own_person(user: &CurrentUser) -> Result<i64, AppError> {
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/years", tag = "hours",
-    responses((status = 200, description = "{items: every year with its stored status (state computed, stale or pending; met null until computed), total}"),
+    responses((status = 200, body = Paged<status::Standing>, description = "Every year with its stored status, all on one page"),
               (status = 403, description = "Not a staff account")))]
-pub async fn api_my_years(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, AppError> {
+pub async fn api_my_years(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Paged<status::Standing>>, AppError> {
     user.authorize(&state, "profile", "read").await?;
     let person = own_person(&user)?;
     let years = status::years(&state.db, user.tenant_code(), person).await?;
+    Ok(Json(every_year(&years)))
+}
+
+/// Every year's stored status in the paged shape, all on one page.
+pub fn every_year(years: &[status::StoredStatus]) -> Paged<status::Standing> {
     let total = years.len() as i64;
-    let items: Vec<Value> = years.iter().map(status::StoredStatus::to_json).collect();
-    Ok(Paging::all(total).json(items, total))
+    Paged::new(years.iter().map(status::StoredStatus::standing).collect(), total, Paging::all(total))
 }
 
 pub fn api_routes() -> Router<AppState> {
@@ -105,8 +110,8 @@ async fn hours_page(State(state): State<AppState>, page: Page, Query(query): Que
     let credits: Vec<Value> = credits
         .iter()
         .map(|c| {
-            let mut v = c.to_json();
-            v["hours_text"] = json!(super::format_hours(c.hours));
+            let mut v = json!(c);
+            v["hours_text"] = json!(super::format_hours(c.hours.0));
             v["subject_label"] = json!(settings.subject_name(&c.subject));
             v["source_label"] = json!(label(SOURCES, &c.source));
             v

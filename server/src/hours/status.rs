@@ -16,12 +16,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{LedgerCredit, check_year, format_hours, hours_json, person_year};
+use super::{LedgerCredit, SubjectHours, check_year, format_hours, person_year};
 use crate::db::{Bulk, Db, DbResult, Tx, q};
 use crate::error::AppError;
 use crate::jobs::{self, Job, JobKind};
 use crate::rules::Rules;
-use crate::rules::model::{Hours, Totals, YearStatus};
+use crate::rules::model::{Hours, YearStatus};
 use crate::state::AppState;
 use crate::tenancy::Words;
 
@@ -107,6 +107,36 @@ pub struct StoredStatus {
     pub computed_generation: i64,
 }
 
+/// A person's standing for a year as the rules judged it (the shape of `jijiao rules status`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Judgement {
+    pub year: i64,
+    pub met: bool,
+    pub required: SubjectHours,
+    pub counted: SubjectHours,
+    pub shortfall: SubjectHours,
+    /// The plugin's notes, e.g. required courses still missing
+    pub notes: Vec<String>,
+}
+
+/// A stored yearly status as lists show it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Standing {
+    pub year: i64,
+    /// `computed` (current), `stale` (from before a change; a recompute is queued) or `pending` (never computed)
+    pub state: &'static str,
+    /// Null until first computed
+    pub met: Option<bool>,
+    pub required: SubjectHours,
+    pub counted: SubjectHours,
+    pub shortfall: SubjectHours,
+    /// The plugin's notes, e.g. required courses still missing
+    pub notes: Vec<String>,
+    /// The rules plugin that judged it
+    pub plugin_sha256: Option<String>,
+    pub computed_at: Option<DateTime<Utc>>,
+}
+
 pub const COLUMNS: &str = "person_id, year, met, required_public, required_professional, required_total, counted_public, \
      counted_professional, counted_total, shortfall_public, shortfall_professional, shortfall_total, notes, plugin_sha256, \
      computed_at, generation, computed_generation";
@@ -127,34 +157,30 @@ impl StoredStatus {
     }
 
     /// The rules' shape (`jijiao rules status`), for `GET /me/status`.
-    pub fn to_model(&self) -> YearStatus {
-        let h = |v: i64| Hours(u32::try_from(v).unwrap_or(0));
-        let totals = |p, f, t| Totals { public: h(p), professional: h(f), total: h(t) };
-        YearStatus {
-            year: u16::try_from(self.year).unwrap_or(0),
+    pub fn judgement(&self) -> Judgement {
+        Judgement {
+            year: self.year,
             met: self.met,
-            required: totals(self.required_public, self.required_professional, self.required_total),
-            counted: totals(self.counted_public, self.counted_professional, self.counted_total),
-            shortfall: totals(self.shortfall_public, self.shortfall_professional, self.shortfall_total),
+            required: SubjectHours::new(self.required_public, self.required_professional, self.required_total),
+            counted: SubjectHours::new(self.counted_public, self.counted_professional, self.counted_total),
+            shortfall: SubjectHours::new(self.shortfall_public, self.shortfall_professional, self.shortfall_total),
             notes: self.notes(),
         }
     }
 
     /// The API's shape: hours as decimals, `met` null until computed, with its state and provenance.
-    pub fn to_json(&self) -> Value {
-        let totals = |p: i64, f: i64, t: i64| json!({"public": hours_json(p), "professional": hours_json(f), "total": hours_json(t)});
-        let computed = self.computed_at.is_some();
-        json!({
-            "year": self.year,
-            "state": self.state(),
-            "met": computed.then_some(self.met),
-            "required": totals(self.required_public, self.required_professional, self.required_total),
-            "counted": totals(self.counted_public, self.counted_professional, self.counted_total),
-            "shortfall": totals(self.shortfall_public, self.shortfall_professional, self.shortfall_total),
-            "notes": self.notes(),
-            "plugin_sha256": self.plugin_sha256,
-            "computed_at": self.computed_at,
-        })
+    pub fn standing(&self) -> Standing {
+        Standing {
+            year: self.year,
+            state: self.state(),
+            met: self.computed_at.is_some().then_some(self.met),
+            required: SubjectHours::new(self.required_public, self.required_professional, self.required_total),
+            counted: SubjectHours::new(self.counted_public, self.counted_professional, self.counted_total),
+            shortfall: SubjectHours::new(self.shortfall_public, self.shortfall_professional, self.shortfall_total),
+            notes: self.notes(),
+            plugin_sha256: self.plugin_sha256.clone(),
+            computed_at: self.computed_at,
+        }
     }
 
     /// What pages show: the API's shape plus one bar per subject (percent of the requirement, capped at
@@ -165,7 +191,7 @@ impl StoredStatus {
             json!({"key": key, "label": label, "required": format_hours(required), "counted": format_hours(counted),
                    "shortfall": format_hours(shortfall), "short": shortfall > 0, "percent": percent})
         };
-        let mut value = self.to_json();
+        let mut value = json!(self.standing());
         value["bars"] = json!([
             bar("public", &words.public, self.required_public, self.counted_public, self.shortfall_public),
             bar("professional", &words.professional, self.required_professional, self.counted_professional, self.shortfall_professional),

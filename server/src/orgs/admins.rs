@@ -511,7 +511,8 @@ pub async fn licence(state: &AppState, user: &CurrentUser, org_id: i64) -> Resul
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}/licence", tag = "orgs", params(("id" = i64, Path)),
-    responses((status = 200, description = "The organisation's business licence scan (PDF or image)"),
+    responses((status = 200, description = "The organisation's business licence scan, served with its stored type (PDF or an image)",
+               content_type = "application/octet-stream"),
               (status = 404, description = "Not in the caller's subtree, or no scan")))]
 pub async fn api_licence(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     licence(&state, &user, id).await

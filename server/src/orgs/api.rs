@@ -7,54 +7,50 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
 
 use super::registration::{OrgRegistration, read_multipart, register_org};
-use super::{SearchQuery, search};
+use super::{OrgSummary, SearchQuery, search};
+use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::auth::throttle::limited;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
-use super::browse::{ChildrenQuery, browse};
+use super::browse::{Browse, ChildrenQuery, browse};
 use super::*;
 
 /// `GET /api/v1/orgs` — public: active organisations by kind, name and region, for pickers.
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs", tag = "orgs", params(("kind" = Option<String>, Query), ("q" = Option<String>, Query), ("region" = Option<String>, Query), ("page" = Option<i64>, Query)),
-    responses((status = 200, description = "{items:[{id,name,kind,level,region_code,region_name}], total, page, per_page}")))]
+    responses((status = 200, body = Paged<OrgSummary>, description = "Active organisations matching the filters")))]
 pub async fn api_search(
     State(state): State<AppState>,
     tenant: TenantCtx,
     Query(query): Query<SearchQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Paged<OrgSummary>>, AppError> {
     let (items, total) = search(&state.db, tenant.code(), &query).await?;
-    Ok(query.paging().json(items, total))
+    Ok(Json(Paged::new(items, total, query.paging())))
 }
 
 /// `POST /api/v1/registrations/orgs` — multipart: the fields of [`OrgRegistration`] and a `licence` file.
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/registrations/orgs", tag = "registrations", request_body(content = OrgRegistration, content_type = "multipart/form-data", description = "The fields plus a `licence` file"), responses((status = 201, description = "Registered, pending approval"), (status = 422, description = "Invalid fields or file type"), (status = 413, description = "File too large")))]
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/registrations/orgs", tag = "registrations", request_body(content = OrgRegistration, content_type = "multipart/form-data", description = "The fields plus a `licence` file"), responses((status = 201, body = crate::people::Registered, description = "Registered, pending approval"), (status = 422, description = "Invalid fields or file type"), (status = 413, description = "File too large")))]
 pub async fn api_register(State(state): State<AppState>, tenant: TenantCtx, multipart: Multipart) -> Result<Response, AppError> {
     let (form, licence, _) = read_multipart(multipart).await?;
     let done = register_org(&state, &tenant, &form, licence).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"status": done.status, "account_id": done.account_id, "approver": done.approver, "resubmitted": done.resubmitted})),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(done)).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}", tag = "orgs", params(("id" = i64, Path)), responses((status = 200, description = "The org, its children (paged) and admins"), (status = 404, description = "Outside the caller's subtree")))]
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}", tag = "orgs", params(("id" = i64, Path)), responses((status = 200, body = Browse, description = "The org, its children (paged) and admins"), (status = 404, description = "Outside the caller's subtree")))]
 pub async fn api_browse(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     Query(query): Query<ChildrenQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Browse>, AppError> {
     Ok(Json(browse(&state, &user, Some(id), &query).await?))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/departments", request_body = NewDepartment, tag = "orgs", params(("id" = i64, Path)), responses((status = 201, description = "Created"), (status = 422, description = "Invalid or duplicate name")))]
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/departments", request_body = NewDepartment, tag = "orgs", params(("id" = i64, Path)), responses((status = 201, body = crate::api::Created, description = "Created"), (status = 422, description = "Invalid or duplicate name")))]
 pub async fn api_add_department(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -62,7 +58,7 @@ pub async fn api_add_department(
     Json(input): Json<NewDepartment>,
 ) -> Result<Response, AppError> {
     let id = add_department(&state, &user, id, &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+    Ok((StatusCode::CREATED, Json(crate::api::Created { id })).into_response())
 }
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/departments/{id}", request_body = NewDepartment, tag = "orgs",

@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::paging::{Paging, Search};
 use crate::state::AppState;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::*;
 
@@ -20,7 +20,8 @@ pub struct ChildrenQuery {
     pub page: i64,
 }
 
-#[derive(Debug, serde::Serialize, sqlx::FromRow)]
+/// A direct child of a browsed organisation (in the regional tree or supervised by it).
+#[derive(Debug, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Child {
     pub id: i64,
     pub kind: super::OrgKind,
@@ -35,8 +36,28 @@ pub struct Child {
     pub credit_code: Option<String>,
 }
 
+/// An organisation with one page of its children, its ancestors and (for account managers) its admins.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Browse {
+    pub org: Org,
+    pub kind_label: &'static str,
+    /// One page (20) of the direct children
+    pub children: Vec<Child>,
+    /// All direct children matching the filters
+    pub total: i64,
+    /// `{page, pages, total, per_page, prev, next}` for the children
+    #[schema(value_type = Object)]
+    pub pager: Value,
+    /// `[id, name]` of each ancestor within the caller's own subtree, root first
+    pub ancestors: Vec<(i64, String)>,
+    /// Empty unless the caller manages accounts
+    pub admins: Vec<admins::AdminRow>,
+    /// The caller's own organisation
+    pub is_own: bool,
+}
+
 /// An org in the caller's subtree with one page of its direct children.
-pub async fn browse(state: &AppState, user: &CurrentUser, id: Option<i64>, query: &ChildrenQuery) -> Result<Value, AppError> {
+pub async fn browse(state: &AppState, user: &CurrentUser, id: Option<i64>, query: &ChildrenQuery) -> Result<Browse, AppError> {
     user.authorize(state, "orgs", "read").await?;
     let tenant = user.tenant_code();
     let scope = scope(user)?;
@@ -80,9 +101,14 @@ pub async fn browse(state: &AppState, user: &CurrentUser, id: Option<i64>, query
     } else {
         Vec::new()
     };
-    Ok(json!({
-        "org": org, "kind_label": org.kind.label(), "children": children, "total": total,
-        "pager": Paging::new(query.page, None).pager(total), "ancestors": ancestors, "admins": admins,
-        "is_own": Some(org.id) == user.account.org_id,
-    }))
+    Ok(Browse {
+        kind_label: org.kind.label(),
+        is_own: Some(org.id) == user.account.org_id,
+        org,
+        children,
+        total,
+        pager: Paging::new(query.page, None).pager(total),
+        ancestors,
+        admins,
+    })
 }

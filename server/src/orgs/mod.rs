@@ -77,7 +77,8 @@ pub struct NewOrg {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// An organisation: a unit, institution, authority, HR bureau, province or internal department.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Org {
     pub id: i64,
     pub kind: OrgKind,
@@ -226,7 +227,8 @@ pub async fn bureau_of_region(db: &Db, tenant: &str, region: &str) -> Result<Opt
     .await
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+/// An active organisation as pickers show it: names only.
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OrgSummary {
     pub id: i64,
     pub kind: String,

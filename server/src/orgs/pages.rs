@@ -47,7 +47,7 @@ struct OrgsPageQuery {
 async fn orgs_page(State(state): State<AppState>, page: Page, Query(query): Query<OrgsPageQuery>) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let children = ChildrenQuery { kind: query.kind, q: query.q, status: query.status, page: query.page };
-    let mut ctx = browse(&state, user, query.id, &children).await?;
+    let mut ctx = json!(browse(&state, user, query.id, &children).await?);
     ctx["query"] = json!({"kind": children.kind, "q": children.q, "status": children.status});
     ctx["can_manage"] = json!(user.can(&state, "orgs", "manage").await);
     ctx["kinds"] = kinds_json();
@@ -57,7 +57,7 @@ async fn orgs_page(State(state): State<AppState>, page: Page, Query(query): Quer
 /// The org page of `id` with an error from one of its forms.
 async fn orgs_page_with_error(state: &AppState, page: &Page, id: i64, err: &AppError) -> Result<Response, AppError> {
     let user = page.require_user()?;
-    let mut ctx = browse(state, user, Some(id), &ChildrenQuery::default()).await?;
+    let mut ctx = json!(browse(state, user, Some(id), &ChildrenQuery::default()).await?);
     ctx["error"] = json!(err.fields.values().next().cloned().unwrap_or_else(|| err.message.clone()));
     ctx["can_manage"] = json!(true);
     ctx["kinds"] = kinds_json();

@@ -504,8 +504,10 @@ impl RequestKind for Registrations {
             state.db.opt(q("SELECT person_id FROM accounts WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(item.subject_id)).await?;
         match person.and_then(|p| p.0) {
             Some(person_id) => crate::people::profile_json(&state.db, tenant, person_id).await,
-            None => serde_json::to_value(auth::account_by_id(&state.db, tenant, item.subject_id).await?.map(|a| auth::account_json(&a)))
-                .map_err(AppError::internal),
+            None => {
+                serde_json::to_value(auth::account_by_id(&state.db, tenant, item.subject_id).await?.map(|a| auth::AccountView::from(&a)))
+                    .map_err(AppError::internal)
+            }
         }
     }
 }

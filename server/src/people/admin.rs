@@ -8,8 +8,9 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::db::Filters;
 use crate::error::AppError;
@@ -33,7 +34,8 @@ crate::paging::list_query! {
     }
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+/// A staff member in the admins' list (ID number masked).
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PersonRow {
     pub id: i64,
     pub name: String,
@@ -45,7 +47,9 @@ pub struct PersonRow {
     pub title: Option<String>,
     pub title_level: String,
     pub post: String,
+    /// The staff account, if the person has one
     pub account_id: Option<i64>,
+    /// active, pending, rejected or disabled
     pub account_status: Option<String>,
 }
 
@@ -96,10 +100,14 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &PeopleQuery) -> 
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/people", params(PeopleQuery), tag = "people",
-    responses((status = 200, description = "Staff of the units in the caller's subtree"), (status = 403, description = "Not an admin")))]
-pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<PeopleQuery>) -> Result<Json<Value>, AppError> {
+    responses((status = 200, body = Paged<PersonRow>, description = "Staff of the units in the caller's subtree"), (status = 403, description = "Not an admin")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<PeopleQuery>,
+) -> Result<Json<Paged<PersonRow>>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    Ok(query.paging().json(items, total))
+    Ok(Json(Paged::new(items, total, query.paging())))
 }
 
 pub fn api_routes() -> Router<AppState> {

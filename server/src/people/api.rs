@@ -5,9 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
 
-use super::{ContactUpdate, ProfileUpdate, StaffRegistration, register_staff, update_contact, update_profile};
+use super::{ContactUpdate, Profile, ProfileUpdate, Registered, StaffRegistration, register_staff, update_contact, update_profile};
 use crate::auth::CurrentUser;
 use crate::auth::throttle::limited;
 use crate::error::AppError;
@@ -15,35 +14,42 @@ use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/registrations/staff", request_body = StaffRegistration, tag = "registrations",
-    responses((status = 201, description = "Registered: status active or pending"), (status = 422, description = "Invalid fields, nothing stored")))]
+    responses((status = 201, body = Registered, description = "Registered: status active or pending"), (status = 422, description = "Invalid fields, nothing stored")))]
 pub async fn api_register(
     State(state): State<AppState>,
     tenant: TenantCtx,
     Json(input): Json<StaffRegistration>,
 ) -> Result<Response, AppError> {
     let done = register_staff(&state, &tenant, &input).await?;
-    let body = json!({"status": done.status, "account_id": done.account_id, "approver": done.approver, "resubmitted": done.resubmitted});
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok((StatusCode::CREATED, Json(done)).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/profile", tag = "people", responses((status = 200, description = "The caller's profile")))]
-pub async fn api_profile(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, AppError> {
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/profile", tag = "people",
+    responses((status = 200, body = Profile, description = "The caller's profile"), (status = 404, description = "The caller is not staff")))]
+pub async fn api_profile(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Profile>, AppError> {
     user.authorize(&state, "profile", "read").await?;
     let Some(person) = user.account.person_id else {
         return Err(AppError::not_found());
     };
-    Ok(Json(super::profile_json(&state.db, user.tenant_code(), person).await?))
+    own_profile(&state, &user, person).await
 }
 
-#[utoipa::path(patch, path = "/t/{tenant}/api/v1/me/profile", request_body = ProfileUpdate, tag = "people", responses((status = 200, description = "Saved; name, ID number and unit never change here"), (status = 422, description = "Invalid fields")))]
+#[utoipa::path(patch, path = "/t/{tenant}/api/v1/me/profile", request_body = ProfileUpdate, tag = "people",
+    responses((status = 200, body = Profile, description = "Saved; name, ID number and unit never change here"), (status = 422, description = "Invalid fields")))]
 pub async fn api_update_profile(
     State(state): State<AppState>,
     user: CurrentUser,
     Json(input): Json<ProfileUpdate>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Profile>, AppError> {
     update_profile(&state, &user, &input).await?;
     let person = user.account.person_id.unwrap_or_default();
-    Ok(Json(super::profile_json(&state.db, user.tenant_code(), person).await?))
+    own_profile(&state, &user, person).await
+}
+
+/// The caller's profile as the API answers it; an account whose person is gone has none (404).
+async fn own_profile(state: &AppState, user: &CurrentUser, person: i64) -> Result<Json<Profile>, AppError> {
+    let profile = super::masked_profile(&state.db, user.tenant_code(), person).await?;
+    profile.map(Json).ok_or_else(AppError::not_found)
 }
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/me/contact", request_body = ContactUpdate, tag = "people",

@@ -225,10 +225,12 @@ impl StaffRegistration {
 }
 
 /// The outcome of a registration.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Registered {
     pub account_id: i64,
+    /// `active`, or `pending` while the registration waits for approval
     pub status: AccountStatus,
+    /// The organisation that approves the registration, if one must
     pub approver: Option<String>,
     /// A rejected registration corrected and submitted again (same ID number and password).
     pub resubmitted: bool,
@@ -513,7 +515,8 @@ async fn staff_approver(state: &AppState, code: &str, unit: &Org) -> Result<Opti
     }
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+/// A staff member's profile (the API and pages show the ID number masked).
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Profile {
     pub id: i64,
     pub id_number: String,
@@ -571,14 +574,14 @@ pub async fn profile(db: &Db, tenant: &str, person_id: i64) -> Result<Option<Pro
     .await
 }
 
+/// The profile as others see it: the ID number masked.
+pub async fn masked_profile(db: &Db, tenant: &str, person_id: i64) -> Result<Option<Profile>, sqlx::Error> {
+    Ok(profile(db, tenant, person_id).await?.map(|p| Profile { id_number: ids::mask_id_number(&p.id_number), ..p }))
+}
+
+/// [`masked_profile`] as JSON, `null` for nobody.
 pub async fn profile_json(db: &Db, tenant: &str, person_id: i64) -> Result<serde_json::Value, AppError> {
-    Ok(match profile(db, tenant, person_id).await? {
-        Some(mut p) => {
-            p.id_number = ids::mask_id_number(&p.id_number);
-            serde_json::to_value(p).map_err(AppError::internal)?
-        }
-        None => serde_json::Value::Null,
-    })
+    Ok(json!(masked_profile(db, tenant, person_id).await?))
 }
 
 /// Saves the editable part of the caller's own profile.

@@ -150,7 +150,7 @@ async fn render_account(
     page.render_status(
         status,
         "account.html",
-        json!({"account": crate::auth::account_json(&user.account), "id_number": masked, "person": person,
+        json!({"account": crate::auth::AccountView::from(&user.account), "id_number": masked, "person": person,
                "form": form, "departments": departments, "lists": lists,
                "errors": err.map(|e| &e.fields), "saved": err.is_none() && form.is_some()}),
     )

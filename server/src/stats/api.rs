@@ -28,7 +28,7 @@ pub async fn api_titles(
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/titles.xlsx", tag = "stats",
     params(YearQuery),
-    responses((status = 200, description = "The distribution as an xlsx workbook (audited)")))]
+    responses((status = 200, description = "The distribution as an xlsx workbook (audited)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn api_titles_xlsx(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -52,7 +52,8 @@ pub async fn api_titles_xlsx(
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/titles.svg", tag = "stats",
     params(YearQuery),
-    responses((status = 200, description = "The distribution's chart (SVG): per series, staff who met the year and who did not")))]
+    responses((status = 200, description = "The distribution's chart (SVG): per series, staff who met the year and who did not",
+               content_type = "image/svg+xml")))]
 pub async fn api_titles_svg(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -78,7 +79,7 @@ pub async fn api_regions(
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/regions.svg", tag = "stats",
     params(YearQuery),
-    responses((status = 200, description = "The completion by region as a chart (SVG)")))]
+    responses((status = 200, description = "The completion by region as a chart (SVG)", content_type = "image/svg+xml")))]
 pub async fn api_regions_svg(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -115,7 +116,7 @@ pub async fn api_overview(
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/overview.xlsx", tag = "stats",
     params(super::overview::OverviewQuery),
-    responses((status = 200, description = "The table as xlsx with the seed's two-row header (audited)")))]
+    responses((status = 200, description = "The table as xlsx with the seed's two-row header (audited)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn api_overview_xlsx(
     State(state): State<AppState>,
     user: CurrentUser,

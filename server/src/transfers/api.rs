@@ -9,9 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
-use serde_json::Value;
 
-use super::{NewTransfer, Transfer, TransferQuery};
+use super::{NewTransfer, Transfer, TransferDetail, TransferQuery};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -50,10 +49,11 @@ pub async fn api_list(
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/transfers/{id}", tag = "transfers",
     params(("id" = i64, Path, description = "Transfer id")),
-    responses((status = 200, description = "{transfer, steps, trail, person}"), (status = 404, description = "Not a transfer of the caller's scope")))]
-pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    responses((status = 200, body = TransferDetail, description = "The transfer with its route, trail and person"),
+              (status = 404, description = "Not a transfer of the caller's scope")))]
+pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<TransferDetail>, AppError> {
     let (transfer, _) = super::get(&state, &user, id).await?;
-    Ok(Json(super::detail_json(&state, user.tenant_code(), &transfer).await?))
+    Ok(Json(super::detail(&state, user.tenant_code(), transfer).await?))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/transfers/{id}/withdraw", tag = "transfers",

@@ -332,8 +332,22 @@ pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> Result<(Trans
     Ok((transfer, sides))
 }
 
+/// A transfer with its route, trail and person, as its page, the approver and the API show it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TransferDetail {
+    pub transfer: Transfer,
+    /// The latest round's steps in order (`approvals::StepView`)
+    #[schema(value_type = Vec<Object>)]
+    pub steps: Vec<approvals::StepView>,
+    /// The audit trail, oldest first: `{created_at, actor_name, action, label, reason}`
+    #[schema(value_type = Vec<Object>)]
+    pub trail: Vec<Value>,
+    /// The person transferred (ID number masked)
+    pub person: Option<crate::people::Profile>,
+}
+
 /// The transfer with its route and trail, as its page and the approver show it.
-pub async fn detail_json(state: &AppState, tenant: &str, transfer: &Transfer) -> Result<Value, AppError> {
+pub async fn detail(state: &AppState, tenant: &str, transfer: Transfer) -> Result<TransferDetail, AppError> {
     let round = state.db.scalar(approvals::latest_round(tenant, "transfer", transfer.id)).await?.max(1);
     let steps = approvals::steps(&state.db, tenant, "transfer", transfer.id, round).await?;
     let trail = approvals::subject_trail(
@@ -345,9 +359,8 @@ pub async fn detail_json(state: &AppState, tenant: &str, transfer: &Transfer) ->
         Transfers::TRAIL,
     )
     .await?;
-    Ok(
-        json!({"transfer": transfer, "steps": steps, "trail": trail, "person": crate::people::profile_json(&state.db, tenant, transfer.person_id).await?}),
-    )
+    let person = crate::people::masked_profile(&state.db, tenant, transfer.person_id).await?;
+    Ok(TransferDetail { transfer, steps, trail, person })
 }
 
 /// Withdraws a pending transfer nobody has decided yet (the sending side only); 409 once a step decided.
@@ -407,7 +420,7 @@ impl RequestKind for Transfers {
 
     async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
         let transfer = load(state, tenant, item.subject_id).await?.ok_or_else(AppError::not_found)?;
-        detail_json(state, tenant, &transfer).await
+        Ok(json!(detail(state, tenant, transfer).await?))
     }
 }
 

@@ -94,9 +94,9 @@ async fn start_submit(State(state): State<AppState>, page: Page, CsrfForm(form):
 async fn detail_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let (transfer, sides) = super::get(&state, user, id).await?;
-    let mut data = super::detail_json(&state, user.tenant_code(), &transfer).await?;
-    data["may_withdraw"] =
-        json!(sides.sending && transfer.status == super::TransferStatus::Pending && user.can(&state, super::OBJECT, "start").await);
+    let may_withdraw = sides.sending && transfer.status == super::TransferStatus::Pending && user.can(&state, super::OBJECT, "start").await;
+    let mut data = json!(super::detail(&state, user.tenant_code(), transfer).await?);
+    data["may_withdraw"] = json!(may_withdraw);
     page.render("transfer.html", data)
 }
 

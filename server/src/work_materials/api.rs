@@ -62,7 +62,9 @@ pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(i
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/work-materials/{id}/file", tag = "work_materials",
     params(("id" = i64, Path, description = "Material id")),
-    responses((status = 200, description = "The material's file"), (status = 404, description = "Not a material the caller sees")))]
+    responses((status = 200, description = "The material's file, served with its stored type (PDF, an image, an office document or ZIP)",
+               content_type = "application/octet-stream"),
+              (status = 404, description = "Not a material the caller sees")))]
 pub async fn api_download(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     super::download(&state, &user, id).await
 }
