@@ -13,6 +13,12 @@ pub fn day(at: DateTime<Utc>) -> chrono::NaiveDate {
     at.with_timezone(&zone()).date_naive()
 }
 
+/// This calendar year in China: the year the ledger counts, requirements apply to and pages default to
+/// (from 00:00 on 1 January Beijing time, eight hours before the UTC year turns).
+pub fn this_year() -> i64 {
+    i64::from(chrono::Datelike::year(&day(Utc::now())))
+}
+
 /// `2026-03-01 18:05`.
 pub fn minute(at: DateTime<Utc>) -> String {
     at.with_timezone(&zone()).format("%Y-%m-%d %H:%M").to_string()

@@ -20,6 +20,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod fields;
 pub mod feedback;
 pub mod hours;
 pub mod ids;

@@ -214,8 +214,8 @@ pub async fn file(
     let kind = kind.unwrap_or(ReportKind::Plan);
     let year = check_year(kind, &input.year, &mut errors);
     let (title, content) = (input.title.trim(), input.content.trim());
-    crate::people::required(&mut errors, "title", title, "标题", 100);
-    crate::people::required(&mut errors, "content", content, "主要内容", 5000);
+    crate::fields::required(&mut errors, "title", title, "标题", 100);
+    crate::fields::required(&mut errors, "content", content, "主要内容", 5000);
     let (classes_label, trainees_label) = kind.figures();
     let classes = check_count("classes", classes_label, &input.classes, &mut errors);
     let trainees = check_count("trainees", trainees_label, &input.trainees, &mut errors);
@@ -341,12 +341,10 @@ pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> Result<Report
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReportDetail {
     pub report: Report,
-    /// The route's steps in order (`approvals::StepView`)
-    #[schema(value_type = Vec<Object>)]
+    /// The route's steps in order
     pub steps: Vec<approvals::StepView>,
-    /// The audit trail, oldest first: `{created_at, actor_name, action, label, reason}`
-    #[schema(value_type = Vec<Object>)]
-    pub trail: Vec<Value>,
+    /// The audit trail, oldest first
+    pub trail: Vec<approvals::TrailEntry>,
     /// The words for `classes` in this kind of report
     pub classes_label: &'static str,
     /// The words for `trainees` in this kind of report

@@ -315,7 +315,7 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::auth::login::PasswordChange,
         crate::auth::login::ResetRequest,
         crate::auth::login::ResetConfirm,
-        crate::people::StaffRegistration,
+        crate::people::registration::StaffRegistration,
         crate::people::ProfileUpdate,
         crate::people::ContactUpdate,
         crate::orgs::registration::OrgRegistration,

@@ -85,7 +85,7 @@ pub async fn login(state: &AppState, tenant: &TenantCtx, ip: &str, input: &Login
         }
         AccountStatus::Rejected => {
             // The password was right: the owner may read why, and how to correct and resubmit.
-            let reason = crate::people::rejection_reason(&state.db, code, creds.id).await?.filter(|r| !r.trim().is_empty());
+            let reason = crate::people::registration::rejection_reason(&state.db, code, creds.id).await?.filter(|r| !r.trim().is_empty());
             let how = if input.user_type == "staff" {
                 "请在“注册”中选择单位，用原身份证号和密码修改信息后重新提交。"
             } else {

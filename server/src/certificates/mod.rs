@@ -123,25 +123,6 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
-/// The hours a certificate states.
-#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
-pub struct CertificateHours {
-    #[serde(serialize_with = "hours_number")]
-    #[schema(value_type = f64)]
-    pub public: i64,
-    #[serde(serialize_with = "hours_number")]
-    #[schema(value_type = f64)]
-    pub professional: i64,
-    #[serde(serialize_with = "hours_number")]
-    #[schema(value_type = f64)]
-    pub total: i64,
-}
-
-/// Hundredths as the hour number the API sends (12.5, 12), the ledger's [`hours::hours_json`].
-fn hours_number<S: serde::Serializer>(hundredths: &i64, serializer: S) -> Result<S::Ok, S::Error> {
-    hours::hours_json(*hundredths).serialize(serializer)
-}
-
 /// A certificate as its owner (and admins) see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CertificateView {
@@ -157,7 +138,7 @@ pub struct CertificateView {
     pub downloadable: bool,
     pub person_name: String,
     pub unit_name: String,
-    pub hours: CertificateHours,
+    pub hours: hours::SubjectHours,
     pub issued_at: DateTime<Utc>,
     pub voided_at: Option<DateTime<Utc>>,
     pub void_reason: Option<String>,
@@ -182,7 +163,7 @@ pub struct PublicRecord {
     pub person_name: String,
     pub unit_name: String,
     pub issuer: String,
-    pub hours: CertificateHours,
+    pub hours: hours::SubjectHours,
     /// How many courses a recognition proof lists
     pub courses: usize,
     pub issued_at: DateTime<Utc>,
@@ -202,12 +183,8 @@ pub struct SignatureVerdict {
 }
 
 impl Certificate {
-    fn hours(&self) -> CertificateHours {
-        CertificateHours {
-            public: self.public_hours,
-            professional: self.professional_hours,
-            total: self.public_hours + self.professional_hours,
-        }
+    fn hours(&self) -> hours::SubjectHours {
+        hours::SubjectHours::new(self.public_hours, self.professional_hours, self.public_hours + self.professional_hours)
     }
 
     pub fn kind_name(&self, settings: &TenantSettings) -> String {

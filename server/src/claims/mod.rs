@@ -21,6 +21,7 @@ use crate::auth::CurrentUser;
 use crate::auth::Role;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
+use crate::china_time::this_year;
 use crate::hours::{self, NewCredit};
 use crate::orgs;
 use crate::paging::Search;
@@ -105,8 +106,8 @@ impl Claim {
     /// The claim as the API and pages show it.
     pub fn into_view(self) -> ClaimView {
         let fields = self.form_values();
-        let grants = self.stored_grants().into_iter().map(|g| Grant { subject: g.subject, hours: g.hours }).collect();
-        ClaimView { fields, grants, hours: self.hours, status_label: self.status_label(), claim: self }
+        let grants = self.stored_grants().into_iter().map(|g| Grant { subject: g.subject, hours: g.hours.into() }).collect();
+        ClaimView { fields, grants, hours: self.hours.into(), status_label: self.status_label(), claim: self }
     }
 
     /// Its person, whoever created it, or an admin of its unit: those who may change it.
@@ -130,9 +131,7 @@ pub struct ClaimView {
     /// The hours the rules plugin assessed, per subject
     pub grants: Vec<Grant>,
     /// All assessed hours
-    #[serde(serialize_with = "hours_number")]
-    #[schema(value_type = f64)]
-    pub hours: i64,
+    pub hours: hours::DecimalHours,
     pub status_label: &'static str,
 }
 
@@ -142,14 +141,7 @@ pub struct Grant {
     /// public or professional
     #[schema(value_type = String)]
     pub subject: Subject,
-    #[serde(serialize_with = "hours_number")]
-    #[schema(value_type = f64)]
-    pub hours: i64,
-}
-
-/// Hundredths as the hour number the API sends (12.5, 12), the ledger's [`hours::hours_json`].
-fn hours_number<S: serde::Serializer>(hundredths: &i64, serializer: S) -> Result<S::Ok, S::Error> {
-    hours::hours_json(*hundredths).serialize(serializer)
+    pub hours: hours::DecimalHours,
 }
 
 /// The request body of `POST /claims` and `PUT /claims/{id}`.
@@ -992,6 +984,3 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     Ok((items, total))
 }
 
-fn this_year() -> i64 {
-    i64::from(chrono::Utc::now().year())
-}

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::Datelike;
 use serde::Serialize;
 
 use super::{NewCredit, SOURCES, grant_tx, parse_hours};
@@ -117,7 +116,7 @@ async fn import_row(db: &Db, tenant: &str, row_number: usize, row: &HashMap<Stri
     if name != field("name") {
         return Ok(error("name_mismatch", "姓名与身份证号不符".into()));
     }
-    let this_year = i64::from(chrono::Utc::now().year());
+    let this_year = crate::china_time::this_year();
     let year = match field("year").parse::<i64>() {
         Ok(y) if (1990..=this_year).contains(&y) => y,
         _ => return Ok(error("bad_year", format!("计入年度应为 1990 到 {this_year} 之间的年份"))),

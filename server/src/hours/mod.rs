@@ -286,10 +286,8 @@ pub fn check_year(year: i64) -> Result<u16, AppError> {
     u16::try_from(year).ok().filter(|y| (1990..=2100).contains(y)).ok_or_else(|| AppError::bad_request("bad_year", "年度无效"))
 }
 
-/// This year, as the ledger counts years.
-pub fn this_year() -> i64 {
-    i64::from(chrono::Datelike::year(&Utc::now()))
-}
+/// This year, as the ledger counts years (China's calendar).
+pub use crate::china_time::this_year;
 
 /// A valid credit as the rules read it from the ledger: subject, hours (hundredths), source, course.
 pub type LedgerCredit = (String, i64, String, Option<String>);

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Account, CurrentUser, Role};
-use crate::db::{Db, Tx, q};
+use crate::db::{Tx, q};
 use crate::error::AppError;
 use crate::state::AppState;
 

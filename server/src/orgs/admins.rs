@@ -25,7 +25,7 @@ use crate::auth::{CurrentUser, NewAccount, insert_account, password, session};
 use crate::db::{Filters, Tx, q};
 use crate::error::{AppError, FieldErrors, field_error};
 use crate::paging::{Paging, Search};
-use crate::people::{check_email, check_name, check_phone};
+use crate::fields::{check_email, check_name, check_phone};
 use crate::state::AppState;
 use crate::web::Page;
 

@@ -33,7 +33,7 @@ pub async fn api_search(
 }
 
 /// `POST /api/v1/registrations/orgs` — multipart: the fields of [`OrgRegistration`] and a `licence` file.
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/registrations/orgs", tag = "registrations", request_body(content = OrgRegistration, content_type = "multipart/form-data", description = "The fields plus a `licence` file"), responses((status = 201, body = crate::people::Registered, description = "Registered, pending approval"), (status = 422, description = "Invalid fields or file type"), (status = 413, description = "File too large")))]
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/registrations/orgs", tag = "registrations", request_body(content = OrgRegistration, content_type = "multipart/form-data", description = "The fields plus a `licence` file"), responses((status = 201, body = crate::orgs::registration::Registered, description = "Registered, pending approval"), (status = 422, description = "Invalid fields or file type"), (status = 413, description = "File too large")))]
 pub async fn api_register(State(state): State<AppState>, tenant: TenantCtx, multipart: Multipart) -> Result<Response, AppError> {
     let (form, licence, _) = read_multipart(multipart).await?;
     let done = register_org(&state, &tenant, &form, licence).await?;

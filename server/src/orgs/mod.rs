@@ -300,7 +300,7 @@ pub async fn add_department(state: &AppState, user: &CurrentUser, org_id: i64, i
         return Err(AppError::bad_request("bad_parent", "内设部门只能添加在单位或部门机构下"));
     }
     let mut errors = FieldErrors::default();
-    crate::people::required(&mut errors, "name", &input.name, "部门名称", 50);
+    crate::fields::required(&mut errors, "name", &input.name, "部门名称", 50);
     if !errors.is_empty() {
         return Err(errors.finish().unwrap_err());
     }
@@ -368,7 +368,7 @@ pub async fn rename_department(state: &AppState, user: &CurrentUser, id: i64, in
     let department = managed_department(state, user, id).await?;
     let tenant = user.tenant_code();
     let mut errors = FieldErrors::default();
-    crate::people::required(&mut errors, "name", &input.name, "部门名称", 50);
+    crate::fields::required(&mut errors, "name", &input.name, "部门名称", 50);
     let name = input.name.trim();
     if errors.is_empty() && sibling_named(state, tenant, department.parent_id.unwrap_or_default(), name, Some(id)).await? {
         errors.add("name", "该部门已存在");

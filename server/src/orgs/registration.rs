@@ -11,14 +11,27 @@ use serde_json::json;
 use super::{NewOrg, Org, bureau_of_region, get};
 use super::{OrgKind, OrgStatus};
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, Reviewers};
-use crate::auth::{self, NewAccount, password};
+use crate::auth::{self, AccountStatus, NewAccount, password};
 use crate::db::{Tx, q};
 use crate::error::{AppError, FieldErrors, ResultExt, field_error};
 use crate::ids;
-use crate::people::{check_email, check_name, check_phone, required};
+use crate::fields::{check_email, check_name, check_phone, required};
 use crate::state::AppState;
 use crate::storage::upload::Upload;
 use crate::tenancy::TenantCtx;
+
+/// The outcome of a registration.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Registered {
+    pub account_id: i64,
+    /// `active`, or `pending` while the registration waits for approval
+    pub status: AccountStatus,
+    /// The organisation that approves the registration, if one must
+    pub approver: Option<String>,
+    /// A rejected registration corrected and submitted again (same ID number and password).
+    pub resubmitted: bool,
+}
+
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default)]
@@ -76,7 +89,7 @@ pub async fn register_org(
     tenant: &TenantCtx,
     input: &OrgRegistration,
     licence: Option<Upload>,
-) -> Result<crate::people::Registered, AppError> {
+) -> Result<Registered, AppError> {
     let code = tenant.code();
     let db = &state.db;
     let mut errors = FieldErrors::default();
@@ -216,7 +229,7 @@ pub async fn register_org(
     .await?;
     tx.commit().await?;
     let approver = get(db, code, approver_id).await?.map(|o| o.name);
-    Ok(crate::people::Registered { account_id, status: crate::auth::AccountStatus::Pending, approver, resubmitted: resubmission.is_some() })
+    Ok(Registered { account_id, status: crate::auth::AccountStatus::Pending, approver, resubmitted: resubmission.is_some() })
 }
 
 /// A rejected admin registration of this login type and ID number: the account, its org (the new

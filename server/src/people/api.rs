@@ -6,7 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use super::{ContactUpdate, Profile, ProfileUpdate, Registered, StaffRegistration, register_staff, update_contact, update_profile};
+use super::registration::{StaffRegistration, register_staff};
+use super::{ContactUpdate, Profile, ProfileUpdate, update_contact, update_profile};
+use crate::orgs::registration::Registered;
 use crate::auth::CurrentUser;
 use crate::auth::throttle::limited;
 use crate::error::AppError;

@@ -1,6 +1,7 @@
 //! Registration and account pages for staff.
 
-use super::{ContactUpdate, ProfileUpdate, StaffRegistration, profile, register_staff, update_contact, update_profile};
+use super::registration::{StaffRegistration, register_staff};
+use super::{ContactUpdate, ProfileUpdate, profile, update_contact, update_profile};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::throttle::limited;

@@ -336,12 +336,10 @@ pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> Result<(Trans
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TransferDetail {
     pub transfer: Transfer,
-    /// The latest round's steps in order (`approvals::StepView`)
-    #[schema(value_type = Vec<Object>)]
+    /// The latest round's steps in order
     pub steps: Vec<approvals::StepView>,
-    /// The audit trail, oldest first: `{created_at, actor_name, action, label, reason}`
-    #[schema(value_type = Vec<Object>)]
-    pub trail: Vec<Value>,
+    /// The audit trail, oldest first
+    pub trail: Vec<approvals::TrailEntry>,
     /// The person transferred (ID number masked)
     pub person: Option<crate::people::Profile>,
 }

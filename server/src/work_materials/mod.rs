@@ -103,7 +103,7 @@ fn checked(input: &MaterialInput) -> Result<(i64, &str, &str), AppError> {
         errors.add("category", "请选择材料类别：学习指南、工作通知或其他材料");
     }
     let title = input.title.trim();
-    crate::people::required(&mut errors, "title", title, "标题", 100);
+    crate::fields::required(&mut errors, "title", title, "标题", 100);
     errors.finish()?;
     Ok((year.expect("checked above"), category, title))
 }
