@@ -22,6 +22,30 @@ use axum::Router;
 
 use crate::state::AppState;
 
+/// A number kept in hundredths (hours, scores), sent as the decimal number (1250 → 12.5, 1200 → 12)
+/// as [`crate::hours::hours_json`] writes it. Fields of this type declare `#[schema(value_type = f64)]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hundredths(pub i64);
+
+impl serde::Serialize for Hundredths {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::hours::hours_json(self.0).serialize(serializer)
+    }
+}
+
+impl Hundredths {
+    /// `#[serde(serialize_with = …)]` for a row's own hundredths column.
+    pub fn serialize_field<S: serde::Serializer>(hundredths: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&Hundredths(*hundredths), serializer)
+    }
+}
+
+/// The answer to a batch delete: how many records went (all that were listed).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DeletedCount {
+    pub deleted: usize,
+}
+
 /// A form's optional text: trimmed, and `None` when blank.
 pub(crate) fn optional_text(text: Option<&str>) -> Option<String> {
     text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
