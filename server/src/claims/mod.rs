@@ -19,9 +19,9 @@ use serde_json::{Value, json};
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, StepView, Trail, TrailEntry};
 use crate::auth::CurrentUser;
 use crate::auth::Role;
+use crate::china_time::this_year;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::{AppError, FieldErrors};
-use crate::china_time::this_year;
 use crate::hours::{self, NewCredit};
 use crate::orgs;
 use crate::paging::Search;
@@ -131,7 +131,7 @@ pub struct ClaimView {
     /// The hours the rules plugin assessed, per subject
     pub grants: Vec<Grant>,
     /// All assessed hours
-    pub hours: hours::DecimalHours,
+    pub hours: hours::Hundredths,
     pub status_label: &'static str,
 }
 
@@ -141,7 +141,7 @@ pub struct Grant {
     /// public or professional
     #[schema(value_type = String)]
     pub subject: Subject,
-    pub hours: hours::DecimalHours,
+    pub hours: hours::Hundredths,
 }
 
 /// The request body of `POST /claims` and `PUT /claims/{id}`.
@@ -983,4 +983,3 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     let items = state.db.all(filters.page(&format!("{SELECT} {FROM}"), "c.id DESC", query.page, query.per_page())).await?;
     Ok((items, total))
 }
-

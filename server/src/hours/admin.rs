@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::pages::{label, pairs, query_href};
-use super::{CreditQuery, DecimalHours, SOURCES, SubjectHours, format_hours, status, this_year};
+use super::{CreditQuery, Hundredths, SOURCES, SubjectHours, format_hours, status, this_year};
 use crate::auth::CurrentUser;
 use crate::auth::Role;
 use crate::db::{Filters, q};
@@ -116,7 +116,7 @@ impl StaffStatusRow {
             met: if self.computed_at.is_some() { self.met } else { None },
             required: SubjectHours::new(h(self.required_public), h(self.required_professional), h(self.required_total)),
             counted: SubjectHours::new(h(self.counted_public), h(self.counted_professional), h(self.counted_total)),
-            shortfall_total: DecimalHours(h(self.shortfall_total)),
+            shortfall_total: Hundredths(h(self.shortfall_total)),
             computed_at: self.computed_at,
         }
     }
@@ -139,7 +139,7 @@ pub struct StaffStatus {
     pub met: Option<bool>,
     pub required: SubjectHours,
     pub counted: SubjectHours,
-    pub shortfall_total: DecimalHours,
+    pub shortfall_total: Hundredths,
     pub computed_at: Option<DateTime<Utc>>,
 }
 

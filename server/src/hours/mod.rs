@@ -59,23 +59,31 @@ pub fn hours_json(hundredths: i64) -> Value {
     serde_json::from_str(&format_hours(hundredths)).unwrap_or(Value::Null)
 }
 
-/// Hours as the API answers them: hundredths inside, a decimal number on the wire (90, 12.5, 0.25).
+/// A number kept in hundredths (hours, scores) as the API answers it: a decimal number on the wire
+/// (90, 12.5, 0.25).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DecimalHours(pub i64);
+pub struct Hundredths(pub i64);
 
-impl From<i64> for DecimalHours {
-    fn from(hundredths: i64) -> Self {
-        DecimalHours(hundredths)
+impl Hundredths {
+    /// `#[serde(serialize_with = …)]` for a row's own hundredths column.
+    pub fn serialize_field<S: serde::Serializer>(hundredths: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+        Hundredths(*hundredths).serialize(serializer)
     }
 }
 
-impl Serialize for DecimalHours {
+impl From<i64> for Hundredths {
+    fn from(hundredths: i64) -> Self {
+        Hundredths(hundredths)
+    }
+}
+
+impl Serialize for Hundredths {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         hours_json(self.0).serialize(serializer)
     }
 }
 
-impl utoipa::PartialSchema for DecimalHours {
+impl utoipa::PartialSchema for Hundredths {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::Number)
@@ -84,20 +92,20 @@ impl utoipa::PartialSchema for DecimalHours {
     }
 }
 
-impl utoipa::ToSchema for DecimalHours {}
+impl utoipa::ToSchema for Hundredths {}
 
 /// Hours per subject and their sum: a requirement, what counted, or what is short.
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct SubjectHours {
-    pub public: DecimalHours,
-    pub professional: DecimalHours,
-    pub total: DecimalHours,
+    pub public: Hundredths,
+    pub professional: Hundredths,
+    pub total: Hundredths,
 }
 
 impl SubjectHours {
     /// From hundredths: public, professional, total.
     pub fn new(public: i64, professional: i64, total: i64) -> Self {
-        SubjectHours { public: DecimalHours(public), professional: DecimalHours(professional), total: DecimalHours(total) }
+        SubjectHours { public: Hundredths(public), professional: Hundredths(professional), total: Hundredths(total) }
     }
 }
 
@@ -202,7 +210,7 @@ pub struct Credit {
     /// public or professional
     pub subject: String,
     #[sqlx(try_from = "i64")]
-    pub hours: DecimalHours,
+    pub hours: Hundredths,
     /// online, offline, activity, recognized or exemption
     pub source: String,
     /// Unique in the tenant: the same record sent again counts once
@@ -418,7 +426,7 @@ mod tests {
         assert_eq!(format_hours(1200), "12");
         assert_eq!(format_hours(1205), "12.05");
         assert_eq!(hours_json(2950), serde_json::json!(29.5));
-        assert_eq!(serde_json::json!(DecimalHours(2950)), serde_json::json!(29.5));
-        assert_eq!(serde_json::json!(DecimalHours(9000)).to_string(), "90", "whole hours stay integers on the wire");
+        assert_eq!(serde_json::json!(Hundredths(2950)), serde_json::json!(29.5));
+        assert_eq!(serde_json::json!(Hundredths(9000)).to_string(), "90", "whole hours stay integers on the wire");
     }
 }

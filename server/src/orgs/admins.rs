@@ -24,8 +24,8 @@ use crate::auth::csrf::CsrfForm;
 use crate::auth::{CurrentUser, NewAccount, insert_account, password, session};
 use crate::db::{Filters, Tx, q};
 use crate::error::{AppError, FieldErrors, field_error};
-use crate::paging::{Paging, Search};
 use crate::fields::{check_email, check_name, check_phone};
+use crate::paging::{Paging, Search};
 use crate::state::AppState;
 use crate::web::Page;
 

@@ -14,8 +14,8 @@ use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind
 use crate::auth::{self, AccountStatus, NewAccount, password};
 use crate::db::{Tx, q};
 use crate::error::{AppError, FieldErrors, ResultExt, field_error};
-use crate::ids;
 use crate::fields::{check_email, check_name, check_phone, required};
+use crate::ids;
 use crate::state::AppState;
 use crate::storage::upload::Upload;
 use crate::tenancy::TenantCtx;
@@ -31,7 +31,6 @@ pub struct Registered {
     /// A rejected registration corrected and submitted again (same ID number and password).
     pub resubmitted: bool,
 }
-
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default)]

@@ -8,10 +8,10 @@ use axum::{Json, Router};
 
 use super::registration::{StaffRegistration, register_staff};
 use super::{ContactUpdate, Profile, ProfileUpdate, update_contact, update_profile};
-use crate::orgs::registration::Registered;
 use crate::auth::CurrentUser;
 use crate::auth::throttle::limited;
 use crate::error::AppError;
+use crate::orgs::registration::Registered;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 

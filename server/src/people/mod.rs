@@ -8,9 +8,9 @@ pub mod registration;
 use crate::auth;
 use crate::db::{Db, q};
 use crate::error::{AppError, FieldErrors};
+use crate::fields::{check_email, check_phone, required};
 use crate::ids;
 use crate::orgs::{self, Org};
-use crate::fields::{check_email, check_phone, required};
 use crate::state::AppState;
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,6 @@ use serde_json::json;
 
 pub const TITLE_LEVELS: &[&str] = &["senior", "deputy_senior", "intermediate", "junior", "assistant", "none"];
 pub const POSTS: &[&str] = &["management", "technical", "worker"];
-
 
 /// Profile fields a person may change themselves: never name, ID number or unit (seed 003).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]

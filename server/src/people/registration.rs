@@ -344,4 +344,3 @@ async fn staff_approver(state: &AppState, code: &str, unit: &Org) -> Result<Opti
         Some(step) => Ok(Some(approvals::resolve_step(&state.db, code, &RouteOrg::from(unit), step).await?)),
     }
 }
-

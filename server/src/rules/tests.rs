@@ -336,10 +336,10 @@ mod plugin_outputs {
 
     fn string_at() -> impl Strategy<Value = (u32, u32)> {
         prop_oneof![
-            (128u32..200, 0u32..80),                          // in memory, maybe past the drawn bytes
-            (0u32..65_536, 0u32..65_536),                      // anywhere in the one page, or across its end
-            (any::<u32>(), any::<u32>()),                      // anywhere at all
-            Just((16, 3)),                                     // a well-formed "bad"
+            (128u32..200, 0u32..80),      // in memory, maybe past the drawn bytes
+            (0u32..65_536, 0u32..65_536), // anywhere in the one page, or across its end
+            (any::<u32>(), any::<u32>()), // anywhere at all
+            Just((16, 3)),                // a well-formed "bad"
         ]
     }
 

@@ -84,7 +84,7 @@ crate::codes::code_enum! {
 }
 
 /// The answer for one record, in the order they were sent.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordResult {
     pub index: usize,
     pub record_id: String,
@@ -97,7 +97,8 @@ pub struct RecordResult {
     pub credit_id: Option<i64>,
 }
 
-#[derive(Debug, Default, Serialize)]
+/// The answer to a batch: the counts and each record's result.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct BatchResult {
     pub received: usize,
     pub accepted: usize,
@@ -480,7 +481,7 @@ pub(crate) fn parse_batch(body: &[u8]) -> Result<Vec<&RawValue>, AppError> {
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/platform/completions", tag = "platforms", request_body = Batch,
-    responses((status = 200, description = "{received, accepted, duplicates, rejected, results: [{index, record_id, status: accepted|duplicate|rejected, code?, message?, credit_id?}]}, answered after the batch committed"),
+    responses((status = 200, body = BatchResult, description = "Every record's result, answered after the batch committed"),
               (status = 400, description = "Not a batch"), (status = 401, description = "Missing, wrong, stale or replayed signature"),
               (status = 413, description = "More than 1,000 records")))]
 pub async fn api_completions(State(state): State<AppState>, call: PlatformCall) -> Result<Json<BatchResult>, AppError> {

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use super::classes;
 use super::plans;
+use crate::api::Paged;
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg};
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
@@ -30,7 +31,8 @@ use crate::{audit, ids};
 
 pub const VERDICTS: &[(&str, &str)] = &[("pending", "待审核"), ("pass", "合格"), ("fail", "不合格")];
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = ClassDeclaration)]
 pub struct Declaration {
     pub id: i64,
     pub class_id: i64,
@@ -64,13 +66,26 @@ const SELECT: &str = "SELECT d.id, d.class_id, c.name AS class_name, d.instituti
      JOIN training_plans p ON p.tenant_id = d.tenant_id AND p.id = c.plan_id \
      JOIN orgs i ON i.tenant_id = d.tenant_id AND i.id = d.institution_id";
 
+/// A declaration as the API and the pages show it, with its counts.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DeclarationView {
+    #[serde(flatten)]
+    pub declaration: Declaration,
+    /// The plan's hours, each passed student's credit
+    pub hours: crate::hours::Hundredths,
+    pub status_label: &'static str,
+    /// The subject kind in the tenant's words
+    pub subject_label: String,
+}
+
 impl Declaration {
-    pub fn to_json(&self, words: &crate::tenancy::Words) -> Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["hours"] = hours::hours_json(self.hours);
-        value["status_label"] = json!(classes::declaration_label(Some(self.status)));
-        value["subject_label"] = json!(words.subject(&self.subject_kind));
-        value
+    pub fn view(&self, words: &crate::tenancy::Words) -> DeclarationView {
+        DeclarationView {
+            declaration: self.clone(),
+            hours: crate::hours::Hundredths(self.hours),
+            status_label: classes::declaration_label(Some(self.status)),
+            subject_label: words.subject(&self.subject_kind).to_owned(),
+        }
     }
 }
 
@@ -214,7 +229,9 @@ pub async fn declare(state: &AppState, user: &CurrentUser, class_id: i64, body: 
     get(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// A declared student; [`Student::view`] is how it is shown.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = DeclaredStudent)]
 pub struct Student {
     pub id: i64,
     pub person_id: i64,
@@ -230,14 +247,31 @@ pub struct Student {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
+/// A declared student as shown: the ID number masked, the score as a decimal number, the institution's
+/// result and the reviewers' verdict labelled.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StudentView {
+    #[serde(flatten)]
+    pub student: Student,
+    /// Masked (the first 6 and last 4 digits shown)
+    pub id_number: String,
+    /// 0–100, up to two decimals
+    pub score: crate::hours::Hundredths,
+    /// The institution's result: 合格 or 不合格
+    pub result_label: &'static str,
+    /// The reviewers' verdict: 待审核, 合格 or 不合格
+    pub verdict_label: &'static str,
+}
+
 impl Student {
-    pub fn to_json(&self) -> Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["id_number"] = json!(ids::mask_id_number(&self.id_number));
-        value["score"] = hours::hours_json(self.score);
-        value["result_label"] = json!(if self.passed { "合格" } else { "不合格" });
-        value["verdict_label"] = json!(VERDICTS.iter().find(|(k, _)| *k == self.verdict).map_or("", |(_, l)| l));
-        value
+    pub fn view(&self) -> StudentView {
+        StudentView {
+            student: self.clone(),
+            id_number: ids::mask_id_number(&self.id_number),
+            score: crate::hours::Hundredths(self.score),
+            result_label: classes::result_label(self.passed),
+            verdict_label: VERDICTS.iter().find(|(k, _)| *k == self.verdict).map_or("", |(_, l)| l),
+        }
     }
 }
 
@@ -470,24 +504,30 @@ impl RequestKind for Declarations {
     }
 
     async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        detail_json(state, tenant, item.subject_id).await
+        Ok(json!(with_plan(state, tenant, item.subject_id).await?))
     }
 }
 
 /// What the approval detail page shows of a declaration (the student review has its own page).
-pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Value, AppError> {
+#[derive(Debug, Serialize)]
+pub struct DeclarationWithPlan {
+    #[serde(flatten)]
+    pub declaration: DeclarationView,
+    pub plan: Option<plans::PlanView>,
+}
+
+pub async fn with_plan(state: &AppState, tenant: &str, id: i64) -> Result<DeclarationWithPlan, AppError> {
     let declaration = get(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)?;
-    let plan = plans::get(&state.db, tenant, declaration.plan_id).await?.map(|p| p.to_json(state.tenants.words(tenant)));
-    let mut value = declaration.to_json(state.tenants.words(tenant));
-    value["plan"] = json!(plan);
-    Ok(value)
+    let words = state.tenants.words(tenant);
+    let plan = plans::get(&state.db, tenant, declaration.plan_id).await?.map(|p| p.view(words));
+    Ok(DeclarationWithPlan { declaration: declaration.view(words), plan })
 }
 
 // ---- API ----
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/classes/{id}/declaration", request_body = DeclareBody, tag = "institutions",
     params(("id" = i64, Path)),
-    responses((status = 201, description = "Declared and routed"), (status = 409, description = "Already declared"),
+    responses((status = 201, body = DeclarationView, description = "Declared and routed"), (status = 409, description = "Already declared"),
         (status = 422, description = "No scores, or the route needs a choice")))]
 pub async fn api_declare(
     State(state): State<AppState>,
@@ -496,41 +536,58 @@ pub async fn api_declare(
     Json(body): Json<DeclareBody>,
 ) -> Result<Response, AppError> {
     let declaration = declare(&state, &user, id, &body).await?;
-    Ok((StatusCode::CREATED, Json(declaration.to_json(&user.tenant.tenant.settings.words))).into_response())
+    Ok((StatusCode::CREATED, Json(declaration.view(&user.tenant.tenant.settings.words))).into_response())
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/declarations/{id}", tag = "institutions", params(("id" = i64, Path)),
-    responses((status = 200, description = "The declaration with its counts"), (status = 404, description = "Neither the institution's nor on the caller's route")))]
-pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    responses((status = 200, body = DeclarationAccess, description = "The declaration with its counts"), (status = 404, description = "Neither the institution's nor on the caller's route")))]
+pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<DeclarationAccess>, AppError> {
     let (declaration, access) = visible(&state, &user, id).await?;
-    let mut value = declaration.to_json(&user.tenant.tenant.settings.words);
-    value["can_mark"] = json!(matches!(access, Access::Reviewer(Some(_))));
-    Ok(Json(value))
+    let can_mark = matches!(access, Access::Reviewer(Some(_)));
+    Ok(Json(DeclarationAccess { declaration: declaration.view(&user.tenant.tenant.settings.words), can_mark }))
+}
+
+/// A declaration and whether the caller may mark its students now.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeclarationAccess {
+    #[serde(flatten)]
+    pub declaration: DeclarationView,
+    /// The caller's step on its route is pending
+    pub can_mark: bool,
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/declarations/{id}/students", tag = "institutions", params(("id" = i64, Path), StudentQuery),
-    responses((status = 200, description = "Declared students, ID numbers masked"), (status = 404, description = "Not visible to the caller")))]
+    responses((status = 200, body = Paged<StudentView>, description = "Declared students, ID numbers masked"), (status = 404, description = "Not visible to the caller")))]
 pub async fn api_students(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     Query(query): Query<StudentQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Paged<StudentView>>, AppError> {
     let (_, _, rows, total) = students(&state, &user, id, &query).await?;
-    Ok(query.paging().json(rows.iter().map(Student::to_json).collect::<Vec<_>>(), total))
+    Ok(Json(Paged::new(rows.iter().map(Student::view).collect(), total, query.paging())))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/declarations/{id}/verdicts", request_body = VerdictBody, tag = "institutions",
     params(("id" = i64, Path)),
-    responses((status = 200, description = "All marked"), (status = 403, description = "Not a reviewer"), (status = 404, description = "A student is not in the declaration"),
+    responses((status = 200, body = StudentsMarked, description = "All marked"), (status = 403, description = "Not a reviewer"), (status = 404, description = "A student is not in the declaration"),
         (status = 409, description = "The caller's step is decided")))]
 pub async fn api_mark(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(body): Json<VerdictBody>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({"marked": mark(&state, &user, id, &body).await?, "verdict": body.verdict})))
+) -> Result<Json<StudentsMarked>, AppError> {
+    let marked = mark(&state, &user, id, &body).await?;
+    Ok(Json(StudentsMarked { marked, verdict: body.verdict }))
+}
+
+/// The answer to marking students: how many, and as what.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StudentsMarked {
+    pub marked: usize,
+    /// pass or fail
+    pub verdict: String,
 }
 
 pub fn api_routes() -> Router<AppState> {

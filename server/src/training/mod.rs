@@ -22,6 +22,12 @@ use axum::Router;
 
 use crate::state::AppState;
 
+/// The answer to a batch delete: how many records went (all that were listed).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DeletedCount {
+    pub deleted: usize,
+}
+
 /// A form's optional text: trimmed, and `None` when blank.
 pub(crate) fn optional_text(text: Option<&str>) -> Option<String> {
     text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)

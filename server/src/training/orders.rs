@@ -22,6 +22,7 @@ use super::completions::{
     BatchResult, RecordResult, RecordStatus, china_day, parse_batch, parse_record, people_by_id_number, rejected, result, save_rejections,
 };
 use super::platforms::{Platform, PlatformCall};
+use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, q};
 use crate::error::AppError;
@@ -113,9 +114,9 @@ fn check(index: usize, raw: &RawValue, now: DateTime<Utc>) -> Result<ValidOrder,
             None | Some(Value::Null) => None,
             Some(h) => Some(crate::hours::format_hours(super::completions::hours_value(h).map_err(|m| fail("bad_hours", &m))?)),
         };
-        courses.push(json!({"code": c.code.trim(), "title": c.title.trim(), "hours": hours}));
+        courses.push(OrderCourse { code: c.code.trim().to_owned(), hours, title: c.title.trim().to_owned() });
     }
-    let courses = Value::Array(courses).to_string();
+    let courses = serde_json::to_string(&courses).unwrap_or_default();
     let digest = hex::encode(sha2::Sha256::digest(
         format!("{id_number}\n{}\n{amount}\n{status}\n{}\n{courses}", order.name.trim(), paid_at.timestamp()).as_bytes(),
     ));
@@ -234,7 +235,7 @@ pub async fn ingest(
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/platform/orders", tag = "platforms", request_body = super::completions::Batch,
-    responses((status = 200, description = "Per order: accepted, updated, duplicate or rejected with a code; records are {order_id, id_number, name, amount (yuan), status: paid|refunded, paid_at, courses: [{code, title, hours?}]}"),
+    responses((status = 200, body = BatchResult, description = "Per order: accepted, updated, duplicate or rejected with a code; records are {order_id, id_number, name, amount (yuan), status: paid|refunded, paid_at, courses: [{code, title, hours?}]}"),
               (status = 401, description = "Missing, wrong, stale or replayed signature"), (status = 413, description = "More than 1,000 orders")))]
 pub async fn api_orders(State(state): State<AppState>, call: PlatformCall) -> Result<Json<BatchResult>, AppError> {
     let records = parse_batch(&call.body)?;
@@ -254,6 +255,39 @@ struct OrderRow {
     courses: String,
 }
 
+/// One of a person's orders as 我的订单 shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = PlatformOrder)]
+pub struct Order {
+    pub id: i64,
+    /// The platform's order id
+    pub order_id: String,
+    /// The platform's name
+    pub platform: String,
+    pub platform_site: String,
+    /// Yuan, as a decimal string ("12.5")
+    pub amount: String,
+    pub status: OrderStatus,
+    pub status_label: &'static str,
+    pub paid_at: DateTime<Utc>,
+    /// China time, to the minute
+    pub paid_at_text: String,
+    pub courses: Vec<OrderCourse>,
+    /// Hours credited from completions under this order
+    pub credited_hours: crate::hours::Hundredths,
+}
+
+/// A course bought in an order, as stored. The stored text feeds the order's digest, which once came
+/// from a `json!` object (keys sorted): keep the fields in that order, or every order resent after a
+/// release would count as changed.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderCourse {
+    pub code: String,
+    /// Hours as a decimal string, when the platform sent them
+    pub hours: Option<String>,
+    pub title: String,
+}
+
 crate::paging::list_query! {
     #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
     pub struct OrdersQuery {
@@ -261,7 +295,7 @@ crate::paging::list_query! {
 }
 
 /// A person's orders, newest first, each with the hours credited from completions under it.
-async fn mine(state: &AppState, user: &CurrentUser, query: &OrdersQuery) -> Result<(Vec<Value>, i64), AppError> {
+async fn mine(state: &AppState, user: &CurrentUser, query: &OrdersQuery) -> Result<(Vec<Order>, i64), AppError> {
     user.authorize(state, "orders", "read").await?;
     let person =
         user.account.person_id.ok_or_else(|| AppError::new(axum::http::StatusCode::FORBIDDEN, "no_person", "管理员账号没有个人订单"))?;
@@ -295,29 +329,34 @@ async fn mine(state: &AppState, user: &CurrentUser, query: &OrdersQuery) -> Resu
     let by_order: HashMap<(i64, &str), i64> = credited.iter().map(|(p, o, h)| ((*p, o.as_str()), *h)).collect();
     let items = rows
         .iter()
-        .map(|o| {
-            json!({"order_id": o.order_id, "platform": o.platform_name, "platform_site": o.platform_site,
-                   "amount": crate::hours::format_hours(o.amount), "status": o.status,
-                   "status_label": o.status.label(),
-                   "paid_at": o.paid_at, "paid_at_text": crate::china_time::minute(o.paid_at),
-                   "courses": serde_json::from_str::<Value>(&o.courses).unwrap_or_default(),
-                   "credited_hours": crate::hours::hours_json(by_order.get(&(o.platform_id, o.order_id.as_str())).copied().unwrap_or(0)),
-                   "id": o.id})
+        .map(|o| Order {
+            id: o.id,
+            order_id: o.order_id.clone(),
+            platform: o.platform_name.clone(),
+            platform_site: o.platform_site.clone(),
+            amount: crate::hours::format_hours(o.amount),
+            status: o.status,
+            status_label: o.status.label(),
+            paid_at: o.paid_at,
+            paid_at_text: crate::china_time::minute(o.paid_at),
+            // Stored by `ingest` from `OrderCourse`s, so it reads back.
+            courses: serde_json::from_str(&o.courses).unwrap_or_default(),
+            credited_hours: crate::hours::Hundredths(by_order.get(&(o.platform_id, o.order_id.as_str())).copied().unwrap_or(0)),
         })
         .collect();
     Ok((items, total))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/orders", params(OrdersQuery), tag = "platforms",
-    responses((status = 200, description = "The caller's orders on the province's platforms, newest first, with amount (yuan), status, courses and the hours credited under each"),
+    responses((status = 200, body = Paged<Order>, description = "The caller's orders on the province's platforms, newest first, with amount (yuan), status, courses and the hours credited under each"),
               (status = 403, description = "Not a staff account")))]
 pub async fn api_my_orders(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<OrdersQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Paged<Order>>, AppError> {
     let (items, total) = mine(&state, &user, &query).await?;
-    Ok(query.paging().json(items, total))
+    Ok(Json(Paged::new(items, total, query.paging())))
 }
 
 async fn orders_page(State(state): State<AppState>, page: Page, Query(query): Query<OrdersQuery>) -> Result<Response, AppError> {

@@ -24,22 +24,30 @@ use crate::web::Page;
 /// Longest range of days one request may ask for.
 const MAX_DAYS: i64 = 366;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// One day (China time) of a platform's records.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = ReconciliationDay)]
 pub struct Day {
     pub day: NaiveDate,
     pub received: i64,
     pub accepted: i64,
     pub duplicates: i64,
     pub rejected: i64,
-    /// Hundredths.
+    /// Hours accepted (kept in hundredths)
+    #[serde(serialize_with = "crate::hours::Hundredths::serialize_field")]
+    #[schema(value_type = f64)]
     pub hours: i64,
 }
 
-impl Day {
-    fn to_json(&self) -> Value {
-        json!({"day": self.day, "received": self.received, "accepted": self.accepted, "duplicates": self.duplicates,
-               "rejected": self.rejected, "hours": crate::hours::hours_json(self.hours)})
-    }
+/// A platform's reconciliation over a range of days.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Reconciliation {
+    /// The platform's code
+    pub platform: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Newest day first
+    pub days: Vec<Day>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -147,20 +155,21 @@ fn xlsx_response(platform: &Platform, day: NaiveDate, bytes: Vec<u8>) -> Respons
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/platform/reconciliation", params(RangeQuery), tag = "platforms",
-    responses((status = 200, description = "{platform, from, to, days: [{day, received, accepted, duplicates, rejected, hours}]}, newest day first"),
+    responses((status = 200, body = Reconciliation, description = "The platform's days in the range, newest day first"),
               (status = 401, description = "Missing, wrong, stale or replayed signature")))]
 pub async fn api_reconciliation(
     State(state): State<AppState>,
     Query(query): Query<RangeQuery>,
     call: PlatformCall,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Reconciliation>, AppError> {
     let (from, to) = query.range()?;
     let days = days(&state.db, &call.tenant, call.platform.id, from, to).await?;
-    Ok(Json(json!({"platform": call.platform.code, "from": from, "to": to, "days": days.iter().map(Day::to_json).collect::<Vec<_>>()})))
+    Ok(Json(Reconciliation { platform: call.platform.code, from, to, days }))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/platform/rejections.xlsx", params(DayQuery), tag = "platforms",
-    responses((status = 200, description = "The day's rejected records as an Excel workbook"), (status = 401, description = "Missing, wrong, stale or replayed signature")))]
+    responses((status = 200, description = "The day's rejected records as an Excel workbook",
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 401, description = "Missing, wrong, stale or replayed signature")))]
 pub async fn api_rejections(
     State(state): State<AppState>,
     Query(query): Query<DayQuery>,
@@ -198,7 +207,7 @@ async fn reconciliation_page(
     page.render(
         "platform_days.html",
         json!({"platform": {"code": platform.code, "name": platform.name, "site": platform.site, "phone": platform.phone, "years": platform.years_text()},
-               "days": days.iter().map(Day::to_json).collect::<Vec<_>>(), "totals": totals.to_json(), "from": from, "to": to}),
+               "days": days, "totals": totals, "from": from, "to": to}),
     )
 }
 

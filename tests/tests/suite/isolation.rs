@@ -98,10 +98,11 @@ async fn postgres_walls_off_other_tenants_under_a_forgetful_query() {
     let seen = within_tenant("hunan", s.db.scalar(q("SELECT COUNT(*) FROM people"))).await.unwrap();
     assert_eq!(seen, hunan, "a query without its tenant predicate sees only the tenant's rows");
     let db = s.db.clone();
-    let spawned = within_tenant("hunan", async move { jijiao::db::spawn(async move { db.scalar(q("SELECT COUNT(*) FROM people")).await }).await })
-        .await
-        .unwrap()
-        .unwrap();
+    let spawned =
+        within_tenant("hunan", async move { jijiao::db::spawn(async move { db.scalar(q("SELECT COUNT(*) FROM people")).await }).await })
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(spawned, hunan, "a task spawned during the tenant's work keeps its wall");
     let changed = within_tenant("hunan", s.db.run(q("UPDATE people SET phone = '13800000000' WHERE tenant_id = 'henan'"))).await.unwrap();
     assert_eq!(changed, 0, "nor changes another tenant's");

@@ -793,7 +793,6 @@ async fn readable_text(bytes: Vec<u8>) -> (String, Option<&'static str>) {
     (raw, None)
 }
 
-
 /// The OpenAPI document describes the API the router serves: every API path and no other, every
 /// documented method served, the `{tenant}` parameter a string everywhere, operation ids unique, and
 /// every operation's success declares what it answers (a schema, or a file's media type; 204 has none),

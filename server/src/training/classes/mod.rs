@@ -30,7 +30,8 @@ pub const PASS_MARK: i64 = 6_000;
 pub const IMPORT_COLUMNS: &[(&str, &str)] =
     &[("id_number", "身份证号"), ("name", "姓名"), ("score", "成绩"), ("passed", "是否合格"), ("remark", "备注")];
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = TrainingClass)]
 pub struct Class {
     pub id: i64,
     pub plan_id: i64,
@@ -79,16 +80,25 @@ impl Class {
         self.declaration_id.is_some()
     }
 
-    pub fn to_json(&self) -> Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["declaration_label"] = json!(declaration_label(self.declaration_status));
-        value["declared"] = json!(self.declared());
-        value
+    pub fn view(&self) -> ClassView {
+        ClassView { class: self.clone(), declaration_label: declaration_label(self.declaration_status), declared: self.declared() }
     }
 }
 
-/// A score as shown: the ID number masked, the score as a decimal number.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// A class as the API and the pages show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClassView {
+    #[serde(flatten)]
+    pub class: Class,
+    /// 未申报 or the declaration's status
+    pub declaration_label: &'static str,
+    /// Declared: the class and its scores are frozen
+    pub declared: bool,
+}
+
+/// A score row; [`Score::view`] is how it is shown.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = ClassScore)]
 pub struct Score {
     pub id: i64,
     pub class_id: i64,
@@ -109,13 +119,32 @@ const SCORE_SELECT: &str = "SELECT s.id, s.class_id, s.person_id, p.name, p.id_n
      s.created_at, s.updated_at FROM class_scores s JOIN people p ON p.tenant_id = s.tenant_id AND p.id = s.person_id \
      JOIN orgs u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id";
 
+/// A score as shown: the ID number masked, the score as a decimal number.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScoreView {
+    #[serde(flatten)]
+    pub score_row: Score,
+    /// Masked (the first 6 and last 4 digits shown)
+    pub id_number: String,
+    /// 0–100, up to two decimals
+    pub score: crate::hours::Hundredths,
+    /// 合格 or 不合格
+    pub result_label: &'static str,
+}
+
+/// 合格 / 不合格: how pages name the institution's result.
+pub(crate) fn result_label(passed: bool) -> &'static str {
+    if passed { "合格" } else { "不合格" }
+}
+
 impl Score {
-    pub fn to_json(&self) -> Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["id_number"] = json!(ids::mask_id_number(&self.id_number));
-        value["score"] = crate::hours::hours_json(self.score);
-        value["result_label"] = json!(if self.passed { "合格" } else { "不合格" });
-        value
+    pub fn view(&self) -> ScoreView {
+        ScoreView {
+            score_row: self.clone(),
+            id_number: ids::mask_id_number(&self.id_number),
+            score: crate::hours::Hundredths(self.score),
+            result_label: result_label(self.passed),
+        }
     }
 }
 

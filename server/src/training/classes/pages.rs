@@ -61,7 +61,7 @@ async fn classes_data(state: &AppState, user: &CurrentUser, query: &ClassQuery) 
         ("declaration", query.declaration.clone()),
     ]);
     Ok(json!({
-        "items": rows.iter().map(Class::to_json).collect::<Vec<_>>(),
+        "items": rows.iter().map(Class::view).collect::<Vec<_>>(),
         "query": {"q": query.q, "year": query.year, "subject_kind": query.subject_kind, "declaration": query.declaration},
         "filter": filter,
         "subjects": user.tenant.tenant.settings.subjects().iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>(),
@@ -103,7 +103,7 @@ async fn class_form_data(state: &AppState, user: &CurrentUser, class: Option<&Cl
                "place": c.place, "teacher": c.teacher})
     });
     Ok(
-        json!({"plans": plans.iter().map(|p| p.to_json(&user.tenant.tenant.settings.words)).collect::<Vec<_>>(), "class": class.map(Class::to_json), "form": form}),
+        json!({"plans": plans.iter().map(|p| p.view(&user.tenant.tenant.settings.words)).collect::<Vec<_>>(), "class": class.map(Class::view), "form": form}),
     )
 }
 
@@ -192,13 +192,13 @@ async fn update_class(
 
 async fn class_data(state: &AppState, user: &CurrentUser, id: i64, query: &ScoreQuery) -> Result<Value, AppError> {
     let class = classes::own(state, user, id).await?;
-    let plan = plans::get(&state.db, user.tenant_code(), class.plan_id).await?.map(|p| p.to_json(&user.tenant.tenant.settings.words));
+    let plan = plans::get(&state.db, user.tenant_code(), class.plan_id).await?.map(|p| p.view(&user.tenant.tenant.settings.words));
     let (rows, total) = classes::scores(state, user, id, query).await?;
     let filter = query_string(&[("q", query.q.clone()), ("result", query.result.clone())]);
     Ok(json!({
-        "class": class.to_json(),
+        "class": class.view(),
         "plan": plan,
-        "items": rows.iter().map(classes::Score::to_json).collect::<Vec<_>>(),
+        "items": rows.iter().map(classes::Score::view).collect::<Vec<_>>(),
         "query": {"q": query.q, "result": query.result},
         "filter": filter,
         "pager": query.paging().pager(total),
@@ -335,9 +335,9 @@ async fn roster_data(state: &AppState, user: &CurrentUser, id: i64) -> Result<Va
         crate::approvals::route_asks_choice(state, tenant, plan.credit_year, &institution.level, RequestKind::ClassDeclaration, subject)
             .await;
     Ok(json!({
-        "class": class.to_json(),
-        "plan": plan.to_json(&user.tenant.tenant.settings.words),
-        "students": students.iter().map(classes::Score::to_json).collect::<Vec<_>>(),
+        "class": class.view(),
+        "plan": plan.view(&user.tenant.tenant.settings.words),
+        "students": students.iter().map(classes::Score::view).collect::<Vec<_>>(),
         "summary": {"students": students.len(), "passed": passed, "failed": students.len() - passed},
         "choices": if offers_choice { CHOICES.iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>() } else { Vec::new() },
     }))
@@ -380,8 +380,8 @@ async fn declaration_data(state: &AppState, user: &CurrentUser, id: i64, query: 
         Access::Institution => None,
     };
     Ok(json!({
-        "declaration": declaration.to_json(&user.tenant.tenant.settings.words),
-        "items": rows.iter().map(declarations::Student::to_json).collect::<Vec<_>>(),
+        "declaration": declaration.view(&user.tenant.tenant.settings.words),
+        "items": rows.iter().map(declarations::Student::view).collect::<Vec<_>>(),
         "can_mark": pending_step.is_some(),
         "approval_id": pending_step,
         "query": {"q": query.q, "result": query.result},

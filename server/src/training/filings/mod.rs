@@ -63,7 +63,8 @@ fn label(table: &[(&'static str, &'static str)], code: &str) -> &'static str {
     table.iter().find(|(c, _)| *c == code).map_or("", |(_, l)| l)
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = TrainingFiling)]
 pub struct Filing {
     pub id: i64,
     pub org_id: i64,
@@ -101,14 +102,28 @@ const SELECT: &str = "SELECT f.id, f.org_id, o.name AS org_name, f.subject, f.in
      f.year, f.place, f.scope, f.participants, f.plan, f.route_choice, f.status, f.round, f.created_by, f.created_at, f.updated_at, f.decided_at";
 const FROM: &str = "FROM training_filings f JOIN orgs o ON o.tenant_id = f.tenant_id AND o.id = f.org_id";
 
+/// A filing as the API and the pages show it: the form and the labels of its codes.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FilingView {
+    #[serde(flatten)]
+    pub filing: Filing,
+    /// The subject kind in the tenant's words
+    pub subject_label: String,
+    pub status_label: &'static str,
+    pub choice_label: Option<&'static str>,
+    /// The filer may still edit or delete it
+    pub changeable: bool,
+}
+
 impl Filing {
-    pub fn to_json(&self, words: &Words) -> Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["subject_label"] = json!(words.subject(&self.subject));
-        value["status_label"] = json!(self.status.label());
-        value["choice_label"] = json!(self.route_choice.as_deref().map(|c| label(CHOICES, c)));
-        value["changeable"] = json!(self.changeable());
-        value
+    pub fn view(&self, words: &Words) -> FilingView {
+        FilingView {
+            filing: self.clone(),
+            subject_label: words.subject(&self.subject).to_owned(),
+            status_label: self.status.label(),
+            choice_label: self.route_choice.as_deref().map(|c| label(CHOICES, c)),
+            changeable: self.changeable(),
+        }
     }
 
     fn changeable(&self) -> bool {
@@ -705,7 +720,7 @@ impl RequestKind for Filings {
     }
 
     async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        detail_json(state, tenant, item.subject_id).await
+        Ok(json!(history(state, tenant, item.subject_id).await?))
     }
 }
 
@@ -722,24 +737,46 @@ const ACTIONS: &[(&str, &str)] = &[
     ("filing.roster_returned", "退回学时名单"),
 ];
 
-/// Everything about one filing: the form, the current round's route and the audit trail. The caller
-/// has checked visibility.
-pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Value, AppError> {
+/// Everything about one filing: the form, the current round's route and the audit trail.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FilingHistory {
+    pub filing: FilingView,
+    /// The current round's route steps
+    pub steps: Vec<approvals::StepView>,
+    /// The audit trail, oldest first
+    pub trail: Vec<approvals::TrailEntry>,
+}
+
+/// One filing's [`FilingHistory`]; the caller has checked visibility.
+pub async fn history(state: &AppState, tenant: &str, id: i64) -> Result<FilingHistory, AppError> {
     let filing = fetch(&state.db, tenant, id).await?.ok_or_else(AppError::not_found)?;
     let steps = approvals::steps(&state.db, tenant, "filing", id, filing.round).await?;
     let trail = approvals::subject_trail(&state.db, tenant, "filing", id, ACTIONS, Filings::TRAIL).await?;
-    Ok(json!({"filing": filing.to_json(state.tenants.words(tenant)), "steps": steps, "trail": trail}))
+    Ok(FilingHistory { filing: filing.view(state.tenants.words(tenant)), steps, trail })
+}
+
+/// A filing with what the caller may do with it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FilingDetail {
+    #[serde(flatten)]
+    pub history: FilingHistory,
+    /// The caller is of the filing organisation (not a reviewer)
+    pub filer: bool,
+    pub can_edit: bool,
+    pub can_withdraw: bool,
+    pub can_delete: bool,
 }
 
 /// A filing for its organisation's filers or a reviewer on its route, with what the caller may do.
-pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, AppError> {
+pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<FilingDetail, AppError> {
     let (filing, filer) = readable_by(state, user, id).await?;
-    let mut value = detail_json(state, user.tenant_code(), id).await?;
-    value["filer"] = json!(filer);
-    value["can_edit"] = json!(filer && filing.changeable());
-    value["can_withdraw"] = json!(filer && filing.status == FilingStatus::Pending);
-    value["can_delete"] = json!(filer && filing.changeable());
-    Ok(value)
+    Ok(FilingDetail {
+        history: history(state, user.tenant_code(), id).await?,
+        filer,
+        can_edit: filer && filing.changeable(),
+        can_withdraw: filer && filing.status == FilingStatus::Pending,
+        can_delete: filer && filing.changeable(),
+    })
 }
 
 crate::paging::list_query! {

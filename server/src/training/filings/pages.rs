@@ -48,7 +48,7 @@ async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery, valu
     let (items, total) = list(state, user, query).await?;
     let this = crate::hours::this_year();
     let mut data = form_data(state, user, values).await?;
-    data["items"] = json!(items.iter().map(|f| f.to_json(&user.tenant.tenant.settings.words)).collect::<Vec<_>>());
+    data["items"] = json!(items.iter().map(|f| f.view(&user.tenant.tenant.settings.words)).collect::<Vec<_>>());
     data["statuses"] = json!(crate::codes::choices(FilingStatus::listed()));
     data["years"] = json!(((this - 5)..=(this + 1)).rev().collect::<Vec<_>>());
     data["query"] = json!({"year": query.year, "subject": query.subject, "status": query.status, "q": query.q});
@@ -131,7 +131,7 @@ async fn delete_submit(State(state): State<AppState>, page: Page, CsrfForm(form)
 
 /// The filing with its participants' list (`?page=` pages through the list).
 async fn detail_data(state: &AppState, user: &CurrentUser, id: i64, page: i64) -> Result<Value, AppError> {
-    let mut data = detail(state, user, id).await?;
+    let mut data = json!(detail(state, user, id).await?);
     let paging = crate::paging::Paging::new(page, Some(50));
     let view = roster::view(state, user, id, paging).await?;
     data["roster_pager"] = paging.pager(view.participants.total);
@@ -200,7 +200,7 @@ async fn edit_page(State(state): State<AppState>, page: Page, Path(id): Path<i64
     let mut values = serde_json::to_value(&filing).map_err(AppError::internal)?;
     values["choice"] = json!(filing.route_choice);
     let mut data = form_data(&state, user, &values).await?;
-    data["filing"] = filing.to_json(&user.tenant.tenant.settings.words);
+    data["filing"] = json!(filing.view(&user.tenant.tenant.settings.words));
     page.render("filing_form.html", data)
 }
 
@@ -216,7 +216,7 @@ async fn edit_submit(
         Err(err) if err.fixable_on_page() => {
             let filing = own(&state, user, id).await?;
             let mut data = form_data(&state, user, &json!(form)).await?;
-            data["filing"] = filing.to_json(&user.tenant.tenant.settings.words);
+            data["filing"] = json!(filing.view(&user.tenant.tenant.settings.words));
             page.render_status(err.status, "filing_form.html", with_error(data, &err))
         }
         Err(err) => Err(err),

@@ -552,6 +552,6 @@ impl RequestKind for FilingRosters {
         let filing = fetch_tx(&mut tx, tenant, roster.filing_id).await?.ok_or_else(AppError::not_found)?;
         tx.commit().await?;
         let (rows, total) = participants(&state.db, tenant, roster.id, crate::paging::Paging::new(1, Some(500))).await?;
-        Ok(json!({"roster": roster, "filing": filing.to_json(state.tenants.words(tenant)), "participants": rows, "total": total}))
+        Ok(json!({"roster": roster, "filing": filing.view(state.tenants.words(tenant)), "participants": rows, "total": total}))
     }
 }

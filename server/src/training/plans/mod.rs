@@ -62,7 +62,8 @@ fn label(table: &[(&str, &'static str)], code: &str) -> &'static str {
     table.iter().find(|(c, _)| *c == code).map_or("", |(_, l)| l)
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = TrainingPlan)]
 pub struct Plan {
     pub id: i64,
     pub institution_id: i64,
@@ -77,7 +78,8 @@ pub struct Plan {
     pub credit_year: i64,
     pub mode: String,
     pub planned_count: i64,
-    /// Hundredths of an hour
+    /// Hundredths of an hour (sent as hours by [`PlanView`])
+    #[serde(skip)]
     pub hours: i64,
     pub start_date: String,
     pub end_date: String,
@@ -99,16 +101,33 @@ const SELECT: &str = "SELECT p.id, p.institution_id, i.name AS institution_name,
 const FROM: &str = "FROM training_plans p JOIN orgs i ON i.tenant_id = p.tenant_id AND i.id = p.institution_id \
      JOIN training_subjects s ON s.tenant_id = p.tenant_id AND s.id = p.subject_id";
 
+/// A plan as the API and the pages show it: the record, its hours and the labels of its codes.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlanView {
+    #[serde(flatten)]
+    pub plan: Plan,
+    /// 学时
+    pub hours: crate::hours::Hundredths,
+    pub mode_label: &'static str,
+    /// The subject kind in the tenant's words
+    pub subject_kind_label: String,
+    pub status_label: &'static str,
+    pub route_choice_label: Option<&'static str>,
+    /// The institution may still edit or delete it (pending or rejected)
+    pub editable: bool,
+}
+
 impl Plan {
-    pub fn to_json(&self, words: &Words) -> Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["hours"] = hours::hours_json(self.hours);
-        value["mode_label"] = json!(label(MODES, &self.mode));
-        value["subject_kind_label"] = json!(words.subject(&self.subject_kind));
-        value["status_label"] = json!(self.status.label());
-        value["route_choice_label"] = json!(self.route_choice.as_deref().map(|c| label(CHOICES, c)));
-        value["editable"] = json!(self.editable());
-        value
+    pub fn view(&self, words: &Words) -> PlanView {
+        PlanView {
+            plan: self.clone(),
+            hours: crate::hours::Hundredths(self.hours),
+            mode_label: label(MODES, &self.mode),
+            subject_kind_label: words.subject(&self.subject_kind).to_owned(),
+            status_label: self.status.label(),
+            route_choice_label: self.route_choice.as_deref().map(|c| label(CHOICES, c)),
+            editable: self.editable(),
+        }
     }
 
     pub fn editable(&self) -> bool {
@@ -648,7 +667,7 @@ impl RequestKind for Plans {
     }
 
     async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        detail_json(state, tenant, item.subject_id).await
+        Ok(json!(history(state, tenant, item.subject_id).await?))
     }
 }
 
@@ -657,9 +676,20 @@ impl RequestKind for Plans {
 const ACTIONS: &[(&str, &str)] =
     &[("plan.created", "新增计划并送审"), ("plan.updated", "修改计划并重新送审"), ("plan.deleted", "删除计划")];
 
+/// A plan with its current round's route and its audit trail.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PlanDetail {
+    #[serde(flatten)]
+    pub plan: PlanView,
+    /// The current round's route steps
+    pub steps: Vec<approvals::StepView>,
+    /// The audit trail, oldest first
+    pub trail: Vec<approvals::TrailEntry>,
+}
+
 /// Everything about one plan (deleted ones too, for reviewers' history): the plan, its current round's
 /// steps and the audit trail. The caller has checked visibility.
-pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Value, AppError> {
+pub async fn history(state: &AppState, tenant: &str, id: i64) -> Result<PlanDetail, AppError> {
     let plan: Plan = state
         .db
         .opt(q(format!("{SELECT} {FROM} WHERE p.tenant_id = $1 AND p.id = $2")).bind(tenant).bind(id))
@@ -667,10 +697,7 @@ pub async fn detail_json(state: &AppState, tenant: &str, id: i64) -> Result<Valu
         .ok_or_else(AppError::not_found)?;
     let steps = approvals::steps(&state.db, tenant, "training_plan", id, plan.round).await?;
     let trail = approvals::subject_trail(&state.db, tenant, "training_plan", id, ACTIONS, Plans::TRAIL).await?;
-    let mut value = plan.to_json(state.tenants.words(tenant));
-    value["steps"] = json!(steps);
-    value["trail"] = json!(trail);
-    Ok(value)
+    Ok(PlanDetail { plan: plan.view(state.tenants.words(tenant)), steps, trail })
 }
 
 crate::paging::list_query! {
@@ -719,7 +746,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
 }
 
 /// One plan for its institution, with its route and trail.
-pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Value, AppError> {
+pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<PlanDetail, AppError> {
     own(state, user, id).await?;
-    detail_json(state, user.tenant_code(), id).await
+    history(state, user.tenant_code(), id).await
 }

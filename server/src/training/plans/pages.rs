@@ -39,7 +39,7 @@ async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> R
     let (items, total) = list(state, user, query).await?;
     let words = &user.tenant.tenant.settings.words;
     Ok(json!({
-        "items": items.iter().map(|p| p.to_json(words)).collect::<Vec<_>>(),
+        "items": items.iter().map(|p| p.view(words)).collect::<Vec<_>>(),
         "statuses": crate::codes::choices(PlanStatus::listed()),
         "kinds": codes(&words.subjects()),
         "query": {"status": query.status, "year": query.year, "credit_year": query.credit_year, "subject_kind": query.subject_kind, "q": query.q},

@@ -5,58 +5,69 @@ use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 
+use crate::api::Paged;
 use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{self, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
 
 use super::*;
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/subjects", params(ListQuery), tag = "training",
-    responses((status = 200, description = "Subjects of the tenant, paged"), (status = 403, description = "Not allowed")))]
-pub async fn api_list(State(state): State<AppState>, user: CurrentUser, Query(query): Query<ListQuery>) -> Result<Json<Value>, AppError> {
+    responses((status = 200, body = Paged<SubjectView>, description = "Subjects of the tenant, paged"), (status = 403, description = "Not allowed")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Paged<SubjectView>>, AppError> {
     let (items, total) = list(&state, &user, &query).await?;
-    let items: Vec<Value> = items.iter().map(|s| s.to_json(&user.tenant.tenant.settings)).collect();
-    Ok(query.paging().json(items, total))
+    let items = items.iter().map(|s| s.view(&user.tenant.tenant.settings)).collect();
+    Ok(Json(Paged::new(items, total, query.paging())))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/subjects", request_body = SubjectBody, tag = "training",
-    responses((status = 201, description = "The new subject"), (status = 403, description = "Not a subject keeper"),
+    responses((status = 201, body = SubjectView, description = "The new subject"), (status = 403, description = "Not a subject keeper"),
         (status = 409, description = "Same name in the same year"), (status = 422, description = "Per-field errors")))]
 pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<SubjectBody>) -> Result<Response, AppError> {
     let subject = create(&state, &user, &body).await?;
-    Ok((StatusCode::CREATED, Json(subject.to_json(&user.tenant.tenant.settings))).into_response())
+    Ok((StatusCode::CREATED, Json(subject.view(&user.tenant.tenant.settings))).into_response())
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/subjects/{id}", tag = "training", params(("id" = i64, Path)),
-    responses((status = 200, description = "The subject"), (status = 404, description = "No such subject in the tenant")))]
-pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
-    Ok(Json(readable(&state, &user, id).await?.to_json(&user.tenant.tenant.settings)))
+    responses((status = 200, body = SubjectView, description = "The subject"), (status = 404, description = "No such subject in the tenant")))]
+pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<SubjectView>, AppError> {
+    Ok(Json(readable(&state, &user, id).await?.view(&user.tenant.tenant.settings)))
 }
 
 #[utoipa::path(put, path = "/t/{tenant}/api/v1/subjects/{id}", request_body = SubjectBody, tag = "training", params(("id" = i64, Path)),
-    responses((status = 200, description = "The edited subject"), (status = 404, description = "Not the caller's subject"),
+    responses((status = 200, body = SubjectView, description = "The edited subject"), (status = 404, description = "Not the caller's subject"),
         (status = 409, description = "Duplicate name, or a year change of a subject in use"), (status = 422, description = "Per-field errors")))]
 pub async fn api_update(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(body): Json<SubjectBody>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(update(&state, &user, id, &body).await?.to_json(&user.tenant.tenant.settings)))
+) -> Result<Json<SubjectView>, AppError> {
+    Ok(Json(update(&state, &user, id, &body).await?.view(&user.tenant.tenant.settings)))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/subjects/status", request_body = StatusInput, tag = "training",
-    responses((status = 200, description = "{changed}"), (status = 404, description = "A subject is not the caller's; nothing changed")))]
+    responses((status = 200, body = StatusChanged, description = "How many subjects were switched, and to which state"), (status = 404, description = "A subject is not the caller's; nothing changed")))]
 pub async fn api_set_status(
     State(state): State<AppState>,
     user: CurrentUser,
     Json(input): Json<StatusInput>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<StatusChanged>, AppError> {
     let changed = set_enabled(&state, &user, &input.ids, input.enabled).await?;
-    Ok(Json(json!({"changed": changed, "enabled": input.enabled})))
+    Ok(Json(StatusChanged { changed, enabled: input.enabled }))
+}
+
+/// The answer to enabling or disabling subjects (启用 / 停用).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct StatusChanged {
+    pub changed: u64,
+    pub enabled: bool,
 }
 
 pub fn routes() -> Router<AppState> {

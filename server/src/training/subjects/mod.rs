@@ -8,7 +8,7 @@ pub mod pages;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::audit;
 use crate::auth::CurrentUser;
@@ -25,7 +25,8 @@ pub fn is_kind(kind: &str) -> bool {
     crate::tenancy::SUBJECT_CODES.contains(&kind)
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = TrainingSubject)]
 pub struct Subject {
     pub id: i64,
     pub owner_org_id: i64,
@@ -44,11 +45,17 @@ const SELECT: &str = "SELECT s.id, s.owner_org_id, o.name AS owner_name, s.kind,
      s.created_at, s.updated_at";
 const FROM: &str = "FROM training_subjects s JOIN orgs o ON o.tenant_id = s.tenant_id AND o.id = s.owner_org_id";
 
+/// A subject as the API and the pages show it: the record and its kind in the tenant's words.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SubjectView {
+    #[serde(flatten)]
+    pub subject: Subject,
+    pub kind_label: String,
+}
+
 impl Subject {
-    pub fn to_json(&self, settings: &TenantSettings) -> Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["kind_label"] = json!(settings.subject_name(&self.kind));
-        value
+    pub fn view(&self, settings: &TenantSettings) -> SubjectView {
+        SubjectView { subject: self.clone(), kind_label: settings.subject_name(&self.kind).to_owned() }
     }
 }
 

@@ -31,7 +31,7 @@ async fn page_data(state: &AppState, user: &CurrentUser, query: &ListQuery) -> R
     let settings = &user.tenant.tenant.settings;
     Ok(json!({
         "items": items.iter().map(|s| {
-            let mut v = s.to_json(settings);
+            let mut v = json!(s.view(settings));
             v["own"] = json!(s.owner_org_id == keeper.owner_org_id && s.kind == keeper.kind);
             v
         }).collect::<Vec<_>>(),
@@ -108,8 +108,9 @@ async fn create_submit(State(state): State<AppState>, page: Page, CsrfForm(form)
 async fn edit_data(state: &AppState, user: &CurrentUser, id: i64, values: Option<Value>) -> Result<Value, AppError> {
     let (_, subject) = own(state, user, id).await?;
     let mut data = page_data(state, user, &default_query()).await?;
-    data["editing"] = subject.to_json(&user.tenant.tenant.settings);
-    data["values"] = values.unwrap_or_else(|| subject.to_json(&user.tenant.tenant.settings));
+    let view = json!(subject.view(&user.tenant.tenant.settings));
+    data["values"] = values.unwrap_or_else(|| view.clone());
+    data["editing"] = view;
     Ok(data)
 }
 
