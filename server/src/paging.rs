@@ -1,8 +1,6 @@
 //! Paging and list filters shared by every list, page and JSON alike: the `page`/`per_page` query
-//! fields ([`list_query!`]), the page size rule, the pager templates show, the JSON shape of a paged
-//! list, and the one "contains" search that behaves the same on SQLite and PostgreSQL.
+//! fields ([`list_query!`]), the page size rule, the pager templates show, and the one "contains" search that behaves the same on SQLite and PostgreSQL.
 
-use axum::Json;
 use serde_json::{Value, json};
 
 use crate::db::Filters;
@@ -46,11 +44,6 @@ impl Paging {
         let pages = ((total + per_page - 1) / per_page).max(1);
         json!({"page": page, "pages": pages, "total": total, "per_page": per_page,
                "prev": (page > 1).then_some(page - 1), "next": (page < pages).then_some(page + 1)})
-    }
-
-    /// The JSON shape of every paged list: `{"items", "total", "page", "per_page"}`.
-    pub fn json(&self, items: impl serde::Serialize, total: i64) -> Json<Value> {
-        Json(json!({"items": items, "total": total, "page": self.page, "per_page": self.per_page}))
     }
 }
 
@@ -191,11 +184,12 @@ mod tests {
     }
 
     #[test]
-    fn pager_and_json() {
+    fn pager_and_paged_shape() {
         let paging = Paging::new(2, Some(5));
         assert_eq!(paging.pager(11), json!({"page": 2, "pages": 3, "total": 11, "per_page": 5, "prev": 1, "next": 3}));
         assert_eq!(Paging::new(1, None).pager(0)["pages"], 1);
-        assert_eq!(paging.json(vec![1], 11).0, json!({"items": [1], "total": 11, "page": 2, "per_page": 5}));
+        let paged = serde_json::to_value(crate::api::Paged::new(vec![1], 11, paging)).unwrap();
+        assert_eq!(paged, json!({"items": [1], "total": 11, "page": 2, "per_page": 5}));
     }
 
     #[test]
