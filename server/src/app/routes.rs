@@ -29,7 +29,7 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
         .merge(crate::orgs::pages::routes(&state))
         .merge(crate::messages::pages::routes())
         .merge(crate::people::admin::page_routes())
-        .merge(crate::basic_data::page_routes())
+        .merge(crate::basic_data::pages::routes())
         .merge(crate::approvals::page_routes())
         .merge(crate::claims::pages::routes())
         .merge(crate::todos::pages::routes())
@@ -73,7 +73,7 @@ pub fn api_routes(state: AppState) -> Router<AppState> {
             .merge(crate::feedback::api::routes())
             .merge(crate::jobs::admin::api_routes())
             .merge(crate::people::admin::api_routes())
-            .merge(crate::basic_data::api_routes())
+            .merge(crate::basic_data::api::routes())
             .merge(crate::requirements::api::routes())
             .merge(crate::roles::api::routes()),
     )
@@ -282,9 +282,9 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         crate::messages::api::api_get_notice,
         crate::messages::api::api_notice_read,
         crate::messages::api::api_withdraw,
-        crate::basic_data::api_list,
-        crate::basic_data::api_add,
-        crate::basic_data::api_update,
+        crate::basic_data::api::api_list,
+        crate::basic_data::api::api_add,
+        crate::basic_data::api::api_update,
         crate::requirements::api::api_get,
         crate::requirements::api::api_put,
         crate::requirements::api::api_reset,

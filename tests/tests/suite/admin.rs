@@ -46,11 +46,11 @@ async fn system_admin_manages_basic_data(s: TestServer) {
     let (status, body) = json_of(system.get(s.api("henan", "/basic-data/unit_nature")).send().await.unwrap()).await;
     assert_eq!(status, 200, "{body}");
     let before = body["items"].as_array().unwrap().len();
-    let (status, _) = json_of(
+    let (status, body) = json_of(
         system.post(s.api("henan", "/basic-data/unit_nature")).json(&json!({"code": "coop", "name": "合作社"})).send().await.unwrap(),
     )
     .await;
-    assert_eq!(status, 201);
+    assert_eq!((status, body), (201, json!({"kind": "unit_nature", "code": "coop"})));
     let (status, body) = json_of(
         system.post(s.api("henan", "/basic-data/unit_nature")).json(&json!({"code": "coop", "name": "重复"})).send().await.unwrap(),
     )
