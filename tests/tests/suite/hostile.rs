@@ -350,8 +350,9 @@ async fn hostile_json_bodies_change_nothing(s: TestServer) {
         (first["code"].as_str().expect("an activity").to_owned(), first["fields"][0]["key"].as_str().expect("a field").to_owned())
     };
     let bodies = [
-        format!(r#"{{"title": "t", "body": "b", "extra": {}}}"#, nested(129)),
-        format!(r#"{{"title": "t", "body": "b", "extra": {}}}"#, nested(500_000)),
+        // Unknown fields are skipped without recursion, however deep; the empty title is then refused.
+        format!(r#"{{"title": "", "body": "b", "extra": {}}}"#, nested(129)),
+        format!(r#"{{"title": "", "body": "b", "extra": {}}}"#, nested(500_000)),
         format!(r#"{{"title": "{}", "body": "b"}}"#, "题".repeat(1 << 20)),
         r#"{"title": 1e999999, "body": "b"}"#.to_owned(),
         r#"{"title": "a", "title": "b", "body": 18446744073709551616}"#.to_owned(),
