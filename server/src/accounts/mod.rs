@@ -53,12 +53,13 @@ crate::paging::list_query! {
     pub struct AccountQuery {
         /// A login type: staff, unit, institution, authority, hr, province or system
         #[serde(rename = "type")]
-        #[param(rename = "type")]
+        #[param(rename = "type", pattern = "^(staff|unit|institution|authority|hr|province|system)?$")]
         pub user_type: Option<String>,
         /// An organisation in the caller's scope: its accounts and those of the organisations below it
         #[serde(default, deserialize_with = "crate::web::empty_as_none")]
         pub org: Option<i64>,
         /// active, disabled, pending or rejected
+        #[param(pattern = "^(active|disabled|pending|rejected)?$")]
         pub status: Option<String>,
         /// Part of the name or the full ID number
         pub q: Option<String>,

@@ -32,6 +32,7 @@ crate::paging::list_query! {
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/me/changes", request_body = NewChange, tag = "changes",
     responses((status = 201, body = Filed, description = "Filed; waiting for the route's approval"),
+              (status = 403, description = "no_profile: an admin account has no profile"),
               (status = 409, description = "change_pending: a change of this person waits already"),
               (status = 422, description = "Field errors: unknown fields, invalid values, values that change nothing")))]
 pub async fn api_file(State(state): State<AppState>, user: CurrentUser, Json(input): Json<NewChange>) -> Result<Response, AppError> {

@@ -487,7 +487,8 @@ pub async fn authorities(db: &Db, tenant: &str) -> Result<Vec<Value>, AppError> 
 pub async fn file(state: &AppState, user: &CurrentUser, input: &NewChange) -> Result<(i64, ChangeStatus), AppError> {
     user.authorize(state, OBJECT, "apply").await?;
     let tenant = user.tenant_code();
-    let person_id = user.account.person_id.ok_or_else(|| AppError::bad_request("no_profile", "管理员账号没有个人档案"))?;
+    let person_id =
+        user.account.person_id.ok_or_else(|| AppError::new(axum::http::StatusCode::FORBIDDEN, "no_profile", "管理员账号没有个人档案"))?;
     let current = crate::people::profile(&state.db, tenant, person_id).await?.ok_or_else(AppError::not_found)?;
     let unit = crate::orgs::get(&state.db, tenant, current.unit_id).await?.ok_or_else(AppError::not_found)?;
     let filing =

@@ -20,6 +20,7 @@ use super::*;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct YearQuery {
     /// The year counted (default: this year)
+    #[param(minimum = 1990, maximum = 2100)]
     pub year: Option<i64>,
 }
 
@@ -41,6 +42,7 @@ pub async fn api_activities(
 ) -> Result<Json<Catalogue>, AppError> {
     user.authorize(&state, "claims", "apply").await?;
     let year = query.year.unwrap_or_else(this_year);
+    hours::check_year(year)?;
     let activities = super::catalogue(&state, user.tenant_code(), year).await?;
     Ok(Json(Catalogue { year, activities }))
 }

@@ -106,6 +106,7 @@ crate::paging::list_query! {
     #[into_params(parameter_in = Query)]
     pub struct FeedbackQuery {
         /// open, replied or closed
+        #[param(pattern = "^\\s*(open|replied|closed)?\\s*$")]
         pub status: Option<String>,
         pub category: Option<String>,
         /// Part of the text or the filer's name (handlers)

@@ -33,8 +33,10 @@ crate::paging::list_query! {
     pub struct StatusQuery {
         /// The year (default: this year)
         #[serde(default, deserialize_with = "empty_as_none")]
+        #[param(minimum = 1990, maximum = 2100)]
         pub year: Option<i64>,
         /// yes (met), no (not met) or none (not computed yet)
+        #[param(pattern = "^(yes|no|none)?$")]
         pub met: Option<String>,
         /// Title level code (basic data `title_level`)
         pub title_level: Option<String>,

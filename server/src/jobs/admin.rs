@@ -73,6 +73,7 @@ crate::paging::list_query! {
     #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
     pub struct JobsQuery {
         /// queued, running, done or failed
+        #[param(pattern = "^(queued|running|done|failed)?$")]
         pub state: Option<String>,
     }
 }

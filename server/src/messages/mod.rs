@@ -90,6 +90,7 @@ crate::paging::list_query! {
         #[serde(default, deserialize_with = "crate::messages::flag")]
         pub unread: bool,
         /// message or notice
+        #[param(pattern = "^\\s*(message|notice)?\\s*$")]
         pub kind: Option<String>,
     }
 }

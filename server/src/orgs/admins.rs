@@ -96,6 +96,7 @@ crate::paging::list_query! {
     #[into_params(parameter_in = Query)]
     pub struct AdminQuery {
         /// active, disabled or pending
+        #[param(pattern = "^(active|disabled|pending)?$")]
         pub status: Option<String>,
         /// Part of the name or phone number
         pub q: Option<String>,

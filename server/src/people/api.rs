@@ -37,7 +37,7 @@ pub async fn api_profile(State(state): State<AppState>, user: CurrentUser) -> Re
 }
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/me/profile", request_body = ProfileUpdate, tag = "people",
-    responses((status = 200, body = Profile, description = "Saved; name, ID number and unit never change here"), (status = 422, description = "Invalid fields")))]
+    responses((status = 200, body = Profile, description = "Saved; name, ID number and unit never change here"), (status = 403, description = "no_profile: an admin account has no profile"), (status = 422, description = "Invalid fields")))]
 pub async fn api_update_profile(
     State(state): State<AppState>,
     user: CurrentUser,

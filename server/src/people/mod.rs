@@ -246,7 +246,7 @@ pub async fn update_profile(state: &AppState, user: &auth::CurrentUser, input: &
     user.authorize(state, "profile", "update").await?;
     let code = user.tenant_code();
     let Some(person_id) = user.account.person_id else {
-        return Err(AppError::bad_request("no_profile", "管理员账号没有个人档案"));
+        return Err(AppError::new(axum::http::StatusCode::FORBIDDEN, "no_profile", "管理员账号没有个人档案"));
     };
     let current = profile(&state.db, code, person_id).await?.ok_or_else(AppError::not_found)?;
     let (unit_id, old_title_level, old_post) = (current.unit_id, current.title_level.clone(), current.post.clone());

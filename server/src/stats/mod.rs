@@ -73,6 +73,7 @@ pub struct TitleStats {
 #[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// The year (this year when not given)
+    #[param(minimum = 1990, maximum = 2100)]
     pub year: Option<i64>,
 }
 

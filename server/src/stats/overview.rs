@@ -40,6 +40,7 @@ crate::codes::code_enum! {
 pub struct OverviewQuery {
     /// The year (this year when not given)
     #[serde(default, deserialize_with = "crate::web::empty_as_none")]
+    #[param(minimum = 1990, maximum = 2100)]
     pub year: Option<i64>,
     /// The organisation looked at (the caller's own when not given); must lie in the caller's subtree
     #[serde(default, deserialize_with = "crate::web::empty_as_none")]

@@ -270,8 +270,10 @@ crate::paging::list_query! {
     #[into_params(parameter_in = Query)]
     pub struct TransferQuery {
         /// `out` (调出: from a unit in scope), `in` (调入: to a unit in scope); both when not given
+        #[param(pattern = "^(out|in)?$")]
         pub direction: Option<String>,
         /// pending, approved, rejected or withdrawn
+        #[param(pattern = "^\\s*(pending|approved|rejected|withdrawn)?\\s*$")]
         pub status: Option<String>,
         /// Part of the person's name or ID number
         pub q: Option<String>,

@@ -71,6 +71,7 @@ crate::paging::list_query! {
         #[serde(default, deserialize_with = "crate::web::empty_as_none")]
         pub year: Option<i64>,
         /// guide, notice or other
+        #[param(pattern = "^\\s*(guide|notice|other)?\\s*$")]
         pub category: Option<String>,
         /// Only this organisation's (one in the caller's scope)
         #[serde(default, deserialize_with = "crate::web::empty_as_none")]
