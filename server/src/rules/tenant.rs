@@ -38,7 +38,8 @@ pub fn pin_for_year(tenant_dir: &Path, year: u16) -> Result<Pin, RulesError> {
         .into_iter()
         .filter(|pin| pin.from <= year && pin.until.is_none_or(|until| year <= until))
         .max_by_key(|pin| pin.from)
-        .ok_or_else(|| RulesError::Config(format!("{} 没有适用于 {year} 年度的规则插件（[[rules]]）", path.display())))
+        // A year the province has no rules for is the asker's mistake (a year picked by hand), not a fault.
+        .ok_or_else(|| RulesError::InvalidInput([("year".to_owned(), format!("本省没有 {year} 年度的学时规则"))].into()))
 }
 
 /// `rules.toml`: `[defaults]` for every year, `[years.N]` replacing keys for year N.

@@ -364,9 +364,15 @@ async fn hostile_json_bodies_change_nothing(s: TestServer) {
     ];
     for (who, path) in [(&admin, "/notices"), (&staff, "/claims"), (&admin, "/roles")] {
         for body in &bodies {
-            let res = who.post(s.api("henan", path)).header("content-type", "application/json").body(body.clone()).send().await.unwrap();
-            let status = res.status().as_u16();
             let shown: String = body.chars().take(60).collect();
+            let res = match who.post(s.api("henan", path)).header("content-type", "application/json").body(body.clone()).send().await {
+                Ok(res) => res,
+                // Past the body limit the server may answer 413 and close before the client has sent
+                // everything: the client then sees the connection cut, which is a refusal too.
+                Err(err) if body.len() > 2 << 20 && err.is_request() => continue,
+                Err(err) => panic!("POST {path} {shown}…: {err}"),
+            };
+            let status = res.status().as_u16();
             assert!((400..500).contains(&status), "POST {path} {shown}…: {status} {}", res.text().await.unwrap_or_default());
         }
     }
@@ -375,3 +381,12 @@ async fn hostile_json_bodies_change_nothing(s: TestServer) {
     assert_eq!(res.status(), 200, "the server still answers");
 }
 both!(hostile_json_bodies_change_nothing, hostile_json_bodies_change_nothing);
+
+/// A year the province has no rules for (found by the generated API calls: a 500) is the caller's error.
+async fn a_year_without_rules_is_the_callers_error(s: TestServer) {
+    let staff = s.demo("henan", "staff", 101).await;
+    let (status, body) = json_of(staff.get(s.api("henan", "/activities?year=1991")).send().await.unwrap()).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"]["year"].as_str().is_some_and(|m| m.contains("1991")), "{body}");
+}
+both!(a_year_without_rules_is_the_callers_error, a_year_without_rules_is_the_callers_error);
