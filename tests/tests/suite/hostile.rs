@@ -365,7 +365,14 @@ async fn hostile_json_bodies_change_nothing(s: TestServer) {
     for (who, path) in [(&admin, "/notices"), (&staff, "/claims"), (&admin, "/roles")] {
         for body in &bodies {
             let shown: String = body.chars().take(60).collect();
-            let res = match who.post(s.api("henan", path)).header("content-type", "application/json").body(body.clone()).send().await {
+            let send = || who.post(s.api("henan", path)).header("content-type", "application/json").body(body.clone()).send();
+            // The server closes the connection after refusing an oversized body; the client's pool may
+            // hand that closed connection to the next request once.
+            let sent = match send().await {
+                Err(_) if body.len() <= 2 << 20 => send().await,
+                sent => sent,
+            };
+            let res = match sent {
                 Ok(res) => res,
                 // Past the body limit the server may answer 413 and close before the client has sent
                 // everything: the client then sees the connection cut, which is a refusal too.
