@@ -1,6 +1,7 @@
 //! Activity claims (issue 4 §3): the plugin's form, attachments, the plugin's route through the queue,
 //! decisions (approve, reject, return, batch, all), withdraw / edit / delete, credits in the ledger.
 
+use jijiao::db::q;
 use jijiao_tests::services::{S3Server, SmtpServer};
 use jijiao_tests::{Backend, TestServer, both, json_of, mail_text};
 use reqwest::Client;
@@ -513,3 +514,29 @@ async fn claim_form_groups_activity_types_by_subject(s: TestServer) {
     assert!(html.contains("<optgroup label=\"公需科目或专业科目（任选其一）\">") && !html.contains("公共科目"), "{html}");
 }
 both!(claim_form_groups_activity_types_by_subject, claim_form_groups_activity_types_by_subject);
+
+/// An upload named with path parts is stored under a generated key and keeps only a plain name: the
+/// name cannot reach the storage's paths, and the download offers a name without separators.
+async fn upload_names_with_path_parts_stay_plain_names(s: TestServer) {
+    let staff = s.demo("hunan", "staff", 101).await;
+    let body =
+        json!({"year": YEAR, "activity": "patent", "fields": {"name": "路径测试", "start_date": "2025-03-01", "end_date": "2025-03-05"}});
+    let (status, claim) = create(&staff, &s, "hunan", body).await;
+    assert_eq!(status, 201, "{claim}");
+    let id = claim["id"].as_i64().unwrap();
+    let (status, body) = attach(&staff, &s, "hunan", id, "../../..\\windows/证书\u{0}.pdf", PDF.to_vec()).await;
+    assert_eq!(status, 201, "{body}");
+    let attachment = body["id"].as_i64().unwrap();
+    let (_, detail) = get(&staff, &s, "hunan", id).await;
+    let name = detail["attachments"][0]["filename"].as_str().unwrap_or_else(|| panic!("{detail}")).to_owned();
+    assert!(!name.contains(['/', '\\', '\u{0}']), "{name:?}");
+    assert!(name.ends_with("证书.pdf"), "{name:?}");
+    let (key,): (String,) = s.db.one(q("SELECT storage_key FROM blobs ORDER BY id DESC LIMIT 1")).await.unwrap();
+    assert!(key.starts_with("hunan/") && !key.contains("..") && !key.contains("证书"), "{key}");
+    let res = staff.get(s.api("hunan", &format!("/claims/{id}/attachments/{attachment}"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(!disposition.contains("%2F") && !disposition.contains("%5C") && !disposition.contains('/'), "{disposition}");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+}
+both!(upload_names_with_path_parts_stay_plain_names, upload_names_with_path_parts_stay_plain_names);

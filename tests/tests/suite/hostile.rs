@@ -58,6 +58,34 @@ async fn hostile_spreadsheets_change_nothing(s: TestServer) {
 }
 both!(hostile_spreadsheets_change_nothing, hostile_spreadsheets_change_nothing);
 
+/// A workbook whose zip directory claims a part inflates to 4 GB (a zip bomb's signature): refused from
+/// the directory before anything is inflated, with advice, and nothing imported.
+fn bomb_workbook() -> Vec<u8> {
+    let mut bytes = long_workbook(3);
+    let mut at = 0;
+    let mut patched = 0;
+    // Each central directory header (PK\x01\x02) holds the part's uncompressed size at offset 24.
+    while let Some(found) = bytes[at..].windows(4).position(|w| w == b"PK\x01\x02") {
+        let header = at + found;
+        bytes[header + 24..header + 28].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        patched += 1;
+        at = header + 4;
+    }
+    assert!(patched > 0, "the workbook has a central directory");
+    bytes
+}
+
+async fn zip_bombs_are_refused_before_inflating(s: TestServer) {
+    let admin = s.demo("hunan", "province", 601).await;
+    let before = s.count("SELECT COUNT(*) FROM credits").await;
+    let (status, body) =
+        json_of(admin.post(s.api("hunan", "/credits/imports")).multipart(upload("bomb.xlsx", bomb_workbook())).send().await.unwrap()).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"]["file"].as_str().unwrap().contains("解压后过大"), "{body}");
+    assert_eq!(s.count("SELECT COUNT(*) FROM credits").await, before);
+}
+both!(zip_bombs_are_refused_before_inflating, zip_bombs_are_refused_before_inflating);
+
 /// Defects 3 and 4: after login only paths of this tenant's portal are followed.
 async fn login_follows_only_paths_of_this_portal(s: TestServer) {
     let id = jijiao::demo::demo_id_number("hubei", 101);
