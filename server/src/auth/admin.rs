@@ -30,7 +30,7 @@ pub async fn create(
         anyhow::bail!("organisation {org_id} is not active");
     }
     let expected = role.org_kind().unwrap_or_default();
-    if kind != expected && !(expected == "province" && kind == "province") {
+    if kind != expected {
         anyhow::bail!("role {role} belongs to a {expected} organisation, but {org_id} is a {kind}");
     }
     let hash = password::hash(password_text).await?;

@@ -167,7 +167,7 @@ async fn authorize(State(state): State<AppState>, page: Page, Query(query): Quer
     }
     // Not logged in: the login page, then back here (html_errors turns 401 into that redirect).
     let user = page.require_user()?;
-    if user.account.user_type != "staff" {
+    if user.account.role != crate::auth::Role::Staff {
         return fail("access_denied", "only staff accounts sign in to training platforms");
     }
     let code = random_token();

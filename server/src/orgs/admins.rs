@@ -7,11 +7,13 @@
 //! Also the licence scan an approver looks at before deciding an org registration.
 
 use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -19,8 +21,8 @@ use serde_json::json;
 use super::{Org, get_in_scope};
 use super::{OrgKind, OrgStatus};
 use crate::audit;
-use crate::auth::Role;
 use crate::auth::csrf::CsrfForm;
+use crate::auth::{AccountStatus, Role};
 use crate::auth::{CurrentUser, NewAccount, insert_account, password, session};
 use crate::db::{Filters, Tx, q};
 use crate::error::{AppError, FieldErrors, field_error};
@@ -83,7 +85,7 @@ pub struct AdminRow {
     pub id_number: String,
     pub role: Role,
     /// active, disabled or pending (removed admins are not listed)
-    pub status: crate::auth::AccountStatus,
+    pub status: AccountStatus,
     pub phone: Option<String>,
     pub email: Option<String>,
     pub super_admin: bool,
@@ -274,7 +276,7 @@ pub async fn add_admin(state: &AppState, user: &CurrentUser, org_id: i64, input:
     let who = newcomer(state, tenant, &org, input).await?;
     let user_type = role.user_type();
     let mut tx = state.db.begin().await?;
-    let existing: Option<(i64, String, Option<String>)> = tx
+    let existing: Option<(i64, AccountStatus, Option<String>)> = tx
         .opt(
             q("SELECT a.id, a.status, o.name FROM accounts a LEFT JOIN orgs o ON o.tenant_id = a.tenant_id AND o.id = a.org_id \
                WHERE a.tenant_id = $1 AND a.user_type = $2 AND a.id_number = $3")
@@ -284,7 +286,7 @@ pub async fn add_admin(state: &AppState, user: &CurrentUser, org_id: i64, input:
         )
         .await?;
     let account_id = match existing {
-        Some((id, status, _)) if status == "removed" => {
+        Some((id, AccountStatus::Removed, _)) => {
             tx.run(
                 q("UPDATE accounts SET org_id = $3, role = $4, name = $5, phone = $6, email = $7, password_hash = $8, \
                    must_change_password = $9, status = 'active', super_admin = FALSE WHERE tenant_id = $1 AND id = $2")
@@ -321,7 +323,7 @@ pub async fn add_admin(state: &AppState, user: &CurrentUser, org_id: i64, input:
                     org_id: Some(org.id),
                     person_id: None,
                     role,
-                    status: crate::auth::AccountStatus::Active,
+                    status: AccountStatus::Active,
                     password_hash: &who.password_hash,
                     must_change_password: who.code.is_some(),
                 },
@@ -365,7 +367,7 @@ async fn designate_tx(tx: &mut Tx, tenant: &str, org_id: i64, account_id: i64) -
     if target.super_admin {
         return Err(AppError::conflict("already_super_admin", format!("{} 已是超级管理员", target.name)));
     }
-    if target.status != crate::auth::AccountStatus::Active {
+    if target.status != AccountStatus::Active {
         return Err(AppError::conflict("admin_disabled", "已禁用的管理员不能设为超级管理员，请先启用"));
     }
     // Clear first: at most one super admin per organisation is a unique index.
@@ -432,7 +434,7 @@ pub async fn remove(state: &AppState, user: &CurrentUser, org_id: i64, account_i
     Ok(())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}/admins", tag = "orgs",
+#[utoipa::path(get, path = "/orgs/{id}/admins", tag = "orgs",
     params(("id" = i64, Path, description = "Organisation id"), AdminQuery),
     responses((status = 200, body = crate::api::Paged<AdminRow>, description = "The organisation's admins, super admin first"),
               (status = 404, description = "Org outside the caller's subtree")))]
@@ -447,7 +449,7 @@ pub async fn api_list(
     Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/admins", request_body = NewAdmin, tag = "orgs",
+#[utoipa::path(post, path = "/orgs/{id}/admins", request_body = NewAdmin, tag = "orgs",
     params(("id" = i64, Path, description = "Organisation id")),
     responses((status = 201, body = AddedAdmin, description = "Added; a newcomer's one-time code is shown once"),
               (status = 403, description = "super_admin_only: within one's own organisation only the super admin adds admins"),
@@ -469,7 +471,7 @@ pub async fn api_add_admin(
     Ok((StatusCode::CREATED, Json(AddedAdmin { id: account_id, code, message })).into_response())
 }
 
-#[utoipa::path(delete, path = "/t/{tenant}/api/v1/orgs/{id}/admins/{account_id}", tag = "orgs",
+#[utoipa::path(delete, path = "/orgs/{id}/admins/{account_id}", tag = "orgs",
     params(("id" = i64, Path, description = "Organisation id"),
            ("account_id" = i64, Path, description = "The admin's account"), RemoveQuery),
     responses((status = 204, description = "Admin rights removed; the account's sessions end"),
@@ -485,7 +487,7 @@ pub async fn api_remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/super-admin", request_body = SuperAdminInput, tag = "orgs",
+#[utoipa::path(post, path = "/orgs/{id}/super-admin", request_body = SuperAdminInput, tag = "orgs",
     params(("id" = i64, Path, description = "Organisation id")),
     responses((status = 204, description = "Designated; the former super admin is an ordinary admin"),
               (status = 403, description = "super_admin_only"), (status = 404, description = "No such admin in the caller's subtree"),
@@ -511,7 +513,7 @@ pub async fn licence(state: &AppState, user: &CurrentUser, org_id: i64) -> Resul
     crate::storage::upload::download(state, tenant, blob_id).await
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}/licence", tag = "orgs", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/orgs/{id}/licence", tag = "orgs", params(("id" = i64, Path)),
     responses((status = 200, description = "The organisation's business licence scan, served with its stored type (PDF or an image)",
                content_type = "application/octet-stream"),
               (status = 404, description = "Not in the caller's subtree, or no scan")))]
@@ -519,12 +521,12 @@ pub async fn api_licence(State(state): State<AppState>, user: CurrentUser, Path(
     licence(&state, &user, id).await
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/orgs/{id}/admins", get(api_list).post(api_add_admin))
-        .route("/orgs/{id}/admins/{account_id}", delete(api_remove))
-        .route("/orgs/{id}/super-admin", post(api_designate))
-        .route("/orgs/{id}/licence", get(api_licence))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_list, api_add_admin))
+        .routes(routes!(api_remove))
+        .routes(routes!(api_designate))
+        .routes(routes!(api_licence))
 }
 
 // ---- pages ----
