@@ -57,9 +57,10 @@ pub fn router(state: AppState) -> Router {
     let limit = (state.config.upload_limit_mb as usize + 1) * 1024 * 1024;
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let request_id = HeaderName::from_static("x-request-id");
+    let (api, document) = routes::api(&state);
     Router::new()
-        .merge(routes::global_routes())
-        .nest("/api/v1", routes::api_routes(state.clone()))
+        .merge(routes::global_routes(&document))
+        .nest("/api/v1", api)
         .merge(routes::page_routes(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::ensure_cookie))
         .route_layer(middleware::from_fn(crate::observability::remember_route))

@@ -1,11 +1,12 @@
 //! Accounts in the JSON API: the list, enable / disable (one or many), one-time codes.
 
 use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
+use axum::Json;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::{AccountQuery, AccountRow};
@@ -39,7 +40,7 @@ pub struct OneTimeCode {
     pub message: &'static str,
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/accounts", tag = "accounts",
+#[utoipa::path(get, path = "/accounts", tag = "accounts",
     params(AccountQuery),
     responses((status = 200, body = crate::api::Paged<AccountRow>, description = "Accounts whose organisation lies in the caller's scope, newest first"),
               (status = 403, description = "Only the province's and the system's admins list accounts"),
@@ -54,7 +55,7 @@ pub async fn api_list(
     Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/status", request_body = BatchStatusInput, tag = "accounts",
+#[utoipa::path(post, path = "/accounts/status", request_body = BatchStatusInput, tag = "accounts",
     responses((status = 200, body = Changed, description = "All changed"),
               (status = 404, description = "An account outside the caller's subtree: nothing changed"),
               (status = 409, description = "An account already in that state: nothing changed")))]
@@ -67,7 +68,7 @@ pub async fn api_set_statuses(
     Ok(Json(Changed { changed }))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/{id}/status", request_body = StatusInput, tag = "accounts",
+#[utoipa::path(post, path = "/accounts/{id}/status", request_body = StatusInput, tag = "accounts",
     params(("id" = i64, Path, description = "Account id")),
     responses((status = 204, description = "Enabled or disabled"), (status = 404, description = "Outside the caller's subtree"),
               (status = 409, description = "Already in that state")))]
@@ -81,7 +82,7 @@ pub async fn api_set_status(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/accounts/{id}/reset-code", tag = "accounts",
+#[utoipa::path(post, path = "/accounts/{id}/reset-code", tag = "accounts",
     params(("id" = i64, Path, description = "Account id")),
     responses((status = 200, body = OneTimeCode, description = "A one-time password that forces a change"),
               (status = 404, description = "Outside the caller's subtree")))]
@@ -90,10 +91,10 @@ pub async fn api_reset_code(State(state): State<AppState>, user: CurrentUser, Pa
     Ok(Json(OneTimeCode { code, message: "请将一次性密码交给本人，登录后须立即修改密码" }))
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/accounts", get(api_list))
-        .route("/accounts/status", post(api_set_statuses))
-        .route("/accounts/{id}/status", post(api_set_status))
-        .route("/accounts/{id}/reset-code", post(api_reset_code))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_list))
+        .routes(routes!(api_set_statuses))
+        .routes(routes!(api_set_status))
+        .routes(routes!(api_reset_code))
 }

@@ -3,12 +3,13 @@
 //! `annual_summary`.
 
 use axum::extract::{Multipart, Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Serialize;
 
 use super::{NewReport, Report, ReportDetail, ReportQuery};
@@ -40,7 +41,7 @@ pub async fn read_form(multipart: Multipart) -> Result<(NewReport, Option<Upload
     Ok((input, form.file, form.csrf))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/annual-reports", tag = "annual_reports",
+#[utoipa::path(post, path = "/annual-reports", tag = "annual_reports",
     request_body(content = NewReport, content_type = "multipart/form-data", description = "The fields as text parts and the `document` file (PDF, Word, images)"),
     responses((status = 201, body = Filed, description = "Filed; waiting for the route's approval"),
               (status = 403, description = "Not an admin of an institution"),
@@ -53,7 +54,7 @@ pub async fn api_file(State(state): State<AppState>, user: CurrentUser, multipar
     Ok((StatusCode::CREATED, Json(Filed { id, status })).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/annual-reports", tag = "annual_reports",
+#[utoipa::path(get, path = "/annual-reports", tag = "annual_reports",
     params(ReportQuery),
     responses((status = 200, body = crate::api::Paged<Report>, description = "The caller's institution's reports, or those of the institutions in the caller's scope, newest first"),
               (status = 422, description = "Unknown kind or status")))]
@@ -67,7 +68,7 @@ pub async fn api_list(
     Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/annual-reports/{id}", tag = "annual_reports",
+#[utoipa::path(get, path = "/annual-reports/{id}", tag = "annual_reports",
     params(("id" = i64, Path, description = "Report id")),
     responses((status = 200, body = ReportDetail, description = "The report with its route and trail"),
               (status = 404, description = "Not a report of the caller's scope")))]
@@ -76,7 +77,7 @@ pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id):
     Ok(Json(super::detail(&state, user.tenant_code(), report).await?))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/annual-reports/{id}/document", tag = "annual_reports",
+#[utoipa::path(get, path = "/annual-reports/{id}/document", tag = "annual_reports",
     params(("id" = i64, Path, description = "Report id")),
     responses((status = 200, description = "The report's document (PDF, Word or an image, as filed)", content_type = "application/octet-stream"),
               (status = 404, description = "Not a report of the caller's scope")))]
@@ -84,7 +85,7 @@ pub async fn api_document(State(state): State<AppState>, user: CurrentUser, Path
     super::document(&state, &user, id).await
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/annual-reports/{id}/withdraw", tag = "annual_reports",
+#[utoipa::path(post, path = "/annual-reports/{id}/withdraw", tag = "annual_reports",
     params(("id" = i64, Path, description = "Report id")),
     responses((status = 204, description = "Withdrawn"), (status = 403, description = "Not the filing institution"),
               (status = 404, description = "Not a report of the caller's scope"), (status = 409, description = "already_decided")))]
@@ -93,10 +94,10 @@ pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/annual-reports", get(api_list).post(api_file))
-        .route("/annual-reports/{id}", get(api_get))
-        .route("/annual-reports/{id}/document", get(api_document))
-        .route("/annual-reports/{id}/withdraw", post(api_withdraw))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_list, api_file))
+        .routes(routes!(api_get))
+        .routes(routes!(api_document))
+        .routes(routes!(api_withdraw))
 }

@@ -2,22 +2,26 @@
 //! OpenAPI document listing every API operation, and the portal's front page. This is the one layer
 //! that names every domain.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::json;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::{Page, platform_page};
 
-/// Routes that belong to no tenant: health, metrics, static assets and the OpenAPI document.
-pub fn global_routes() -> Router<AppState> {
-    crate::web::global_routes().route("/api/openapi.json", get(openapi_json))
+/// Routes that belong to no tenant: health, metrics, static assets and the OpenAPI document (the one
+/// [`api`] built with the routes, serialized once).
+pub fn global_routes(document: &utoipa::openapi::OpenApi) -> Router<AppState> {
+    let document = axum::body::Bytes::from(serde_json::to_vec(document).expect("the OpenAPI document serializes"));
+    let serve = move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document) };
+    crate::web::global_routes().route("/api/openapi.json", get(serve))
 }
 
 /// Tenant pages. Errors they return become Chinese error pages (401 redirects to the login page).
@@ -50,33 +54,39 @@ pub fn page_routes(state: AppState) -> Router<AppState> {
     crate::web::shell(state, pages)
 }
 
-/// The JSON API, nested under `/api/v1`.
-pub fn api_routes(state: AppState) -> Router<AppState> {
-    crate::api::shell(
-        Router::new()
-            .merge(crate::auth::api::routes(&state))
-            .merge(crate::people::api::routes(&state))
-            .merge(crate::orgs::api::routes(&state))
-            .merge(crate::approvals::api_routes())
-            .merge(crate::claims::api::routes())
-            .merge(crate::todos::api::routes())
-            .merge(crate::certificates::api::routes(&state))
-            .merge(crate::messages::api::routes())
-            .merge(crate::hours::api_routes())
-            .merge(crate::training::api_routes())
-            .merge(crate::transfers::api::routes())
-            .merge(crate::changes::api::routes())
-            .merge(crate::accounts::api::routes())
-            .merge(crate::stats::api::routes())
-            .merge(crate::annual_reports::api::routes())
-            .merge(crate::work_materials::api::routes())
-            .merge(crate::feedback::api::routes())
-            .merge(crate::jobs::admin::api_routes())
-            .merge(crate::people::admin::api_routes())
-            .merge(crate::basic_data::api::routes())
-            .merge(crate::requirements::api::routes())
-            .merge(crate::roles::api::routes()),
-    )
+/// The JSON API, nested under `/api/v1`, and its OpenAPI document. Each domain registers its operations
+/// together with their routes (`utoipa_axum::routes!` takes the path and method from the operation's
+/// `#[utoipa::path]`), so the document lists exactly what is served; the paths are written relative to
+/// the API's root and documented under `/t/{tenant}/api/v1`.
+pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(crate::auth::api::routes(state))
+        .merge(crate::people::api::routes(state))
+        .merge(crate::orgs::api::routes(state))
+        .merge(crate::approvals::api_routes())
+        .merge(crate::claims::api::routes())
+        .merge(crate::todos::api::routes())
+        .merge(crate::certificates::api::routes(state))
+        .merge(crate::messages::api::routes())
+        .merge(crate::hours::api_routes())
+        .merge(crate::training::api_routes())
+        .merge(crate::transfers::api::routes())
+        .merge(crate::changes::api::routes())
+        .merge(crate::accounts::api::routes())
+        .merge(crate::stats::api::routes())
+        .merge(crate::annual_reports::api::routes())
+        .merge(crate::work_materials::api::routes())
+        .merge(crate::feedback::api::routes())
+        .merge(crate::jobs::admin::api_routes())
+        .merge(crate::people::admin::api_routes())
+        .merge(crate::basic_data::api::routes())
+        .merge(crate::requirements::api::routes())
+        .merge(crate::roles::api::routes())
+        .split_for_parts();
+    let paths = std::mem::take(&mut document.paths.paths);
+    document.paths.paths = paths.into_iter().map(|(path, item)| (format!("/t/{{tenant}}/api/v1{path}"), item)).collect();
+    utoipa::Modify::modify(&Conventions, &mut document);
+    (crate::api::shell(routes), document)
 }
 
 /// The header's counts for a signed-in user: unread messages and, for reviewers, the items waiting in
@@ -98,7 +108,7 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
         // 进入培训平台 (seed 001 §4): staff go to a platform's site, which signs them in through
         // the OpenID Connect provider (auth::oidc).
         let platforms = match &page.user {
-            Some(user) if user.account.user_type == "staff" => {
+            Some(user) if user.account.role == Role::Staff => {
                 crate::training::platforms::list(&state.db, page.tenant.code()).await?.into_iter().filter(|p| p.enabled).collect()
             }
             _ => Vec::new(),
@@ -123,272 +133,10 @@ async fn home(State(state): State<AppState>, page: Option<Page>) -> Result<Respo
 }
 
 #[derive(OpenApi)]
-#[openapi(
-    modifiers(&Conventions),
-    info(
-        title = "jijiao API",
-        description = "继教 multi-tenant continuing-education platform. Every path is also served under a tenant's own host without the /t/{tenant} prefix."
-    ),
-    paths(
-        crate::auth::api::api_login,
-        crate::auth::api::api_logout,
-        crate::auth::api::api_me,
-        crate::auth::api::api_change_password,
-        crate::auth::api::api_request_reset,
-        crate::auth::api::api_confirm_reset,
-        crate::people::api::api_register,
-        crate::people::api::api_profile,
-        crate::people::api::api_update_profile,
-        crate::people::admin::api_list,
-        crate::orgs::admins::api_licence,
-        crate::training::platforms::api_me,
-        crate::orgs::api::api_search,
-        crate::orgs::api::api_register,
-        crate::orgs::api::api_browse,
-        crate::orgs::api::api_add_department,
-        crate::accounts::api::api_list,
-        crate::stats::api::api_overview,
-        crate::stats::api::api_overview_xlsx,
-        crate::stats::api::api_titles,
-        crate::stats::api::api_titles_xlsx,
-        crate::stats::api::api_titles_svg,
-        crate::stats::api::api_regions,
-        crate::stats::api::api_regions_svg,
-        crate::accounts::api::api_set_statuses,
-        crate::accounts::api::api_set_status,
-        crate::accounts::api::api_reset_code,
-        crate::orgs::admins::api_list,
-        crate::orgs::admins::api_add_admin,
-        crate::orgs::admins::api_remove,
-        crate::orgs::admins::api_designate,
-        crate::approvals::api_list,
-        crate::approvals::api_decide,
-        crate::approvals::api_detail,
-        crate::approvals::api_groups,
-        crate::approvals::api_todo_counts,
-        crate::claims::api::api_activities,
-        crate::claims::api::api_list,
-        crate::claims::api::api_create,
-        crate::claims::api::api_get,
-        crate::claims::api::api_update,
-        crate::claims::api::api_delete,
-        crate::claims::api::api_add_attachment,
-        crate::claims::api::download,
-        crate::claims::api::api_remove_attachment,
-        crate::claims::api::api_submit,
-        crate::claims::api::api_withdraw,
-        crate::todos::api::api_list,
-        crate::todos::api::api_create,
-        crate::todos::api::api_detail,
-        crate::todos::api::api_upload,
-        crate::todos::api::api_review,
-        crate::todos::api::download,
-        crate::certificates::api::api_apply,
-        crate::certificates::api::api_recognition,
-        crate::certificates::api::api_mine,
-        crate::certificates::api::api_verify,
-        crate::certificates::api::api_lookup,
-        crate::certificates::api::download,
-        crate::certificates::api::badge,
-        crate::certificates::api::api_keys,
-        crate::certificates::api::api_admin_list,
-        crate::certificates::api::api_print,
-        crate::certificates::api::api_issue_batch,
-        crate::certificates::api::api_file_exemption,
-        crate::certificates::api::api_exemptions,
-        crate::orgs::api::api_rename_department,
-        crate::orgs::api::api_delete_department,
-        crate::people::api::api_update_contact,
-        crate::transfers::api::api_start,
-        crate::transfers::api::api_list,
-        crate::transfers::api::api_get,
-        crate::transfers::api::api_withdraw,
-        crate::annual_reports::api::api_file,
-        crate::annual_reports::api::api_list,
-        crate::annual_reports::api::api_get,
-        crate::annual_reports::api::api_document,
-        crate::annual_reports::api::api_withdraw,
-        crate::work_materials::api::api_file,
-        crate::work_materials::api::api_list,
-        crate::work_materials::api::api_update,
-        crate::work_materials::api::api_delete,
-        crate::work_materials::api::api_download,
-        crate::feedback::api::api_file,
-        crate::feedback::api::api_list,
-        crate::feedback::api::api_get,
-        crate::feedback::api::api_reply,
-        crate::feedback::api::api_attachment,
-        crate::changes::api::api_file,
-        crate::changes::api::api_mine,
-        crate::changes::api::api_withdraw,
-        crate::changes::api::api_file_org,
-        crate::changes::api::api_of_org,
-        crate::changes::api::api_scan,
-        crate::hours::api_my_credits,
-        crate::hours::api_my_status,
-        crate::hours::pages::api_my_years,
-        crate::hours::admin::api_staff_status,
-        crate::hours::admin::api_staff_years,
-        crate::hours::admin::api_staff_credits,
-        crate::hours::import::api_import,
-        crate::training::completions::api_completions,
-        crate::training::orders::api_orders,
-        crate::training::orders::api_my_orders,
-        crate::training::reconciliation::api_reconciliation,
-        crate::training::reconciliation::api_rejections,
-        crate::training::classes::api::api_list,
-        crate::training::classes::api::api_create,
-        crate::training::classes::api::api_get,
-        crate::training::classes::api::api_update,
-        crate::training::classes::api::api_delete,
-        crate::training::classes::api::api_scores,
-        crate::training::classes::api::api_add_score,
-        crate::training::classes::api::api_update_score,
-        crate::training::classes::api::api_delete_scores,
-        crate::training::classes::api::api_import,
-        crate::training::declarations::api_declare,
-        crate::training::declarations::api_get,
-        crate::training::declarations::api_students,
-        crate::training::declarations::api_mark,
-        crate::training::subjects::api::api_list,
-        crate::training::subjects::api::api_create,
-        crate::training::subjects::api::api_get,
-        crate::training::subjects::api::api_update,
-        crate::training::subjects::api::api_set_status,
-        crate::training::plans::api::api_list,
-        crate::training::plans::api::api_create,
-        crate::training::plans::api::api_get,
-        crate::training::plans::api::api_update,
-        crate::training::plans::api::api_delete,
-        crate::training::plans::api::api_delete_many,
-        crate::training::filings::api::api_list,
-        crate::training::filings::api::api_roster,
-        crate::training::filings::api::api_upload_roster,
-        crate::training::filings::api::api_withdraw_roster,
-        crate::training::filings::api::api_create,
-        crate::training::filings::api::api_get,
-        crate::training::filings::api::api_update,
-        crate::training::filings::api::api_delete,
-        crate::training::filings::api::api_withdraw,
-        crate::training::filings::api::api_delete_many,
-        crate::jobs::admin::api_list,
-        crate::jobs::admin::api_retry,
-        crate::messages::api::api_list,
-        crate::messages::api::api_get,
-        crate::messages::api::api_mark_read,
-        crate::messages::api::api_mark_all_read,
-        crate::messages::api::api_send,
-        crate::messages::api::api_sent,
-        crate::messages::api::api_get_notice,
-        crate::messages::api::api_notice_read,
-        crate::messages::api::api_withdraw,
-        crate::basic_data::api::api_list,
-        crate::basic_data::api::api_add,
-        crate::basic_data::api::api_update,
-        crate::requirements::api::api_get,
-        crate::requirements::api::api_put,
-        crate::requirements::api::api_reset,
-        crate::roles::api::api_list,
-        crate::roles::api::api_create,
-        crate::roles::api::api_get,
-        crate::roles::api::api_update,
-        crate::roles::api::api_delete,
-        crate::roles::api::api_permissions,
-        crate::roles::api::api_account_roles,
-        crate::roles::api::api_assign,
-    ),
-    components(schemas(
-        crate::stats::TitleStats,
-        crate::stats::overview::Overview,
-        crate::stats::overview::OverviewRow,
-        crate::stats::overview::LearnerGroups,
-        crate::stats::overview::Learners,
-        crate::stats::overview::Breakdown,
-        crate::stats::TitleRow,
-        crate::stats::SeriesTotal,
-        crate::stats::RegionRow,
-        crate::accounts::api::StatusInput,
-        crate::accounts::api::BatchStatusInput,
-        crate::accounts::api::Changed,
-        crate::accounts::api::OneTimeCode,
-        crate::auth::login::LoginInput,
-        crate::auth::login::PasswordChange,
-        crate::auth::login::ResetRequest,
-        crate::auth::login::ResetConfirm,
-        crate::people::registration::StaffRegistration,
-        crate::people::ProfileUpdate,
-        crate::people::ContactUpdate,
-        crate::orgs::registration::OrgRegistration,
-        crate::orgs::NewDepartment,
-        crate::orgs::admins::NewAdmin,
-        crate::basic_data::ItemInput,
-        crate::requirements::RequirementTable,
-        crate::requirements::Requirement,
-        crate::requirements::TableSource,
-        crate::requirements::RequirementsInput,
-        crate::requirements::RequirementInput,
-        crate::roles::CustomRole,
-        crate::roles::Permission,
-        crate::roles::RoleInput,
-        crate::roles::AssignInput,
-        crate::roles::HeldRole,
-        crate::roles::AccountRoles,
-        crate::approvals::DecisionInput,
-        crate::approvals::Approval,
-        crate::approvals::Group,
-        crate::approvals::Groups,
-        crate::training::platforms::PlatformIdentity,
-        crate::approvals::PendingCount,
-        crate::claims::ClaimBody,
-        crate::todos::NewTodo,
-        crate::todos::ReviewInput,
-        crate::certificates::Application,
-        crate::certificates::api::LookupInput,
-        crate::certificates::PrintInput,
-        crate::certificates::exemptions::Filing,
-        crate::transfers::NewTransfer,
-        crate::transfers::Transfer,
-        crate::transfers::api::Started,
-        crate::annual_reports::NewReport,
-        crate::annual_reports::Report,
-        crate::annual_reports::api::Filed,
-        crate::work_materials::MaterialInput,
-        crate::work_materials::Material,
-        crate::feedback::NewFeedback,
-        crate::feedback::Reply,
-        crate::feedback::Feedback,
-        crate::messages::Entry,
-        crate::messages::EntryKind,
-        crate::messages::api::Marked,
-        crate::messages::notices::NewNotice,
-        crate::messages::notices::AudienceInput,
-        crate::messages::notices::Audience,
-        crate::messages::notices::Notice,
-        crate::api::Created,
-        crate::changes::NewChange,
-        crate::changes::ChangeRequest,
-        crate::changes::FieldChange,
-        crate::changes::api::Filed,
-        crate::training::completions::Batch,
-        crate::training::classes::ClassBody,
-        crate::training::classes::ScoreBody,
-        crate::training::classes::api::Ids,
-        crate::training::classes::ImportResult,
-        crate::training::roster::RowError,
-        crate::training::filings::roster::RosterBody,
-        crate::training::filings::roster::RosterLine,
-        crate::training::filings::roster::Roster,
-        crate::training::filings::roster::RosterStatus,
-        crate::training::declarations::DeclareBody,
-        crate::training::declarations::VerdictBody,
-        crate::training::subjects::SubjectBody,
-        crate::training::subjects::StatusInput,
-        crate::training::plans::PlanBody,
-        crate::training::plans::api::DeleteInput,
-        crate::training::filings::FilingBody,
-        crate::training::filings::api::FilingIds,
-    ))
-)]
+#[openapi(info(
+    title = "jijiao API",
+    description = "继教 multi-tenant continuing-education platform. Every path is also served under a tenant's own host without the /t/{tenant} prefix."
+))]
 pub struct ApiDoc;
 
 /// What every operation shares, applied to the generated document once instead of on each handler: the
@@ -501,8 +249,4 @@ fn operation_id(method: &str, path: &str) -> String {
             None => segment.replace(['-', '.'], "_"),
         });
     std::iter::once(method.to_owned()).chain(words).collect::<Vec<_>>().join("_")
-}
-
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
 }

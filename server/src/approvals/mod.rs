@@ -17,6 +17,8 @@ pub use route::{
 };
 
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::Json;
 use axum::Router;
@@ -25,7 +27,7 @@ use axum::extract::State;
 use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -238,7 +240,7 @@ pub async fn pending_counts(state: &AppState, user: &CurrentUser) -> Result<Vec<
         .collect())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/todo-counts", tag = "approvals",
+#[utoipa::path(get, path = "/me/todo-counts", tag = "approvals",
     responses((status = 200, body = BTreeMap<String, i64>, description = "`{\"<kind>\": n, …}`: items waiting for the caller in each queue it reviews (none for staff)")))]
 pub async fn api_todo_counts(State(state): State<AppState>, user: CurrentUser) -> Result<Json<BTreeMap<&'static str, i64>>, AppError> {
     Ok(Json(pending_counts(&state, &user).await?.into_iter().map(|c| (c.kind, c.pending)).collect()))
@@ -517,7 +519,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<App
 
 // ---- API ----
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/approvals", params(ListQuery), tag = "approvals",
+#[utoipa::path(get, path = "/approvals", params(ListQuery), tag = "approvals",
     responses((status = 200, body = Paged<Approval>, description = "Items waiting for (or decided by) the caller's queue"),
               (status = 403, description = "Not allowed")))]
 pub async fn api_list(
@@ -536,7 +538,7 @@ pub struct GroupQuery {
     pub kind: String,
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/approvals/groups", params(GroupQuery), tag = "approvals",
+#[utoipa::path(get, path = "/approvals/groups", params(GroupQuery), tag = "approvals",
     responses((status = 200, description = "Pending items per declaring organisation", body = Groups), (status = 403, description = "Not allowed")))]
 pub async fn api_groups(
     State(state): State<AppState>,
@@ -552,7 +554,7 @@ pub struct Groups {
     pub items: Vec<Group>,
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/approvals/decisions", request_body = DecisionInput, tag = "approvals",
+#[utoipa::path(post, path = "/approvals/decisions", request_body = DecisionInput, tag = "approvals",
     responses((status = 200, body = DecisionTaken, description = "All listed items decided"), (status = 404, description = "An item is outside the caller's queue"), (status = 409, description = "An item was already decided"), (status = 422, description = "Invalid input")))]
 pub async fn api_decide(
     State(state): State<AppState>,
@@ -572,7 +574,7 @@ pub struct DecisionTaken {
     pub decision: String,
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/approvals/{id}", tag = "approvals", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/approvals/{id}", tag = "approvals", params(("id" = i64, Path)),
     responses((status = 200, body = ApprovalDetail, description = "The item, its subject and its trail"), (status = 404, description = "Outside the caller's queue")))]
 pub async fn api_detail(
     State(state): State<AppState>,
@@ -582,13 +584,13 @@ pub async fn api_detail(
     Ok(Json(detail(&state, &user, id).await?))
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/approvals", get(api_list))
-        .route("/approvals/groups", get(api_groups))
-        .route("/approvals/decisions", post(api_decide))
-        .route("/approvals/{id}", get(api_detail))
-        .route("/me/todo-counts", get(api_todo_counts))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_list))
+        .routes(routes!(api_groups))
+        .routes(routes!(api_decide))
+        .routes(routes!(api_detail))
+        .routes(routes!(api_todo_counts))
 }
 
 // ---- pages ----

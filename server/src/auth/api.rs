@@ -1,12 +1,13 @@
 //! Login, logout, my account, password change and reset in the JSON API; the domain calls are in the
 //! parent module.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::{CurrentUser, MaybeUser, session, throttle};
 use crate::error::AppError;
@@ -40,7 +41,7 @@ pub struct ResetRequested {
 }
 
 /// `POST /api/v1/session`
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/session", request_body = LoginInput, tag = "auth",
+#[utoipa::path(post, path = "/session", request_body = LoginInput, tag = "auth",
     responses((status = 200, body = LoggedIn, description = "Logged in; the session cookie is set"), (status = 401, description = "bad_credentials, captcha_required or bad_captcha"), (status = 403, description = "pending, rejected or disabled")))]
 pub async fn api_login(
     State(state): State<AppState>,
@@ -55,7 +56,7 @@ pub async fn api_login(
 }
 
 /// `DELETE /api/v1/session`
-#[utoipa::path(delete, path = "/t/{tenant}/api/v1/session", tag = "auth", responses((status = 204, description = "Logged out")))]
+#[utoipa::path(delete, path = "/session", tag = "auth", responses((status = 204, description = "Logged out")))]
 pub async fn api_logout(State(state): State<AppState>, tenant: TenantCtx, user: MaybeUser, jar: CookieJar) -> Result<Response, AppError> {
     if let Some(user) = user.0 {
         session::delete(&state.db, &user.session_id).await?;
@@ -64,7 +65,7 @@ pub async fn api_logout(State(state): State<AppState>, tenant: TenantCtx, user: 
 }
 
 /// `GET /api/v1/me`
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me", tag = "auth",
+#[utoipa::path(get, path = "/me", tag = "auth",
     responses((status = 200, body = Me, description = "The logged-in account and, for staff, the profile"), (status = 401, description = "Not logged in")))]
 pub async fn api_me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Me>, AppError> {
     let profile = match user.account.person_id {
@@ -75,7 +76,7 @@ pub async fn api_me(State(state): State<AppState>, user: CurrentUser) -> Result<
 }
 
 /// `POST /api/v1/me/password`
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/me/password", request_body = PasswordChange, tag = "auth", responses((status = 204, description = "Changed; other sessions ended"), (status = 422, description = "Wrong old password or weak new one")))]
+#[utoipa::path(post, path = "/me/password", request_body = PasswordChange, tag = "auth", responses((status = 204, description = "Changed; other sessions ended"), (status = 422, description = "Wrong old password or weak new one")))]
 pub async fn api_change_password(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -86,7 +87,7 @@ pub async fn api_change_password(
 }
 
 /// `POST /api/v1/password-resets`
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/password-resets", request_body = ResetRequest, tag = "auth", responses((status = 202, body = ResetRequested, description = "A link is mailed if the ID number and e-mail match; the answer is the same either way"), (status = 429, description = "rate_limited")))]
+#[utoipa::path(post, path = "/password-resets", request_body = ResetRequest, tag = "auth", responses((status = 202, body = ResetRequested, description = "A link is mailed if the ID number and e-mail match; the answer is the same either way"), (status = 429, description = "rate_limited")))]
 pub async fn api_request_reset(
     State(state): State<AppState>,
     tenant: TenantCtx,
@@ -98,7 +99,7 @@ pub async fn api_request_reset(
 }
 
 /// `POST /api/v1/password-resets/confirm`
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/password-resets/confirm", request_body = ResetConfirm, tag = "auth", responses((status = 204, description = "Password set"), (status = 400, description = "bad_token")))]
+#[utoipa::path(post, path = "/password-resets/confirm", request_body = ResetConfirm, tag = "auth", responses((status = 204, description = "Password set"), (status = 400, description = "bad_token")))]
 pub async fn api_confirm_reset(
     State(state): State<AppState>,
     tenant: TenantCtx,
@@ -109,11 +110,11 @@ pub async fn api_confirm_reset(
 }
 
 /// The session, the caller and password resets in the JSON API.
-pub fn routes(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/session", post(api_login).delete(api_logout))
-        .route("/me", get(api_me))
-        .route("/me/password", post(api_change_password))
-        .route("/password-resets", post(api_request_reset).layer(throttle::limited(state, "reset")))
-        .route("/password-resets/confirm", post(api_confirm_reset))
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_login, api_logout))
+        .routes(routes!(api_me))
+        .routes(routes!(api_change_password))
+        .routes(routes!(api_request_reset).layer(throttle::limited(state, "reset")))
+        .routes(routes!(api_confirm_reset))
 }

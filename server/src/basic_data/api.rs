@@ -1,11 +1,12 @@
 //! Basic data in the JSON API: a list (organisation lists a page at a time), adding, and renaming,
 //! enabling or disabling an item.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{Item, ItemInput, list, save};
 use crate::auth::CurrentUser;
@@ -25,7 +26,7 @@ pub enum Listing {
     Items { kind: String, items: Vec<Item> },
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/basic-data/{kind}", tag = "basic data", params(("kind" = String, Path), MasterQuery),
+#[utoipa::path(get, path = "/basic-data/{kind}", tag = "basic data", params(("kind" = String, Path), MasterQuery),
     responses((status = 200, body = Listing, description = "All items of a list, disabled ones too; `authority` and `hr_bureau` (organisations) a page at a time with `q` and `status` filters")))]
 pub async fn api_list(
     State(state): State<AppState>,
@@ -50,7 +51,7 @@ pub struct Added {
     pub code: String,
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/basic-data/{kind}", request_body = ItemInput, tag = "basic data", params(("kind" = String, Path)),
+#[utoipa::path(post, path = "/basic-data/{kind}", request_body = ItemInput, tag = "basic data", params(("kind" = String, Path)),
     responses((status = 201, body = Added, description = "Added"), (status = 422, description = "Invalid or duplicate code")))]
 pub async fn api_add(
     State(state): State<AppState>,
@@ -62,7 +63,7 @@ pub async fn api_add(
     Ok((StatusCode::CREATED, Json(Added { kind, code: input.code.trim().to_owned() })))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/basic-data/{kind}/{code}", request_body = ItemInput, tag = "basic data", params(("kind" = String, Path), ("code" = String, Path)), responses((status = 204, description = "Renamed, enabled or disabled")))]
+#[utoipa::path(post, path = "/basic-data/{kind}/{code}", request_body = ItemInput, tag = "basic data", params(("kind" = String, Path), ("code" = String, Path)), responses((status = 204, description = "Renamed, enabled or disabled")))]
 pub async fn api_update(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -73,6 +74,6 @@ pub async fn api_update(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/basic-data/{kind}", get(api_list).post(api_add)).route("/basic-data/{kind}/{code}", post(api_update))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_list, api_add)).routes(routes!(api_update))
 }

@@ -2,12 +2,13 @@
 //! the parent module.
 
 use axum::extract::{Path, State};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::paging::Query;
+use axum::Json;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -63,7 +64,7 @@ pub struct VerifyQuery {
     pub proof: Option<String>,
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/lookup", request_body = LookupInput, tag = "certificates",
+#[utoipa::path(post, path = "/certificates/lookup", request_body = LookupInput, tag = "certificates",
     responses((status = 200, body = Items<PublicRecord>, description = "The person's certificates: none unless ID number and name both match"),
               (status = 422, description = "captcha_required or bad_captcha, with a new {captcha: {id, image}}")))]
 pub async fn api_lookup(
@@ -92,7 +93,7 @@ pub async fn api_lookup(
     Ok(Json(Items { items }))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/applications", request_body = Application, tag = "certificates",
+#[utoipa::path(post, path = "/certificates/applications", request_body = Application, tag = "certificates",
     responses((status = 201, body = CertificateView, description = "Issued; the PDF follows from a background job"),
               (status = 200, body = CertificateView, description = "Already issued: the valid certificate"),
               (status = 422, description = "{code: not_eligible, reasons: […]} or field errors")))]
@@ -107,7 +108,7 @@ pub async fn api_apply(
     Ok((status, Json(certificate.view(&user.tenant.tenant.settings))).into_response())
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/recognition", tag = "certificates",
+#[utoipa::path(post, path = "/certificates/recognition", tag = "certificates",
     responses((status = 201, body = CertificateView, description = "This year's recognition proof (earlier ones of the year become void), with detail.courses"),
               (status = 422, description = "no_online_hours: nothing from a recognised platform this year"),
               (status = 404, description = "The tenant offers no recognition proof")))]
@@ -116,7 +117,7 @@ pub async fn api_recognition(State(state): State<AppState>, user: CurrentUser, h
     Ok((StatusCode::CREATED, Json(certificate.view(&user.tenant.tenant.settings))).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/certificates", tag = "certificates",
+#[utoipa::path(get, path = "/me/certificates", tag = "certificates",
     responses((status = 200, body = Items<CertificateView>, description = "The caller's certificates, with state generating/ready/failed/void/revoked")))]
 pub async fn api_mine(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Items<CertificateView>>, AppError> {
     let settings = &user.tenant.tenant.settings;
@@ -124,7 +125,7 @@ pub async fn api_mine(State(state): State<AppState>, user: CurrentUser) -> Resul
     Ok(Json(Items { items }))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/certificates/{number}", tag = "certificates", params(("number" = String, Path), VerifyQuery),
+#[utoipa::path(get, path = "/certificates/{number}", tag = "certificates", params(("number" = String, Path), VerifyQuery),
     responses((status = 200, body = PublicRecord, description = "Public verification: the record with the name masked; `signature` when a proof was given"),
               (status = 404, description = "No such certificate in this tenant")))]
 pub async fn api_verify(
@@ -137,7 +138,7 @@ pub async fn api_verify(
     Ok(Json(verified(&state, &tenant, &certificate, query.proof.as_deref()).await?))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/certificates/{number}/pdf", tag = "certificates", params(("number" = String, Path)),
+#[utoipa::path(get, path = "/certificates/{number}/pdf", tag = "certificates", params(("number" = String, Path)),
     responses((status = 200, description = "The certificate as PDF", content_type = "application/pdf"),
               (status = 409, description = "generating (try again shortly) or document_failed"),
               (status = 410, description = "The certificate is void or revoked"),
@@ -156,7 +157,7 @@ pub async fn download(State(state): State<AppState>, user: CurrentUser, Path(num
     crate::storage::upload::download(&state, user.tenant_code(), blob).await
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/certificates/{number}/badge", tag = "certificates", params(("number" = String, Path)),
+#[utoipa::path(get, path = "/certificates/{number}/badge", tag = "certificates", params(("number" = String, Path)),
     responses((status = 200, description = "An Open Badges 3.0 OpenBadgeCredential (W3C Verifiable Credential) with an eddsa-jcs-2022 Data Integrity proof", content_type = "application/ld+json"),
               (status = 410, description = "The certificate is void or revoked"),
               (status = 404, description = "Not the caller's, nor of a person in the admin's scope")))]
@@ -176,7 +177,7 @@ pub async fn badge(
         .into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/keys", tag = "certificates",
+#[utoipa::path(get, path = "/keys", tag = "certificates",
     responses((status = 200, body = JwkSet, description = "The tenant's certificate signing keys as a JWK set (Ed25519, current and retired)")))]
 pub async fn api_keys(State(state): State<AppState>, tenant: TenantCtx) -> Result<Json<JwkSet>, AppError> {
     // Publishing creates the first key, so verifiers can fetch it before anything was issued.
@@ -185,7 +186,7 @@ pub async fn api_keys(State(state): State<AppState>, tenant: TenantCtx) -> Resul
     Ok(Json(serde_json::from_value(jwks).map_err(AppError::internal)?))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/certificates", tag = "certificates", params(AdminQuery),
+#[utoipa::path(get, path = "/certificates", tag = "certificates", params(AdminQuery),
     responses((status = 200, body = Paged<ManagedCertificate>, description = "Certificates of people in the admin's scope"), (status = 403, description = "Not allowed")))]
 pub async fn api_admin_list(
     State(state): State<AppState>,
@@ -197,7 +198,7 @@ pub async fn api_admin_list(
     Ok(Json(Paged::new(rows.iter().map(|r| r.view(settings)).collect(), total, query.paging())))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/print", request_body = PrintInput, tag = "certificates",
+#[utoipa::path(post, path = "/certificates/print", request_body = PrintInput, tag = "certificates",
     responses((status = 200, description = "One PDF with every chosen certificate, one per page", content_type = "application/pdf"),
               (status = 422, description = "nothing_to_print, too_many (over 1,000) or field errors"),
               (status = 404, description = "A chosen number is not a valid certificate in the caller's scope")))]
@@ -211,7 +212,7 @@ pub async fn api_print(
     Ok(pdf_response(bytes, "证书打印.pdf"))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/certificates/batch-issue", request_body = super::BatchIssue, tag = "certificates",
+#[utoipa::path(post, path = "/certificates/batch-issue", request_body = super::BatchIssue, tag = "certificates",
     responses((status = 200, body = super::BatchIssued, description = "Issued to every qualified person in scope without one, in one transaction"),
               (status = 403, description = "The province's admins do not issue certificates (Hunan issues them by itself)"),
               (status = 409, description = "already_issued: a certificate was issued meanwhile; nothing issued"),
@@ -225,7 +226,7 @@ pub async fn api_issue_batch(
     Ok(Json(super::issue_batch(&state, &user, &origin(&state, &headers), &input).await?))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/exemptions", request_body = exemptions::Filing, tag = "certificates",
+#[utoipa::path(post, path = "/exemptions", request_body = exemptions::Filing, tag = "certificates",
     responses((status = 201, body = Created, description = "Filed and waiting for the superior"), (status = 409, description = "already_filed"),
               (status = 422, description = "Field errors"), (status = 404, description = "The tenant offers no exemption proof")))]
 pub async fn api_file_exemption(
@@ -244,7 +245,7 @@ crate::paging::list_query! {
     }
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/exemptions", tag = "certificates", params(PageQuery),
+#[utoipa::path(get, path = "/exemptions", tag = "certificates", params(PageQuery),
     responses((status = 200, body = ExemptionPage, description = "Exemptions filed for people in the caller's scope, newest first")))]
 pub async fn api_exemptions(
     State(state): State<AppState>,
@@ -255,19 +256,19 @@ pub async fn api_exemptions(
     Ok(Json(ExemptionPage { items: rows.into_iter().map(exemptions::Exemption::into_view).collect(), total }))
 }
 
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let search = || crate::auth::throttle::limited(state, "search");
-    Router::new()
-        .route("/certificates", get(api_admin_list))
-        .route("/certificates/applications", post(api_apply))
-        .route("/certificates/recognition", post(api_recognition))
-        .route("/certificates/print", post(api_print))
-        .route("/certificates/batch-issue", post(api_issue_batch))
-        .route("/me/certificates", get(api_mine))
-        .route("/certificates/lookup", post(api_lookup).layer(search()))
-        .route("/certificates/{number}", get(api_verify).layer(search()))
-        .route("/certificates/{number}/pdf", get(download))
-        .route("/certificates/{number}/badge", get(badge))
-        .route("/keys", get(api_keys).layer(search()))
-        .route("/exemptions", get(api_exemptions).post(api_file_exemption))
+    OpenApiRouter::new()
+        .routes(routes!(api_admin_list))
+        .routes(routes!(api_apply))
+        .routes(routes!(api_recognition))
+        .routes(routes!(api_print))
+        .routes(routes!(api_issue_batch))
+        .routes(routes!(api_mine))
+        .routes(routes!(api_lookup).layer(search()))
+        .routes(routes!(api_verify).layer(search()))
+        .routes(routes!(download))
+        .routes(routes!(badge))
+        .routes(routes!(api_keys).layer(search()))
+        .routes(routes!(api_exemptions, api_file_exemption))
 }

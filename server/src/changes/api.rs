@@ -3,12 +3,13 @@
 //! `person_change` or `org_change`.
 
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
+use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Serialize;
 
 use super::{ChangeRequest, NewChange};
@@ -30,7 +31,7 @@ crate::paging::list_query! {
     pub struct ChangeQuery {}
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/me/changes", request_body = NewChange, tag = "changes",
+#[utoipa::path(post, path = "/me/changes", request_body = NewChange, tag = "changes",
     responses((status = 201, body = Filed, description = "Filed; waiting for the route's approval"),
               (status = 403, description = "no_profile: an admin account has no profile"),
               (status = 409, description = "change_pending: a change of this person waits already"),
@@ -40,7 +41,7 @@ pub async fn api_file(State(state): State<AppState>, user: CurrentUser, Json(inp
     Ok((StatusCode::CREATED, Json(Filed { id, status })).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/changes", tag = "changes",
+#[utoipa::path(get, path = "/me/changes", tag = "changes",
     params(ChangeQuery),
     responses((status = 200, body = crate::api::Paged<ChangeRequest>, description = "The caller's title changes, newest first")))]
 pub async fn api_mine(
@@ -54,7 +55,7 @@ pub async fn api_mine(
 }
 
 /// `POST /changes/{id}/withdraw`: a person's own change, or an organisation's by its admin.
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/changes/{id}/withdraw", tag = "changes",
+#[utoipa::path(post, path = "/changes/{id}/withdraw", tag = "changes",
     params(("id" = i64, Path, description = "Change id")),
     responses((status = 204, description = "Withdrawn"), (status = 404, description = "Not the caller's change"),
               (status = 409, description = "already_decided")))]
@@ -63,7 +64,7 @@ pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/changes", tag = "changes",
+#[utoipa::path(post, path = "/orgs/{id}/changes", tag = "changes",
     request_body(content(
         (NewChange = "application/json"),
         (NewChange = "multipart/form-data")
@@ -94,7 +95,7 @@ pub async fn api_file_org(
     Ok((StatusCode::CREATED, Json(Filed { id, status })).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/changes/{id}/licence", tag = "changes",
+#[utoipa::path(get, path = "/changes/{id}/licence", tag = "changes",
     params(("id" = i64, Path, description = "Change id")),
     responses((status = 200, description = "The licence scan uploaded with the change, served with its stored type (PDF or an image)",
                content_type = "application/octet-stream"),
@@ -103,7 +104,7 @@ pub async fn api_scan(State(state): State<AppState>, user: CurrentUser, Path(id)
     super::scan(&state, &user, id).await
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}/changes", tag = "changes",
+#[utoipa::path(get, path = "/orgs/{id}/changes", tag = "changes",
     params(("id" = i64, Path, description = "The caller's own organisation"), ChangeQuery),
     responses((status = 200, body = crate::api::Paged<ChangeRequest>, description = "The organisation's changes, newest first"),
               (status = 404, description = "Not the caller's own organisation")))]
@@ -118,10 +119,10 @@ pub async fn api_of_org(
     Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/me/changes", get(api_mine).post(api_file))
-        .route("/orgs/{id}/changes", get(api_of_org).post(api_file_org))
-        .route("/changes/{id}/licence", get(api_scan))
-        .route("/changes/{id}/withdraw", post(api_withdraw))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_mine, api_file))
+        .routes(routes!(api_of_org, api_file_org))
+        .routes(routes!(api_scan))
+        .routes(routes!(api_withdraw))
 }

@@ -1,12 +1,13 @@
 //! Claim routes of the JSON API under `/api/v1`; the pages call the same domain functions.
 
 use axum::extract::{Multipart, Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::{Attachment, ClaimBody, ClaimDetail, ClaimView, ListQuery};
@@ -33,7 +34,7 @@ pub struct Catalogue {
     pub activities: Vec<crate::rules::model::Activity>,
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/activities", params(YearQuery), tag = "claims",
+#[utoipa::path(get, path = "/activities", params(YearQuery), tag = "claims",
     responses((status = 200, body = Catalogue, description = "The rules plugin's catalogue for the year"), (status = 422, description = "Bad year")))]
 pub async fn api_activities(
     State(state): State<AppState>,
@@ -47,7 +48,7 @@ pub async fn api_activities(
     Ok(Json(Catalogue { year, activities }))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/claims", params(ListQuery), tag = "claims",
+#[utoipa::path(get, path = "/claims", params(ListQuery), tag = "claims",
     responses((status = 200, body = Paged<ClaimView>, description = "The caller's claims (a unit admin: the unit's)"), (status = 403, description = "Not allowed")))]
 pub async fn api_list(
     State(state): State<AppState>,
@@ -58,20 +59,20 @@ pub async fn api_list(
     Ok(Json(Paged::new(items.into_iter().map(super::Claim::into_view).collect(), total, query.paging())))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/claims", request_body = ClaimBody, tag = "claims",
+#[utoipa::path(post, path = "/claims", request_body = ClaimBody, tag = "claims",
     responses((status = 201, body = ClaimView, description = "The draft claim with the assessed hours"), (status = 422, description = "Per-field errors from the rules plugin; nothing stored"), (status = 404, description = "The person is not the caller's")))]
 pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<ClaimBody>) -> Result<Response, AppError> {
     let claim = super::create(&state, &user, &body).await?;
     Ok((StatusCode::CREATED, Json(claim.into_view())).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/claims/{id}", tag = "claims", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/claims/{id}", tag = "claims", params(("id" = i64, Path)),
     responses((status = 200, body = ClaimDetail, description = "The claim with its form, attachments, route steps and trail"), (status = 404, description = "Not the caller's, nor on a route they review")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<ClaimDetail>, AppError> {
     Ok(Json(super::detail(&state, &user, id).await?))
 }
 
-#[utoipa::path(put, path = "/t/{tenant}/api/v1/claims/{id}", request_body = ClaimBody, tag = "claims", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/claims/{id}", request_body = ClaimBody, tag = "claims", params(("id" = i64, Path)),
     responses((status = 200, body = ClaimView, description = "The edited claim"), (status = 409, description = "Submitted: withdraw first"), (status = 422, description = "Per-field errors")))]
 pub async fn api_update(
     State(state): State<AppState>,
@@ -82,14 +83,14 @@ pub async fn api_update(
     Ok(Json(super::update(&state, &user, id, &body).await?.into_view()))
 }
 
-#[utoipa::path(delete, path = "/t/{tenant}/api/v1/claims/{id}", tag = "claims", params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/claims/{id}", tag = "claims", params(("id" = i64, Path)),
     responses((status = 204, description = "Deleted"), (status = 409, description = "Submitted: withdraw first")))]
 pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
     super::delete(&state, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/claims/{id}/attachments", tag = "claims", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/claims/{id}/attachments", tag = "claims", params(("id" = i64, Path)),
     request_body(content_type = "multipart/form-data", description = "`file` and optional `field` (the form's file field key)"),
     responses((status = 201, body = Attachment, description = "The stored attachment"), (status = 413, description = "Over the size limit"), (status = 422, description = "Type not allowed")))]
 pub async fn api_add_attachment(
@@ -103,7 +104,7 @@ pub async fn api_add_attachment(
     Ok((StatusCode::CREATED, Json(attachment)).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/claims/{id}/attachments/{attachment}", tag = "claims",
+#[utoipa::path(get, path = "/claims/{id}/attachments/{attachment}", tag = "claims",
     params(("id" = i64, Path), ("attachment" = i64, Path)),
     responses((status = 200, description = "The file, with the type detected when it was stored (PDF, image, office document …)", content_type = "*/*"),
               (status = 404, description = "Not the caller's, nor on a route they review")))]
@@ -115,7 +116,7 @@ pub async fn download(
     super::download_attachment(&state, &user, id, attachment).await
 }
 
-#[utoipa::path(delete, path = "/t/{tenant}/api/v1/claims/{id}/attachments/{attachment}", tag = "claims",
+#[utoipa::path(delete, path = "/claims/{id}/attachments/{attachment}", tag = "claims",
     params(("id" = i64, Path), ("attachment" = i64, Path)),
     responses((status = 204, description = "Removed"), (status = 409, description = "Submitted: withdraw first")))]
 pub async fn api_remove_attachment(
@@ -127,27 +128,27 @@ pub async fn api_remove_attachment(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/claims/{id}/submit", tag = "claims", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/claims/{id}/submit", tag = "claims", params(("id" = i64, Path)),
     responses((status = 200, body = ClaimDetail, description = "Submitted: the first step of the plugin's route is in its queue"), (status = 409, description = "Already submitted"), (status = 422, description = "Missing fields or files, or no department to route to")))]
 pub async fn api_submit(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<ClaimDetail>, AppError> {
     super::submit(&state, &user, id).await?;
     Ok(Json(super::detail(&state, &user, id).await?))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/claims/{id}/withdraw", tag = "claims", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/claims/{id}/withdraw", tag = "claims", params(("id" = i64, Path)),
     responses((status = 200, body = ClaimDetail, description = "Back to draft"), (status = 409, description = "Already decided (or not submitted)")))]
 pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<ClaimDetail>, AppError> {
     super::withdraw(&state, &user, id).await?;
     Ok(Json(super::detail(&state, &user, id).await?))
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/activities", get(api_activities))
-        .route("/claims", get(api_list).post(api_create))
-        .route("/claims/{id}", get(api_get).put(api_update).delete(api_delete))
-        .route("/claims/{id}/attachments", post(api_add_attachment))
-        .route("/claims/{id}/attachments/{attachment}", get(download).delete(api_remove_attachment))
-        .route("/claims/{id}/submit", post(api_submit))
-        .route("/claims/{id}/withdraw", post(api_withdraw))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_activities))
+        .routes(routes!(api_list, api_create))
+        .routes(routes!(api_get, api_update, api_delete))
+        .routes(routes!(api_add_attachment))
+        .routes(routes!(download, api_remove_attachment))
+        .routes(routes!(api_submit))
+        .routes(routes!(api_withdraw))
 }

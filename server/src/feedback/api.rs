@@ -1,12 +1,13 @@
 //! Feedback in the JSON API: file (JSON, or multipart with an attachment), list, one, reply, attachment.
 
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
+use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 
 use super::{Feedback, FeedbackQuery, NewFeedback, Reply};
 use crate::auth::CurrentUser;
@@ -20,7 +21,7 @@ pub async fn read_form(multipart: Multipart) -> Result<(NewFeedback, Option<Uplo
     Ok((NewFeedback { category: form.text("category"), text: form.text("text") }, form.file, form.csrf))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/feedback", tag = "feedback",
+#[utoipa::path(post, path = "/feedback", tag = "feedback",
     request_body(content(
         (NewFeedback = "application/json"),
         (NewFeedback = "multipart/form-data")
@@ -41,7 +42,7 @@ pub async fn api_file(State(state): State<AppState>, user: CurrentUser, request:
     Ok((StatusCode::CREATED, Json(crate::api::Created { id })).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/feedback", tag = "feedback",
+#[utoipa::path(get, path = "/feedback", tag = "feedback",
     params(FeedbackQuery),
     responses((status = 200, body = crate::api::Paged<Feedback>, description = "The caller's own feedback; for the handling organisation's admins also what was sent to it")))]
 pub async fn api_list(
@@ -54,14 +55,14 @@ pub async fn api_list(
     Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/feedback/{id}", tag = "feedback",
+#[utoipa::path(get, path = "/feedback/{id}", tag = "feedback",
     params(("id" = i64, Path, description = "Feedback id")),
     responses((status = 200, body = Feedback), (status = 404, description = "Neither the caller's nor sent to the caller's organisation")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Feedback>, AppError> {
     Ok(Json(super::get(&state, &user, id).await?.0))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/feedback/{id}/reply", request_body = Reply, tag = "feedback",
+#[utoipa::path(post, path = "/feedback/{id}/reply", request_body = Reply, tag = "feedback",
     params(("id" = i64, Path, description = "Feedback id")),
     responses((status = 204, description = "Replied; the filer gets a message"), (status = 403, description = "Not the handling organisation"),
               (status = 404, description = "Not visible to the caller"), (status = 409, description = "closed"), (status = 422, description = "text")))]
@@ -75,7 +76,7 @@ pub async fn api_reply(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/feedback/{id}/attachment", tag = "feedback",
+#[utoipa::path(get, path = "/feedback/{id}/attachment", tag = "feedback",
     params(("id" = i64, Path, description = "Feedback id")),
     responses((status = 200, description = "The attachment, served with its stored type (PDF, an image, an office document or ZIP)",
                content_type = "application/octet-stream"),
@@ -84,10 +85,10 @@ pub async fn api_attachment(State(state): State<AppState>, user: CurrentUser, Pa
     super::attachment(&state, &user, id).await
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/feedback", get(api_list).post(api_file))
-        .route("/feedback/{id}", get(api_get))
-        .route("/feedback/{id}/reply", post(api_reply))
-        .route("/feedback/{id}/attachment", get(api_attachment))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_list, api_file))
+        .routes(routes!(api_get))
+        .routes(routes!(api_reply))
+        .routes(routes!(api_attachment))
 }

@@ -4,6 +4,8 @@
 //! drill-down to one person's years and credits. Lists read `year_status`; they never call the plugin.
 
 use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
 use axum::response::Response;
@@ -252,7 +254,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &StatusQuery) -> 
     Ok((rows, total, summary))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/staff/status", params(StatusQuery), tag = "hours",
+#[utoipa::path(get, path = "/staff/status", params(StatusQuery), tag = "hours",
     responses((status = 200, body = StaffStatusList, description = "Staff in the caller's scope with their stored status for the year (ID numbers masked)"),
               (status = 400, description = "bad_met / bad_year"), (status = 403, description = "Not an admin")))]
 pub async fn api_staff_status(
@@ -276,7 +278,7 @@ async fn person_in_scope(state: &AppState, user: &CurrentUser, person_id: i64) -
     Ok(profile)
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/staff/{person_id}/years", tag = "hours",
+#[utoipa::path(get, path = "/staff/{person_id}/years", tag = "hours",
     params(("person_id" = i64, Path, description = "A person in the caller's scope")),
     responses((status = 200, body = StaffYears, description = "The person's masked profile and every year's stored status"),
               (status = 404, description = "No such person in the caller's scope")))]
@@ -291,7 +293,7 @@ pub async fn api_staff_years(
     Ok(Json(StaffYears { person, items, total, page, per_page }))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/staff/{person_id}/credits", tag = "hours",
+#[utoipa::path(get, path = "/staff/{person_id}/credits", tag = "hours",
     params(("person_id" = i64, Path, description = "A person in the caller's scope"), CreditQuery),
     responses((status = 200, body = crate::api::Paged<super::Credit>, description = "The person's credits, hours as decimals"),
               (status = 404, description = "No such person in the caller's scope")))]
@@ -306,11 +308,8 @@ pub async fn api_staff_credits(
     Ok(Json(crate::api::Paged::new(items, total, query.paging())))
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/staff/status", get(api_staff_status))
-        .route("/staff/{person_id}/years", get(api_staff_years))
-        .route("/staff/{person_id}/credits", get(api_staff_credits))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_staff_status)).routes(routes!(api_staff_years)).routes(routes!(api_staff_credits))
 }
 
 pub fn page_routes() -> Router<AppState> {

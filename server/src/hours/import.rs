@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use serde::Serialize;
 
@@ -201,7 +203,7 @@ async fn read_upload(mut multipart: axum::extract::Multipart) -> Result<(String,
     Ok((filename, bytes, csrf))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/credits/imports", tag = "hours",
+#[utoipa::path(post, path = "/credits/imports", tag = "hours",
     request_body(content_type = "multipart/form-data", description = "`file`: CSV (UTF-8) or xlsx with the columns id_number, name, year, subject, hours, source, reference"),
     responses((status = 200, body = Report, description = "Each row imported on its own, idempotent by reference"),
               (status = 422, description = "The file is unreadable, lacks columns or is too long; nothing imported"),
@@ -216,9 +218,9 @@ pub async fn api_import(
     Ok(axum::Json(import_upload(&state, &user, &filename, &bytes).await?))
 }
 
-pub fn api_routes() -> axum::Router<crate::state::AppState> {
+pub fn api_routes() -> OpenApiRouter<crate::state::AppState> {
     // The body is capped by the server's upload limit (`upload_limit_mb`), not axum's 2 MB default.
-    axum::Router::new().route("/credits/imports", axum::routing::post(api_import).layer(axum::extract::DefaultBodyLimit::disable()))
+    OpenApiRouter::new().routes(routes!(api_import).layer(axum::extract::DefaultBodyLimit::disable()))
 }
 
 pub fn page_routes() -> axum::Router<crate::state::AppState> {

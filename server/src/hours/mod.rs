@@ -8,9 +8,10 @@ pub mod pages;
 pub mod status;
 
 use axum::extract::State;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
-use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -366,7 +367,7 @@ pub struct YearQuery {
     pub year: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/status", params(YearQuery), tag = "hours",
+#[utoipa::path(get, path = "/me/status", params(YearQuery), tag = "hours",
     responses((status = 200, body = status::Judgement, description = "The stored status, recomputed first when missing or stale; hours as decimals"),
               (status = 403, description = "Not a staff account")))]
 pub async fn api_my_status(
@@ -381,7 +382,7 @@ pub async fn api_my_status(
     Ok(Json(status.judgement()))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/credits", params(CreditQuery), tag = "hours",
+#[utoipa::path(get, path = "/me/credits", params(CreditQuery), tag = "hours",
     responses((status = 200, body = Paged<Credit>, description = "The caller's credits with hours as decimals"), (status = 403, description = "Not a staff account")))]
 pub async fn api_my_credits(
     State(state): State<AppState>,
@@ -394,10 +395,10 @@ pub async fn api_my_credits(
     Ok(Json(Paged::new(items, total, query.paging())))
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/me/credits", get(api_my_credits))
-        .route("/me/status", get(api_my_status))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_my_credits))
+        .routes(routes!(api_my_status))
         .merge(pages::api_routes())
         .merge(admin::api_routes())
         .merge(import::api_routes())

@@ -3,6 +3,8 @@
 //! standing, and the credits with filters.
 
 use axum::extract::State;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
 use axum::response::Response;
@@ -31,7 +33,7 @@ fn own_person(user: &CurrentUser) -> Result<i64, AppError> {
     user.account.person_id.ok_or_else(|| AppError::new(axum::http::StatusCode::FORBIDDEN, "no_person", "管理员账号没有个人学时档案"))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/years", tag = "hours",
+#[utoipa::path(get, path = "/me/years", tag = "hours",
     responses((status = 200, body = Paged<status::Standing>, description = "Every year with its stored status, all on one page"),
               (status = 403, description = "Not a staff account")))]
 pub async fn api_my_years(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Paged<status::Standing>>, AppError> {
@@ -47,8 +49,8 @@ pub fn every_year(years: &[status::StoredStatus]) -> Paged<status::Standing> {
     Paged::new(years.iter().map(status::StoredStatus::standing).collect(), total, Paging::all(total))
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/me/years", get(api_my_years))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_my_years))
 }
 
 pub fn page_routes() -> Router<AppState> {

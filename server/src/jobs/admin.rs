@@ -2,6 +2,8 @@
 //! as `jijiao jobs`, limited to the tenant's own jobs.
 
 use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
 use axum::response::Response;
@@ -104,7 +106,7 @@ async fn retry(state: &AppState, user: &CurrentUser, id: i64) -> Result<JobView,
     Ok(JobView::from(job))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/jobs", params(JobsQuery), tag = "jobs",
+#[utoipa::path(get, path = "/jobs", params(JobsQuery), tag = "jobs",
     responses((status = 200, body = Paged<JobView>, description = "The tenant's background jobs, newest first, with their last error"),
               (status = 403, description = "Not a system admin")))]
 pub async fn api_list(
@@ -116,7 +118,7 @@ pub async fn api_list(
     Ok(Json(Paged::new(items, total, paging)))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/jobs/{id}/retry", tag = "jobs",
+#[utoipa::path(post, path = "/jobs/{id}/retry", tag = "jobs",
     params(("id" = i64, Path, description = "A job of the caller's tenant")),
     responses((status = 200, body = JobView, description = "Queued again, due now, with a fresh set of attempts"), (status = 404, description = "No such job in this tenant"),
               (status = 409, description = "Running or done")))]
@@ -124,8 +126,8 @@ pub async fn api_retry(State(state): State<AppState>, user: CurrentUser, Path(id
     Ok(Json(retry(&state, &user, id).await?))
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/jobs", get(api_list)).route("/jobs/{id}/retry", post(api_retry))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_list)).routes(routes!(api_retry))
 }
 
 pub fn page_routes() -> Router<AppState> {

@@ -1,12 +1,13 @@
 //! The inbox and notices in the JSON API.
 
 use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Serialize;
 
 use super::notices::{NewNotice, Notice, NoticeQuery};
@@ -22,7 +23,7 @@ pub struct Marked {
     pub marked: u64,
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/messages", tag = "messages",
+#[utoipa::path(get, path = "/messages", tag = "messages",
     params(ListQuery),
     responses((status = 200, body = Paged<Entry>, description = "The caller's messages and the notices that reach it, newest first; `total` counts both (with `unread=1`, the unread ones)")))]
 pub async fn api_list(
@@ -34,14 +35,14 @@ pub async fn api_list(
     Ok(Json(Paged::new(items, total, query.paging())))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/messages/{id}", tag = "messages",
+#[utoipa::path(get, path = "/messages/{id}", tag = "messages",
     params(("id" = i64, Path, description = "Message id")),
     responses((status = 200, body = Entry), (status = 404, description = "Not the caller's message")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Entry>, AppError> {
     Ok(Json(super::get(&state, &user, id).await?))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/messages/{id}/read", tag = "messages",
+#[utoipa::path(post, path = "/messages/{id}/read", tag = "messages",
     params(("id" = i64, Path, description = "Message id")),
     responses((status = 204, description = "Marked read"), (status = 404, description = "Not the caller's message")))]
 pub async fn api_mark_read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
@@ -49,13 +50,13 @@ pub async fn api_mark_read(State(state): State<AppState>, user: CurrentUser, Pat
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/messages/read-all", tag = "messages",
+#[utoipa::path(post, path = "/messages/read-all", tag = "messages",
     responses((status = 200, body = Marked, description = "Every unread message and notice of the caller marked read")))]
 pub async fn api_mark_all_read(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Marked>, AppError> {
     Ok(Json(Marked { marked: super::inbox::mark_all_read(&state, &user).await? }))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/notices", request_body = NewNotice, tag = "messages",
+#[utoipa::path(post, path = "/notices", request_body = NewNotice, tag = "messages",
     responses((status = 201, body = crate::api::Created, description = "Sent: it is in its recipients' inboxes at once"),
               (status = 403, description = "Not an admin who may send notices"),
               (status = 422, description = "Field errors: title, body, audience.who, audience.org_id (not in the sender's subtree)")))]
@@ -64,7 +65,7 @@ pub async fn api_send(State(state): State<AppState>, user: CurrentUser, Json(inp
     Ok((StatusCode::CREATED, Json(crate::api::Created { id })).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/notices", tag = "messages",
+#[utoipa::path(get, path = "/notices", tag = "messages",
     params(NoticeQuery),
     responses((status = 200, body = Paged<Notice>, description = "What the caller's organisation sent, newest first, with read counts")))]
 pub async fn api_sent(
@@ -76,14 +77,14 @@ pub async fn api_sent(
     Ok(Json(Paged::new(items, total, query.paging())))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/notices/{id}", tag = "messages",
+#[utoipa::path(get, path = "/notices/{id}", tag = "messages",
     params(("id" = i64, Path, description = "Notice id")),
     responses((status = 200, body = Notice), (status = 404, description = "Neither reaching the caller nor sent by its organisation")))]
 pub async fn api_get_notice(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Notice>, AppError> {
     Ok(Json(super::notices::get(&state, &user, id).await?.0))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/notices/{id}/read", tag = "messages",
+#[utoipa::path(post, path = "/notices/{id}/read", tag = "messages",
     params(("id" = i64, Path, description = "Notice id")),
     responses((status = 204, description = "Marked read"), (status = 404, description = "Does not reach the caller")))]
 pub async fn api_notice_read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
@@ -91,7 +92,7 @@ pub async fn api_notice_read(State(state): State<AppState>, user: CurrentUser, P
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/notices/{id}/withdraw", tag = "messages",
+#[utoipa::path(post, path = "/notices/{id}/withdraw", tag = "messages",
     params(("id" = i64, Path, description = "Notice id")),
     responses((status = 204, description = "Withdrawn: recipients no longer see it"), (status = 404, description = "Not sent by the caller's organisation"),
               (status = 409, description = "already_withdrawn")))]
@@ -100,14 +101,14 @@ pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/messages", get(api_list))
-        .route("/messages/read-all", post(api_mark_all_read))
-        .route("/messages/{id}", get(api_get))
-        .route("/messages/{id}/read", post(api_mark_read))
-        .route("/notices", get(api_sent).post(api_send))
-        .route("/notices/{id}", get(api_get_notice))
-        .route("/notices/{id}/read", post(api_notice_read))
-        .route("/notices/{id}/withdraw", post(api_withdraw))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_list))
+        .routes(routes!(api_mark_all_read))
+        .routes(routes!(api_get))
+        .routes(routes!(api_mark_read))
+        .routes(routes!(api_sent, api_send))
+        .routes(routes!(api_get_notice))
+        .routes(routes!(api_notice_read))
+        .routes(routes!(api_withdraw))
 }

@@ -1,12 +1,13 @@
 //! Organisations in the JSON API: search, registration, browsing the tree, departments.
 
 use axum::extract::{Multipart, Path, State};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::paging::Query;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 
 use super::registration::{OrgRegistration, read_multipart, register_org};
 use super::{OrgSummary, SearchQuery, search};
@@ -21,7 +22,7 @@ use super::browse::{Browse, ChildrenQuery, browse};
 use super::*;
 
 /// `GET /api/v1/orgs` — public: active organisations by kind, name and region, for pickers.
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs", tag = "orgs", params(("kind" = Option<String>, Query), ("q" = Option<String>, Query), ("region" = Option<String>, Query), ("page" = Option<i64>, Query)),
+#[utoipa::path(get, path = "/orgs", tag = "orgs", params(("kind" = Option<String>, Query), ("q" = Option<String>, Query), ("region" = Option<String>, Query), ("page" = Option<i64>, Query)),
     responses((status = 200, body = Paged<OrgSummary>, description = "Active organisations matching the filters")))]
 pub async fn api_search(
     State(state): State<AppState>,
@@ -33,14 +34,14 @@ pub async fn api_search(
 }
 
 /// `POST /api/v1/registrations/orgs` — multipart: the fields of [`OrgRegistration`] and a `licence` file.
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/registrations/orgs", tag = "registrations", request_body(content = OrgRegistration, content_type = "multipart/form-data", description = "The fields plus a `licence` file"), responses((status = 201, body = crate::orgs::registration::Registered, description = "Registered, pending approval"), (status = 422, description = "Invalid fields or file type"), (status = 413, description = "File too large")))]
+#[utoipa::path(post, path = "/registrations/orgs", tag = "registrations", request_body(content = OrgRegistration, content_type = "multipart/form-data", description = "The fields plus a `licence` file"), responses((status = 201, body = crate::orgs::registration::Registered, description = "Registered, pending approval"), (status = 422, description = "Invalid fields or file type"), (status = 413, description = "File too large")))]
 pub async fn api_register(State(state): State<AppState>, tenant: TenantCtx, multipart: Multipart) -> Result<Response, AppError> {
     let (form, licence, _) = read_multipart(multipart).await?;
     let done = register_org(&state, &tenant, &form, licence).await?;
     Ok((StatusCode::CREATED, Json(done)).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/orgs/{id}", tag = "orgs", params(("id" = i64, Path)), responses((status = 200, body = Browse, description = "The org, its children (paged) and admins"), (status = 404, description = "Outside the caller's subtree")))]
+#[utoipa::path(get, path = "/orgs/{id}", tag = "orgs", params(("id" = i64, Path)), responses((status = 200, body = Browse, description = "The org, its children (paged) and admins"), (status = 404, description = "Outside the caller's subtree")))]
 pub async fn api_browse(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -50,7 +51,7 @@ pub async fn api_browse(
     Ok(Json(browse(&state, &user, Some(id), &query).await?))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/orgs/{id}/departments", request_body = NewDepartment, tag = "orgs", params(("id" = i64, Path)), responses((status = 201, body = crate::api::Created, description = "Created"), (status = 422, description = "Invalid or duplicate name")))]
+#[utoipa::path(post, path = "/orgs/{id}/departments", request_body = NewDepartment, tag = "orgs", params(("id" = i64, Path)), responses((status = 201, body = crate::api::Created, description = "Created"), (status = 422, description = "Invalid or duplicate name")))]
 pub async fn api_add_department(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -61,7 +62,7 @@ pub async fn api_add_department(
     Ok((StatusCode::CREATED, Json(crate::api::Created { id })).into_response())
 }
 
-#[utoipa::path(patch, path = "/t/{tenant}/api/v1/departments/{id}", request_body = NewDepartment, tag = "orgs",
+#[utoipa::path(patch, path = "/departments/{id}", request_body = NewDepartment, tag = "orgs",
     params(("id" = i64, Path, description = "Department id")),
     responses((status = 204, description = "Renamed"), (status = 404, description = "No such department in the caller's subtree"),
               (status = 422, description = "Invalid or duplicate name")))]
@@ -75,7 +76,7 @@ pub async fn api_rename_department(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/t/{tenant}/api/v1/departments/{id}", tag = "orgs",
+#[utoipa::path(delete, path = "/departments/{id}", tag = "orgs",
     params(("id" = i64, Path, description = "Department id")),
     responses((status = 204, description = "Deleted"), (status = 404, description = "No such department in the caller's subtree"),
               (status = 409, description = "department_in_use: staff, admins or sub-departments belong to it")))]
@@ -84,12 +85,12 @@ pub async fn api_delete_department(State(state): State<AppState>, user: CurrentU
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub fn routes(state: &AppState) -> Router<AppState> {
-    Router::new()
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(super::admins::api_routes())
-        .route("/orgs", get(api_search).layer(limited(state, "search")))
-        .route("/orgs/{id}", get(api_browse))
-        .route("/orgs/{id}/departments", post(api_add_department))
-        .route("/departments/{id}", axum::routing::patch(api_rename_department).delete(api_delete_department))
-        .route("/registrations/orgs", post(api_register).layer(limited(state, "register")))
+        .routes(routes!(api_search).layer(limited(state, "search")))
+        .routes(routes!(api_browse))
+        .routes(routes!(api_add_department))
+        .routes(routes!(api_rename_department, api_delete_department))
+        .routes(routes!(api_register).layer(limited(state, "register")))
 }

@@ -2,6 +2,8 @@
 //! filters and paging; ID numbers masked.
 
 use axum::extract::State;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
 use axum::response::Response;
@@ -99,7 +101,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &PeopleQuery) -> 
     Ok((rows, total))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/people", params(PeopleQuery), tag = "people",
+#[utoipa::path(get, path = "/people", params(PeopleQuery), tag = "people",
     responses((status = 200, body = Paged<PersonRow>, description = "Staff of the units in the caller's subtree"), (status = 403, description = "Not an admin")))]
 pub async fn api_list(
     State(state): State<AppState>,
@@ -110,8 +112,8 @@ pub async fn api_list(
     Ok(Json(Paged::new(items, total, query.paging())))
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/people", get(api_list))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_list))
 }
 
 pub fn page_routes() -> Router<AppState> {

@@ -1,10 +1,11 @@
 //! Staff in the JSON API: registration and the profile.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::registration::{StaffRegistration, register_staff};
 use super::{ContactUpdate, Profile, ProfileUpdate, update_contact, update_profile};
@@ -15,7 +16,7 @@ use crate::orgs::registration::Registered;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/registrations/staff", request_body = StaffRegistration, tag = "registrations",
+#[utoipa::path(post, path = "/registrations/staff", request_body = StaffRegistration, tag = "registrations",
     responses((status = 201, body = Registered, description = "Registered: status active or pending"), (status = 422, description = "Invalid fields, nothing stored")))]
 pub async fn api_register(
     State(state): State<AppState>,
@@ -26,7 +27,7 @@ pub async fn api_register(
     Ok((StatusCode::CREATED, Json(done)).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/profile", tag = "people",
+#[utoipa::path(get, path = "/me/profile", tag = "people",
     responses((status = 200, body = Profile, description = "The caller's profile"), (status = 404, description = "The caller is not staff")))]
 pub async fn api_profile(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Profile>, AppError> {
     user.authorize(&state, "profile", "read").await?;
@@ -36,7 +37,7 @@ pub async fn api_profile(State(state): State<AppState>, user: CurrentUser) -> Re
     own_profile(&state, &user, person).await
 }
 
-#[utoipa::path(patch, path = "/t/{tenant}/api/v1/me/profile", request_body = ProfileUpdate, tag = "people",
+#[utoipa::path(patch, path = "/me/profile", request_body = ProfileUpdate, tag = "people",
     responses((status = 200, body = Profile, description = "Saved; name, ID number and unit never change here"), (status = 403, description = "no_profile: an admin account has no profile"), (status = 422, description = "Invalid fields")))]
 pub async fn api_update_profile(
     State(state): State<AppState>,
@@ -54,7 +55,7 @@ async fn own_profile(state: &AppState, user: &CurrentUser, person: i64) -> Resul
     profile.map(Json).ok_or_else(AppError::not_found)
 }
 
-#[utoipa::path(patch, path = "/t/{tenant}/api/v1/me/contact", request_body = ContactUpdate, tag = "people",
+#[utoipa::path(patch, path = "/me/contact", request_body = ContactUpdate, tag = "people",
     responses((status = 204, description = "Saved"), (status = 400, description = "use_profile: staff change theirs with the profile"),
               (status = 422, description = "Invalid phone or e-mail")))]
 pub async fn api_update_contact(
@@ -66,9 +67,9 @@ pub async fn api_update_contact(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub fn routes(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/registrations/staff", post(api_register).layer(limited(state, "register")))
-        .route("/me/profile", get(api_profile).patch(api_update_profile))
-        .route("/me/contact", axum::routing::patch(api_update_contact))
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_register).layer(limited(state, "register")))
+        .routes(routes!(api_profile, api_update_profile))
+        .routes(routes!(api_update_contact))
 }

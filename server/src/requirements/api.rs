@@ -1,16 +1,17 @@
 //! Yearly requirement tables in the JSON API: read a year's table, replace it.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{RequirementTable, RequirementsInput};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/requirements/{year}", tag = "basic data",
+#[utoipa::path(get, path = "/requirements/{year}", tag = "basic data",
     params(("year" = i64, Path, description = "The year (from 2000 to next year)")),
     responses((status = 200, body = RequirementTable, description = "The table that judges the year: the stored one, else the rules file's"),
               (status = 403, description = "Not a manager of the tenant's basic data"),
@@ -19,7 +20,7 @@ pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(year
     Ok(Json(super::table(&state, &user, year).await?))
 }
 
-#[utoipa::path(put, path = "/t/{tenant}/api/v1/requirements/{year}", request_body = RequirementsInput, tag = "basic data",
+#[utoipa::path(put, path = "/requirements/{year}", request_body = RequirementsInput, tag = "basic data",
     params(("year" = i64, Path, description = "This year or the next")),
     responses((status = 200, body = RequirementTable, description = "Saved; the year's stored statuses are queued for recompute"),
               (status = 403, description = "Not a manager of the tenant's basic data"),
@@ -36,7 +37,7 @@ pub async fn api_put(
     Ok(Json(super::table(&state, &user, year).await?))
 }
 
-#[utoipa::path(delete, path = "/t/{tenant}/api/v1/requirements/{year}", tag = "basic data",
+#[utoipa::path(delete, path = "/requirements/{year}", tag = "basic data",
     params(("year" = i64, Path, description = "This year or the next")),
     responses((status = 204, description = "The stored table is gone: the rules file's judges the year again; its stored statuses are queued for recompute"),
               (status = 403, description = "Not a manager of the tenant's basic data"),
@@ -47,6 +48,6 @@ pub async fn api_reset(State(state): State<AppState>, user: CurrentUser, Path(ye
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/requirements/{year}", get(api_get).put(api_put).delete(api_reset))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_get, api_put, api_reset))
 }

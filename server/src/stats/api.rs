@@ -1,12 +1,13 @@
 //! Statistics in the JSON API, with the xlsx and the chart beside each (the pages use the same routes).
 
 use axum::extract::State;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
+use axum::Json;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::json;
 
 use super::{TitleStats, YearQuery};
@@ -14,7 +15,7 @@ use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/titles", tag = "stats",
+#[utoipa::path(get, path = "/stats/titles", tag = "stats",
     params(YearQuery),
     responses((status = 200, body = TitleStats, description = "Staff by title series and level over the caller's subtree, with how many met the year"),
               (status = 403, description = "Not an admin who supervises staff")))]
@@ -26,7 +27,7 @@ pub async fn api_titles(
     Ok(Json(super::titles(&state, &user, query.year()).await?))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/titles.xlsx", tag = "stats",
+#[utoipa::path(get, path = "/stats/titles.xlsx", tag = "stats",
     params(YearQuery),
     responses((status = 200, description = "The distribution as an xlsx workbook (audited)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn api_titles_xlsx(
@@ -50,7 +51,7 @@ pub async fn api_titles_xlsx(
     Ok(crate::spreadsheet::xlsx_download(&format!("title-series-{year}.xlsx"), &format!("职称系列分布_{year}.xlsx"), bytes))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/titles.svg", tag = "stats",
+#[utoipa::path(get, path = "/stats/titles.svg", tag = "stats",
     params(YearQuery),
     responses((status = 200, description = "The distribution's chart (SVG): per series, staff who met the year and who did not",
                content_type = "image/svg+xml")))]
@@ -65,7 +66,7 @@ pub async fn api_titles_svg(
     svg_response(super::chart::met_bars(&format!("{} 年度职称系列分布", stats.year), &bars).map_err(AppError::internal)?)
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/regions", tag = "stats",
+#[utoipa::path(get, path = "/stats/regions", tag = "stats",
     params(YearQuery),
     responses((status = 200, body = [super::RegionRow], description = "The regions directly below the caller's province or city: staff and how many met the year"),
               (status = 403, description = "Not an admin who supervises staff")))]
@@ -77,7 +78,7 @@ pub async fn api_regions(
     Ok(Json(super::regions(&state, &user, query.year()).await?))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/regions.svg", tag = "stats",
+#[utoipa::path(get, path = "/stats/regions.svg", tag = "stats",
     params(YearQuery),
     responses((status = 200, description = "The completion by region as a chart (SVG)", content_type = "image/svg+xml")))]
 pub async fn api_regions_svg(
@@ -101,7 +102,7 @@ fn svg_response(svg: String) -> Result<Response, AppError> {
     Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], svg).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/overview", tag = "stats",
+#[utoipa::path(get, path = "/stats/overview", tag = "stats",
     params(super::overview::OverviewQuery),
     responses((status = 200, body = super::overview::Overview, description = "继教综合统计: a row per organisation one level below `parent` (or per industry authority), with a 总计"),
               (status = 403, description = "Not an admin who supervises staff"), (status = 404, description = "`parent` is not in the caller's subtree"),
@@ -114,7 +115,7 @@ pub async fn api_overview(
     Ok(Json(super::overview::overview(&state, &user, &query).await?))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/stats/overview.xlsx", tag = "stats",
+#[utoipa::path(get, path = "/stats/overview.xlsx", tag = "stats",
     params(super::overview::OverviewQuery),
     responses((status = 200, description = "The table as xlsx with the seed's two-row header (audited)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn api_overview_xlsx(
@@ -138,13 +139,13 @@ pub async fn api_overview_xlsx(
     Ok(crate::spreadsheet::xlsx_download(&format!("overview-{year}.xlsx"), &format!("继教综合统计_{year}.xlsx"), bytes))
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/stats/overview", get(api_overview))
-        .route("/stats/overview.xlsx", get(api_overview_xlsx))
-        .route("/stats/titles", get(api_titles))
-        .route("/stats/titles.xlsx", get(api_titles_xlsx))
-        .route("/stats/titles.svg", get(api_titles_svg))
-        .route("/stats/regions", get(api_regions))
-        .route("/stats/regions.svg", get(api_regions_svg))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_overview))
+        .routes(routes!(api_overview_xlsx))
+        .routes(routes!(api_titles))
+        .routes(routes!(api_titles_xlsx))
+        .routes(routes!(api_titles_svg))
+        .routes(routes!(api_regions))
+        .routes(routes!(api_regions_svg))
 }

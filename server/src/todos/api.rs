@@ -5,12 +5,13 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::storage;
 use axum::extract::{Multipart, Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Serialize;
 
 use super::*;
@@ -22,7 +23,7 @@ pub struct Reviewed {
     pub reviewed: usize,
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/todos", params(ListQuery), tag = "todos",
+#[utoipa::path(get, path = "/todos", params(ListQuery), tag = "todos",
     responses((status = 200, body = Paged<Listed>, description = "A unit admin's to-dos with counts (`Todo`), or a person's own items (`Item`)")))]
 pub async fn api_list(
     State(state): State<AppState>,
@@ -33,20 +34,20 @@ pub async fn api_list(
     Ok(Json(Paged::new(items, total, query.paging())))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/todos", request_body = NewTodo, tag = "todos",
+#[utoipa::path(post, path = "/todos", request_body = NewTodo, tag = "todos",
     responses((status = 201, body = Created, description = "Assigned"), (status = 422, description = "Invalid input; nothing stored")))]
 pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(input): Json<NewTodo>) -> Result<Response, AppError> {
     let id = create(&state, &user, &input).await?;
     Ok((StatusCode::CREATED, Json(Created { id })).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/todos/{id}", tag = "todos", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/todos/{id}", tag = "todos", params(("id" = i64, Path)),
     responses((status = 200, body = TodoDetail, description = "The to-do and the caller's view of its items"), (status = 404, description = "Not the caller's")))]
 pub async fn api_detail(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<TodoDetail>, AppError> {
     Ok(Json(detail(&state, &user, id).await?))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/todos/{id}/proof", tag = "todos", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/todos/{id}/proof", tag = "todos", params(("id" = i64, Path)),
     request_body(content_type = "multipart/form-data", description = "`file`"),
     responses((status = 204, description = "Uploaded"), (status = 413, description = "Too large"), (status = 422, description = "Type not allowed")))]
 pub async fn api_upload(
@@ -60,7 +61,7 @@ pub async fn api_upload(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/todos/{id}/review", request_body = ReviewInput, tag = "todos", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/todos/{id}/review", request_body = ReviewInput, tag = "todos", params(("id" = i64, Path)),
     responses((status = 200, body = Reviewed, description = "Accepted or returned"), (status = 409, description = "An item has no upload or was already reviewed")))]
 pub async fn api_review(
     State(state): State<AppState>,
@@ -71,18 +72,18 @@ pub async fn api_review(
     Ok(Json(Reviewed { reviewed: review(&state, &user, id, &input).await? }))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/todos/{id}/items/{item}/proof", tag = "todos", params(("id" = i64, Path), ("item" = i64, Path)),
+#[utoipa::path(get, path = "/todos/{id}/items/{item}/proof", tag = "todos", params(("id" = i64, Path), ("item" = i64, Path)),
     responses((status = 200, description = "The proof file, with the type detected when it was stored", content_type = "*/*"),
               (status = 404, description = "Not the caller's")))]
 pub async fn download(State(state): State<AppState>, user: CurrentUser, Path((id, item)): Path<(i64, i64)>) -> Result<Response, AppError> {
     proof(&state, &user, id, item).await
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/todos", get(api_list).post(api_create))
-        .route("/todos/{id}", get(api_detail))
-        .route("/todos/{id}/proof", post(api_upload))
-        .route("/todos/{id}/review", post(api_review))
-        .route("/todos/{id}/items/{item}/proof", get(download))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_list, api_create))
+        .routes(routes!(api_detail))
+        .routes(routes!(api_upload))
+        .routes(routes!(api_review))
+        .routes(routes!(download))
 }

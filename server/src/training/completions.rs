@@ -12,10 +12,11 @@
 //! Postgres), the credit's unique source reference being the idempotency gate (`ON CONFLICT`).
 
 use std::collections::{BTreeSet, HashMap};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -480,7 +481,7 @@ pub(crate) fn parse_batch(body: &[u8]) -> Result<Vec<&RawValue>, AppError> {
     Ok(batch.records)
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/platform/completions", tag = "platforms", request_body = Batch,
+#[utoipa::path(post, path = "/platform/completions", tag = "platforms", request_body = Batch,
     responses((status = 200, body = BatchResult, description = "Every record's result, answered after the batch committed"),
               (status = 400, description = "Not a batch"), (status = 401, description = "Missing, wrong, stale or replayed signature"),
               (status = 413, description = "More than 1,000 records")))]
@@ -494,8 +495,8 @@ pub async fn api_completions(State(state): State<AppState>, call: PlatformCall) 
     Ok(Json(batch))
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/platform/completions", post(api_completions))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_completions))
 }
 
 #[cfg(test)]

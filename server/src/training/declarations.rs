@@ -7,12 +7,13 @@
 //! credit in the same transaction.
 
 use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -525,7 +526,7 @@ pub async fn with_plan(state: &AppState, tenant: &str, id: i64) -> Result<Declar
 
 // ---- API ----
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/classes/{id}/declaration", request_body = DeclareBody, tag = "institutions",
+#[utoipa::path(post, path = "/classes/{id}/declaration", request_body = DeclareBody, tag = "institutions",
     params(("id" = i64, Path)),
     responses((status = 201, body = DeclarationView, description = "Declared and routed"), (status = 409, description = "Already declared"),
         (status = 422, description = "No scores, or the route needs a choice")))]
@@ -539,7 +540,7 @@ pub async fn api_declare(
     Ok((StatusCode::CREATED, Json(declaration.view(&user.tenant.tenant.settings.words))).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/declarations/{id}", tag = "institutions", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/declarations/{id}", tag = "institutions", params(("id" = i64, Path)),
     responses((status = 200, body = DeclarationAccess, description = "The declaration with its counts"), (status = 404, description = "Neither the institution's nor on the caller's route")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<DeclarationAccess>, AppError> {
     let (declaration, access) = visible(&state, &user, id).await?;
@@ -556,7 +557,7 @@ pub struct DeclarationAccess {
     pub can_mark: bool,
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/declarations/{id}/students", tag = "institutions", params(("id" = i64, Path), StudentQuery),
+#[utoipa::path(get, path = "/declarations/{id}/students", tag = "institutions", params(("id" = i64, Path), StudentQuery),
     responses((status = 200, body = Paged<StudentView>, description = "Declared students, ID numbers masked"), (status = 404, description = "Not visible to the caller")))]
 pub async fn api_students(
     State(state): State<AppState>,
@@ -568,7 +569,7 @@ pub async fn api_students(
     Ok(Json(Paged::new(rows.iter().map(Student::view).collect(), total, query.paging())))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/declarations/{id}/verdicts", request_body = VerdictBody, tag = "institutions",
+#[utoipa::path(post, path = "/declarations/{id}/verdicts", request_body = VerdictBody, tag = "institutions",
     params(("id" = i64, Path)),
     responses((status = 200, body = StudentsMarked, description = "All marked"), (status = 403, description = "Not a reviewer"), (status = 404, description = "A student is not in the declaration"),
         (status = 409, description = "The caller's step is decided")))]
@@ -590,10 +591,6 @@ pub struct StudentsMarked {
     pub verdict: String,
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/classes/{id}/declaration", routing::post(api_declare))
-        .route("/declarations/{id}", routing::get(api_get))
-        .route("/declarations/{id}/students", routing::get(api_students))
-        .route("/declarations/{id}/verdicts", routing::post(api_mark))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_declare)).routes(routes!(api_get)).routes(routes!(api_students)).routes(routes!(api_mark))
 }

@@ -19,6 +19,7 @@ pub mod roster;
 pub mod subjects;
 
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
@@ -33,8 +34,8 @@ pub(crate) fn optional_text(text: Option<&str>) -> Option<String> {
     text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(platforms::api_routes())
         .merge(completions::api_routes())
         .merge(orders::api_routes())

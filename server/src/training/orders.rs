@@ -5,12 +5,14 @@
 //! the hours credited from completions under that order.
 
 use std::collections::{BTreeSet, HashMap};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::extract::State;
 
 use crate::paging::Query;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -234,7 +236,7 @@ pub async fn ingest(
     })
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/platform/orders", tag = "platforms", request_body = super::completions::Batch,
+#[utoipa::path(post, path = "/platform/orders", tag = "platforms", request_body = super::completions::Batch,
     responses((status = 200, body = BatchResult, description = "Per order: accepted, updated, duplicate or rejected with a code; records are {order_id, id_number, name, amount (yuan), status: paid|refunded, paid_at, courses: [{code, title, hours?}]}"),
               (status = 401, description = "Missing, wrong, stale or replayed signature"), (status = 413, description = "More than 1,000 orders")))]
 pub async fn api_orders(State(state): State<AppState>, call: PlatformCall) -> Result<Json<BatchResult>, AppError> {
@@ -347,7 +349,7 @@ async fn mine(state: &AppState, user: &CurrentUser, query: &OrdersQuery) -> Resu
     Ok((items, total))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/orders", params(OrdersQuery), tag = "platforms",
+#[utoipa::path(get, path = "/me/orders", params(OrdersQuery), tag = "platforms",
     responses((status = 200, body = Paged<Order>, description = "The caller's orders on the province's platforms, newest first, with amount (yuan), status, courses and the hours credited under each"),
               (status = 403, description = "Not a staff account")))]
 pub async fn api_my_orders(
@@ -372,8 +374,8 @@ async fn orders_page(State(state): State<AppState>, page: Page, Query(query): Qu
     )
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/platform/orders", post(api_orders)).route("/me/orders", get(api_my_orders))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_orders)).routes(routes!(api_my_orders))
 }
 
 pub fn page_routes() -> Router<AppState> {

@@ -22,6 +22,8 @@ use chrono::{DateTime, Duration, Utc};
 use hmac::{KeyInit, Mac};
 use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::csrf::CsrfForm;
 use crate::db::{Db, Tx, q};
@@ -414,7 +416,7 @@ pub struct PlatformIdentity {
 }
 
 /// `GET /platform/me`: who the credentials belong to (a signed request to try a client's signing).
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/platform/me", tag = "platforms",
+#[utoipa::path(get, path = "/platform/me", tag = "platforms",
     responses((status = 200, description = "The platform the signature belongs to", body = PlatformIdentity),
               (status = 401, description = "Missing, wrong, stale or replayed signature")))]
 pub async fn api_me(call: PlatformCall) -> Result<Json<PlatformIdentity>, AppError> {
@@ -428,8 +430,8 @@ pub async fn api_me(call: PlatformCall) -> Result<Json<PlatformIdentity>, AppErr
     }))
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/platform/me", get(api_me))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_me))
 }
 
 pub fn page_routes() -> Router<AppState> {

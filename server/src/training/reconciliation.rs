@@ -5,6 +5,8 @@
 //! 培训平台 pages (casbin `platforms manage`).
 
 use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
 use axum::response::Response;
@@ -154,7 +156,7 @@ fn xlsx_response(platform: &Platform, day: NaiveDate, bytes: Vec<u8>) -> Respons
     crate::spreadsheet::xlsx_download(&format!("rejected-{}-{day}.xlsx", platform.code), &filename, bytes)
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/platform/reconciliation", params(RangeQuery), tag = "platforms",
+#[utoipa::path(get, path = "/platform/reconciliation", params(RangeQuery), tag = "platforms",
     responses((status = 200, body = Reconciliation, description = "The platform's days in the range, newest day first"),
               (status = 401, description = "Missing, wrong, stale or replayed signature")))]
 pub async fn api_reconciliation(
@@ -167,7 +169,7 @@ pub async fn api_reconciliation(
     Ok(Json(Reconciliation { platform: call.platform.code, from, to, days }))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/platform/rejections.xlsx", params(DayQuery), tag = "platforms",
+#[utoipa::path(get, path = "/platform/rejections.xlsx", params(DayQuery), tag = "platforms",
     responses((status = 200, description = "The day's rejected records as an Excel workbook",
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 401, description = "Missing, wrong, stale or replayed signature")))]
 pub async fn api_rejections(
@@ -235,8 +237,8 @@ async fn rejections_download(
     Ok(xlsx_response(&platform, query.day, bytes))
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/platform/reconciliation", get(api_reconciliation)).route("/platform/rejections.xlsx", get(api_rejections))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_reconciliation)).routes(routes!(api_rejections))
 }
 
 pub fn page_routes() -> Router<AppState> {

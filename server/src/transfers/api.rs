@@ -2,12 +2,13 @@
 //! through `POST /api/v1/approvals/decisions` with kind `transfer`.
 
 use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Serialize;
 
 use super::{NewTransfer, Transfer, TransferDetail, TransferQuery};
@@ -23,7 +24,7 @@ pub struct Started {
     pub status: &'static str,
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/transfers", request_body = NewTransfer, tag = "transfers",
+#[utoipa::path(post, path = "/transfers", request_body = NewTransfer, tag = "transfers",
     responses((status = 201, body = Started, description = "Started; waiting for the receiving side's approval"),
               (status = 404, description = "No such person in the caller's scope"),
               (status = 409, description = "transfer_pending: the person has a transfer waiting"),
@@ -33,7 +34,7 @@ pub async fn api_start(State(state): State<AppState>, user: CurrentUser, Json(in
     Ok((StatusCode::CREATED, Json(Started { id, status })).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/transfers", tag = "transfers",
+#[utoipa::path(get, path = "/transfers", tag = "transfers",
     params(TransferQuery),
     responses((status = 200, body = crate::api::Paged<Transfer>, description = "Transfers out of and into the caller's scope, newest first"),
               (status = 422, description = "Unknown direction or status")))]
@@ -47,7 +48,7 @@ pub async fn api_list(
     Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/transfers/{id}", tag = "transfers",
+#[utoipa::path(get, path = "/transfers/{id}", tag = "transfers",
     params(("id" = i64, Path, description = "Transfer id")),
     responses((status = 200, body = TransferDetail, description = "The transfer with its route, trail and person"),
               (status = 404, description = "Not a transfer of the caller's scope")))]
@@ -56,7 +57,7 @@ pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id):
     Ok(Json(super::detail(&state, user.tenant_code(), transfer).await?))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/transfers/{id}/withdraw", tag = "transfers",
+#[utoipa::path(post, path = "/transfers/{id}/withdraw", tag = "transfers",
     params(("id" = i64, Path, description = "Transfer id")),
     responses((status = 204, description = "Withdrawn"), (status = 403, description = "Not the sending side"),
               (status = 404, description = "Not a transfer of the caller's scope"), (status = 409, description = "already_decided")))]
@@ -65,9 +66,6 @@ pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/transfers", get(api_list).post(api_start))
-        .route("/transfers/{id}", get(api_get))
-        .route("/transfers/{id}/withdraw", post(api_withdraw))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_list, api_start)).routes(routes!(api_get)).routes(routes!(api_withdraw))
 }

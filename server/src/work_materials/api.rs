@@ -1,19 +1,20 @@
 //! Yearly work materials in the JSON API: file (multipart), list, update, delete, download.
 
 use axum::extract::{Multipart, Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::paging::Query;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 
 use super::{Material, MaterialInput, MaterialQuery};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/work-materials", tag = "work_materials",
+#[utoipa::path(post, path = "/work-materials", tag = "work_materials",
     request_body(content = MaterialInput, content_type = "multipart/form-data", description = "`year`, `category`, `title` as text parts and the `file`"),
     responses((status = 201, body = crate::api::Created, description = "Created"), (status = 403, description = "Not an admin of a supervising department or an HR bureau"),
               (status = 413, description = "The file is over the upload limit"),
@@ -24,7 +25,7 @@ pub async fn api_file(State(state): State<AppState>, user: CurrentUser, multipar
     Ok((StatusCode::CREATED, Json(crate::api::Created { id })).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/work-materials", tag = "work_materials",
+#[utoipa::path(get, path = "/work-materials", tag = "work_materials",
     params(MaterialQuery),
     responses((status = 200, body = crate::api::Paged<Material>, description = "The materials of the caller's organisation and those below it")))]
 pub async fn api_list(
@@ -37,7 +38,7 @@ pub async fn api_list(
     Ok(Json(crate::api::Paged::new(items, total, paging)))
 }
 
-#[utoipa::path(put, path = "/t/{tenant}/api/v1/work-materials/{id}", tag = "work_materials",
+#[utoipa::path(put, path = "/work-materials/{id}", tag = "work_materials",
     request_body(content = MaterialInput, content_type = "multipart/form-data", description = "The new values; a `file` part replaces the file"),
     params(("id" = i64, Path, description = "Material id")),
     responses((status = 204, description = "Updated"), (status = 404, description = "Not a material of the caller's organisation"), (status = 422, description = "Field errors")))]
@@ -52,7 +53,7 @@ pub async fn api_update(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/t/{tenant}/api/v1/work-materials/{id}", tag = "work_materials",
+#[utoipa::path(delete, path = "/work-materials/{id}", tag = "work_materials",
     params(("id" = i64, Path, description = "Material id")),
     responses((status = 204, description = "Deleted"), (status = 404, description = "Not a material of the caller's organisation")))]
 pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
@@ -60,7 +61,7 @@ pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(i
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/work-materials/{id}/file", tag = "work_materials",
+#[utoipa::path(get, path = "/work-materials/{id}/file", tag = "work_materials",
     params(("id" = i64, Path, description = "Material id")),
     responses((status = 200, description = "The material's file, served with its stored type (PDF, an image, an office document or ZIP)",
                content_type = "application/octet-stream"),
@@ -69,9 +70,6 @@ pub async fn api_download(State(state): State<AppState>, user: CurrentUser, Path
     super::download(&state, &user, id).await
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/work-materials", get(api_list).post(api_file))
-        .route("/work-materials/{id}", axum::routing::put(api_update).delete(api_delete))
-        .route("/work-materials/{id}/file", get(api_download))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_list, api_file)).routes(routes!(api_update, api_delete)).routes(routes!(api_download))
 }

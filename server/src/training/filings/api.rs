@@ -4,19 +4,20 @@ use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::{Path, State};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::api::Paged;
 use crate::paging::Query;
 use crate::training::DeletedCount;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::*;
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/filings", params(ListQuery), tag = "filings",
+#[utoipa::path(get, path = "/filings", params(ListQuery), tag = "filings",
     responses((status = 200, body = Paged<FilingView>, description = "The caller's organisation's offline training filings"), (status = 403, description = "Not a unit or authority admin")))]
 pub async fn api_list(
     State(state): State<AppState>,
@@ -28,7 +29,7 @@ pub async fn api_list(
     Ok(Json(Paged::new(items, total, query.paging())))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings", request_body = FilingBody, tag = "filings",
+#[utoipa::path(post, path = "/filings", request_body = FilingBody, tag = "filings",
     responses((status = 201, body = FilingDetail, description = "Filed; the first step of the plugin's route is in its queue"),
               (status = 422, description = "Per-field errors (also the plugin's, e.g. `choice`); nothing stored"), (status = 403, description = "Not allowed")))]
 pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<FilingBody>) -> Result<Response, AppError> {
@@ -36,13 +37,13 @@ pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(b
     Ok((StatusCode::CREATED, Json(detail(&state, &user, filing.id).await?)).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/filings/{id}", tag = "filings", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/filings/{id}", tag = "filings", params(("id" = i64, Path)),
     responses((status = 200, body = FilingDetail, description = "The filing, its route and trail, and what the caller may do"), (status = 404, description = "Not the caller's organisation's, nor on a route they review")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<FilingDetail>, AppError> {
     Ok(Json(detail(&state, &user, id).await?))
 }
 
-#[utoipa::path(put, path = "/t/{tenant}/api/v1/filings/{id}", request_body = FilingBody, tag = "filings", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/filings/{id}", request_body = FilingBody, tag = "filings", params(("id" = i64, Path)),
     responses((status = 200, body = FilingDetail, description = "Edited and resubmitted as a new round"), (status = 409, description = "Accepted: final"), (status = 422, description = "Per-field errors")))]
 pub async fn api_update(
     State(state): State<AppState>,
@@ -54,14 +55,14 @@ pub async fn api_update(
     Ok(Json(detail(&state, &user, id).await?))
 }
 
-#[utoipa::path(delete, path = "/t/{tenant}/api/v1/filings/{id}", tag = "filings", params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/filings/{id}", tag = "filings", params(("id" = i64, Path)),
     responses((status = 204, description = "Deleted"), (status = 409, description = "Accepted: final"), (status = 404, description = "Not the caller's organisation's")))]
 pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
     delete(&state, &user, &[id]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/{id}/withdraw", tag = "filings", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/filings/{id}/withdraw", tag = "filings", params(("id" = i64, Path)),
     responses((status = 200, body = FilingDetail, description = "Withdrawn from the reviewers' queue"), (status = 409, description = "Not pending")))]
 pub async fn api_withdraw(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<FilingDetail>, AppError> {
     withdraw(&state, &user, id).await?;
@@ -75,7 +76,7 @@ pub struct FilingIds {
     pub ids: Vec<i64>,
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/deletions", request_body = FilingIds, tag = "filings",
+#[utoipa::path(post, path = "/filings/deletions", request_body = FilingIds, tag = "filings",
     responses((status = 200, body = DeletedCount, description = "Every listed filing deleted"), (status = 404, description = "A filing is not the caller's organisation's; nothing deleted"),
               (status = 409, description = "A filing is accepted; nothing deleted"), (status = 422, description = "No ids")))]
 pub async fn api_delete_many(
@@ -95,7 +96,7 @@ pub struct ParticipantQuery {
     pub per_page: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/filings/{id}/roster", tag = "filings",
+#[utoipa::path(get, path = "/filings/{id}/roster", tag = "filings",
     params(("id" = i64, Path, description = "Filing id"), ParticipantQuery),
     responses((status = 200, body = roster::RosterView, description = "The filing's latest list (or none) and one page of its participants"),
               (status = 404, description = "Not the caller's organisation's filing, nor on a route they review")))]
@@ -108,7 +109,7 @@ pub async fn api_roster(
     Ok(Json(roster::view(&state, &user, id, crate::paging::Paging::new(query.page, query.per_page)).await?))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/{id}/roster", tag = "filings",
+#[utoipa::path(post, path = "/filings/{id}/roster", tag = "filings",
     params(("id" = i64, Path, description = "Filing id")),
     request_body(content(
         (roster::RosterBody = "application/json"),
@@ -141,7 +142,7 @@ pub async fn api_upload_roster(
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/filings/{id}/roster/withdraw", tag = "filings",
+#[utoipa::path(post, path = "/filings/{id}/roster/withdraw", tag = "filings",
     params(("id" = i64, Path, description = "Filing id")),
     responses((status = 204, description = "The pending list is withdrawn"), (status = 409, description = "not_pending")))]
 pub async fn api_withdraw_roster(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
@@ -149,12 +150,12 @@ pub async fn api_withdraw_roster(State(state): State<AppState>, user: CurrentUse
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/filings/{id}/roster", get(api_roster).post(api_upload_roster).layer(axum::extract::DefaultBodyLimit::disable()))
-        .route("/filings/{id}/roster/withdraw", post(api_withdraw_roster))
-        .route("/filings", get(api_list).post(api_create))
-        .route("/filings/deletions", post(api_delete_many))
-        .route("/filings/{id}", get(api_get).put(api_update).delete(api_delete))
-        .route("/filings/{id}/withdraw", post(api_withdraw))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_roster, api_upload_roster).layer(axum::extract::DefaultBodyLimit::disable()))
+        .routes(routes!(api_withdraw_roster))
+        .routes(routes!(api_list, api_create))
+        .routes(routes!(api_delete_many))
+        .routes(routes!(api_get, api_update, api_delete))
+        .routes(routes!(api_withdraw))
 }

@@ -4,19 +4,20 @@ use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::api::Paged;
 use crate::paging::Query;
 use crate::training::DeletedCount;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{self, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::*;
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/plans", params(ListQuery), tag = "training",
+#[utoipa::path(get, path = "/plans", params(ListQuery), tag = "training",
     responses((status = 200, body = Paged<PlanView>, description = "The caller's institution's plans, paged"), (status = 403, description = "Not an institution admin")))]
 pub async fn api_list(
     State(state): State<AppState>,
@@ -28,7 +29,7 @@ pub async fn api_list(
     Ok(Json(Paged::new(items, total, query.paging())))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/plans", request_body = PlanBody, tag = "training",
+#[utoipa::path(post, path = "/plans", request_body = PlanBody, tag = "training",
     responses((status = 201, body = PlanView, description = "The plan, pending in its first approver's queue"), (status = 403, description = "Not an institution admin"),
         (status = 422, description = "Per-field errors (the route's too, e.g. `choice`); nothing stored")))]
 pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<PlanBody>) -> Result<Response, AppError> {
@@ -36,13 +37,13 @@ pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(b
     Ok((StatusCode::CREATED, Json(plan.view(&user.tenant.tenant.settings.words))).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/plans/{id}", tag = "training", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/plans/{id}", tag = "training", params(("id" = i64, Path)),
     responses((status = 200, body = PlanDetail, description = "The plan with its route `steps` and audit `trail`"), (status = 404, description = "Not the caller's institution's")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<PlanDetail>, AppError> {
     Ok(Json(detail(&state, &user, id).await?))
 }
 
-#[utoipa::path(put, path = "/t/{tenant}/api/v1/plans/{id}", request_body = PlanBody, tag = "training", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/plans/{id}", request_body = PlanBody, tag = "training", params(("id" = i64, Path)),
     responses((status = 200, body = PlanView, description = "The edited plan, resubmitted as a new round"), (status = 404, description = "Not the caller's institution's"),
         (status = 409, description = "Already approved"), (status = 422, description = "Per-field errors")))]
 pub async fn api_update(
@@ -54,7 +55,7 @@ pub async fn api_update(
     Ok(Json(update(&state, &user, id, &body).await?.view(&user.tenant.tenant.settings.words)))
 }
 
-#[utoipa::path(delete, path = "/t/{tenant}/api/v1/plans/{id}", tag = "training", params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/plans/{id}", tag = "training", params(("id" = i64, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, description = "Not the caller's institution's"), (status = 409, description = "Already approved")))]
 pub async fn api_delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
     delete(&state, &user, &[id]).await?;
@@ -66,7 +67,7 @@ pub struct DeleteInput {
     pub ids: Vec<i64>,
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/plans/delete", request_body = DeleteInput, tag = "training",
+#[utoipa::path(post, path = "/plans/delete", request_body = DeleteInput, tag = "training",
     responses((status = 200, body = DeletedCount, description = "All deleted"), (status = 404, description = "A plan is not the caller's institution's; nothing deleted"),
         (status = 409, description = "A plan is approved; nothing deleted")))]
 pub async fn api_delete_many(
@@ -78,9 +79,9 @@ pub async fn api_delete_many(
     Ok(Json(DeletedCount { deleted }))
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/plans", routing::get(api_list).post(api_create))
-        .route("/plans/delete", post(api_delete_many))
-        .route("/plans/{id}", routing::get(api_get).put(api_update).delete(api_delete))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_list, api_create))
+        .routes(routes!(api_delete_many))
+        .routes(routes!(api_get, api_update, api_delete))
 }

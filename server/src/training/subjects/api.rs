@@ -4,17 +4,18 @@ use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::api::Paged;
 use crate::paging::Query;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{self, post};
-use axum::{Json, Router};
 
 use super::*;
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/subjects", params(ListQuery), tag = "training",
+#[utoipa::path(get, path = "/subjects", params(ListQuery), tag = "training",
     responses((status = 200, body = Paged<SubjectView>, description = "Subjects of the tenant, paged"), (status = 403, description = "Not allowed")))]
 pub async fn api_list(
     State(state): State<AppState>,
@@ -26,7 +27,7 @@ pub async fn api_list(
     Ok(Json(Paged::new(items, total, query.paging())))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/subjects", request_body = SubjectBody, tag = "training",
+#[utoipa::path(post, path = "/subjects", request_body = SubjectBody, tag = "training",
     responses((status = 201, body = SubjectView, description = "The new subject"), (status = 403, description = "Not a subject keeper"),
         (status = 409, description = "Same name in the same year"), (status = 422, description = "Per-field errors")))]
 pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(body): Json<SubjectBody>) -> Result<Response, AppError> {
@@ -34,13 +35,13 @@ pub async fn api_create(State(state): State<AppState>, user: CurrentUser, Json(b
     Ok((StatusCode::CREATED, Json(subject.view(&user.tenant.tenant.settings))).into_response())
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/subjects/{id}", tag = "training", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/subjects/{id}", tag = "training", params(("id" = i64, Path)),
     responses((status = 200, body = SubjectView, description = "The subject"), (status = 404, description = "No such subject in the tenant")))]
 pub async fn api_get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<SubjectView>, AppError> {
     Ok(Json(readable(&state, &user, id).await?.view(&user.tenant.tenant.settings)))
 }
 
-#[utoipa::path(put, path = "/t/{tenant}/api/v1/subjects/{id}", request_body = SubjectBody, tag = "training", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/subjects/{id}", request_body = SubjectBody, tag = "training", params(("id" = i64, Path)),
     responses((status = 200, body = SubjectView, description = "The edited subject"), (status = 404, description = "Not the caller's subject"),
         (status = 409, description = "Duplicate name, or a year change of a subject in use"), (status = 422, description = "Per-field errors")))]
 pub async fn api_update(
@@ -52,7 +53,7 @@ pub async fn api_update(
     Ok(Json(update(&state, &user, id, &body).await?.view(&user.tenant.tenant.settings)))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/subjects/status", request_body = StatusInput, tag = "training",
+#[utoipa::path(post, path = "/subjects/status", request_body = StatusInput, tag = "training",
     responses((status = 200, body = StatusChanged, description = "How many subjects were switched, and to which state"), (status = 404, description = "A subject is not the caller's; nothing changed")))]
 pub async fn api_set_status(
     State(state): State<AppState>,
@@ -70,9 +71,6 @@ pub struct StatusChanged {
     pub enabled: bool,
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/subjects", routing::get(api_list).post(api_create))
-        .route("/subjects/status", post(api_set_status))
-        .route("/subjects/{id}", routing::get(api_get).put(api_update))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_list, api_create)).routes(routes!(api_set_status)).routes(routes!(api_get, api_update))
 }
