@@ -43,12 +43,16 @@ pub async fn record_tx(
     Ok(())
 }
 
-#[derive(Debug, serde::Serialize, sqlx::FromRow)]
+/// One recorded action on an object.
+#[derive(Debug, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
+    /// The account that acted; none for the system
     pub actor_id: Option<i64>,
     pub actor_name: Option<String>,
+    /// What was done, e.g. `approval.approved`
     pub action: String,
+    /// The action's detail as JSON text (e.g. `{"step":1,"reason":"…"}`)
     pub detail: String,
     pub created_at: chrono::DateTime<Utc>,
 }

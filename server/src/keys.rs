@@ -170,8 +170,17 @@ pub async fn public_keys(db: &Db, tenant: &str, purpose: &str) -> DbResult<Vec<P
     Ok(rows.iter().filter_map(KeyRow::public).collect())
 }
 
+/// A tenant's public keys for one purpose as a JWK set (RFC 7517).
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct JwkSet {
+    /// Public keys as JWKs (`kty`, `kid`, `alg`, …): certificate keys are Ed25519 (`crv`, `x`), each with
+    /// its `created_at` and `retired_at`
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<Value>,
+}
+
 /// The tenant's public keys as a JWK set, with each key's dates (extra members are allowed in JWKs).
-pub async fn jwks(db: &Db, tenant: &str, purpose: &str) -> DbResult<Value> {
+pub async fn jwks(db: &Db, tenant: &str, purpose: &str) -> DbResult<JwkSet> {
     let rows: Vec<KeyRow> = db
         .all(
             q("SELECT kid, public_key, created_at, retired_at FROM signing_keys WHERE tenant_id = $1 AND purpose = $2 ORDER BY created_at, kid")
@@ -188,7 +197,7 @@ pub async fn jwks(db: &Db, tenant: &str, purpose: &str) -> DbResult<Value> {
             Some(jwk)
         })
         .collect();
-    Ok(json!({"keys": keys}))
+    Ok(JwkSet { keys })
 }
 
 impl Key {
@@ -294,7 +303,7 @@ pub mod rsa {
     }
 
     /// Every RSA key of the tenant for `purpose`, current and retired, as a JWK set.
-    pub async fn jwks(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<Value> {
+    pub async fn jwks(db: &Db, tenant: &str, purpose: &str) -> anyhow::Result<super::JwkSet> {
         let rows: Vec<(String, String)> = db
             .all(
                 q("SELECT kid, public_key FROM signing_keys WHERE tenant_id = $1 AND purpose = $2 AND algorithm = 'RS256' ORDER BY created_at, kid")
@@ -310,7 +319,7 @@ pub mod rsa {
                             "n": B64.encode(key.n().to_bytes_be()), "e": B64.encode(key.e().to_bytes_be())}))
             })
             .collect();
-        Ok(json!({"keys": keys}))
+        Ok(super::JwkSet { keys })
     }
 }
 

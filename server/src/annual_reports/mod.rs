@@ -415,9 +415,9 @@ async fn decided(tx: &mut Tx, d: &Decided<'_>, status: &str) -> Result<Notice, A
     })
 }
 
-async fn subject_detail(state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
+async fn subject_detail(state: &AppState, tenant: &str, item: &Approval) -> Result<ReportDetail, AppError> {
     let report = load(state, tenant, item.subject_id).await?.ok_or_else(AppError::not_found)?;
-    Ok(json!(detail(state, tenant, report).await?))
+    detail(state, tenant, report).await
 }
 
 const TRAIL: Option<Trail> = Some(Trail {
@@ -451,7 +451,9 @@ macro_rules! report_kind {
                 decided(tx, d, "rejected").await
             }
 
-            async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
+            type Detail = ReportDetail;
+
+            async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<ReportDetail, AppError> {
                 subject_detail(state, tenant, item).await
             }
         }

@@ -8,6 +8,9 @@ use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa::{PartialSchema, ToSchema};
 
 use super::{Approval, Notice};
 use crate::config::Config;
@@ -128,8 +131,12 @@ pub trait RequestKind: Default + Send + Sync + 'static {
         async { Err(AppError::internal(format!("{} cannot be returned", Self::CODE))) }
     }
 
+    /// What [`detail`](Self::detail) shows: the kind's own `subject` shape, declared in the OpenAPI
+    /// document as one of the approval detail's subjects.
+    type Detail: serde::Serialize + utoipa::ToSchema + Send;
+
     /// The subject as the approver sees it (the `subject` of the approval detail page and API).
-    fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> impl Future<Output = Result<Value, AppError>> + Send;
+    fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> impl Future<Output = Result<Self::Detail, AppError>> + Send;
 }
 
 /// Settles a kind's own subject row that is still pending (`table` has `tenant_id`, `id`, `status` and
@@ -175,7 +182,12 @@ pub(super) trait DynKind: Send + Sync {
     fn approved<'a>(&'a self, tx: &'a mut Tx, d: &'a Decided<'a>) -> BoxFuture<'a, Result<Notice, AppError>>;
     fn rejected<'a>(&'a self, tx: &'a mut Tx, d: &'a Decided<'a>) -> BoxFuture<'a, Result<Notice, AppError>>;
     fn returned<'a>(&'a self, tx: &'a mut Tx, d: &'a Decided<'a>) -> BoxFuture<'a, Result<Notice, AppError>>;
+    /// The subject as JSON: kinds differ in shape, and the engine serves them all.
     fn detail<'a>(&'a self, state: &'a AppState, tenant: &'a str, item: &'a Approval) -> BoxFuture<'a, Result<Value, AppError>>;
+    /// The name of the kind's subject schema and the schema itself.
+    fn detail_schema(&self) -> (String, RefOr<Schema>);
+    /// Adds the schemas the subject schema refers to (recursively) to `schemas`.
+    fn detail_schemas(&self, schemas: &mut Vec<(String, RefOr<Schema>)>);
 }
 
 impl<K: RequestKind> DynKind for K {
@@ -222,7 +234,16 @@ impl<K: RequestKind> DynKind for K {
         Box::pin(RequestKind::returned(self, tx, d))
     }
     fn detail<'a>(&'a self, state: &'a AppState, tenant: &'a str, item: &'a Approval) -> BoxFuture<'a, Result<Value, AppError>> {
-        Box::pin(RequestKind::detail(self, state, tenant, item))
+        Box::pin(async move {
+            let detail = RequestKind::detail(self, state, tenant, item).await?;
+            serde_json::to_value(detail).map_err(AppError::internal)
+        })
+    }
+    fn detail_schema(&self) -> (String, RefOr<Schema>) {
+        (<K::Detail as ToSchema>::name().into_owned(), <K::Detail as PartialSchema>::schema())
+    }
+    fn detail_schemas(&self, schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <K::Detail as ToSchema>::schemas(schemas);
     }
 }
 

@@ -503,8 +503,43 @@ pub struct ApprovalDetail {
     /// attachments, a plan …): each kind has its own shape, see the kind's detail template
     pub subject: serde_json::Value,
     /// The queue item's own audit trail, oldest first
-    #[schema(value_type = Vec<Object>)]
     pub trail: Vec<audit::AuditEntry>,
+}
+
+/// Declares the `subject` of [`ApprovalDetail`] in the OpenAPI document: each registered kind's subject
+/// schema (and the schemas it refers to) joins the document's components, and the `subject` property of
+/// the `ApprovalDetail` component becomes one of them. Kinds of one shape (the three changes) share their
+/// schema. Reads the installed registry, so the request kinds must be installed first ([`install`], as
+/// start-up does); a document without an `ApprovalDetail` component only gains the subject schemas.
+pub fn document_subjects(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{OneOfBuilder, Schema};
+    use utoipa::openapi::{ComponentsBuilder, Ref, RefOr};
+    let components = openapi.components.get_or_insert_with(|| ComponentsBuilder::new().build());
+    // Each subject schema's name with the codes of the kinds it shows, in tab order.
+    let mut subjects: Vec<(String, Vec<&'static str>)> = Vec::new();
+    let mut nested = Vec::new();
+    for kind in kind::registry().all() {
+        let (name, schema) = kind.detail_schema();
+        kind.detail_schemas(&mut nested);
+        match subjects.iter_mut().find(|(known, _)| *known == name) {
+            Some((_, codes)) => codes.push(kind.code()),
+            None => {
+                components.schemas.insert(name.clone(), schema);
+                subjects.push((name, vec![kind.code()]));
+            }
+        }
+    }
+    for (name, schema) in nested {
+        components.schemas.entry(name).or_insert(schema);
+    }
+    let which = subjects.iter().map(|(name, codes)| format!("{name} for `{}`", codes.join("`, `"))).collect::<Vec<_>>().join("; ");
+    let subject = subjects
+        .iter()
+        .fold(OneOfBuilder::new(), |one_of, (name, _)| one_of.item(Ref::from_schema_name(name.clone())))
+        .description(Some(format!("The subject as the item's kind (`approval.kind`) shows it: {which}")));
+    if let Some(RefOr::T(Schema::Object(detail))) = components.schemas.get_mut("ApprovalDetail") {
+        detail.properties.insert("subject".to_owned(), subject.into());
+    }
 }
 
 /// One item with what the approver needs to decide it: its subject as its kind shows it and the item's
@@ -698,5 +733,65 @@ async fn approvals_submit(
             page.render_status(err.status, "approvals.html", data)
         }
         Err(err) => Err(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+    use utoipa::OpenApi;
+
+    /// Every `$ref` in `value`, recursively.
+    fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    /// The approval detail's subject is one of the registered kinds' subject schemas (kinds of one shape
+    /// sharing theirs), its trail is typed, and every reference in the document resolves.
+    #[test]
+    fn the_document_declares_every_kinds_subject() {
+        super::install(crate::kinds::requests);
+        let mut document = crate::app::routes::ApiDoc::openapi();
+        super::document_subjects(&mut document);
+        let document = serde_json::to_value(&document).unwrap();
+        let schemas = &document["components"]["schemas"];
+        let detail = &schemas["ApprovalDetail"]["properties"];
+        let mut subjects = Vec::new();
+        refs(&detail["subject"], &mut subjects);
+        let names: Vec<&str> = subjects.iter().map(|r| r.trim_start_matches("#/components/schemas/")).collect();
+        assert_eq!(
+            names,
+            [
+                "RegistrationSubject",
+                "ClaimRecord",
+                "ExemptionSubject",
+                "PlanDetail",
+                "DeclarationWithPlan",
+                "FilingHistory",
+                "RosterSubject",
+                "TransferDetail",
+                "ChangeSubject",
+                "ReportDetail"
+            ]
+        );
+        assert!(
+            detail["subject"]["description"].as_str().unwrap().contains("ChangeSubject for `person_change`, `org_change`, `parent_change`")
+        );
+        assert_eq!(detail["trail"]["items"]["$ref"], "#/components/schemas/AuditEntry");
+        let mut all = Vec::new();
+        refs(&document, &mut all);
+        for r in all {
+            let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r} is not a component"));
+            assert!(schemas.get(name).is_some(), "{r} does not resolve");
+        }
     }
 }

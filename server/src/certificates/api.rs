@@ -10,13 +10,14 @@ use axum::Json;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::exemptions::{self, ExemptionView};
 use super::{AdminQuery, Application, CertificateView, ManagedCertificate, PrintInput, PublicRecord};
 use crate::api::{Created, Paged};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::keys::JwkSet;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::origin;
@@ -38,14 +39,6 @@ pub struct LookupInput {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Items<T> {
     pub items: Vec<T>,
-}
-
-/// The tenant's certificate signing keys (RFC 7517).
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct JwkSet {
-    /// Ed25519 public keys as JWKs (`kty`, `crv`, `x`, `kid`, …), each with its `created_at` and `retired_at`
-    #[schema(value_type = Vec<Object>)]
-    pub keys: Vec<Value>,
 }
 
 /// `GET /exemptions`: one page of exemptions and how many there are.
@@ -182,8 +175,7 @@ pub async fn badge(
 pub async fn api_keys(State(state): State<AppState>, tenant: TenantCtx) -> Result<Json<JwkSet>, AppError> {
     // Publishing creates the first key, so verifiers can fetch it before anything was issued.
     crate::keys::current(&state.db, tenant.code(), crate::keys::CERTIFICATES).await?;
-    let jwks = crate::keys::jwks(&state.db, tenant.code(), crate::keys::CERTIFICATES).await?;
-    Ok(Json(serde_json::from_value(jwks).map_err(AppError::internal)?))
+    Ok(Json(crate::keys::jwks(&state.db, tenant.code(), crate::keys::CERTIFICATES).await?))
 }
 
 #[utoipa::path(get, path = "/certificates", tag = "certificates", params(AdminQuery),

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg};
 use crate::auth::CurrentUser;
@@ -173,11 +173,12 @@ pub async fn list(state: &AppState, user: &CurrentUser, paging: Paging) -> Resul
 }
 
 /// What the approver sees of an exemption: it and the person's profile.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExemptionSubject {
     #[serde(flatten)]
     pub exemption: ExemptionView,
-    pub person: Value,
+    /// The exempt person's profile (ID number masked); null when the person is gone
+    pub person: Option<crate::people::Profile>,
 }
 
 /// What the approver sees of an exemption.
@@ -187,7 +188,7 @@ pub async fn subject(state: &AppState, tenant: &str, id: i64) -> Result<Exemptio
         .opt(q(format!("{SELECT} WHERE e.tenant_id = $1 AND e.id = $2")).bind(tenant).bind(id))
         .await?
         .ok_or_else(AppError::not_found)?;
-    let person = crate::people::profile_json(&state.db, tenant, row.person_id).await?;
+    let person = crate::people::masked_profile(&state.db, tenant, row.person_id).await?;
     Ok(ExemptionSubject { exemption: row.into_view(), person })
 }
 
@@ -229,8 +230,10 @@ impl RequestKind for Exemptions {
         })
     }
 
-    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        serde_json::to_value(subject(state, tenant, item.subject_id).await?).map_err(AppError::internal)
+    type Detail = ExemptionSubject;
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<ExemptionSubject, AppError> {
+        subject(state, tenant, item.subject_id).await
     }
 }
 

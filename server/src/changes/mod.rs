@@ -718,17 +718,27 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, id: i64) -> Result<(
     Ok(())
 }
 
+/// What the reviewer of a change (of any of the three kinds) sees.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChangeSubject {
+    pub change: ChangeRequest,
+    /// The change's audit trail, oldest first
+    pub trail: Vec<approvals::TrailEntry>,
+    /// The person of a title change (ID number masked); null for an organisation's change
+    pub person: Option<crate::people::Profile>,
+}
+
 /// What the reviewer of a change sees: the change, its trail, and the person (for a title change).
-async fn detail_json(state: &AppState, tenant: &str, item: &Approval, trail: Option<Trail>) -> Result<Value, AppError> {
+async fn subject_detail(state: &AppState, tenant: &str, item: &Approval, trail: Option<Trail>) -> Result<ChangeSubject, AppError> {
     let change = load(&state.db, tenant, item.subject_id).await?.ok_or_else(AppError::not_found)?;
     let subject_type = item.subject_type.as_str();
     let filed = format!("{subject_type}.filed");
     let trail = approvals::subject_trail(&state.db, tenant, subject_type, change.id, &[(filed.as_str(), "提交变更申请")], trail).await?;
     let person = match change.person_id {
-        Some(person) => crate::people::profile_json(&state.db, tenant, person).await?,
-        None => Value::Null,
+        Some(person) => crate::people::masked_profile(&state.db, tenant, person).await?,
+        None => None,
     };
-    Ok(json!({"change": change, "trail": trail, "person": person}))
+    Ok(ChangeSubject { change, trail, person })
 }
 
 /// Title changes in the approval queue.
@@ -762,8 +772,10 @@ impl RequestKind for PersonChanges {
         })
     }
 
-    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        detail_json(state, tenant, item, Self::TRAIL).await
+    type Detail = ChangeSubject;
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<ChangeSubject, AppError> {
+        subject_detail(state, tenant, item, Self::TRAIL).await
     }
 }
 
@@ -800,8 +812,10 @@ impl RequestKind for OrgChanges {
         })
     }
 
-    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        detail_json(state, tenant, item, Self::TRAIL).await
+    type Detail = ChangeSubject;
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<ChangeSubject, AppError> {
+        subject_detail(state, tenant, item, Self::TRAIL).await
     }
 }
 
@@ -841,7 +855,9 @@ impl RequestKind for ParentChanges {
         })
     }
 
-    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        detail_json(state, tenant, item, Self::TRAIL).await
+    type Detail = ChangeSubject;
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<ChangeSubject, AppError> {
+        subject_detail(state, tenant, item, Self::TRAIL).await
     }
 }

@@ -29,8 +29,7 @@ pub struct YearQuery {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Catalogue {
     pub year: i64,
-    /// The rules plugin's catalogue: `{code, name, subject, fields: [{key, label, kind, required, max, choices}]}`
-    #[schema(value_type = Vec<Object>)]
+    /// The rules plugin's catalogue
     pub activities: Vec<crate::rules::model::Activity>,
 }
 

@@ -839,8 +839,10 @@ impl RequestKind for Claims {
         })
     }
 
-    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        serde_json::to_value(record(state, tenant, item.subject_id).await?).map_err(AppError::internal)
+    type Detail = ClaimRecord;
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<ClaimRecord, AppError> {
+        record(state, tenant, item.subject_id).await
     }
 }
 

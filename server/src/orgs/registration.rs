@@ -506,20 +506,37 @@ impl RequestKind for Registrations {
         })
     }
 
+    type Detail = RegistrationSubject;
+
     /// The registering organisation, or the registering person's profile (ID number masked), or the
     /// account of an admin who has no person.
-    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<serde_json::Value, AppError> {
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<RegistrationSubject, AppError> {
         if item.subject_type == "org" {
-            return serde_json::to_value(get(&state.db, tenant, item.subject_id).await?).map_err(AppError::internal);
+            return Ok(get(&state.db, tenant, item.subject_id).await?.map_or(RegistrationSubject::Gone, RegistrationSubject::Org));
         }
         let person: Option<(Option<i64>,)> =
             state.db.opt(q("SELECT person_id FROM accounts WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(item.subject_id)).await?;
-        match person.and_then(|p| p.0) {
-            Some(person_id) => crate::people::profile_json(&state.db, tenant, person_id).await,
-            None => {
-                serde_json::to_value(auth::account_by_id(&state.db, tenant, item.subject_id).await?.map(|a| auth::AccountView::from(&a)))
-                    .map_err(AppError::internal)
-            }
-        }
+        Ok(match person.and_then(|p| p.0) {
+            Some(person_id) => crate::people::masked_profile(&state.db, tenant, person_id)
+                .await?
+                .map_or(RegistrationSubject::Gone, RegistrationSubject::Person),
+            None => auth::account_by_id(&state.db, tenant, item.subject_id)
+                .await?
+                .map_or(RegistrationSubject::Gone, |a| RegistrationSubject::Account(auth::AccountView::from(&a))),
+        })
     }
+}
+
+/// What the reviewer of a registration sees, by what registers (the item's `subject_type`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum RegistrationSubject {
+    /// An organisation registering (`subject_type` org)
+    Org(Org),
+    /// A person registering: their profile, ID number masked
+    Person(crate::people::Profile),
+    /// An admin's account that has no person profile
+    Account(auth::AccountView),
+    /// The subject no longer exists (null)
+    Gone,
 }

@@ -181,11 +181,6 @@ pub async fn masked_profile(db: &Db, tenant: &str, person_id: i64) -> Result<Opt
     Ok(profile(db, tenant, person_id).await?.map(|p| Profile { id_number: ids::mask_id_number(&p.id_number), ..p }))
 }
 
-/// [`masked_profile`] as JSON, `null` for nobody.
-pub async fn profile_json(db: &Db, tenant: &str, person_id: i64) -> Result<serde_json::Value, AppError> {
-    Ok(json!(masked_profile(db, tenant, person_id).await?))
-}
-
 /// Saves the editable part of the caller's own profile.
 /// An admin's own contact details (admins have no person profile).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]

@@ -76,6 +76,7 @@ wit_enum!(
 );
 wit_enum!(
     /// Which subjects an activity type grants hours in.
+    #[derive(utoipa::ToSchema)]
     SubjectGroup <=> SubjectGroup { Public, Professional, Both, Either }
 );
 wit_enum!(Source <=> Source { Online, Offline, Activity, Recognized });
@@ -83,7 +84,11 @@ wit_enum!(
     /// 岗位类别
     Post <=> Post { Management, Technical, Worker }
 );
-wit_enum!(FieldKind <=> FieldKind { Text, Number, Date, Choice, File });
+wit_enum!(
+    /// What a form field takes.
+    #[derive(utoipa::ToSchema)]
+    FieldKind <=> FieldKind { Text, Number, Date, Choice, File }
+);
 
 /// What an approval route is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,8 +313,10 @@ pub struct PluginIdentity {
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One field of an activity's claim form.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Field {
+    /// The form value's key
     pub key: String,
     pub label: String,
     pub kind: FieldKind,
@@ -317,17 +324,20 @@ pub struct Field {
     /// Text: most characters; number: largest value (hours). Absent when unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    /// A choice field's choices; absent for other kinds
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<Choice>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One choice of a choice field.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Choice {
     pub code: String,
     pub label: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// An activity type of the rules plugin's catalogue, with the form a claim of it fills in.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Activity {
     pub code: String,
     pub name: String,

@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::classes;
 use super::plans;
@@ -504,16 +504,19 @@ impl RequestKind for Declarations {
         })
     }
 
-    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        Ok(json!(with_plan(state, tenant, item.subject_id).await?))
+    type Detail = DeclarationWithPlan;
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<DeclarationWithPlan, AppError> {
+        with_plan(state, tenant, item.subject_id).await
     }
 }
 
 /// What the approval detail page shows of a declaration (the student review has its own page).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeclarationWithPlan {
     #[serde(flatten)]
     pub declaration: DeclarationView,
+    /// The plan the declared class was held under; null when the plan is gone
     pub plan: Option<plans::PlanView>,
 }
 

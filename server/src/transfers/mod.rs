@@ -418,9 +418,11 @@ impl RequestKind for Transfers {
         })
     }
 
-    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
+    type Detail = TransferDetail;
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<TransferDetail, AppError> {
         let transfer = load(state, tenant, item.subject_id).await?.ok_or_else(AppError::not_found)?;
-        Ok(json!(detail(state, tenant, transfer).await?))
+        detail(state, tenant, transfer).await
     }
 }
 

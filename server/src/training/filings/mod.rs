@@ -16,7 +16,7 @@ pub mod roster;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::approvals::{self, Approval, Decided, NewApproval, Notice, RequestKind, RouteOrg, Steps, Trail};
 use crate::auth::CurrentUser;
@@ -719,8 +719,10 @@ impl RequestKind for Filings {
         })
     }
 
-    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        Ok(json!(history(state, tenant, item.subject_id).await?))
+    type Detail = FilingHistory;
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<FilingHistory, AppError> {
+        history(state, tenant, item.subject_id).await
     }
 }
 

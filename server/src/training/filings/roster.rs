@@ -546,12 +546,26 @@ impl RequestKind for FilingRosters {
         })
     }
 
-    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
+    type Detail = RosterSubject;
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<RosterSubject, AppError> {
         let mut tx = state.db.begin().await?;
         let roster = fetch_roster_tx(&mut tx, tenant, item.subject_id).await?;
         let filing = fetch_tx(&mut tx, tenant, roster.filing_id).await?.ok_or_else(AppError::not_found)?;
         tx.commit().await?;
-        let (rows, total) = participants(&state.db, tenant, roster.id, crate::paging::Paging::new(1, Some(500))).await?;
-        Ok(json!({"roster": roster, "filing": filing.view(state.tenants.words(tenant)), "participants": rows, "total": total}))
+        let (participants, total) = participants(&state.db, tenant, roster.id, crate::paging::Paging::new(1, Some(500))).await?;
+        Ok(RosterSubject { roster, filing: filing.view(state.tenants.words(tenant)), participants, total })
     }
+}
+
+/// What the reviewer of a list sees: the list, its filing and its participants.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RosterSubject {
+    pub roster: Roster,
+    /// The filing the list belongs to
+    pub filing: super::FilingView,
+    /// The list's first 500 participants, in upload order
+    pub participants: Vec<Participant>,
+    /// How many participants the list has in all
+    pub total: i64,
 }

@@ -666,8 +666,10 @@ impl RequestKind for Plans {
         Ok(notice)
     }
 
-    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<Value, AppError> {
-        Ok(json!(history(state, tenant, item.subject_id).await?))
+    type Detail = PlanDetail;
+
+    async fn detail(&self, state: &AppState, tenant: &str, item: &Approval) -> Result<PlanDetail, AppError> {
+        history(state, tenant, item.subject_id).await
     }
 }
 
