@@ -86,6 +86,8 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let paths = std::mem::take(&mut document.paths.paths);
     document.paths.paths = paths.into_iter().map(|(path, item)| (format!("/t/{{tenant}}/api/v1{path}"), item)).collect();
     utoipa::Modify::modify(&Conventions, &mut document);
+    // Each request kind's subject: `ApprovalDetail.subject` is one of the registered kinds' details.
+    crate::approvals::document_subjects(&mut document);
     (crate::api::shell(routes), document)
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use jijiao_tests::{TestServer, both, json_of};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Client, Method};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common::*;
 
@@ -818,6 +818,50 @@ async fn the_document_describes_the_served_api(s: TestServer) {
     assert!(undocumented.is_empty(), "served but not documented: {undocumented:#?}");
     let unserved: Vec<_> = documented.difference(&served).collect();
     assert!(unserved.is_empty(), "documented but not served: {unserved:#?}");
+
+    // Every reference resolves; an approval's subject is one of the registered kinds' subject schemas
+    // (kinds of one shape share theirs), and its trail is typed.
+    fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let schemas = &document["components"]["schemas"];
+    let mut all = Vec::new();
+    refs(&document, &mut all);
+    for r in all {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r} is not a component"));
+        assert!(schemas.get(name).is_some(), "{r} does not resolve");
+    }
+    let detail = &schemas["ApprovalDetail"]["properties"];
+    let mut subjects = Vec::new();
+    refs(&detail["subject"], &mut subjects);
+    let subjects: Vec<&str> = subjects.iter().map(|r| r.trim_start_matches("#/components/schemas/")).collect();
+    assert_eq!(
+        subjects,
+        [
+            "RegistrationSubject",
+            "ClaimRecord",
+            "ExemptionSubject",
+            "PlanDetail",
+            "DeclarationWithPlan",
+            "FilingHistory",
+            "RosterSubject",
+            "TransferDetail",
+            "ChangeSubject",
+            "ReportDetail"
+        ]
+    );
+    let which = detail["subject"]["description"].as_str().unwrap();
+    assert!(which.contains("ChangeSubject for `person_change`, `org_change`, `parent_change`"), "{which}");
+    assert_eq!(detail["trail"]["items"]["$ref"], "#/components/schemas/AuditEntry");
 
     let placeholder = regex::Regex::new(r"\{[a-z_]+\}").unwrap();
     let mut ids = BTreeSet::new();
