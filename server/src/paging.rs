@@ -1,7 +1,7 @@
 //! Paging and list filters shared by every list, page and JSON alike: the `page`/`per_page` query
 //! fields ([`list_query!`]), the page size rule, the pager templates show, and the one "contains" search that behaves the same on SQLite and PostgreSQL.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::db::Filters;
 
@@ -39,12 +39,24 @@ impl Paging {
     }
 
     /// Paging facts for templates: current page, pages, previous/next.
-    pub fn pager(&self, total: i64) -> Value {
+    pub fn pager(&self, total: i64) -> Pager {
         let Paging { page, per_page } = *self;
         let pages = ((total + per_page - 1) / per_page).max(1);
-        json!({"page": page, "pages": pages, "total": total, "per_page": per_page,
-               "prev": (page > 1).then_some(page - 1), "next": (page < pages).then_some(page + 1)})
+        Pager { page, pages, total, per_page, prev: (page > 1).then_some(page - 1), next: (page < pages).then_some(page + 1) }
     }
+}
+
+/// Where a page stands among a list's pages (what the page templates' pagination draws).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub per_page: i64,
+    /// The previous page, if any
+    pub prev: Option<i64>,
+    /// The next page, if any
+    pub next: Option<i64>,
 }
 
 /// A list's query string with the paging fields every list takes: declares the struct as written
@@ -186,8 +198,11 @@ mod tests {
     #[test]
     fn pager_and_paged_shape() {
         let paging = Paging::new(2, Some(5));
-        assert_eq!(paging.pager(11), json!({"page": 2, "pages": 3, "total": 11, "per_page": 5, "prev": 1, "next": 3}));
-        assert_eq!(Paging::new(1, None).pager(0)["pages"], 1);
+        assert_eq!(
+            serde_json::to_value(paging.pager(11)).unwrap(),
+            json!({"page": 2, "pages": 3, "total": 11, "per_page": 5, "prev": 1, "next": 3})
+        );
+        assert_eq!(Paging::new(1, None).pager(0).pages, 1);
         let paged = serde_json::to_value(crate::api::Paged::new(vec![1], 11, paging)).unwrap();
         assert_eq!(paged, json!({"items": [1], "total": 11, "page": 2, "per_page": 5}));
     }

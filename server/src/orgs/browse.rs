@@ -7,7 +7,6 @@ use crate::error::AppError;
 use crate::paging::{Paging, Search};
 use crate::state::AppState;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::*;
 
@@ -45,9 +44,8 @@ pub struct Browse {
     pub children: Vec<Child>,
     /// All direct children matching the filters
     pub total: i64,
-    /// `{page, pages, total, per_page, prev, next}` for the children
-    #[schema(value_type = Object)]
-    pub pager: Value,
+    /// Where this page stands among the children's pages
+    pub pager: crate::paging::Pager,
     /// `[id, name]` of each ancestor within the caller's own subtree, root first
     pub ancestors: Vec<(i64, String)>,
     /// Empty unless the caller manages accounts

@@ -52,7 +52,7 @@ async fn list_data(state: &AppState, user: &CurrentUser, query: &ListQuery, valu
     data["statuses"] = json!(crate::codes::choices(FilingStatus::listed()));
     data["years"] = json!(((this - 5)..=(this + 1)).rev().collect::<Vec<_>>());
     data["query"] = json!({"year": query.year, "subject": query.subject, "status": query.status, "q": query.q});
-    data["pager"] = query.paging().pager(total);
+    data["pager"] = json!(query.paging().pager(total));
     Ok(data)
 }
 
@@ -134,7 +134,7 @@ async fn detail_data(state: &AppState, user: &CurrentUser, id: i64, page: i64) -
     let mut data = json!(detail(state, user, id).await?);
     let paging = crate::paging::Paging::new(page, Some(50));
     let view = roster::view(state, user, id, paging).await?;
-    data["roster_pager"] = paging.pager(view.participants.total);
+    data["roster_pager"] = json!(paging.pager(view.participants.total));
     data["roster"] = json!(view);
     Ok(data)
 }
