@@ -21,9 +21,21 @@ use crate::state::AppState;
 #[schema(as = BasicDataList)]
 pub enum Listing {
     /// `authority` and `hr_bureau`: one page of organisations
-    Organisations { kind: String, items: Vec<MasterOrg>, total: i64, page: i64, per_page: i64 },
+    Organisations {
+        // The two shapes must not both fit one answer (an empty page would), so `kind` tells them apart.
+        #[schema(pattern = "^(authority|hr_bureau)$")]
+        kind: String,
+        items: Vec<MasterOrg>,
+        total: i64,
+        page: i64,
+        per_page: i64,
+    },
     /// Every other list: all its items, disabled ones too
-    Items { kind: String, items: Vec<Item> },
+    Items {
+        #[schema(pattern = "^(?!(authority|hr_bureau)$)")]
+        kind: String,
+        items: Vec<Item>,
+    },
 }
 
 #[utoipa::path(get, path = "/basic-data/{kind}", tag = "basic data", params(("kind" = String, Path), MasterQuery),

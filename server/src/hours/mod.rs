@@ -95,6 +95,17 @@ impl utoipa::PartialSchema for Hundredths {
 
 impl utoipa::ToSchema for Hundredths {}
 
+/// The schema of a decimal a form may send either as a JSON number or as text (`"12.5"`), the way form
+/// inputs post it: hours and scores in request bodies.
+pub fn number_or_decimal_text() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::ObjectBuilder;
+    use utoipa::openapi::schema::{OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(ObjectBuilder::new().schema_type(Type::String).description(Some("The decimal as text")))
+        .into()
+}
+
 /// Hours per subject and their sum: a requirement, what counted, or what is short.
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct SubjectHours {

@@ -512,7 +512,7 @@ pub struct ScoreBody {
     #[serde(default)]
     pub name: Option<String>,
     /// 0–100, a number or a decimal string
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::hours::number_or_decimal_text)]
     pub score: Value,
     /// 合格 or not; by default a score of 60 or more passes
     #[serde(default)]

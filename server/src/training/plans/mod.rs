@@ -182,7 +182,7 @@ pub struct PlanBody {
     pub planned_count: Option<i64>,
     /// A number or decimal string, > 0, at most 1000, two decimals at most
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::hours::number_or_decimal_text)]
     pub hours: Value,
     /// YYYY-MM-DD
     #[serde(default)]
