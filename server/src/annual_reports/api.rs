@@ -2,19 +2,18 @@
 //! withdraw. Decisions go through `POST /api/v1/approvals/decisions` with kinds `annual_plan` and
 //! `annual_summary`.
 
-use axum::extract::{Multipart, Path, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::Json;
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{NewReport, Report, ReportDetail, ReportQuery};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::state::AppState;
 use crate::storage::upload::Upload;
 

@@ -17,20 +17,19 @@ pub use route::{
 };
 
 use std::collections::BTreeMap;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-
-use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
+use kind::DynKind;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::api::Paged;
 use crate::audit;
@@ -39,11 +38,11 @@ use crate::auth::csrf::CsrfForm;
 use crate::config::Config;
 use crate::db::{Filters, Tx, q};
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::paging::Search;
 use crate::state::AppState;
 use crate::web::Page;
 use crate::{jobs, mail, messages};
-use kind::DynKind;
 
 /// Makes sure the admins of `org` get a digest mail of their queue within `mail.digest_minutes`: one job
 /// per organisation while one is queued, so a burst of new items gives one mail.

@@ -9,14 +9,13 @@ use axum_extra::extract::CookieJar;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
+use super::login::*;
+use super::*;
 use super::{CurrentUser, MaybeUser, session, throttle};
 use crate::error::AppError;
 use crate::state::{AppState, ClientIp};
 use crate::tenancy::TenantCtx;
 use crate::web::{self};
-
-use super::login::*;
-use super::*;
 
 /// The answer to logging in.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]

@@ -1,28 +1,26 @@
 //! Certificates in the JSON API under `/api/v1`. Handlers parse, authorize and render; the domain is in
 //! the parent module.
 
-use axum::extract::{Path, State};
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::exemptions::{self, ExemptionView};
+use super::*;
 use super::{AdminQuery, Application, CertificateView, ManagedCertificate, PrintInput, PublicRecord};
 use crate::api::{Created, Paged};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::keys::JwkSet;
+use crate::paging::Query;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::origin;
-
-use super::*;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LookupInput {

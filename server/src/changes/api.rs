@@ -2,19 +2,18 @@
 //! organisation — file, list, withdraw. Decisions go through `POST /api/v1/approvals/decisions` with kind
 //! `person_change` or `org_change`.
 
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::Json;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ChangeRequest, NewChange};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::state::AppState;
 
 /// The answer to filing a change.

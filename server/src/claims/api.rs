@@ -1,22 +1,20 @@
 //! Claim routes of the JSON API under `/api/v1`; the pages call the same domain functions.
 
-use axum::extract::{Multipart, Path, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::Json;
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::*;
 use super::{Attachment, ClaimBody, ClaimDetail, ClaimView, ListQuery};
 use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::state::AppState;
-
-use super::*;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct YearQuery {

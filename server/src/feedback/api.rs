@@ -1,17 +1,16 @@
 //! Feedback in the JSON API: file (JSON, or multipart with an attachment), list, one, reply, attachment.
 
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::Json;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{Feedback, FeedbackQuery, NewFeedback, Reply};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::state::AppState;
 use crate::storage::upload::Upload;
 

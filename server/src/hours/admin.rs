@@ -4,16 +4,14 @@
 //! drill-down to one person's years and credits. Lists read `year_status`; they never call the plugin.
 
 use axum::extract::{Path, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::pages::{label, pairs, query_href};
 use super::{CreditQuery, Hundredths, SOURCES, SubjectHours, format_hours, status, this_year};
@@ -21,6 +19,7 @@ use crate::auth::CurrentUser;
 use crate::auth::Role;
 use crate::db::{Filters, q};
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::paging::{Paging, Search};
 use crate::state::AppState;
 use crate::tenancy::Words;

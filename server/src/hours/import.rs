@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
-use utoipa_axum::routes;
 
 use serde::Serialize;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::{NewCredit, SOURCES, grant_tx, parse_hours};
 use crate::db::{Db, q};

@@ -3,21 +3,20 @@
 //! standing, and the credits with filters.
 
 use axum::extract::State;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{CreditQuery, SOURCES, status, this_year};
 use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::paging::Paging;
+use crate::paging::Query;
 use crate::state::AppState;
 use crate::web::{Page, empty_as_none};
 

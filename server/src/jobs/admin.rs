@@ -2,16 +2,14 @@
 //! as `jijiao jobs`, limited to the tenant's own jobs.
 
 use axum::extract::{Path, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{Job, STATES, get_in, list_page, retry_in};
 use crate::api::Paged;
@@ -19,6 +17,7 @@ use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::paging::Paging;
+use crate::paging::Query;
 use crate::state::AppState;
 use crate::web::Page;
 

@@ -1,20 +1,19 @@
 //! The inbox and notices in the JSON API.
 
-use axum::extract::{Path, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::notices::{NewNotice, Notice, NoticeQuery};
 use super::{Entry, ListQuery};
 use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::state::AppState;
 
 /// How many entries `POST /messages/read-all` marked.

@@ -7,16 +7,14 @@
 //! Also the licence scan an approver looks at before deciding an org registration.
 
 use axum::extract::{Path, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{Org, get_in_scope};
 use super::{OrgKind, OrgStatus};
@@ -27,6 +25,7 @@ use crate::auth::{CurrentUser, NewAccount, insert_account, password, session};
 use crate::db::{Filters, Tx, q};
 use crate::error::{AppError, FieldErrors, field_error};
 use crate::fields::{check_email, check_name, check_phone};
+use crate::paging::Query;
 use crate::paging::{Paging, Search};
 use crate::state::AppState;
 use crate::web::Page;

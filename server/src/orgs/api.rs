@@ -1,25 +1,23 @@
 //! Organisations in the JSON API: search, registration, browsing the tree, departments.
 
+use axum::Json;
 use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use crate::paging::Query;
-use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-
+use super::browse::{Browse, ChildrenQuery, browse};
 use super::registration::{OrgRegistration, read_multipart, register_org};
+use super::*;
 use super::{OrgSummary, SearchQuery, search};
 use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::auth::throttle::limited;
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-
-use super::browse::{Browse, ChildrenQuery, browse};
-use super::*;
 
 /// `GET /api/v1/orgs` — public: active organisations by kind, name and region, for pickers.
 #[utoipa::path(get, path = "/orgs", tag = "orgs", params(("kind" = Option<String>, Query), ("q" = Option<String>, Query), ("region" = Option<String>, Query), ("page" = Option<i64>, Query)),

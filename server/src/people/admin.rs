@@ -2,20 +2,19 @@
 //! filters and paging; ID numbers masked.
 
 use axum::extract::State;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::db::Filters;
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::paging::Search;
 use crate::state::AppState;
 use crate::web::Page;

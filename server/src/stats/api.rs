@@ -1,18 +1,17 @@
 //! Statistics in the JSON API, with the xlsx and the chart beside each (the pages use the same routes).
 
-use axum::extract::State;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::Json;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{TitleStats, YearQuery};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::state::AppState;
 
 #[utoipa::path(get, path = "/stats/titles", tag = "stats",

@@ -1,21 +1,20 @@
 //! To-dos in the JSON API.
 
-use crate::auth::CurrentUser;
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::storage;
-use axum::extract::{Multipart, Path, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::Json;
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::*;
 use crate::api::{Created, Paged};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::paging::Query;
+use crate::state::AppState;
+use crate::storage;
 
 /// `POST /todos/{id}/review`: how many items were decided.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

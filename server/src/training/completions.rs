@@ -12,8 +12,6 @@
 //! Postgres), the credit's unique source reference being the idempotency gate (`ON CONFLICT`).
 
 use std::collections::{BTreeSet, HashMap};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use axum::Json;
 use axum::extract::State;
@@ -23,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use sha2::Digest;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::platforms::{Platform, PlatformCall};
 use crate::db::{Bulk, Db, Tx, q};

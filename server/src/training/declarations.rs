@@ -6,17 +6,15 @@
 //! unmarked by the institution's result, and every passed student gets the plan's hours as an offline
 //! credit in the same transaction.
 
-use axum::extract::{Path, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::classes;
 use super::plans;
@@ -26,6 +24,7 @@ use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, Tx, q};
 use crate::error::AppError;
 use crate::hours::{self, NewCredit};
+use crate::paging::Query;
 use crate::rules::model::{RequestKind as RouteKind, Subject};
 use crate::state::AppState;
 use crate::{audit, ids};

@@ -5,12 +5,8 @@
 //! the hours credited from completions under that order.
 
 use std::collections::{BTreeSet, HashMap};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use axum::extract::State;
-
-use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -19,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use sha2::Digest;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::completions::{
     BatchResult, RecordResult, RecordStatus, china_day, parse_batch, parse_record, people_by_id_number, rejected, result, save_rejections,
@@ -28,6 +26,7 @@ use crate::api::Paged;
 use crate::auth::CurrentUser;
 use crate::db::{Db, Filters, q};
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::state::AppState;
 use crate::web::Page;
 

@@ -5,21 +5,20 @@
 //! 培训平台 pages (casbin `platforms manage`).
 
 use axum::extract::{Path, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::completions::china_day;
 use super::platforms::{Platform, PlatformCall};
 use crate::db::{Db, q};
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::state::AppState;
 use crate::web::Page;
 

@@ -1,19 +1,18 @@
 //! Transfers in the JSON API: start (调出), list in and out (调转记录), one transfer, withdraw. Decisions go
 //! through `POST /api/v1/approvals/decisions` with kind `transfer`.
 
-use axum::extract::{Path, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{NewTransfer, Transfer, TransferDetail, TransferQuery};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::state::AppState;
 
 /// The answer to starting a transfer.

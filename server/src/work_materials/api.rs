@@ -1,17 +1,16 @@
 //! Yearly work materials in the JSON API: file (multipart), list, update, delete, download.
 
-use axum::extract::{Multipart, Path, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::Json;
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{Material, MaterialInput, MaterialQuery};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::paging::Query;
 use crate::state::AppState;
 
 #[utoipa::path(post, path = "/work-materials", tag = "work_materials",

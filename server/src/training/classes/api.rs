@@ -1,22 +1,21 @@
 //! Classes, scores and rosters in the JSON API.
 
-use crate::auth::CurrentUser;
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::training::plans::{self};
-use axum::extract::{Multipart, Path, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::paging::Query;
 use axum::Json;
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::*;
 use crate::api::Paged;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::paging::Query;
+use crate::state::AppState;
 use crate::training::DeletedCount;
+use crate::training::plans::{self};
 
 #[utoipa::path(get, path = "/classes", params(ClassQuery), tag = "institutions",
     responses((status = 200, body = Paged<ClassView>, description = "The caller's institution's classes"), (status = 403, description = "Not an institution admin")))]

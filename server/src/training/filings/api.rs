@@ -1,21 +1,20 @@
 //! Offline filings in the JSON API.
 
-use crate::auth::CurrentUser;
-use crate::error::AppError;
-use crate::state::AppState;
-use axum::extract::{Path, State};
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
-use utoipa_axum::routes;
-
-use crate::api::Paged;
-use crate::paging::Query;
-use crate::training::DeletedCount;
 use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::*;
+use crate::api::Paged;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::paging::Query;
+use crate::state::AppState;
+use crate::training::DeletedCount;
 
 #[utoipa::path(get, path = "/filings", params(ListQuery), tag = "filings",
     responses((status = 200, body = Paged<FilingView>, description = "The caller's organisation's offline training filings"), (status = 403, description = "Not a unit or authority admin")))]

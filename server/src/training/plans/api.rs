@@ -1,21 +1,20 @@
 //! Training plans in the JSON API.
 
-use crate::auth::CurrentUser;
-use crate::error::AppError;
-use crate::state::AppState;
-use axum::extract::{Path, State};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::api::Paged;
-use crate::paging::Query;
-use crate::training::DeletedCount;
 use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::*;
+use crate::api::Paged;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::paging::Query;
+use crate::state::AppState;
+use crate::training::DeletedCount;
 
 #[utoipa::path(get, path = "/plans", params(ListQuery), tag = "training",
     responses((status = 200, body = Paged<PlanView>, description = "The caller's institution's plans, paged"), (status = 403, description = "Not an institution admin")))]

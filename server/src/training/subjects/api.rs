@@ -1,19 +1,18 @@
 //! The subject catalogue in the JSON API.
 
-use crate::auth::CurrentUser;
-use crate::error::AppError;
-use crate::state::AppState;
+use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::Paged;
-use crate::paging::Query;
-use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-
 use super::*;
+use crate::api::Paged;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::paging::Query;
+use crate::state::AppState;
 
 #[utoipa::path(get, path = "/subjects", params(ListQuery), tag = "training",
     responses((status = 200, body = Paged<SubjectView>, description = "Subjects of the tenant, paged"), (status = 403, description = "Not allowed")))]
