@@ -19,6 +19,14 @@ pub fn this_year() -> i64 {
     i64::from(chrono::Datelike::year(&day(Utc::now())))
 }
 
+/// Checks a year for the ledger and the rules (the plugin interface counts years in `u16`).
+pub fn check_year(year: i64) -> Result<u16, crate::error::AppError> {
+    u16::try_from(year)
+        .ok()
+        .filter(|y| (1990..=2100).contains(y))
+        .ok_or_else(|| crate::error::AppError::bad_request("bad_year", "年度无效"))
+}
+
 /// `2026-03-01 18:05`.
 pub fn minute(at: DateTime<Utc>) -> String {
     at.with_timezone(&zone()).format("%Y-%m-%d %H:%M").to_string()

@@ -25,7 +25,90 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqlitePool),
-    Postgres(PgPool),
+    Postgres(Walled),
+}
+
+/// Connections a PostgreSQL pool opens at most: each tenant being served has one pool, and work outside
+/// any tenant another.
+pub const POOL_CONNECTIONS: u32 = 10;
+
+/// PostgreSQL pools: one per tenant, whose connections carry that tenant's wall from their start
+/// (`jijiao.tenant` as a startup option, migration 0026), and one without a wall for work outside any
+/// tenant. A statement runs on the pool of its task's tenant ([`within_tenant`]). Setting the wall on
+/// each connection taken from one shared pool cost a second round trip for every statement.
+#[derive(Clone, Debug)]
+pub struct Walled(std::sync::Arc<Pools>);
+
+#[derive(Debug)]
+struct Pools {
+    options: PgConnectOptions,
+    unscoped: PgPool,
+    tenants: std::sync::RwLock<std::collections::HashMap<String, PgPool>>,
+}
+
+impl Walled {
+    async fn connect(options: PgConnectOptions) -> DbResult<Walled> {
+        let unscoped = pool_options().connect_with(options.clone()).await?;
+        Ok(Walled(std::sync::Arc::new(Pools { options, unscoped, tenants: Default::default() })))
+    }
+
+    /// The pool of the current task's tenant, or the unscoped one outside a tenant's work.
+    fn pool(&self) -> PgPool {
+        TENANT
+            .try_with(|tenant| (!tenant.is_empty()).then(|| self.tenant_pool(tenant)))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| self.0.unscoped.clone())
+    }
+
+    /// A connection from the current task's pool, for work that needs one session (temporary tables).
+    pub async fn acquire(&self) -> DbResult<sqlx::pool::PoolConnection<Postgres>> {
+        self.pool().acquire().await
+    }
+
+    /// A transaction on the current task's pool, for work on sqlx's own API (`COPY`).
+    pub async fn begin(&self) -> DbResult<Transaction<'static, Postgres>> {
+        self.pool().begin().await
+    }
+
+    fn tenant_pool(&self, tenant: &str) -> PgPool {
+        if let Some(pool) = self.0.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(tenant) {
+            return pool.clone();
+        }
+        let mut pools = self.0.tenants.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        pools
+            .entry(tenant.to_owned())
+            .or_insert_with(|| {
+                // Idle connections of a tenant nobody is using close after a minute.
+                pool_options()
+                    .min_connections(0)
+                    .idle_timeout(Duration::from_secs(60))
+                    .connect_lazy_with(self.0.options.clone().options([("jijiao.tenant", tenant)]))
+            })
+            .clone()
+    }
+
+    fn pools(&self) -> Vec<PgPool> {
+        let tenants = self.0.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::iter::once(self.0.unscoped.clone()).chain(tenants.values().cloned()).collect()
+    }
+}
+
+/// A connection taken from a pool is checked with a ping only when it has lain idle for a while (the
+/// database may have restarted meanwhile), not on every statement.
+fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(POOL_CONNECTIONS)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > Duration::from_secs(10) {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// An open transaction on either backend. Dropped without `commit` it rolls back.
@@ -39,11 +122,11 @@ tokio::task_local! {
     static TENANT: String;
 }
 
-/// Runs `work` behind the row-level wall of `tenant`: on PostgreSQL every connection it takes from the
-/// pool is set to that tenant (`jijiao.tenant`, migration 0026), so a statement that forgets its
-/// `tenant_id = $1` still sees and writes only this tenant's rows. Tasks spawned inside it keep the
-/// wall when spawned with [`spawn`] (a plain `tokio::spawn` would not: the server crate's clippy
-/// configuration forbids it).
+/// Runs `work` behind the row-level wall of `tenant`: on PostgreSQL its statements run on the tenant's
+/// own pool, whose connections are set to that tenant (`jijiao.tenant`, migration 0026), so a statement
+/// that forgets its `tenant_id = $1` still sees and writes only this tenant's rows. Tasks spawned inside
+/// it keep the wall when spawned with [`spawn`] (a plain `tokio::spawn` would not: the server crate's
+/// clippy configuration forbids it).
 pub async fn within_tenant<F: Future>(tenant: &str, work: F) -> F::Output {
     TENANT.scope(tenant.to_owned(), work).await
 }
@@ -63,13 +146,6 @@ where
     }
 }
 
-/// Sets the connection's wall to the current task's tenant, or to none outside a tenant's work.
-async fn set_wall(conn: &mut sqlx::PgConnection) -> DbResult<()> {
-    let tenant = TENANT.try_with(Clone::clone).unwrap_or_default();
-    sqlx::query("SELECT set_config('jijiao.tenant', $1, false)").bind(tenant).execute(conn).await?;
-    Ok(())
-}
-
 /// Rows to skip before page `page` (from 1) of `per_page` rows. Saturating: the page number comes from a
 /// query string and can be as large as i64 allows; so far past the end the page is empty.
 pub fn page_offset(page: i64, per_page: i64) -> i64 {
@@ -79,6 +155,14 @@ pub fn page_offset(page: i64, per_page: i64) -> i64 {
 /// A row type that decodes from both backends.
 pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+/// A row of a page with the number of rows on every page (`COUNT(*) OVER ()`).
+#[derive(FromRow)]
+struct Counted<T> {
+    #[sqlx(flatten)]
+    row: T,
+    total_rows: i64,
+}
 
 /// A bound parameter. Nulls carry their type because Postgres needs one.
 #[derive(Clone, Debug)]
@@ -368,6 +452,12 @@ impl Filters {
         Query::with_args(format!("{select} WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}", self.sql, n + 1, n + 2), args)
     }
 
+    /// [`Filters::page`] of `SELECT <columns> <from>` with every page's row count beside each row
+    /// (`total_rows`; read by [`Db::page`]).
+    fn page_counted(&self, columns: &str, from: &str, order: &str, page: i64, per_page: i64) -> Query {
+        self.page(&format!("SELECT {columns}, COUNT(*) OVER () AS total_rows {from}"), order, page, per_page)
+    }
+
     /// `<select> WHERE … GROUP BY <group> ORDER BY <order>` (counts per group).
     pub fn grouped(&self, select: &str, group: &str, order: &str) -> Query {
         Query::with_args(format!("{select} WHERE {} GROUP BY {group} ORDER BY {order}", self.sql), self.args.clone())
@@ -524,17 +614,7 @@ pub fn postgres_options(url: &str) -> anyhow::Result<PgConnectOptions> {
 impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            // Every connection taken from the pool gets the wall of the task taking it. The statement that
-            // sets it also proves the connection alive, in place of the pool's own ping.
-            let pool = PgPoolOptions::new()
-                .max_connections(20)
-                .acquire_timeout(Duration::from_secs(10))
-                .test_before_acquire(false)
-                .after_connect(|conn, _| Box::pin(set_wall(conn)))
-                .before_acquire(|conn, _| Box::pin(async move { set_wall(conn).await.map(|()| true) }))
-                .connect_with(postgres_options(url)?)
-                .await?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::Postgres(Walled::connect(postgres_options(url)?).await?))
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -554,12 +634,33 @@ impl Db {
     pub async fn bypasses_row_security(&self) -> DbResult<bool> {
         match self {
             Db::Sqlite(_) => Ok(false),
-            Db::Postgres(pool) => {
-                let (bypasses,): (bool,) =
-                    sqlx::query_as("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user").fetch_one(pool).await?;
+            Db::Postgres(pools) => {
+                let (bypasses,): (bool,) = sqlx::query_as("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+                    .fetch_one(&pools.0.unscoped)
+                    .await?;
                 Ok(bypasses)
             }
         }
+    }
+
+    /// One page of `SELECT <columns> <from>` under `filters` and the number of rows on every page, in
+    /// one statement (a page past the end has no row to carry the count: that one is counted apart).
+    pub async fn page<T: Record>(
+        &self,
+        filters: &Filters,
+        columns: &str,
+        from: &str,
+        order: &str,
+        page: i64,
+        per_page: i64,
+    ) -> DbResult<(Vec<T>, i64)> {
+        let rows: Vec<Counted<T>> = self.all(filters.page_counted(columns, from, order, page, per_page)).await?;
+        let total = match rows.first() {
+            Some(row) => row.total_rows,
+            None if page > 1 => self.scalar(filters.count(from)).await?,
+            None => 0,
+        };
+        Ok((rows.into_iter().map(|r| r.row).collect(), total))
     }
 
     pub fn backend(&self) -> Backend {
@@ -573,14 +674,14 @@ impl Db {
     pub fn pool_use(&self) -> (u32, usize) {
         match self {
             Db::Sqlite(pool) => (pool.size(), pool.num_idle()),
-            Db::Postgres(pool) => (pool.size(), pool.num_idle()),
+            Db::Postgres(pools) => pools.pools().iter().fold((0, 0), |(size, idle), p| (size + p.size(), idle + p.num_idle())),
         }
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
             Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+            Db::Postgres(pools) => sqlx::migrate!("../migrations/postgres").run(&pools.0.unscoped).await?,
         }
         Ok(())
     }
@@ -590,14 +691,18 @@ impl Db {
     pub async fn begin(&self) -> DbResult<Tx> {
         Ok(match self {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres(pools) => Tx::Postgres(pools.begin().await?),
         })
     }
 
     pub async fn close(&self) {
         match self {
             Db::Sqlite(pool) => pool.close().await,
-            Db::Postgres(pool) => pool.close().await,
+            Db::Postgres(pools) => {
+                for pool in pools.pools() {
+                    pool.close().await;
+                }
+            }
         }
     }
 
@@ -622,42 +727,69 @@ impl Tx {
     executor_methods!(mut);
 }
 
-/// Turns what a `match` on `&Db` or `&mut Tx` binds into an sqlx executor.
+/// Turns what a `match` on `&Db` or `&mut Tx` binds into an sqlx executor: what it takes a connection
+/// from, held for the statement (a tenant's PostgreSQL pool is looked up per statement), then borrowed.
 macro_rules! exec {
     ($e:ident) => {
-        IntoExecutor::into_executor($e)
+        IntoExecutor::into_executor(&mut Hold::hold($e))
     };
 }
 use exec;
+
+trait Hold {
+    type Held;
+    fn hold(self) -> Self::Held;
+}
+
+impl<'a> Hold for &'a SqlitePool {
+    type Held = &'a SqlitePool;
+    fn hold(self) -> Self::Held {
+        self
+    }
+}
+
+impl Hold for &Walled {
+    type Held = PgPool;
+    fn hold(self) -> Self::Held {
+        self.pool()
+    }
+}
+
+impl<D: sqlx::Database> Hold for &mut Transaction<'static, D> {
+    type Held = Self;
+    fn hold(self) -> Self::Held {
+        self
+    }
+}
 
 trait IntoExecutor {
     type Executor;
     fn into_executor(self) -> Self::Executor;
 }
 
-impl<'a> IntoExecutor for &'a SqlitePool {
+impl<'a> IntoExecutor for &mut &'a SqlitePool {
     type Executor = &'a SqlitePool;
     fn into_executor(self) -> Self::Executor {
-        self
+        *self
     }
 }
 
-impl<'a> IntoExecutor for &'a PgPool {
-    type Executor = &'a PgPool;
+impl<'b> IntoExecutor for &'b mut PgPool {
+    type Executor = &'b PgPool;
     fn into_executor(self) -> Self::Executor {
         self
     }
 }
 
-impl<'a> IntoExecutor for &'a mut Transaction<'static, Sqlite> {
-    type Executor = &'a mut sqlx::SqliteConnection;
+impl<'b> IntoExecutor for &'b mut &mut Transaction<'static, Sqlite> {
+    type Executor = &'b mut sqlx::SqliteConnection;
     fn into_executor(self) -> Self::Executor {
         self
     }
 }
 
-impl<'a> IntoExecutor for &'a mut Transaction<'static, Postgres> {
-    type Executor = &'a mut sqlx::PgConnection;
+impl<'b> IntoExecutor for &'b mut &mut Transaction<'static, Postgres> {
+    type Executor = &'b mut sqlx::PgConnection;
     fn into_executor(self) -> Self::Executor {
         self
     }

@@ -127,7 +127,7 @@ pub struct Approval {
     pub declaring_org_name: Option<String>,
 }
 
-pub const SELECT: &str = "SELECT p.id, p.kind, p.subject_type, p.subject_id, p.summary, p.applicant_account_id, a.name AS applicant_name, \
+pub const COLUMNS: &str = "p.id, p.kind, p.subject_type, p.subject_id, p.summary, p.applicant_account_id, a.name AS applicant_name, \
      p.approver_org_id, o.name AS approver_org_name, p.status, p.reason, p.decided_by, x.name AS decided_by_name, p.decided_at, p.created_at, \
      p.round, p.step_no, p.step_role, p.declaring_org_id, d.name AS declaring_org_name";
 pub const FROM: &str = "FROM approvals p JOIN orgs o ON o.tenant_id = p.tenant_id AND o.id = p.approver_org_id \
@@ -269,9 +269,7 @@ async fn filtered(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
 
 pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<(Vec<Approval>, i64), AppError> {
     let filters = filtered(state, user, query).await?;
-    let total = state.db.scalar(filters.count(FROM)).await?;
-    let items = state.db.all(filters.page(&format!("{SELECT} {FROM}"), "p.id DESC", query.page, query.per_page())).await?;
-    Ok((items, total))
+    Ok(state.db.page(&filters, COLUMNS, FROM, "p.id DESC", query.page, query.per_page()).await?)
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -396,7 +394,7 @@ pub async fn decide(state: &AppState, user: &CurrentUser, input: &DecisionInput)
         }
         let mut filters = queues[&kind].clone();
         filters.and("p.id = ?", *id);
-        let Some(item): Option<Approval> = tx.opt(filters.all(&format!("{SELECT} {FROM}"), "p.id")).await? else {
+        let Some(item): Option<Approval> = tx.opt(filters.all(&format!("SELECT {COLUMNS} {FROM}"), "p.id")).await? else {
             return Err(AppError::not_found());
         };
         let kind = kind_of(state, &item.kind)?;
@@ -491,7 +489,7 @@ async fn visible(state: &AppState, user: &CurrentUser, id: i64) -> Result<Approv
     let Some((kind,)) = kind else { return Err(AppError::not_found()) };
     let mut filters = queue(state, user, &kind).await?;
     filters.and("p.id = ?", id);
-    state.db.opt(filters.all(&format!("{SELECT} {FROM}"), "p.id")).await?.ok_or_else(AppError::not_found)
+    state.db.opt(filters.all(&format!("SELECT {COLUMNS} {FROM}"), "p.id")).await?.ok_or_else(AppError::not_found)
 }
 
 /// One queue item with what the approver needs to decide it.

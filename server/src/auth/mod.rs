@@ -198,10 +198,7 @@ impl FromRequestParts<AppState> for MaybeUser {
         let Some(token) = session::token_from(&parts.headers) else {
             return Ok(MaybeUser(None));
         };
-        let Some((session_id, account_id)) = session::lookup(&state.db, tenant.code(), &token, state.config.session_minutes).await? else {
-            return Ok(MaybeUser(None));
-        };
-        let Some(account) = account_by_id(&state.db, tenant.code(), account_id).await? else {
+        let Some((session_id, account)) = session::lookup(&state.db, tenant.code(), &token, state.config.session_minutes).await? else {
             return Ok(MaybeUser(None));
         };
         if account.status != AccountStatus::Active {

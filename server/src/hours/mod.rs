@@ -269,16 +269,16 @@ pub async fn list(db: &Db, tenant: &str, person_id: i64, query: &CreditQuery) ->
     if !query.revoked {
         filters.and_sql("revoked_at IS NULL");
     }
-    let total = db.scalar(filters.count("FROM credits")).await?;
-    let items = db
-        .all(filters.page(
-            "SELECT id, year, subject, hours, source, source_ref, course, created_at, revoked_at, revoke_reason FROM credits",
+    Ok(db
+        .page(
+            &filters,
+            "id, year, subject, hours, source, source_ref, course, created_at, revoked_at, revoke_reason",
+            "FROM credits",
             "year DESC, id DESC",
             query.page,
             query.per_page(),
-        ))
-        .await?;
-    Ok((items, total))
+        )
+        .await?)
 }
 
 /// Valid hours per subject of one person-year, in hundredths: (public, professional).
@@ -300,13 +300,8 @@ fn as_enum<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_json::
     serde_json::from_value(Value::String(text.to_owned()))
 }
 
-/// Checks a year for the rules (the plugin interface counts years in `u16`).
-pub fn check_year(year: i64) -> Result<u16, AppError> {
-    u16::try_from(year).ok().filter(|y| (1990..=2100).contains(y)).ok_or_else(|| AppError::bad_request("bad_year", "年度无效"))
-}
-
-/// This year, as the ledger counts years (China's calendar).
-pub use crate::china_time::this_year;
+/// This year, as the ledger counts years (China's calendar), and a year checked for the rules.
+pub use crate::china_time::{check_year, this_year};
 
 /// A valid credit as the rules read it from the ledger: subject, hours (hundredths), source, course.
 pub type LedgerCredit = (String, i64, String, Option<String>);

@@ -82,14 +82,23 @@ async fn hours_page(State(state): State<AppState>, page: Page, Query(query): Que
     let settings = &page.tenant.tenant.settings;
     let year = query.year.unwrap_or_else(this_year);
     super::check_year(year)?;
-    // The person's own page may judge the year now when its stored status is missing or stale.
-    let (current, error) = match status::current(&state, tenant, person, year).await {
-        Ok(s) => (Some(s.view(&settings.words)), None),
-        Err(err) => {
+    let mut stored_years = status::years(&state.db, tenant, person).await?;
+    // The person's own page judges the year now when its stored status is missing or stale.
+    let stored = stored_years.iter().position(|s| s.year == year);
+    let (current, error) = match stored.filter(|&i| stored_years[i].state() == "computed") {
+        Some(i) => (Some(stored_years[i].view(&settings.words)), None),
+        None => match status::recompute(&state.db, &state.rules, tenant, person, year).await {
+            Ok(judged) => {
+                let view = judged.view(&settings.words);
+                match stored {
+                    Some(i) => stored_years[i] = judged,
+                    None => stored_years.push(judged),
+                }
+                (Some(view), None)
+            }
             // Show what is stored (if anything) beside the error rather than fail the whole page.
-            let stored = status::get(&state.db, tenant, person, year).await?.map(|s| s.view(&settings.words));
-            (stored, Some(err.message))
-        }
+            Err(err) => (stored.map(|i| stored_years[i].view(&settings.words)), Some(err.message)),
+        },
     };
     // The rules that judged the year, as a version a person can read (the stored hash is for machines):
     // named only while the year's pinned plugin is the one that computed it.
@@ -97,7 +106,8 @@ async fn hours_page(State(state): State<AppState>, page: Page, Query(query): Que
         let plugin = state.rules.for_tenant_year(tenant, u16::try_from(year).ok()?).ok()?.plugin();
         (plugin.sha256 == sha).then_some(plugin.version)
     });
-    let years: Vec<Value> = status::years(&state.db, tenant, person).await?.iter().map(|s| s.view(&settings.words)).collect();
+    stored_years.sort_by_key(|s| std::cmp::Reverse(s.year));
+    let years: Vec<Value> = stored_years.iter().map(|s| s.view(&settings.words)).collect();
     let revoked = query.revoked.as_deref() == Some("1");
     let credit_query = CreditQuery {
         year: query.credit_year,

@@ -255,25 +255,31 @@ pub async fn get(db: &Db, tenant: &str, person_id: i64, year: i64) -> DbResult<O
 }
 
 /// A person's stored year rows, newest first, with a pending row for every year that has credits but
-/// no row yet (e.g. history imported before statuses were stored) and for this year.
+/// no row yet (e.g. history imported before statuses were stored) and for this year. One statement: the
+/// person's own pages ask on every visit.
 pub async fn years(db: &Db, tenant: &str, person_id: i64) -> DbResult<Vec<StoredStatus>> {
     let mut rows: Vec<StoredStatus> = db
         .all(
-            q(format!("SELECT {COLUMNS} FROM year_status WHERE tenant_id = $1 AND person_id = $2 ORDER BY year DESC"))
-                .bind(tenant)
-                .bind(person_id),
+            q(format!(
+                "SELECT {COLUMNS} FROM year_status WHERE tenant_id = $1 AND person_id = $2 \
+                 UNION ALL \
+                 SELECT {PENDING_COLUMNS} FROM (SELECT DISTINCT year FROM credits WHERE tenant_id = $1 AND person_id = $2) c \
+                 WHERE NOT EXISTS (SELECT 1 FROM year_status y WHERE y.tenant_id = $1 AND y.person_id = $2 AND y.year = c.year)"
+            ))
+            .bind(tenant)
+            .bind(person_id),
         )
         .await?;
-    let credit_years: Vec<(i64,)> =
-        db.all(q("SELECT DISTINCT year FROM credits WHERE tenant_id = $1 AND person_id = $2").bind(tenant).bind(person_id)).await?;
-    for year in credit_years.into_iter().map(|y| y.0).chain([super::this_year()]) {
-        if !rows.iter().any(|r| r.year == year) {
-            rows.push(pending(person_id, year));
-        }
+    let this_year = super::this_year();
+    if !rows.iter().any(|r| r.year == this_year) {
+        rows.push(pending(person_id, this_year));
     }
     rows.sort_by_key(|r| std::cmp::Reverse(r.year));
     Ok(rows)
 }
+
+/// [`COLUMNS`] of a year not judged yet (`c.year`, person $2), as [`pending`] makes it.
+const PENDING_COLUMNS: &str = "CAST($2 AS BIGINT), c.year, FALSE, 0, 0, 0, 0, 0, 0, 0, 0, 0, '[]', NULL, NULL, 1, 0";
 
 fn pending(person_id: i64, year: i64) -> StoredStatus {
     StoredStatus {

@@ -79,7 +79,7 @@ pub struct YearQuery {
 
 impl YearQuery {
     pub fn year(&self) -> i64 {
-        self.year.unwrap_or_else(crate::hours::this_year)
+        self.year.unwrap_or_else(crate::china_time::this_year)
     }
 }
 
@@ -87,7 +87,7 @@ impl YearQuery {
 /// staff with an active account).
 pub async fn titles(state: &AppState, user: &CurrentUser, year: i64) -> Result<TitleStats, AppError> {
     user.authorize(state, OBJECT, "read").await?;
-    crate::hours::check_year(year)?;
+    crate::china_time::check_year(year)?;
     let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
     let tenant = user.tenant_code();
     summary::refresh(&state.db, tenant, year).await?;
@@ -163,7 +163,7 @@ pub struct RegionRow {
 /// directly under the caller (a city's own units belong to no county); none below a county or a unit.
 pub async fn regions(state: &AppState, user: &CurrentUser, year: i64) -> Result<Vec<RegionRow>, AppError> {
     user.authorize(state, OBJECT, "read").await?;
-    crate::hours::check_year(year)?;
+    crate::china_time::check_year(year)?;
     let org = user.account.org_id.ok_or_else(AppError::forbidden)?;
     let tenant = user.tenant_code();
     let regions: Vec<(i64, String)> = state

@@ -59,7 +59,7 @@ pub struct OverviewQuery {
 
 impl OverviewQuery {
     pub fn year(&self) -> i64 {
-        self.year.unwrap_or_else(crate::hours::this_year)
+        self.year.unwrap_or_else(crate::china_time::this_year)
     }
 
     /// The query as link parameters.
@@ -379,7 +379,7 @@ async fn in_scope(state: &AppState, user: &CurrentUser, scope: &str, id: i64, fi
 pub async fn overview(state: &AppState, user: &CurrentUser, query: &OverviewQuery) -> Result<Overview, AppError> {
     user.authorize(state, OBJECT, "read").await?;
     let year = query.year();
-    crate::hours::check_year(year)?;
+    crate::china_time::check_year(year)?;
     let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
     let tenant = user.tenant_code();
     let parent_id = match query.parent {

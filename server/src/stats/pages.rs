@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
 async fn titles_page(State(state): State<AppState>, page: Page, Query(query): Query<YearQuery>) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let stats = super::titles(&state, user, query.year()).await?;
-    let this_year = crate::hours::this_year();
+    let this_year = crate::china_time::this_year();
     let years: Vec<i64> = (this_year - 4..=this_year).rev().collect();
     // The table: one row per series, a column per level (staff / met).
     let table: Vec<serde_json::Value> = stats
@@ -65,7 +65,7 @@ async fn titles_page(State(state): State<AppState>, page: Page, Query(query): Qu
 async fn overview_page(State(state): State<AppState>, page: Page, Query(query): Query<OverviewQuery>) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let overview = super::overview::overview(&state, user, &query).await?;
-    let this_year = crate::hours::this_year();
+    let this_year = crate::china_time::this_year();
     let years: Vec<i64> = (this_year - 4..=this_year).rev().collect();
     let tenant = user.tenant_code();
     let scope = user.scope_pattern().unwrap_or_default();
