@@ -230,27 +230,63 @@ async fn filters(state: &AppState, user: &CurrentUser, query: &StatusQuery) -> R
     Ok((f, summary))
 }
 
-/// One page of staff with their status for the year, and the total.
+/// One page of staff with their status for the year, the total, and the counts by status. The total is
+/// read off the counts (the `met` filter picks one of them), so the scope is counted once per page.
 pub async fn list(state: &AppState, user: &CurrentUser, query: &StatusQuery) -> Result<(Vec<StaffStatusRow>, i64, Summary), AppError> {
     let (f, s) = filters(state, user, query).await?;
-    let total = state.db.scalar(f.count(FROM)).await?;
     let mut rows: Vec<StaffStatusRow> =
         state.db.all(f.page(&format!("{SELECT} {FROM}"), "u.name, p.name, p.id", query.page, query.per_page())).await?;
     for row in &mut rows {
         row.id_number = crate::ids::mask_id_number(&row.id_number);
     }
-    let summary: Summary = state
+    let summary = counts(state, user, query, &s).await?;
+    let total = match query.met.as_deref().unwrap_or("") {
+        "yes" => summary.met,
+        "no" => summary.not_met,
+        "none" => summary.total - summary.met - summary.not_met,
+        _ => summary.total,
+    };
+    Ok((rows, total, summary))
+}
+
+/// The list's counts by status. Filtered by no more than title level and unit they are added up from
+/// the per-unit summary (`stats_people`, brought up to date first: a province's admin would otherwise
+/// count a million people on every page); a name or department filter counts the matching people.
+async fn counts(state: &AppState, user: &CurrentUser, query: &StatusQuery, people: &Filters) -> Result<Summary, AppError> {
+    let searched = query.q.as_deref().is_some_and(|t| !t.trim().is_empty()) || query.department.is_some();
+    if searched {
+        return Ok(state
+            .db
+            .one(people.all(
+                &format!(
+                    "SELECT CAST(COUNT(*) AS BIGINT) AS total, \
+                     CAST(COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END), 0) AS BIGINT) AS met, \
+                     CAST(COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND NOT s.met THEN 1 ELSE 0 END), 0) AS BIGINT) AS not_met {FROM}"
+                ),
+                "1",
+            ))
+            .await?);
+    }
+    let (tenant, year) = (user.tenant_code(), query.year());
+    crate::stats::summary::refresh(&state.db, tenant, year).await?;
+    let mut f = Filters::tenant("t.tenant_id", tenant);
+    f.and("t.year = ?", year);
+    f.and_same("(u.path LIKE ? OR u.supervisor_path LIKE ?)", user.scope_pattern().ok_or_else(AppError::forbidden)?);
+    if let Some(level) = query.title_level.as_deref().filter(|t| !t.is_empty()) {
+        f.and("t.title_level = ?", level.to_owned());
+    }
+    if let Some(unit) = query.unit {
+        f.and("t.unit_id = ?", unit);
+    }
+    Ok(state
         .db
-        .one(s.all(
-            &format!(
-                "SELECT CAST(COUNT(*) AS BIGINT) AS total, \
-                 CAST(COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END), 0) AS BIGINT) AS met, \
-                 CAST(COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND NOT s.met THEN 1 ELSE 0 END), 0) AS BIGINT) AS not_met {FROM}"
-            ),
+        .one(f.all(
+            "SELECT CAST(COALESCE(SUM(t.people), 0) AS BIGINT) AS total, CAST(COALESCE(SUM(t.met), 0) AS BIGINT) AS met, \
+             CAST(COALESCE(SUM(t.judged - t.met), 0) AS BIGINT) AS not_met \
+             FROM stats_people t JOIN orgs u ON u.tenant_id = t.tenant_id AND u.id = t.unit_id",
             "1",
         ))
-        .await?;
-    Ok((rows, total, summary))
+        .await?)
 }
 
 #[utoipa::path(get, path = "/staff/status", params(StatusQuery), tag = "hours",

@@ -1,7 +1,8 @@
 //! The per-unit summaries the statistics add up (migrations 0023, 0025): for a tenant-year, one row per
 //! unit and department with its staff, the people who learned by class (from the ledger's per-person
 //! tallies, `learning`) and the qualified (from the stored yearly status); and one per unit, title series
-//! and level with the staff and how many met the year. Triggers mark the unit-years
+//! and level with the staff and how many met the year; and one per unit and title level with every person,
+//! the met and the judged (人员学时's counts). Triggers mark the unit-years
 //! whose inputs changed; [`refresh`] rebuilds the marked units' rows before a table is read, in one
 //! transaction, so what the table shows is never older than the ledger.
 
@@ -40,8 +41,21 @@ pub fn learned(columns: &[&str]) -> String {
 /// The summaries' tables, each with the statement that writes its rows for the staff (`p`) that
 /// `people` selects, for tenant $1 and year $2: per unit and department the table's numbers; per unit,
 /// title series and level the staff and how many met the year.
-fn rebuilt(people: &str) -> [(&'static str, String); 2] {
-    [("stats_units", unit_rows(people)), ("stats_titles", title_rows(people))]
+fn rebuilt(people: &str) -> [(&'static str, String); 3] {
+    [("stats_units", unit_rows(people)), ("stats_titles", title_rows(people)), ("stats_people", people_rows(people))]
+}
+
+/// 人员学时's counts: per unit and title level every person (with or without an account, as the list
+/// shows them), the met and the judged.
+fn people_rows(people: &str) -> String {
+    format!(
+        "INSERT INTO stats_people (tenant_id, year, unit_id, title_level, people, met, judged) \
+         SELECT $1, $2, p.unit_id, p.title_level, COUNT(*), {MET_COUNT}, \
+         SUM(CASE WHEN s.computed_at IS NOT NULL THEN 1 ELSE 0 END) \
+         FROM people p LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2 \
+         WHERE p.tenant_id = $1 AND {people} \
+         GROUP BY p.unit_id, p.title_level"
+    )
 }
 
 fn title_rows(people: &str) -> String {

@@ -204,6 +204,9 @@ async fn admin_lists_filter_and_stay_in_scope(s: TestServer) {
     assert_eq!(names(&list(&s, &city, "hunan", "year=2024&met=yes").await), ["湘一"]);
     assert_eq!(names(&list(&s, &city, "hunan", "year=2024&met=no").await), ["湘二"]);
     assert_eq!(names(&list(&s, &city, "hunan", "year=2024&met=none").await), ["李新"]);
+    for (met, total) in [("yes", 1), ("no", 1), ("none", 1), ("", 3)] {
+        assert_eq!(list(&s, &city, "hunan", &format!("year=2024&met={met}")).await["total"], total, "the total follows the met filter");
+    }
     let hospital = org_id(&s, "hunan", "unit", "中心医院").await;
     assert_eq!(names(&list(&s, &city, "hunan", &format!("year=2024&unit={hospital}")).await), ["湘二"]);
     assert_eq!(names(&list(&s, &city, "hunan", "year=2024&q=湘").await), ["湘一", "湘二"]);
@@ -267,6 +270,29 @@ async fn admin_lists_filter_and_stay_in_scope(s: TestServer) {
     assert_eq!(action, "export.staff_status");
     assert!(detail.contains("\"rows\":1") && detail.contains("\"met\":\"no\""), "{detail}");
     assert_eq!(staff.get(s.url("hunan", "/staff/status.xlsx")).send().await.unwrap().status(), 403);
+
+    // The counts follow the ledger at once (they are added up from a summary the marks keep current):
+    // the hospital's person completes the year, the newcomer changes title level.
+    grant(&s, "hunan", two, 2024, "public", 2000, "a-4").await;
+    grant(&s, "hunan", two, 2024, "professional", 6000, "a-5").await;
+    s.drain_jobs().await;
+    let body = list(&s, &city, "hunan", "year=2024").await;
+    assert_eq!(
+        (body["summary"]["total"].as_i64(), body["summary"]["met"].as_i64(), body["summary"]["not_met"].as_i64()),
+        (Some(3), Some(2), Some(0))
+    );
+    s.db.run(q("UPDATE people SET title_level = 'senior' WHERE tenant_id = 'hunan' AND name = '李新'")).await.unwrap();
+    let senior = list(&s, &city, "hunan", "year=2024&title_level=senior").await;
+    assert_eq!(
+        (names(&senior), senior["total"].as_i64(), senior["summary"]["total"].as_i64()),
+        (vec!["李新".to_owned()], Some(1), Some(1))
+    );
+    let school_only = list(&s, &school_admin, "hunan", "year=2024").await;
+    assert_eq!(
+        (school_only["total"].as_i64(), school_only["summary"]["met"].as_i64()),
+        (Some(2), Some(1)),
+        "the school's counts: {school_only}"
+    );
 }
 both!(admin_lists_filter_and_stay_in_scope, admin_lists_filter_and_stay_in_scope);
 
