@@ -8,11 +8,12 @@ CREATE TABLE stats_people (
     tenant_id   TEXT NOT NULL,
     year        BIGINT NOT NULL,
     unit_id     BIGINT NOT NULL,
+    -- '*': every level of the unit
     title_level TEXT NOT NULL,
     people      BIGINT NOT NULL,
     met         BIGINT NOT NULL,
     judged      BIGINT NOT NULL,
-    PRIMARY KEY (tenant_id, year, unit_id, title_level)
+    PRIMARY KEY (tenant_id, year, title_level, unit_id)
 );
 
 -- The tenant wall of migration 0026.
@@ -25,8 +26,7 @@ CREATE POLICY tenant_wall ON stats_people USING (
 CREATE INDEX people_department ON people(tenant_id, department_id);
 
 -- The list's order (unit name, then the person's name): a page is read from the first units by name
--- instead of sorting everyone in scope.
-CREATE INDEX orgs_name ON orgs(tenant_id, name, id);
+-- (orgs_kind_name) instead of sorting everyone in scope.
 CREATE INDEX people_unit_name ON people(tenant_id, unit_id, name, id);
 DROP INDEX people_unit;
 

@@ -192,6 +192,17 @@ fn main() {
             mixes
         };
         for (name, users) in &mixes {
+            // Each path once before the clock starts: summaries a year's first reader builds, caches.
+            let client = Client::new();
+            for user in users.iter().take(3) {
+                for path in &user.paths {
+                    let mut request = client.get(format!("{}{path}", s.base));
+                    if let Some(cookie) = &user.cookie {
+                        request = request.header("cookie", cookie);
+                    }
+                    let _ = request.send().await.map(|r| r.status());
+                }
+            }
             let outcome = run(&s.base, users, connections, seconds).await;
             report(name, &outcome, Some(limit.rate));
         }

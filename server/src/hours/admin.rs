@@ -195,6 +195,9 @@ async fn filters(state: &AppState, user: &CurrentUser, query: &StatusQuery) -> R
     // Binds the year as $2, which the LEFT JOIN on year_status uses (see FROM).
     f.and("CAST(? AS BIGINT) > 0", year);
     f.and_same("(u.path LIKE ? OR u.supervisor_path LIKE ?)", scope);
+    // People belong to units only (registration and transfers see to it); saying so lets a page walk
+    // the units by name.
+    f.and_sql("u.kind = 'unit'");
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         if let Ok(id) = crate::ids::check_id_number(text) {
             f.and("p.id_number = ?", id);
@@ -253,7 +256,9 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &StatusQuery) -> 
 /// the per-unit summary (`stats_people`, brought up to date first: a province's admin would otherwise
 /// count a million people on every page); a name or department filter counts the matching people.
 async fn counts(state: &AppState, user: &CurrentUser, query: &StatusQuery, people: &Filters) -> Result<Summary, AppError> {
-    let searched = query.q.as_deref().is_some_and(|t| !t.trim().is_empty()) || query.department.is_some();
+    // ('*' is the summary's row for every level, not a level to filter by.)
+    let searched =
+        query.q.as_deref().is_some_and(|t| !t.trim().is_empty()) || query.department.is_some() || query.title_level.as_deref() == Some("*");
     if searched {
         return Ok(state
             .db
@@ -272,9 +277,7 @@ async fn counts(state: &AppState, user: &CurrentUser, query: &StatusQuery, peopl
     let mut f = Filters::tenant("t.tenant_id", tenant);
     f.and("t.year = ?", year);
     f.and_same("(u.path LIKE ? OR u.supervisor_path LIKE ?)", user.scope_pattern().ok_or_else(AppError::forbidden)?);
-    if let Some(level) = query.title_level.as_deref().filter(|t| !t.is_empty()) {
-        f.and("t.title_level = ?", level.to_owned());
-    }
+    f.and("t.title_level = ?", query.title_level.as_deref().filter(|t| !t.is_empty()).unwrap_or("*").to_owned());
     if let Some(unit) = query.unit {
         f.and("t.unit_id = ?", unit);
     }

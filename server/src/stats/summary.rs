@@ -45,16 +45,22 @@ fn rebuilt(people: &str) -> [(&'static str, String); 3] {
     [("stats_units", unit_rows(people)), ("stats_titles", title_rows(people)), ("stats_people", people_rows(people))]
 }
 
-/// 人员学时's counts: per unit and title level every person (with or without an account, as the list
-/// shows them), the met and the judged.
+/// 人员学时's counts: per unit and title level, and per unit over every level (`*`, what an unfiltered
+/// list adds up), every person (with or without an account, as the list shows them), the met and the
+/// judged.
 fn people_rows(people: &str) -> String {
+    let rows = |level: &str| {
+        format!(
+            "SELECT $1, $2, p.unit_id, {level}, COUNT(*), {MET_COUNT}, SUM(CASE WHEN s.computed_at IS NOT NULL THEN 1 ELSE 0 END) \
+             FROM people p LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2 \
+             WHERE p.tenant_id = $1 AND {people} GROUP BY p.unit_id{}",
+            if level == "'*'" { String::new() } else { format!(", {level}") }
+        )
+    };
     format!(
-        "INSERT INTO stats_people (tenant_id, year, unit_id, title_level, people, met, judged) \
-         SELECT $1, $2, p.unit_id, p.title_level, COUNT(*), {MET_COUNT}, \
-         SUM(CASE WHEN s.computed_at IS NOT NULL THEN 1 ELSE 0 END) \
-         FROM people p LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = $2 \
-         WHERE p.tenant_id = $1 AND {people} \
-         GROUP BY p.unit_id, p.title_level"
+        "INSERT INTO stats_people (tenant_id, year, unit_id, title_level, people, met, judged) {} UNION ALL {}",
+        rows("p.title_level"),
+        rows("'*'")
     )
 }
 
