@@ -18,5 +18,19 @@ CREATE INDEX people_department ON people(tenant_id, department_id);
 CREATE INDEX people_unit_name ON people(tenant_id, unit_id, name, id);
 DROP INDEX people_unit;
 
--- Built years are built again, with this summary, the next time they are read.
-DELETE FROM stats_years;
+-- The years already built get this summary here, not from their next reader: for a province that
+-- is a pass over a million people, longer than a request may take.
+INSERT INTO stats_people (tenant_id, year, unit_id, title_level, people, met, judged)
+SELECT y.tenant_id, y.year, p.unit_id, p.title_level, COUNT(*),
+       SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.computed_at IS NOT NULL THEN 1 ELSE 0 END)
+FROM stats_years y JOIN people p ON p.tenant_id = y.tenant_id
+LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = y.year
+GROUP BY y.tenant_id, y.year, p.unit_id, p.title_level
+UNION ALL
+SELECT y.tenant_id, y.year, p.unit_id, '*', COUNT(*),
+       SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.computed_at IS NOT NULL THEN 1 ELSE 0 END)
+FROM stats_years y JOIN people p ON p.tenant_id = y.tenant_id
+LEFT JOIN year_status s ON s.tenant_id = p.tenant_id AND s.person_id = p.id AND s.year = y.year
+GROUP BY y.tenant_id, y.year, p.unit_id;
