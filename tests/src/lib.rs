@@ -21,6 +21,13 @@ use jijiao::state::AppState;
 use reqwest::{Client, Response};
 use serde_json::Value;
 
+/// A client that does not follow redirects (tests look at them) and drops a pooled connection before the
+/// server would: the server closes a connection idle for `header_timeout_secs` (20 s), and a request sent on
+/// it just then is met with a reset instead of being retried.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    Client::builder().redirect(reqwest::redirect::Policy::none()).pool_idle_timeout(std::time::Duration::from_secs(10))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -144,7 +151,7 @@ impl TestServer {
 
     /// A client with its own cookie jar that does not follow redirects (tests look at them).
     pub fn client(&self) -> Client {
-        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+        client_builder().cookie_store(true).build().expect("client")
     }
 
     /// Logs in through the API and returns the client holding the session.

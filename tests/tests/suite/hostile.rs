@@ -185,7 +185,7 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
 /// gives is bound to the session, and a token from before login does not serve the new session.
 async fn csrf_tokens_are_bound_to_the_session(s: TestServer) {
     // A client that sends only the cookies the test writes.
-    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let raw = jijiao_tests::client_builder().build().unwrap();
     let page = raw.get(s.url("hunan", "/login")).send().await.unwrap();
     let before_login = set_cookie(&page, "jijiao_csrf").expect("a CSRF cookie for the login page");
     let login =

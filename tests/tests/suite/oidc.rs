@@ -16,7 +16,7 @@ const WEBTRN_CB: &str = "https://hn.webtrn.cn/oidc/callback";
 
 fn rp_http() -> reqwest::Client {
     // Never follow redirects from the provider (as openidconnect advises).
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    jijiao_tests::client_builder().build().unwrap()
 }
 
 /// Follows the authorization URL with `browser` (a staff session) and returns the Location it is sent to.
