@@ -274,6 +274,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     bind.port()
                 );
             }
+            crate::stats::summary::prepare(&state).await?;
             crate::jobs::spawn_workers(&state);
             crate::app::serve(state, listener).await?;
         }

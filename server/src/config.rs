@@ -82,6 +82,10 @@ pub struct JobsConfig {
     /// Seconds a worker holds a job it took (`JIJIAO_JOBS__LEASE_SECS`): when its process dies, another
     /// takes the job up again after this long. Longer than the slowest job.
     pub lease_secs: i64,
+    /// A tenant with at most this many people has a year's statistics summary built inside the first
+    /// request that reads it (`JIJIAO_JOBS__INLINE_SUMMARY_PEOPLE`); a larger one's first build is a job,
+    /// and pages ask the reader to come back meanwhile.
+    pub inline_summary_people: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,7 +150,7 @@ impl Default for StorageConfig {
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        Self { workers: 2, keep_done_days: 14, lease_secs: 600 }
+        Self { workers: 2, keep_done_days: 14, lease_secs: 600, inline_summary_people: 50_000 }
     }
 }
 

@@ -32,6 +32,7 @@ registry! {
         crate::hours::status::RecomputeYear,
         crate::certificates::RenderPdf,
         crate::certificates::exemptions::IssueProof,
+        crate::stats::summary::BuildSummary,
     ]
 }
 

@@ -28,6 +28,7 @@ pub mod jobs;
 pub mod keys;
 pub mod kinds;
 pub mod mail;
+pub mod memo;
 pub mod messages;
 pub mod observability;
 pub mod orgs;

@@ -31,6 +31,8 @@ pub struct Inner {
     pub mailer: Mailer,
     /// The province rule plugins (compiled once, instantiated per call).
     pub rules: crate::rules::Rules,
+    /// Costly sums kept between requests under versioned keys.
+    pub memo: crate::memo::Memo,
 }
 
 impl std::ops::Deref for AppState {
@@ -51,7 +53,7 @@ impl AppState {
         let mailer = Mailer::from_config(&config)?;
         let host = crate::rules::Host::from_config(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
         let rules = crate::rules::Rules::new(host, &config.tenants_dir, &config.plugins_dir);
-        Ok(AppState(Arc::new(Inner { config, db, tenants, rbac, templates, blobs, mailer, rules })))
+        Ok(AppState(Arc::new(Inner { config, db, tenants, rbac, templates, blobs, mailer, rules, memo: Default::default() })))
     }
 }
 

@@ -191,8 +191,10 @@ fn main() {
             }
             mixes
         };
+        // This year's summaries, as the job `jijiao serve` queues at start-up would have built them.
+        jijiao::stats::summary::rebuild(&s.db, "hunan", jijiao::china_time::this_year()).await.unwrap();
         for (name, users) in &mixes {
-            // Each path once before the clock starts: summaries a year's first reader builds, caches.
+            // Each path once before the clock starts: caches, units marked since the summaries were built.
             let client = Client::new();
             for user in users.iter().take(3) {
                 for path in &user.paths {

@@ -149,7 +149,7 @@ fn main() {
 
         // The summary is current, as a running system's would be (a kept database may come from an
         // older build that did not summarise the same way).
-        jijiao::stats::summary::refresh(&s.db, "hunan", year).await.unwrap();
+        jijiao::stats::summary::rebuild(&s.db, "hunan", year).await.unwrap();
         s.db.run(q("ANALYZE")).await.unwrap();
         if let Ok(command) = std::env::var("JIJIAO_BENCH_COLD") {
             let status = std::process::Command::new("sh").arg("-c").arg(&command).status().expect("JIJIAO_BENCH_COLD");

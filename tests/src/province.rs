@@ -76,10 +76,10 @@ pub async fn fill(state: &AppState, tenant: &str, scale: Scale) -> anyhow::Resul
         let judged = jijiao::hours::status::recompute_year(&state.db, &state.rules, tenant, year, |_| {}).await?;
         eprintln!("  yearly status {year}: {judged} person-years in {:.1} s", started.elapsed().as_secs_f64());
     }
-    // The statistics' summary of each year, as the first look at it would build it.
+    // The statistics' summary of each year, as the job that builds a large tenant's would.
     for year in years {
         let started = Instant::now();
-        jijiao::stats::summary::refresh(&state.db, tenant, year).await?;
+        jijiao::stats::summary::rebuild(&state.db, tenant, year).await?;
         eprintln!("  statistics summary {year}: {:.1} s", started.elapsed().as_secs_f64());
     }
     state.db.run(q("ANALYZE")).await?;

@@ -22,6 +22,7 @@ use crate::error::AppError;
 use crate::paging::Query;
 use crate::paging::{Paging, Search};
 use crate::state::AppState;
+use crate::stats::{JUDGED_COUNT, MET_COUNT};
 use crate::tenancy::Words;
 use crate::web::Page;
 use crate::web::empty_as_none;
@@ -252,9 +253,9 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &StatusQuery) -> 
     Ok((rows, total, summary))
 }
 
-/// The list's counts by status. Filtered by no more than title level and unit they are added up from
-/// the per-unit summary (`stats_people`, brought up to date first: a province's admin would otherwise
-/// count a million people on every page); a name or department filter counts the matching people.
+/// The list's counts by status. Filtered by no more than title level and unit they are the per-unit
+/// summary's sums (a province's admin would otherwise count a million people on every page); a name or
+/// department filter counts the matching people.
 async fn counts(state: &AppState, user: &CurrentUser, query: &StatusQuery, people: &Filters) -> Result<Summary, AppError> {
     // ('*' is the summary's row for every level, not a level to filter by.)
     let searched =
@@ -264,32 +265,17 @@ async fn counts(state: &AppState, user: &CurrentUser, query: &StatusQuery, peopl
             .db
             .one(people.all(
                 &format!(
-                    "SELECT CAST(COUNT(*) AS BIGINT) AS total, \
-                     CAST(COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END), 0) AS BIGINT) AS met, \
-                     CAST(COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND NOT s.met THEN 1 ELSE 0 END), 0) AS BIGINT) AS not_met {FROM}"
+                    "SELECT CAST(COUNT(*) AS BIGINT) AS total, CAST({MET_COUNT} AS BIGINT) AS met, \
+                     CAST({JUDGED_COUNT} - {MET_COUNT} AS BIGINT) AS not_met {FROM}"
                 ),
                 "1",
             ))
             .await?);
     }
-    let (tenant, year) = (user.tenant_code(), query.year());
-    crate::stats::summary::refresh(&state.db, tenant, year).await?;
-    let mut f = Filters::tenant("t.tenant_id", tenant);
-    f.and("t.year = ?", year);
-    f.and_same("(u.path LIKE ? OR u.supervisor_path LIKE ?)", user.scope_pattern().ok_or_else(AppError::forbidden)?);
-    f.and("t.title_level = ?", query.title_level.as_deref().filter(|t| !t.is_empty()).unwrap_or("*").to_owned());
-    if let Some(unit) = query.unit {
-        f.and("t.unit_id = ?", unit);
-    }
-    Ok(state
-        .db
-        .one(f.all(
-            "SELECT CAST(COALESCE(SUM(t.people), 0) AS BIGINT) AS total, CAST(COALESCE(SUM(t.met), 0) AS BIGINT) AS met, \
-             CAST(COALESCE(SUM(t.judged - t.met), 0) AS BIGINT) AS not_met \
-             FROM stats_people t JOIN orgs u ON u.tenant_id = t.tenant_id AND u.id = t.unit_id",
-            "1",
-        ))
-        .await?)
+    let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
+    let level = query.title_level.as_deref().filter(|t| !t.is_empty());
+    let sums = crate::stats::summary::people_sums(state, user.tenant_code(), query.year(), &scope, level, query.unit).await?;
+    Ok(Summary { total: sums.people, met: sums.met, not_met: sums.judged - sums.met })
 }
 
 #[utoipa::path(get, path = "/staff/status", params(StatusQuery), tag = "hours",

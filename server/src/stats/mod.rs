@@ -25,7 +25,10 @@ const OBJECT: &str = "stats";
 const IS_STAFF: &str = "EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = p.tenant_id AND a.person_id = p.id AND a.user_type = 'staff' AND a.status = 'active')";
 
 /// How many of the counted met the year (`s`, their stored yearly status; not yet judged is not met).
-const MET_COUNT: &str = "COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END), 0)";
+pub(crate) const MET_COUNT: &str = "COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL AND s.met THEN 1 ELSE 0 END), 0)";
+
+/// How many of the counted the rules have judged for the year (met or not).
+pub(crate) const JUDGED_COUNT: &str = "COALESCE(SUM(CASE WHEN s.computed_at IS NOT NULL THEN 1 ELSE 0 END), 0)";
 
 /// The ids on an organisation's path ("/1/10/85/1234/"): itself and every organisation above it. An
 /// organisation holds what lies below it exactly when its id is on the path.
@@ -90,7 +93,7 @@ pub async fn titles(state: &AppState, user: &CurrentUser, year: i64) -> Result<T
     crate::china_time::check_year(year)?;
     let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
     let tenant = user.tenant_code();
-    summary::refresh(&state.db, tenant, year).await?;
+    summary::refresh(state, tenant, year).await?;
     let mut rows: Vec<TitleRow> = state
         .db
         .all(
@@ -180,7 +183,7 @@ pub async fn regions(state: &AppState, user: &CurrentUser, year: i64) -> Result<
     let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
     // The summary's rows of the units in the caller's regional subtree, added to the region that holds
     // each (its id is on the unit's path) and to the whole.
-    summary::refresh(&state.db, tenant, year).await?;
+    summary::refresh(state, tenant, year).await?;
     let units: Vec<(String, i64, i64)> = state
         .db
         .all(

@@ -252,10 +252,10 @@ impl Counting<'_> {
             .bind(self.within.clone())
     }
 
-    /// The summary's rows of the units in reach (per unit and department, brought up to date first) and
-    /// the units and institutions in reach; each is then added to the rows that hold it and to the total.
+    /// The summary's rows of the units in reach (per unit and department; brought up to date by the
+    /// caller) and the units and institutions in reach; each is then added to the rows that hold it and
+    /// to the total.
     async fn count(&self, rows: &[i64], membership: Membership) -> Result<Counted, sqlx::Error> {
-        super::summary::refresh(self.db, self.tenant, self.year).await?;
         let people: Vec<UnitPeople> = self
             .db
             .all(self.bind(format!(
@@ -419,6 +419,7 @@ pub async fn overview(state: &AppState, user: &CurrentUser, query: &OverviewQuer
         return Err(crate::error::field_error("nature", "单位性质无效"));
     }
     let within = format!("{}%", parent.path);
+    super::summary::refresh(state, tenant, year).await?;
     let counting = Counting { db: &state.db, tenant, year, scope: scope.clone(), region, authority, nature, within: within.clone() };
 
     // The rows' organisations, and how each holds people.

@@ -293,6 +293,21 @@ async fn admin_lists_filter_and_stay_in_scope(s: TestServer) {
         (Some(2), Some(1)),
         "the school's counts: {school_only}"
     );
+
+    // Counts are kept between requests under the summary's version; a unit moving out of the city (a
+    // new path) makes a new version, so the city's counts lose its people at once.
+    let counts = |body: &Value| (body["summary"]["total"].as_i64(), body["summary"]["met"].as_i64());
+    assert_eq!(counts(&list(&s, &city, "hunan", "year=2024").await), (Some(3), Some(2)));
+    assert_eq!(counts(&list(&s, &city, "hunan", "year=2024").await), (Some(3), Some(2)), "the same again, kept");
+    s.db.run(
+        q("UPDATE orgs SET path = (SELECT p.path FROM orgs p WHERE p.tenant_id = 'hunan' AND p.kind = 'province') || id || '/' \
+           WHERE tenant_id = 'hunan' AND id = $1")
+        .bind(hospital),
+    )
+    .await
+    .unwrap();
+    let moved = list(&s, &city, "hunan", "year=2024").await;
+    assert_eq!((names(&moved), counts(&moved)), (vec!["李新".to_owned(), "湘一".to_owned()], (Some(2), Some(1))), "{moved}");
 }
 both!(admin_lists_filter_and_stay_in_scope, admin_lists_filter_and_stay_in_scope);
 

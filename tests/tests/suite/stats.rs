@@ -424,3 +424,67 @@ async fn the_statistics_agree_with_the_ledger(s: TestServer) {
     assert_eq!(numbers(row(&city, "中心医院"))[0], 2, "{city}");
 }
 both!(the_statistics_agree_with_the_ledger, the_statistics_agree_with_the_ledger);
+
+/// A large tenant's first build of a year's summaries is a job, not a request's work: readers of that
+/// year are told to come back (503 `stats_building`, in words on the page), the job is queued once for
+/// all of them, and once it ran the numbers are there and later changes are folded in by the readers
+/// again. Start-up queues this year's build for every tenant that lacks it.
+async fn a_large_tenants_first_summary_is_built_by_a_job(backend: jijiao_tests::Backend) {
+    // Every tenant counts as large here.
+    let s = TestServer::start_with(backend, |c| c.jobs.inline_summary_people = 0).await;
+    s.drain_jobs().await;
+    let year = 2024;
+    let (teacher, nurse) = (demo_person(&s, "hunan", 101).await, demo_person(&s, "hunan", 102).await);
+    grant(&s, "hunan", teacher, year, "public", 3000, "big-1").await;
+    grant(&s, "hunan", teacher, year, "professional", 6000, "big-2").await;
+    s.drain_jobs().await;
+
+    let province = s.demo("hunan", "province", 601).await;
+    let titles = s.api("hunan", &format!("/stats/titles?year={year}"));
+    let (status, body) = json_of(province.get(&titles).send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (503, Some("stats_building")), "{body}");
+    let (status, body) = json_of(province.get(s.api("hunan", &format!("/staff/status?year={year}"))).send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (503, Some("stats_building")), "{body}");
+    let page = province.get(s.url("hunan", &format!("/stats?year={year}"))).send().await.unwrap();
+    assert_eq!(page.status(), 503);
+    assert!(page.text().await.unwrap().contains("2024 年的统计数据正在生成"), "the page says why");
+    let builds = |jobs: Vec<jijiao::jobs::Job>| {
+        jobs.into_iter().filter(|j| j.kind == "stats.build_summary").map(|j| (j.tenant_id, j.state, j.payload)).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        builds(s.jobs().await),
+        vec![("hunan".to_owned(), "queued".to_owned(), format!("{{\"year\":{year}}}"))],
+        "one build for three readers"
+    );
+
+    s.drain_jobs().await;
+    let (status, stats) = json_of(province.get(&titles).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{stats}");
+    assert_eq!((stats["total_staff"].as_i64(), stats["total_met"].as_i64()), (Some(2), Some(1)), "{stats}");
+    // Once built, a change is folded in by the next reader (the nurse meets the year too).
+    grant(&s, "hunan", nurse, year, "public", 3000, "big-3").await;
+    grant(&s, "hunan", nurse, year, "professional", 6000, "big-4").await;
+    s.drain_jobs().await;
+    let (status, stats) = json_of(province.get(&titles).send().await.unwrap()).await;
+    assert_eq!((status, stats["total_met"].as_i64()), (200, Some(2)), "{stats}");
+    assert_eq!(province.get(s.url("hunan", &format!("/stats?year={year}"))).send().await.unwrap().status(), 200);
+    // Another tenant's year is its own build.
+    let henan = s.demo("henan", "province", 601).await;
+    let (status, _) = json_of(henan.get(s.api("henan", &format!("/stats/titles?year={year}"))).send().await.unwrap()).await;
+    assert_eq!(status, 503);
+
+    // Start-up: this year for every tenant without it, once however often it is asked.
+    s.drain_jobs().await;
+    jijiao::stats::summary::prepare(&s.state).await.unwrap();
+    jijiao::stats::summary::prepare(&s.state).await.unwrap();
+    let this_year = jijiao::china_time::this_year();
+    let mut queued: Vec<(String, String, String)> = builds(s.jobs().await).into_iter().filter(|j| j.1 == "queued").collect();
+    queued.sort();
+    let expected: Vec<(String, String, String)> =
+        ["henan", "hubei", "hunan"].iter().map(|t| (t.to_string(), "queued".to_owned(), format!("{{\"year\":{this_year}}}"))).collect();
+    assert_eq!(queued, expected);
+    s.drain_jobs().await;
+    jijiao::stats::summary::prepare(&s.state).await.unwrap();
+    assert!(builds(s.jobs().await).iter().all(|j| j.1 == "done"), "nothing left to build");
+}
+both!(a_large_tenants_first_summary_is_built_by_a_job, a_large_tenants_first_summary_is_built_by_a_job, backend);

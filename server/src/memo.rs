@@ -1,0 +1,43 @@
+//! Values derived from the database that cost too much to derive on every request, kept by this process.
+//! A key names everything its value was derived from, including a version the database keeps and bumps
+//! on every change to those inputs: a changed input means a new key, so an entry is never stale, only
+//! unused until the memo, being full, drops it. Several processes on one database each keep their own.
+
+use std::any::Any;
+use std::sync::Arc;
+
+/// Entries kept at most; each is a few numbers.
+const CAPACITY: usize = 10_000;
+
+pub struct Memo(quick_cache::sync::Cache<String, Arc<dyn Any + Send + Sync>>);
+
+impl Default for Memo {
+    fn default() -> Self {
+        Memo(quick_cache::sync::Cache::new(CAPACITY))
+    }
+}
+
+impl Memo {
+    /// The value kept under `key`, if it was kept as a `T`.
+    pub fn get<T: Clone + Send + Sync + 'static>(&self, key: &str) -> Option<T> {
+        self.0.get(key).and_then(|value| value.downcast_ref::<T>().cloned())
+    }
+
+    pub fn insert<T: Send + Sync + 'static>(&self, key: String, value: T) {
+        self.0.insert(key, Arc::new(value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Memo;
+
+    #[test]
+    fn keeps_values_by_key_and_type() {
+        let memo = Memo::default();
+        memo.insert("a:1".into(), (3_i64, 2_i64));
+        assert_eq!(memo.get::<(i64, i64)>("a:1"), Some((3, 2)));
+        assert_eq!(memo.get::<(i64, i64)>("a:2"), None, "another key");
+        assert_eq!(memo.get::<String>("a:1"), None, "another type");
+    }
+}
