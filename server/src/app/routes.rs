@@ -223,8 +223,8 @@ impl utoipa::Modify for Conventions {
     }
 }
 
-/// An optional query parameter that is not text also takes an empty value: list queries read `year=` as
-/// not given, since a browser's form sends its blank fields that way.
+/// An optional query parameter that is not text also takes a blank value: list queries read `year=` (or
+/// `year=+`) as not given, since a browser's form sends its blank fields that way.
 fn accept_empty_when_optional(parameter: &mut utoipa::openapi::path::Parameter) {
     use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type};
@@ -238,7 +238,8 @@ fn accept_empty_when_optional(parameter: &mut utoipa::openapi::path::Parameter) 
     if text || !matches!(parameter.parameter_in, ParameterIn::Query) || matches!(parameter.required, Required::True) {
         return;
     }
-    let empty = ObjectBuilder::new().schema_type(Type::String).max_length(Some(0)).description(Some("Empty: not given"));
+    // Blank, that is: the server trims the value first (`web::empty_as_none`).
+    let empty = ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"^\s*$")).description(Some("Blank: not given"));
     parameter.schema = Some(AnyOfBuilder::new().item(object.clone()).item(empty).into());
 }
 
