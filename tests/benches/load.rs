@@ -31,7 +31,8 @@ struct User {
 /// What a mix measured.
 struct Outcome {
     requests: usize,
-    failed: usize,
+    /// Answers other than 200 (status and path, or the client's error) and how many of each.
+    failed: std::collections::BTreeMap<String, usize>,
     rate: f64,
     p50: Duration,
     p99: Duration,
@@ -48,7 +49,7 @@ async fn run(base: &str, users: &[User], connections: usize, seconds: u64) -> Ou
         tasks.push(tokio::spawn(async move {
             let user = &users[c % users.len()];
             let client = Client::builder().pool_max_idle_per_host(1).build().unwrap();
-            let (mut times, mut failed, mut n) = (Vec::new(), 0usize, c);
+            let (mut times, mut failed, mut n) = (Vec::new(), Vec::new(), c);
             while Instant::now() < deadline {
                 let path = &user.paths[n % user.paths.len()];
                 n += 1;
@@ -67,20 +68,23 @@ async fn run(base: &str, users: &[User], connections: usize, seconds: u64) -> Ou
                         times.push(started.elapsed());
                     }
                     Ok(res) => {
+                        let status = res.status();
                         let _ = res.bytes().await;
-                        failed += 1;
+                        failed.push(format!("{status} {}", path.split('?').next().unwrap_or_default()));
                     }
-                    Err(_) => failed += 1,
+                    Err(err) => failed.push(err.without_url().to_string()),
                 }
             }
             (times, failed)
         }));
     }
-    let (mut times, mut failed) = (Vec::new(), 0);
+    let (mut times, mut failed) = (Vec::new(), std::collections::BTreeMap::new());
     for task in tasks {
         let (t, f) = task.await.unwrap();
         times.extend(t);
-        failed += f;
+        for reason in f {
+            *failed.entry(reason).or_insert(0) += 1;
+        }
     }
     times.sort();
     let at = |p: f64| times.get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1))).copied().unwrap_or_default();
@@ -95,8 +99,11 @@ fn report(name: &str, o: &Outcome, limit: Option<f64>) {
         o.p50.as_secs_f64() * 1000.0,
         o.p99.as_secs_f64() * 1000.0,
         o.requests,
-        o.failed
+        o.failed.values().sum::<usize>()
     );
+    for (reason, n) in &o.failed {
+        println!("    not 200: {n} × {reason}");
+    }
 }
 
 /// A session for an account, as a login would start it.
@@ -172,10 +179,24 @@ fn main() {
                         )
                         .await
                         .unwrap();
+                    let cookie = session(s, account).await;
+                    // A queue the admin reviews (the list's default kind is not every admin's).
+                    let queues: std::collections::BTreeMap<String, i64> = Client::new()
+                        .get(format!("{}/t/hunan/api/v1/me/todo-counts", s.base))
+                        .header("cookie", &cookie)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    let kind = queues.keys().next().expect("an admin reviews some queue").clone();
                     let paths = (1..=5)
-                        .flat_map(|page| [format!("/t/hunan/staff/status?page={page}"), format!("/t/hunan/api/v1/approvals?page={page}")])
+                        .flat_map(|page| {
+                            [format!("/t/hunan/staff/status?page={page}"), format!("/t/hunan/api/v1/approvals?kind={kind}&page={page}")]
+                        })
                         .collect();
-                    User { cookie: Some(session(s, account).await), paths }
+                    User { cookie: Some(cookie), paths }
                 }
             };
             let admins = vec![admin(601, "province").await, admin(501, "hr").await, admin(201, "unit").await];
