@@ -1,3 +1,6 @@
+#[global_allocator]
+static ALLOCATOR: jijiao::MiMalloc = jijiao::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     jijiao::cli::main()
 }

@@ -19,6 +19,10 @@ use jijiao::db::{Db, Query, ToValue, q};
 use jijiao_tests::{Backend, TestServer};
 use serde_json::{Value, json};
 
+// The server's own allocator (server/src/main.rs): the server runs inside this process.
+#[global_allocator]
+static ALLOCATOR: jijiao::MiMalloc = jijiao::MiMalloc;
+
 const BATCH: usize = 1000;
 
 fn env(name: &str, default: usize) -> usize {

@@ -17,6 +17,10 @@ use jijiao_tests::TestServer;
 use jijiao_tests::province::{ID_PREFIX, Scale};
 use reqwest::Client;
 
+// The server's own allocator (server/src/main.rs): the server runs inside this process.
+#[global_allocator]
+static ALLOCATOR: jijiao::MiMalloc = jijiao::MiMalloc;
+
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }

@@ -18,6 +18,10 @@ use jijiao::db::q;
 use jijiao_tests::{Backend, TestServer};
 use reqwest::Client;
 
+// The server's own allocator (server/src/main.rs): the server runs inside this process.
+#[global_allocator]
+static ALLOCATOR: jijiao::MiMalloc = jijiao::MiMalloc;
+
 const WARM_RUNS: usize = 7;
 
 /// Times a request; panics unless it answers 200.
