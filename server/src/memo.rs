@@ -26,6 +26,19 @@ impl Memo {
     pub fn insert<T: Send + Sync + 'static>(&self, key: String, value: T) {
         self.0.insert(key, Arc::new(value));
     }
+
+    /// The value kept under `key`, or the one `derive` gives, kept for next time (an error is not kept).
+    pub async fn get_or_derive<T, E>(&self, key: String, derive: impl Future<Output = Result<T, E>>) -> Result<T, E>
+    where
+        T: Clone + Send + Sync + 'static,
+    {
+        if let Some(value) = self.get::<T>(&key) {
+            return Ok(value);
+        }
+        let value = derive.await?;
+        self.insert(key, value.clone());
+        Ok(value)
+    }
 }
 
 #[cfg(test)]
@@ -39,5 +52,14 @@ mod tests {
         assert_eq!(memo.get::<(i64, i64)>("a:1"), Some((3, 2)));
         assert_eq!(memo.get::<(i64, i64)>("a:2"), None, "another key");
         assert_eq!(memo.get::<String>("a:1"), None, "another type");
+    }
+
+    #[tokio::test]
+    async fn derives_once_and_keeps_no_error() {
+        let memo = Memo::default();
+        let failed: Result<i64, &str> = memo.get_or_derive("b".into(), async { Err("down") }).await;
+        assert_eq!(failed, Err("down"));
+        assert_eq!(memo.get_or_derive::<i64, &str>("b".into(), async { Ok(1) }).await, Ok(1));
+        assert_eq!(memo.get_or_derive::<i64, &str>("b".into(), async { Ok(2) }).await, Ok(1), "kept");
     }
 }

@@ -173,9 +173,6 @@ pub async fn people_sums(
     // '*' is the summary's row for every level of a unit.
     let level = title_level.unwrap_or("*");
     let key = format!("people_sums\n{tenant}\n{year}\n{version}\n{scope}\n{level}\n{unit:?}");
-    if let Some(sums) = state.memo.get::<PeopleSums>(&key) {
-        return Ok(sums);
-    }
     let mut f = crate::db::Filters::tenant("t.tenant_id", tenant);
     f.and("t.year = ?", year);
     f.and_same("(u.path LIKE ? OR u.supervisor_path LIKE ?)", scope.to_owned());
@@ -183,17 +180,13 @@ pub async fn people_sums(
     if let Some(unit) = unit {
         f.and("t.unit_id = ?", unit);
     }
-    let sums: PeopleSums = state
-        .db
-        .one(f.all(
-            "SELECT CAST(COALESCE(SUM(t.people), 0) AS BIGINT) AS people, CAST(COALESCE(SUM(t.met), 0) AS BIGINT) AS met, \
-             CAST(COALESCE(SUM(t.judged), 0) AS BIGINT) AS judged \
-             FROM stats_people t JOIN orgs u ON u.tenant_id = t.tenant_id AND u.id = t.unit_id",
-            "1",
-        ))
-        .await?;
-    state.memo.insert(key, sums);
-    Ok(sums)
+    let sums = f.all(
+        "SELECT CAST(COALESCE(SUM(t.people), 0) AS BIGINT) AS people, CAST(COALESCE(SUM(t.met), 0) AS BIGINT) AS met, \
+         CAST(COALESCE(SUM(t.judged), 0) AS BIGINT) AS judged \
+         FROM stats_people t JOIN orgs u ON u.tenant_id = t.tenant_id AND u.id = t.unit_id",
+        "1",
+    );
+    Ok(state.memo.get_or_derive(key, state.db.one(sums)).await?)
 }
 
 /// Queues the first build of this year's summaries for every tenant that lacks them, so that a server
