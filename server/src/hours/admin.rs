@@ -280,7 +280,8 @@ async fn counts(state: &AppState, user: &CurrentUser, query: &StatusQuery, peopl
 
 #[utoipa::path(get, path = "/staff/status", params(StatusQuery), tag = "hours",
     responses((status = 200, body = StaffStatusList, description = "Staff in the caller's scope with their stored status for the year (ID numbers masked)"),
-              (status = 400, description = "bad_met / bad_year"), (status = 403, description = "Not an admin")))]
+              (status = 400, description = "bad_met / bad_year"), (status = 403, description = "Not an admin"),
+              (status = 503, description = "stats_building: a large tenant's first summary of the year is being built by a job; ask again later")))]
 pub async fn api_staff_status(
     State(state): State<AppState>,
     user: CurrentUser,

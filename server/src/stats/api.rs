@@ -17,7 +17,8 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/stats/titles", tag = "stats",
     params(YearQuery),
     responses((status = 200, body = TitleStats, description = "Staff by title series and level over the caller's subtree, with how many met the year"),
-              (status = 403, description = "Not an admin who supervises staff")))]
+              (status = 403, description = "Not an admin who supervises staff"),
+              (status = 503, description = "stats_building: a large tenant's first summary of the year is being built by a job; ask again later")))]
 pub async fn api_titles(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -28,7 +29,8 @@ pub async fn api_titles(
 
 #[utoipa::path(get, path = "/stats/titles.xlsx", tag = "stats",
     params(YearQuery),
-    responses((status = 200, description = "The distribution as an xlsx workbook (audited)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+    responses((status = 200, description = "The distribution as an xlsx workbook (audited)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+              (status = 503, description = "stats_building: a large tenant's first summary of the year is being built by a job; ask again later")))]
 pub async fn api_titles_xlsx(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -53,7 +55,8 @@ pub async fn api_titles_xlsx(
 #[utoipa::path(get, path = "/stats/titles.svg", tag = "stats",
     params(YearQuery),
     responses((status = 200, description = "The distribution's chart (SVG): per series, staff who met the year and who did not",
-               content_type = "image/svg+xml")))]
+               content_type = "image/svg+xml"),
+              (status = 503, description = "stats_building: a large tenant's first summary of the year is being built by a job; ask again later")))]
 pub async fn api_titles_svg(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -68,7 +71,8 @@ pub async fn api_titles_svg(
 #[utoipa::path(get, path = "/stats/regions", tag = "stats",
     params(YearQuery),
     responses((status = 200, body = [super::RegionRow], description = "The regions directly below the caller's province or city: staff and how many met the year"),
-              (status = 403, description = "Not an admin who supervises staff")))]
+              (status = 403, description = "Not an admin who supervises staff"),
+              (status = 503, description = "stats_building: a large tenant's first summary of the year is being built by a job; ask again later")))]
 pub async fn api_regions(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -79,7 +83,8 @@ pub async fn api_regions(
 
 #[utoipa::path(get, path = "/stats/regions.svg", tag = "stats",
     params(YearQuery),
-    responses((status = 200, description = "The completion by region as a chart (SVG)", content_type = "image/svg+xml")))]
+    responses((status = 200, description = "The completion by region as a chart (SVG)", content_type = "image/svg+xml"),
+              (status = 503, description = "stats_building: a large tenant's first summary of the year is being built by a job; ask again later")))]
 pub async fn api_regions_svg(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -105,7 +110,8 @@ fn svg_response(svg: String) -> Result<Response, AppError> {
     params(super::overview::OverviewQuery),
     responses((status = 200, body = super::overview::Overview, description = "继教综合统计: a row per organisation one level below `parent` (or per industry authority), with a 总计"),
               (status = 403, description = "Not an admin who supervises staff"), (status = 404, description = "`parent` is not in the caller's subtree"),
-              (status = 422, description = "Field errors: by, region, authority, nature")))]
+              (status = 422, description = "Field errors: by, region, authority, nature"),
+              (status = 503, description = "stats_building: a large tenant's first summary of the year is being built by a job; ask again later")))]
 pub async fn api_overview(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -116,7 +122,8 @@ pub async fn api_overview(
 
 #[utoipa::path(get, path = "/stats/overview.xlsx", tag = "stats",
     params(super::overview::OverviewQuery),
-    responses((status = 200, description = "The table as xlsx with the seed's two-row header (audited)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+    responses((status = 200, description = "The table as xlsx with the seed's two-row header (audited)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+              (status = 503, description = "stats_building: a large tenant's first summary of the year is being built by a job; ask again later")))]
 pub async fn api_overview_xlsx(
     State(state): State<AppState>,
     user: CurrentUser,
