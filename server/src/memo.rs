@@ -19,11 +19,11 @@ impl Default for Memo {
 
 impl Memo {
     /// The value kept under `key`, if it was kept as a `T`.
-    pub fn get<T: Clone + Send + Sync + 'static>(&self, key: &str) -> Option<T> {
+    fn get<T: Clone + Send + Sync + 'static>(&self, key: &str) -> Option<T> {
         self.0.get(key).and_then(|value| value.downcast_ref::<T>().cloned())
     }
 
-    pub fn insert<T: Send + Sync + 'static>(&self, key: String, value: T) {
+    fn insert<T: Send + Sync + 'static>(&self, key: String, value: T) {
         self.0.insert(key, Arc::new(value));
     }
 

@@ -257,9 +257,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &StatusQuery) -> 
 /// summary's sums (a province's admin would otherwise count a million people on every page); a name or
 /// department filter counts the matching people.
 async fn counts(state: &AppState, user: &CurrentUser, query: &StatusQuery, people: &Filters) -> Result<Summary, AppError> {
-    // ('*' is the summary's row for every level, not a level to filter by.)
-    let searched =
-        query.q.as_deref().is_some_and(|t| !t.trim().is_empty()) || query.department.is_some() || query.title_level.as_deref() == Some("*");
+    let searched = query.q.as_deref().is_some_and(|t| !t.trim().is_empty()) || query.department.is_some();
     if searched {
         return Ok(state
             .db

@@ -137,9 +137,7 @@ pub async fn refresh(state: &AppState, tenant: &str, year: i64) -> Result<i64, A
             .scalar(q("SELECT COUNT(*) FROM (SELECT 1 FROM people WHERE tenant_id = $1 LIMIT $2) p").bind(tenant).bind(limit + 1))
             .await?;
         if people > limit {
-            let mut tx = db.begin().await?;
-            jobs::enqueue_once_tx(&mut tx, tenant, &BuildSummary { year }).await?;
-            tx.commit().await?;
+            queue_build(db, tenant, year).await?;
             return Err(AppError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "stats_building",
@@ -169,9 +167,13 @@ pub async fn people_sums(
     title_level: Option<&str>,
     unit: Option<i64>,
 ) -> Result<PeopleSums, AppError> {
+    // '*' is the summary's row for every level of a unit; as a level asked for, it is nobody's.
+    let level = match title_level {
+        Some("*") => return Ok(PeopleSums::default()),
+        Some(level) => level,
+        None => "*",
+    };
     let version = refresh(state, tenant, year).await?;
-    // '*' is the summary's row for every level of a unit.
-    let level = title_level.unwrap_or("*");
     let key = format!("people_sums\n{tenant}\n{year}\n{version}\n{scope}\n{level}\n{unit:?}");
     let mut f = crate::db::Filters::tenant("t.tenant_id", tenant);
     f.and("t.year = ?", year);
@@ -195,12 +197,17 @@ pub async fn prepare(state: &AppState) -> Result<(), sqlx::Error> {
     let year = crate::china_time::this_year();
     for tenant in state.tenants.all() {
         if state.db.opt::<(i64,)>(built_query(tenant.code(), year)).await?.is_none() {
-            let mut tx = state.db.begin().await?;
-            jobs::enqueue_once_tx(&mut tx, tenant.code(), &BuildSummary { year }).await?;
-            tx.commit().await?;
+            queue_build(&state.db, tenant.code(), year).await?;
         }
     }
     Ok(())
+}
+
+/// Queues a tenant-year's build unless one is already waiting.
+async fn queue_build(db: &Db, tenant: &str, year: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    jobs::enqueue_once_tx(&mut tx, tenant, &BuildSummary { year }).await?;
+    tx.commit().await
 }
 
 /// Builds a tenant-year's summaries the first time, or rebuilds the units marked since, in one
