@@ -342,22 +342,77 @@ pub fn page_routes() -> Router<AppState> {
         .route("/staff/{person_id}", get(detail_page))
 }
 
-/// Units the caller may filter by (none for a unit admin: it sees its own unit only).
-async fn unit_choices(state: &AppState, user: &CurrentUser) -> Result<Vec<Value>, AppError> {
+/// How many units the filter's drop-down lists at once (a province has tens of thousands).
+const UNIT_CHOICES: usize = 200;
+
+/// The page's unit search (查找单位): a part of a unit's name or credit code.
+#[derive(Debug, Default, Deserialize)]
+struct UnitSearch {
+    unit_q: Option<String>,
+}
+
+/// The unit filter of the page: units in the caller's scope by name, at most [`UNIT_CHOICES`] of them,
+/// narrowed by a search; none for a unit admin (it sees its own unit only).
+#[derive(Debug, Default, Serialize)]
+struct UnitChoices {
+    offered: bool,
+    items: Vec<Value>,
+    /// More units matched than are listed.
+    more: bool,
+    search: String,
+    limit: usize,
+}
+
+/// The unit filter's choices. A search decides the chosen unit: kept if it matches, otherwise the one
+/// unit matching (if just one does) or none; without a search a chosen unit beyond the listed ones is
+/// listed first, so that a link to a unit's staff shows it chosen.
+async fn unit_choices(
+    state: &AppState,
+    user: &CurrentUser,
+    search: Option<&str>,
+    chosen: &mut Option<i64>,
+) -> Result<UnitChoices, AppError> {
     if user.account.role == Role::UnitAdmin {
-        return Ok(Vec::new());
+        return Ok(UnitChoices::default());
     }
     let scope = user.scope_pattern().ok_or_else(AppError::forbidden)?;
-    let rows: Vec<(i64, String)> = state
-        .db
-        .all(
-            q("SELECT o.id, o.name FROM orgs o WHERE o.tenant_id = $1 AND o.kind = 'unit' AND (o.path LIKE $2 OR o.supervisor_path LIKE $2) \
-               ORDER BY o.name, o.id LIMIT 500")
-            .bind(user.tenant_code())
-            .bind(scope),
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(id, name)| json!({"id": id, "name": name})).collect())
+    let search = search.map(str::trim).filter(|t| !t.is_empty());
+    let mut f = Filters::tenant("o.tenant_id", user.tenant_code());
+    f.and_sql("o.kind = 'unit'");
+    f.and_same("(o.path LIKE ? OR o.supervisor_path LIKE ?)", scope);
+    let listed = f.clone();
+    if let Some(text) = search {
+        f.contains(&["o.name", "o.credit_code"], text);
+    }
+    let mut query = f.all("SELECT o.id, o.name FROM orgs o", "o.name, o.id");
+    query = query.push_sql(&format!(" LIMIT {}", UNIT_CHOICES + 1));
+    let mut units: Vec<(i64, String)> = state.db.all(query).await?;
+    let more = units.len() > UNIT_CHOICES;
+    units.truncate(UNIT_CHOICES);
+    let is_listed = |id: i64| units.iter().any(|(u, _)| *u == id);
+    if search.is_some() {
+        if !chosen.is_some_and(is_listed) {
+            *chosen = match units.as_slice() {
+                [(only, _)] => Some(*only),
+                _ => None,
+            };
+        }
+    } else if let Some(id) = *chosen
+        && !is_listed(id)
+    {
+        let mut one = listed;
+        one.and("o.id = ?", id);
+        if let Some(unit) = state.db.opt::<(i64, String)>(one.all("SELECT o.id, o.name FROM orgs o", "o.id")).await? {
+            units.insert(0, unit);
+        }
+    }
+    Ok(UnitChoices {
+        offered: true,
+        items: units.into_iter().map(|(id, name)| json!({"id": id, "name": name})).collect(),
+        more,
+        search: search.unwrap_or_default().to_owned(),
+        limit: UNIT_CHOICES,
+    })
 }
 
 /// Departments of the chosen unit, or of the unit admin's own unit.
@@ -389,8 +444,15 @@ fn year_choices() -> Vec<i64> {
     (now - 9..=now).rev().collect()
 }
 
-async fn status_page(State(state): State<AppState>, page: Page, Query(query): Query<StatusQuery>) -> Result<Response, AppError> {
+async fn status_page(
+    State(state): State<AppState>,
+    page: Page,
+    Query(mut query): Query<StatusQuery>,
+    Query(search): Query<UnitSearch>,
+) -> Result<Response, AppError> {
     let user = page.require_user()?;
+    user.authorize(&state, "people", "read").await?;
+    let units = unit_choices(&state, user, search.unit_q.as_deref(), &mut query.unit).await?;
     let (rows, total, summary) = list(&state, user, &query).await?;
     let items: Vec<Value> = rows
         .iter()
@@ -404,15 +466,16 @@ async fn status_page(State(state): State<AppState>, page: Page, Query(query): Qu
         .collect();
     let lists = crate::tenancy::form_options(&state.db, user.tenant_code(), &["title_level"]).await?;
     let base = &page.tenant.base;
-    let pairs = query.pairs();
+    let mut pairs = query.pairs();
+    let export_href = query_href(&format!("{base}/staff/status.xlsx"), &pairs);
+    pairs.push(("unit_q", units.search.clone()));
     page.render(
         "staff_status.html",
         json!({"items": items, "summary": summary, "lists": lists, "year": query.year(), "years": year_choices(),
-               "units": unit_choices(&state, user).await?, "departments": department_choices(&state, user, query.unit).await?,
+               "units": units, "departments": department_choices(&state, user, query.unit).await?,
                "query": {"met": query.met, "title_level": query.title_level, "department": query.department, "unit": query.unit, "q": query.q},
                "pager": query.paging().pager(total),
-               "href": query_href(&format!("{base}/staff/status"), &pairs),
-               "export_href": query_href(&format!("{base}/staff/status.xlsx"), &pairs)}),
+               "href": query_href(&format!("{base}/staff/status"), &pairs), "export_href": export_href}),
     )
 }
 

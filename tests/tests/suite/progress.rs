@@ -311,6 +311,100 @@ async fn admin_lists_filter_and_stay_in_scope(s: TestServer) {
 }
 both!(admin_lists_filter_and_stay_in_scope, admin_lists_filter_and_stay_in_scope);
 
+/// The options of the 人员学时 page's unit drop-down: (id, selected).
+fn unit_options(html: &str) -> Vec<(i64, bool)> {
+    let start = html.find("<select name=\"unit\">").unwrap_or_else(|| panic!("no unit filter: {html}"));
+    let select = &html[start..start + html[start..].find("</select>").unwrap()];
+    select
+        .split("<option value=\"")
+        .skip(2) // before the first option, and 全部单位
+        .map(|option| (option[..option.find('"').unwrap()].parse().unwrap(), option.contains("\" selected>")))
+        .collect()
+}
+
+/// A province has tens of thousands of units: the 人员学时 page lists the first 200 by name and finds
+/// the others by a part of their name or credit code, a search matching one unit choosing it.
+async fn a_unit_among_many_is_found_by_name(s: TestServer) {
+    let hospital = org_id(&s, "hunan", "unit", "中心医院").await;
+    for n in 1..=201 {
+        s.db.run(
+            q("INSERT INTO orgs (tenant_id, kind, name, credit_code, parent_id, supervisor_id, level, region_code, hr_bureau_id, path, \
+               supervisor_path, status, created_at, updated_at) \
+               SELECT tenant_id, kind, $1, $2, parent_id, supervisor_id, level, region_code, hr_bureau_id, path || $3, supervisor_path || $3, \
+               status, created_at, updated_at FROM orgs WHERE tenant_id = 'hunan' AND id = $4")
+            .bind(format!("测试单位{n:03}"))
+            .bind(format!("91430100MA4L{n:06}"))
+            .bind(format!("x{n}/"))
+            .bind(hospital),
+        )
+        .await
+        .unwrap();
+    }
+    let city = s.demo("hunan", "hr", 501).await;
+    let (city_path,): (String,) =
+        s.db.one(
+            q("SELECT o.path FROM accounts a JOIN orgs o ON o.tenant_id = a.tenant_id AND o.id = a.org_id \
+                   WHERE a.tenant_id = 'hunan' AND a.user_type = 'hr' AND a.id_number = $1")
+            .bind(jijiao::demo::demo_id_number("hunan", 501)),
+        )
+        .await
+        .unwrap();
+    let open = |query: &str| page(&city, s.url("hunan", &format!("/staff/status?year=2024&{query}")));
+
+    let (status, html) = open("").await;
+    assert_eq!(status, 200);
+    assert_eq!(unit_options(&html).len(), 200, "the first 200 units by name");
+    assert!(html.contains("单位较多，下拉框仅列出按名称排序的前 200 个") && html.contains("name=\"unit_q\""), "{html}");
+    // A unit beyond the listed ones, chosen by a link, is listed and chosen.
+    let last: i64 =
+        s.db.scalar(
+            q("SELECT id FROM orgs WHERE tenant_id = 'hunan' AND kind = 'unit' AND (path LIKE $1 OR supervisor_path LIKE $1) \
+                   ORDER BY name DESC, id DESC LIMIT 1")
+            .bind(format!("{city_path}%")),
+        )
+        .await
+        .unwrap();
+    let (_, html) = open(&format!("unit={last}")).await;
+    assert_eq!(unit_options(&html)[0], (last, true), "{html}");
+
+    // A search matching one unit chooses it; the list shows its staff only.
+    let (_, html) = open("unit_q=%E4%B8%AD%E5%BF%83%E5%8C%BB%E9%99%A2").await; // 中心医院
+    assert_eq!(unit_options(&html), [(hospital, true)]);
+    assert!(html.contains("湘二") && !html.contains("湘一"), "{html}");
+    // Several matches narrow the drop-down and choose none (a credit code's part matches too).
+    let (_, html) = open("unit_q=%E6%B5%8B%E8%AF%95%E5%8D%95%E4%BD%8D19").await; // 测试单位19
+    assert_eq!(unit_options(&html).len(), 10, "190–199: {html}");
+    assert!(unit_options(&html).iter().all(|(_, selected)| !selected) && html.contains("湘一") && html.contains("湘二"));
+    let (_, html) = open("unit_q=MA4L000123").await;
+    assert_eq!(unit_options(&html).len(), 1);
+    // The search decides: a chosen unit it does not match gives way.
+    let (_, html) = open(&format!("unit={hospital}&unit_q=%E6%B5%8B%E8%AF%95%E5%8D%95%E4%BD%8D123")).await; // 测试单位123
+    assert_eq!(unit_options(&html).len(), 1);
+    assert!(unit_options(&html)[0].1 && !html.contains("湘二"), "{html}");
+    // Another city's unit, or another province's, is not found; wildcards are text.
+    s.db.run(
+        q("INSERT INTO orgs (tenant_id, kind, name, parent_id, level, region_code, path, status, created_at, updated_at) \
+           SELECT tenant_id, kind, '城外单位', NULL, level, region_code, '/outside/', status, created_at, updated_at FROM orgs \
+           WHERE tenant_id = 'hunan' AND id = $1")
+        .bind(hospital),
+    )
+    .await
+    .unwrap();
+    let (henan_unit,): (String,) =
+        s.db.one(q("SELECT name FROM orgs WHERE tenant_id = 'henan' AND kind = 'unit' ORDER BY id LIMIT 1")).await.unwrap();
+    for name in ["城外单位".to_owned(), henan_unit, "%".to_owned()] {
+        let (status, html) = open(&format!("unit_q={}", urlencoding(&name))).await;
+        assert_eq!(status, 200);
+        assert!(unit_options(&html).is_empty() && html.contains("的单位，已显示全部单位的人员"), "{name}: {html}");
+    }
+}
+both!(a_unit_among_many_is_found_by_name, a_unit_among_many_is_found_by_name);
+
+/// Percent-encodes a query value.
+fn urlencoding(text: &str) -> String {
+    reqwest::Url::parse_with_params("http://x/", [("v", text)]).unwrap().query().unwrap()[2..].to_owned()
+}
+
 /// Seed 003 "查看继续教育信息": one person's profile, years and credits for an admin above them.
 async fn drill_down(s: TestServer) {
     let one = demo_person(&s, "hunan", 101).await;
