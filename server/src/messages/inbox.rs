@@ -9,7 +9,8 @@ use crate::db::{Db, q};
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// The inbox of `r` as one query: its own messages and the notices that reach it, with `read_at`.
+/// The inbox of `r` as one query: its own messages and the notices that reach it, with `read_at`
+/// (tenant `$1`, account `$2`, [`Recipient::ancestor_list`] `$3`).
 fn inbox_sql(r: &Recipient) -> String {
     format!(
         "SELECT 'message' AS kind, m.id, m.title, m.body, NULL AS sender_org_name, m.read_at, m.created_at FROM messages m \
@@ -19,31 +20,24 @@ fn inbox_sql(r: &Recipient) -> String {
          JOIN orgs o ON o.tenant_id = n.tenant_id AND o.id = n.sender_org_id \
          LEFT JOIN notice_reads r ON r.tenant_id = n.tenant_id AND r.notice_id = n.id AND r.account_id = $2 \
          WHERE n.tenant_id = $1 AND {}",
-        notices::reaching("n", r)
+        notices::reaching("n", r, 2, 3)
     )
 }
 
-/// How many entries of an inbox are unread (the header shows it on every page: two indexed counts).
+/// How many entries of an inbox are unread (the header shows it on every page: two indexed counts in one statement).
 pub async fn unread_count(db: &Db, r: &Recipient) -> Result<i64, sqlx::Error> {
-    let messages: i64 = db
-        .scalar(
-            q("SELECT COUNT(*) FROM messages WHERE tenant_id = $1 AND account_id = $2 AND read_at IS NULL")
-                .bind(&r.tenant)
-                .bind(r.account_id),
-        )
-        .await?;
-    let notices: i64 = db
-        .scalar(
-            q(format!(
-                "SELECT COUNT(*) FROM notices n WHERE n.tenant_id = $1 AND {} AND NOT EXISTS \
-                 (SELECT 1 FROM notice_reads r WHERE r.tenant_id = n.tenant_id AND r.notice_id = n.id AND r.account_id = $2)",
-                notices::reaching("n", r)
-            ))
-            .bind(&r.tenant)
-            .bind(r.account_id),
-        )
-        .await?;
-    Ok(messages + notices)
+    db.scalar(
+        q(format!(
+            "SELECT (SELECT COUNT(*) FROM messages WHERE tenant_id = $1 AND account_id = $2 AND read_at IS NULL) \
+             + (SELECT COUNT(*) FROM notices n WHERE n.tenant_id = $1 AND {} AND NOT EXISTS \
+                (SELECT 1 FROM notice_reads r WHERE r.tenant_id = n.tenant_id AND r.notice_id = n.id AND r.account_id = $2))",
+            notices::reaching("n", r, 2, 3)
+        ))
+        .bind(&r.tenant)
+        .bind(r.account_id)
+        .bind(r.ancestor_list()),
+    )
+    .await
 }
 
 /// One page of the caller's inbox, newest first, and the total.
@@ -63,15 +57,20 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
     let items = state
         .db
         .all(
-            q(format!("SELECT * FROM ({inbox}) inbox WHERE {filter} ORDER BY created_at DESC, kind, id DESC LIMIT $3 OFFSET $4"))
+            q(format!("SELECT * FROM ({inbox}) inbox WHERE {filter} ORDER BY created_at DESC, kind, id DESC LIMIT $4 OFFSET $5"))
                 .bind(&r.tenant)
                 .bind(r.account_id)
+                .bind(r.ancestor_list())
                 .bind(paging.per_page)
                 .bind(paging.offset()),
         )
         .await?;
-    let total =
-        state.db.scalar(q(format!("SELECT COUNT(*) FROM ({inbox}) inbox WHERE {filter}")).bind(&r.tenant).bind(r.account_id)).await?;
+    let total = state
+        .db
+        .scalar(
+            q(format!("SELECT COUNT(*) FROM ({inbox}) inbox WHERE {filter}")).bind(&r.tenant).bind(r.account_id).bind(r.ancestor_list()),
+        )
+        .await?;
     Ok((items, total))
 }
 
@@ -95,11 +94,12 @@ pub async fn mark_all_read(state: &AppState, user: &CurrentUser) -> Result<u64, 
             q(format!(
                 "INSERT INTO notice_reads (tenant_id, notice_id, account_id, read_at) SELECT n.tenant_id, n.id, $2, $3 FROM notices n \
                  WHERE n.tenant_id = $1 AND {} ON CONFLICT (tenant_id, notice_id, account_id) DO NOTHING",
-                notices::reaching("n", &r)
+                notices::reaching("n", &r, 2, 4)
             ))
             .bind(&r.tenant)
             .bind(r.account_id)
-            .bind(now),
+            .bind(now)
+            .bind(r.ancestor_list()),
         )
         .await?;
     tx.commit().await?;

@@ -79,6 +79,16 @@ impl Recipient {
         ancestors.dedup();
         Recipient { tenant: account.tenant_id.clone(), account_id: account.id, staff: account.role == Role::Staff, ancestors }
     }
+
+    /// The organisations above the recipient as one bound text, `/1/5/9/` (none: empty), which
+    /// [`notices::reaching`] searches for a notice's target.
+    pub fn ancestor_list(&self) -> String {
+        if self.ancestors.is_empty() {
+            return String::new();
+        }
+        let ids: Vec<String> = self.ancestors.iter().map(i64::to_string).collect();
+        format!("/{}/", ids.join("/"))
+    }
 }
 
 crate::paging::list_query! {

@@ -32,15 +32,15 @@ crate::codes::code_enum! {
 
 /// The SQL condition "notice `n` reaches recipient `r`": not withdrawn, its target organisation one of
 /// the recipient's (its own or one above it), its audience the recipient's kind of account, and not
-/// written by the recipient. Everything in it is a number or a fixed code.
-pub fn reaching(n: &str, r: &Recipient) -> String {
-    let targets =
-        if r.ancestors.is_empty() { "NULL".to_owned() } else { r.ancestors.iter().map(i64::to_string).collect::<Vec<_>>().join(", ") };
+/// written by the recipient. The account is bound as `$<account>` and [`Recipient::ancestor_list`] as
+/// `$<ancestors>`, so that the text is one of two (staff, admins): every signed-in page counts unread
+/// notices, and a statement whose text named the account would be prepared anew on each.
+pub fn reaching(n: &str, r: &Recipient, account: usize, ancestors: usize) -> String {
     let audience = if r.staff { Audience::Staff } else { Audience::Admins };
     format!(
-        "{n}.withdrawn_at IS NULL AND {n}.target_org_id IN ({targets}) AND {n}.audience IN ('all', '{}') AND {n}.sender_account_id <> {}",
-        audience.as_str(),
-        r.account_id
+        "{n}.withdrawn_at IS NULL AND ${ancestors} LIKE ('%/' || CAST({n}.target_org_id AS TEXT) || '/%') \
+         AND {n}.audience IN ('all', '{}') AND {n}.sender_account_id <> ${account}",
+        audience.as_str()
     )
 }
 
@@ -209,9 +209,18 @@ pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> Result<(Notic
     let r = Recipient::of(&user.account);
     let sender_side = user.is_admin() && user.can(state, OBJECT, "send").await;
     let own_org = user.account.org_id.filter(|_| sender_side).unwrap_or(-1);
-    let mut filters = Filters::tenant("n.tenant_id", user.tenant_code());
-    filters.and("n.id = ?", id).and_sql(&format!("(n.sender_org_id = {own_org} OR ({}))", reaching("n", &r)));
-    let notice: Notice = state.db.opt(filters.all(&format!("{SELECT} {FROM}"), "n.id")).await?.ok_or_else(AppError::not_found)?;
+    let notice: Notice = state
+        .db
+        .opt(
+            q(format!("{SELECT} {FROM} WHERE n.tenant_id = $1 AND n.id = $3 AND (n.sender_org_id = $4 OR ({}))", reaching("n", &r, 2, 5)))
+                .bind(&r.tenant)
+                .bind(r.account_id)
+                .bind(id)
+                .bind(own_org)
+                .bind(r.ancestor_list()),
+        )
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let sender = notice.sender_org_id == own_org;
     Ok((notice.finish(), sender))
 }
@@ -227,11 +236,12 @@ pub async fn entry(state: &AppState, user: &CurrentUser, id: i64) -> Result<Entr
                  JOIN orgs o ON o.tenant_id = n.tenant_id AND o.id = n.sender_org_id \
                  LEFT JOIN notice_reads r ON r.tenant_id = n.tenant_id AND r.notice_id = n.id AND r.account_id = $2 \
                  WHERE n.tenant_id = $1 AND n.id = $3 AND {}",
-                reaching("n", &r)
+                reaching("n", &r, 2, 4)
             ))
             .bind(&r.tenant)
             .bind(r.account_id)
-            .bind(id),
+            .bind(id)
+            .bind(r.ancestor_list()),
         )
         .await?
         .ok_or_else(AppError::not_found)
@@ -247,12 +257,13 @@ pub async fn mark_read(state: &AppState, user: &CurrentUser, id: i64) -> Result<
             q(format!(
                 "INSERT INTO notice_reads (tenant_id, notice_id, account_id, read_at) SELECT n.tenant_id, n.id, $2, $4 FROM notices n \
                  WHERE n.tenant_id = $1 AND n.id = $3 AND {} ON CONFLICT (tenant_id, notice_id, account_id) DO NOTHING",
-                reaching("n", &r)
+                reaching("n", &r, 2, 5)
             ))
             .bind(&r.tenant)
             .bind(r.account_id)
             .bind(id)
-            .bind(Utc::now()),
+            .bind(Utc::now())
+            .bind(r.ancestor_list()),
         )
         .await?;
     if n == 0 && entry(state, user, id).await.is_err() { Err(AppError::not_found()) } else { Ok(()) }
