@@ -540,11 +540,25 @@ pub fn page_routes() -> Router<AppState> {
 }
 
 /// 管理员管理 of the caller's own organisation.
-async fn own_admins_page(State(state): State<AppState>, page: Page, Query(query): Query<AdminQuery>) -> Result<Response, AppError> {
+/// The page's search among the organisation's staff for 选择成为管理员 (a unit may have thousands).
+#[derive(Debug, Default, Deserialize)]
+struct StaffSearch {
+    staff_q: Option<String>,
+}
+
+/// How many of the organisation's staff 选择成为管理员 offers at once.
+const STAFF_CHOICES: usize = 200;
+
+async fn own_admins_page(
+    State(state): State<AppState>,
+    page: Page,
+    Query(query): Query<AdminQuery>,
+    Query(search): Query<StaffSearch>,
+) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let org_id = user.account.org_id.ok_or_else(AppError::not_found)?;
     let page = page.under("/orgs");
-    render_admins(&state, &page, org_id, &query, None, StatusCode::OK).await
+    render_admins(&state, &page, org_id, &query, search.staff_q.as_deref(), None, StatusCode::OK).await
 }
 
 async fn admins_page(
@@ -552,8 +566,9 @@ async fn admins_page(
     page: Page,
     Path(id): Path<i64>,
     Query(query): Query<AdminQuery>,
+    Query(search): Query<StaffSearch>,
 ) -> Result<Response, AppError> {
-    render_admins(&state, &page, id, &query, None, StatusCode::OK).await
+    render_admins(&state, &page, id, &query, search.staff_q.as_deref(), None, StatusCode::OK).await
 }
 
 async fn render_admins(
@@ -561,28 +576,38 @@ async fn render_admins(
     page: &Page,
     org_id: i64,
     query: &AdminQuery,
+    staff_search: Option<&str>,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let user = page.require_user()?;
     let (org, admins, total) = list(state, user, org_id, query).await?;
     let can_manage = user.can(state, "accounts", "manage").await && require_super_admin_within_own(user, Some(org.id)).is_ok();
-    // 选择成为管理员 offers the organisation's registered staff.
-    let staff: Vec<(i64, String, String)> = if can_manage {
-        state
-            .db
+    // 选择成为管理员 offers the organisation's registered staff: the first by name, or those found by
+    // part of the name or the whole ID number.
+    let staff_search = staff_search.map(str::trim).filter(|t| !t.is_empty());
+    let (staff, more_staff) = if can_manage {
+        let mut f = Filters::tenant("p.tenant_id", user.tenant_code());
+        f.and("p.unit_id = ?", org.id);
+        if let Some(text) = staff_search {
+            match crate::ids::check_id_number(text) {
+                Ok(id_number) => f.and("p.id_number = ?", id_number),
+                Err(_) => f.contains(&["p.name"], text),
+            };
+        }
+        let query = f
             .all(
-                q("SELECT p.id, p.name, p.id_number FROM people p JOIN accounts a ON a.tenant_id = p.tenant_id AND a.person_id = p.id \
-                   AND a.user_type = 'staff' AND a.status = 'active' WHERE p.tenant_id = $1 AND p.unit_id = $2 ORDER BY p.name, p.id LIMIT 500")
-                .bind(user.tenant_code())
-                .bind(org.id),
+                "SELECT p.id, p.name, p.id_number FROM people p JOIN accounts a ON a.tenant_id = p.tenant_id AND a.person_id = p.id \
+                 AND a.user_type = 'staff' AND a.status = 'active'",
+                "p.name, p.id",
             )
-            .await?
-            .into_iter()
-            .map(|(id, name, id_number): (i64, String, String)| (id, name, crate::ids::mask_id_number(&id_number)))
-            .collect()
+            .push_sql(&format!(" LIMIT {}", STAFF_CHOICES + 1));
+        let mut rows: Vec<(i64, String, String)> = state.db.all(query).await?;
+        let more = rows.len() > STAFF_CHOICES;
+        rows.truncate(STAFF_CHOICES);
+        (rows.into_iter().map(|(id, name, id_number)| (id, name, crate::ids::mask_id_number(&id_number))).collect(), more)
     } else {
-        Vec::new()
+        (Vec::new(), false)
     };
     let paging = query.paging();
     let back = if Some(org.id) == user.account.org_id { "/admins".to_owned() } else { format!("/orgs/{}/admins", org.id) };
@@ -593,7 +618,8 @@ async fn render_admins(
         "admins.html",
         json!({
             "org": org, "admins": admins, "total": total, "pager": paging.pager(total), "query": {"status": query.status, "q": query.q},
-            "can_manage": can_manage && org.status == OrgStatus::Active, "staff": staff, "back": back, "href": href, "error": error,
+            "can_manage": can_manage && org.status == OrgStatus::Active, "staff": staff, "more_staff": more_staff,
+            "staff_search": staff_search.unwrap_or_default(), "staff_limit": STAFF_CHOICES, "back": back, "href": href, "error": error,
             "me": user.account.id, "is_own": Some(org.id) == user.account.org_id,
             "system_role": org.kind == OrgKind::Province && may_add_system_admins(user), "me_system": may_add_system_admins(user),
         }),
@@ -614,7 +640,7 @@ async fn add_admin_submit(
         Ok((_, None)) => Ok(crate::web::done_redirect(&page.tenant.base, &format!("/orgs/{id}/admins"), "admin_added", 1)),
         Err(err) if matches!(err.code, "invalid" | "already_admin") => {
             let message = err.page_text();
-            render_admins(&state, &page, id, &AdminQuery::default(), Some(message), err.status).await
+            render_admins(&state, &page, id, &AdminQuery::default(), None, Some(message), err.status).await
         }
         Err(err) => Err(err),
     }
@@ -636,7 +662,7 @@ async fn remove_submit(
     match remove(&state, user, id, account_id, form.successor_id).await {
         Ok(()) => Ok(crate::web::done_redirect(&page.tenant.base, &format!("/orgs/{id}/admins"), "admin_removed", 1)),
         Err(err) if err.status == StatusCode::CONFLICT || err.code == "self" => {
-            render_admins(&state, &page, id, &AdminQuery::default(), Some(err.message.clone()), err.status).await
+            render_admins(&state, &page, id, &AdminQuery::default(), None, Some(err.message.clone()), err.status).await
         }
         Err(err) => Err(err),
     }
@@ -652,7 +678,7 @@ async fn designate_submit(
     match designate(&state, user, id, form.account_id).await {
         Ok(()) => Ok(crate::web::done_redirect(&page.tenant.base, &format!("/orgs/{id}/admins"), "super_admin_set", 1)),
         Err(err) if err.status == StatusCode::CONFLICT => {
-            render_admins(&state, &page, id, &AdminQuery::default(), Some(err.message.clone()), err.status).await
+            render_admins(&state, &page, id, &AdminQuery::default(), None, Some(err.message.clone()), err.status).await
         }
         Err(err) => Err(err),
     }

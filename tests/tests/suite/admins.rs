@@ -166,6 +166,16 @@ async fn the_admins_page(s: TestServer) {
     assert!(html.contains(">管理员管理</a>") && html.contains("超级管理员") && html.contains("湘单位"), "{html}");
     assert!(html.contains("选择成为管理员") && html.contains("注册成为管理员") && html.contains("添加成为管理员"), "{html}");
     assert!(html.contains("湘一（"), "the school's staff are offered: {html}");
+    // A unit's staff may be thousands: 查找人员 narrows the offer by name or ID number.
+    let offered = |html: &str| html.contains("湘一（");
+    let id_number = jijiao::demo::demo_id_number("hunan", 101);
+    for (search, found) in [("湘一", true), (id_number.as_str(), true), ("湘二", false), ("%", false)] {
+        let url = reqwest::Url::parse_with_params(&s.url("hunan", "/admins"), [("staff_q", search)]).unwrap();
+        let html = admin.get(url).send().await.unwrap().text().await.unwrap();
+        assert_eq!(offered(&html), found, "{search}: {html}");
+        assert!(html.contains("name=\"staff_q\"") && html.contains(&format!("value=\"{search}\"")), "{html}");
+        assert_eq!(html.contains("的本单位人员。"), !found, "{search}: {html}");
+    }
     let csrf = csrf_in(&html);
     let person = demo_person(&s, "hunan", 101).await.to_string();
     let add_staff = || {
