@@ -2,8 +2,9 @@
 //! (`jijiao_tests::province`, shared with the statistics benchmark), then, for a fixed time each, many
 //! concurrent connections over loopback: logged-in staff opening 我的学时 and `GET /me/status`; admins
 //! (the province, a city bureau, a unit) paging 人员学时 and their approval queue; anonymous certificate
-//! verification; and, as the limit of this machine, a static axum handler answering a page of the same
-//! size in the same process. Reports requests/s, p50 and p99 per mix and the ratio to the static handler.
+//! verification; and, as the limits of this machine, a static axum handler answering a page of the same
+//! size in the same process, and the same handler after one trivial statement through the server's
+//! database layer (the floor of any page that reads the database). Reports requests/s, p50 and p99 per mix and the ratio to the static handler.
 //!
 //! `cargo bench -p jijiao-tests --bench load`. PostgreSQL from `JIJIAO_TEST_POSTGRES_URL`. Knobs:
 //! `JIJIAO_BENCH_CONNECTIONS` (default 200), `JIJIAO_BENCH_SECONDS` (default 15 per mix), and as for the
@@ -165,10 +166,24 @@ fn main() {
         let body: &'static str = Box::leak(page.text().await.unwrap().into_boxed_str());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let static_base = format!("http://{}", listener.local_addr().unwrap());
-        let app = axum::Router::new().route("/static", axum::routing::get(move || async move { axum::response::Html(body) }));
+        // The floor of any page that reads the database: the same handler after one trivial statement
+        // through the server's database layer and pool.
+        let db = s.db.clone();
+        let app = axum::Router::new().route("/static", axum::routing::get(move || async move { axum::response::Html(body) })).route(
+            "/one-statement",
+            axum::routing::get(move || {
+                let db = db.clone();
+                async move {
+                    db.scalar(q("SELECT CAST(1 AS BIGINT)")).await.expect("SELECT 1");
+                    axum::response::Html(body)
+                }
+            }),
+        );
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         let limit = run(&static_base, &[User { cookie: None, paths: vec!["/static".into()] }], connections, seconds).await;
         report(&format!("static axum handler ({} bytes)", body.len()), &limit, None);
+        let floor = run(&static_base, &[User { cookie: None, paths: vec!["/one-statement".into()] }], connections, seconds).await;
+        report("the same after one statement (SELECT 1 through the server's pool)", &floor, Some(limit.rate));
 
         let mixes: Vec<(&str, Vec<User>)> = {
             let admin = |seq: u32, user_type: &'static str| {
