@@ -115,6 +115,19 @@ pub fn query_href(path: &str, pairs: &[(&str, String)]) -> String {
     if query.is_empty() { format!("{path}?") } else { format!("{path}?{query}&") }
 }
 
+/// The first `n` rows of a picker's query (a drop-down of units or staff, never the whole province) and
+/// whether there were more.
+pub async fn first_rows<T: crate::db::Record>(
+    db: &crate::db::Db,
+    query: crate::db::Query,
+    n: usize,
+) -> Result<(Vec<T>, bool), sqlx::Error> {
+    let mut rows: Vec<T> = db.all(query.push_sql(&format!(" LIMIT {}", n + 1))).await?;
+    let more = rows.len() > n;
+    rows.truncate(n);
+    Ok((rows, more))
+}
+
 /// `%`, `_` and `\` in searched text stand for themselves.
 fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len() + 2);
@@ -137,6 +150,10 @@ pub trait Search {
     /// Keeps rows where `column` starts with `prefix` (region codes and the like), `%`/`_`/`\` taken
     /// literally.
     fn starts_with(&mut self, column: &str, prefix: &str) -> &mut Self;
+
+    /// The people search of admin lists: a whole ID number is looked up exactly in `id_column` (lists
+    /// show it masked), any other text is looked for in `name_column`.
+    fn name_or_id_number(&mut self, name_column: &str, id_column: &str, text: &str) -> &mut Self;
 }
 
 impl Search for Filters {
@@ -147,6 +164,13 @@ impl Search for Filters {
 
     fn starts_with(&mut self, column: &str, prefix: &str) -> &mut Self {
         self.and(&format!("{column} LIKE ? ESCAPE '\\'"), format!("{}%", escape_like(prefix)))
+    }
+
+    fn name_or_id_number(&mut self, name_column: &str, id_column: &str, text: &str) -> &mut Self {
+        match crate::ids::check_id_number(text) {
+            Ok(id_number) => self.and(&format!("{id_column} = ?"), id_number),
+            Err(_) => self.contains(&[name_column], text),
+        }
     }
 }
 

@@ -104,15 +104,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &AccountQuery) ->
         _ => return Err(field_error("status", "状态须为 active、disabled、pending 或 rejected")),
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        match crate::ids::check_id_number(text) {
-            // A whole ID number is looked up exactly; the list shows it masked.
-            Ok(id_number) => {
-                f.and("a.id_number = ?", id_number);
-            }
-            Err(_) => {
-                f.contains(&["a.name"], text);
-            }
-        }
+        f.name_or_id_number("a.name", "a.id_number", text);
     }
     const FROM: &str = "FROM accounts a LEFT JOIN orgs o ON o.tenant_id = a.tenant_id AND o.id = a.org_id";
     let paging: Paging = query.paging();

@@ -919,11 +919,7 @@ fn admin_filters(user: &CurrentUser, query: &AdminQuery) -> Result<Filters, AppE
         f.and("c.year = ?", year);
     }
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        if let Ok(id) = crate::ids::check_id_number(text) {
-            f.and("p.id_number = ?", id);
-        } else {
-            f.contains(&["c.person_name"], text);
-        }
+        f.name_or_id_number("c.person_name", "p.id_number", text);
     }
     if let Some(department) = query.department {
         f.and("p.department_id = ?", department);

@@ -200,11 +200,7 @@ async fn filters(state: &AppState, user: &CurrentUser, query: &StatusQuery) -> R
     // the units by name.
     f.and_sql("u.kind = 'unit'");
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        if let Ok(id) = crate::ids::check_id_number(text) {
-            f.and("p.id_number = ?", id);
-        } else {
-            f.contains(&["p.name"], text);
-        }
+        f.name_or_id_number("p.name", "p.id_number", text);
     }
     if let Some(level) = query.title_level.as_deref().filter(|t| !t.is_empty()) {
         f.and("p.title_level = ?", level.to_owned());
@@ -384,11 +380,8 @@ async fn unit_choices(
     if let Some(text) = search {
         f.contains(&["o.name", "o.credit_code"], text);
     }
-    let mut query = f.all("SELECT o.id, o.name FROM orgs o", "o.name, o.id");
-    query = query.push_sql(&format!(" LIMIT {}", UNIT_CHOICES + 1));
-    let mut units: Vec<(i64, String)> = state.db.all(query).await?;
-    let more = units.len() > UNIT_CHOICES;
-    units.truncate(UNIT_CHOICES);
+    let (mut units, more): (Vec<(i64, String)>, bool) =
+        crate::paging::first_rows(&state.db, f.all("SELECT o.id, o.name FROM orgs o", "o.name, o.id"), UNIT_CHOICES).await?;
     let is_listed = |id: i64| units.iter().any(|(u, _)| *u == id);
     if search.is_some() {
         if !chosen.is_some_and(is_listed) {

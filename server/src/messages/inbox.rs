@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 /// The inbox of `r` as one query: its own messages and the notices that reach it, with `read_at`
-/// (tenant `$1`, account `$2`, [`Recipient::ancestor_list`] `$3`).
+/// (tenant `$1`, account `$2`, [`Recipient::ancestors`] `$3`).
 fn inbox_sql(r: &Recipient) -> String {
     format!(
         "SELECT 'message' AS kind, m.id, m.title, m.body, NULL AS sender_org_name, m.read_at, m.created_at FROM messages m \
@@ -35,7 +35,7 @@ pub async fn unread_count(db: &Db, r: &Recipient) -> Result<i64, sqlx::Error> {
         ))
         .bind(&r.tenant)
         .bind(r.account_id)
-        .bind(r.ancestor_list()),
+        .bind(&r.ancestors),
     )
     .await
 }
@@ -60,16 +60,14 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Re
             q(format!("SELECT * FROM ({inbox}) inbox WHERE {filter} ORDER BY created_at DESC, kind, id DESC LIMIT $4 OFFSET $5"))
                 .bind(&r.tenant)
                 .bind(r.account_id)
-                .bind(r.ancestor_list())
+                .bind(&r.ancestors)
                 .bind(paging.per_page)
                 .bind(paging.offset()),
         )
         .await?;
     let total = state
         .db
-        .scalar(
-            q(format!("SELECT COUNT(*) FROM ({inbox}) inbox WHERE {filter}")).bind(&r.tenant).bind(r.account_id).bind(r.ancestor_list()),
-        )
+        .scalar(q(format!("SELECT COUNT(*) FROM ({inbox}) inbox WHERE {filter}")).bind(&r.tenant).bind(r.account_id).bind(&r.ancestors))
         .await?;
     Ok((items, total))
 }
@@ -99,7 +97,7 @@ pub async fn mark_all_read(state: &AppState, user: &CurrentUser) -> Result<u64, 
             .bind(&r.tenant)
             .bind(r.account_id)
             .bind(now)
-            .bind(r.ancestor_list()),
+            .bind(&r.ancestors),
         )
         .await?;
     tx.commit().await?;

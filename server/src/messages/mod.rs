@@ -65,7 +65,9 @@ pub struct Recipient {
     pub tenant: String,
     pub account_id: i64,
     pub staff: bool,
-    pub ancestors: Vec<i64>,
+    /// The organisations above, as one bound text `/1/5/9/` (none: empty), which
+    /// [`notices::reaching`] searches for a notice's target.
+    pub ancestors: String,
 }
 
 impl Recipient {
@@ -77,17 +79,9 @@ impl Recipient {
             .collect();
         ancestors.sort_unstable();
         ancestors.dedup();
+        let ids: Vec<String> = ancestors.iter().map(i64::to_string).collect();
+        let ancestors = if ids.is_empty() { String::new() } else { format!("/{}/", ids.join("/")) };
         Recipient { tenant: account.tenant_id.clone(), account_id: account.id, staff: account.role == Role::Staff, ancestors }
-    }
-
-    /// The organisations above the recipient as one bound text, `/1/5/9/` (none: empty), which
-    /// [`notices::reaching`] searches for a notice's target.
-    pub fn ancestor_list(&self) -> String {
-        if self.ancestors.is_empty() {
-            return String::new();
-        }
-        let ids: Vec<String> = self.ancestors.iter().map(i64::to_string).collect();
-        format!("/{}/", ids.join("/"))
     }
 }
 

@@ -32,7 +32,7 @@ crate::codes::code_enum! {
 
 /// The SQL condition "notice `n` reaches recipient `r`": not withdrawn, its target organisation one of
 /// the recipient's (its own or one above it), its audience the recipient's kind of account, and not
-/// written by the recipient. The account is bound as `$<account>` and [`Recipient::ancestor_list`] as
+/// written by the recipient. The account is bound as `$<account>` and [`Recipient::ancestors`] as
 /// `$<ancestors>`, so that the text is one of two (staff, admins): every signed-in page counts unread
 /// notices, and a statement whose text named the account would be prepared anew on each.
 pub fn reaching(n: &str, r: &Recipient, account: usize, ancestors: usize) -> String {
@@ -217,7 +217,7 @@ pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> Result<(Notic
                 .bind(r.account_id)
                 .bind(id)
                 .bind(own_org)
-                .bind(r.ancestor_list()),
+                .bind(&r.ancestors),
         )
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -241,7 +241,7 @@ pub async fn entry(state: &AppState, user: &CurrentUser, id: i64) -> Result<Entr
             .bind(&r.tenant)
             .bind(r.account_id)
             .bind(id)
-            .bind(r.ancestor_list()),
+            .bind(&r.ancestors),
         )
         .await?
         .ok_or_else(AppError::not_found)
@@ -263,7 +263,7 @@ pub async fn mark_read(state: &AppState, user: &CurrentUser, id: i64) -> Result<
             .bind(r.account_id)
             .bind(id)
             .bind(Utc::now())
-            .bind(r.ancestor_list()),
+            .bind(&r.ancestors),
         )
         .await?;
     if n == 0 && entry(state, user, id).await.is_err() { Err(AppError::not_found()) } else { Ok(()) }

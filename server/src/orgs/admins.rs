@@ -539,7 +539,6 @@ pub fn page_routes() -> Router<AppState> {
         .route("/orgs/{id}/licence", get(api_licence))
 }
 
-/// 管理员管理 of the caller's own organisation.
 /// The page's search among the organisation's staff for 选择成为管理员 (a unit may have thousands).
 #[derive(Debug, Default, Deserialize)]
 struct StaffSearch {
@@ -549,6 +548,7 @@ struct StaffSearch {
 /// How many of the organisation's staff 选择成为管理员 offers at once.
 const STAFF_CHOICES: usize = 200;
 
+/// 管理员管理 of the caller's own organisation.
 async fn own_admins_page(
     State(state): State<AppState>,
     page: Page,
@@ -590,21 +590,14 @@ async fn render_admins(
         let mut f = Filters::tenant("p.tenant_id", user.tenant_code());
         f.and("p.unit_id = ?", org.id);
         if let Some(text) = staff_search {
-            match crate::ids::check_id_number(text) {
-                Ok(id_number) => f.and("p.id_number = ?", id_number),
-                Err(_) => f.contains(&["p.name"], text),
-            };
+            f.name_or_id_number("p.name", "p.id_number", text);
         }
-        let query = f
-            .all(
-                "SELECT p.id, p.name, p.id_number FROM people p JOIN accounts a ON a.tenant_id = p.tenant_id AND a.person_id = p.id \
-                 AND a.user_type = 'staff' AND a.status = 'active'",
-                "p.name, p.id",
-            )
-            .push_sql(&format!(" LIMIT {}", STAFF_CHOICES + 1));
-        let mut rows: Vec<(i64, String, String)> = state.db.all(query).await?;
-        let more = rows.len() > STAFF_CHOICES;
-        rows.truncate(STAFF_CHOICES);
+        let query = f.all(
+            "SELECT p.id, p.name, p.id_number FROM people p JOIN accounts a ON a.tenant_id = p.tenant_id AND a.person_id = p.id \
+             AND a.user_type = 'staff' AND a.status = 'active'",
+            "p.name, p.id",
+        );
+        let (rows, more): (Vec<(i64, String, String)>, bool) = crate::paging::first_rows(&state.db, query, STAFF_CHOICES).await?;
         (rows.into_iter().map(|(id, name, id_number)| (id, name, crate::ids::mask_id_number(&id_number))).collect(), more)
     } else {
         (Vec::new(), false)
